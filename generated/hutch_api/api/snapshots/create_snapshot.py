@@ -1,0 +1,224 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.new_snapshot import NewSnapshot
+from ...models.snapshot import Snapshot
+from ...types import Response
+
+
+def _get_kwargs(
+    sandbox_id: str,
+    *,
+    body: NewSnapshot,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/sandboxes/{sandbox_id}/snapshots".format(
+            sandbox_id=quote(str(sandbox_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Snapshot | None:
+    if response.status_code == 201:
+        response_201 = Snapshot.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 507:
+        response_507 = Error.from_dict(response.json())
+
+        return response_507
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Snapshot]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: NewSnapshot,
+) -> Response[Error | Snapshot]:
+    """Snapshot a sandbox's filesystem
+
+     Freezes the sandbox for the copy, records its filesystem and thaws it. A `manual` snapshot
+    can be restored with `restoreSandbox`; a `template` snapshot can also be passed as
+    `templateID` to `createSandbox`. Snapshots survive the sandbox.
+
+    Args:
+        sandbox_id (str):
+        body (NewSnapshot): A snapshot to take.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Snapshot]
+    """
+
+    kwargs = _get_kwargs(
+        sandbox_id=sandbox_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: NewSnapshot,
+) -> Error | Snapshot | None:
+    """Snapshot a sandbox's filesystem
+
+     Freezes the sandbox for the copy, records its filesystem and thaws it. A `manual` snapshot
+    can be restored with `restoreSandbox`; a `template` snapshot can also be passed as
+    `templateID` to `createSandbox`. Snapshots survive the sandbox.
+
+    Args:
+        sandbox_id (str):
+        body (NewSnapshot): A snapshot to take.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | Snapshot
+    """
+
+    return sync_detailed(
+        sandbox_id=sandbox_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: NewSnapshot,
+) -> Response[Error | Snapshot]:
+    """Snapshot a sandbox's filesystem
+
+     Freezes the sandbox for the copy, records its filesystem and thaws it. A `manual` snapshot
+    can be restored with `restoreSandbox`; a `template` snapshot can also be passed as
+    `templateID` to `createSandbox`. Snapshots survive the sandbox.
+
+    Args:
+        sandbox_id (str):
+        body (NewSnapshot): A snapshot to take.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Snapshot]
+    """
+
+    kwargs = _get_kwargs(
+        sandbox_id=sandbox_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: NewSnapshot,
+) -> Error | Snapshot | None:
+    """Snapshot a sandbox's filesystem
+
+     Freezes the sandbox for the copy, records its filesystem and thaws it. A `manual` snapshot
+    can be restored with `restoreSandbox`; a `template` snapshot can also be passed as
+    `templateID` to `createSandbox`. Snapshots survive the sandbox.
+
+    Args:
+        sandbox_id (str):
+        body (NewSnapshot): A snapshot to take.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | Snapshot
+    """
+
+    return (
+        await asyncio_detailed(
+            sandbox_id=sandbox_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

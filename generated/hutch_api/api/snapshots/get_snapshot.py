@@ -1,0 +1,175 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.snapshot import Snapshot
+from ...types import Response
+
+
+def _get_kwargs(
+    snapshot_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/snapshots/{snapshot_id}".format(
+            snapshot_id=quote(str(snapshot_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Snapshot | None:
+    if response.status_code == 200:
+        response_200 = Snapshot.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Snapshot]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    snapshot_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Error | Snapshot]:
+    """Get a snapshot
+
+     One snapshot of the caller's.
+
+    Args:
+        snapshot_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Snapshot]
+    """
+
+    kwargs = _get_kwargs(
+        snapshot_id=snapshot_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    snapshot_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Error | Snapshot | None:
+    """Get a snapshot
+
+     One snapshot of the caller's.
+
+    Args:
+        snapshot_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | Snapshot
+    """
+
+    return sync_detailed(
+        snapshot_id=snapshot_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    snapshot_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Error | Snapshot]:
+    """Get a snapshot
+
+     One snapshot of the caller's.
+
+    Args:
+        snapshot_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Snapshot]
+    """
+
+    kwargs = _get_kwargs(
+        snapshot_id=snapshot_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    snapshot_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Error | Snapshot | None:
+    """Get a snapshot
+
+     One snapshot of the caller's.
+
+    Args:
+        snapshot_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | Snapshot
+    """
+
+    return (
+        await asyncio_detailed(
+            snapshot_id=snapshot_id,
+            client=client,
+        )
+    ).parsed

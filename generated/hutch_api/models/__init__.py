@@ -1,0 +1,87 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .command_exit_event import CommandExitEvent
+from .command_request import CommandRequest
+from .command_request_envs import CommandRequestEnvs
+from .command_start_event import CommandStartEvent
+from .command_stderr_event import CommandStderrEvent
+from .command_stdout_event import CommandStdoutEvent
+from .connect_request import ConnectRequest
+from .entry_info import EntryInfo
+from .error import Error
+from .filesystem_event import FilesystemEvent
+from .health import Health
+from .host_features import HostFeatures
+from .make_dir_request import MakeDirRequest
+from .new_sandbox import NewSandbox
+from .new_sandbox_envs import NewSandboxEnvs
+from .new_sandbox_metadata import NewSandboxMetadata
+from .new_sandbox_security import NewSandboxSecurity
+from .new_snapshot import NewSnapshot
+from .process_info import ProcessInfo
+from .process_info_envs import ProcessInfoEnvs
+from .pty_data_event import PtyDataEvent
+from .pty_exit_event import PtyExitEvent
+from .pty_request import PtyRequest
+from .pty_request_envs import PtyRequestEnvs
+from .pty_size import PtySize
+from .rename_request import RenameRequest
+from .restore_request import RestoreRequest
+from .sandbox_detail import SandboxDetail
+from .sandbox_detail_metadata import SandboxDetailMetadata
+from .sandbox_lifecycle import SandboxLifecycle
+from .sandbox_lifecycle_info import SandboxLifecycleInfo
+from .sandbox_lifecycle_on_timeout import SandboxLifecycleOnTimeout
+from .sandbox_list import SandboxList
+from .sandbox_metric import SandboxMetric
+from .sandbox_resources import SandboxResources
+from .signal_request import SignalRequest
+from .snapshot import Snapshot
+from .template import Template
+from .timeout_request import TimeoutRequest
+from .write_files_upload import WriteFilesUpload
+from .write_info import WriteInfo
+
+__all__ = (
+    "CommandExitEvent",
+    "CommandRequest",
+    "CommandRequestEnvs",
+    "CommandStartEvent",
+    "CommandStderrEvent",
+    "CommandStdoutEvent",
+    "ConnectRequest",
+    "EntryInfo",
+    "Error",
+    "FilesystemEvent",
+    "Health",
+    "HostFeatures",
+    "MakeDirRequest",
+    "NewSandbox",
+    "NewSandboxEnvs",
+    "NewSandboxMetadata",
+    "NewSandboxSecurity",
+    "NewSnapshot",
+    "ProcessInfo",
+    "ProcessInfoEnvs",
+    "PtyDataEvent",
+    "PtyExitEvent",
+    "PtyRequest",
+    "PtyRequestEnvs",
+    "PtySize",
+    "RenameRequest",
+    "RestoreRequest",
+    "SandboxDetail",
+    "SandboxDetailMetadata",
+    "SandboxLifecycle",
+    "SandboxLifecycleInfo",
+    "SandboxLifecycleOnTimeout",
+    "SandboxList",
+    "SandboxMetric",
+    "SandboxResources",
+    "SignalRequest",
+    "Snapshot",
+    "Template",
+    "TimeoutRequest",
+    "WriteFilesUpload",
+    "WriteInfo",
+)

@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.new_sandbox_envs import NewSandboxEnvs
+    from ..models.new_sandbox_metadata import NewSandboxMetadata
+    from ..models.new_sandbox_security import NewSandboxSecurity
+    from ..models.sandbox_lifecycle import SandboxLifecycle
+    from ..models.sandbox_resources import SandboxResources
+
+
+T = TypeVar("T", bound="NewSandbox")
+
+
+@_attrs_define
+class NewSandbox:
+    """A sandbox to create."""
+
+    template_id: str | Unset = UNSET
+    """ The template (or snapshot template) to boot; `base` when absent. """
+    timeout: int | Unset = UNSET
+    """ Lifetime in seconds, 1 to 86400; 300 when absent. """
+    name: str | Unset = UNSET
+    """ A name unique among the caller's live sandboxes; `connectSandbox` accepts it in place of the ID. """
+    metadata: NewSandboxMetadata | Unset = UNSET
+    """ Free key-value pairs, searchable with `listSandboxes`. """
+    envs: NewSandboxEnvs | Unset = UNSET
+    """ Environment variables every command in the sandbox sees. """
+    allow_internet_access: bool | Unset = UNSET
+    """ Whether the sandbox may reach the internet; true when absent. Without it only loopback exists. """
+    resources: SandboxResources | Unset = UNSET
+    """ Resource limits of a sandbox being created. """
+    lifecycle: SandboxLifecycle | Unset = UNSET
+    """ What happens when the sandbox's lifetime ends. """
+    secure: bool | Unset = UNSET
+    """ Route egress through the inspecting proxy. This server refuses true with 422 until it has one. """
+    security: NewSandboxSecurity | Unset = UNSET
+    """ The inspecting proxy's policy (PII, env masking, audit). Refused with 422 until the server has one. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        template_id = self.template_id
+
+        timeout = self.timeout
+
+        name = self.name
+
+        metadata: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.metadata, Unset):
+            metadata = self.metadata.to_dict()
+
+        envs: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.envs, Unset):
+            envs = self.envs.to_dict()
+
+        allow_internet_access = self.allow_internet_access
+
+        resources: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.resources, Unset):
+            resources = self.resources.to_dict()
+
+        lifecycle: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.lifecycle, Unset):
+            lifecycle = self.lifecycle.to_dict()
+
+        secure = self.secure
+
+        security: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.security, Unset):
+            security = self.security.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if template_id is not UNSET:
+            field_dict["templateID"] = template_id
+        if timeout is not UNSET:
+            field_dict["timeout"] = timeout
+        if name is not UNSET:
+            field_dict["name"] = name
+        if metadata is not UNSET:
+            field_dict["metadata"] = metadata
+        if envs is not UNSET:
+            field_dict["envs"] = envs
+        if allow_internet_access is not UNSET:
+            field_dict["allowInternetAccess"] = allow_internet_access
+        if resources is not UNSET:
+            field_dict["resources"] = resources
+        if lifecycle is not UNSET:
+            field_dict["lifecycle"] = lifecycle
+        if secure is not UNSET:
+            field_dict["secure"] = secure
+        if security is not UNSET:
+            field_dict["security"] = security
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.new_sandbox_envs import NewSandboxEnvs
+        from ..models.new_sandbox_metadata import NewSandboxMetadata
+        from ..models.new_sandbox_security import NewSandboxSecurity
+        from ..models.sandbox_lifecycle import SandboxLifecycle
+        from ..models.sandbox_resources import SandboxResources
+
+        d = dict(src_dict)
+        template_id = d.pop("templateID", UNSET)
+
+        timeout = d.pop("timeout", UNSET)
+
+        name = d.pop("name", UNSET)
+
+        _metadata = d.pop("metadata", UNSET)
+        metadata: NewSandboxMetadata | Unset
+        if isinstance(_metadata, Unset):
+            metadata = UNSET
+        else:
+            metadata = NewSandboxMetadata.from_dict(_metadata)
+
+        _envs = d.pop("envs", UNSET)
+        envs: NewSandboxEnvs | Unset
+        if isinstance(_envs, Unset):
+            envs = UNSET
+        else:
+            envs = NewSandboxEnvs.from_dict(_envs)
+
+        allow_internet_access = d.pop("allowInternetAccess", UNSET)
+
+        _resources = d.pop("resources", UNSET)
+        resources: SandboxResources | Unset
+        if isinstance(_resources, Unset):
+            resources = UNSET
+        else:
+            resources = SandboxResources.from_dict(_resources)
+
+        _lifecycle = d.pop("lifecycle", UNSET)
+        lifecycle: SandboxLifecycle | Unset
+        if isinstance(_lifecycle, Unset):
+            lifecycle = UNSET
+        else:
+            lifecycle = SandboxLifecycle.from_dict(_lifecycle)
+
+        secure = d.pop("secure", UNSET)
+
+        _security = d.pop("security", UNSET)
+        security: NewSandboxSecurity | Unset
+        if isinstance(_security, Unset):
+            security = UNSET
+        else:
+            security = NewSandboxSecurity.from_dict(_security)
+
+        new_sandbox = cls(
+            template_id=template_id,
+            timeout=timeout,
+            name=name,
+            metadata=metadata,
+            envs=envs,
+            allow_internet_access=allow_internet_access,
+            resources=resources,
+            lifecycle=lifecycle,
+            secure=secure,
+            security=security,
+        )
+
+        new_sandbox.additional_properties = d
+        return new_sandbox
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Template")
+
+
+@_attrs_define
+class Template:
+    """A root filesystem sandboxes boot from."""
+
+    template_id: str
+    kind: str
+    """ `builtin` (built by the server) or `snapshot` (made from a sandbox). """
+    ready: bool
+    """ Whether it is built; creating a sandbox from a template that is not ready builds it first. """
+    created_at: datetime.datetime
+    description: None | str | Unset = UNSET
+    size_bytes: int | None | Unset = UNSET
+    source_sandbox_id: None | str | Unset = UNSET
+    """ For snapshot templates, the sandbox they were made from. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        template_id = self.template_id
+
+        kind = self.kind
+
+        ready = self.ready
+
+        created_at = self.created_at.isoformat()
+
+        description: None | str | Unset
+        if isinstance(self.description, Unset):
+            description = UNSET
+        else:
+            description = self.description
+
+        size_bytes: int | None | Unset
+        if isinstance(self.size_bytes, Unset):
+            size_bytes = UNSET
+        else:
+            size_bytes = self.size_bytes
+
+        source_sandbox_id: None | str | Unset
+        if isinstance(self.source_sandbox_id, Unset):
+            source_sandbox_id = UNSET
+        else:
+            source_sandbox_id = self.source_sandbox_id
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "templateID": template_id,
+                "kind": kind,
+                "ready": ready,
+                "createdAt": created_at,
+            }
+        )
+        if description is not UNSET:
+            field_dict["description"] = description
+        if size_bytes is not UNSET:
+            field_dict["sizeBytes"] = size_bytes
+        if source_sandbox_id is not UNSET:
+            field_dict["sourceSandboxID"] = source_sandbox_id
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        template_id = d.pop("templateID")
+
+        kind = d.pop("kind")
+
+        ready = d.pop("ready")
+
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+
+        def _parse_description(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        description = _parse_description(d.pop("description", UNSET))
+
+        def _parse_size_bytes(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        size_bytes = _parse_size_bytes(d.pop("sizeBytes", UNSET))
+
+        def _parse_source_sandbox_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        source_sandbox_id = _parse_source_sandbox_id(d.pop("sourceSandboxID", UNSET))
+
+        template = cls(
+            template_id=template_id,
+            kind=kind,
+            ready=ready,
+            created_at=created_at,
+            description=description,
+            size_bytes=size_bytes,
+            source_sandbox_id=source_sandbox_id,
+        )
+
+        template.additional_properties = d
+        return template
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
