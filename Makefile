@@ -1,0 +1,76 @@
+# hutch: every developer and CI task is a target here.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYTEST_ARGS ?=
+DEBIAN_PACKAGES := bubblewrap slirp4netns nftables debootstrap zstd iproute2 libseccomp2 ca-certificates
+
+.PHONY: help setup apt venv generate check-generated lint typecheck test test-unit test-integration test-contract serve demo bench build clean
+
+help:
+	@echo "make setup            Debian packages + $(VENV) with hutch installed editable (all extras)"
+	@echo "make demo             run examples/quickstart.py against a local hutch serve (started if needed)"
+	@echo "make test             unit, integration (real sandboxes, needs root) and contract tests"
+	@echo "make serve            start hutch serve on localhost:7420"
+	@echo "make generate         regenerate generated/hutch_api from openapi.yaml"
+	@echo "make check-generated  fail if generated/ differs from what openapi.yaml generates"
+	@echo "make lint             ruff + mypy"
+	@echo "make bench            print benchmark figures"
+
+setup: apt $(VENV)/.installed
+
+# Debian packages the runtime needs; installed only where missing, and only as root.
+apt:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages: $$missing (run 'sudo make apt')" >&2; exit 1; fi; \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[server,dev,codegen]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+generate: venv
+	VENV=$(VENV) scripts/generate.sh
+
+check-generated: venv
+	VENV=$(VENV) scripts/check_generated.sh
+
+lint: venv
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
+	$(VENV)/bin/mypy
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: setup
+	$(VENV)/bin/pytest tests/integration $(PYTEST_ARGS)
+
+test-contract: setup
+	$(VENV)/bin/pytest tests/contract $(PYTEST_ARGS)
+
+serve: setup
+	$(VENV)/bin/hutch serve
+
+demo: setup
+	VENV=$(VENV) scripts/demo.sh
+
+bench: setup
+	VENV=$(VENV) scripts/bench.sh
+
+build: venv
+	$(PY) -m build --outdir dist .
+
+clean:
+	rm -rf dist build .pytest_cache .mypy_cache .ruff_cache
