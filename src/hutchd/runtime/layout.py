@@ -1,0 +1,66 @@
+"""Where everything lives under the data dir; the one place that knows the directory names."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+def check_id(kind: str, value: str) -> str:
+    """Ids become path components and hostnames, so only a safe alphabet is accepted."""
+    if not _ID_RE.match(value) or value in (".", ".."):
+        raise ValueError(f"invalid {kind} id {value!r}: use 1-63 characters from [A-Za-z0-9._-]")
+    return value
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
+
+    @property
+    def sandboxes(self) -> Path:
+        return self.root / "sandboxes"
+
+    @property
+    def run(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def agent(self) -> Path:
+        return self.root / "agent"
+
+    def template_dir(self, template_id: str) -> Path:
+        return self.templates / check_id("template", template_id)
+
+    def snapshot_dir(self, snapshot_id: str) -> Path:
+        return self.snapshots / check_id("snapshot", snapshot_id)
+
+    def sandbox_dir(self, sandbox_id: str) -> Path:
+        return self.sandboxes / check_id("sandbox", sandbox_id)
+
+    def run_dir(self, sandbox_id: str) -> Path:
+        return self.run / check_id("sandbox", sandbox_id)
+
+    def create(self, sandbox_gid: int) -> None:
+        """Nothing under the data dir is for other host users. bwrap, already running as sandbox
+        root, must still walk to the merged root and the agent files it bind-mounts (it resolves
+        even `--bind-fd` to a path), so those paths are 0710 with the sandbox root group."""
+        for d in (self.root, self.sandboxes, self.agent):
+            d.mkdir(parents=True, exist_ok=True)
+            os.chown(d, 0, sandbox_gid)
+            os.chmod(d, 0o710)
+        for d in (self.templates, self.snapshots, self.run):
+            d.mkdir(parents=True, exist_ok=True)
+            os.chmod(d, 0o700)

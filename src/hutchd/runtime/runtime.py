@@ -1,0 +1,418 @@
+"""The runtime: starts, pauses, snapshots, measures, destroys and re-adopts sandboxes.
+
+State lives on disk (sandboxes/<id>/state.json) and in the kernel (cgroups, mounts), never
+only in this object, so a restarted server can take over (`recover`). Methods are synchronous
+and thread-safe: one lock per sandbox id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from hutchd.runtime import agentclient, agentfiles, cgroups, launcher, network, overlay, userns
+from hutchd.runtime.cgroups import SandboxCgroups
+from hutchd.runtime.errors import (
+    RuntimeUnavailable,
+    SandboxExists,
+    SandboxNotFound,
+    SandboxStartError,
+)
+from hutchd.runtime.host import detect_host_features
+from hutchd.runtime.layout import Layout, check_id
+from hutchd.runtime.sandbox import (
+    RecoveryReport,
+    SandboxHandle,
+    SandboxSpec,
+    SandboxState,
+    SandboxUsage,
+    proc_start_time,
+)
+from hutchd.runtime.snapshots import SnapshotStore, tree_size
+from hutchd.runtime.templates import RECIPES, TemplateStore, copy_tree
+
+_DISK_CACHE_SECONDS = 5.0
+_TMP_MAX_BYTES = 1 << 30
+
+
+class Runtime:
+    def __init__(self, data_dir: Path, *, agent_src: Path | None = None, check_host: bool = True) -> None:
+        self.layout = Layout(Path(data_dir).resolve())
+        self.templates = TemplateStore(self.layout)
+        self.snapshots = SnapshotStore(self.layout)
+        if check_host:
+            features = detect_host_features()
+            missing = features.missing()
+            if self.templates.exists("base"):
+                missing = [m for m in missing if not m.startswith("debootstrap")]
+            if missing:
+                raise RuntimeUnavailable("this host cannot run sandboxes:\n  " + "\n  ".join(missing))
+        self.layout.create(sandbox_gid=userns.host_id(0))
+        source = Path(agent_src) if agent_src else agentfiles.installed_agent()
+        self._agent_dir = agentfiles.stage(source, self.layout.agent)
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._children: dict[str, list[int]] = {}  # pids we forked and must reap
+        self._slirps: dict[str, subprocess.Popen[bytes]] = {}
+        self._disk_cache: dict[str, tuple[float, int]] = {}
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self, spec: SandboxSpec, *, ready_timeout: float = 10.0) -> SandboxHandle:
+        """Set up and start a sandbox; returns once its agent answers GET /health."""
+        spec.validate()
+        sid = check_id("sandbox", spec.sandbox_id)
+        with self._lock(sid):
+            sdir = self.layout.sandbox_dir(sid)
+            if sdir.exists() or self.layout.run_dir(sid).exists():
+                raise SandboxExists(f"sandbox {sid!r} already exists; destroy it first or pick another id")
+            if spec.from_snapshot:
+                template_id = self.snapshots.template_of(spec.from_snapshot)
+                seed: Path | None = self.snapshots.upper(spec.from_snapshot)
+            else:
+                template_id, seed = spec.template_id, None
+                if template_id in RECIPES:
+                    self.templates.ensure(template_id)
+            lowers = self.templates.lowerdirs(template_id)
+            state = SandboxState(spec=spec, template_id=template_id, cgroups=SandboxCgroups.for_sandbox(sid))
+            try:
+                return self._start(state, lowers, seed, ready_timeout)
+            except BaseException as e:
+                log = self._log_tail(sid)
+                with contextlib.suppress(Exception):
+                    self._teardown(sid, state, keep_upper=False)
+                if isinstance(e, OSError | TimeoutError):
+                    raise SandboxStartError(f"sandbox {sid!r} failed to start: {e}; log:\n{log}") from e
+                raise
+
+    def _start(self, state: SandboxState, lowers: list[Path], seed: Path | None, ready_timeout: float) -> SandboxHandle:
+        spec = state.spec
+        sid = spec.sandbox_id
+        sdir = self.layout.sandbox_dir(sid)
+        rdir = self.layout.run_dir(sid)
+        upper, work, merged = sdir / "upper", sdir / "work", sdir / "merged"
+        sdir.mkdir(mode=0o710)
+        os.chown(sdir, 0, userns.host_id(0))
+        state.save(sdir / "state.json")  # first, so a crash from here on is recoverable
+        work.mkdir(mode=0o700)
+        merged.mkdir(mode=0o755)
+        if seed is not None:
+            copy_tree(seed, upper)
+        else:
+            upper.mkdir(mode=0o755)
+            userns.chown_to_sandbox(upper)
+        _write_identity(upper, sid)
+        state.cgroups.create(cpu=spec.cpu, memory_mb=spec.memory_mb, pids=spec.pids)
+        overlay.mount(lowers, upper, work, merged)
+        rdir.mkdir(mode=0o700)
+        sock_path = rdir / "agent.sock"
+        env = {
+            "HUTCH_AGENT_FD": str(launcher.AGENT_FD),
+            "HUTCH_SANDBOX_ID": sid,
+            "HUTCH_ENVS_JSON": json.dumps(spec.envs, separators=(",", ":")),
+            "PYTHONPATH": "/opt/hutch",
+        }
+        launch = launcher.LaunchSpec(sandbox_id=sid, tmp_size_bytes=min(spec.memory_mb << 20, _TMP_MAX_BYTES), env=env)
+        fds: list[int] = []
+        try:
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            fds.append(listener.detach())
+            listener = socket.socket(fileno=fds[-1])
+            listener.bind(str(sock_path))
+            listener.listen(64)
+            fds.append(os.open(rdir / "agent.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
+            fds.append(os.open(merged, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            fds.append(os.open(self._agent_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            fds.append(userns.make_userns())
+            launched = launcher.launch(
+                launch,
+                listen_fd=fds[0],
+                log_fd=fds[1],
+                root_fd=fds[2],
+                agent_dir_fd=fds[3],
+                userns_fd=fds[4],
+                cgroup_procs=state.cgroups.procs_files(),
+            )
+        finally:
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._children.setdefault(sid, []).append(launched.pid)
+        state.pid, state.child_pid = launched.pid, launched.child_pid
+        state.pid_start = proc_start_time(launched.pid)
+        state.started_at = time.time()
+        state.save(sdir / "state.json")
+        if spec.allow_internet:
+            procs = state.cgroups.procs_files()
+            self._slirps[sid] = network.start_slirp(launched.child_pid, lambda: _join(procs), rdir / "slirp.log")
+            network.apply_egress(launched.child_pid)
+        self._wait_ready(state, sock_path, ready_timeout)
+        return SandboxHandle(sid, spec, sock_path, launched.pid, state.started_at)
+
+    def _wait_ready(self, state: SandboxState, sock_path: Path, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if agentclient.health(sock_path, timeout=max(0.05, min(left, 1.0))):
+                return
+            if self._reap(state.spec.sandbox_id, state.pid) or not state.cgroups.populated():
+                raise SandboxStartError(
+                    f"the agent of sandbox {state.spec.sandbox_id!r} exited during start-up; "
+                    f"its log ends with:\n{self._log_tail(state.spec.sandbox_id)}"
+                )
+            if left <= 0:
+                raise SandboxStartError(
+                    f"the agent of sandbox {state.spec.sandbox_id!r} did not answer GET /health within "
+                    f"{timeout}s; its log ends with:\n{self._log_tail(state.spec.sandbox_id)}"
+                )
+            time.sleep(0.002)
+
+    def _log_tail(self, sid: str) -> str:
+        try:
+            return (self.layout.run_dir(sid) / "agent.log").read_text(errors="replace")[-2000:]
+        except OSError:
+            return "(no log)"
+
+    def destroy(self, sandbox_id: str, *, keep_upper: bool = False) -> None:
+        """Kill and remove everything of a sandbox; idempotent. keep_upper keeps its files for restore."""
+        sid = check_id("sandbox", sandbox_id)
+        with self._lock(sid):
+            self._teardown(sid, self._load_state(sid), keep_upper=keep_upper)
+
+    def _teardown(self, sid: str, state: SandboxState | None, *, keep_upper: bool) -> None:
+        cg = state.cgroups if state else SandboxCgroups.for_sandbox(sid)
+        cg.kill()
+        for pid in self._children.pop(sid, []):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        slirp = self._slirps.pop(sid, None)
+        if slirp is not None:
+            slirp.kill()
+            slirp.wait()
+        sdir = self.layout.sandbox_dir(sid)
+        overlay.unmount_all(sdir)
+        cgroups.remove_dirs([*cg.dirs(), *cgroups.leftover_dirs().get(sid, [])])
+        shutil.rmtree(self.layout.run_dir(sid), ignore_errors=True)
+        self._disk_cache.pop(sid, None)
+        if keep_upper and (sdir / "upper").is_dir():
+            for name in ("work", "merged"):
+                shutil.rmtree(sdir / name, ignore_errors=True)
+        else:
+            shutil.rmtree(sdir, ignore_errors=True)
+
+    # ---- pause, snapshots ------------------------------------------------------------------
+
+    def freeze(self, sandbox_id: str) -> None:
+        """Pause every process of the sandbox (cgroup freeze: the sandbox cannot undo it)."""
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id).cgroups.set_frozen(True)
+
+    def thaw(self, sandbox_id: str) -> None:
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id).cgroups.set_frozen(False)
+
+    def is_frozen(self, sandbox_id: str) -> bool:
+        return self._live_state(sandbox_id).cgroups.is_frozen()
+
+    def snapshot(self, sandbox_id: str, snapshot_id: str) -> int:
+        """Copy the sandbox's upper dir while it is frozen; returns the snapshot size in bytes."""
+        with self._lock(sandbox_id):
+            state = self._require_state(sandbox_id)
+            cg = state.cgroups
+            upper = self.layout.sandbox_dir(sandbox_id) / "upper"
+            running = cg.populated() and not cg.is_frozen()
+            if running:
+                cg.set_frozen(True)
+            try:
+                return self.snapshots.create(snapshot_id, upper, template_id=state.template_id, source=sandbox_id)
+            finally:
+                if running:
+                    cg.set_frozen(False)
+
+    def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
+        """Turn the kept upper dir of a dead sandbox (see `recover`) into a snapshot, O(1), and forget
+        the sandbox. Returns the snapshot size in bytes."""
+        with self._lock(sandbox_id):
+            state = self._require_state(sandbox_id)
+            if state.cgroups.populated():
+                raise SandboxExists(f"sandbox {sandbox_id!r} is still running; use snapshot() instead")
+            upper = self.layout.sandbox_dir(sandbox_id) / "upper"
+            size = self.snapshots.create(
+                snapshot_id, upper, template_id=state.template_id, source=sandbox_id, move=True
+            )
+            self._teardown(sandbox_id, state, keep_upper=False)
+            return size
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        self.snapshots.delete(snapshot_id)
+
+    def promote_snapshot_to_template(self, snapshot_id: str, template_id: str) -> None:
+        """A template = the snapshot's template + a copy of the snapshot's upper as one more layer."""
+        meta = self.snapshots.meta(snapshot_id)
+        self.templates.add_layer(
+            template_id,
+            parent=str(meta["template_id"]),
+            source_upper=self.snapshots.upper(snapshot_id),
+            extra={"from_snapshot": snapshot_id},
+        )
+
+    # ---- observation -----------------------------------------------------------------------
+
+    def metrics(self, sandbox_id: str) -> SandboxUsage:
+        state = self._live_state(sandbox_id)
+        used, limit = state.cgroups.memory_usage()
+        return SandboxUsage(
+            cpu_usage_usec=state.cgroups.cpu_usage_usec(),
+            mem_used_bytes=used,
+            mem_limit_bytes=limit,
+            disk_used_bytes=self._disk_used(sandbox_id),
+            disk_limit_bytes=state.spec.disk_mb << 20,
+            cpu_count=state.spec.cpu,
+        )
+
+    def _disk_used(self, sid: str) -> int:
+        now = time.monotonic()
+        cached = self._disk_cache.get(sid)
+        if cached and now - cached[0] < _DISK_CACHE_SECONDS:
+            return cached[1]
+        size = tree_size(self.layout.sandbox_dir(sid) / "upper")
+        self._disk_cache[sid] = (now, size)
+        return size
+
+    def is_alive(self, sandbox_id: str, timeout: float = 2.0) -> bool:
+        """Processes alive and the agent answers (a frozen sandbox cannot answer: alive if populated)."""
+        state = self._load_state(sandbox_id)
+        if state is None or not state.cgroups.populated():
+            if state is not None:
+                self._reap(sandbox_id, state.pid)
+            return False
+        if state.cgroups.is_frozen():
+            return True
+        return agentclient.health(self.agent_socket(sandbox_id), timeout)
+
+    def agent_socket(self, sandbox_id: str) -> Path:
+        path = self.layout.run_dir(sandbox_id) / "agent.sock"
+        if not path.exists():
+            raise SandboxNotFound(f"sandbox {sandbox_id!r} is not running on this host")
+        return path
+
+    def sandboxes(self) -> list[str]:
+        """Ids with anything on disk (running, or dead with a kept upper dir)."""
+        return sorted(d.name for d in self.layout.sandboxes.iterdir() if d.is_dir())
+
+    # ---- crash recovery --------------------------------------------------------------------
+
+    def recover(self, known: set[str]) -> RecoveryReport:
+        """At server start: keep known sandboxes that are alive, clean up everything else, but keep
+        the upper dirs of known dead sandboxes so they can be restored (`preserve_upper`)."""
+        report = RecoveryReport()
+        self.snapshots.sweep()
+        ids = {d.name for d in self.layout.sandboxes.iterdir()}
+        ids |= {d.name for d in self.layout.run.iterdir()}
+        ids |= set(cgroups.leftover_dirs())
+        for mnt in overlay.mounts_under(self.layout.sandboxes):
+            rel = Path(mnt).relative_to(self.layout.sandboxes).parts
+            if rel:
+                ids.add(rel[0])
+        for sid in sorted(ids):
+            try:
+                check_id("sandbox", sid)
+            except ValueError:
+                continue
+            with self._lock(sid):
+                state = self._load_state(sid)
+                if sid in known and state is not None and self._answers(state):
+                    report.adopted.append(sid)
+                    continue
+                has_upper = (self.layout.sandbox_dir(sid) / "upper").is_dir()
+                keep = sid in known and has_upper
+                self._teardown(sid, state, keep_upper=keep)
+                (report.kept_upper if keep else report.cleaned).append(sid)
+        return report
+
+    def _answers(self, state: SandboxState) -> bool:
+        cg = state.cgroups
+        if not cg.populated():
+            return False
+        if cg.is_frozen():
+            return True
+        return agentclient.health(self.layout.run_dir(state.spec.sandbox_id) / "agent.sock", 2.0)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _lock(self, sid: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(sid, threading.Lock())
+        with lock:
+            yield
+
+    def _load_state(self, sid: str) -> SandboxState | None:
+        try:
+            return SandboxState.from_json((self.layout.sandbox_dir(sid) / "state.json").read_text())
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _require_state(self, sid: str) -> SandboxState:
+        state = self._load_state(sid)
+        if state is None:
+            raise SandboxNotFound(f"sandbox {sid!r} does not exist on this host")
+        return state
+
+    def _live_state(self, sid: str) -> SandboxState:
+        state = self._require_state(sid)
+        if not state.cgroups.exists():
+            raise SandboxNotFound(f"sandbox {sid!r} is not running (only its files were kept)")
+        return state
+
+    def _reap(self, sid: str, pid: int) -> bool:
+        """Reap our bwrap child if it has exited; True if it had."""
+        if pid not in self._children.get(sid, []):
+            return proc_start_time(pid) == 0
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            self._children[sid].remove(pid)
+        return bool(done)
+
+
+def _join(procs_files: list[str]) -> None:
+    """preexec for helpers (slirp4netns): born inside the sandbox cgroups, so kill/limits cover them."""
+    me = str(os.getpid())
+    for path in procs_files:
+        with open(path, "w") as f:
+            f.write(me)
+
+
+def _write_identity(upper: Path, sid: str) -> None:
+    """Per-sandbox /etc/hostname, /etc/hosts and /etc/resolv.conf, written into the upper dir (so the
+    sandbox may edit them) and owned by sandbox root."""
+    etc = upper / "etc"
+    if etc.is_symlink() or (etc.exists() and not etc.is_dir()):
+        return
+    if not etc.exists():
+        etc.mkdir(mode=0o755)
+        userns.chown_to_sandbox(etc)
+    files = {
+        "hostname": f"{sid}\n",
+        "hosts": f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{sid}\n",
+        "resolv.conf": network.resolv_conf(),
+    }
+    for name, text in files.items():
+        path = etc / name
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        userns.chown_to_sandbox(path)

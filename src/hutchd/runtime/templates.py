@@ -1,0 +1,236 @@
+"""Immutable template root filesystems: built once (debootstrap for `base`), cached, layered.
+
+A template is `templates/<id>/rootfs` plus `meta.json`. `base` is a full Debian tree; a derived
+template (a promoted snapshot) holds only an overlay layer and names its parent, so its lower
+dirs are [its layer, parent's layers...]. Builds go into a temp dir renamed into place at the
+end, so a crash never leaves a half template; a file lock serialises concurrent builders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from hutchd.runtime import userns
+from hutchd.runtime.errors import SnapshotExists, TemplateBuildError, TemplateNotFound
+from hutchd.runtime.layout import Layout, check_id
+
+Progress = Callable[[str], None]
+
+DEBIAN_SUITE = "bookworm"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+SANDBOX_USER = "user"
+SANDBOX_UID = 1000
+SANDBOX_DNS = "10.0.2.3"  # slirp4netns' DNS forwarder
+# Bind-mount targets made in the template so bwrap need not create them in every upper.
+MOUNT_POINTS = ("opt/hutch/hutch_agent",)
+# Set to a `debootstrap --make-tarball` of the same suite and packages to build without downloads.
+TARBALL_ENV = "HUTCH_DEBOOTSTRAP_TARBALL"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to build a template from scratch: Debian packages on top of minbase."""
+
+    packages: tuple[str, ...]
+
+
+BASE_PACKAGES = (
+    "python3",
+    "bash",
+    "coreutils",
+    "procps",
+    "curl",
+    "ca-certificates",
+    "git",
+    "iproute2",
+    "less",
+)
+RECIPES: dict[str, Recipe] = {"base": Recipe(packages=BASE_PACKAGES)}
+
+
+def _stderr_progress(line: str) -> None:
+    print(f"[hutch template] {line}", file=sys.stderr, flush=True)
+
+
+class TemplateStore:
+    def __init__(self, layout: Layout) -> None:
+        self._layout = layout
+
+    def exists(self, template_id: str) -> bool:
+        return (self._layout.template_dir(template_id) / "meta.json").is_file()
+
+    def list(self) -> list[str]:
+        if not self._layout.templates.is_dir():
+            return []
+        return sorted(
+            d.name for d in self._layout.templates.iterdir() if not d.name.startswith(".") and self.exists(d.name)
+        )
+
+    def meta(self, template_id: str) -> dict[str, object]:
+        path = self._layout.template_dir(template_id) / "meta.json"
+        try:
+            data: dict[str, object] = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise TemplateNotFound(
+                f"template {template_id!r} does not exist; known: {', '.join(self.list()) or 'none'}"
+            ) from None
+        return data
+
+    def rootfs(self, template_id: str) -> Path:
+        self.meta(template_id)
+        return self._layout.template_dir(template_id) / "rootfs"
+
+    def lowerdirs(self, template_id: str) -> list[Path]:
+        """Overlay lower layers, topmost first."""
+        layers: list[Path] = []
+        tid: str | None = template_id
+        while tid is not None:
+            meta = self.meta(tid)
+            layers.append(self._layout.template_dir(tid) / "rootfs")
+            parent = meta.get("parent")
+            tid = str(parent) if parent else None
+        return layers
+
+    def ensure(self, template_id: str, progress: Progress | None = None) -> Path:
+        """Return the template's rootfs, building it first if a recipe exists for it."""
+        check_id("template", template_id)
+        if self.exists(template_id):
+            return self.rootfs(template_id)
+        recipe = RECIPES.get(template_id)
+        if recipe is None:
+            raise TemplateNotFound(
+                f"template {template_id!r} does not exist and there is no recipe to build it "
+                f"(buildable: {', '.join(sorted(RECIPES))})"
+            )
+        with self._lock(template_id):
+            if not self.exists(template_id):
+                self._build(template_id, recipe, progress or _stderr_progress)
+        return self.rootfs(template_id)
+
+    def add_layer(self, template_id: str, parent: str, source_upper: Path, extra: dict[str, object]) -> None:
+        """Create a derived template whose layer is a copy of `source_upper` (a snapshot's upper dir)."""
+        check_id("template", template_id)
+        self.meta(parent)
+        with self._lock(template_id):
+            if self.exists(template_id):
+                raise SnapshotExists(f"template {template_id!r} already exists; choose another id")
+            tmp = self._tmp_dir(template_id)
+            try:
+                tmp.mkdir()
+                copy_tree(source_upper, tmp / "rootfs")
+                self._finish(tmp, template_id, {"parent": parent, **extra})
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+
+    def delete(self, template_id: str) -> None:
+        """Remove a template; the caller ensures no sandbox, snapshot or child template uses it."""
+        d = self._layout.template_dir(template_id)
+        if d.exists():
+            gone = d.with_name(f".gone-{template_id}-{os.getpid()}")
+            d.rename(gone)
+            shutil.rmtree(gone)
+
+    @contextlib.contextmanager
+    def _lock(self, template_id: str) -> Iterator[None]:
+        self._layout.templates.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._layout.templates / f".lock-{template_id}", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _tmp_dir(self, template_id: str) -> Path:
+        """A fresh build dir; leftovers of crashed builds of this id are removed first (we hold the lock)."""
+        for old in self._layout.templates.glob(f".build-{template_id}-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        return self._layout.templates / f".build-{template_id}-{os.getpid()}"
+
+    def _finish(self, tmp: Path, template_id: str, meta: dict[str, object]) -> None:
+        os.chmod(tmp / "rootfs", 0o755)
+        userns.chown_to_sandbox(tmp / "rootfs")
+        (tmp / "meta.json").write_text(json.dumps({"id": template_id, "created": time.time(), **meta}))
+        os.rename(tmp, self._layout.template_dir(template_id))
+
+    def _build(self, template_id: str, recipe: Recipe, progress: Progress) -> None:
+        tmp = self._tmp_dir(template_id)
+        rootfs = tmp / "rootfs"
+        started = time.monotonic()
+        try:
+            tmp.mkdir(mode=0o700)
+            progress(f"building template {template_id!r} (Debian {DEBIAN_SUITE}, {len(recipe.packages)} packages)")
+            _debootstrap(rootfs, recipe.packages, progress)
+            progress("configuring: sandbox user, DNS, mount points")
+            _configure(rootfs)
+            progress("shifting file ownership into the sandbox id range")
+            userns.shift_tree(rootfs)
+            self._finish(tmp, template_id, {"parent": None, "packages": list(recipe.packages)})
+        except BaseException as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(e, TemplateBuildError):
+                raise
+            if isinstance(e, Exception):
+                raise TemplateBuildError(f"building template {template_id!r} failed: {e}") from e
+            raise
+        progress(f"template {template_id!r} ready in {time.monotonic() - started:.0f}s")
+
+
+def _debootstrap(rootfs: Path, packages: tuple[str, ...], progress: Progress) -> None:
+    if shutil.which("debootstrap") is None:
+        raise TemplateBuildError("debootstrap is missing: apt-get install -y debootstrap")
+    argv = ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}"]
+    tarball = os.environ.get(TARBALL_ENV)
+    if tarball:
+        progress(f"using cached packages from {tarball}")
+        argv.append(f"--unpack-tarball={os.path.abspath(tarball)}")
+    argv += [DEBIAN_SUITE, str(rootfs), DEBIAN_MIRROR]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    tail: list[str] = []
+    last_phase = ""
+    for line in proc.stdout:
+        line = line.rstrip()
+        tail = [*tail[-19:], line]
+        # "I: Retrieving foo" -> phase "Retrieving": one progress line per phase, not per package.
+        words = line.split()
+        phase = words[1] if len(words) > 1 and words[0] == "I:" else ""
+        if phase and phase != last_phase:
+            progress(f"debootstrap: {line[3:]}")
+            last_phase = phase
+    if proc.wait() != 0:
+        raise TemplateBuildError("debootstrap failed:\n" + "\n".join(tail))
+
+
+def _configure(rootfs: Path) -> None:
+    subprocess.run(
+        ["chroot", str(rootfs), "useradd", "--create-home", "--uid", str(SANDBOX_UID), "--user-group",
+         "--shell", "/bin/bash", SANDBOX_USER],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (rootfs / "etc/resolv.conf").unlink(missing_ok=True)
+    (rootfs / "etc/resolv.conf").write_text(f"nameserver {SANDBOX_DNS}\n")
+    for mp in MOUNT_POINTS:
+        (rootfs / mp).mkdir(parents=True, exist_ok=True)
+    for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+        for f in (rootfs / cache).glob("*"):
+            if f.is_file():
+                f.unlink()
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """A full, independent copy keeping owners, modes, xattrs (overlay's trusted.* opaque/whiteout
+    markers), device nodes and sparse files; reflinks where the filesystem can. Never hardlinks:
+    overlay writes upper files in place, so a hardlinked copy would change with the live sandbox."""
+    argv = ["cp", "-dR", "--preserve=mode,ownership,timestamps,links,xattr", "--reflink=auto"]
+    subprocess.run([*argv, "--", str(src), str(dst)], check=True, capture_output=True)

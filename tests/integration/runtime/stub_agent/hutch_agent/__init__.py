@@ -1,0 +1,1 @@
+"""Throwaway stand-in for the real in-sandbox agent, used only by the runtime tests."""
