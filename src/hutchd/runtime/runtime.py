@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -189,6 +190,8 @@ class Runtime:
 
     def _teardown(self, sid: str, state: SandboxState | None, *, keep_upper: bool) -> None:
         cg = state.cgroups if state else SandboxCgroups.for_sandbox(sid)
+        if state is not None:
+            self._stop_bwrap(state)
         cg.kill()
         for pid in self._children.pop(sid, []):
             with contextlib.suppress(ChildProcessError):
@@ -207,6 +210,23 @@ class Runtime:
                 shutil.rmtree(sdir / name, ignore_errors=True)
         else:
             shutil.rmtree(sdir, ignore_errors=True)
+
+    def _stop_bwrap(self, state: SandboxState, timeout: float = 2.0) -> None:
+        """Kill the sandbox's pid 1 first, so bwrap reaps it and exits by itself: killing bwrap first
+        would orphan its child to host pid 1, which need not reap (it doesn't on this host kind)."""
+        cg = state.cgroups
+        pids = cg.pids()
+        if state.child_pid not in pids:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(state.child_pid, signal.SIGKILL)
+        if cg.is_frozen():
+            cg.set_frozen(False)  # bwrap must run to reap; everything else in the pid ns is dying
+        deadline = time.monotonic() + timeout
+        while state.pid in cg.pids() and time.monotonic() < deadline:
+            if self._reap(state.spec.sandbox_id, state.pid):
+                return
+            time.sleep(0.001)
 
     # ---- pause, snapshots ------------------------------------------------------------------
 
