@@ -1,0 +1,142 @@
+"""The runtime as the async server sees it: each blocking runtime call runs in a worker thread.
+
+This is the only module that knows the runtime's method names, so a runtime change lands here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
+
+T = TypeVar("T")
+
+DEFAULT_CPU = 2.0
+DEFAULT_MEMORY_MB = 1024
+DEFAULT_DISK_MB = 2048
+DEFAULT_PIDS = 4096
+
+
+class Backend:
+    def __init__(self, runtime: Runtime, workers: int = 16) -> None:
+        self.rt = runtime
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hutch-rt")
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ---------------------------------------------------------------- sandboxes
+
+    async def start(
+        self,
+        sandbox_id: str,
+        template_id: str,
+        *,
+        cpu: float,
+        memory_mb: int,
+        disk_mb: int,
+        allow_internet: bool,
+        envs: dict[str, str],
+        from_snapshot: str | None = None,
+    ) -> None:
+        spec = SandboxSpec(
+            sandbox_id=sandbox_id,
+            template_id=template_id,
+            cpu=cpu,
+            memory_mb=memory_mb,
+            disk_mb=disk_mb,
+            pids=DEFAULT_PIDS,
+            allow_internet=allow_internet,
+            envs=envs,
+            from_snapshot=from_snapshot,
+        )
+        await self.call(self.rt.start, spec)
+
+    async def destroy(self, sandbox_id: str) -> None:
+        await self.call(self.rt.destroy, sandbox_id)
+
+    async def freeze(self, sandbox_id: str) -> None:
+        await self.call(self.rt.freeze, sandbox_id)
+
+    async def thaw(self, sandbox_id: str) -> None:
+        await self.call(self.rt.thaw, sandbox_id)
+
+    async def is_frozen(self, sandbox_id: str) -> bool:
+        return bool(await self.call(self.rt.is_frozen, sandbox_id))
+
+    async def is_alive(self, sandbox_id: str) -> bool:
+        return bool(await self.call(self.rt.is_alive, sandbox_id))
+
+    def agent_socket(self, sandbox_id: str) -> Path:
+        return Path(self.rt.agent_socket(sandbox_id))
+
+    async def set_limits(self, sandbox_id: str, *, cpu: float, memory_mb: int) -> bool:
+        """Rewrite a running sandbox's cgroup limits; False when the runtime cannot."""
+        fn = getattr(self.rt, "set_limits", None)
+        if fn is None:
+            return False
+        await self.call(fn, sandbox_id, cpu=cpu, memory_mb=memory_mb, pids=DEFAULT_PIDS)
+        return True
+
+    async def metrics(self, ids: list[str]) -> dict[str, Any]:
+        """Usage of each sandbox in `ids` that answers; one worker hop for the whole batch."""
+
+        def batch() -> dict[str, Any]:
+            out = {}
+            for sid in ids:
+                try:
+                    out[sid] = self.rt.metrics(sid)
+                except Exception:
+                    continue
+            return out
+
+        return await self.call(batch)
+
+    async def recover(self, known: set[str]) -> RecoveryReport:
+        return await self.call(self.rt.recover, known)
+
+    async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
+        return int(await self.call(self.rt.preserve_upper, sandbox_id, snapshot_id))
+
+    # ---------------------------------------------------------------- snapshots and templates
+
+    async def snapshot(self, sandbox_id: str, snapshot_id: str) -> int:
+        return int(await self.call(self.rt.snapshot, sandbox_id, snapshot_id))
+
+    async def delete_snapshot(self, snapshot_id: str) -> None:
+        await self.call(self.rt.delete_snapshot, snapshot_id)
+
+    async def promote(self, snapshot_id: str, template_id: str) -> None:
+        await self.call(self.rt.promote_snapshot_to_template, snapshot_id, template_id)
+
+    async def delete_template(self, template_id: str) -> None:
+        await self.call(self.rt.templates.delete, template_id)
+
+    async def ensure_template(self, template_id: str, progress: Callable[[str], None] | None = None) -> None:
+        await self.call(self.rt.templates.ensure, template_id, progress)
+
+    def template_exists(self, template_id: str) -> bool:
+        try:
+            return bool(self.rt.templates.exists(template_id))
+        except ValueError:
+            return False
+
+    def buildable_templates(self) -> list[str]:
+        from hutchd.runtime.templates import RECIPES
+
+        return sorted(RECIPES)
+
+    def template_meta(self, template_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.rt.templates.meta(template_id))
+        except Exception:
+            return None

@@ -1,0 +1,123 @@
+"""The gateway: agent routes are forwarded to the sandbox's agent over its Unix socket.
+
+Requests and responses are streamed in both directions (no body ever sits in memory whole, and
+command output reaches the client as the agent produces it). The `/sandboxes/{id}` prefix is
+stripped; the method, query string, body and content headers are passed on as they are.
+To expose a new agent route, add its path pattern to AGENT_ROUTES.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from hutchd.errors import conflict, error_response, not_found
+
+log = logging.getLogger("hutchd.gateway")
+
+# (path under /sandboxes/{sandboxID}, methods). Starlette's `{pid:int}` keeps non-numeric pids from
+# reaching the agent; everything else about the request is the agent's to judge.
+AGENT_ROUTES: list[tuple[str, list[str]]] = [
+    ("/commands", ["GET", "POST"]),
+    ("/commands/{pid}", ["GET", "DELETE"]),
+    ("/commands/{pid}/output", ["GET"]),
+    ("/commands/{pid}/stdin", ["POST"]),
+    ("/commands/{pid}/stdin/close", ["POST"]),
+    ("/commands/{pid}/signal", ["POST"]),
+    ("/files", ["GET", "PUT", "DELETE"]),
+    ("/files/batch", ["POST"]),
+    ("/files/list", ["GET"]),
+    ("/files/stat", ["GET"]),
+    ("/files/rename", ["POST"]),
+    ("/files/mkdir", ["POST"]),
+    ("/files/watch", ["GET"]),
+    ("/pty", ["POST"]),
+    ("/pty/{pid}", ["DELETE"]),
+    ("/pty/{pid}/output", ["GET"]),
+    ("/pty/{pid}/input", ["POST"]),
+    ("/pty/{pid}/resize", ["POST"]),
+]
+
+REQUEST_HEADERS = ("content-type", "content-length", "accept", "content-encoding", "range", "if-none-match")
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "server", "date"}
+
+
+def routes() -> list[Route]:
+    return [Route("/sandboxes/{sandboxID}" + path, forward, methods=methods) for path, methods in AGENT_ROUTES]
+
+
+def _check_pid(request: Request) -> None:
+    raw = request.path_params.get("pid")
+    if raw is None:
+        return
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise not_found(f"no process with pid {raw[:40]!r}: pids are positive integers")
+
+
+async def forward(request: Request) -> Response:
+    hub = request.app.state.hub
+    tenant = request.state.tenant
+    sandbox_id = request.path_params["sandboxID"]
+    row = hub.sandboxes.live(tenant, sandbox_id)
+    _check_pid(request)
+    if row["state"] == "paused":
+        if not row["auto_resume"]:
+            raise conflict(
+                f"sandbox {sandbox_id} is paused; resume it (resumeSandbox) or connect to it (connectSandbox)"
+            )
+        await hub.sandboxes.ensure_running(sandbox_id)
+    elif row["state"] != "running":
+        raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+    return await proxy(hub.agents.get(sandbox_id), request, sandbox_id)
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    async for chunk in request.stream():
+        if chunk:
+            yield chunk
+
+
+async def proxy(client: httpx.AsyncClient, request: Request, sandbox_id: str) -> Response:
+    prefix = f"/sandboxes/{sandbox_id}"
+    path = request.url.path[len(prefix) :] if request.url.path.startswith(prefix) else request.url.path
+    headers = {k: v for k, v in request.headers.items() if k.lower() in REQUEST_HEADERS}
+    has_body = "content-length" in headers or "transfer-encoding" in request.headers
+    if "content-length" in headers and headers["content-length"] == "0":
+        has_body = False
+    upstream = client.build_request(
+        request.method,
+        httpx.URL(path=path, query=request.url.query.encode()),
+        headers=headers,
+        content=_body(request) if has_body else None,
+    )
+    try:
+        resp = await client.send(upstream, stream=True)
+    except httpx.HTTPError as e:
+        log.warning("agent of %s unreachable: %r", sandbox_id, e)
+        return error_response(502, f"the agent of sandbox {sandbox_id} did not answer: {e!r}")
+    out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
+    return StreamingResponse(
+        _relay(resp, sandbox_id),
+        status_code=resp.status_code,
+        headers=out_headers,
+        background=BackgroundTask(resp.aclose),
+    )
+
+
+async def _relay(resp: httpx.Response, sandbox_id: str) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in resp.aiter_raw():
+            yield chunk
+    except httpx.HTTPError as e:
+        # Headers are already sent: all we can do is end the body early (the client sees a cut stream).
+        log.warning("agent stream of %s broke: %r", sandbox_id, e)
+    finally:
+        with contextlib.suppress(Exception):
+            await resp.aclose()

@@ -1,0 +1,133 @@
+"""The server's parts wired together, its start-up (recovery of sandboxes that outlived a previous
+server process) and its background tasks (reaper, sampler, warm pool, periodic snapshots)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from hutchd import ids
+from hutchd.agent import AgentClients
+from hutchd.auth import KeyRing
+from hutchd.backend import Backend
+from hutchd.db import Database, now
+from hutchd.pool import WarmPool
+from hutchd.reaper import reap_loop
+from hutchd.sampler import Sampler
+from hutchd.sandboxes import Sandboxes
+from hutchd.settings import Settings
+from hutchd.snapshots import Snapshots
+
+log = logging.getLogger("hutchd")
+
+
+class Hub:
+    def __init__(self, settings: Settings, keys: KeyRing, backend: Backend, features: Any) -> None:
+        self.settings = settings
+        self.keys = keys
+        self.backend = backend
+        self.features = features
+        self.missing: list[str] = list(features.missing()) if features is not None else []
+        self.started_at = now()
+        self.db = Database(settings.data_dir / "hutch.db")
+        self.agents = AgentClients(backend)
+        self.pool = WarmPool(self.db, backend, settings.pool_templates, settings.pool_size)
+        self.snapshots = Snapshots(self.db, backend, settings)
+        self.sandboxes = Sandboxes(self.db, backend, settings, self.pool, self.snapshots, self.agents)
+        self.sampler = Sampler(self.db, backend, settings.sample_interval, settings.metrics_retention)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def features_json(self) -> dict[str, bool]:
+        f = self.features
+
+        def has(name: str) -> bool:
+            return bool(getattr(f, name, False))
+
+        return {
+            "bubblewrap": has("bubblewrap"),
+            "userNamespaces": has("user_namespaces"),
+            "cgroups": has("cgroups_v1_writable"),
+            "freeze": has("cgroup_freeze"),
+            "seccomp": has("seccomp"),
+            "internet": has("slirp4netns"),
+            "egressFilter": has("nftables"),
+        }
+
+    # ------------------------------------------------------------------ start-up and shutdown
+
+    async def start(self) -> None:
+        await self.recover()
+        self._spawn(reap_loop(self.db, self.sandboxes, self.settings.reap_interval), "reaper")
+        self._spawn(self.sampler.loop(), "sampler")
+        if self.settings.snapshot_interval > 0:
+            self._spawn(self.snapshots.periodic_loop(self.sandboxes), "periodic-snapshots")
+        self.pool.start()
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    async def stop(self) -> None:
+        """Graceful stop: background tasks end and the warm pool is emptied; user sandboxes keep
+        running and are adopted by the next server."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.pool.stop(drain=True)
+        await self.agents.close()
+        self.backend.shutdown()
+        self.db.close()
+
+    async def recover(self) -> None:
+        """Adopt the sandboxes a previous server left running; record the truly dead as killed."""
+        rows = self.db.all("SELECT * FROM sandboxes WHERE state IN ('pooled', 'starting', 'running', 'paused')")
+        report = await self.backend.recover({r["id"] for r in rows})
+        adopted = set(report.adopted)
+        kept = set(report.kept_upper)
+        t = now()
+        for r in rows:
+            sid = r["id"]
+            if sid in adopted:
+                await self._readopt(r)
+                continue
+            if r["state"] == "pooled":
+                self.db.run("DELETE FROM sandboxes WHERE id = ?", sid)
+                continue
+            log.warning("sandbox %s did not survive; recording it as killed", sid)
+            self.db.run("UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ?", t, sid)
+            if sid in kept:
+                await self._preserve(r)
+        for sid in kept - {r["id"] for r in rows if r["state"] != "pooled"}:
+            await self.backend.destroy(sid)
+        if rows:
+            log.warning("recovery: %d of %d sandboxes adopted", len(adopted & {r["id"] for r in rows}), len(rows))
+
+    async def _preserve(self, r: Any) -> None:
+        """The files of a sandbox that died with the server become a snapshot it can be restored from."""
+        snapshot_id = ids.snapshot_id()
+        try:
+            size = await self.backend.preserve_upper(r["id"], snapshot_id)
+        except Exception as e:
+            log.warning("keeping the files of dead sandbox %s failed: %s", r["id"], e)
+            return
+        self.db.run(
+            "INSERT INTO snapshots (id, tenant, sandbox_id, kind, created_at, size_bytes)"
+            " VALUES (?, ?, ?, 'periodic', ?, ?)",
+            snapshot_id, r["tenant"], r["id"], now(), size,
+        )  # fmt: skip
+
+    async def _readopt(self, r: Any) -> None:
+        sid = r["id"]
+        if r["state"] == "pooled":
+            self.pool.adopt(r["template_id"], sid)
+            return
+        frozen = await self.backend.is_frozen(sid)
+        if r["state"] == "paused" and not frozen:
+            await self.backend.freeze(sid)
+        elif r["state"] != "paused" and frozen:
+            await self.backend.thaw(sid)  # the previous server died in the middle of a pause
+        if r["state"] == "starting":
+            self.db.run("UPDATE sandboxes SET state = 'running' WHERE id = ?", sid)

@@ -1,0 +1,76 @@
+"""The metrics sampler: every few seconds, each live sandbox's cgroup usage goes into SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from hutchd.backend import Backend
+from hutchd.db import Database, now
+
+log = logging.getLogger("hutchd.sampler")
+
+
+class Sampler:
+    def __init__(self, db: Database, backend: Backend, interval: float, retention: float) -> None:
+        self._db = db
+        self._backend = backend
+        self.interval = interval
+        self._retention = retention
+        self._last: dict[str, tuple[float, int]] = {}  # sandbox -> (time, cpu usage in µs) of its last sample
+
+    async def sample_once(self) -> int:
+        rows = self._db.all("SELECT id, cpu FROM sandboxes WHERE state IN ('running', 'paused')")
+        if not rows:
+            self._last.clear()
+            return 0
+        usage = await self._backend.metrics([r["id"] for r in rows])
+        t = now()
+        cpus = {r["id"]: r["cpu"] for r in rows}
+        values = []
+        for sid, u in usage.items():
+            values.append((sid, t, *self._row(sid, t, u, cpus[sid])))
+        with self._db.tx():
+            self._db.conn.executemany(
+                "INSERT INTO metrics (sandbox_id, ts, cpu_usage_usec, cpu_pct, cpu_count, mem_used, mem_total,"
+                " disk_used, disk_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            self._db.run("DELETE FROM metrics WHERE ts < ?", t - self._retention)
+        for gone in set(self._last) - set(usage):
+            del self._last[gone]
+        return len(values)
+
+    def _row(self, sandbox_id: str, t: float, u: Any, cpu_limit: float) -> tuple[Any, ...]:
+        cpu_count = float(getattr(u, "cpu_count", None) or cpu_limit)
+        usec = int(u.cpu_usage_usec)
+        prev = self._last.get(sandbox_id)
+        if prev is None:
+            last = self._db.one(
+                "SELECT ts, cpu_usage_usec FROM metrics WHERE sandbox_id = ? ORDER BY ts DESC LIMIT 1", sandbox_id
+            )
+            prev = (last["ts"], last["cpu_usage_usec"]) if last is not None else None
+        pct = 0.0
+        if prev is not None and t > prev[0] and usec >= prev[1]:
+            pct = 100.0 * (usec - prev[1]) / ((t - prev[0]) * 1e6 * cpu_count)
+        self._last[sandbox_id] = (t, usec)
+        return (
+            usec,
+            min(max(pct, 0.0), 100.0),
+            cpu_count,
+            float(u.mem_used_bytes),
+            float(u.mem_limit_bytes),
+            float(u.disk_used_bytes),
+            float(u.disk_limit_bytes),
+        )
+
+    async def loop(self) -> None:
+        while True:
+            try:
+                await self.sample_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("metrics pass failed")
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,463 @@
+"""The sandbox service: create (warm pool or cold), look up, kill, pause, resume, timeouts, connect,
+restore. Handlers call it with an authenticated tenant; another tenant's sandbox is "not found".
+
+Every state change of one sandbox happens under that sandbox's lock, and every database
+read-check-write runs without an `await` in between (see db.py), so concurrent requests cannot
+hand out one pooled sandbox twice, take one name twice or kill a sandbox while it is being paused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from hutchd import ids
+from hutchd.agent import AgentClients
+from hutchd.auth import Tenant
+from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
+from hutchd.db import Database, dumps, now
+from hutchd.errors import ApiError, conflict, not_found, unprocessable
+from hutchd.pool import WarmPool
+from hutchd.records import sandbox_detail
+from hutchd.runtime import RuntimeUnavailable, TemplateBuildError, TemplateNotFound
+from hutchd.settings import Settings
+from hutchd.snapshots import Snapshots
+
+log = logging.getLogger("hutchd.sandboxes")
+
+# Default restore choice: the newest of the best kind.
+RESTORE_PREFERENCE = {"pause": 0, "periodic": 1, "manual": 2, "template": 2}
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Everything a new sandbox is booted with."""
+
+    template_id: str
+    timeout: int
+    name: str | None
+    metadata: dict[str, str]
+    envs: dict[str, str]
+    allow_internet: bool
+    cpu: float
+    memory_mb: int
+    disk_mb: int
+    on_timeout: str
+    auto_resume: bool
+    restored_from: str | None = None
+    from_snapshot: str | None = None
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any], default_timeout: int) -> Launch:
+        if body.get("secure"):
+            raise unprocessable("secure=true needs the inspecting egress proxy, which this server does not have")
+        if body.get("security"):
+            raise unprocessable("security policies need the inspecting egress proxy, which this server does not have")
+        res = body.get("resources", {})
+        life = body.get("lifecycle", {})
+        return cls(
+            template_id=body.get("templateID", "base"),
+            timeout=body.get("timeout", default_timeout),
+            name=body.get("name"),
+            metadata=body.get("metadata", {}),
+            envs=body.get("envs", {}),
+            allow_internet=body.get("allowInternetAccess", True),
+            cpu=float(res.get("cpu", DEFAULT_CPU)),
+            memory_mb=res.get("memoryMB", DEFAULT_MEMORY_MB),
+            disk_mb=res.get("diskMB", DEFAULT_DISK_MB),
+            on_timeout=life.get("onTimeout", "kill"),
+            auto_resume=life.get("autoResume", False),
+        )
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, *, timeout: int, snapshot_id: str) -> Launch:
+        """The launch of a sandbox restored from `row`'s snapshot: same settings, no name."""
+        return cls(
+            template_id=row["template_id"],
+            timeout=timeout,
+            name=None,
+            metadata=json.loads(row["metadata"]),
+            envs=json.loads(row["envs"]),
+            allow_internet=bool(row["allow_internet"]),
+            cpu=row["cpu"],
+            memory_mb=row["memory_mb"],
+            disk_mb=row["disk_mb"],
+            on_timeout=row["on_timeout"],
+            auto_resume=bool(row["auto_resume"]),
+            restored_from=snapshot_id,
+            from_snapshot=snapshot_id,
+        )
+
+
+class Sandboxes:
+    def __init__(
+        self,
+        db: Database,
+        backend: Backend,
+        settings: Settings,
+        pool: WarmPool,
+        snapshots: Snapshots,
+        agents: AgentClients,
+    ) -> None:
+        self._db = db
+        self._backend = backend
+        self._settings = settings
+        self._pool = pool
+        self._snapshots = snapshots
+        self._agents = agents
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._inflight: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
+
+    def lock(self, sandbox_id: str) -> asyncio.Lock:
+        return self._locks[sandbox_id]
+
+    # ------------------------------------------------------------------ lookups
+
+    def row(self, sandbox_id: str) -> sqlite3.Row | None:
+        return self._db.one("SELECT * FROM sandboxes WHERE id = ?", sandbox_id)
+
+    def visible(self, tenant: Tenant, sandbox_id: str) -> sqlite3.Row:
+        """The tenant's sandbox; a killed one only while it has snapshots. Otherwise 404."""
+        row = self._db.one(
+            "SELECT * FROM sandboxes WHERE id = ? AND tenant = ? AND (state != 'killed' OR EXISTS"
+            " (SELECT 1 FROM snapshots WHERE snapshots.sandbox_id = sandboxes.id))",
+            sandbox_id,
+            tenant.id,
+        )
+        if row is None:
+            raise not_found(f"sandbox {sandbox_id} not found")
+        return row
+
+    def live(self, tenant: Tenant, sandbox_id: str) -> sqlite3.Row:
+        """The tenant's sandbox if it is not killed; 404 otherwise."""
+        row = self.visible(tenant, sandbox_id)
+        if row["state"] == "killed":
+            raise not_found(f"sandbox {sandbox_id} was killed; restore it from a snapshot with restoreSandbox")
+        return row
+
+    def by_id_or_name(self, tenant: Tenant, ref: str) -> sqlite3.Row:
+        row = self._db.one(
+            "SELECT * FROM sandboxes WHERE tenant = ? AND state IN ('starting', 'running', 'paused')"
+            " AND (id = ? OR name = ?) ORDER BY id = ? DESC LIMIT 1",
+            tenant.id,
+            ref,
+            ref,
+            ref,
+        )
+        if row is None:
+            raise not_found(f"no running or paused sandbox with ID or name {ref}")
+        return row
+
+    def detail(self, sandbox_id: str) -> dict[str, Any]:
+        row = self.row(sandbox_id)
+        assert row is not None
+        return sandbox_detail(row)
+
+    def list(
+        self,
+        tenant: Tenant,
+        *,
+        limit: int,
+        after_seq: int | None,
+        states: list[str],
+        metadata: dict[str, str],
+        template: str | None,
+        name: str | None,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page, newest first, and the seq to continue after (None on the last page)."""
+        sql = ["SELECT * FROM sandboxes WHERE tenant = ?"]
+        args: list[Any] = [tenant.id]
+        if states:
+            sql.append(f"AND state IN ({','.join('?' * len(states))})")
+            args += states
+        else:
+            sql.append("AND state != 'killed'")
+        sql.append("AND (state != 'killed' OR EXISTS (SELECT 1 FROM snapshots WHERE sandbox_id = sandboxes.id))")
+        if template is not None:
+            sql.append("AND template_id = ?")
+            args.append(template)
+        if name is not None:
+            sql.append("AND name = ?")
+            args.append(name)
+        for k, v in metadata.items():
+            sql.append("AND json_extract(metadata, ?) = ?")
+            args += ['$."' + k.replace('"', '""') + '"', v]
+        if after_seq is not None:
+            sql.append("AND seq < ?")
+            args.append(after_seq)
+        sql.append("ORDER BY seq DESC LIMIT ?")
+        args.append(limit + 1)
+        rows = self._db.all(" ".join(sql), *args)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return [sandbox_detail(r) for r in rows], (rows[-1]["seq"] if more else None)
+
+    # ------------------------------------------------------------------ create
+
+    async def create(self, tenant: Tenant, launch: Launch, idempotency_key: str | None) -> dict[str, Any]:
+        if idempotency_key is None:
+            return await self._create(tenant, launch, None)
+        key = (tenant.id, idempotency_key)
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        row = self._db.one(
+            "SELECT sandbox_id FROM idempotency WHERE tenant = ? AND key = ?", tenant.id, idempotency_key
+        )
+        if row is not None:
+            return self.detail(row["sandbox_id"])
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        fut.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._inflight[key] = fut
+        try:
+            result = await self._create(tenant, launch, idempotency_key)
+        except BaseException as e:
+            fut.set_exception(e if isinstance(e, Exception) else RuntimeError("create was cancelled"))
+            raise
+        finally:
+            del self._inflight[key]
+        fut.set_result(result)
+        return result
+
+    def _check_create(self, tenant: Tenant, launch: Launch) -> None:
+        if not self.template_visible(tenant, launch.template_id):
+            raise not_found(f"template {launch.template_id} not found; listTemplates shows the ones you can use")
+        if launch.name is not None and self._db.one(
+            "SELECT 1 FROM sandboxes WHERE tenant = ? AND name = ? AND state != 'killed'", tenant.id, launch.name
+        ):
+            raise conflict(f"a sandbox named {launch.name} already exists; kill it or choose another name")
+        row = self._db.one("SELECT COUNT(*) FROM sandboxes WHERE state IN ('starting', 'running', 'paused')")
+        assert row is not None
+        if row[0] >= self._settings.max_sandboxes:
+            raise ApiError(
+                429,
+                f"this server already runs {row[0]} sandboxes (its limit); kill some or retry later",
+                {"Retry-After": "5"},
+            )
+
+    def template_visible(self, tenant: Tenant, template_id: str) -> bool:
+        t = self._db.one("SELECT tenant FROM templates WHERE id = ?", template_id)
+        if t is not None:
+            return t["tenant"] is None or t["tenant"] == tenant.id
+        return template_id in self._backend.buildable_templates() or (
+            self._backend.template_exists(template_id) and not template_id.startswith("tpl-")
+        )
+
+    async def _create(self, tenant: Tenant, launch: Launch, idempotency_key: str | None) -> dict[str, Any]:
+        self._check_create(tenant, launch)
+        pooled = None
+        if launch.from_snapshot is None:
+            pooled = self._pool.take(launch.template_id, disk_mb=launch.disk_mb, allow_internet=launch.allow_internet)
+        sandbox_id = pooled or ids.sandbox_id()
+        t = now()
+        with self._db.tx():
+            values = (
+                tenant.id, launch.name, launch.template_id, dumps(launch.metadata), dumps(launch.envs),
+                launch.cpu, launch.memory_mb, launch.disk_mb, int(launch.allow_internet), launch.on_timeout,
+                int(launch.auto_resume), launch.timeout, t, t + launch.timeout, launch.restored_from,
+            )  # fmt: skip
+            if pooled:
+                self._db.run(
+                    "UPDATE sandboxes SET tenant = ?, name = ?, template_id = ?, state = 'starting', metadata = ?,"
+                    " envs = ?, cpu = ?, memory_mb = ?, disk_mb = ?, allow_internet = ?, on_timeout = ?,"
+                    " auto_resume = ?, timeout_s = ?, started_at = ?, end_at = ?, restored_from = ?, seq = ?"
+                    " WHERE id = ?",
+                    *values, self._db.next_seq(), sandbox_id,
+                )  # fmt: skip
+            else:
+                self._db.run(
+                    "INSERT INTO sandboxes (tenant, name, template_id, state, metadata, envs, cpu, memory_mb,"
+                    " disk_mb, allow_internet, on_timeout, auto_resume, timeout_s, started_at, end_at,"
+                    " restored_from, seq, id) VALUES (?, ?, ?, 'starting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    *values, self._db.next_seq(), sandbox_id,
+                )  # fmt: skip
+            if idempotency_key is not None:
+                self._db.run(
+                    "INSERT INTO idempotency (tenant, key, sandbox_id, created_at) VALUES (?, ?, ?, ?)",
+                    tenant.id, idempotency_key, sandbox_id, t,
+                )  # fmt: skip
+        try:
+            async with self.lock(sandbox_id):
+                if pooled:
+                    await self._fit_pooled(sandbox_id, launch)
+                else:
+                    await self._boot(sandbox_id, launch)
+        except BaseException as e:
+            with self._db.tx():
+                self._db.run("DELETE FROM idempotency WHERE sandbox_id = ?", sandbox_id)
+                self._db.run("DELETE FROM sandboxes WHERE id = ?", sandbox_id)
+            with contextlib.suppress(Exception):
+                await self._backend.destroy(sandbox_id)
+            if isinstance(e, ApiError | asyncio.CancelledError) or not isinstance(e, Exception):
+                raise
+            if isinstance(e, TemplateNotFound):
+                raise not_found(str(e)) from e
+            if isinstance(e, RuntimeUnavailable | TemplateBuildError):
+                raise ApiError(503, f"this server cannot create the sandbox now: {e}") from e
+            log.exception("creating sandbox %s failed", sandbox_id)
+            raise ApiError(500, f"creating the sandbox failed: {e}") from e
+        t = now()
+        self._db.run(
+            "UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ? WHERE id = ? AND state = 'starting'",
+            t, t + launch.timeout, sandbox_id,
+        )  # fmt: skip
+        return self.detail(sandbox_id)
+
+    async def _boot(self, sandbox_id: str, launch: Launch) -> None:
+        if launch.from_snapshot is None and not self._backend.template_exists(launch.template_id):
+            await self._backend.ensure_template(launch.template_id, lambda line: log.warning("%s", line))
+        await self._backend.start(
+            sandbox_id,
+            launch.template_id,
+            cpu=launch.cpu,
+            memory_mb=launch.memory_mb,
+            disk_mb=launch.disk_mb,
+            allow_internet=launch.allow_internet,
+            envs=launch.envs,
+            from_snapshot=launch.from_snapshot,
+        )
+
+    async def _fit_pooled(self, sandbox_id: str, launch: Launch) -> None:
+        """Make a pooled sandbox what the request asked for; boot it cold again if that fails."""
+        shape = self._pool.shape
+        try:
+            if (launch.cpu, launch.memory_mb) != (shape.cpu, shape.memory_mb) and not await self._backend.set_limits(
+                sandbox_id, cpu=launch.cpu, memory_mb=launch.memory_mb
+            ):
+                raise RuntimeError("the runtime cannot change limits of a running sandbox")
+            if launch.envs:
+                await self._agents.set_envs(sandbox_id, launch.envs)
+        except Exception as e:
+            log.warning("pooled sandbox %s could not be fitted (%s); booting cold", sandbox_id, e)
+            await self._agents.drop(sandbox_id)
+            await self._backend.destroy(sandbox_id)
+            await self._boot(sandbox_id, launch)
+
+    # ------------------------------------------------------------------ kill
+
+    async def kill(self, tenant: Tenant, sandbox_id: str) -> None:
+        self.live(tenant, sandbox_id)
+        async with self.lock(sandbox_id):
+            row = self.row(sandbox_id)
+            if row is None or row["state"] == "killed":
+                raise not_found(f"sandbox {sandbox_id} not found")
+            await self.destroy(sandbox_id)
+
+    async def destroy(self, sandbox_id: str) -> None:
+        """Stop it for good (caller holds the lock); the record stays, as `killed`."""
+        await self._agents.drop(sandbox_id)
+        try:
+            await self._backend.destroy(sandbox_id)
+        except Exception as e:
+            if await self._backend.is_alive(sandbox_id):
+                raise ApiError(500, f"killing sandbox {sandbox_id} failed: {e}") from e
+            log.warning("destroying %s reported %s; it is gone anyway", sandbox_id, e)
+        self._db.run("UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ?", now(), sandbox_id)
+        self._locks.pop(sandbox_id, None)
+
+    # ------------------------------------------------------------------ pause, resume, timeouts, connect
+
+    async def pause(self, tenant: Tenant, sandbox_id: str) -> dict[str, Any]:
+        self.live(tenant, sandbox_id)
+        async with self.lock(sandbox_id):
+            await self._pause_locked(sandbox_id)
+        return self.detail(sandbox_id)
+
+    async def _pause_locked(self, sandbox_id: str) -> None:
+        row = self.row(sandbox_id)
+        if row is None or row["state"] == "killed":
+            raise not_found(f"sandbox {sandbox_id} not found")
+        if row["state"] == "paused":
+            return
+        if row["state"] != "running":
+            raise conflict(f"sandbox {sandbox_id} is {row['state']}; only a running sandbox can be paused")
+        await self._backend.freeze(sandbox_id)
+        try:
+            await self._snapshots.take(row, kind="pause")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._backend.thaw(sandbox_id)
+            raise
+        self._db.run("UPDATE sandboxes SET state = 'paused' WHERE id = ?", sandbox_id)
+
+    async def resume(self, tenant: Tenant, sandbox_id: str) -> dict[str, Any]:
+        self.live(tenant, sandbox_id)
+        await self.ensure_running(sandbox_id)
+        return self.detail(sandbox_id)
+
+    async def ensure_running(self, sandbox_id: str) -> None:
+        """Thaw a paused sandbox; one whose lifetime ran out while paused gets its lifetime anew."""
+        async with self.lock(sandbox_id):
+            row = self.row(sandbox_id)
+            if row is None or row["state"] == "killed":
+                raise not_found(f"sandbox {sandbox_id} not found")
+            if row["state"] != "paused":
+                return
+            await self._backend.thaw(sandbox_id)
+            t = now()
+            end_at = max(row["end_at"], t + row["timeout_s"]) if row["end_at"] <= t + 1 else row["end_at"]
+            self._db.run("UPDATE sandboxes SET state = 'running', end_at = ? WHERE id = ?", end_at, sandbox_id)
+
+    def set_timeout(self, tenant: Tenant, sandbox_id: str, timeout: int) -> None:
+        self.live(tenant, sandbox_id)
+        self._db.run(
+            "UPDATE sandboxes SET end_at = ?, timeout_s = ? WHERE id = ? AND state != 'killed'",
+            now() + timeout, timeout, sandbox_id,
+        )  # fmt: skip
+
+    async def connect(self, tenant: Tenant, ref: str, timeout: int | None) -> dict[str, Any]:
+        row = self.by_id_or_name(tenant, ref)
+        sandbox_id = row["id"]
+        await self.ensure_running(sandbox_id)
+        if timeout is not None:
+            self.set_timeout(tenant, sandbox_id, timeout)
+        return self.detail(sandbox_id)
+
+    async def expire(self, sandbox_id: str) -> None:
+        """The reaper's action at a sandbox's deadline: kill it, or pause it per its lifecycle."""
+        async with self.lock(sandbox_id):
+            row = self.row(sandbox_id)
+            if row is None or row["state"] not in ("running", "paused") or row["end_at"] > now():
+                return
+            if row["on_timeout"] == "pause":
+                if row["state"] == "running":
+                    log.info("sandbox %s reached its deadline: pausing", sandbox_id)
+                    await self._pause_locked(sandbox_id)
+                return
+            log.info("sandbox %s reached its deadline: killing", sandbox_id)
+            await self.destroy(sandbox_id)
+
+    # ------------------------------------------------------------------ restore
+
+    async def restore(
+        self, tenant: Tenant, sandbox_id: str, snapshot_id: str | None, timeout: int | None
+    ) -> dict[str, Any]:
+        row = self.visible(tenant, sandbox_id)
+        if snapshot_id is not None:
+            snap = self._db.one(
+                "SELECT * FROM snapshots WHERE id = ? AND sandbox_id = ? AND tenant = ?",
+                snapshot_id,
+                sandbox_id,
+                tenant.id,
+            )
+            if snap is None:
+                raise not_found(f"sandbox {sandbox_id} has no snapshot {snapshot_id}")
+        else:
+            snaps = self._db.all(
+                "SELECT * FROM snapshots WHERE sandbox_id = ? AND tenant = ? ORDER BY created_at DESC",
+                sandbox_id,
+                tenant.id,
+            )
+            if not snaps:
+                raise not_found(f"sandbox {sandbox_id} has no snapshots to restore; take one with createSnapshot")
+            snap = min(snaps, key=lambda s: RESTORE_PREFERENCE.get(s["kind"], 3))
+        if not self._backend.template_exists(row["template_id"]):
+            raise conflict(f"template {row['template_id']} of sandbox {sandbox_id} no longer exists")
+        launch = Launch.from_row(row, timeout=timeout or self._settings.default_timeout, snapshot_id=snap["id"])
+        return await self._create(tenant, launch, None)

@@ -1,0 +1,33 @@
+"""Everything `hutch serve` can be told, with its defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PORT = 7420
+
+
+def default_data_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/hutch")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hutch"
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    pool_size: int = 2  # warm sandboxes per pooled template; 0 disables the pool
+    pool_templates: tuple[str, ...] = ("base",)
+    sample_interval: float = 5.0  # seconds between metrics samples
+    metrics_retention: float = 24 * 3600.0
+    snapshot_interval: float = 0.0  # seconds between periodic snapshots; 0 = off
+    periodic_keep: int = 3  # periodic snapshots kept per sandbox
+    reap_interval: float = 0.5
+    max_sandboxes: int = 500  # live sandboxes across tenants; more answer 429
+    default_timeout: int = 300
+    log_level: str = "warning"

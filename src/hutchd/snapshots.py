@@ -1,0 +1,141 @@
+"""Filesystem snapshots: manual, template, pause and periodic ones; listing, lookup and deletion.
+
+A snapshot belongs to the tenant of its sandbox and outlives it. A template snapshot is also
+promoted to a template (`tpl-...`) that only its tenant can boot from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from typing import Any
+
+from hutchd import ids
+from hutchd.auth import Tenant
+from hutchd.backend import Backend
+from hutchd.db import Database, now
+from hutchd.errors import ApiError, conflict, not_found
+from hutchd.records import snapshot as snapshot_json
+from hutchd.settings import Settings
+
+log = logging.getLogger("hutchd.snapshots")
+
+KEEP_AUTOMATIC = {"pause": 3, "periodic": 3}  # newest automatic snapshots kept per sandbox and kind
+
+
+class Snapshots:
+    def __init__(self, db: Database, backend: Backend, settings: Settings) -> None:
+        self._db = db
+        self._backend = backend
+        self._settings = settings
+
+    async def take(self, sandbox: sqlite3.Row, *, kind: str) -> sqlite3.Row:
+        """Record a snapshot of a running or paused sandbox (the caller holds its lock)."""
+        snapshot_id = ids.snapshot_id()
+        try:
+            size = await self._backend.snapshot(sandbox["id"], snapshot_id)
+        except OSError as e:
+            if e.errno == 28:  # ENOSPC
+                raise ApiError(507, f"the snapshot store is full: {e}") from e
+            raise
+        self._db.run(
+            "INSERT INTO snapshots (id, tenant, sandbox_id, kind, created_at, size_bytes) VALUES (?, ?, ?, ?, ?, ?)",
+            snapshot_id, sandbox["tenant"], sandbox["id"], kind, now(), size,
+        )  # fmt: skip
+        keep = KEEP_AUTOMATIC.get(kind)
+        if keep is not None:
+            await self._prune(sandbox["id"], kind, keep)
+        row = self._db.one("SELECT * FROM snapshots WHERE id = ?", snapshot_id)
+        assert row is not None
+        return row
+
+    async def _prune(self, sandbox_id: str, kind: str, keep: int) -> None:
+        old = self._db.all(
+            "SELECT id FROM snapshots WHERE sandbox_id = ? AND kind = ? ORDER BY created_at DESC LIMIT -1 OFFSET ?",
+            sandbox_id,
+            kind,
+            keep,
+        )
+        for r in old:
+            await self._remove(r["id"])
+
+    async def create(self, sandbox: sqlite3.Row, *, as_template: bool) -> dict[str, Any]:
+        row = await self.take(sandbox, kind="template" if as_template else "manual")
+        if as_template:
+            template_id = ids.template_id()
+            try:
+                await self._backend.promote(row["id"], template_id)
+            except Exception:
+                await self._remove(row["id"])
+                raise
+            with self._db.tx():
+                self._db.run("UPDATE snapshots SET template_id = ? WHERE id = ?", template_id, row["id"])
+                self._db.run(
+                    "INSERT INTO templates (id, tenant, kind, description, created_at, size_bytes,"
+                    " source_sandbox_id, snapshot_id) VALUES (?, ?, 'snapshot', ?, ?, ?, ?, ?)",
+                    template_id, sandbox["tenant"], f"snapshot {row['id']} of sandbox {sandbox['id']}", now(),
+                    row["size_bytes"], sandbox["id"], row["id"],
+                )  # fmt: skip
+            row = self._db.one("SELECT * FROM snapshots WHERE id = ?", row["id"])
+            assert row is not None
+        return snapshot_json(row)
+
+    def list(self, tenant: Tenant, sandbox_id: str | None = None) -> list[dict[str, Any]]:
+        if sandbox_id is None:
+            rows = self._db.all("SELECT * FROM snapshots WHERE tenant = ? ORDER BY created_at DESC", tenant.id)
+        else:
+            rows = self._db.all(
+                "SELECT * FROM snapshots WHERE tenant = ? AND sandbox_id = ? ORDER BY created_at DESC",
+                tenant.id,
+                sandbox_id,
+            )
+        return [snapshot_json(r) for r in rows]
+
+    def get(self, tenant: Tenant, snapshot_id: str) -> sqlite3.Row:
+        row = self._db.one("SELECT * FROM snapshots WHERE id = ? AND tenant = ?", snapshot_id, tenant.id)
+        if row is None:
+            raise not_found(f"snapshot {snapshot_id} not found")
+        return row
+
+    async def delete(self, tenant: Tenant, snapshot_id: str) -> None:
+        row = self.get(tenant, snapshot_id)
+        if row["template_id"] is not None:
+            users = self._db.all(
+                "SELECT id FROM sandboxes WHERE template_id = ? AND state IN ('starting', 'running', 'paused')",
+                row["template_id"],
+            )
+            if users:
+                raise conflict(
+                    f"snapshot {snapshot_id} is template {row['template_id']}, which sandboxes still run from: "
+                    + ", ".join(u["id"] for u in users[:5])
+                    + "; kill them first"
+                )
+        await self._remove(snapshot_id)
+
+    async def _remove(self, snapshot_id: str) -> None:
+        row = self._db.one("SELECT template_id FROM snapshots WHERE id = ?", snapshot_id)
+        if row is None:
+            return
+        if row["template_id"] is not None:
+            await self._backend.delete_template(row["template_id"])
+            self._db.run("DELETE FROM templates WHERE id = ?", row["template_id"])
+        await self._backend.delete_snapshot(snapshot_id)
+        self._db.run("DELETE FROM snapshots WHERE id = ?", snapshot_id)
+
+    # ------------------------------------------------------------------ periodic snapshots
+
+    async def periodic_loop(self, sandboxes: Any) -> None:
+        """Every `snapshot_interval` seconds, a `periodic` snapshot of each running sandbox."""
+        interval = self._settings.snapshot_interval
+        while True:
+            await asyncio.sleep(interval)
+            for r in self._db.all("SELECT id FROM sandboxes WHERE state = 'running'"):
+                async with sandboxes.lock(r["id"]):
+                    row = self._db.one("SELECT * FROM sandboxes WHERE id = ? AND state = 'running'", r["id"])
+                    if row is None:
+                        continue
+                    try:
+                        await self.take(row, kind="periodic")
+                    except Exception as e:
+                        log.warning("periodic snapshot of %s failed: %s", r["id"], e)

@@ -1,0 +1,199 @@
+"""A real `hutch serve` for integration tests (session-scoped), with two tenants.
+
+The server runs as a subprocess on a free port with its data dir under /var/tmp/hutch-test-server.
+That dir's `templates/` is kept between runs, so the Debian `base` template is built once per
+machine (the first run takes a minute or two longer). Everything else in it is wiped at the start of
+a session (`hutch cleanup`), and at the end every sandbox is killed and the server stopped, leaving
+no processes, mounts or cgroups behind.
+
+Tests get a `HutchServer` with `.base_url`, `.domain`, `.api_key` (tenant A), `.api_key_b`
+(tenant B), `.data_dir`, and `.restart()` / `.kill9()` / `.start()` to exercise crash recovery.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+DATA_DIR = Path(os.environ.get("HUTCH_TEST_DATA_DIR", "/var/tmp/hutch-test-server"))
+TEMPLATE_READY_TIMEOUT = 900.0  # the first run on a machine builds the base template with debootstrap
+# A `debootstrap --make-tarball` of the base packages, if this machine has one, saves the download.
+DEBOOTSTRAP_TARBALL = Path("/var/tmp/hutch-cache/bookworm-base.tgz")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _hutch_argv() -> list[str]:
+    exe = Path(sys.executable).with_name("hutch")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "hutchd"]
+
+
+class HutchServer:
+    """One `hutch serve` process; `start`/`stop`/`kill9`/`restart` keep the same port and data dir."""
+
+    def __init__(self, data_dir: Path, *, pool_size: int = 2, extra_args: list[str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.domain = f"127.0.0.1:{self.port}"
+        self.base_url = f"http://{self.domain}"
+        self.api_key = "test-a-" + secrets.token_hex(12)
+        self.api_key_b = "test-b-" + secrets.token_hex(12)
+        self.pool_size = pool_size
+        self.extra_args = list(extra_args or [])
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir.parent / f"{data_dir.name}.log"
+
+    # ---------------------------------------------------------------- process control
+
+    def start(self, timeout: float = 60.0) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "server already running"
+        env = dict(os.environ)
+        env.pop("HUTCH_API_KEY", None)
+        if DEBOOTSTRAP_TARBALL.is_file():
+            env.setdefault("HUTCH_DEBOOTSTRAP_TARBALL", str(DEBOOTSTRAP_TARBALL))
+        argv = [
+            *_hutch_argv(), "serve",
+            "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir),
+            "--api-key", self.api_key, "--api-key", self.api_key_b,
+            "--pool-size", str(self.pool_size), "--log-level", "info", *self.extra_args,
+        ]  # fmt: skip
+        log = open(self.log_path, "ab")  # noqa: SIM115 (the child keeps it)
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hutch serve exited with {self.proc.returncode}:\n{self.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"hutch serve did not answer /health within {timeout}s:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Graceful stop (SIGTERM): sandboxes keep running, the warm pool is emptied."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def kill9(self) -> None:
+        """Crash the server (SIGKILL): no cleanup of any kind runs."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def restart(self, *, crash: bool = True) -> None:
+        if crash:
+            self.kill9()
+        else:
+            self.stop()
+        self.start()
+
+    def log_tail(self, n: int = 4000) -> str:
+        try:
+            return self.log_path.read_bytes()[-n:].decode(errors="replace")
+        except OSError:
+            return "(no log)"
+
+    # ---------------------------------------------------------------- helpers for tests
+
+    def client(self, key: str | None = None):  # -> hutch_api.AuthenticatedClient
+        from hutch_api import AuthenticatedClient
+
+        return AuthenticatedClient(
+            base_url=self.base_url,
+            token=key or self.api_key,
+            prefix="",
+            auth_header_name="X-API-Key",
+            timeout=httpx.Timeout(120.0),
+            raise_on_unexpected_status=True,
+        )
+
+    def http(self, key: str | None = None, timeout: float = 120.0) -> httpx.Client:
+        """A plain httpx client with tenant A's key (or `key`), for raw requests."""
+        return httpx.Client(base_url=self.base_url, headers={"X-API-Key": key or self.api_key}, timeout=timeout)
+
+    def wait_template(self, template_id: str = "base", timeout: float = TEMPLATE_READY_TIMEOUT) -> None:
+        """Wait until the template is built (the warm pool builds `base` in the background)."""
+        deadline = time.monotonic() + timeout
+        with self.http() as c:
+            while time.monotonic() < deadline:
+                r = c.get(f"/templates/{template_id}")
+                if r.status_code == 200 and r.json()["ready"]:
+                    return
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(f"hutch serve died while building {template_id}:\n{self.log_tail()}")
+                time.sleep(1.0)
+        raise RuntimeError(f"template {template_id} not ready after {timeout}s:\n{self.log_tail()}")
+
+    def kill_all(self) -> None:
+        """Kill every live sandbox of both tenants."""
+        for key in (self.api_key, self.api_key_b):
+            with self.http(key) as c:
+                r = c.get("/sandboxes", params={"state": ["running", "paused", "starting"], "limit": 1000})
+                if r.status_code != 200:
+                    continue
+                for s in r.json()["sandboxes"]:
+                    c.delete(f"/sandboxes/{s['sandboxID']}")
+
+
+def cleanup_data_dir(data_dir: Path) -> None:
+    """Destroy whatever a previous (maybe crashed) server left in `data_dir`; keep its templates."""
+    if not data_dir.exists():
+        return
+    subprocess.run([*_hutch_argv(), "cleanup", "--data-dir", str(data_dir)], check=False, capture_output=True)
+    for name in ("api-key",):
+        with contextlib.suppress(FileNotFoundError):
+            (data_dir / name).unlink()
+
+
+def stray_processes(data_dir: Path) -> list[str]:
+    """Command lines of processes that still mention the data dir (bwrap, agents, slirp4netns)."""
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines()[1:] if str(data_dir) in line and "pytest" not in line]
+
+
+def stray_mounts(data_dir: Path) -> list[str]:
+    return [line for line in Path("/proc/self/mounts").read_text().splitlines() if str(data_dir) in line]
+
+
+@pytest.fixture(scope="session")
+def hutch_server() -> Iterator[HutchServer]:
+    if os.geteuid() != 0:
+        pytest.skip("integration tests need root (hutch serve mounts, maps user ids and writes cgroups)")
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed: apt-get install -y bubblewrap")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    cleanup_data_dir(DATA_DIR)
+    server = HutchServer(DATA_DIR, extra_args=["--sample-interval", "1"])
+    server.start()
+    try:
+        server.wait_template("base")
+        yield server
+    finally:
+        if server.proc is not None and server.proc.poll() is None:
+            with contextlib.suppress(Exception):
+                server.kill_all()
+        server.stop()
+        cleanup_data_dir(DATA_DIR)

@@ -1,0 +1,55 @@
+"""`kill -9` of the server loses no record and no running sandbox."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.integration.conftest import stray_mounts
+from tests.integration.server.conftest import follow, run
+
+
+def test_crash_and_restart_keeps_sandboxes_and_commands(hutch_server, make_sandbox):
+    with hutch_server.http() as http:
+        sbx = make_sandbox(timeout=600)
+        sid = sbx.sandbox_id
+        paused = make_sandbox(timeout=600).sandbox_id
+        short = make_sandbox(timeout=8).sandbox_id
+        run(http, sid, "echo before > /home/user/b.txt")
+        pid = http.post(
+            f"/sandboxes/{sid}/commands", json={"cmd": "for i in $(seq 1 6); do echo line$i; sleep 1; done"}
+        ).json()["pid"]
+        assert http.post(f"/sandboxes/{paused}/pause").json()["state"] == "paused"
+        snap = http.post(f"/sandboxes/{sid}/snapshots", json={}).json()
+        time.sleep(1.5)
+
+    hutch_server.kill9()
+    time.sleep(1.0)
+    hutch_server.start()
+
+    with hutch_server.http() as http:
+        got = http.get(f"/sandboxes/{sid}").json()
+        assert got["state"] == "running" and got["endAt"] == sbx.to_dict()["endAt"]
+        # the command started before the crash: its whole output replays, then follows live to the end
+        out = follow(http, sid, pid, timeout=30)
+        assert out["stdout"] == "".join(f"line{i}\n" for i in range(1, 7)) and out["exitCode"] == 0
+        assert run(http, sid, "cat /home/user/b.txt")["stdout"] == "before\n"
+        assert http.get(f"/snapshots/{snap['snapshotID']}").status_code == 200
+        # a paused sandbox is still paused, and resumes
+        assert http.get(f"/sandboxes/{paused}").json()["state"] == "paused"
+        assert http.post(f"/sandboxes/{paused}/resume").json()["state"] == "running"
+        # deadlines still apply after the restart
+        deadline = time.monotonic() + 20
+        while http.get(f"/sandboxes/{short}").status_code != 404:
+            assert time.monotonic() < deadline, "the short-lived sandbox outlived its deadline"
+            time.sleep(0.3)
+        assert json.loads(http.get(f"/sandboxes/{sid}/commands").text)
+
+
+def test_graceful_restart(hutch_server, make_sandbox):
+    sid = make_sandbox().sandbox_id
+    hutch_server.restart(crash=False)
+    with hutch_server.http() as http:
+        assert http.get(f"/sandboxes/{sid}").json()["state"] == "running"
+        assert run(http, sid, "echo still")["stdout"] == "still\n"
+    assert all(str(hutch_server.data_dir) in m for m in stray_mounts(hutch_server.data_dir))
