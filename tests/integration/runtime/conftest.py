@@ -2,7 +2,8 @@
 
 The data dir is fixed, so the slow base template build (about a minute) happens once per machine;
 templates are immutable, so reusing them across runs is safe. Everything else in the data dir
-is cleaned by `recover` at session start. Commands run through a stub agent (stub_agent/).
+is cleaned by `recover` at session start. Commands run through the real agent (src/hutch_agent),
+or through the stub in stub_agent/ with HUTCH_TEST_AGENT=stub.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from hutchd.runtime import Runtime, SandboxSpec, detect_host_features
 
 DATA_DIR = Path(os.environ.get("HUTCH_TEST_RUNTIME_DIR", "/var/tmp/hutch-test-runtime"))
 STUB_AGENT = Path(__file__).parent / "stub_agent" / "hutch_agent"
+REAL_AGENT = Path(__file__).resolve().parents[3] / "src" / "hutch_agent"
+# The real agent once it runs (HUTCH_TEST_AGENT=stub forces the stub, e.g. while the agent is broken).
+USE_REAL = (REAL_AGENT / "__main__.py").exists() and os.environ.get("HUTCH_TEST_AGENT", "real") == "real"
+AGENT = REAL_AGENT if USE_REAL else STUB_AGENT
 
 
 def _why_not() -> str | None:
@@ -62,12 +67,40 @@ class Sandboxes:
         self.ids.append(sid)
         return sid
 
-    def run(self, sid: str, script: str, *, user: str = "root", timeout: float = 30, stdin: str = "") -> Result:
+    def run(self, sid: str, script: str, *, user: str = "root", timeout: float = 30) -> Result:
+        """Run a shell script in the sandbox through its agent and wait for it to end."""
         conn = _UnixConnection(self.rt.agent_socket(sid), timeout + 10)
-        body = json.dumps({"cmd": ["sh", "-c", script], "user": user, "timeout": timeout, "stdin": stdin})
+        try:
+            return (
+                self._run_real(conn, script, user, timeout) if USE_REAL else self._run_stub(conn, script, user, timeout)
+            )
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _run_real(conn: _UnixConnection, script: str, user: str, timeout: float) -> Result:
+        body = json.dumps({"cmd": script, "user": user, "timeout": timeout})
+        conn.request("POST", "/commands", body, {"Content-Type": "application/json"})
+        reply = conn.getresponse()
+        info = json.loads(reply.read())
+        assert reply.status == 201, info
+        conn.request("GET", f"/commands/{info['pid']}/output")
+        out, err, code = [], [], None
+        for line in conn.getresponse():
+            event = json.loads(line)
+            if event["type"] == "stdout":
+                out.append(event["data"])
+            elif event["type"] == "stderr":
+                err.append(event["data"])
+            elif event["type"] == "exit":
+                code = event["exitCode"]
+        return Result(code, "".join(out), "".join(err))
+
+    @staticmethod
+    def _run_stub(conn: _UnixConnection, script: str, user: str, timeout: float) -> Result:
+        body = json.dumps({"cmd": ["sh", "-c", script], "user": user, "timeout": timeout})
         conn.request("POST", "/exec", body, {"Content-Type": "application/json"})
         data = json.loads(conn.getresponse().read())
-        conn.close()
         return Result(data["exit_code"], data["stdout"], data["stderr"])
 
     def close(self) -> None:
@@ -79,7 +112,7 @@ class Sandboxes:
 def rt() -> Runtime:
     if reason := _why_not():
         pytest.skip(reason)
-    runtime = Runtime(DATA_DIR, agent_src=STUB_AGENT)
+    runtime = Runtime(DATA_DIR, agent_src=AGENT)
     runtime.recover(set())  # leftovers of an earlier, interrupted run
     runtime.templates.ensure("base")
     return runtime

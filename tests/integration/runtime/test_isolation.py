@@ -107,7 +107,7 @@ def test_fork_bomb_hits_the_pids_limit(rt: Runtime, boxes: Sandboxes) -> None:
 def test_memory_bomb_is_killed_inside_only(rt: Runtime, boxes: Sandboxes) -> None:
     sid = boxes.start(allow_internet=False, memory_mb=128)
     r = boxes.run(sid, "python3 -c 'b = bytearray(400 << 20)'")
-    assert r.exit_code == -9 or r.exit_code == 137
+    assert r.exit_code in (-9, 137)  # SIGKILL (stub agent, real agent)
     assert rt._require_state(sid).cgroups.oom_kills() >= 1
     assert rt.is_alive(sid)
     assert boxes.run(sid, "echo still here").stdout == "still here\n"

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA_DIR, STUB_AGENT, Sandboxes
+from conftest import AGENT, DATA_DIR, Sandboxes
 
 from hutchd.runtime import Runtime, SandboxNotFound, SandboxSpec
 
@@ -149,10 +149,10 @@ rt.start(SandboxSpec(sandbox_id=sys.argv[1], allow_internet=False))
 
 def test_sandbox_survives_the_server_and_is_readopted(rt: Runtime, boxes: Sandboxes) -> None:
     sid = f"t-survivor-{os.getpid()}"
-    script = SERVER.format(paths=sys.path, data=str(DATA_DIR), agent=str(STUB_AGENT))
+    script = SERVER.format(paths=sys.path, data=str(DATA_DIR), agent=str(AGENT))
     subprocess.run([sys.executable, "-c", script, sid], check=True, timeout=60)  # that "server" has exited
     boxes.ids.append(sid)
-    restarted = Runtime(DATA_DIR, agent_src=STUB_AGENT)
+    restarted = Runtime(DATA_DIR, agent_src=AGENT)
     assert restarted.is_alive(sid)
     report = restarted.recover(set(restarted.sandboxes()))
     assert sid in report.adopted
@@ -165,7 +165,7 @@ def test_recover_adopts_live_cleans_unknown_and_keeps_dead_uppers(rt: Runtime, b
     unknown = boxes.start(allow_internet=False)
     boxes.run(dead, "echo precious > /root/work")
     rt._require_state(dead).cgroups.kill()  # the sandbox died while the server was down
-    restarted = Runtime(DATA_DIR, agent_src=STUB_AGENT)
+    restarted = Runtime(DATA_DIR, agent_src=AGENT)
     known = set(restarted.sandboxes()) - {unknown}
     report = restarted.recover(known)
     assert live in report.adopted

@@ -1,0 +1,74 @@
+"""Runtime figures: cold start (start() until the agent answers GET /health) and destroy.
+
+Run as root:  .venv/bin/python bench/bench_runtime.py [--runs 50] [--internet] [--data-dir DIR]
+Uses the real hutch_agent if it is runnable, else the tests' stub agent (say which with --agent).
+Compare with RUNTIME.md §3.2: 48-60 ms median, p95 66-78 ms sequential (prototype agent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import time
+import uuid
+from pathlib import Path
+
+from hutchd.runtime import Runtime, SandboxSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+STUB = ROOT / "tests" / "integration" / "runtime" / "stub_agent" / "hutch_agent"
+
+
+def _real_agent() -> Path | None:
+    spec = importlib.util.find_spec("hutch_agent")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations)))
+    return path if (path / "__main__.py").exists() else None
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--internet", action="store_true", help="also start slirp4netns + the egress filter")
+    ap.add_argument("--data-dir", type=Path, default=Path("/var/tmp/hutch-test-runtime"))
+    ap.add_argument("--agent", choices=["auto", "real", "stub"], default="auto")
+    args = ap.parse_args()
+
+    real = _real_agent()
+    if args.agent == "real" and real is None:
+        raise SystemExit("the real hutch_agent has no __main__.py yet; use --agent stub")
+    agent = real if args.agent in ("auto", "real") and real is not None else STUB
+    rt = Runtime(args.data_dir, agent_src=agent)
+    rt.templates.ensure("base")
+
+    starts: list[float] = []
+    destroys: list[float] = []
+    for i in range(args.runs + 1):  # the first run warms caches and is not counted
+        sid = f"bench-{uuid.uuid4().hex[:8]}"
+        t0 = time.perf_counter()
+        rt.start(SandboxSpec(sandbox_id=sid, allow_internet=args.internet))
+        t1 = time.perf_counter()
+        rt.destroy(sid)
+        t2 = time.perf_counter()
+        if i:
+            starts.append((t1 - t0) * 1000)
+            destroys.append((t2 - t1) * 1000)
+
+    which = "real agent" if agent == real else "stub agent"
+    net = "slirp4netns + nft" if args.internet else "no internet"
+    print(f"hutch runtime, {args.runs} sequential runs, {which}, {net}")
+    print(f"{'phase':<28}{'median ms':>10}{'p95 ms':>10}{'max ms':>10}")
+    for name, values in (("cold start (until /health)", starts), ("destroy", destroys)):
+        row = (statistics.median(values), _pct(values, 0.95), max(values))
+        print(f"{name:<28}" + "".join(f"{v:>10.1f}" for v in row))
+
+
+if __name__ == "__main__":
+    main()
