@@ -1,0 +1,47 @@
+"""Entry point: `python3 -S -m hutch_agent` inside a sandbox, `--listen PATH` on a host for tests.
+
+In a sandbox the host has already bound and listens on the socket and passes it as fd
+`HUTCH_AGENT_FD`, so nothing in the sandbox can replace the socket the control plane talks to.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+from .routes import Agent
+from .sandbox_env import SandboxEnv
+from .server import log, serve
+
+USAGE = "usage: python3 -m hutch_agent [--listen PATH]   (or with HUTCH_AGENT_FD set to a listening socket)"
+
+
+def _listener(argv: list[str]) -> socket.socket:
+    if argv[:1] == ["--listen"] and len(argv) == 2:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if os.path.exists(argv[1]):
+            os.unlink(argv[1])
+        listener.bind(argv[1])
+        listener.listen(128)
+        return listener
+    fd = os.environ.get("HUTCH_AGENT_FD")
+    if argv or not fd:
+        raise SystemExit(USAGE)
+    listener = socket.socket(fileno=int(fd))
+    listener.set_inheritable(False)  # no process we start may accept() the control plane's calls
+    return listener
+
+
+def main(argv: list[str]) -> None:
+    listener = _listener(argv)
+    sandbox_id = os.environ.get("HUTCH_SANDBOX_ID", "")
+    agent = Agent(sandbox_id, SandboxEnv.from_environ())
+    for name in ("HUTCH_AGENT_FD", "HUTCH_ENVS_JSON"):
+        os.environ.pop(name, None)
+    log(f"serving sandbox {sandbox_id or '(none)'} on {listener.getsockname() or 'fd'}")
+    serve(listener, agent)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,61 @@
+"""The NDJSON events a command or terminal produced, kept whole so readers can replay and follow."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+BATCH = 1024 * 1024  # bytes of events sent to a reader in one write
+LIVENESS_INTERVAL = 1.0  # seconds between checks that a waiting reader is still connected
+
+
+def ndjson_line(event: dict[str, Any]) -> bytes:
+    """One event as a line of NDJSON (UTF-8 left unescaped: output text is most of the volume)."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+class EventLog:
+    """Append-only lines; any number of readers, each from its own offset, live until `close`."""
+
+    def __init__(self) -> None:
+        self._lines: list[bytes] = []
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def append(self, line: bytes) -> None:
+        with self._changed:
+            self._lines.append(line)
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        """No more events will come: readers end once they have read everything."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def follow(self, offset: int, reader_gone: Callable[[], bool]) -> Iterator[bytes]:
+        """Events from `offset` on, batched, waiting for new ones until the log is closed.
+
+        While waiting, `reader_gone` is asked now and then, so a reader that hung up on a quiet
+        process does not keep its thread forever.
+        """
+        position = offset
+        while True:
+            with self._changed:
+                while position >= len(self._lines) and not self._closed:
+                    if not self._changed.wait(LIVENESS_INTERVAL) and reader_gone():
+                        return
+                end = len(self._lines)
+                closed = self._closed
+            while position < end:
+                batch: list[bytes] = []
+                size = 0
+                while position < end and size < BATCH:
+                    size += len(self._lines[position])
+                    batch.append(self._lines[position])
+                    position += 1
+                yield b"".join(batch)
+            if closed:
+                return

@@ -1,0 +1,182 @@
+"""The agent's table of started processes (commands and terminals) and what they have in common.
+
+Each process runs in its own session and process group, so signals reach everything it started.
+Its events are kept whole while it runs. Finished processes stay listed for replay until the
+retention limits push the oldest out, so a busy sandbox cannot make the agent run out of memory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal as signals
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .errors import HttpError
+from .eventlog import EventLog, ndjson_line
+from .pump import pump
+from .server import log
+from .timestamps import rfc3339
+
+MAX_FINISHED = 1000
+MAX_FINISHED_BYTES = 64 * 1024 * 1024
+
+
+class Process:
+    """One command or terminal: its settings, its input, its event log and how it ended."""
+
+    def __init__(self, pid: int, cmd: str, envs: dict[str, str], user: str, cwd: str, tag: str | None, pty: bool):
+        self.pid = pid
+        self.cmd = cmd
+        self.envs = envs
+        self.user = user
+        self.cwd = cwd
+        self.tag = tag
+        self.pty = pty
+        self.started_at = time.time()
+        self.events = EventLog()
+        self.exit_code: int | None = None
+        self.signal: int | None = None
+        self.error: str | None = None
+        self.output_bytes = 0
+        self._status_lock = threading.Lock()  # exit status vs signals: never signal a reaped (reusable) pid
+        self._input_fd: int | None = None
+        self._input_lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self.exit_code is None
+
+    def info(self) -> dict[str, Any]:
+        """As the contract's `ProcessInfo`."""
+        return {
+            "pid": self.pid,
+            "cmd": self.cmd,
+            "envs": self.envs,
+            "user": self.user,
+            "cwd": self.cwd,
+            "tag": self.tag,
+            "pty": self.pty,
+            "startedAt": rfc3339(self.started_at),
+            "running": self.running,
+            "exitCode": self.exit_code,
+            "signal": self.signal,
+        }
+
+    def send_signal(self, number: int) -> None:
+        """Signal the whole process group; 404 if it no longer runs."""
+        with self._status_lock:
+            if not self.running:
+                raise HttpError(404, f"process {self.pid} is not running (it exited with {self.exit_code})")
+            try:
+                os.killpg(self.pid, number)
+            except ProcessLookupError:
+                pass  # the leader exited and its group is empty; the pump is about to report it
+            except ValueError:
+                raise HttpError(422, f"not a valid signal: {number}") from None
+
+    def kill(self) -> None:
+        self.send_signal(signals.SIGKILL)
+
+    def record(self, event: dict[str, Any]) -> None:
+        line = ndjson_line(event)
+        self.output_bytes += len(line)
+        self.events.append(line)
+
+    def set_input(self, fd: int | None) -> None:
+        self._input_fd = fd
+
+    def write_input(self, chunks: Iterable[bytes]) -> None:
+        """Write the chunks to the process's input, in order, not interleaved with other writers."""
+        with self._input_lock:
+            for chunk in chunks:
+                if self._input_fd is None:
+                    what = "has ended" if not self.running else "has no open input (start it with stdin=true)"
+                    raise HttpError(409, f"process {self.pid} {what}")
+                view = memoryview(chunk)
+                while view:
+                    try:
+                        written = os.write(self._input_fd, view)
+                    except BrokenPipeError:
+                        raise HttpError(409, f"process {self.pid} closed its input") from None
+                    view = view[written:]
+
+    def close_input(self) -> None:
+        with self._input_lock:
+            if self._input_fd is not None:
+                os.close(self._input_fd)
+                self._input_fd = None
+
+    def supervise(self, outputs: dict[int, Callable[[bytes], None]], timeout: float) -> str | None:
+        """Pump the output until the process is done; answers why it ended abnormally, if it did."""
+        error = None
+
+        def on_timeout() -> None:
+            nonlocal error
+            error = f"timed out after {timeout:g} s"
+            self.kill()
+
+        try:
+            pump(self.pid, outputs, timeout, on_timeout)
+        except Exception as exc:
+            import traceback
+
+            log(f"reading the output of process {self.pid} failed:\n{traceback.format_exc()}")
+            error = f"the agent lost the process's output: {exc}"
+            self.kill()
+        return error
+
+    def finish(self, reap: Callable[[], int], **extra: Any) -> None:
+        """Reap the process, record how it ended and end its log.
+
+        `reap` waits for the process and answers its exit code (< 0: killed by signal -code). It runs
+        under the status lock so no signal can be sent to its pid once the kernel may reuse it.
+        """
+        with self._status_lock:
+            code = reap()
+            self.signal = -code if code < 0 else None
+            self.exit_code = 128 - code if code < 0 else code
+        self.record({"type": "exit", "exitCode": self.exit_code, "signal": self.signal, **extra})
+        self.events.close()
+        self.close_input()
+
+
+class ProcessTable:
+    """Processes by pid, oldest first."""
+
+    def __init__(self) -> None:
+        self._processes: dict[int, Process] = {}
+        self._lock = threading.Lock()
+
+    def add(self, process: Process) -> None:
+        with self._lock:
+            self._processes.pop(process.pid, None)  # a finished one whose pid the kernel reused
+            self._processes[process.pid] = process
+
+    def get(self, pid: int, pty: bool | None = None) -> Process:
+        """The process with `pid`; 404 if unknown, 409 if it is not the kind (`pty`) the route serves."""
+        process = self._processes.get(pid)
+        if process is None:
+            raise HttpError(404, f"no process with pid {pid}")
+        if pty is not None and process.pty != pty:
+            kind = "a terminal (use /pty)" if process.pty else "a command (use /commands)"
+            raise HttpError(409, f"process {pid} is {kind}")
+        return process
+
+    def all(self) -> list[Process]:
+        with self._lock:
+            return list(self._processes.values())
+
+    def forget_old(self) -> None:
+        """Drop the oldest finished processes beyond the retention limits, keeping the newest one."""
+        with self._lock:
+            finished = [p for p in self._processes.values() if not p.running]
+            total = sum(p.output_bytes for p in finished)
+            for process in finished[:-1]:
+                if len(finished) <= MAX_FINISHED and total <= MAX_FINISHED_BYTES:
+                    break
+                del self._processes[process.pid]
+                finished.remove(process)
+                total -= process.output_bytes

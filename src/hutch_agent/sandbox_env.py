@@ -1,0 +1,32 @@
+"""The sandbox-wide environment variables, applied to every later command under its own `envs`."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+
+class SandboxEnv:
+    """A dict guarded by a lock; readers get copies."""
+
+    def __init__(self, initial: dict[str, str]) -> None:
+        self._vars = dict(initial)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_environ(cls) -> SandboxEnv:
+        """Seeded from `HUTCH_ENVS_JSON`, the envs the sandbox was created with."""
+        raw = os.environ.get("HUTCH_ENVS_JSON")
+        initial = json.loads(raw) if raw else {}
+        if not isinstance(initial, dict) or not all(isinstance(v, str) for v in initial.values()):
+            raise ValueError("HUTCH_ENVS_JSON must be a JSON object of strings")
+        return cls(initial)
+
+    def get(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._vars)
+
+    def replace(self, new: dict[str, str]) -> None:
+        with self._lock:
+            self._vars = dict(new)

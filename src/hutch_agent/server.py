@@ -1,0 +1,343 @@
+"""HTTP/1.1 over the agent's Unix socket: one thread per connection, keep-alive, chunked both ways.
+
+Hand-written rather than `http.server` because that module costs ~45 ms of imports at sandbox start,
+cannot read chunked request bodies and has no streaming response helper; the gateway in front of the
+agent sends and expects both. A connection that fails only ends its own thread, never the agent.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import re
+import select
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .errors import HttpError
+
+MAX_LINE = 65536
+MAX_HEADERS = 100
+CHUNK = 256 * 1024
+# How much of a body nobody read is discarded so the client can finish sending and read our answer.
+DRAIN_LIMIT = 64 * 1024 * 1024
+DRAIN_TIMEOUT = 10.0
+
+_REASONS = {
+    100: "Continue",
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+    507: "Insufficient Storage",
+}
+_TRANSIENT_ACCEPT_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.ECONNABORTED}
+_PERCENT = re.compile(rb"%([0-9A-Fa-f]{2})")
+
+
+def log(message: str) -> None:
+    """One line on stderr, which the runtime keeps as the sandbox's agent log."""
+    sys.stderr.write(f"hutch-agent: {message}\n")
+    sys.stderr.flush()
+
+
+def unquote(raw: str, plus: bool = False) -> str:
+    """Percent-decode a URL part; bytes that are not UTF-8 survive as surrogate escapes, like os paths."""
+    data = raw.encode("latin-1", "replace")
+    if plus:
+        data = data.replace(b"+", b" ")
+    return _PERCENT.sub(lambda m: bytes([int(m.group(1), 16)]), data).decode("utf-8", "surrogateescape")
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON; ASCII-escaped so names that are not valid UTF-8 still make valid JSON."""
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+class ClientGone(Exception):
+    """The client closed the connection while we were reading or writing."""
+
+
+class Body:
+    """A request body read incrementally, framed by Content-Length or chunked transfer coding."""
+
+    def __init__(self, rfile: Any, conn: socket.socket, length: int | None, chunked: bool, expect: bool):
+        self._rfile = rfile
+        self._conn = conn
+        self._remaining = length or 0  # bytes left in the body (Content-Length) or in the current chunk
+        self._chunked = chunked
+        self._expect_continue = expect
+        self.done = not chunked and not length
+        self.length = length
+
+    def read(self, size: int = CHUNK) -> bytes:
+        """Up to `size` bytes, at least one unless the body is over (then b"")."""
+        if self.done:
+            return b""
+        if self._expect_continue:
+            self._expect_continue = False
+            try:
+                self._conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            except OSError as exc:
+                raise ClientGone(str(exc)) from exc
+        if self._chunked and self._remaining == 0 and not self._next_chunk():
+            return b""
+        data = self._rfile.read1(min(size, self._remaining))
+        if not data:
+            raise ClientGone("the client closed the connection in the middle of the request body")
+        self._remaining -= len(data)
+        if self._remaining == 0:
+            if self._chunked:
+                if self._rfile.read(2) != b"\r\n":
+                    raise HttpError(400, "malformed chunked body: a chunk does not end with CRLF")
+            else:
+                self.done = True
+        return data
+
+    def _next_chunk(self) -> bool:
+        line = self._rfile.readline(MAX_LINE)
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise HttpError(400, f"malformed chunked body: bad chunk size {line[:40]!r}") from None
+        if size < 0:
+            raise HttpError(400, "malformed chunked body: negative chunk size")
+        if size == 0:
+            while self._rfile.readline(MAX_LINE) not in (b"\r\n", b"\n", b""):
+                pass  # trailers: none of our business
+            self.done = True
+            return False
+        self._remaining = size
+        return True
+
+    def __iter__(self) -> Iterator[bytes]:
+        while data := self.read():
+            yield data
+
+    def read_all(self, limit: int) -> bytes:
+        """The whole body, or 413 if it is longer than `limit` bytes."""
+        if self.length is not None and self.length > limit:
+            raise HttpError(413, f"request body of {self.length} bytes exceeds the limit of {limit} bytes")
+        parts: list[bytes] = []
+        size = 0
+        for data in self:
+            size += len(data)
+            if size > limit:
+                raise HttpError(413, f"request body exceeds the limit of {limit} bytes")
+            parts.append(data)
+        return b"".join(parts)
+
+    def discard(self) -> bool:
+        """Read and drop what is left (bounded); True if the connection can carry another request."""
+        if self._expect_continue:
+            return False  # the client waits for our go-ahead and will not send it
+        total = 0
+        while not self.done:
+            total += len(self.read())
+            if total > DRAIN_LIMIT:
+                return False
+        return True
+
+
+class Request:
+    """One parsed request: method, decoded path, query parameters (last one wins) and headers."""
+
+    def __init__(self, method: str, target: str, version: str, headers: dict[str, str], body: Body):
+        self.method = method
+        raw_path, _, raw_query = target.partition("?")
+        self.path = unquote(raw_path)
+        self.query: dict[str, str] = {}
+        for pair in raw_query.split("&"):
+            if pair:
+                key, _, value = pair.partition("=")
+                self.query[unquote(key, plus=True)] = unquote(value, plus=True)
+        self.headers = headers
+        self.body = body
+        connection = headers.get("connection", "").lower()
+        self.keep_alive = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
+
+
+class Response:
+    """Writes one response: a whole JSON/empty body, or a chunked stream."""
+
+    def __init__(self, conn: socket.socket, request: Request | None) -> None:
+        self._conn = conn
+        self._request = request
+        self.keep_alive = request is not None and request.keep_alive
+        self.started = False
+        self.finished = False
+        self._chunked = False
+
+    def _start(self, status: int, headers: list[tuple[str, str]]) -> None:
+        if self.started:
+            raise RuntimeError("response already started")
+        if self._request is not None and not self._request.body.done:
+            self.keep_alive = False  # we answer before the body is read: close after draining it
+        self.started = True
+        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
+        lines += [f"{name}: {value}" for name, value in headers]
+        if not self.keep_alive:
+            lines.append("Connection: close")
+        self._send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self._conn.sendall(data)
+        except OSError as exc:
+            raise ClientGone(str(exc)) from exc
+
+    def send(self, status: int, body: bytes, content_type: str) -> None:
+        self._start(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        self._send(body)
+        self.finished = True
+
+    def json(self, status: int, obj: Any) -> None:
+        self.send(status, dumps(obj), "application/json")
+
+    def error(self, status: int, message: str) -> None:
+        self.json(status, {"code": status, "message": message})
+
+    def empty(self, status: int = 204) -> None:
+        self._start(status, [] if status == 204 else [("Content-Length", "0")])
+        self.finished = True
+
+    def stream(self, status: int, content_type: str) -> None:
+        """Start a chunked response; follow with `write` calls and one `end`."""
+        self._start(status, [("Content-Type", content_type), ("Transfer-Encoding", "chunked")])
+        self._chunked = True
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self._send(b"%x\r\n%b\r\n" % (len(data), data))
+
+    def end(self) -> None:
+        self._send(b"0\r\n\r\n")
+        self.finished = True
+
+    def client_gone(self) -> bool:
+        """Whether the client hung up, checked without blocking (for streams that wait a long time)."""
+        readable, _, _ = select.select([self._conn], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self._conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+
+App = Callable[[Request, Response], None]
+
+
+def _read_request(rfile: Any, conn: socket.socket) -> Request | None:
+    line = rfile.readline(MAX_LINE)
+    while line in (b"\r\n", b"\n"):  # tolerated between pipelined requests
+        line = rfile.readline(MAX_LINE)
+    if not line:
+        return None
+    if not line.endswith(b"\n"):
+        raise HttpError(400, "request line too long")
+    parts = line.decode("latin-1").split()
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise HttpError(400, f"malformed request line {line[:80]!r}")
+    method, target, version = parts
+    headers: dict[str, str] = {}
+    while True:
+        line = rfile.readline(MAX_LINE)
+        if line in (b"\r\n", b"\n"):
+            break
+        if not line.endswith(b"\n") or len(headers) >= MAX_HEADERS:
+            raise HttpError(400, "request headers too long or too many")
+        name, sep, value = line.decode("latin-1").partition(":")
+        if not sep or not name or name != name.strip():
+            raise HttpError(400, f"malformed header line {line[:80]!r}")
+        headers[name.lower()] = value.strip()
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    length = None
+    if not chunked and "content-length" in headers:
+        try:
+            length = int(headers["content-length"])
+        except ValueError:
+            raise HttpError(400, "Content-Length is not a number") from None
+        if length < 0:
+            raise HttpError(400, "Content-Length is negative")
+    expect = headers.get("expect", "").lower() == "100-continue"
+    return Request(method, target, version, headers, Body(rfile, conn, length, chunked, expect))
+
+
+def _handle(app: App, request: Request, response: Response) -> None:
+    try:
+        app(request, response)
+        if response.started and not response.finished:
+            response.end()
+    except ClientGone:
+        response.keep_alive = False
+    except HttpError as exc:
+        if response.started:
+            response.keep_alive = False
+        else:
+            response.error(exc.status, exc.message)
+    except Exception as exc:
+        import traceback
+
+        log(f"{request.method} {request.path} failed:\n{traceback.format_exc()}")
+        if response.started:
+            response.keep_alive = False
+        else:
+            response.error(500, f"internal error in {request.method} {request.path}: {type(exc).__name__}: {exc}")
+
+
+def _serve_connection(conn: socket.socket, app: App) -> None:
+    rfile = conn.makefile("rb", buffering=CHUNK)
+    try:
+        while True:
+            try:
+                request = _read_request(rfile, conn)
+            except HttpError as exc:
+                Response(conn, None).error(exc.status, exc.message)
+                return
+            if request is None:
+                return
+            response = Response(conn, request)
+            _handle(app, request, response)
+            if not response.finished:
+                return
+            conn.settimeout(DRAIN_TIMEOUT)
+            if not request.body.discard() or not response.keep_alive:
+                return
+            conn.settimeout(None)
+    except (ClientGone, HttpError, OSError):
+        pass  # the client went away or sent garbage: this connection is over, the agent is not
+    except Exception:
+        import traceback
+
+        log(f"connection failed:\n{traceback.format_exc()}")
+    finally:
+        rfile.close()
+        conn.close()
+
+
+def serve(listener: socket.socket, app: App) -> None:
+    """Accept connections forever, each served on its own thread."""
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError as exc:
+            if exc.errno not in _TRANSIENT_ACCEPT_ERRORS:
+                raise  # the listening socket itself is broken: nobody can reach us any more
+            log(f"accept failed, retrying: {exc}")
+            time.sleep(0.1)
+            continue
+        threading.Thread(target=_serve_connection, args=(conn, app), daemon=True).start()

@@ -1,0 +1,58 @@
+"""Sandbox users: who a request acts as, their home, groups and login environment."""
+
+from __future__ import annotations
+
+import os
+import pwd
+from dataclasses import dataclass
+
+from .errors import HttpError
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    uid: int
+    gid: int
+    home: str
+    shell: str
+
+    @property
+    def groups(self) -> list[int]:
+        """Supplementary groups, as `initgroups` would set them."""
+        return os.getgrouplist(self.name, self.gid)
+
+    def login_env(self) -> dict[str, str]:
+        """What login(1) would set; the sandbox's and the request's variables go on top."""
+        return {
+            "HOME": self.home,
+            "USER": self.name,
+            "LOGNAME": self.name,
+            "SHELL": self.shell,
+            "PATH": DEFAULT_PATH,
+        }
+
+    def resolve(self, path: str) -> str:
+        """An absolute, normalised path; relative ones start at the user's home."""
+        if "\0" in path:
+            raise HttpError(400, "path contains a NUL byte")
+        resolved = os.path.normpath(os.path.join(self.home, path))
+        return "/" + resolved.lstrip("/")  # POSIX keeps a leading "//"; we never mean it
+
+    def working_dir(self, cwd: str | None) -> str:
+        """Where a process starts: `cwd` (relative to home) or home; 404 if it is not a directory."""
+        workdir = self.resolve(cwd) if cwd else self.home
+        if not os.path.isdir(workdir):
+            raise HttpError(404, f"working directory does not exist: {workdir}")
+        return workdir
+
+
+def lookup(name: str) -> User:
+    """The user called `name`; 422 if the sandbox has no such user."""
+    try:
+        entry = pwd.getpwnam(name)
+    except (KeyError, ValueError):
+        raise HttpError(422, f"no such user in the sandbox: {name!r}") from None
+    return User(entry.pw_name, entry.pw_uid, entry.pw_gid, entry.pw_dir or "/", entry.pw_shell or "/bin/sh")

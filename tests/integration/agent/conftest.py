@@ -1,0 +1,163 @@
+"""The agent as an ordinary host process (`--listen`), driven over its Unix socket with httpx.
+
+These tests need root: the agent switches to other users for commands and file operations, as it
+does inside a sandbox. They run the agent with Debian's /usr/bin/python3, the interpreter templates have.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+SRC = Path(__file__).resolve().parents[3] / "src"
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+TEST_USER = "hutch-agent-test"
+SANDBOX_ENVS = {"SANDBOX_VAR": "from-sandbox", "SHARED": "sandbox"}
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the agent tests switch users, so they need root")
+
+
+class AgentClient(httpx.Client):
+    """httpx over the agent's socket, plus the calls most tests make."""
+
+    def start(self, cmd: str, **fields: Any) -> int:
+        """Start a command (as root unless `user` is given); its pid."""
+        fields.setdefault("user", "root")
+        reply = self.post("/commands", json={"cmd": cmd, **fields})
+        assert reply.status_code == 201, reply.text
+        return int(reply.json()["pid"])
+
+    def events(self, pid: int, offset: int = 0, kind: str = "commands") -> list[dict[str, Any]]:
+        """Every event of a process from `offset`, following it until it ends."""
+        with self.stream("GET", f"/{kind}/{pid}/output", params={"offset": offset}) as reply:
+            assert reply.status_code == 200, reply.read()
+            assert reply.headers["content-type"] == "application/x-ndjson"
+            return [json.loads(line) for line in reply.iter_lines() if line]
+
+    def run(self, cmd: str, **fields: Any) -> dict[str, Any]:
+        """Run a command to its end: its stdout, stderr, exit event and all events."""
+        found = self.events(self.start(cmd, **fields))
+        return {
+            "stdout": "".join(e["data"] for e in found if e["type"] == "stdout"),
+            "stderr": "".join(e["data"] for e in found if e["type"] == "stderr"),
+            "exit": found[-1],
+            "events": found,
+        }
+
+    @staticmethod
+    def expect_error(reply: httpx.Response, status: int, *fragments: str) -> None:
+        """The contract's `Error` shape, with `status` and a message containing every fragment."""
+        assert reply.status_code == status, reply.text
+        assert reply.headers["content-type"] == "application/json"
+        body = reply.json()
+        assert set(body) == {"code", "message"}
+        assert body["code"] == status
+        for fragment in fragments:
+            assert fragment in body["message"], body["message"]
+
+
+class AgentProcess:
+    """A running agent: its process, socket and log, and a client bound to it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.socket = str(directory / "agent.sock")
+        self.log_path = directory / "agent.log"
+        env = {
+            "PYTHONPATH": str(SRC),
+            "HUTCH_SANDBOX_ID": "sbx-test",
+            "HUTCH_ENVS_JSON": json.dumps(SANDBOX_ENVS),
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        }
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [PYTHON, "-S", "-m", "hutch_agent", "--listen", self.socket], env=env, stderr=log, cwd="/"
+            )
+        self.client = AgentClient(transport=httpx.HTTPTransport(uds=self.socket), base_url="http://agent", timeout=60)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if self.client.get("/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"the agent did not start:\n{self.log()}") from None
+                time.sleep(0.02)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def peak_rss_kib(self) -> int:
+        """The agent's resident-memory high-water mark (VmHWM)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmHWM in /proc/<pid>/status")
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProcess]:
+    """One agent for the session: every test also checks that bad calls leave it alive."""
+    running = AgentProcess(tmp_path_factory.mktemp("agent"))
+    yield running
+    alive = running.process.poll() is None
+    log = running.log()
+    running.stop()
+    assert alive, f"the agent died during the tests:\n{log}"
+    assert "Traceback" not in log, f"the agent logged a traceback:\n{log}"
+
+
+@pytest.fixture
+def fresh_agent(tmp_path: Path) -> Iterator[AgentProcess]:
+    """An agent of its own, for tests that measure the agent process."""
+    running = AgentProcess(tmp_path)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client(agent: AgentProcess) -> AgentClient:
+    assert agent.process.poll() is None, f"the agent is dead:\n{agent.log()}"
+    return agent.client
+
+
+@pytest.fixture(scope="session")
+def test_user() -> Iterator[pwd.struct_passwd]:
+    """A throwaway user with a home, like the sandbox's `user`; removed afterwards."""
+    if shutil.which("useradd") is None:
+        pytest.skip("useradd is not installed")
+    subprocess.run(["userdel", "-r", TEST_USER], capture_output=True)
+    subprocess.run(["useradd", "-m", "-s", "/bin/bash", TEST_USER], check=True)
+    try:
+        yield pwd.getpwnam(TEST_USER)
+    finally:
+        subprocess.run(["userdel", "-r", "-f", TEST_USER], capture_output=True)
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    """A directory every user may write to (the tmp_path parents are root-only)."""
+    directory = Path("/tmp") / f"hutch-agent-test-{os.getpid()}-{time.monotonic_ns()}"
+    directory.mkdir(mode=0o777)
+    directory.chmod(0o777)
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
