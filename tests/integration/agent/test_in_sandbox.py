@@ -1,0 +1,109 @@
+"""The agent where it really runs: first process of a real sandbox (hutchd.runtime), socket passed as fd 3.
+
+The runtime gets a data dir of its own so these tests never recover (kill) sandboxes that other test
+modules or a `hutch serve` started. Its base template is built once per machine, from the cached
+debootstrap tarball when the machine has one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import SRC, AgentClient
+
+DATA_DIR = Path(os.environ.get("HUTCH_TEST_AGENT_RUNTIME_DIR", "/var/tmp/hutch-test-agent"))
+DEBOOTSTRAP_TARBALL = Path("/var/tmp/hutch-cache/bookworm-base.tgz")
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[AgentClient]:
+    """A client for the agent of one offline sandbox started with envs {"FROM_SPEC": "yes"}."""
+    try:
+        from hutchd.runtime import Runtime, SandboxSpec, detect_host_features
+    except ImportError as exc:
+        pytest.skip(f"hutchd.runtime is not importable: {exc}")
+    missing = [m for m in detect_host_features().missing() if not m.startswith(("debootstrap", "slirp", "nft"))]
+    if missing:
+        pytest.skip("this host cannot run sandboxes: " + "; ".join(missing))
+    with pytest.MonkeyPatch.context() as patch:
+        if DEBOOTSTRAP_TARBALL.is_file():
+            patch.setenv("HUTCH_DEBOOTSTRAP_TARBALL", str(DEBOOTSTRAP_TARBALL))
+        runtime = Runtime(DATA_DIR, agent_src=SRC / "hutch_agent")
+        runtime.recover(set())  # leftovers of an interrupted run
+        runtime.templates.ensure("base")
+    sandbox_id = f"agent-{uuid.uuid4().hex[:10]}"
+    handle = runtime.start(SandboxSpec(sandbox_id=sandbox_id, allow_internet=False, envs={"FROM_SPEC": "yes"}))
+    client = AgentClient(
+        transport=httpx.HTTPTransport(uds=str(handle.agent_socket)), base_url="http://agent", timeout=60
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+        runtime.destroy(sandbox_id)
+
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="real sandboxes need root")
+
+
+def test_commands_run_as_user_in_the_sandbox_pid_namespace(sandbox: AgentClient) -> None:
+    health = sandbox.get("/health").json()
+    assert health["status"] == "ok" and health["sandboxID"].startswith("agent-")
+    pid = sandbox.start('id -un; echo "$HOME"; pwd; echo $$; echo "$FROM_SPEC"', user="user")
+    found = sandbox.events(pid)
+    stdout = "".join(e["data"] for e in found if e["type"] == "stdout")
+    assert stdout.splitlines() == ["user", "/home/user", "/home/user", str(pid), "yes"]
+    assert found[-1]["exitCode"] == 0
+
+
+def test_no_agent_socket_leaks_into_user_processes(sandbox: AgentClient) -> None:
+    script = 'for fd in /proc/$$/fd/*; do readlink "$fd"; done'
+    result = sandbox.run(script, user="user")
+    assert "socket:" not in result["stdout"], result["stdout"]
+    reply = sandbox.post("/pty", json={"size": {"rows": 24, "cols": 80}, "user": "user"})
+    pid = reply.json()["pid"]
+    sandbox.post(f"/pty/{pid}/input", content=f"{script}; exit\n".encode())
+    output = b"".join(base64.b64decode(e["data"]) for e in sandbox.events(pid, kind="pty") if e["type"] == "data")
+    assert b"/dev/pts/" in output
+    assert b"socket:" not in output
+
+
+def test_files_belong_to_the_user_and_round_trip(sandbox: AgentClient) -> None:
+    data = os.urandom(10 * 1024 * 1024)
+    written = sandbox.put("/files", params={"path": "in/box.bin"}, content=data)
+    assert written.json() == {"path": "/home/user/in/box.bin", "name": "box.bin", "type": "file"}
+    assert sandbox.get("/files", params={"path": "/home/user/in/box.bin"}).content == data
+    info = sandbox.get("/files/stat", params={"path": "in/box.bin"}).json()
+    assert (info["owner"], info["group"], info["size"]) == ("user", "user", len(data))
+    listed = sandbox.get("/files/list", params={"path": "/home/user", "depth": 2}).json()
+    assert "/home/user/in/box.bin" in [entry["path"] for entry in listed]
+    sandbox.expect_error(sandbox.put("/files", params={"path": "/etc/passwd"}, content=b"x"), 403)
+
+
+def test_watch_sees_what_a_command_does(sandbox: AgentClient) -> None:
+    sandbox.post("/files/mkdir", json={"path": "watched"})
+    with sandbox.stream("GET", "/files/watch", params={"path": "watched"}) as reply:
+        lines = reply.iter_lines()
+        assert json.loads(next(lines))["type"] == "ready"
+        sandbox.run("touch /home/user/watched/made", user="user")
+        event = json.loads(next(lines))
+    assert event == {"type": "create", "name": "made", "path": "/home/user/watched/made"}
+
+
+def test_ten_megabytes_of_output_inside(sandbox: AgentClient) -> None:
+    result = sandbox.run("head -c 10485760 /dev/zero | tr '\\0' a", user="user")
+    assert result["stdout"] == "a" * 10485760
+
+
+def test_a_timeout_kills_the_group_inside(sandbox: AgentClient) -> None:
+    result = sandbox.run("sleep 100 & sleep 100", user="user", timeout=0.3)
+    assert result["exit"]["error"] == "timed out after 0.3 s"
+    assert sandbox.run("pgrep -x sleep || echo none", user="user")["stdout"] == "none\n"
