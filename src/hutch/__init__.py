@@ -1,0 +1,67 @@
+"""hutch: disposable, isolated Linux sandboxes for AI agents.
+
+.. code-block:: python
+
+    from hutch import Sandbox
+
+    with Sandbox.create() as sbx:
+        print(sbx.commands.run("echo hello").stdout)
+
+``AsyncSandbox`` is the same API with ``async``/``await``. The raw generated client is
+``hutch_api``.
+"""
+
+from hutch._options import CreateOptions as CreateOptions
+from hutch._options import PtyOptions as PtyOptions
+from hutch._options import RunOptions as RunOptions
+from hutch._version import __version__ as __version__
+from hutch.config import ConnectionConfig as ConnectionConfig
+from hutch.config import ConnectionOpts as ConnectionOpts
+from hutch.config import RetryPolicy as RetryPolicy
+from hutch.exceptions import AuthenticationException as AuthenticationException
+from hutch.exceptions import CommandExitException as CommandExitException
+from hutch.exceptions import ConflictException as ConflictException
+from hutch.exceptions import FileNotFoundException as FileNotFoundException
+from hutch.exceptions import InvalidArgumentException as InvalidArgumentException
+from hutch.exceptions import NotEnoughSpaceException as NotEnoughSpaceException
+from hutch.exceptions import NotFoundException as NotFoundException
+from hutch.exceptions import PermissionDeniedException as PermissionDeniedException
+from hutch.exceptions import RateLimitException as RateLimitException
+from hutch.exceptions import SandboxError as SandboxError
+from hutch.exceptions import SandboxException as SandboxException
+from hutch.exceptions import SandboxNotFoundException as SandboxNotFoundException
+from hutch.exceptions import ServiceUnavailableException as ServiceUnavailableException
+from hutch.exceptions import SnapshotNotFoundException as SnapshotNotFoundException
+from hutch.exceptions import TimeoutException as TimeoutException
+from hutch.sandbox_async.commands import AsyncCommands as AsyncCommands
+from hutch.sandbox_async.files import AsyncFiles as AsyncFiles
+from hutch.sandbox_async.handles import AsyncCommandHandle as AsyncCommandHandle
+from hutch.sandbox_async.handles import AsyncFileStream as AsyncFileStream
+from hutch.sandbox_async.handles import AsyncPtyHandle as AsyncPtyHandle
+from hutch.sandbox_async.handles import AsyncWatchHandle as AsyncWatchHandle
+from hutch.sandbox_async.pty import AsyncPty as AsyncPty
+from hutch.sandbox_async.sandbox import AsyncSandbox as AsyncSandbox
+from hutch.sandbox_async.sandbox import AsyncSandboxCreation as AsyncSandboxCreation
+from hutch.sandbox_sync.commands import Commands as Commands
+from hutch.sandbox_sync.files import Files as Files
+from hutch.sandbox_sync.handles import CommandHandle as CommandHandle
+from hutch.sandbox_sync.handles import FileStream as FileStream
+from hutch.sandbox_sync.handles import PtyHandle as PtyHandle
+from hutch.sandbox_sync.handles import WatchHandle as WatchHandle
+from hutch.sandbox_sync.pty import Pty as Pty
+from hutch.sandbox_sync.sandbox import Sandbox as Sandbox
+from hutch.types import CommandResult as CommandResult
+from hutch.types import EntryInfo as EntryInfo
+from hutch.types import FilesystemEvent as FilesystemEvent
+from hutch.types import ProcessInfo as ProcessInfo
+from hutch.types import PtySize as PtySize
+from hutch.types import SandboxInfo as SandboxInfo
+from hutch.types import SandboxLifecycle as SandboxLifecycle
+from hutch.types import SandboxList as SandboxList
+from hutch.types import SandboxMetrics as SandboxMetrics
+from hutch.types import SandboxQuery as SandboxQuery
+from hutch.types import SandboxResources as SandboxResources
+from hutch.types import Snapshot as Snapshot
+from hutch.types import SnapshotInfo as SnapshotInfo
+from hutch.types import WriteEntry as WriteEntry
+from hutch.types import WriteInfo as WriteInfo

@@ -1,0 +1,139 @@
+"""The shared connection pools and the per-call plumbing both transports use.
+
+There is one pool per process for the sync SDK and one per event loop for the async SDK. Every
+``Sandbox`` holds a reference to it; the last ``close()`` closes it. The generated
+``AuthenticatedClient`` for each (server, API key) is built once per pool on top of its
+transport, so requests carry ``X-API-Key`` exactly as the generated code sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, MutableMapping
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from hutch._errors import parse_reply
+from hutch._ops import Op
+from hutch._version import __version__
+from hutch.config import ConnectionConfig
+from hutch_api import AuthenticatedClient
+
+TR = TypeVar("TR")
+K = TypeVar("K")
+T = TypeVar("T")
+
+logger = logging.getLogger("hutch")
+
+USER_AGENT = f"hutch-python/{__version__}"
+
+
+def limits() -> httpx.Limits:
+    """Pool limits; ``HUTCH_MAX_CONNECTIONS`` raises the cap for very wide fan-outs."""
+    cap = int(os.environ.get("HUTCH_MAX_CONNECTIONS", "1000"))
+    return httpx.Limits(max_connections=cap, max_keepalive_connections=min(cap, 200), keepalive_expiry=30)
+
+
+class Pool(Generic[TR]):
+    """One connection pool (an httpx transport) and the generated clients built on it."""
+
+    def __init__(self, transport: TR) -> None:
+        self.transport = transport
+        self.refs = 0
+        self._clients: dict[tuple[str, str], AuthenticatedClient] = {}
+        self._lock = threading.Lock()
+
+    def client(self, config: ConnectionConfig) -> AuthenticatedClient:
+        key = (config.base_url, config.api_key)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = AuthenticatedClient(
+                    base_url=config.base_url,
+                    token=config.api_key,
+                    prefix="",
+                    auth_header_name="X-API-Key",
+                    headers={"User-Agent": USER_AGENT},
+                    timeout=httpx.Timeout(config.request_timeout),
+                    httpx_args={"transport": self.transport},
+                )
+                self._clients[key] = client
+            return client
+
+
+class Registry(Generic[K, TR]):
+    """Pools by key (``None`` for the process, the event loop for async), reference counted."""
+
+    def __init__(self, make: Callable[[], TR], pools: MutableMapping[K, Pool[TR]]) -> None:
+        self._make = make
+        self._pools = pools
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> Pool[TR]:
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = Pool(self._make())
+            return pool
+
+    def acquire(self, key: K) -> Pool[TR]:
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = Pool(self._make())
+            pool.refs += 1
+            return pool
+
+    def release(self, key: K, pool: Pool[TR]) -> bool:
+        """Drop one reference; True if that was the last and the caller must close the transport."""
+        with self._lock:
+            pool.refs -= 1
+            if pool.refs > 0 or self._pools.get(key) is not pool:
+                return False
+            del self._pools[key]
+            return True
+
+
+def loop_pools() -> MutableMapping[Any, Pool[Any]]:
+    return weakref.WeakKeyDictionary()
+
+
+def timeout_for(config: ConnectionConfig, op: Op[Any], override: float | None) -> httpx.Timeout:
+    """``request_timeout`` (or the per-call override; 0 = none); no read limit on idle streams."""
+    limit = config.request_timeout if override is None else (override or None)
+    return httpx.Timeout(limit, read=None if op.idle else limit)
+
+
+def is_answer(op: Op[Any], response: httpx.Response) -> bool:
+    return response.is_success or response.status_code in op.answers
+
+
+def answer(op: Op[T], response: httpx.Response) -> T:
+    """The value of a read answer: an expected error status's value, or the parsed 2xx body."""
+    if response.status_code in op.answers:
+        return op.answers[response.status_code]
+    return parse_reply(op.parse, response)
+
+
+def log_request(config: ConnectionConfig, request: httpx.Request) -> float:
+    if config.debug:
+        logger.debug("-> %s %s", request.method, request.url)
+    return time.monotonic()
+
+
+def log_response(config: ConnectionConfig, response: httpx.Response, started: float) -> None:
+    if config.debug:
+        ms = (time.monotonic() - started) * 1000
+        logger.debug(
+            "<- %s %s %d %s (%.1f ms)",
+            response.request.method,
+            response.request.url,
+            response.status_code,
+            response.reason_phrase,
+            ms,
+        )

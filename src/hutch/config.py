@@ -1,0 +1,151 @@
+"""Connection settings: API key, domain, request timeout, debug logging and retries."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+from urllib.parse import urlsplit
+
+from hutch.exceptions import AuthenticationException, InvalidArgumentException
+
+__all__ = ["DEFAULT_DOMAIN", "ConnectionConfig", "ConnectionOpts", "RetryPolicy"]
+
+DEFAULT_DOMAIN = "localhost:7420"
+DEFAULT_REQUEST_TIMEOUT = 30.0
+_TRUE = {"1", "true", "yes", "on"}
+
+logger = logging.getLogger("hutch")
+
+
+class ConnectionOpts(TypedDict, total=False):
+    """The connection settings every classmethod takes as keywords (SDK-API section 2)."""
+
+    api_key: str | None
+    """Sent as ``X-API-Key``; ``$HUTCH_API_KEY`` when absent."""
+    domain: str | None
+    """``host:port`` or a full URL; ``$HUTCH_DOMAIN`` or ``localhost:7420`` when absent."""
+    request_timeout: float | None
+    """Seconds per HTTP request; ``$HUTCH_REQUEST_TIMEOUT`` or 30 when absent; 0 disables it."""
+    debug: bool | None
+    """Log every request and response through the ``hutch`` logger; ``$HUTCH_DEBUG`` when absent."""
+
+
+CONNECTION_KEYS = frozenset(ConnectionOpts.__annotations__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How idempotent requests are retried: exponential backoff with jitter, bounded attempts."""
+
+    max_attempts: int = 4
+    """Tries in all, the first included."""
+    base_delay: float = 0.25
+    """Delay before the first retry (before jitter); it doubles each retry."""
+    max_delay: float = 8.0
+    """Cap on one delay (before jitter)."""
+    max_retry_after: float = 60.0
+    """Longest ``Retry-After`` honoured; a longer one raises at once."""
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+def _env_float(name: str) -> float | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidArgumentException(f"{name}={raw!r} is not a number of seconds") from None
+
+
+def base_url_for(domain: str) -> str:
+    """The base URL for a domain: ``host:port`` is plain http unless the port is 443; URLs pass through."""
+    domain = domain.strip().rstrip("/")
+    if "://" in domain:
+        parts = urlsplit(domain)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidArgumentException(f"domain {domain!r} is not an http(s) URL or host:port")
+        return domain
+    host, _, port = domain.rpartition(":")
+    if not host or not port.isdigit():
+        return f"https://{domain}"
+    return f"https://{domain}" if port == "443" else f"http://{domain}"
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """Resolved connection settings; build one with :meth:`resolve`."""
+
+    api_key: str
+    domain: str
+    request_timeout: float | None
+    debug: bool = False
+    retry: RetryPolicy = field(default_factory=lambda: DEFAULT_RETRY_POLICY)
+
+    @property
+    def base_url(self) -> str:
+        return base_url_for(self.domain)
+
+    @property
+    def is_default_domain(self) -> bool:
+        return self.domain == DEFAULT_DOMAIN
+
+    @classmethod
+    def resolve(
+        cls,
+        api_key: str | None = None,
+        domain: str | None = None,
+        request_timeout: float | None = None,
+        debug: bool | None = None,
+    ) -> ConnectionConfig:
+        """Fill what was not given from ``HUTCH_*`` environment variables and the defaults."""
+        key = api_key or os.environ.get("HUTCH_API_KEY")
+        if not key:
+            raise AuthenticationException(
+                "No API key: pass api_key=... or set HUTCH_API_KEY "
+                "(`hutch serve` prints the key it accepts when it starts)."
+            )
+        dom = domain or os.environ.get("HUTCH_DOMAIN") or DEFAULT_DOMAIN
+        timeout = request_timeout if request_timeout is not None else _env_float("HUTCH_REQUEST_TIMEOUT")
+        if timeout is None:
+            timeout = DEFAULT_REQUEST_TIMEOUT
+        if timeout < 0:
+            raise InvalidArgumentException(f"request_timeout must be >= 0, not {timeout}")
+        if debug is None:
+            debug = os.environ.get("HUTCH_DEBUG", "").strip().lower() in _TRUE
+        config = cls(
+            api_key=key,
+            domain=dom,
+            request_timeout=timeout or None,
+            debug=debug,
+            retry=DEFAULT_RETRY_POLICY,
+        )
+        config.base_url  # noqa: B018  (validates the domain now rather than at the first request)
+        if debug:
+            _enable_debug_logging()
+        return config
+
+    @classmethod
+    def from_opts(cls, opts: ConnectionOpts | dict[str, Any]) -> ConnectionConfig:
+        unknown = set(opts) - CONNECTION_KEYS
+        if unknown:
+            raise InvalidArgumentException(f"unknown connection option(s): {', '.join(sorted(unknown))}")
+        return cls.resolve(**opts)
+
+
+def split_connection_opts(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop the connection settings out of ``kwargs`` and return them."""
+    return {key: kwargs.pop(key) for key in list(kwargs) if key in CONNECTION_KEYS}
+
+
+def _enable_debug_logging() -> None:
+    if logger.level == logging.NOTSET or logger.level > logging.DEBUG:
+        logger.setLevel(logging.DEBUG)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s hutch %(message)s"))
+        logger.addHandler(handler)

@@ -1,0 +1,1 @@
+"""The async SDK: ``AsyncSandbox`` and its sub-modules."""

@@ -1,0 +1,91 @@
+"""``sbx.files`` (async; mirrors ``sandbox_sync.files``)."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import AsyncIterable, Callable, Sequence
+from typing import Literal, overload
+
+from hutch import _ops as ops
+from hutch._sandbox_base import SubModule
+from hutch.sandbox_async.handles import AsyncFileStream, AsyncWatchHandle
+from hutch.sandbox_async.transport import AsyncApiClient, ndjson
+from hutch.types import EntryInfo, FilesystemEvent, ReadFormat, WriteData, WriteEntry, WriteInfo
+
+
+class AsyncFiles(SubModule[AsyncApiClient]):
+    """The sandbox's filesystem (every method is awaited). Relative paths start at ``/home/user``."""
+
+    @overload
+    async def read(self, path: str, format: Literal["text"] = "text", user: str = "user") -> str: ...
+    @overload
+    async def read(self, path: str, format: Literal["bytes"], user: str = "user") -> bytearray: ...
+    @overload
+    async def read(self, path: str, format: Literal["stream"], user: str = "user") -> AsyncFileStream: ...
+    async def read(
+        self, path: str, format: ReadFormat = "text", user: str = "user"
+    ) -> str | bytearray | AsyncFileStream:
+        """Read a file as ``str``, ``bytearray``, or an :class:`AsyncFileStream` of ``bytes`` chunks (streamed)."""
+        opened = self._api.open(ops.read(self._sandbox_id, path, user))
+        chunks = await AsyncFileStream.start(opened, self._api.config)
+        if format == "stream":
+            return chunks
+        async with chunks:
+            data = bytearray()
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            text: list[str] = []
+            async for chunk in chunks:
+                if format == "bytes":
+                    data += chunk
+                else:
+                    text.append(decoder.decode(chunk))
+        return data if format == "bytes" else "".join(text) + decoder.decode(b"", final=True)
+
+    async def write(
+        self,
+        path: str,
+        data: WriteData | AsyncIterable[bytes],
+        user: str = "user",
+        request_timeout: float | None = None,
+    ) -> WriteInfo:
+        """Write ``data`` (str, bytes, a binary file object or an async iterable of bytes, streamed)."""
+        return await self._api.call(ops.write(self._sandbox_id, path, data, user), request_timeout)
+
+    async def write_files(self, files: Sequence[WriteEntry], user: str = "user") -> list[WriteInfo]:
+        """Write many files in one streamed request."""
+        return await self._api.call(ops.write_many(self._sandbox_id, files, user))
+
+    async def list(self, path: str, depth: int = 1, user: str = "user") -> list[EntryInfo]:
+        """Entries of a directory, ``depth`` levels down."""
+        return await self._api.call(ops.list_dir(self._sandbox_id, path, depth, user))
+
+    async def exists(self, path: str, user: str = "user") -> bool:
+        """Whether something exists at ``path``."""
+        return await self._api.call(ops.exists(self._sandbox_id, path, user))
+
+    async def get_info(self, path: str, user: str = "user") -> EntryInfo:
+        """What is at ``path``."""
+        return await self._api.call(ops.stat(self._sandbox_id, path, user))
+
+    async def remove(self, path: str, user: str = "user") -> None:
+        """Remove a file, or a directory with everything in it."""
+        await self._api.call(ops.remove(self._sandbox_id, path, user))
+
+    async def rename(self, old_path: str, new_path: str, user: str = "user") -> EntryInfo:
+        """Move ``old_path`` to ``new_path``."""
+        return await self._api.call(ops.rename(self._sandbox_id, old_path, new_path, user))
+
+    async def make_dir(self, path: str, user: str = "user") -> bool:
+        """Make a directory and its parents; False if it already existed."""
+        return await self._api.call(ops.mkdir(self._sandbox_id, path, user))
+
+    async def watch_dir(
+        self,
+        path: str,
+        recursive: bool = False,
+        user: str = "user",
+        on_event: Callable[[FilesystemEvent], object] | None = None,
+    ) -> AsyncWatchHandle:
+        """Watch a directory (``async for`` the events or pass ``on_event``); in place when this returns."""
+        opened = self._api.open(ops.watch(self._sandbox_id, path, recursive, user))
+        return await AsyncWatchHandle.start(opened, ndjson, self._api.config, on_event)

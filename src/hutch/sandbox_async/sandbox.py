@@ -1,0 +1,251 @@
+"""``AsyncSandbox``: the async SDK (mirrors ``sandbox_sync.sandbox.Sandbox``)."""
+
+from __future__ import annotations
+
+import builtins
+import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
+from typing import Any, Generic, Literal, Self, TypeVar, Unpack, overload
+
+from hutch import _ops as ops
+from hutch import types
+from hutch._descriptors import alias, dual
+from hutch._options import CreateOptions, Pager, RunOptions, hopx_query, plan_create
+from hutch._sandbox_base import SandboxBase, placeholder_info
+from hutch.config import ConnectionOpts, split_connection_opts
+from hutch.sandbox_async.commands import AsyncCommands
+from hutch.sandbox_async.files import AsyncFiles
+from hutch.sandbox_async.handles import AsyncCommandHandle, AsyncFileStream
+from hutch.sandbox_async.pty import AsyncPty
+from hutch.sandbox_async.transport import AsyncApiClient
+from hutch.types import SandboxInfo, SandboxList, SandboxMetrics, SandboxQuery, Snapshot, SnapshotInfo
+
+R = TypeVar("R")
+S = TypeVar("S", bound="AsyncSandbox")
+
+
+class AsyncSandboxCreation(Generic[S], Awaitable[S]):
+    """What ``AsyncSandbox.create(...)`` returns: await it for the sandbox, or use it directly in
+    ``async with`` (the sandbox is killed when the block exits)."""
+
+    def __init__(self, coro: Coroutine[Any, Any, S]) -> None:
+        self._coro = coro
+        self._sandbox: S | None = None
+
+    def __await__(self) -> Generator[Any, None, S]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> S:
+        self._sandbox = await self._coro
+        return await self._sandbox.__aenter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._sandbox is not None:
+            await self._sandbox.__aexit__(*exc)
+
+
+class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncPty]):
+    """A disposable, isolated Linux sandbox, driven with ``async``/``await``.
+
+    ``await AsyncSandbox.create()`` or ``async with AsyncSandbox.create() as sbx:`` (killed on
+    exit); :meth:`connect` attaches to an existing one. All sandboxes of an event loop share one
+    connection pool, so hundreds can be driven at once with ``asyncio.gather``.
+    """
+
+    def __init__(self, info: SandboxInfo, api: AsyncApiClient, owned: bool = False) -> None:
+        super().__init__(info, api, owned, (AsyncCommands, AsyncFiles, AsyncPty))
+
+    # ------------------------------------------------------------ getting a sandbox
+
+    @classmethod
+    async def _open(
+        cls,
+        conn: ConnectionOpts | dict[str, Any],
+        fetch: Callable[[AsyncApiClient], Awaitable[SandboxInfo]],
+        owned: bool,
+    ) -> Self:
+        api = AsyncApiClient.from_opts(conn)
+        try:
+            return cls(await fetch(api), api, owned)
+        except BaseException:
+            await api.close()
+            raise
+
+    @classmethod
+    def create(
+        cls, template: str = "base", timeout: int = 300, **opts: Unpack[CreateOptions]
+    ) -> AsyncSandboxCreation[Self]:
+        """Boot a sandbox (see ``Sandbox.create``); await the result, or ``async with`` it directly."""
+        op, conn = plan_create(template, timeout, opts)
+        return AsyncSandboxCreation(cls._open(conn, lambda api: api.call(op), owned=True))
+
+    @classmethod
+    async def connect(cls, sandbox_id: str, timeout: int | None = None, **conn: Unpack[ConnectionOpts]) -> Self:
+        """Attach to a sandbox by ID or name, resuming it if it is paused; ``timeout`` resets its lifetime."""
+        return await cls._open(conn, lambda api: api.call(ops.connect(sandbox_id, timeout)), owned=False)
+
+    @classmethod
+    async def restore(
+        cls, sandbox_id: str, snapshot_id: str | None = None, timeout: int | None = None, **conn: Unpack[ConnectionOpts]
+    ) -> Self:
+        """A new running sandbox from a snapshot of ``sandbox_id`` (default: its newest)."""
+        return await cls._open(conn, lambda api: api.call(ops.restore(sandbox_id, snapshot_id, timeout)), owned=True)
+
+    @classmethod
+    async def _detached(cls, method: Callable[..., Awaitable[R]], sandbox_id: str, *args: Any, **kwargs: Any) -> R:
+        """Run an instance method for ``sandbox_id`` without a request to attach (static variants)."""
+
+        async def attach(api: AsyncApiClient) -> SandboxInfo:
+            return placeholder_info(sandbox_id)
+
+        sbx = await cls._open(split_connection_opts(kwargs), attach, owned=False)
+        try:
+            return await method(sbx, *args, **kwargs)
+        finally:
+            await sbx.close()
+
+    @classmethod
+    async def list(
+        cls,
+        query: SandboxQuery | None = None,
+        limit: int = 100,
+        next_token: str | None = None,
+        **conn: Unpack[ConnectionOpts],
+    ) -> SandboxList:
+        """One page of your sandboxes, newest first; pass its ``next_token`` for the next page."""
+        async with AsyncApiClient.from_opts(conn) as api:
+            return await api.call(ops.list_page(query, limit, next_token))
+
+    @classmethod
+    async def iter(
+        cls, query: SandboxQuery | None = None, status: str | None = None, **conn: Unpack[ConnectionOpts]
+    ) -> AsyncIterator[Self]:
+        """Every sandbox matching ``query`` (``status=``: hopx's shortcut), page by page: ``async for``."""
+        pages = Pager(hopx_query(query, status))
+        async with AsyncApiClient.from_opts(conn) as api:
+            while (op := pages.next_op()) is not None:
+                for info in pages.take(await api.call(op)):
+                    yield cls(info, AsyncApiClient(api.config))
+
+    @staticmethod
+    async def delete_snapshot(snapshot_id: str, **conn: Unpack[ConnectionOpts]) -> bool:
+        """Delete a snapshot; False if there was no such snapshot."""
+        async with AsyncApiClient.from_opts(conn) as api:
+            return await api.call(ops.delete_snapshot_op(snapshot_id))
+
+    # ------------------------------------------------------------ lifecycle
+
+    @dual
+    async def kill(self, request_timeout: float | None = None) -> bool:
+        """Kill the sandbox: True if it was killed, False if it was already gone."""
+        return await self._api.call(ops.kill(self.sandbox_id), request_timeout)
+
+    @dual
+    async def is_running(self, request_timeout: float | None = None) -> bool:
+        """Whether the sandbox is running."""
+        return await self._api.call(ops.is_running(self.sandbox_id), request_timeout)
+
+    @dual
+    async def set_timeout(self, timeout: int, request_timeout: float | None = None) -> None:
+        """The sandbox now ends ``timeout`` seconds from now."""
+        await self._api.call(ops.set_timeout(self.sandbox_id, timeout), request_timeout)
+
+    @dual
+    async def get_info(self, request_timeout: float | None = None) -> SandboxInfo:
+        """The sandbox's state, settings and deadline."""
+        return self._remember(await self._api.call(ops.get_info(self.sandbox_id), request_timeout))
+
+    info = get_info
+
+    async def status(self) -> str:
+        """The sandbox's state alone."""
+        return (await self.get_info()).state
+
+    @dual
+    async def get_metrics(
+        self,
+        start: datetime.datetime | None = None,
+        end: datetime.datetime | None = None,
+        request_timeout: float | None = None,
+    ) -> builtins.list[SandboxMetrics]:
+        """Resource usage samples between ``start`` and ``end``, oldest first."""
+        return await self._api.call(ops.get_metrics(self.sandbox_id, start, end), request_timeout)
+
+    @dual
+    async def pause(self, request_timeout: float | None = None) -> None:
+        """Freeze every process and record a pause snapshot."""
+        self._remember(await self._api.call(ops.pause(self.sandbox_id), request_timeout))
+
+    suspend = pause
+
+    @dual
+    async def resume(self, request_timeout: float | None = None) -> None:
+        """Thaw a paused sandbox."""
+        self._remember(await self._api.call(ops.resume(self.sandbox_id), request_timeout))
+
+    @dual
+    async def snapshot(self, request_timeout: float | None = None) -> Snapshot:
+        """Take a manual snapshot; snapshots accumulate and survive :meth:`kill`."""
+        return await self._api.call(ops.snapshot(self.sandbox_id), request_timeout)
+
+    checkpoint = snapshot
+
+    @dual
+    async def create_snapshot(self, request_timeout: float | None = None) -> SnapshotInfo:
+        """A snapshot that can boot new sandboxes (``template=info.template_id``)."""
+        return await self._api.call(ops.template_snapshot(self.sandbox_id), request_timeout)
+
+    @dual
+    async def list_snapshots(self, request_timeout: float | None = None) -> builtins.list[Snapshot]:
+        """This sandbox's snapshots, newest first."""
+        return await self._api.call(ops.list_snapshots(self.sandbox_id), request_timeout)
+
+    # ------------------------------------------------------------ declaw's inline names
+
+    @overload
+    async def run_command(
+        self, cmd: str, background: Literal[False] = False, **opts: Unpack[RunOptions]
+    ) -> types.CommandResult: ...
+    @overload
+    async def run_command(
+        self, cmd: str, background: Literal[True], **opts: Unpack[RunOptions]
+    ) -> AsyncCommandHandle: ...
+    async def run_command(
+        self, cmd: str, background: bool = False, **opts: Unpack[RunOptions]
+    ) -> types.CommandResult | AsyncCommandHandle:
+        """declaw's name for ``commands.run``."""
+        return await self.commands.run(cmd, background, **opts)
+
+    @overload
+    async def read_file(self, path: str, format: Literal["text"] = "text", user: str = "user") -> str: ...
+    @overload
+    async def read_file(self, path: str, format: Literal["bytes"], user: str = "user") -> bytearray: ...
+    async def read_file(
+        self, path: str, format: types.ReadFormat = "text", user: str = "user"
+    ) -> str | bytearray | AsyncFileStream:
+        """declaw's name for ``files.read``."""
+        return await self.files.read(path, format, user)
+
+    list_commands = alias("commands", AsyncCommands.list)
+    kill_command = alias("commands", AsyncCommands.kill)
+    write_file = alias("files", AsyncFiles.write)
+    list_files = alias("files", AsyncFiles.list)
+
+    # Sections 7-9 of SDK-API.md (run_code, env, network) attach here.
+
+    # ------------------------------------------------------------ closing
+
+    async def close(self) -> None:
+        """Release this object's hold on the connection pool. Does not kill the sandbox."""
+        await self._api.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Kill the sandbox if this object created it (``create``/``restore``), then close."""
+        try:
+            if self._owned:
+                await self.kill()
+        finally:
+            await self.close()

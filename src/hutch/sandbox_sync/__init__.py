@@ -1,0 +1,1 @@
+"""The sync SDK: ``Sandbox`` and its sub-modules."""
