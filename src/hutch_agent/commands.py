@@ -12,9 +12,14 @@ import threading
 from collections.abc import Callable
 
 from .errors import HttpError, from_os_error
+from .fdio import write_all
 from .processes import Process, ProcessTable
 from .users import User
 
+# Linux's MAX_ARG_STRLEN: exec refuses longer arguments, so a longer `cmd` is passed through a pipe
+# that this loader reads (the "." keeps trailing newlines), closes, and evals in the same login shell.
+MAX_ARG_BYTES = 128 * 1024
+_LOADER = '__hutch_cmd=$(cat <&{fd}; echo .); exec {fd}<&-; eval "${{__hutch_cmd%.}}"'
 PIPE_SIZE = 1024 * 1024  # bigger pipes mean fewer, larger reads of fast output
 _F_SETPIPE_SZ = 1031
 
@@ -31,18 +36,25 @@ def start_command(
     tag: str | None,
 ) -> Process:
     """Spawn `cmd` in its own session with environment `env` (`envs` is what the client gave)."""
+    if "\0" in cmd:
+        raise HttpError(422, "cmd contains a NUL character")
     workdir = user.working_dir(cwd)
+    script = cmd.encode("utf-8", "surrogateescape")
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     in_r, in_w = os.pipe() if stdin else (subprocess.DEVNULL, None)
+    script_r, script_w = os.pipe() if len(script) >= MAX_ARG_BYTES else (None, None)
+    ours = [fd for fd in (out_r, err_r, in_w, script_w) if fd is not None]
+    theirs = [fd for fd in (out_w, err_w, in_r, script_r) if fd is not None and fd >= 0]
     for fd in (out_r, err_r):
         _grow_pipe(fd)
     try:
         child = subprocess.Popen(
-            ["/bin/bash", "-l", "-c", cmd],
+            ["/bin/bash", "-l", "-c", cmd if script_r is None else _LOADER.format(fd=script_r)],
             stdin=in_r,
             stdout=out_w,
             stderr=err_w,
+            pass_fds=() if script_r is None else (script_r,),
             cwd=workdir,
             env=env,
             user=user.uid,
@@ -51,16 +63,16 @@ def start_command(
             start_new_session=True,
         )
     except OSError as exc:
-        for fd in (out_r, err_r, in_w):
-            if fd is not None:
-                os.close(fd)
+        for fd in ours:
+            os.close(fd)
         if exc.errno == errno.E2BIG:
-            raise HttpError(422, "cmd and envs are too long for the kernel (at most 128 KiB per string)") from None
+            raise HttpError(422, "envs are too long for the kernel (at most 128 KiB per variable)") from None
         raise from_os_error(exc, "/bin/bash") from None
     finally:
-        for fd in (out_w, err_w, in_r):
-            if fd != subprocess.DEVNULL:
-                os.close(fd)
+        for fd in theirs:
+            os.close(fd)
+    if script_w is not None:
+        threading.Thread(target=_feed, args=(script_w, script), daemon=True).start()
     process = Process(child.pid, cmd, envs, user.name, workdir, tag, pty=False)
     process.set_input(in_w)
     process.record({"type": "start", "pid": child.pid})
@@ -69,6 +81,16 @@ def start_command(
         target=_supervise, args=(table, process, child, out_r, err_r, timeout), daemon=True, name=f"cmd-{child.pid}"
     ).start()
     return process
+
+
+def _feed(fd: int, data: bytes) -> None:
+    """Write a long `cmd` into the pipe bash's loader reads it from."""
+    try:
+        write_all(fd, data)
+    except OSError:
+        pass  # bash died before reading it all: its exit tells the client
+    finally:
+        os.close(fd)
 
 
 def _grow_pipe(fd: int) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .creds import acting_on
 from .errors import HttpError
+from .fdio import write_all
 from .timestamps import rfc3339
 from .users import User
 
@@ -130,7 +131,8 @@ def write_file(user: User, path: str, chunks: Iterable[bytes]) -> dict[str, str]
             try:
                 if temp is not None and old_mode is not None:
                     os.fchmod(fd, stat.S_IMODE(old_mode))
-                _write_all(fd, chunks)
+                for chunk in chunks:
+                    write_all(fd, chunk)
             finally:
                 os.close(fd)
             if temp is not None:
@@ -147,13 +149,6 @@ def _make_parents(directory: str) -> None:
         os.makedirs(directory, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise HttpError(409, f"not a directory: {directory}") from None
-
-
-def _write_all(fd: int, chunks: Iterable[bytes]) -> None:
-    for chunk in chunks:
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(fd, view) :]
 
 
 def list_dir(user: User, path: str, depth: int) -> list[dict[str, Any]]:

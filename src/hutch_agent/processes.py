@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import HttpError
 from .eventlog import EventLog, ndjson_line
+from .fdio import write_all
 from .pump import pump
 from .server import log
 from .timestamps import rfc3339
@@ -91,17 +92,14 @@ class Process:
     def write_input(self, chunks: Iterable[bytes]) -> None:
         """Write the chunks to the process's input, in order, not interleaved with other writers."""
         with self._input_lock:
+            if self._input_fd is None:
+                what = "has ended" if not self.running else "has no open stdin (not started with stdin=true, or closed)"
+                raise HttpError(409, f"process {self.pid} {what}")
             for chunk in chunks:
-                if self._input_fd is None:
-                    what = "has ended" if not self.running else "has no open input (start it with stdin=true)"
-                    raise HttpError(409, f"process {self.pid} {what}")
-                view = memoryview(chunk)
-                while view:
-                    try:
-                        written = os.write(self._input_fd, view)
-                    except BrokenPipeError:
-                        raise HttpError(409, f"process {self.pid} closed its input") from None
-                    view = view[written:]
+                try:
+                    write_all(self._input_fd, chunk)
+                except OSError as exc:  # EPIPE from a pipe, EIO from a pty whose shell is gone
+                    raise HttpError(409, f"process {self.pid} closed its input ({exc.strerror})") from None
 
     def close_input(self) -> None:
         with self._input_lock:

@@ -227,8 +227,9 @@ class Response:
 
     def client_gone(self) -> bool:
         """Whether the client hung up, checked without blocking (for streams that wait a long time)."""
-        readable, _, _ = select.select([self._conn], [], [], 0)
-        if not readable:
+        poller = select.poll()  # not select.select: fds above 1023 are common in a busy agent
+        poller.register(self._conn, select.POLLIN | select.POLLHUP)
+        if not poller.poll(0):
             return False
         try:
             return self._conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""

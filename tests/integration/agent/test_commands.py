@@ -196,3 +196,13 @@ def test_finished_commands_leave_no_zombies(client: AgentClient, agent: AgentPro
         children += Path(f"/proc/{agent.pid}/task/{task}/children").read_text().split()
     zombies = [pid for pid in set(children) if not _alive(int(pid)) and os.path.exists(f"/proc/{pid}")]
     assert zombies == []
+
+
+def test_a_command_longer_than_one_exec_argument_runs_whole(client: AgentClient) -> None:
+    filler = ": " + "x" * 300_000 + "\n"
+    result = client.run(f"echo start\n{filler}echo \"$0 $#\"; printf 'tail\\n\\n'\n\n")
+    assert result["stdout"] == "start\n/bin/bash 0\ntail\n\n"
+    assert result["exit"]["exitCode"] == 0
+    listed = client.get(f"/commands/{result['events'][0]['pid']}").json()
+    assert len(listed["cmd"]) > 300_000
+    client.expect_error(client.post("/commands", json={"cmd": "echo a\u0000b", "user": "root"}), 422, "NUL")
