@@ -1,5 +1,15 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .code_context import CodeContext
+from .code_context_envs import CodeContextEnvs
+from .code_done_event import CodeDoneEvent
+from .code_error_event import CodeErrorEvent
+from .code_result_event import CodeResultEvent
+from .code_result_event_data import CodeResultEventData
+from .code_run_request import CodeRunRequest
+from .code_run_request_envs import CodeRunRequestEnvs
+from .code_stderr_event import CodeStderrEvent
+from .code_stdout_event import CodeStdoutEvent
 from .command_exit_event import CommandExitEvent
 from .command_request import CommandRequest
 from .command_request_envs import CommandRequestEnvs
@@ -8,11 +18,18 @@ from .command_stderr_event import CommandStderrEvent
 from .command_stdout_event import CommandStdoutEvent
 from .connect_request import ConnectRequest
 from .entry_info import EntryInfo
+from .env_var import EnvVar
+from .env_var_value import EnvVarValue
+from .env_vars import EnvVars
+from .env_vars_patch import EnvVarsPatch
+from .env_vars_replacement import EnvVarsReplacement
 from .error import Error
 from .filesystem_event import FilesystemEvent
 from .health import Health
 from .host_features import HostFeatures
 from .make_dir_request import MakeDirRequest
+from .new_code_context import NewCodeContext
+from .new_code_context_envs import NewCodeContextEnvs
 from .new_sandbox import NewSandbox
 from .new_sandbox_envs import NewSandboxEnvs
 from .new_sandbox_metadata import NewSandboxMetadata
@@ -43,6 +60,16 @@ from .write_files_upload import WriteFilesUpload
 from .write_info import WriteInfo
 
 __all__ = (
+    "CodeContext",
+    "CodeContextEnvs",
+    "CodeDoneEvent",
+    "CodeErrorEvent",
+    "CodeResultEvent",
+    "CodeResultEventData",
+    "CodeRunRequest",
+    "CodeRunRequestEnvs",
+    "CodeStderrEvent",
+    "CodeStdoutEvent",
     "CommandExitEvent",
     "CommandRequest",
     "CommandRequestEnvs",
@@ -51,11 +78,18 @@ __all__ = (
     "CommandStdoutEvent",
     "ConnectRequest",
     "EntryInfo",
+    "EnvVar",
+    "EnvVarValue",
+    "EnvVars",
+    "EnvVarsPatch",
+    "EnvVarsReplacement",
     "Error",
     "FilesystemEvent",
     "Health",
     "HostFeatures",
     "MakeDirRequest",
+    "NewCodeContext",
+    "NewCodeContextEnvs",
     "NewSandbox",
     "NewSandboxEnvs",
     "NewSandboxMetadata",

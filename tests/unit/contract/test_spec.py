@@ -50,7 +50,7 @@ def test_operation_is_documented(path: str, method: str, op: dict[str, Any]) -> 
 
 def test_agent_operations_live_under_the_sandbox() -> None:
     for path, _, op in OPERATIONS:
-        if op["tags"][0] in {"commands", "files", "pty"}:
+        if op["tags"][0] in {"commands", "files", "pty", "code", "env"}:
             assert path.startswith("/sandboxes/{sandboxID}/"), path
 
 

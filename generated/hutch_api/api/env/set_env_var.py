@@ -1,0 +1,230 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.env_var import EnvVar
+from ...models.env_var_value import EnvVarValue
+from ...models.error import Error
+from ...types import Response
+
+
+def _get_kwargs(
+    sandbox_id: str,
+    name: str,
+    *,
+    body: EnvVarValue,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/sandboxes/{sandbox_id}/env/{name}".format(
+            sandbox_id=quote(str(sandbox_id), safe=""),
+            name=quote(str(name), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> EnvVar | Error | None:
+    if response.status_code == 200:
+        response_200 = EnvVar.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 502:
+        response_502 = Error.from_dict(response.json())
+
+        return response_502
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[EnvVar | Error]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    sandbox_id: str,
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    body: EnvVarValue,
+) -> Response[EnvVar | Error]:
+    """Set one environment variable
+
+     Sets (adds or changes) the variable; the others stay as they are.
+
+    Args:
+        sandbox_id (str):
+        name (str):
+        body (EnvVarValue): The value to give a variable.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EnvVar | Error]
+    """
+
+    kwargs = _get_kwargs(
+        sandbox_id=sandbox_id,
+        name=name,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    sandbox_id: str,
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    body: EnvVarValue,
+) -> EnvVar | Error | None:
+    """Set one environment variable
+
+     Sets (adds or changes) the variable; the others stay as they are.
+
+    Args:
+        sandbox_id (str):
+        name (str):
+        body (EnvVarValue): The value to give a variable.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EnvVar | Error
+    """
+
+    return sync_detailed(
+        sandbox_id=sandbox_id,
+        name=name,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    sandbox_id: str,
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    body: EnvVarValue,
+) -> Response[EnvVar | Error]:
+    """Set one environment variable
+
+     Sets (adds or changes) the variable; the others stay as they are.
+
+    Args:
+        sandbox_id (str):
+        name (str):
+        body (EnvVarValue): The value to give a variable.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EnvVar | Error]
+    """
+
+    kwargs = _get_kwargs(
+        sandbox_id=sandbox_id,
+        name=name,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    sandbox_id: str,
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    body: EnvVarValue,
+) -> EnvVar | Error | None:
+    """Set one environment variable
+
+     Sets (adds or changes) the variable; the others stay as they are.
+
+    Args:
+        sandbox_id (str):
+        name (str):
+        body (EnvVarValue): The value to give a variable.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EnvVar | Error
+    """
+
+    return (
+        await asyncio_detailed(
+            sandbox_id=sandbox_id,
+            name=name,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.code_result_event_data import CodeResultEventData
+
+
+T = TypeVar("T", bound="CodeResultEvent")
+
+
+@_attrs_define
+class CodeResultEvent:
+    type_: Literal["result"]
+    data: CodeResultEventData
+    """ A MIME bundle, as Jupyter's: each key is a MIME type (`text/plain`, `text/html`,
+    `text/markdown`, `image/png`, `image/jpeg`, `image/svg+xml`, `application/json`, ...), each value
+    that representation as a string: base64 for binary images, JSON text for `application/json`.
+     """
+    is_main_result: bool
+    """ True for the value of the cell's final expression, false for `display()`ed objects and figures. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        type_ = self.type_
+
+        data = self.data.to_dict()
+
+        is_main_result = self.is_main_result
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "type": type_,
+                "data": data,
+                "isMainResult": is_main_result,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.code_result_event_data import CodeResultEventData
+
+        d = dict(src_dict)
+        type_ = cast(Literal["result"], d.pop("type"))
+        if type_ != "result":
+            raise ValueError(f"type must match const 'result', got '{type_}'")
+
+        data = CodeResultEventData.from_dict(d.pop("data"))
+
+        is_main_result = d.pop("isMainResult")
+
+        code_result_event = cls(
+            type_=type_,
+            data=data,
+            is_main_result=is_main_result,
+        )
+
+        code_result_event.additional_properties = d
+        return code_result_event
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
