@@ -121,11 +121,18 @@ class SandboxCgroups:
     def create(self, *, cpu: float, memory_mb: int, pids: int) -> None:
         for d in self.dirs():
             d.mkdir(parents=True, exist_ok=True)
-        mem = str(memory_mb << 20)
+        self.set_limits(cpu=cpu, memory_mb=memory_mb, pids=pids)
+
+    def set_limits(self, *, cpu: float, memory_mb: int, pids: int) -> None:
         memory = Path(self.v1["memory"])
-        _write(memory / "memory.limit_in_bytes", mem)
-        if (memory / "memory.memsw.limit_in_bytes").exists():  # memsw >= limit, so set it after
-            _write(memory / "memory.memsw.limit_in_bytes", mem)
+        files = [memory / "memory.limit_in_bytes"]
+        if (memory / "memory.memsw.limit_in_bytes").exists():
+            # The kernel keeps memsw >= limit at every step: raise memsw first, lower it last.
+            memsw = memory / "memory.memsw.limit_in_bytes"
+            growing = memory_mb << 20 >= int(files[0].read_text())
+            files = [memsw, *files] if growing else [*files, memsw]
+        for f in files:
+            _write(f, str(memory_mb << 20))
         _write(Path(self.v1["pids"]) / "pids.max", str(pids))
         cpu_dir = Path(self.v1["cpu"])
         _write(cpu_dir / "cpu.cfs_period_us", str(_CFS_PERIOD_US))

@@ -48,6 +48,10 @@ class HostFeatures:
                 out.append(f"{name} is missing ({purpose}): {fix}")
         return out
 
+    def internet_missing(self) -> list[str]:
+        """Sandboxes with internet need both: slirp4netns never runs without the egress filter."""
+        return [m for m in self.missing() if m.startswith(("slirp4netns", "nftables"))]
+
     def as_dict(self) -> dict[str, bool]:
         return asdict(self)
 

@@ -41,6 +41,10 @@ class Layout:
     def agent(self) -> Path:
         return self.root / "agent"
 
+    @property
+    def disk_cache(self) -> Path:
+        return self.root / "disk-cache"
+
     def template_dir(self, template_id: str) -> Path:
         return self.templates / check_id("template", template_id)
 

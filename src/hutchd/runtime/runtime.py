@@ -8,6 +8,7 @@ and thread-safe: one lock per sandbox id.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from hutchd.runtime import agentclient, agentfiles, cgroups, launcher, network, overlay, userns
+from hutchd.runtime import agentclient, agentfiles, cgroups, disk, launcher, network, overlay, userns
 from hutchd.runtime.cgroups import SandboxCgroups
 from hutchd.runtime.errors import (
     RuntimeUnavailable,
@@ -37,8 +38,9 @@ from hutchd.runtime.sandbox import (
     SandboxUsage,
     proc_start_time,
 )
-from hutchd.runtime.snapshots import SnapshotStore, tree_size
-from hutchd.runtime.templates import RECIPES, TemplateStore, copy_tree
+from hutchd.runtime.sandboxfs import SandboxFS
+from hutchd.runtime.snapshots import SnapshotStore
+from hutchd.runtime.templates import RECIPES, TemplateStore
 
 _DISK_CACHE_SECONDS = 5.0
 _TMP_MAX_BYTES = 1 << 30
@@ -49,14 +51,14 @@ class Runtime:
         self.layout = Layout(Path(data_dir).resolve())
         self.templates = TemplateStore(self.layout)
         self.snapshots = SnapshotStore(self.layout)
+        self._features = detect_host_features()
         if check_host:
-            features = detect_host_features()
-            missing = features.missing()
-            if self.templates.exists("base"):
-                missing = [m for m in missing if not m.startswith("debootstrap")]
+            optional = ("slirp4netns", "nftables", "debootstrap")  # internet, template builds: checked on use
+            missing = [m for m in self._features.missing() if not m.startswith(optional)]
             if missing:
                 raise RuntimeUnavailable("this host cannot run sandboxes:\n  " + "\n  ".join(missing))
         self.layout.create(sandbox_gid=userns.host_id(0))
+        self._bounded = disk.available()
         source = Path(agent_src) if agent_src else agentfiles.installed_agent()
         self._agent_dir = agentfiles.stage(source, self.layout.agent)
         self._guard = threading.Lock()
@@ -71,6 +73,8 @@ class Runtime:
         """Set up and start a sandbox; returns once its agent answers GET /health."""
         spec.validate()
         sid = check_id("sandbox", spec.sandbox_id)
+        if spec.allow_internet and (gaps := self._features.internet_missing()):
+            raise RuntimeUnavailable("sandboxes cannot have internet access on this host: " + "; ".join(gaps))
         with self._lock(sid):
             sdir = self.layout.sandbox_dir(sid)
             if sdir.exists() or self.layout.run_dir(sid).exists():
@@ -99,20 +103,14 @@ class Runtime:
         sid = spec.sandbox_id
         sdir = self.layout.sandbox_dir(sid)
         rdir = self.layout.run_dir(sid)
-        upper, work, merged = sdir / "upper", sdir / "work", sdir / "merged"
+        fs = self._fs(sid)
         sdir.mkdir(mode=0o710)
         os.chown(sdir, 0, userns.host_id(0))
         state.save(sdir / "state.json")  # first, so a crash from here on is recoverable
-        work.mkdir(mode=0o700)
-        merged.mkdir(mode=0o755)
-        if seed is not None:
-            copy_tree(seed, upper)
-        else:
-            upper.mkdir(mode=0o755)
-            userns.chown_to_sandbox(upper)
+        upper, work = fs.prepare(disk_mb=spec.disk_mb, bounded=self._bounded, seed=seed)
         _write_identity(upper, sid)
         state.cgroups.create(cpu=spec.cpu, memory_mb=spec.memory_mb, pids=spec.pids)
-        overlay.mount(lowers, upper, work, merged)
+        overlay.mount(lowers, upper, work, fs.merged)
         rdir.mkdir(mode=0o700)
         sock_path = rdir / "agent.sock"
         env = {
@@ -130,7 +128,7 @@ class Runtime:
             listener.bind(str(sock_path))
             listener.listen(64)
             fds.append(os.open(rdir / "agent.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
-            fds.append(os.open(merged, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            fds.append(os.open(fs.merged, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             fds.append(os.open(self._agent_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             fds.append(userns.make_userns())
             launched = launcher.launch(
@@ -151,11 +149,13 @@ class Runtime:
         state.pid_start = proc_start_time(launched.pid)
         state.started_at = time.time()
         state.save(sdir / "state.json")
+        self._wait_ready(state, sock_path, ready_timeout)
         if spec.allow_internet:
+            # Only now: bwrap configures the sandbox's loopback during set-up, and slirp4netns
+            # configuring the same netns at the same time makes one of them fail.
             procs = state.cgroups.procs_files()
             self._slirps[sid] = network.start_slirp(launched.child_pid, lambda: _join(procs), rdir / "slirp.log")
             network.apply_egress(launched.child_pid)
-        self._wait_ready(state, sock_path, ready_timeout)
         return SandboxHandle(sid, spec, sock_path, launched.pid, state.started_at)
 
     def _wait_ready(self, state: SandboxState, sock_path: Path, timeout: float) -> None:
@@ -200,16 +200,10 @@ class Runtime:
         if slirp is not None:
             slirp.kill()
             slirp.wait()
-        sdir = self.layout.sandbox_dir(sid)
-        overlay.unmount_all(sdir)
         cgroups.remove_dirs([*cg.dirs(), *cgroups.leftover_dirs().get(sid, [])])
         shutil.rmtree(self.layout.run_dir(sid), ignore_errors=True)
         self._disk_cache.pop(sid, None)
-        if keep_upper and (sdir / "upper").is_dir():
-            for name in ("work", "merged"):
-                shutil.rmtree(sdir / name, ignore_errors=True)
-        else:
-            shutil.rmtree(sdir, ignore_errors=True)
+        self._fs(sid).release(keep_upper=keep_upper)
 
     def _stop_bwrap(self, state: SandboxState, timeout: float = 2.0) -> None:
         """Kill the sandbox's pid 1 first, so bwrap reaps it and exits by itself: killing bwrap first
@@ -227,6 +221,16 @@ class Runtime:
             if self._reap(state.spec.sandbox_id, state.pid):
                 return
             time.sleep(0.001)
+
+    def set_limits(self, sandbox_id: str, *, cpu: float, memory_mb: int, pids: int) -> None:
+        """Change the cpu, memory and pids limits of a running sandbox."""
+        with self._lock(sandbox_id):
+            state = self._live_state(sandbox_id)
+            spec = dataclasses.replace(state.spec, cpu=cpu, memory_mb=memory_mb, pids=pids)
+            spec.validate()
+            state.cgroups.set_limits(cpu=cpu, memory_mb=memory_mb, pids=pids)
+            state.spec = spec
+            state.save(self.layout.sandbox_dir(sandbox_id) / "state.json")
 
     # ---- pause, snapshots ------------------------------------------------------------------
 
@@ -247,7 +251,7 @@ class Runtime:
         with self._lock(sandbox_id):
             state = self._require_state(sandbox_id)
             cg = state.cgroups
-            upper = self.layout.sandbox_dir(sandbox_id) / "upper"
+            upper = self._fs(sandbox_id).upper()
             running = cg.populated() and not cg.is_frozen()
             if running:
                 cg.set_frozen(True)
@@ -264,9 +268,9 @@ class Runtime:
             state = self._require_state(sandbox_id)
             if state.cgroups.populated():
                 raise SandboxExists(f"sandbox {sandbox_id!r} is still running; use snapshot() instead")
-            upper = self.layout.sandbox_dir(sandbox_id) / "upper"
+            self._teardown(sandbox_id, state, keep_upper=True)
             size = self.snapshots.create(
-                snapshot_id, upper, template_id=state.template_id, source=sandbox_id, move=True
+                snapshot_id, self._fs(sandbox_id).kept, template_id=state.template_id, source=sandbox_id, move=True
             )
             self._teardown(sandbox_id, state, keep_upper=False)
             return size
@@ -303,7 +307,7 @@ class Runtime:
         cached = self._disk_cache.get(sid)
         if cached and now - cached[0] < _DISK_CACHE_SECONDS:
             return cached[1]
-        size = tree_size(self.layout.sandbox_dir(sid) / "upper")
+        size = self._fs(sid).used_bytes()
         self._disk_cache[sid] = (now, size)
         return size
 
@@ -352,7 +356,8 @@ class Runtime:
                 if sid in known and state is not None and self._answers(state):
                     report.adopted.append(sid)
                     continue
-                has_upper = (self.layout.sandbox_dir(sid) / "upper").is_dir()
+                fs = self._fs(sid)
+                has_upper = fs.kept.is_dir() or fs.image.exists()
                 keep = sid in known and has_upper
                 self._teardown(sid, state, keep_upper=keep)
                 (report.kept_upper if keep else report.cleaned).append(sid)
@@ -367,6 +372,9 @@ class Runtime:
         return agentclient.health(self.layout.run_dir(state.spec.sandbox_id) / "agent.sock", 2.0)
 
     # ---- helpers ---------------------------------------------------------------------------
+
+    def _fs(self, sid: str) -> SandboxFS:
+        return SandboxFS(self.layout.sandbox_dir(sid), self.layout.disk_cache)
 
     @contextlib.contextmanager
     def _lock(self, sid: str) -> Iterator[None]:

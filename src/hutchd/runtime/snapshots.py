@@ -13,29 +13,8 @@ import time
 from pathlib import Path
 
 from hutchd.runtime.errors import SnapshotExists, SnapshotNotFound
+from hutchd.runtime.fsutil import copy_tree, tree_size
 from hutchd.runtime.layout import Layout
-from hutchd.runtime.templates import copy_tree
-
-
-def tree_size(root: Path) -> int:
-    """Bytes allocated under `root` (st_blocks, so sparse files count what they use)."""
-    total = 0
-    stack = [str(root)]
-    while stack:
-        try:
-            entries = os.scandir(stack.pop())
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                total += st.st_blocks * 512
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-    return total
 
 
 class SnapshotStore:

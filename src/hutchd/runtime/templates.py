@@ -22,6 +22,7 @@ from pathlib import Path
 
 from hutchd.runtime import userns
 from hutchd.runtime.errors import SnapshotExists, TemplateBuildError, TemplateNotFound
+from hutchd.runtime.fsutil import copy_tree
 from hutchd.runtime.layout import Layout, check_id
 
 Progress = Callable[[str], None]
@@ -226,11 +227,3 @@ def _configure(rootfs: Path) -> None:
         for f in (rootfs / cache).glob("*"):
             if f.is_file():
                 f.unlink()
-
-
-def copy_tree(src: Path, dst: Path) -> None:
-    """A full, independent copy keeping owners, modes, xattrs (overlay's trusted.* opaque/whiteout
-    markers), device nodes and sparse files; reflinks where the filesystem can. Never hardlinks:
-    overlay writes upper files in place, so a hardlinked copy would change with the live sandbox."""
-    argv = ["cp", "-dR", "--preserve=mode,ownership,timestamps,links,xattr", "--reflink=auto"]
-    subprocess.run([*argv, "--", str(src), str(dst)], check=True, capture_output=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from conftest import DATA_DIR, Sandboxes
 
 from hutchd.runtime import Runtime
+from hutchd.runtime.runtime import _DISK_CACHE_SECONDS
 
 
 def test_host_files_are_invisible(session_boxes: Sandboxes, offline: str, marker: Callable[[str], Path]) -> None:
@@ -122,3 +124,14 @@ def test_sandboxes_cannot_see_each_other(boxes: Sandboxes) -> None:
     seen = boxes.run(b, "cat /root/secret 2>/dev/null; ps -eo args; hostname; true")
     assert tag not in seen.stdout
     assert b in seen.stdout
+
+
+def test_disk_is_bounded(rt: Runtime, boxes: Sandboxes) -> None:
+    sid = boxes.start(allow_internet=False, disk_mb=64)
+    r = boxes.run(sid, "dd if=/dev/zero of=/root/big bs=1M count=200")
+    assert r.exit_code != 0 and "No space left on device" in r.stderr
+    used = rt.metrics(sid).disk_used_bytes
+    assert 0.8 * (64 << 20) < used < 1.2 * (64 << 20)
+    assert boxes.run(sid, "rm /root/big && echo small > /root/small").exit_code == 0
+    time.sleep(_DISK_CACHE_SECONDS)
+    assert rt.metrics(sid).disk_used_bytes < 1 << 20

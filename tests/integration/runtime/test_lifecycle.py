@@ -200,3 +200,13 @@ def test_errors_say_what_to_do(rt: Runtime) -> None:
     with pytest.raises(ValueError, match="memory_mb"):
         rt.start(SandboxSpec(sandbox_id="t-nope", memory_mb=1))
     assert SandboxExists
+
+
+def test_limits_change_on_a_running_sandbox(rt: Runtime, boxes: Sandboxes) -> None:
+    sid = boxes.start(allow_internet=False, memory_mb=256, cpu=1.0)
+    rt.set_limits(sid, cpu=0.5, memory_mb=512, pids=100)
+    assert rt.metrics(sid).mem_limit_bytes == 512 << 20
+    rt.set_limits(sid, cpu=0.5, memory_mb=128, pids=100)
+    usage = rt.metrics(sid)
+    assert (usage.mem_limit_bytes, usage.cpu_count) == (128 << 20, 0.5)
+    assert boxes.run(sid, "python3 -c 'b = bytearray(200 << 20)'").exit_code in (-9, 137)

@@ -45,7 +45,7 @@ def test_internet_on_reaches_the_registry(session_boxes: Sandboxes, online: str)
     r = session_boxes.run(
         online, "curl -sS -m 20 -o /dev/null -w '%{http_code}' http://deb.debian.org/debian/dists/bookworm/Release"
     )
-    assert r.stdout == "200", r.stderr
+    assert r.stdout == "200", r
 
 
 def test_internet_on_cannot_reach_host_loopback(session_boxes: Sandboxes, online: str, host_service: int) -> None:

@@ -1,0 +1,149 @@
+"""Bounded sandbox disks: each sandbox's upper dir lives on its own small ext4 image.
+
+This host kind's kernel has no CONFIG_QUOTA (so no ext4/xfs project quotas), so the bound is a
+per-sandbox filesystem: a sparse ext4 image, copied from a pre-formatted one per size (a few ms,
+only the ~1 MB of metadata is data), attached to a loop device with autoclear and direct I/O
+(no double page cache), mounted by the host. Deleting files punches holes (`discard`), so host
+usage follows sandbox usage. Without loop devices the upper is a plain dir and disk is unbounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import os
+import subprocess
+from pathlib import Path
+
+from hutchd.runtime import linux, userns
+
+_LOOP_CTL_GET_FREE = 0x4C82
+_LOOP_CONFIGURE = 0x4C0A
+_LO_FLAGS_AUTOCLEAR = 4
+_LO_FLAGS_DIRECT_IO = 16
+_MOUNT_OPTS = "noinit_itable,discard"  # the image is sparse: unwritten inode tables already read as zeros
+_JOURNAL_MB = 16
+
+
+class _LoopInfo64(ctypes.Structure):
+    _fields_ = [
+        ("lo_device", ctypes.c_uint64),
+        ("lo_inode", ctypes.c_uint64),
+        ("lo_rdevice", ctypes.c_uint64),
+        ("lo_offset", ctypes.c_uint64),
+        ("lo_sizelimit", ctypes.c_uint64),
+        ("lo_number", ctypes.c_uint32),
+        ("lo_encrypt_type", ctypes.c_uint32),
+        ("lo_encrypt_key_size", ctypes.c_uint32),
+        ("lo_flags", ctypes.c_uint32),
+        ("lo_file_name", ctypes.c_uint8 * 64),
+        ("lo_crypt_name", ctypes.c_uint8 * 64),
+        ("lo_encrypt_key", ctypes.c_uint8 * 32),
+        ("lo_init", ctypes.c_uint64 * 2),
+    ]
+
+
+class _LoopConfig(ctypes.Structure):
+    _fields_ = [
+        ("fd", ctypes.c_uint32),
+        ("block_size", ctypes.c_uint32),
+        ("info", _LoopInfo64),
+        ("reserved", ctypes.c_uint64 * 8),
+    ]
+
+
+def available() -> bool:
+    return Path("/dev/loop-control").exists() and os.access("/dev/loop-control", os.W_OK)
+
+
+def _blank(cache: Path, disk_mb: int) -> Path:
+    """A formatted, never-mounted sparse image of this size, made once."""
+    path = cache / f"ext4-{disk_mb}m.img"
+    if path.exists():
+        return path
+    cache.mkdir(mode=0o700, exist_ok=True)
+    tmp = cache / f".tmp-{os.getpid()}-{path.name}"
+    # Grow the image by its metadata (256-byte inodes, one per 16 KiB, the journal, slack) so that
+    # about disk_mb stays usable.
+    with open(tmp, "wb") as f:
+        f.truncate((disk_mb + disk_mb // 64 + _JOURNAL_MB + 8) << 20)
+    subprocess.run(
+        ["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^resize_inode", "-i", "16384", "-I", "256",
+         "-J", f"size={_JOURNAL_MB}", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(tmp)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    os.rename(tmp, path)
+    return path
+
+
+def _sparse_copy(src: Path, dst: Path) -> None:
+    """Copy only the data extents (SEEK_DATA/SEEK_HOLE), leaving holes as holes."""
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        size = os.fstat(fin.fileno()).st_size
+        fout.truncate(size)
+        pos = 0
+        while pos < size:
+            try:
+                start = os.lseek(fin.fileno(), pos, os.SEEK_DATA)
+            except OSError:  # ENXIO: no data after pos
+                break
+            end = os.lseek(fin.fileno(), start, os.SEEK_HOLE)
+            os.copy_file_range(fin.fileno(), fout.fileno(), end - start, start, start)
+            pos = end
+
+
+def _attach_loop(image: Path) -> tuple[str, int]:
+    """A loop device for `image` and an open fd on it; with autoclear, the device detaches itself
+    when the last user goes: that fd, then the mount. So close the fd only once mounted."""
+    ctl = os.open("/dev/loop-control", os.O_RDWR | os.O_CLOEXEC)
+    try:
+        number = fcntl.ioctl(ctl, _LOOP_CTL_GET_FREE)
+    finally:
+        os.close(ctl)
+    device = f"/dev/loop{number}"
+    loop_fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+    file_fd = os.open(image, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        config = _LoopConfig(fd=file_fd)
+        config.info.lo_flags = _LO_FLAGS_AUTOCLEAR | _LO_FLAGS_DIRECT_IO
+        fcntl.ioctl(loop_fd, _LOOP_CONFIGURE, config)
+    except BaseException:
+        os.close(loop_fd)
+        raise
+    finally:
+        os.close(file_fd)
+    return device, loop_fd
+
+
+def mount_image(image: Path, mount_point: Path) -> None:
+    """Attach and mount an existing image (also used to reopen a dead sandbox's disk)."""
+    for attempt in range(3):  # LOOP_CTL_GET_FREE races with other attachers: EBUSY, try the next one
+        try:
+            device, loop_fd = _attach_loop(image)
+            break
+        except OSError as e:
+            if e.errno != errno.EBUSY or attempt == 2:
+                raise
+    try:
+        mount_point.mkdir(mode=0o700, exist_ok=True)
+        linux.mount(device, str(mount_point), "ext4", 0, _MOUNT_OPTS)
+    finally:
+        os.close(loop_fd)
+
+
+def create(cache: Path, image: Path, mount_point: Path, disk_mb: int) -> None:
+    """A fresh disk mounted at mount_point with `upper` (sandbox-root-owned) and `work` dirs."""
+    _sparse_copy(_blank(cache, disk_mb), image)
+    mount_image(image, mount_point)
+    with contextlib.suppress(FileNotFoundError):
+        (mount_point / "lost+found").rmdir()
+    (mount_point / "upper").mkdir(mode=0o755)
+    userns.chown_to_sandbox(mount_point / "upper")
+    (mount_point / "work").mkdir(mode=0o700)
+
+
+def used_bytes(mount_point: Path) -> int:
+    st = os.statvfs(mount_point)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize
