@@ -55,6 +55,11 @@ BASE_PACKAGES = (
     "git",
     "iproute2",
     "less",
+    # run_code: javascript contexts, and the common data-analysis case offline
+    "nodejs",
+    "python3-numpy",
+    "python3-pandas",
+    "python3-matplotlib",
 )
 RECIPES: dict[str, Recipe] = {"base": Recipe(packages=BASE_PACKAGES)}
 
@@ -103,20 +108,27 @@ class TemplateStore:
         return layers
 
     def ensure(self, template_id: str, progress: Progress | None = None) -> Path:
-        """Return the template's rootfs, building it first if a recipe exists for it."""
+        """Return the template's rootfs, building it first if a recipe exists for it (again, if the
+        recipe's package list changed since it was built)."""
         check_id("template", template_id)
-        if self.exists(template_id):
-            return self.rootfs(template_id)
         recipe = RECIPES.get(template_id)
+        if self._current(template_id, recipe):
+            return self.rootfs(template_id)
         if recipe is None:
             raise TemplateNotFound(
                 f"template {template_id!r} does not exist and there is no recipe to build it "
                 f"(buildable: {', '.join(sorted(RECIPES))})"
             )
         with self._lock(template_id):
-            if not self.exists(template_id):
+            if not self._current(template_id, recipe):
                 self._build(template_id, recipe, progress or _stderr_progress)
         return self.rootfs(template_id)
+
+    def _current(self, template_id: str, recipe: Recipe | None) -> bool:
+        """Built, and for a recipe template built from the recipe's present package list."""
+        return self.exists(template_id) and (
+            recipe is None or self.meta(template_id).get("packages") == list(recipe.packages)
+        )
 
     def add_layer(self, template_id: str, parent: str, source_upper: Path, extra: dict[str, object]) -> None:
         """Create a derived template whose layer is a copy of `source_upper` (a snapshot's upper dir)."""
@@ -164,6 +176,14 @@ class TemplateStore:
         (tmp / "meta.json").write_text(json.dumps({"id": template_id, "created": time.time(), **meta}))
         os.rename(tmp, self._layout.template_dir(template_id))
 
+    def _retire(self, template_id: str, progress: Progress) -> None:
+        """Move an outdated build aside, not away: sandboxes running on it keep their overlay lower dirs."""
+        current = self._layout.template_dir(template_id)
+        if current.exists():
+            old = current.with_name(f".outdated-{template_id}-{int(time.time())}")
+            current.rename(old)
+            progress(f"the outdated build of {template_id!r} is now {old}; delete it once no sandbox uses it")
+
     def _build(self, template_id: str, recipe: Recipe, progress: Progress) -> None:
         tmp = self._tmp_dir(template_id)
         rootfs = tmp / "rootfs"
@@ -176,6 +196,7 @@ class TemplateStore:
             _configure(rootfs)
             progress("shifting file ownership into the sandbox id range")
             userns.shift_tree(rootfs)
+            self._retire(template_id, progress)
             self._finish(tmp, template_id, {"parent": None, "packages": list(recipe.packages)})
         except BaseException as e:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -192,6 +213,9 @@ def _debootstrap(rootfs: Path, packages: tuple[str, ...], progress: Progress) ->
         raise TemplateBuildError("debootstrap is missing: apt-get install -y debootstrap")
     argv = ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}"]
     tarball = os.environ.get(TARBALL_ENV)
+    if tarball and not _tarball_holds(tarball, packages):
+        progress(f"{tarball} lacks some of {', '.join(packages)}; downloading instead")
+        tarball = None
     if tarball:
         progress(f"using cached packages from {tarball}")
         argv.append(f"--unpack-tarball={os.path.abspath(tarball)}")
@@ -211,6 +235,15 @@ def _debootstrap(rootfs: Path, packages: tuple[str, ...], progress: Progress) ->
             last_phase = phase
     if proc.wait() != 0:
         raise TemplateBuildError("debootstrap failed:\n" + "\n".join(tail))
+
+
+def _tarball_holds(tarball: str, packages: tuple[str, ...]) -> bool:
+    """Whether a `debootstrap --make-tarball` has every package: debootstrap installs the tarball's
+    package list and ignores --include, so a tarball made for an older recipe would drop packages."""
+    listed = subprocess.run(
+        ["tar", "-xOf", tarball, "debootstrap/required", "debootstrap/base"], capture_output=True, text=True
+    )
+    return listed.returncode == 0 and set(packages) <= set(listed.stdout.split())
 
 
 def _configure(rootfs: Path) -> None:
