@@ -8,8 +8,10 @@ transport, so requests carry ``X-API-Key`` exactly as the generated code sends i
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import ssl
 import threading
 import time
 import weakref
@@ -33,10 +35,17 @@ logger = logging.getLogger("hutch")
 USER_AGENT = f"hutch-python/{__version__}"
 
 
-def limits() -> httpx.Limits:
-    """Pool limits; ``HUTCH_MAX_CONNECTIONS`` raises the cap for very wide fan-outs."""
+def transport_args() -> dict[str, Any]:
+    """Arguments for a pool's httpx transport. ``HUTCH_MAX_CONNECTIONS`` raises the cap for very wide
+    fan-outs; the TLS context (slow to build: ~0.1 s) is made once per process."""
     cap = int(os.environ.get("HUTCH_MAX_CONNECTIONS", "1000"))
-    return httpx.Limits(max_connections=cap, max_keepalive_connections=min(cap, 200), keepalive_expiry=30)
+    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=min(cap, 200), keepalive_expiry=30)
+    return {"limits": limits, "verify": _tls_context()}
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
 
 
 class Pool(Generic[TR]):

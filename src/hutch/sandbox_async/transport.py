@@ -12,7 +12,7 @@ import httpx
 from hutch._ndjson import NdjsonDecoder
 from hutch._ops import Op
 from hutch._output import OutputState
-from hutch._pool import Registry, answer, is_answer, limits, log_request, log_response, loop_pools, timeout_for
+from hutch._pool import Registry, answer, is_answer, log_request, log_response, loop_pools, timeout_for, transport_args
 from hutch._retry import Attempts
 from hutch._stream import Follower
 from hutch.config import ConnectionConfig, ConnectionOpts
@@ -20,8 +20,10 @@ from hutch.config import ConnectionConfig, ConnectionOpts
 T = TypeVar("T")
 C = TypeVar("C")
 
+_sleep = asyncio.sleep  # tests replace it to see (and skip) the retry delays
+
 _pools: Registry[asyncio.AbstractEventLoop, httpx.AsyncHTTPTransport] = Registry(
-    lambda: httpx.AsyncHTTPTransport(limits=limits()), loop_pools()
+    lambda: httpx.AsyncHTTPTransport(**transport_args()), loop_pools()
 )
 
 
@@ -78,7 +80,7 @@ class AsyncApiClient:
                 delay = attempts.after_status(response, replayable)
             except httpx.HTTPError as exc:
                 delay = attempts.after_transport_error(exc, replayable)
-            await asyncio.sleep(delay)
+            await _sleep(delay)
 
     async def call(self, op: Op[T], timeout: float | None = None) -> T:
         """Send ``op`` and return its parsed answer."""
@@ -107,7 +109,7 @@ class AsyncApiClient:
                 delay = follower.ended()
             except httpx.HTTPError as exc:
                 delay = follower.dropped(exc)
-            await asyncio.sleep(delay)
+            await _sleep(delay)
 
 
 async def ndjson(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:

@@ -12,7 +12,7 @@ import httpx
 from hutch._ndjson import NdjsonDecoder
 from hutch._ops import Op
 from hutch._output import OutputState
-from hutch._pool import Registry, answer, is_answer, limits, log_request, log_response, timeout_for
+from hutch._pool import Registry, answer, is_answer, log_request, log_response, timeout_for, transport_args
 from hutch._retry import Attempts
 from hutch._stream import Follower
 from hutch.config import ConnectionConfig, ConnectionOpts
@@ -20,7 +20,9 @@ from hutch.config import ConnectionConfig, ConnectionOpts
 T = TypeVar("T")
 C = TypeVar("C")
 
-_pools: Registry[None, httpx.HTTPTransport] = Registry(lambda: httpx.HTTPTransport(limits=limits()), {})
+_sleep = time.sleep  # tests replace it to see (and skip) the retry delays
+
+_pools: Registry[None, httpx.HTTPTransport] = Registry(lambda: httpx.HTTPTransport(**transport_args()), {})
 
 
 class ApiClient:
@@ -73,7 +75,7 @@ class ApiClient:
                 delay = attempts.after_status(response, replayable)
             except httpx.HTTPError as exc:
                 delay = attempts.after_transport_error(exc, replayable)
-            time.sleep(delay)
+            _sleep(delay)
 
     def call(self, op: Op[T], timeout: float | None = None) -> T:
         """Send ``op`` and return its parsed answer."""
@@ -101,7 +103,7 @@ class ApiClient:
                 delay = follower.ended()
             except httpx.HTTPError as exc:
                 delay = follower.dropped(exc)
-            time.sleep(delay)
+            _sleep(delay)
 
 
 def ndjson(response: httpx.Response) -> Iterator[dict[str, Any]]:

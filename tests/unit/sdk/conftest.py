@@ -1,0 +1,56 @@
+"""Fixtures for the SDK unit tests: a respx-mocked server and one test body for both flavors
+(the ``sdk`` fixture runs each test against ``Sandbox`` and against ``AsyncSandbox``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import respx
+from sdk_fakes import BASE, KEY, Flavor, detail
+
+import hutch.config
+from hutch import RetryPolicy
+from hutch.sandbox_async import transport as async_transport
+from hutch.sandbox_sync import transport as sync_transport
+
+
+@pytest.fixture(params=["sync", "async"])
+def sdk(request: pytest.FixtureRequest) -> Flavor:
+    return Flavor(request.param)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HUTCH_API_KEY", "HUTCH_DOMAIN", "HUTCH_REQUEST_TIMEOUT", "HUTCH_DEBUG", "HUTCH_MAX_CONNECTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HUTCH_API_KEY", KEY)
+    monkeypatch.setattr(
+        hutch.config, "DEFAULT_RETRY_POLICY", RetryPolicy(max_attempts=3, base_delay=0.0, max_delay=0.0)
+    )
+
+
+@pytest.fixture(autouse=True)
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The retry delays the SDK asked for (nothing actually sleeps)."""
+    delays: list[float] = []
+
+    async def asleep(delay: float) -> None:
+        delays.append(delay)
+
+    monkeypatch.setattr(sync_transport, "_sleep", delays.append)
+    monkeypatch.setattr(async_transport, "_sleep", asleep)
+    return delays
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def created(api: respx.MockRouter) -> respx.Route:
+    """POST /sandboxes answers a running sandbox ``sb1``; DELETE kills it."""
+    api.delete("/sandboxes/sb1").respond(204)
+    return api.post("/sandboxes").respond(201, json=detail())
