@@ -43,6 +43,12 @@ AGENT_ROUTES: list[tuple[str, list[str]]] = [
     ("/pty/{pid}/output", ["GET"]),
     ("/pty/{pid}/input", ["POST"]),
     ("/pty/{pid}/resize", ["POST"]),
+    ("/code/run", ["POST"]),
+    ("/code/contexts", ["GET", "POST"]),
+    ("/code/contexts/{contextID}", ["DELETE"]),
+    ("/code/contexts/{contextID}/restart", ["POST"]),
+    ("/env", ["GET", "PUT", "PATCH"]),
+    ("/env/{name}", ["GET", "PUT", "DELETE"]),
 ]
 
 REQUEST_HEADERS = ("content-type", "content-length", "accept", "content-encoding", "range", "if-none-match")
