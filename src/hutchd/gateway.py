@@ -97,17 +97,24 @@ async def proxy(client: httpx.AsyncClient, request: Request, sandbox_id: str) ->
     has_body = "content-length" in headers or "transfer-encoding" in request.headers
     if "content-length" in headers and headers["content-length"] == "0":
         has_body = False
-    upstream = client.build_request(
-        request.method,
-        httpx.URL(path=path, query=request.url.query.encode()),
-        headers=headers,
-        content=_body(request) if has_body else None,
-    )
-    try:
-        resp = await client.send(upstream, stream=True)
-    except httpx.HTTPError as e:
-        log.warning("agent of %s unreachable: %r", sandbox_id, e)
-        return error_response(502, f"the agent of sandbox {sandbox_id} did not answer: {e!r}")
+    # A kept-alive connection the agent has just closed fails before any byte of the answer: a request
+    # without a body is then safely sent again on a fresh connection; one with a body cannot be replayed.
+    for attempt in range(2):
+        upstream = client.build_request(
+            request.method,
+            httpx.URL(path=path, query=request.url.query.encode()),
+            headers=headers,
+            content=_body(request) if has_body else None,
+        )
+        try:
+            resp = await client.send(upstream, stream=True)
+            break
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
+            if attempt == 0 and not has_body:
+                continue
+            return _unreachable(sandbox_id, e)
+        except httpx.HTTPError as e:
+            return _unreachable(sandbox_id, e)
     out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
     return StreamingResponse(
         _relay(resp, sandbox_id),
@@ -115,6 +122,11 @@ async def proxy(client: httpx.AsyncClient, request: Request, sandbox_id: str) ->
         headers=out_headers,
         background=BackgroundTask(resp.aclose),
     )
+
+
+def _unreachable(sandbox_id: str, e: Exception) -> Response:
+    log.warning("agent of %s unreachable: %r", sandbox_id, e)
+    return error_response(502, f"the agent of sandbox {sandbox_id} did not answer: {e!r}")
 
 
 async def _relay(resp: httpx.Response, sandbox_id: str) -> AsyncIterator[bytes]:

@@ -31,6 +31,8 @@ from hutchd.snapshots import Snapshots
 
 log = logging.getLogger("hutchd.sandboxes")
 
+# Template names other SDKs' examples use for what `base` is here (hopx creates "code-interpreter").
+TEMPLATE_ALIASES = {"code-interpreter": "base"}
 # Default restore choice: the newest of the best kind.
 RESTORE_PREFERENCE = {"pause": 0, "periodic": 1, "manual": 2, "template": 2}
 
@@ -61,8 +63,9 @@ class Launch:
             raise unprocessable("security policies need the inspecting egress proxy, which this server does not have")
         res = body.get("resources", {})
         life = body.get("lifecycle", {})
+        template = body.get("templateID", "base")
         return cls(
-            template_id=body.get("templateID", "base"),
+            template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
             name=body.get("name"),
             metadata=body.get("metadata", {}),

@@ -168,16 +168,6 @@ def cleanup_data_dir(data_dir: Path) -> None:
             (data_dir / name).unlink()
 
 
-def stray_processes(data_dir: Path) -> list[str]:
-    """Command lines of processes that still mention the data dir (bwrap, agents, slirp4netns)."""
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines()[1:] if str(data_dir) in line and "pytest" not in line]
-
-
-def stray_mounts(data_dir: Path) -> list[str]:
-    return [line for line in Path("/proc/self/mounts").read_text().splitlines() if str(data_dir) in line]
-
-
 @pytest.fixture(scope="session")
 def hutch_server() -> Iterator[HutchServer]:
     if os.geteuid() != 0:

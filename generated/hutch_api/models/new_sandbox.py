@@ -24,7 +24,10 @@ class NewSandbox:
     """A sandbox to create."""
 
     template_id: str | Unset = UNSET
-    """ The template (or snapshot template) to boot; `base` when absent. """
+    """ The template (or snapshot template) to boot; `base` when absent. `code-interpreter` (the name
+    hopx's examples use) is another name for `base`, which has python3 with numpy, pandas and
+    matplotlib, and node.
+     """
     timeout: int | Unset = UNSET
     """ Lifetime in seconds, 1 to 86400; 300 when absent. """
     name: str | Unset = UNSET

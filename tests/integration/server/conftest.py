@@ -3,8 +3,6 @@ that creates sandboxes through the API and kills them after the test."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -53,39 +51,3 @@ def make_sandbox(hutch_server, api) -> Iterator[Callable[..., SandboxDetail]]:
         for sid in made:
             for c in (a, b):
                 c.delete(f"/sandboxes/{sid}")
-
-
-def run(http: httpx.Client, sandbox_id: str, cmd: str, timeout: float = 60.0, **extra: Any) -> dict[str, Any]:
-    """Start a command, follow its output to the end; {'pid', 'stdout', 'stderr', 'exitCode', 'events'}."""
-    r = http.post(f"/sandboxes/{sandbox_id}/commands", json={"cmd": cmd, **extra})
-    assert r.status_code == 201, r.text
-    pid = r.json()["pid"]
-    return {"pid": pid, **follow(http, sandbox_id, pid, timeout=timeout)}
-
-
-def follow(http: httpx.Client, sandbox_id: str, pid: int, offset: int = 0, timeout: float = 60.0) -> dict[str, Any]:
-    out: dict[str, Any] = {"stdout": "", "stderr": "", "exitCode": None, "events": []}
-    deadline = time.monotonic() + timeout
-    with http.stream("GET", f"/sandboxes/{sandbox_id}/commands/{pid}/output", params={"offset": offset}) as r:
-        assert r.status_code == 200, r.read()
-        for line in r.iter_lines():
-            if not line:
-                continue
-            ev = json.loads(line)
-            out["events"].append(ev)
-            if ev["type"] in ("stdout", "stderr"):
-                out[ev["type"]] += ev["data"]
-            elif ev["type"] == "exit":
-                out["exitCode"] = ev["exitCode"]
-            assert time.monotonic() < deadline, "command output did not end in time"
-    return out
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")

@@ -7,7 +7,7 @@ import json
 import os
 import time
 
-from tests.integration.server.conftest import follow, run
+from server_helpers import follow, run
 
 
 def test_command_round_trip(http, make_sandbox):

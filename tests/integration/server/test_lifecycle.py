@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from server_helpers import run, wait_for
+
 from hutch_api.api.metrics import get_sandbox_metrics
 from hutch_api.api.sandboxes import (
     connect_sandbox,
@@ -25,7 +27,6 @@ from hutch_api.api.snapshots import (
 )
 from hutch_api.api.templates import get_template, list_templates
 from hutch_api.models import ConnectRequest, NewSnapshot, RestoreRequest, TimeoutRequest
-from tests.integration.server.conftest import run
 
 
 def _ts(value: datetime) -> float:
@@ -200,11 +201,9 @@ def test_metrics_sampled(api, http, make_sandbox, hutch_server):
 
     def samples():
         got = get_sandbox_metrics.sync(sid, client=api)
-        return got if got and len(got) >= 2 else None
+        return got if got and len(got) >= 2 and got[-1].disk_used_mb >= 19 else None
 
-    from tests.integration.server.conftest import wait_for
-
-    got = wait_for(samples, timeout=30, what="two metrics samples")
+    got = wait_for(samples, timeout=30, what="two metrics samples, the last one after the write")
     last = got[-1]
     assert last.cpu_count == 2 and last.mem_total_mb == 1024 and last.mem_used_mb > 0
     assert last.disk_total_mb == 2048 and last.disk_used_mb >= 19

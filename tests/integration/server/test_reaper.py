@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.server.conftest import run, wait_for
+from server_helpers import run, wait_for
 
 
 def test_timeout_kills(http, make_sandbox):

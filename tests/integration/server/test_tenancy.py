@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import httpx
-
-from tests.integration.server.conftest import run
+from server_helpers import run
 
 
 def test_other_tenant_gets_404_everywhere(hutch_server, http, make_sandbox):
