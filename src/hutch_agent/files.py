@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from contextlib import suppress
-from typing import Any
 
 from .creds import acting_on
 from .errors import HttpError
 from .fdio import write_all
 from .timestamps import rfc3339
 from .users import User
+
+TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
+if TYPE_CHECKING:
+    from typing import Any
 
 CHUNK = 256 * 1024
 
@@ -92,7 +95,7 @@ def open_for_read(user: User, path: str) -> int:
     return fd
 
 
-def read_chunks(fd: int) -> Iterator[bytes]:
+def read_chunks(fd: int) -> Generator[bytes, None, None]:
     """The file's bytes from its current offset; closes `fd` when done or abandoned."""
     try:
         while data := os.read(fd, CHUNK):
@@ -119,29 +122,32 @@ def write_file(user: User, path: str, chunks: Iterable[bytes]) -> dict[str, str]
             raise HttpError(409, f"{what}: {path}")
         parent = os.path.dirname(target)
         _make_parents(parent)
-        temp: str | None = os.path.join(parent, f".hutch-upload-{os.urandom(6).hex()}")
+        temp = os.path.join(parent, f".hutch-upload-{os.urandom(6).hex()}")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except PermissionError:
             if old_mode is None:
                 raise
-            temp = None
-            fd = os.open(target, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
-        try:
+            _fill(os.open(target, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC), chunks)
+        else:
             try:
-                if temp is not None and old_mode is not None:
+                if old_mode is not None:
                     os.fchmod(fd, stat.S_IMODE(old_mode))
-                for chunk in chunks:
-                    write_all(fd, chunk)
-            finally:
-                os.close(fd)
-            if temp is not None:
+                _fill(fd, chunks)
                 os.rename(temp, target)
-                temp = None
-        finally:
-            if temp is not None:
+            except BaseException:
                 os.unlink(temp)
+                raise
     return {"path": path, "name": os.path.basename(path), "type": "file"}
+
+
+def _fill(fd: int, chunks: Iterable[bytes]) -> None:
+    """Write every chunk to `fd`, then close it."""
+    try:
+        for chunk in chunks:
+            write_all(fd, chunk)
+    finally:
+        os.close(fd)
 
 
 def _make_parents(directory: str) -> None:

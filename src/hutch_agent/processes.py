@@ -12,7 +12,6 @@ import signal as signals
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from .errors import HttpError
 from .eventlog import EventLog, ndjson_line
@@ -20,6 +19,10 @@ from .fdio import write_all
 from .pump import pump
 from .server import log
 from .timestamps import rfc3339
+
+TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_FINISHED = 1000
 MAX_FINISHED_BYTES = 64 * 1024 * 1024

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import closing
 
 from . import params
 from .errors import HttpError
@@ -146,6 +145,8 @@ def _user_and_path(request: Request) -> tuple[User, str]:
 
 
 def read_file(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    from contextlib import closing
+
     from . import files
 
     fd = files.open_for_read(*_user_and_path(request))
@@ -218,6 +219,7 @@ def make_dir(agent: Agent, request: Request, response: Response, pids: list[int]
 
 def watch_dir(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     import select
+    from contextlib import closing
 
     from .creds import acting_as, acting_on
     from .watch import Watcher

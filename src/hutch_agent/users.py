@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import os
 import pwd
-from dataclasses import dataclass
 
 from .errors import HttpError
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-@dataclass(frozen=True)
 class User:
-    name: str
-    uid: int
-    gid: int
-    home: str
-    shell: str
+    """A passwd entry (a plain class: `dataclasses` would add ~13 ms to the agent's start)."""
+
+    __slots__ = ("gid", "home", "name", "shell", "uid")
+
+    def __init__(self, name: str, uid: int, gid: int, home: str, shell: str) -> None:
+        self.name = name
+        self.uid = uid
+        self.gid = gid
+        self.home = home
+        self.shell = shell
 
     @property
     def groups(self) -> list[int]:
