@@ -1,0 +1,139 @@
+"""SDK overhead per call: `hutch` (Sandbox / AsyncSandbox) next to the raw generated `hutch_api` call.
+
+Needs a running server (`hutch serve`); reads HUTCH_API_KEY and HUTCH_DOMAIN like the SDK.
+
+    python bench/bench_sdk.py [-n 300]
+
+For each operation it times N calls both ways, interleaved, on one warm sandbox and prints the
+medians side by side; the difference is what the SDK adds (argument checks, retries bookkeeping,
+error mapping, conversion to dataclasses), since both ride the same kind of pooled connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from hutch import AsyncSandbox, Sandbox, ServiceUnavailableException
+from hutch.config import ConnectionConfig
+from hutch_api import AuthenticatedClient
+from hutch_api.api.commands import list_commands
+from hutch_api.api.files import stat_file
+from hutch_api.api.sandboxes import get_sandbox, list_sandboxes
+
+
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def measure(n: int, raw: Callable[[], object], sdk: Callable[[], object]) -> tuple[float, float]:
+    raw_t, sdk_t = [], []
+    for _ in range(5):  # warm up both paths
+        raw(), sdk()
+    for _ in range(n):
+        t = time.perf_counter()
+        raw()
+        raw_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        sdk()
+        sdk_t.append(time.perf_counter() - t)
+    return _median_ms(raw_t), _median_ms(sdk_t)
+
+
+async def ameasure(
+    n: int, raw: Callable[[], Awaitable[object]], sdk: Callable[[], Awaitable[object]]
+) -> tuple[float, float]:
+    raw_t, sdk_t = [], []
+    for _ in range(5):
+        await raw()
+        await sdk()
+    for _ in range(n):
+        t = time.perf_counter()
+        await raw()
+        raw_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await sdk()
+        sdk_t.append(time.perf_counter() - t)
+    return _median_ms(raw_t), _median_ms(sdk_t)
+
+
+def row(name: str, raw_ms: float, sdk_ms: float) -> None:
+    print(f"{name:<34} {raw_ms:>9.3f} {sdk_ms:>9.3f} {(sdk_ms - raw_ms) * 1000:>+10.0f}")
+
+
+def raw_client(config: ConnectionConfig) -> AuthenticatedClient:
+    return AuthenticatedClient(
+        base_url=config.base_url,
+        token=config.api_key,
+        prefix="",
+        auth_header_name="X-API-Key",
+        timeout=httpx.Timeout(30.0),
+    )
+
+
+def bench_sync(n: int, config: ConnectionConfig) -> None:
+    client = raw_client(config)
+    with Sandbox.create(metadata={"bench": "sdk"}) as sbx, client:
+        sid = sbx.sandbox_id
+        print(f"sync   (sandbox {sid}, n={n})")
+        row("get_info / getSandbox", *measure(n, lambda: get_sandbox.sync_detailed(sid, client=client), sbx.get_info))
+        row(
+            "list / listSandboxes",
+            *measure(n, lambda: list_sandboxes.sync_detailed(client=client, limit=10), lambda: Sandbox.list(limit=10)),
+        )
+        row(
+            "files.exists / statFile",
+            *measure(
+                n,
+                lambda: stat_file.sync_detailed(sid, client=client, path="/home/user"),
+                lambda: sbx.files.exists("/home/user"),
+            ),
+        )
+        row(
+            "commands.list / listCommands",
+            *measure(n, lambda: list_commands.sync_detailed(sid, client=client), sbx.commands.list),
+        )
+
+
+async def bench_async(n: int, config: ConnectionConfig) -> None:
+    client = raw_client(config)
+    async with AsyncSandbox.create(metadata={"bench": "sdk"}) as sbx, client:
+        sid = sbx.sandbox_id
+        print(f"async  (sandbox {sid}, n={n})")
+
+        async def raw_get() -> object:
+            return await get_sandbox.asyncio_detailed(sid, client=client)
+
+        async def raw_stat() -> object:
+            return await stat_file.asyncio_detailed(sid, client=client, path="/home/user")
+
+        row("get_info / getSandbox", *await ameasure(n, raw_get, sbx.get_info))
+        row("files.exists / statFile", *await ameasure(n, raw_stat, lambda: sbx.files.exists("/home/user")))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=300, help="calls per operation and path (default 300)")
+    args = parser.parse_args()
+    config = ConnectionConfig.resolve()
+    print(f"server {config.base_url}; median ms per call, raw hutch_api vs hutch SDK; overhead in µs")
+    print(f"{'operation':<34} {'raw ms':>9} {'sdk ms':>9} {'overhead':>10}")
+    try:
+        bench_sync(args.n, config)
+        asyncio.run(bench_async(args.n, config))
+    except ServiceUnavailableException as e:
+        print(e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HUTCH_REQUEST_TIMEOUT", "30")
+    sys.exit(main())
