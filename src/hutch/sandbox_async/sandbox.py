@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
-from typing import Any, Generic, Literal, Self, TypeVar, Unpack, overload
+from typing import Any, Literal, Self, TypeVar, Unpack, overload
 
 from hutch import _ops as ops
 from hutch import types
@@ -24,9 +24,10 @@ R = TypeVar("R")
 S = TypeVar("S", bound="AsyncSandbox")
 
 
-class AsyncSandboxCreation(Generic[S], Awaitable[S]):
-    """What ``AsyncSandbox.create(...)`` returns: await it for the sandbox, or use it directly in
-    ``async with`` (the sandbox is killed when the block exits)."""
+class AsyncSandboxCreation(Coroutine[Any, Any, S]):
+    """What ``AsyncSandbox.create(...)`` returns: a coroutine, so ``await`` it (or pass it to
+    ``asyncio.run`` / ``gather``) for the sandbox, or use it directly in ``async with``, which
+    kills the sandbox when the block exits."""
 
     def __init__(self, coro: Coroutine[Any, Any, S]) -> None:
         self._coro = coro
@@ -34,6 +35,15 @@ class AsyncSandboxCreation(Generic[S], Awaitable[S]):
 
     def __await__(self) -> Generator[Any, None, S]:
         return self._coro.__await__()
+
+    def send(self, value: Any) -> Any:
+        return self._coro.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        self._coro.close()
 
     async def __aenter__(self) -> S:
         self._sandbox = await self._coro

@@ -41,34 +41,43 @@ def _own_paths() -> dict[str, str]:
     return out
 
 
-def v1_base(controller: str) -> Path | None:
-    """<mount of controller>/<our own path>/hutch, or None when that v1 controller is not mounted."""
+def _own_v1(controller: str) -> Path | None:
+    """<mount of controller>/<our own path>, or None when that v1 controller is not mounted."""
     own = _own_paths().get(controller)
     for fstype, mnt, opts in _mounts():
         if fstype == "cgroup" and controller in opts and own is not None:
-            return Path(mnt + own.rstrip("/")) / _GROUP
+            return Path(mnt + own.rstrip("/"))
     return None
 
 
-def v2_base() -> Path | None:
+def _own_v2() -> Path | None:
     own = _own_paths().get("", "/")
     for fstype, mnt, _opts in _mounts():
         if fstype == "cgroup2":
-            return Path(mnt + own.rstrip("/")) / _GROUP
+            return Path(mnt + own.rstrip("/"))
     return None
 
 
+def group_for(instance: str) -> str:
+    """hutch/<instance>: each data dir gets its own subtree, so one server's crash recovery never
+    touches the sandboxes of another server (or test run) on the same host."""
+    return f"{_GROUP}/{instance}"
+
+
+def _bases(group: str) -> dict[str, Path | None]:
+    """controller ('' for cgroup2) -> the dir under which this group's sandboxes live."""
+    out: dict[str, Path | None] = {c: _own_v1(c) for c in V1_CONTROLLERS}
+    out[""] = _own_v2()
+    return {c: (d / group if d is not None else None) for c, d in out.items()}
+
+
 def v1_writable() -> bool:
-    for c in V1_CONTROLLERS:
-        base = v1_base(c)
-        if base is None or not os.access(base.parent, os.W_OK):
-            return False
-    return True
+    return all((d := _own_v1(c)) is not None and os.access(d, os.W_OK) for c in V1_CONTROLLERS)
 
 
 def v2_freeze_available() -> bool:
-    base = v2_base()
-    return base is not None and (base.parent / "cgroup.procs").exists() and os.access(base.parent, os.W_OK)
+    d = _own_v2()
+    return d is not None and (d / "cgroup.procs").exists() and os.access(d, os.W_OK)
 
 
 def _write(path: Path, value: str) -> None:
@@ -99,17 +108,13 @@ class SandboxCgroups:
     v2: str
 
     @classmethod
-    def for_sandbox(cls, sandbox_id: str) -> SandboxCgroups:
-        v1 = {}
-        for c in V1_CONTROLLERS:
-            base = v1_base(c)
-            if base is None:
-                raise OSError(errno.ENOENT, f"cgroup v1 controller {c} is not mounted")
-            v1[c] = str(base / sandbox_id)
-        v2 = v2_base()
-        if v2 is None:
-            raise OSError(errno.ENOENT, "cgroup2 is not mounted")
-        return cls(v1=v1, v2=str(v2 / sandbox_id))
+    def for_sandbox(cls, group: str, sandbox_id: str) -> SandboxCgroups:
+        bases = _bases(group)
+        if missing := [c or "cgroup2" for c, base in bases.items() if base is None]:
+            raise OSError(errno.ENOENT, f"cgroup hierarchies not mounted: {', '.join(missing)}")
+        paths = {c: str(base / sandbox_id) for c, base in bases.items() if base is not None}
+        v2 = paths.pop("")
+        return cls(v1=paths, v2=v2)
 
     def dirs(self) -> list[Path]:
         return [Path(p) for p in (*self.v1.values(), self.v2)]
@@ -216,11 +221,10 @@ class SandboxCgroups:
         return cls(v1={str(k): str(v) for k, v in v1.items()}, v2=str(data["v2"]))
 
 
-def leftover_dirs() -> dict[str, list[Path]]:
-    """sandbox id -> its cgroup dirs under our own hutch bases (for crash recovery)."""
+def leftover_dirs(group: str) -> dict[str, list[Path]]:
+    """sandbox id -> its cgroup dirs in this group (for crash recovery)."""
     found: dict[str, list[Path]] = {}
-    bases = [v1_base(c) for c in V1_CONTROLLERS] + [v2_base()]
-    for base in bases:
+    for base in _bases(group).values():
         if base is None or not base.is_dir():
             continue
         for d in base.iterdir():

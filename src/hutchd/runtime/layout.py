@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -20,6 +21,11 @@ def check_id(kind: str, value: str) -> str:
 @dataclass(frozen=True)
 class Layout:
     root: Path
+
+    @property
+    def instance(self) -> str:
+        """A short name for this data dir, unique per path (names its cgroup subtree)."""
+        return hashlib.sha256(str(self.root).encode()).hexdigest()[:12]
 
     @property
     def templates(self) -> Path:

@@ -59,6 +59,7 @@ class Runtime:
                 raise RuntimeUnavailable("this host cannot run sandboxes:\n  " + "\n  ".join(missing))
         self.layout.create(sandbox_gid=userns.host_id(0))
         self._bounded = disk.available()
+        self._cg_group = cgroups.group_for(self.layout.instance)
         source = Path(agent_src) if agent_src else agentfiles.installed_agent()
         self._agent_dir = agentfiles.stage(source, self.layout.agent)
         self._guard = threading.Lock()
@@ -87,7 +88,8 @@ class Runtime:
                 if template_id in RECIPES:
                     self.templates.ensure(template_id)
             lowers = self.templates.lowerdirs(template_id)
-            state = SandboxState(spec=spec, template_id=template_id, cgroups=SandboxCgroups.for_sandbox(sid))
+            cg = SandboxCgroups.for_sandbox(self._cg_group, sid)
+            state = SandboxState(spec=spec, template_id=template_id, cgroups=cg)
             try:
                 return self._start(state, lowers, seed, ready_timeout)
             except BaseException as e:
@@ -122,11 +124,7 @@ class Runtime:
         launch = launcher.LaunchSpec(sandbox_id=sid, tmp_size_bytes=min(spec.memory_mb << 20, _TMP_MAX_BYTES), env=env)
         fds: list[int] = []
         try:
-            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            fds.append(listener.detach())
-            listener = socket.socket(fileno=fds[-1])
-            listener.bind(str(sock_path))
-            listener.listen(64)
+            fds.append(_listening_socket(sock_path))
             fds.append(os.open(rdir / "agent.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
             fds.append(os.open(fs.merged, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             fds.append(os.open(self._agent_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
@@ -189,7 +187,7 @@ class Runtime:
             self._teardown(sid, self._load_state(sid), keep_upper=keep_upper)
 
     def _teardown(self, sid: str, state: SandboxState | None, *, keep_upper: bool) -> None:
-        cg = state.cgroups if state else SandboxCgroups.for_sandbox(sid)
+        cg = state.cgroups if state else SandboxCgroups.for_sandbox(self._cg_group, sid)
         if state is not None:
             self._stop_bwrap(state)
         cg.kill()
@@ -200,7 +198,7 @@ class Runtime:
         if slirp is not None:
             slirp.kill()
             slirp.wait()
-        cgroups.remove_dirs([*cg.dirs(), *cgroups.leftover_dirs().get(sid, [])])
+        cgroups.remove_dirs([*cg.dirs(), *cgroups.leftover_dirs(self._cg_group).get(sid, [])])
         shutil.rmtree(self.layout.run_dir(sid), ignore_errors=True)
         self._disk_cache.pop(sid, None)
         self._fs(sid).release(keep_upper=keep_upper)
@@ -341,7 +339,7 @@ class Runtime:
         self.snapshots.sweep()
         ids = {d.name for d in self.layout.sandboxes.iterdir()}
         ids |= {d.name for d in self.layout.run.iterdir()}
-        ids |= set(cgroups.leftover_dirs())
+        ids |= set(cgroups.leftover_dirs(self._cg_group))
         for mnt in overlay.mounts_under(self.layout.sandboxes):
             rel = Path(mnt).relative_to(self.layout.sandboxes).parts
             if rel:
@@ -412,6 +410,14 @@ class Runtime:
         if done:
             self._children[sid].remove(pid)
         return bool(done)
+
+
+def _listening_socket(path: Path) -> int:
+    """Bind and listen on the agent socket; returns the raw fd, now owned only by the caller."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))
+        listener.listen(64)
+        return listener.detach()
 
 
 def _join(procs_files: list[str]) -> None:

@@ -208,6 +208,10 @@ class TemplateStore:
         progress(f"template {template_id!r} ready in {time.monotonic() - started:.0f}s")
 
 
+_PER_PACKAGE = ("Retrieving", "Validating", "Extracting")
+_INDEXES = ("InRelease", "Release", "Packages")
+
+
 def _debootstrap(rootfs: Path, packages: tuple[str, ...], progress: Progress) -> None:
     if shutil.which("debootstrap") is None:
         raise TemplateBuildError("debootstrap is missing: apt-get install -y debootstrap")
@@ -223,16 +227,20 @@ def _debootstrap(rootfs: Path, packages: tuple[str, ...], progress: Progress) ->
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     tail: list[str] = []
-    last_phase = ""
+    seen: set[str] = set()
     for line in proc.stdout:
         line = line.rstrip()
         tail = [*tail[-19:], line]
-        # "I: Retrieving foo" -> phase "Retrieving": one progress line per phase, not per package.
         words = line.split()
-        phase = words[1] if len(words) > 1 and words[0] == "I:" else ""
-        if phase and phase != last_phase:
+        if not words or words[0] != "I:":
+            continue
+        # "I: Retrieving adduser 3.134" and the like: one line per phase, not one per package.
+        per_package = words[1] in _PER_PACKAGE and len(words) > 2 and words[2] not in _INDEXES
+        if not per_package:
             progress(f"debootstrap: {line[3:]}")
-            last_phase = phase
+        elif words[1] not in seen:
+            seen.add(words[1])
+            progress(f"debootstrap: {words[1]} packages...")
     if proc.wait() != 0:
         raise TemplateBuildError("debootstrap failed:\n" + "\n".join(tail))
 

@@ -25,14 +25,15 @@ def _cpu_delta(rt: Runtime, sid: str, seconds: float) -> int:
 def test_freeze_stops_cpu_and_thaw_resumes(rt: Runtime, boxes: Sandboxes) -> None:
     sid = boxes.start(allow_internet=False, cpu=1.0)
     boxes.run(sid, BUSY)
-    assert _cpu_delta(rt, sid, 0.5) > 200_000
+    # Lower bounds stay loose: other work on a 2-core host can starve the busy loop.
+    assert _cpu_delta(rt, sid, 1.0) > 50_000
     rt.freeze(sid)
     assert rt.is_frozen(sid)
-    assert _cpu_delta(rt, sid, 0.5) < 5_000
+    assert _cpu_delta(rt, sid, 1.0) < 2_000
     assert rt.is_alive(sid)
     rt.thaw(sid)
     assert not rt.is_frozen(sid)
-    assert _cpu_delta(rt, sid, 0.5) > 200_000
+    assert _cpu_delta(rt, sid, 1.0) > 50_000
 
 
 def test_cpu_limit_is_enforced(rt: Runtime, boxes: Sandboxes) -> None:

@@ -261,3 +261,12 @@ async def test_declaw_aliases_reach_the_sub_modules(sdk, api: respx.MockRouter, 
     assert await sdk(sbx.list_files("/tmp")) == []
     assert listing.called and files.calls[0].request.url.params["path"] == "/tmp"
     await sdk(sbx.close())
+
+
+def test_async_create_is_a_coroutine_for_asyncio_run(api, created):
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        sbx = pool.submit(asyncio.run, AsyncSandbox.create()).result()
+    assert isinstance(sbx, AsyncSandbox) and sbx.sandbox_id == "sb1"
