@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hutchd.runtime.netpolicy import RESOLVER_ADDRESS
+
 SLIRP_DNS = "10.0.2.3"
 NFT_TABLE = "hutch"
 
@@ -67,7 +69,9 @@ def egress_ruleset(policy: EgressPolicy = DEFAULT_POLICY) -> str:
 
 
 def resolv_conf() -> str:
-    return f"nameserver {SLIRP_DNS}\n"
+    # The per-sandbox resolver of egress.py (on the sandbox's loopback), not slirp's 10.0.2.3: it
+    # enforces the name rules of the sandbox's network policy.
+    return f"nameserver {RESOLVER_ADDRESS}\n"
 
 
 def apply_egress(netns_pid: int, policy: EgressPolicy = DEFAULT_POLICY) -> None:

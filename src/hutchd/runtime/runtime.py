@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from hutchd.runtime import agentclient, agentfiles, cgroups, disk, launcher, network, overlay, userns
+from hutchd.runtime import agentclient, agentfiles, cgroups, disk, egress, launcher, network, overlay, userns
 from hutchd.runtime.cgroups import SandboxCgroups
 from hutchd.runtime.errors import (
     RuntimeUnavailable,
@@ -30,6 +30,7 @@ from hutchd.runtime.errors import (
 )
 from hutchd.runtime.host import detect_host_features
 from hutchd.runtime.layout import Layout, check_id
+from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.runtime.sandbox import (
     RecoveryReport,
     SandboxHandle,
@@ -66,6 +67,7 @@ class Runtime:
         self._locks: dict[str, threading.Lock] = {}
         self._children: dict[str, list[int]] = {}  # pids we forked and must reap
         self._slirps: dict[str, subprocess.Popen[bytes]] = {}
+        self.egress = egress.Egress()  # per-sandbox policy and resolver (set .hosts_file to add names)
         self._disk_cache: dict[str, tuple[float, int]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -154,6 +156,7 @@ class Runtime:
             procs = state.cgroups.procs_files()
             self._slirps[sid] = network.start_slirp(launched.child_pid, lambda: _join(procs), rdir / "slirp.log")
             network.apply_egress(launched.child_pid)
+            self.egress.attach(sid, launched.child_pid, sdir)  # replaces the table with the policy's
         return SandboxHandle(sid, spec, sock_path, launched.pid, state.started_at)
 
     def _wait_ready(self, state: SandboxState, sock_path: Path, timeout: float) -> None:
@@ -187,6 +190,7 @@ class Runtime:
             self._teardown(sid, self._load_state(sid), keep_upper=keep_upper)
 
     def _teardown(self, sid: str, state: SandboxState | None, *, keep_upper: bool) -> None:
+        self.egress.detach(sid)
         cg = state.cgroups if state else SandboxCgroups.for_sandbox(self._cg_group, sid)
         if state is not None:
             self._stop_bwrap(state)
@@ -229,6 +233,44 @@ class Runtime:
             state.cgroups.set_limits(cpu=cpu, memory_mb=memory_mb, pids=pids)
             state.spec = spec
             state.save(self.layout.sandbox_dir(sandbox_id) / "state.json")
+
+    # ---- network policy --------------------------------------------------------------------
+
+    def set_network(self, sandbox_id: str, policy: NetworkPolicy) -> None:
+        """Apply an egress policy to a running (or paused) sandbox without restarting it. A sandbox
+        started without internet gets its network interface now, unless the policy refuses everything."""
+        with self._lock(sandbox_id):
+            state = self._live_state(sandbox_id)
+            if self.egress.attached(sandbox_id):
+                self.egress.set_policy(sandbox_id, policy)
+                return
+            if policy.denies_everything:
+                return  # no interface at all is stricter still
+            if gaps := self._features.internet_missing():
+                raise RuntimeUnavailable("sandboxes cannot have internet access on this host: " + "; ".join(gaps))
+            if state.cgroups.is_frozen():
+                raise RuntimeUnavailable(f"sandbox {sandbox_id!r} is paused and has no network yet; resume it first")
+            procs = state.cgroups.procs_files()
+            rdir = self.layout.run_dir(sandbox_id)
+            self._slirps[sandbox_id] = network.start_slirp(state.child_pid, lambda: _join(procs), rdir / "slirp.log")
+            self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy)
+
+    def network_policy(self, sandbox_id: str) -> NetworkPolicy | None:
+        """The policy in force, or None for a sandbox without a network interface."""
+        return self.egress.policy(sandbox_id)
+
+    def _reattach_network(self, sid: str, state: SandboxState) -> None:
+        """After a server restart: the nft table is still in the sandbox's netns, the resolver's
+        sockets died with the old process and are made again."""
+        sdir = self.layout.sandbox_dir(sid)
+        if not (state.spec.allow_internet or (sdir / egress.STATE_FILE).exists()):
+            return
+        if state.child_pid not in state.cgroups.pids():
+            return
+        try:
+            self.egress.attach(sid, state.child_pid, sdir, recovering=True)
+        except OSError as e:
+            egress.log.warning("sandbox %s: network enforcement not re-attached: %s", sid, e)
 
     # ---- pause, snapshots ------------------------------------------------------------------
 
@@ -353,6 +395,7 @@ class Runtime:
                 state = self._load_state(sid)
                 if sid in known and state is not None and self._answers(state):
                     report.adopted.append(sid)
+                    self._reattach_network(sid, state)
                     continue
                 fs = self._fs(sid)
                 has_upper = fs.kept.is_dir() or fs.image.exists()

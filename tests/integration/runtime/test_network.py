@@ -66,6 +66,7 @@ def test_slirp_keeps_host_loopback_disabled(rt: Runtime, online: str) -> None:
     assert slirp and b"--disable-host-loopback" in slirp[0]
 
 
-def test_dns_points_at_slirp(session_boxes: Sandboxes, online: str) -> None:
-    assert session_boxes.run(online, "cat /etc/resolv.conf").stdout == "nameserver 10.0.2.3\n"
+def test_dns_points_at_the_sandbox_resolver(session_boxes: Sandboxes, online: str) -> None:
+    # egress.py's resolver (host-owned sockets in the sandbox's netns), which enforces the name rules
+    assert session_boxes.run(online, "cat /etc/resolv.conf").stdout == "nameserver 127.0.0.53\n"
     assert session_boxes.run(online, "getent hosts deb.debian.org").exit_code == 0

@@ -1,0 +1,729 @@
+"""Per-sandbox egress enforcement: the nft table of `netpolicy` and a resolver the sandbox cannot touch.
+
+The resolver's sockets are created by this (host) process *inside the sandbox's network namespace*
+(a short-lived thread `setns`es into it, binds 127.0.0.53:53 over UDP and TCP, and exits; a socket
+stays in the namespace it was made in) and served from the host. The sandbox's resolv.conf points
+there; the nft table refuses DNS (53, 853) to anywhere else. Names are decided by the policy:
+
+* denied names (and, in allow-list mode, names no allow entry matches) answer NXDOMAIN without
+  asking upstream; a denied name is still resolved host-side so its addresses go into the deny pins;
+* allowed names are resolved upstream (the host's own resolv.conf) or from the server's hosts file,
+  and in allow-list mode their addresses are pinned into the allow sets *before* the answer is sent;
+* a CNAME chain through a denied name counts as denied.
+
+AAAA questions get an empty answer: sandboxes have no IPv6 route (slirp4netns runs without it).
+
+Everything is kept in the kernel (the nft table) or on disk (`<sandbox dir>/network.json`), so a
+restarted server re-creates the sockets and leaves the table as it was (`attach(..., recovering=True)`).
+Pins learned before a restart stay in the kernel's sets until they time out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import secrets
+import selectors
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hutchd.runtime import dnswire as w
+from hutchd.runtime.netpolicy import (
+    DENY_PIN_MIN_SECONDS,
+    NFT_TABLE,
+    PIN_MIN_SECONDS,
+    RESOLVER_ADDRESS,
+    NetworkPolicy,
+    Pin,
+    add_pins_script,
+    host_blocked_script,
+    ruleset,
+)
+
+log = logging.getLogger("hutchd.egress")
+
+STATE_FILE = "network.json"
+HOSTS_TTL = 60
+UPSTREAM_TIMEOUT = 2.0
+MAX_INFLIGHT = 32  # UDP questions of one sandbox being answered at once; more are dropped
+MAX_TCP_CONNECTIONS = 16
+MAINTENANCE_INTERVAL = 30.0
+_CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class EgressError(OSError):
+    """Applying a policy or setting up the resolver failed."""
+
+
+# ------------------------------------------------------------------------ names the host knows
+
+
+class HostsFile:
+    """An /etc/hosts-format file whose names the resolver answers before asking upstream; re-read
+    whenever it changes (tests add their hosts to it while the server runs)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._names: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, name: str) -> list[str] | None:
+        """The addresses of `name`, or None when the file does not list it."""
+        if self.path is None:
+            return None
+        with self._lock:
+            try:
+                st = self.path.stat()
+            except OSError:
+                self._stamp, self._names = None, {}
+                return None
+            stamp = (st.st_mtime_ns, st.st_size)
+            if stamp != self._stamp:
+                self._names = parse_hosts(self.path.read_text(errors="replace"))
+                self._stamp = stamp
+            return self._names.get(name.lower().rstrip("."))
+
+
+def parse_hosts(text: str) -> dict[str, list[str]]:
+    import ipaddress
+
+    names: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 2:
+            continue
+        try:
+            addr = str(ipaddress.ip_address(fields[0]))
+        except ValueError:
+            continue
+        for name in fields[1:]:
+            found = names.setdefault(name.lower().rstrip("."), [])
+            if addr not in found:
+                found.append(addr)
+    return names
+
+
+class Upstream:
+    """The host's own nameservers (its resolv.conf), asked from the host's network namespace."""
+
+    def __init__(self, resolv_conf: Path = Path("/etc/resolv.conf")) -> None:
+        self.resolv_conf = resolv_conf
+        self._stamp: float | None = None
+        self._servers: list[str] = []
+
+    def servers(self) -> list[str]:
+        try:
+            mtime = self.resolv_conf.stat().st_mtime
+        except OSError:
+            return ["127.0.0.1"]
+        if mtime != self._stamp:
+            found = []
+            for line in self.resolv_conf.read_text(errors="replace").splitlines():
+                parts = line.split()
+                if len(parts) >= 2 and parts[0] == "nameserver":
+                    found.append(parts[1])
+            self._servers, self._stamp = found or ["127.0.0.1"], mtime
+        return self._servers
+
+    def query(self, message: bytes) -> bytes:
+        """Send a query (any id) and return the matching response with the query's id; OSError if no
+        server answers."""
+        q = w.parse_question(message)
+        last: Exception = OSError("no nameserver configured")
+        for server in self.servers():
+            qid = secrets.randbits(16)
+            try:
+                raw = self._udp(server, w.with_id(message, qid), qid, q.name)
+                if w.parse_answer(raw).truncated:
+                    raw = self._tcp(server, w.with_id(message, qid), qid)
+                return w.with_id(raw, q.id)
+            except (OSError, w.DnsError) as e:
+                last = e
+        raise OSError(f"no upstream nameserver answered for {q.name}: {last}")
+
+    def _udp(self, server: str, message: bytes, qid: int, name: str) -> bytes:
+        family = socket.AF_INET6 if ":" in server else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.settimeout(UPSTREAM_TIMEOUT)
+            s.connect((server, 53))
+            s.send(message)
+            deadline = time.monotonic() + UPSTREAM_TIMEOUT
+            while True:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                raw = s.recv(65535)
+                ans = w.parse_answer(raw)
+                if ans.id == qid and ans.question == name:
+                    return raw
+
+    def _tcp(self, server: str, message: bytes, qid: int) -> bytes:
+        family = socket.AF_INET6 if ":" in server else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.settimeout(UPSTREAM_TIMEOUT)
+            s.connect((server, 53))
+            s.sendall(struct.pack("!H", len(message)) + message)
+            raw = _recv_framed(s)
+            if raw is None or w.parse_answer(raw).id != qid:
+                raise OSError("bad TCP answer")
+            return raw
+
+
+def _recv_exact(s: socket.socket, n: int) -> bytes | None:
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def _recv_framed(s: socket.socket) -> bytes | None:
+    head = _recv_exact(s, 2)
+    if head is None:
+        return None
+    return _recv_exact(s, struct.unpack("!H", head)[0])
+
+
+# ------------------------------------------------------------------------ host state
+
+
+_host_cache: tuple[float, list[str]] = (0.0, [])
+
+
+def host_addresses(max_age: float = 5.0) -> list[str]:
+    """Every address of the host's interfaces (a sandbox must not reach the host through them)."""
+    global _host_cache
+    now = time.monotonic()
+    if now - _host_cache[0] < max_age:
+        return _host_cache[1]
+    try:
+        out = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True, timeout=5).stdout
+        addrs = sorted({a["local"] for link in json.loads(out) for a in link.get("addr_info", []) if "local" in a})
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        log.warning("could not list the host's addresses: %s", e)
+        addrs = _host_cache[1]
+    _host_cache = (now, addrs)
+    return addrs
+
+
+def _in_netns(netns_fd: int, fn: Callable[[], socket.socket]) -> socket.socket:
+    """Run `fn` on a fresh thread that has joined the network namespace `netns_fd`."""
+    result: list[socket.socket | BaseException] = []
+
+    def run() -> None:
+        try:
+            if _libc.setns(netns_fd, _CLONE_NEWNET) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, f"setns into the sandbox network namespace: {os.strerror(err)}")
+            result.append(fn())
+        except BaseException as e:
+            result.append(e)
+
+    t = threading.Thread(target=run, name="hutch-netns", daemon=True)
+    t.start()
+    t.join()
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]
+
+
+def _udp_socket() -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((RESOLVER_ADDRESS, 53))
+        s.setblocking(False)
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def _tcp_socket() -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((RESOLVER_ADDRESS, 53))
+        s.listen(16)
+        s.setblocking(False)
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def _new_generation() -> int:
+    return secrets.randbits(31) | 1
+
+
+# ------------------------------------------------------------------------ one sandbox
+
+
+@dataclass
+class _Box:
+    sandbox_id: str
+    netns_fd: int
+    state_path: Path
+    policy: NetworkPolicy
+    generation: int
+    host_applied: list[str]
+    udp: socket.socket | None = None
+    tcp: socket.socket | None = None
+    # (address, deny) -> (name it was learned for, monotonic expiry)
+    pins: dict[tuple[str, bool], tuple[str, float]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    inflight: int = 0
+    tcp_connections: int = 0
+    closed: bool = False
+
+    def nft(self, script: str) -> None:
+        proc = subprocess.run(
+            ["nsenter", f"--net=/proc/self/fd/{self.netns_fd}", "--", "nft", "-f", "-"],
+            input=script, text=True, capture_output=True, pass_fds=(self.netns_fd,), timeout=30,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise EgressError(f"nft failed in sandbox {self.sandbox_id}: {proc.stderr.strip()[:2000]}")
+
+    def has_table(self) -> bool:
+        proc = subprocess.run(
+            ["nsenter", f"--net=/proc/self/fd/{self.netns_fd}", "--", "nft", "list", "table", "inet", NFT_TABLE],
+            capture_output=True, pass_fds=(self.netns_fd,), timeout=30,
+        )  # fmt: skip
+        return proc.returncode == 0 and f"ct mark 0x{self.generation:08x}".encode() in proc.stdout
+
+    def live_pins(self) -> list[Pin]:
+        now = time.monotonic()
+        return [Pin(a, int(exp - now), deny) for (a, deny), (_, exp) in self.pins.items() if exp - now >= 1]
+
+    def save(self) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"policy": self.policy.to_api(), "generation": self.generation}))
+        os.replace(tmp, self.state_path)
+
+
+def load_state(state_dir: Path) -> tuple[NetworkPolicy, int] | None:
+    try:
+        d = json.loads((state_dir / STATE_FILE).read_text())
+        p = d["policy"]
+        return NetworkPolicy.build(p["allowOut"], p["denyOut"], p["allowPublicTraffic"]), int(d["generation"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+# ------------------------------------------------------------------------ the service
+
+
+class Egress:
+    """Applies policies and serves every sandbox's resolver (threads start on first use)."""
+
+    def __init__(self, hosts_file: Path | None = None, upstream: Upstream | None = None) -> None:
+        self.hosts = HostsFile(hosts_file)
+        self.upstream = upstream or Upstream()
+        self._boxes: dict[str, _Box] = {}
+        self._guard = threading.Lock()
+        self._ops: list[Callable[[], None]] = []
+        self._started = False
+        self._stop = threading.Event()
+        self._wake_r, self._wake_w = -1, -1
+        self._selector: selectors.BaseSelector | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def hosts_file(self) -> Path | None:
+        return self.hosts.path
+
+    @hosts_file.setter
+    def hosts_file(self, path: Path | None) -> None:
+        self.hosts = HostsFile(Path(path) if path else None)
+
+    # ---------------------------------------------------------------- lifecycle of a sandbox
+
+    def attach(
+        self,
+        sandbox_id: str,
+        netns_pid: int,
+        state_dir: Path,
+        policy: NetworkPolicy | None = None,
+        *,
+        recovering: bool = False,
+    ) -> None:
+        """Start enforcing for a sandbox whose netns holds `netns_pid`: bind its resolver, apply `policy`
+        (or the one saved in `state_dir`, or the open policy). With `recovering`, a table that is
+        already in place (the server restarted) is left alone."""
+        self._start()
+        self.detach(sandbox_id)
+        saved = load_state(state_dir)
+        fd = os.open(f"/proc/{netns_pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        box = _Box(
+            sandbox_id=sandbox_id,
+            netns_fd=fd,
+            state_path=state_dir / STATE_FILE,
+            policy=policy or (saved[0] if saved else NetworkPolicy()),
+            generation=saved[1] if saved and policy is None else _new_generation(),
+            host_applied=[],
+        )
+        try:
+            for make, attr in ((_udp_socket, "udp"), (_tcp_socket, "tcp")):
+                try:
+                    setattr(box, attr, _in_netns(fd, make))
+                except OSError as e:
+                    if not recovering:
+                        raise EgressError(f"the resolver of sandbox {sandbox_id} could not bind: {e}") from e
+                    log.warning("sandbox %s: resolver socket not re-created (%s); its DNS is down", sandbox_id, e)
+            if recovering and box.has_table():
+                box.host_applied = []  # refreshed by the maintenance loop
+            else:
+                self._apply(box, box.policy, box.generation)
+            box.save()
+        except BaseException:
+            self._close_box(box)
+            raise
+        with self._guard:
+            self._boxes[sandbox_id] = box
+        self._call_in_loop(lambda: self._register(box))
+
+    def detach(self, sandbox_id: str) -> None:
+        with self._guard:
+            box = self._boxes.pop(sandbox_id, None)
+        if box is not None:
+            box.closed = True
+            done = threading.Event()
+
+            def unregister() -> None:
+                try:
+                    self._unregister(box)
+                finally:
+                    done.set()
+
+            self._call_in_loop(unregister)
+            if not done.wait(10.0):
+                log.warning("sandbox %s: the resolver loop did not release its sockets in time", sandbox_id)
+
+    def attached(self, sandbox_id: str) -> bool:
+        with self._guard:
+            return sandbox_id in self._boxes
+
+    def policy(self, sandbox_id: str) -> NetworkPolicy | None:
+        with self._guard:
+            box = self._boxes.get(sandbox_id)
+        return box.policy if box else None
+
+    def set_policy(self, sandbox_id: str, policy: NetworkPolicy) -> None:
+        """Replace a running sandbox's policy in one nft transaction; pins that the new policy still
+        permits are kept, and established connections are judged again on their next packet."""
+        box = self._box(sandbox_id)
+        self._apply(box, policy, _new_generation())
+        box.save()
+
+    def close(self) -> None:
+        with self._guard:
+            ids = list(self._boxes)
+        for sid in ids:
+            self.detach(sid)
+        self._stop.set()
+        if self._wake_w >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
+
+    # ---------------------------------------------------------------- applying
+
+    def _box(self, sandbox_id: str) -> _Box:
+        with self._guard:
+            box = self._boxes.get(sandbox_id)
+        if box is None:
+            raise EgressError(f"sandbox {sandbox_id} has no network enforcement attached")
+        return box
+
+    def _apply(self, box: _Box, policy: NetworkPolicy, generation: int) -> None:
+        fresh = self._preresolve(policy)
+        host = host_addresses(max_age=0)
+        with box.lock:
+            now = time.monotonic()
+            kept = {
+                key: value
+                for key, value in box.pins.items()
+                if value[1] > now and _still_pinned(policy, value[0], key[1])
+            }
+            for name, addr, ttl, deny in fresh:
+                minimum = DENY_PIN_MIN_SECONDS if deny else PIN_MIN_SECONDS
+                kept[(addr, deny)] = (name, now + max(ttl, minimum))
+            pins = [Pin(a, int(exp - now), deny) for (a, deny), (_, exp) in kept.items()]
+            box.nft(ruleset(policy, generation=generation, host_addresses=host, pins=pins))
+            box.policy, box.generation, box.pins, box.host_applied = policy, generation, kept, host
+
+    def _preresolve(self, policy: NetworkPolicy) -> list[tuple[str, str, int, bool]]:
+        """(name, address, ttl, deny) for the exact names of a policy: denied names always (so their
+        addresses are refused when dialled directly), allowed names in allow-list mode."""
+        wanted = [(n, True) for n in policy.deny_names()]
+        if policy.names_restricted:
+            wanted += [(n, False) for n in policy.allow_names() if policy.name_verdict(n) == "allow"]
+        if not wanted:
+            return []
+        pool = self._pool
+        assert pool is not None
+        futures = [(n, deny, pool.submit(self.lookup, n)) for n, deny in wanted]
+        out = []
+        for name, deny, fut in futures:
+            try:
+                found = fut.result(timeout=UPSTREAM_TIMEOUT * 3)
+            except Exception as e:
+                log.info("pre-resolving %s failed: %s", name, e)
+                continue
+            out += [(name, addr, ttl, deny) for addr, ttl in found]
+        return out
+
+    def lookup(self, name: str) -> list[tuple[str, int]]:
+        """(address, ttl) of a name's IPv4 addresses: the hosts file first, then upstream."""
+        listed = self.hosts.lookup(name)
+        if listed is not None:
+            return [(a, HOSTS_TTL) for a in listed if ":" not in a]
+        ans = w.parse_answer(self.upstream.query(w.make_query(name, w.TYPE_A)))
+        return [(a, ttl) for a, ttl in ans.addresses() if ":" not in a]
+
+    def _pin(self, box: _Box, generation: int, name: str, found: Iterable[tuple[str, int]], deny: bool) -> bool:
+        """Put addresses into the sandbox's pin sets before the answer goes out. False if the policy
+        changed meanwhile (the caller decides again)."""
+        minimum = DENY_PIN_MIN_SECONDS if deny else PIN_MIN_SECONDS
+        with box.lock:
+            if box.generation != generation:
+                return False
+            now = time.monotonic()
+            new: list[Pin] = []
+            for addr, ttl in found:
+                seconds = max(ttl, minimum)
+                current = box.pins.get((addr, deny))
+                if current is None or current[1] - now < seconds / 2:
+                    new.append(Pin(addr, seconds, deny))
+                box.pins[(addr, deny)] = (name, max(now + seconds, current[1] if current else 0.0))
+            if new and not box.closed:
+                box.nft(add_pins_script(new))
+            return True
+
+    # ---------------------------------------------------------------- answering
+
+    def answer(self, box: _Box, query: bytes) -> bytes | None:
+        """The reply to one query from a sandbox (None: drop it)."""
+        for _ in range(3):
+            generation, policy = box.generation, box.policy
+            try:
+                reply = self._decide(box, generation, policy, query)
+            except w.DnsError:
+                return None
+            if reply is not None:
+                return reply
+        return None
+
+    def _decide(self, box: _Box, generation: int, policy: NetworkPolicy, query: bytes) -> bytes | None:
+        q = w.parse_question(query)
+        if q.is_response:
+            return None
+        if q.opcode != 0:
+            return w.reply(query, q, w.NOTIMP)
+        if q.qclass != w.CLASS_IN:
+            return w.reply(query, q, w.REFUSED)
+        verdict = policy.name_verdict(q.name)
+        if verdict == "deny":
+            with contextlib.suppress(OSError, w.DnsError):
+                if not self._pin(box, generation, q.name, self.lookup(q.name), deny=True):
+                    return None
+            return w.reply(query, q, w.NXDOMAIN)
+        if not policy.resolves(q.name):
+            return w.reply(query, q, w.NXDOMAIN)
+        pin_allow = policy.names_restricted
+        listed = self.hosts.lookup(q.name)
+        if listed is not None:
+            found = [(a, HOSTS_TTL) for a in listed if ":" not in a] if q.qtype == w.TYPE_A else []
+            if pin_allow and found and not self._pin(box, generation, q.name, found, deny=False):
+                return None
+            return w.reply(query, q, w.NOERROR, [w.a_record(a, ttl) for a, ttl in found])
+        if q.qtype == w.TYPE_AAAA:
+            return w.reply(query, q, w.NOERROR)  # no IPv6 route in sandboxes: don't make programs try it
+        try:
+            raw = self.upstream.query(query)
+            ans = w.parse_answer(raw)
+        except (OSError, w.DnsError) as e:
+            log.info("sandbox %s: resolving %s failed: %s", box.sandbox_id, q.name, e)
+            return w.reply(query, q, w.SERVFAIL)
+        addrs = [(a, ttl) for a, ttl in ans.addresses() if ":" not in a]
+        if any(policy.name_verdict(t) == "deny" for t in ans.cname_targets):
+            if not self._pin(box, generation, q.name, addrs, deny=True):
+                return None
+            return w.reply(query, q, w.NXDOMAIN)
+        if pin_allow and addrs and not self._pin(box, generation, q.name, addrs, deny=False):
+            return None
+        return raw
+
+    # ---------------------------------------------------------------- the I/O loop
+
+    def _start(self) -> None:
+        with self._guard:
+            if self._started:
+                return
+            self._started = True
+            self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            self._selector = selectors.DefaultSelector()
+            self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+            self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hutch-dns")
+        threading.Thread(target=self._loop, name="hutch-dns-io", daemon=True).start()
+        threading.Thread(target=self._maintain, name="hutch-dns-maint", daemon=True).start()
+
+    def _call_in_loop(self, op: Callable[[], None]) -> None:
+        with self._guard:
+            self._ops.append(op)
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def _register(self, box: _Box) -> None:
+        assert self._selector is not None
+        if box.closed:
+            self._close_box(box)
+            return
+        for sock in (box.udp, box.tcp):
+            if sock is not None:
+                self._selector.register(sock, selectors.EVENT_READ, box)
+
+    def _unregister(self, box: _Box) -> None:
+        assert self._selector is not None
+        for sock in (box.udp, box.tcp):
+            if sock is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    self._selector.unregister(sock)
+        self._close_box(box)
+
+    @staticmethod
+    def _close_box(box: _Box) -> None:
+        box.closed = True
+        for sock in (box.udp, box.tcp):
+            if sock is not None:
+                sock.close()
+        with contextlib.suppress(OSError):
+            os.close(box.netns_fd)
+        box.netns_fd = -1
+
+    def _loop(self) -> None:
+        assert self._selector is not None and self._pool is not None
+        while not self._stop.is_set():
+            for key, _ in self._selector.select(timeout=1.0):
+                if key.data is None:
+                    with contextlib.suppress(OSError):
+                        os.read(self._wake_r, 4096)
+                    continue
+                box: _Box = key.data
+                sock: socket.socket = key.fileobj  # type: ignore[assignment]
+                try:
+                    if sock.type == socket.SOCK_DGRAM:
+                        self._on_udp(box, sock)
+                    else:
+                        self._on_tcp(box, sock)
+                except OSError as e:
+                    log.debug("sandbox %s: resolver socket error: %s", box.sandbox_id, e)
+            with self._guard:
+                ops, self._ops = self._ops, []
+            for op in ops:
+                try:
+                    op()
+                except Exception:
+                    log.exception("resolver bookkeeping failed")
+
+    def _on_udp(self, box: _Box, sock: socket.socket) -> None:
+        assert self._pool is not None
+        for _ in range(64):
+            try:
+                data, addr = sock.recvfrom(4096)
+            except BlockingIOError:
+                return
+            if box.inflight >= MAX_INFLIGHT:
+                continue
+            box.inflight += 1
+            self._pool.submit(self._serve_udp, box, sock, data, addr)
+
+    def _serve_udp(self, box: _Box, sock: socket.socket, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            reply = self.answer(box, data)
+            if reply is not None and not box.closed:
+                if len(reply) > 512 and not _has_edns(data):
+                    reply = _truncate(data, reply)
+                sock.sendto(reply, addr)
+        except Exception as e:
+            log.warning("sandbox %s: answering a DNS query failed: %s", box.sandbox_id, e)
+        finally:
+            box.inflight -= 1
+
+    def _on_tcp(self, box: _Box, sock: socket.socket) -> None:
+        try:
+            conn, _ = sock.accept()
+        except BlockingIOError:
+            return
+        if box.tcp_connections >= MAX_TCP_CONNECTIONS:
+            conn.close()
+            return
+        box.tcp_connections += 1
+        threading.Thread(target=self._serve_tcp, args=(box, conn), name="hutch-dns-tcp", daemon=True).start()
+
+    def _serve_tcp(self, box: _Box, conn: socket.socket) -> None:
+        try:
+            conn.setblocking(True)
+            conn.settimeout(10.0)
+            for _ in range(100):
+                msg = _recv_framed(conn)
+                if msg is None or box.closed:
+                    return
+                reply = self.answer(box, msg)
+                if reply is None:
+                    return
+                conn.sendall(struct.pack("!H", len(reply)) + reply)
+        except (OSError, w.DnsError):
+            pass
+        finally:
+            box.tcp_connections -= 1
+            conn.close()
+
+    def _maintain(self) -> None:
+        """Keep denied names' addresses pinned and the host's own addresses blocked."""
+        while not self._stop.wait(MAINTENANCE_INTERVAL):
+            with self._guard:
+                boxes = list(self._boxes.values())
+            host = host_addresses(max_age=0)
+            for box in boxes:
+                try:
+                    if box.host_applied != host:
+                        with box.lock:
+                            if not box.closed:
+                                box.nft(host_blocked_script(host))
+                                box.host_applied = host
+                    generation, policy = box.generation, box.policy
+                    for name, addr, ttl, deny in self._preresolve(policy):
+                        if deny:
+                            self._pin(box, generation, name, [(addr, ttl)], deny=True)
+                    now = time.monotonic()
+                    with box.lock:
+                        box.pins = {k: v for k, v in box.pins.items() if v[1] > now}
+                except Exception as e:
+                    log.warning("sandbox %s: network maintenance failed: %s", box.sandbox_id, e)
+
+
+def _still_pinned(policy: NetworkPolicy, name: str, deny: bool) -> bool:
+    verdict = policy.name_verdict(name)
+    return verdict == "deny" if deny else (verdict == "allow" and policy.names_restricted)
+
+
+def _has_edns(query: bytes) -> bool:
+    return len(query) >= 12 and struct.unpack_from("!H", query, 10)[0] > 0
+
+
+def _truncate(query: bytes, reply: bytes) -> bytes:
+    """An empty reply with TC set: the client asks again over TCP."""
+    q = w.parse_question(query)
+    out = bytearray(w.reply(query, q, reply[3] & 0xF))
+    out[2] |= 0x02
+    return bytes(out)
