@@ -296,6 +296,15 @@ def resize_pty(agent: Agent, request: Request, response: Response, pids: list[in
     response.empty()
 
 
+# -------------------------------------------------------------------------------------------- tunnel
+
+
+def tunnel(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    from .tunnel import tunnel
+
+    tunnel(request, response, pids[0])
+
+
 # ------------------------------------------------------------------------------------------- routing
 
 ROUTES: dict[str, dict[str, Handler]] = {
@@ -319,6 +328,7 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/pty/{pid}/output": {"GET": pty_output},
     "/pty/{pid}/input": {"POST": pty_input},
     "/pty/{pid}/resize": {"POST": resize_pty},
+    "/tunnel/{pid}": {"GET": tunnel},  # the {pid} slot carries a port number (host-internal, see tunnel.py)
 }
 _PATTERNS = [(pattern.strip("/").split("/"), methods) for pattern, methods in ROUTES.items()]
 
