@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -10,7 +12,7 @@ from hutch._ops import Op
 from hutch._output import OutputState
 from hutch._retry import Attempts
 from hutch.config import ConnectionConfig
-from hutch.exceptions import NotFoundException, SandboxException
+from hutch.exceptions import NotFoundException, SandboxException, TimeoutException
 
 C = TypeVar("C")
 
@@ -19,11 +21,31 @@ class Follower(Generic[C]):
     """Decides which request to send next, turns the bytes read into output chunks, and says how
     long to wait before re-attaching (at the event offset reached) when a stream breaks off."""
 
-    def __init__(self, make_op: Callable[[int], Op[Any]], state: OutputState[C], config: ConnectionConfig) -> None:
+    def __init__(
+        self,
+        make_op: Callable[[int], Op[Any]],
+        state: OutputState[C],
+        config: ConnectionConfig,
+        limit: float | None = None,
+    ) -> None:
         self._make_op = make_op
         self._state = state
         self._attempts = Attempts(config, True, NotFoundException)
         self._decoder = NdjsonDecoder()
+        self._limit = limit or None
+        self._deadline = None if self._limit is None else time.monotonic() + self._limit
+
+    @property
+    def time_left(self) -> float | None:
+        """Seconds left to follow (``connect(pid, timeout=...)``), or None for no limit."""
+        return None if self._deadline is None else max(0.001, self._deadline - time.monotonic())
+
+    def _check_deadline(self) -> None:
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            raise TimeoutException(
+                f"Stopped following process {self._state.pid} after {self._limit} s (the timeout given to "
+                "connect); it may still be running: connect again, or pass timeout=0 for no limit"
+            )
 
     @property
     def done(self) -> bool:
@@ -33,11 +55,14 @@ class Follower(Generic[C]):
         """The request for the next connection, or None once the process has ended."""
         if self._state.finished:
             return None
+        self._check_deadline()
         self._decoder = NdjsonDecoder()
-        return self._make_op(self._state.offset)
+        op = self._make_op(self._state.offset)
+        return op if self._deadline is None else dataclasses.replace(op, idle=False)
 
     def feed(self, data: bytes) -> list[C]:
         """Output chunks in ``data`` (events after ``exit`` are ignored)."""
+        self._check_deadline()
         chunks: list[C] = []
         for event in self._decoder.feed(data):
             if self._state.finished:
@@ -58,4 +83,5 @@ class Follower(Generic[C]):
 
     def dropped(self, exc: Exception) -> float:
         """The connection failed mid-stream: the delay before re-attaching, or raise it mapped."""
+        self._check_deadline()
         return self._attempts.after_drop(exc)

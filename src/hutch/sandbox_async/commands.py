@@ -43,15 +43,18 @@ class AsyncCommands(SubModule[AsyncApiClient]):
         finally:
             handle._stop()
 
-    def _handle(self, pid: int, callbacks: Callbacks[CommandChunk] | None = None) -> AsyncCommandHandle:
+    def _handle(
+        self, pid: int, callbacks: Callbacks[CommandChunk] | None = None, limit: float | None = None
+    ) -> AsyncCommandHandle:
         state = CommandOutput(pid)
         make_op = functools.partial(ops.command_output, self._sandbox_id, pid)
-        return AsyncCommandHandle(self, pid, lambda: self._api.follow(make_op, state), state, callbacks)
+        return AsyncCommandHandle(self, pid, lambda: self._api.follow(make_op, state, limit), state, callbacks)
 
     async def connect(self, pid: int, timeout: float = 60) -> AsyncCommandHandle:
-        """Attach to a running or finished command: its output is replayed from the start, then followed."""
+        """Attach to a running or finished command: its output is replayed from the start, then followed
+        for up to ``timeout`` seconds (0 = no limit; the command itself is not affected)."""
         await self._api.call(ops.get_process(self._sandbox_id, pid))
-        return self._handle(pid)
+        return self._handle(pid, limit=timeout)
 
     async def list(self, request_timeout: float | None = None) -> list[ProcessInfo]:
         """Commands started in this sandbox, running and finished, oldest first."""

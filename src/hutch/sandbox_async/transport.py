@@ -95,12 +95,15 @@ class AsyncApiClient:
         finally:
             await response.aclose()
 
-    async def follow(self, make_op: Callable[[int], Op[Any]], state: OutputState[C]) -> AsyncIterator[C]:
-        """Output chunks of a command or terminal; re-attaches at the offset reached if the stream drops."""
-        follower = Follower(make_op, state, self.config)
+    async def follow(
+        self, make_op: Callable[[int], Op[Any]], state: OutputState[C], limit: float | None = None
+    ) -> AsyncIterator[C]:
+        """Output chunks of a command or terminal, for at most ``limit`` seconds; re-attaches at the offset
+        reached if the stream drops."""
+        follower = Follower(make_op, state, self.config, limit)
         while (op := follower.next_op()) is not None:
             try:
-                async with self.open(op) as response:
+                async with self.open(op, follower.time_left) as response:
                     async for data in response.aiter_bytes():
                         for chunk in follower.feed(data):
                             yield chunk

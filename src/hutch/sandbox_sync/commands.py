@@ -37,19 +37,22 @@ class Commands(SubModule[ApiClient]):
         handle = self._handle(info.pid, started.callbacks)
         return handle if background else handle.wait()
 
-    def _handle(self, pid: int, callbacks: Callbacks[CommandChunk] | None = None) -> CommandHandle:
+    def _handle(
+        self, pid: int, callbacks: Callbacks[CommandChunk] | None = None, limit: float | None = None
+    ) -> CommandHandle:
         state = CommandOutput(pid)
         make_op = functools.partial(ops.command_output, self._sandbox_id, pid)
-        return CommandHandle(self, pid, lambda: self._api.follow(make_op, state), state, callbacks)
+        return CommandHandle(self, pid, lambda: self._api.follow(make_op, state, limit), state, callbacks)
 
     def connect(self, pid: int, timeout: float = 60) -> CommandHandle:
-        """Attach to a running or finished command: its output is replayed from the start, then followed.
+        """Attach to a running or finished command: its output is replayed from the start, then followed
+        for up to ``timeout`` seconds (0 = no limit; the command itself is not affected).
 
         Raises:
             NotFoundException: if there is no such command.
         """
         self._api.call(ops.get_process(self._sandbox_id, pid))
-        return self._handle(pid)
+        return self._handle(pid, limit=timeout)
 
     def list(self, request_timeout: float | None = None) -> list[ProcessInfo]:
         """Commands started in this sandbox, running and finished, oldest first."""

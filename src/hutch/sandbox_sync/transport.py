@@ -90,12 +90,15 @@ class ApiClient:
         finally:
             response.close()
 
-    def follow(self, make_op: Callable[[int], Op[Any]], state: OutputState[C]) -> Iterator[C]:
-        """Output chunks of a command or terminal; re-attaches at the offset reached if the stream drops."""
-        follower = Follower(make_op, state, self.config)
+    def follow(
+        self, make_op: Callable[[int], Op[Any]], state: OutputState[C], limit: float | None = None
+    ) -> Iterator[C]:
+        """Output chunks of a command or terminal, for at most ``limit`` seconds; re-attaches at the offset
+        reached if the stream drops."""
+        follower = Follower(make_op, state, self.config, limit)
         while (op := follower.next_op()) is not None:
             try:
-                with self.open(op) as response:
+                with self.open(op, follower.time_left) as response:
                     for data in response.iter_bytes():
                         yield from follower.feed(data)
                         if follower.done:

@@ -287,3 +287,17 @@ async def test_pty_create_output_input_resize_kill(sdk, api, sbx):
     assert output.called
     again = await sdk(sbx.terminal.connect(9))
     assert await sdk.items(again) == [b"$ ", b"\x1b[0mhi\r\n"]
+
+
+async def test_connect_follows_for_at_most_its_timeout(sdk, api, sbx):
+    import threading
+
+    from hutch import TimeoutException
+
+    api.get("/sandboxes/sb1/commands/7").respond(200, json=process())
+    stream = GatedStream(ndjson({"type": "start", "pid": 7}), ndjson({"type": "stdout", "data": "late\n"}))
+    api.get(OUTPUT).mock(return_value=httpx.Response(200, stream=stream))
+    handle = await sdk(sbx.commands.connect(7, timeout=0.2))
+    threading.Timer(0.4, stream.gate.set).start()
+    with pytest.raises(TimeoutException, match="connect"):
+        await sdk(handle.wait())
