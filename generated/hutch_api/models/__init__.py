@@ -28,6 +28,7 @@ from .filesystem_event import FilesystemEvent
 from .health import Health
 from .host_features import HostFeatures
 from .make_dir_request import MakeDirRequest
+from .network_update import NetworkUpdate
 from .new_code_context import NewCodeContext
 from .new_code_context_envs import NewCodeContextEnvs
 from .new_sandbox import NewSandbox
@@ -51,6 +52,8 @@ from .sandbox_lifecycle_info import SandboxLifecycleInfo
 from .sandbox_lifecycle_on_timeout import SandboxLifecycleOnTimeout
 from .sandbox_list import SandboxList
 from .sandbox_metric import SandboxMetric
+from .sandbox_network import SandboxNetwork
+from .sandbox_network_info import SandboxNetworkInfo
 from .sandbox_resources import SandboxResources
 from .signal_request import SignalRequest
 from .snapshot import Snapshot
@@ -88,6 +91,7 @@ __all__ = (
     "Health",
     "HostFeatures",
     "MakeDirRequest",
+    "NetworkUpdate",
     "NewCodeContext",
     "NewCodeContextEnvs",
     "NewSandbox",
@@ -111,6 +115,8 @@ __all__ = (
     "SandboxLifecycleOnTimeout",
     "SandboxList",
     "SandboxMetric",
+    "SandboxNetwork",
+    "SandboxNetworkInfo",
     "SandboxResources",
     "SignalRequest",
     "Snapshot",

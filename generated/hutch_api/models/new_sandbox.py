@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..models.new_sandbox_metadata import NewSandboxMetadata
     from ..models.new_sandbox_security import NewSandboxSecurity
     from ..models.sandbox_lifecycle import SandboxLifecycle
+    from ..models.sandbox_network import SandboxNetwork
     from ..models.sandbox_resources import SandboxResources
 
 
@@ -38,6 +39,19 @@ class NewSandbox:
     """ Environment variables every command in the sandbox sees. """
     allow_internet_access: bool | Unset = UNSET
     """ Whether the sandbox may reach the internet; true when absent. Without it only loopback exists. """
+    network: SandboxNetwork | Unset = UNSET
+    """ Egress policy and exposed-port access of a sandbox being created. Overrides
+    `allowInternetAccess` when given. Entries are IPv4/IPv6 addresses, CIDRs, domain names
+    (exact) and wildcards (`*.example.com`: every name below example.com). A deny entry wins over
+    an allow entry, except the catch-alls `0.0.0.0/0` and `::/0` in `denyOut`, which only make
+    "refuse" the default; `allowOut` alone also means "only these". In that allow-list mode only
+    allowed names resolve at all. Private, loopback, link-local, CGNAT and multicast ranges and
+    the host's own addresses are never reachable.
+
+    Exposed ports: a server listening on port P inside the sandbox answers HTTP and WebSocket at
+    `/sandboxes/{sandboxID}/ports/P/...` on this server (or with the `Host` header
+    `P-{sandboxID}.<anything>`); this is not an API operation and is not listed here.
+     """
     resources: SandboxResources | Unset = UNSET
     """ Resource limits of a sandbox being created. """
     lifecycle: SandboxLifecycle | Unset = UNSET
@@ -64,6 +78,10 @@ class NewSandbox:
             envs = self.envs.to_dict()
 
         allow_internet_access = self.allow_internet_access
+
+        network: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.network, Unset):
+            network = self.network.to_dict()
 
         resources: dict[str, Any] | Unset = UNSET
         if not isinstance(self.resources, Unset):
@@ -94,6 +112,8 @@ class NewSandbox:
             field_dict["envs"] = envs
         if allow_internet_access is not UNSET:
             field_dict["allowInternetAccess"] = allow_internet_access
+        if network is not UNSET:
+            field_dict["network"] = network
         if resources is not UNSET:
             field_dict["resources"] = resources
         if lifecycle is not UNSET:
@@ -111,6 +131,7 @@ class NewSandbox:
         from ..models.new_sandbox_metadata import NewSandboxMetadata
         from ..models.new_sandbox_security import NewSandboxSecurity
         from ..models.sandbox_lifecycle import SandboxLifecycle
+        from ..models.sandbox_network import SandboxNetwork
         from ..models.sandbox_resources import SandboxResources
 
         d = dict(src_dict)
@@ -135,6 +156,13 @@ class NewSandbox:
             envs = NewSandboxEnvs.from_dict(_envs)
 
         allow_internet_access = d.pop("allowInternetAccess", UNSET)
+
+        _network = d.pop("network", UNSET)
+        network: SandboxNetwork | Unset
+        if isinstance(_network, Unset):
+            network = UNSET
+        else:
+            network = SandboxNetwork.from_dict(_network)
 
         _resources = d.pop("resources", UNSET)
         resources: SandboxResources | Unset
@@ -166,6 +194,7 @@ class NewSandbox:
             metadata=metadata,
             envs=envs,
             allow_internet_access=allow_internet_access,
+            network=network,
             resources=resources,
             lifecycle=lifecycle,
             secure=secure,

@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.sandbox_detail_metadata import SandboxDetailMetadata
     from ..models.sandbox_lifecycle_info import SandboxLifecycleInfo
+    from ..models.sandbox_network_info import SandboxNetworkInfo
 
 
 T = TypeVar("T", bound="SandboxDetail")
@@ -49,6 +50,14 @@ class SandboxDetail:
     """ The sandbox's name, if it was given one. """
     restored_from: None | str | Unset = UNSET
     """ The snapshot it was restored from, if any. """
+    network: SandboxNetworkInfo | Unset = UNSET
+    """ The network policy in force (entries normalised). """
+    traffic_access_token: None | str | Unset = UNSET
+    """ When `network.allowPublicTraffic` is false: the token that, besides the API key, admits
+    requests to the sandbox's exposed ports (header `X-Hutch-Traffic-Token`, or query
+    parameter `hutch_token`, which also sets a cookie for the rest of a browser session).
+    Null when the ports are public.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,6 +97,16 @@ class SandboxDetail:
         else:
             restored_from = self.restored_from
 
+        network: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.network, Unset):
+            network = self.network.to_dict()
+
+        traffic_access_token: None | str | Unset
+        if isinstance(self.traffic_access_token, Unset):
+            traffic_access_token = UNSET
+        else:
+            traffic_access_token = self.traffic_access_token
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -110,6 +129,10 @@ class SandboxDetail:
             field_dict["name"] = name
         if restored_from is not UNSET:
             field_dict["restoredFrom"] = restored_from
+        if network is not UNSET:
+            field_dict["network"] = network
+        if traffic_access_token is not UNSET:
+            field_dict["trafficAccessToken"] = traffic_access_token
 
         return field_dict
 
@@ -117,6 +140,7 @@ class SandboxDetail:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.sandbox_detail_metadata import SandboxDetailMetadata
         from ..models.sandbox_lifecycle_info import SandboxLifecycleInfo
+        from ..models.sandbox_network_info import SandboxNetworkInfo
 
         d = dict(src_dict)
         sandbox_id = d.pop("sandboxID")
@@ -161,6 +185,22 @@ class SandboxDetail:
 
         restored_from = _parse_restored_from(d.pop("restoredFrom", UNSET))
 
+        _network = d.pop("network", UNSET)
+        network: SandboxNetworkInfo | Unset
+        if isinstance(_network, Unset):
+            network = UNSET
+        else:
+            network = SandboxNetworkInfo.from_dict(_network)
+
+        def _parse_traffic_access_token(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        traffic_access_token = _parse_traffic_access_token(d.pop("trafficAccessToken", UNSET))
+
         sandbox_detail = cls(
             sandbox_id=sandbox_id,
             template_id=template_id,
@@ -176,6 +216,8 @@ class SandboxDetail:
             lifecycle=lifecycle,
             name=name,
             restored_from=restored_from,
+            network=network,
+            traffic_access_token=traffic_access_token,
         )
 
         sandbox_detail.additional_properties = d

@@ -1,0 +1,242 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.network_update import NetworkUpdate
+from ...models.sandbox_detail import SandboxDetail
+from ...types import Response
+
+
+def _get_kwargs(
+    sandbox_id: str,
+    *,
+    body: NetworkUpdate,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/sandboxes/{sandbox_id}/network".format(
+            sandbox_id=quote(str(sandbox_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | SandboxDetail | None:
+    if response.status_code == 200:
+        response_200 = SandboxDetail.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | SandboxDetail]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: NetworkUpdate,
+) -> Response[Error | SandboxDetail]:
+    """Change a sandbox's network policy
+
+     Replaces the egress policy of a running or paused sandbox, without restarting it: the lists
+    given replace the old ones (an absent list is empty). Connections the new policy refuses stop
+    working on their next packet. `allowPublicTraffic`, when present, changes who may reach the
+    sandbox's exposed ports. With neither list, `allowInternetAccess: false` refuses everything
+    and `true` (or absent) opens the internet again. An entry that is not an IP, CIDR or domain
+    name, or that could never be reached, is refused with 422 naming it.
+
+    Args:
+        sandbox_id (str):
+        body (NetworkUpdate): A new network policy for a running sandbox (see `SandboxNetwork` for
+            the rules).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | SandboxDetail]
+    """
+
+    kwargs = _get_kwargs(
+        sandbox_id=sandbox_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: NetworkUpdate,
+) -> Error | SandboxDetail | None:
+    """Change a sandbox's network policy
+
+     Replaces the egress policy of a running or paused sandbox, without restarting it: the lists
+    given replace the old ones (an absent list is empty). Connections the new policy refuses stop
+    working on their next packet. `allowPublicTraffic`, when present, changes who may reach the
+    sandbox's exposed ports. With neither list, `allowInternetAccess: false` refuses everything
+    and `true` (or absent) opens the internet again. An entry that is not an IP, CIDR or domain
+    name, or that could never be reached, is refused with 422 naming it.
+
+    Args:
+        sandbox_id (str):
+        body (NetworkUpdate): A new network policy for a running sandbox (see `SandboxNetwork` for
+            the rules).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | SandboxDetail
+    """
+
+    return sync_detailed(
+        sandbox_id=sandbox_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: NetworkUpdate,
+) -> Response[Error | SandboxDetail]:
+    """Change a sandbox's network policy
+
+     Replaces the egress policy of a running or paused sandbox, without restarting it: the lists
+    given replace the old ones (an absent list is empty). Connections the new policy refuses stop
+    working on their next packet. `allowPublicTraffic`, when present, changes who may reach the
+    sandbox's exposed ports. With neither list, `allowInternetAccess: false` refuses everything
+    and `true` (or absent) opens the internet again. An entry that is not an IP, CIDR or domain
+    name, or that could never be reached, is refused with 422 naming it.
+
+    Args:
+        sandbox_id (str):
+        body (NetworkUpdate): A new network policy for a running sandbox (see `SandboxNetwork` for
+            the rules).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | SandboxDetail]
+    """
+
+    kwargs = _get_kwargs(
+        sandbox_id=sandbox_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: NetworkUpdate,
+) -> Error | SandboxDetail | None:
+    """Change a sandbox's network policy
+
+     Replaces the egress policy of a running or paused sandbox, without restarting it: the lists
+    given replace the old ones (an absent list is empty). Connections the new policy refuses stop
+    working on their next packet. `allowPublicTraffic`, when present, changes who may reach the
+    sandbox's exposed ports. With neither list, `allowInternetAccess: false` refuses everything
+    and `true` (or absent) opens the internet again. An entry that is not an IP, CIDR or domain
+    name, or that could never be reached, is refused with 422 naming it.
+
+    Args:
+        sandbox_id (str):
+        body (NetworkUpdate): A new network policy for a running sandbox (see `SandboxNetwork` for
+            the rules).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | SandboxDetail
+    """
+
+    return (
+        await asyncio_detailed(
+            sandbox_id=sandbox_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="SandboxNetwork")
+
+
+@_attrs_define
+class SandboxNetwork:
+    """Egress policy and exposed-port access of a sandbox being created. Overrides
+    `allowInternetAccess` when given. Entries are IPv4/IPv6 addresses, CIDRs, domain names
+    (exact) and wildcards (`*.example.com`: every name below example.com). A deny entry wins over
+    an allow entry, except the catch-alls `0.0.0.0/0` and `::/0` in `denyOut`, which only make
+    "refuse" the default; `allowOut` alone also means "only these". In that allow-list mode only
+    allowed names resolve at all. Private, loopback, link-local, CGNAT and multicast ranges and
+    the host's own addresses are never reachable.
+
+    Exposed ports: a server listening on port P inside the sandbox answers HTTP and WebSocket at
+    `/sandboxes/{sandboxID}/ports/P/...` on this server (or with the `Host` header
+    `P-{sandboxID}.<anything>`); this is not an API operation and is not listed here.
+
+    """
+
+    allow_out: list[str] | Unset = UNSET
+    """ Destinations the sandbox may reach (at most 256). """
+    deny_out: list[str] | Unset = UNSET
+    """ Destinations the sandbox may not reach (at most 256). """
+    allow_public_traffic: bool | Unset = UNSET
+    """ Whether anyone who can reach this server may use the sandbox's exposed ports; true when
+    absent. When false, requests need the API key (`X-API-Key`) or the sandbox's
+    `trafficAccessToken`.
+     """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        allow_out: list[str] | Unset = UNSET
+        if not isinstance(self.allow_out, Unset):
+            allow_out = self.allow_out
+
+        deny_out: list[str] | Unset = UNSET
+        if not isinstance(self.deny_out, Unset):
+            deny_out = self.deny_out
+
+        allow_public_traffic = self.allow_public_traffic
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if allow_out is not UNSET:
+            field_dict["allowOut"] = allow_out
+        if deny_out is not UNSET:
+            field_dict["denyOut"] = deny_out
+        if allow_public_traffic is not UNSET:
+            field_dict["allowPublicTraffic"] = allow_public_traffic
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        allow_out = cast(list[str], d.pop("allowOut", UNSET))
+
+        deny_out = cast(list[str], d.pop("denyOut", UNSET))
+
+        allow_public_traffic = d.pop("allowPublicTraffic", UNSET)
+
+        sandbox_network = cls(
+            allow_out=allow_out,
+            deny_out=deny_out,
+            allow_public_traffic=allow_public_traffic,
+        )
+
+        sandbox_network.additional_properties = d
+        return sandbox_network
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
