@@ -131,7 +131,7 @@ async def resume_sandbox(request: Request) -> Response:
 
 async def connect_sandbox(request: Request) -> Response:
     hub = _hub(request)
-    body = await json_body(request, CONNECT_REQUEST, required=False)
+    body = await json_body(request, CONNECT_REQUEST)
     detail = await hub.sandboxes.connect(request.state.tenant, request.path_params["sandboxID"], body.get("timeout"))
     return JSONResponse(detail)
 
@@ -157,7 +157,7 @@ async def create_snapshot(request: Request) -> Response:
     hub = _hub(request)
     sandbox_id = request.path_params["sandboxID"]
     hub.sandboxes.live(request.state.tenant, sandbox_id)
-    body = await json_body(request, NEW_SNAPSHOT, required=False)
+    body = await json_body(request, NEW_SNAPSHOT)
     async with hub.sandboxes.lock(sandbox_id):
         row = hub.sandboxes.live(request.state.tenant, sandbox_id)
         if row["state"] not in ("running", "paused"):
@@ -176,7 +176,7 @@ async def restore_sandbox(request: Request) -> Response:
     hub = _hub(request)
     sandbox_id = request.path_params["sandboxID"]
     hub.sandboxes.visible(request.state.tenant, sandbox_id)
-    body = await json_body(request, RESTORE_REQUEST, required=False)
+    body = await json_body(request, RESTORE_REQUEST)
     detail = await hub.sandboxes.restore(request.state.tenant, sandbox_id, body.get("snapshotID"), body.get("timeout"))
     return JSONResponse(detail, status_code=201)
 

@@ -36,7 +36,9 @@ class Hub:
         self.pool = WarmPool(self.db, backend, settings.pool_templates, settings.pool_size)
         self.snapshots = Snapshots(self.db, backend, settings)
         self.sandboxes = Sandboxes(self.db, backend, settings, self.pool, self.snapshots, self.agents)
-        self.sampler = Sampler(self.db, backend, settings.sample_interval, settings.metrics_retention)
+        self.sampler = Sampler(
+            self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     def features_json(self) -> dict[str, bool]:
@@ -84,9 +86,14 @@ class Hub:
     async def recover(self) -> None:
         """Adopt the sandboxes a previous server left running; record the truly dead as killed."""
         rows = self.db.all("SELECT * FROM sandboxes WHERE state IN ('pooled', 'starting', 'running', 'paused')")
-        report = await self.backend.recover({r["id"] for r in rows})
-        adopted = set(report.adopted)
-        kept = set(report.kept_upper)
+        try:
+            report = await self.backend.recover({r["id"] for r in rows})
+            adopted, kept = set(report.adopted), set(report.kept_upper)
+        except Exception as e:
+            # Do not refuse to start: ask each known sandbox whether it still answers instead.
+            log.error("runtime recovery failed (%s); checking each known sandbox instead", e)
+            adopted = {r["id"] for r in rows if await self._answers(r["id"])}
+            kept = set()
         t = now()
         for r in rows:
             sid = r["id"]
@@ -104,6 +111,18 @@ class Hub:
             await self.backend.destroy(sid)
         if rows:
             log.warning("recovery: %d of %d sandboxes adopted", len(adopted & {r["id"] for r in rows}), len(rows))
+
+    async def _gone(self, sandbox_id: str) -> None:
+        async with self.sandboxes.lock(sandbox_id):
+            row = self.sandboxes.row(sandbox_id)
+            if row is not None and row["state"] in ("running", "paused"):
+                await self.sandboxes.mark_gone(sandbox_id)
+
+    async def _answers(self, sandbox_id: str) -> bool:
+        try:
+            return await self.backend.is_alive(sandbox_id)
+        except Exception:
+            return False
 
     async def _preserve(self, r: Any) -> None:
         """The files of a sandbox that died with the server become a snapshot it can be restored from."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hutchd.backend import Backend
@@ -13,7 +14,15 @@ log = logging.getLogger("hutchd.sampler")
 
 
 class Sampler:
-    def __init__(self, db: Database, backend: Backend, interval: float, retention: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        backend: Backend,
+        interval: float,
+        retention: float,
+        on_gone: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self._on_gone = on_gone
         self._db = db
         self._backend = backend
         self.interval = interval
@@ -40,6 +49,10 @@ class Sampler:
             self._db.run("DELETE FROM metrics WHERE ts < ?", t - self._retention)
         for gone in set(self._last) - set(usage):
             del self._last[gone]
+        if self._on_gone is not None:
+            for sid in {r["id"] for r in rows} - set(usage):
+                if not await self._backend.is_alive(sid):
+                    await self._on_gone(sid)
         return len(values)
 
     def _row(self, sandbox_id: str, t: float, u: Any, cpu_limit: float) -> tuple[Any, ...]:

@@ -25,7 +25,7 @@ from hutchd.db import Database, dumps, now
 from hutchd.errors import ApiError, conflict, not_found, unprocessable
 from hutchd.pool import WarmPool
 from hutchd.records import sandbox_detail
-from hutchd.runtime import RuntimeUnavailable, TemplateBuildError, TemplateNotFound
+from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildError, TemplateNotFound
 from hutchd.settings import Settings
 from hutchd.snapshots import Snapshots
 
@@ -364,6 +364,19 @@ class Sandboxes:
         self._db.run("UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ?", now(), sandbox_id)
         self._locks.pop(sandbox_id, None)
 
+    async def mark_gone(self, sandbox_id: str) -> None:
+        """A sandbox whose processes ended behind our back (it was killed on the host, say)."""
+        log.warning("sandbox %s is gone from the host; recording it as killed", sandbox_id)
+        await self._agents.drop(sandbox_id)
+        with contextlib.suppress(Exception):
+            await self._backend.destroy(sandbox_id)
+        self._db.run(
+            "UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ? AND state != 'killed'", now(), sandbox_id
+        )
+
+    def _gone_error(self, sandbox_id: str) -> ApiError:
+        return not_found(f"sandbox {sandbox_id} is gone: its processes ended outside the API")
+
     # ------------------------------------------------------------------ pause, resume, timeouts, connect
 
     async def pause(self, tenant: Tenant, sandbox_id: str) -> dict[str, Any]:
@@ -380,7 +393,11 @@ class Sandboxes:
             return
         if row["state"] != "running":
             raise conflict(f"sandbox {sandbox_id} is {row['state']}; only a running sandbox can be paused")
-        await self._backend.freeze(sandbox_id)
+        try:
+            await self._backend.freeze(sandbox_id)
+        except SandboxNotFound:
+            await self.mark_gone(sandbox_id)
+            raise self._gone_error(sandbox_id) from None
         try:
             await self._snapshots.take(row, kind="pause")
         except BaseException:
@@ -402,7 +419,11 @@ class Sandboxes:
                 raise not_found(f"sandbox {sandbox_id} not found")
             if row["state"] != "paused":
                 return
-            await self._backend.thaw(sandbox_id)
+            try:
+                await self._backend.thaw(sandbox_id)
+            except SandboxNotFound:
+                await self.mark_gone(sandbox_id)
+                raise self._gone_error(sandbox_id) from None
             t = now()
             end_at = max(row["end_at"], t + row["timeout_s"]) if row["end_at"] <= t + 1 else row["end_at"]
             self._db.run("UPDATE sandboxes SET state = 'running', end_at = ? WHERE id = ?", end_at, sandbox_id)

@@ -17,6 +17,7 @@ from hutchd.backend import Backend
 from hutchd.db import Database, now
 from hutchd.errors import ApiError, conflict, not_found
 from hutchd.records import snapshot as snapshot_json
+from hutchd.runtime import SandboxNotFound
 from hutchd.settings import Settings
 
 log = logging.getLogger("hutchd.snapshots")
@@ -35,6 +36,8 @@ class Snapshots:
         snapshot_id = ids.snapshot_id()
         try:
             size = await self._backend.snapshot(sandbox["id"], snapshot_id)
+        except SandboxNotFound:
+            raise not_found(f"sandbox {sandbox['id']} is gone: its processes ended outside the API") from None
         except OSError as e:
             if e.errno == 28:  # ENOSPC
                 raise ApiError(507, f"the snapshot store is full: {e}") from e

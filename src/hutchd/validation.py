@@ -113,17 +113,15 @@ def check_object(body: Mapping[str, Any], schema: Schema, prefix: str = "") -> d
     return {k: _check(prefix + k, spec, body[k]) for k, spec in schema.fields.items() if k in body}
 
 
-async def json_body(request: Request, schema: Schema, *, required: bool = True) -> dict[str, Any]:
-    """Read, parse and check a JSON object body; an empty body counts as `{}` unless required."""
+async def json_body(request: Request, schema: Schema) -> dict[str, Any]:
+    """Read, parse and check a JSON object body (every body in the spec is required: `{}` at least)."""
     raw = b""
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > MAX_JSON_BODY:
             raise ApiError(413, f"the JSON body is larger than {MAX_JSON_BODY} bytes")
     if not raw.strip():
-        if required and schema.required:
-            raise bad_request("a JSON body is required")
-        return check_object({}, schema)
+        raise bad_request("a JSON body is required (send {} for the defaults)")
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:

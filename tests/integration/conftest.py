@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -168,8 +167,13 @@ def cleanup_data_dir(data_dir: Path) -> None:
             (data_dir / name).unlink()
 
 
-@pytest.fixture(scope="session")
-def hutch_server() -> Iterator[HutchServer]:
+def shared_server(config: pytest.Config) -> HutchServer:
+    """The session's one server, made on first use and stopped when pytest ends. It lives on the
+    pytest config so that tests/contract (which loads this module by path) shares it: two servers on
+    one host at once would each treat the other's sandboxes as leftovers."""
+    server: HutchServer | None = getattr(config, "_hutch_server", None)
+    if server is not None:
+        return server
     if os.geteuid() != 0:
         pytest.skip("integration tests need root (hutch serve mounts, maps user ids and writes cgroups)")
     if shutil.which("bwrap") is None:
@@ -177,13 +181,21 @@ def hutch_server() -> Iterator[HutchServer]:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     cleanup_data_dir(DATA_DIR)
     server = HutchServer(DATA_DIR, extra_args=["--sample-interval", "1"])
+    config._hutch_server = server  # type: ignore[attr-defined]
+    config.add_cleanup(lambda: _shutdown(server))
     server.start()
-    try:
-        server.wait_template("base")
-        yield server
-    finally:
-        if server.proc is not None and server.proc.poll() is None:
-            with contextlib.suppress(Exception):
-                server.kill_all()
-        server.stop()
-        cleanup_data_dir(DATA_DIR)
+    server.wait_template("base")
+    return server
+
+
+def _shutdown(server: HutchServer) -> None:
+    if server.proc is not None and server.proc.poll() is None:
+        with contextlib.suppress(Exception):
+            server.kill_all()
+    server.stop()
+    cleanup_data_dir(server.data_dir)
+
+
+@pytest.fixture(scope="session")
+def hutch_server(request: pytest.FixtureRequest) -> HutchServer:
+    return shared_server(request.config)
