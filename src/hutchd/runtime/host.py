@@ -7,7 +7,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hutchd.runtime import cgroups
+from hutchd.runtime import cgroups, disk
 
 _APT = "apt-get install -y"
 
@@ -24,6 +24,10 @@ _HOW: dict[str, tuple[str, str]] = {
     "debootstrap": ("building the base template", f"{_APT} debootstrap"),
     "overlayfs": ("sandbox root filesystems", "use a kernel with overlayfs"),
 }
+# Missing these degrades instead of failing: see HostFeatures.warnings().
+_DEGRADED: dict[str, str] = {
+    "loop_devices": "no loop devices (/dev/loop-control): sandbox disk is not bounded (disk_mb is nominal)",
+}
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,13 @@ class HostFeatures:
     seccomp: bool
     debootstrap: bool
     overlayfs: bool
+    loop_devices: bool
 
     def missing(self) -> list[str]:
         """One human sentence per missing piece, naming what it is for and how to install it."""
         out = []
         for name, ok in asdict(self).items():
-            if not ok:
+            if not ok and name in _HOW:
                 purpose, fix = _HOW[name]
                 out.append(f"{name} is missing ({purpose}): {fix}")
         return out
@@ -51,6 +56,10 @@ class HostFeatures:
     def internet_missing(self) -> list[str]:
         """Sandboxes with internet need both: slirp4netns never runs without the egress filter."""
         return [m for m in self.missing() if m.startswith(("slirp4netns", "nftables"))]
+
+    def warnings(self) -> list[str]:
+        """What works in a weaker form on this host."""
+        return [text for name, text in _DEGRADED.items() if not getattr(self, name)]
 
     def as_dict(self) -> dict[str, bool]:
         return asdict(self)
@@ -92,4 +101,5 @@ def detect_host_features() -> HostFeatures:
         seccomp=_seccomp_ok(),
         debootstrap=shutil.which("debootstrap") is not None,
         overlayfs=_overlay_ok(),
+        loop_devices=disk.available(),
     )

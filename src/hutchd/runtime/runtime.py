@@ -65,7 +65,7 @@ class Runtime:
         self._agent_dir = agentfiles.stage(source, self.layout.agent)
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
-        self._children: dict[str, list[int]] = {}  # pids we forked and must reap
+        self._children: dict[str, int] = {}  # sandbox id -> the bwrap we forked and must reap
         self._slirps: dict[str, subprocess.Popen[bytes]] = {}
         self.egress = egress.Egress()  # per-sandbox policy and resolver (set .hosts_file to add names)
         self._disk_cache: dict[str, tuple[float, int]] = {}
@@ -144,7 +144,7 @@ class Runtime:
             for fd in fds:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        self._children.setdefault(sid, []).append(launched.pid)
+        self._children[sid] = launched.pid
         state.pid, state.child_pid = launched.pid, launched.child_pid
         state.pid_start = proc_start_time(launched.pid)
         state.started_at = time.time()
@@ -165,7 +165,7 @@ class Runtime:
             left = deadline - time.monotonic()
             if agentclient.health(sock_path, timeout=max(0.05, min(left, 1.0))):
                 return
-            if self._reap(state.spec.sandbox_id, state.pid) or not state.cgroups.populated():
+            if self._reap(state) or not state.cgroups.populated():
                 raise SandboxStartError(
                     f"the agent of sandbox {state.spec.sandbox_id!r} exited during start-up; "
                     f"its log ends with:\n{self._log_tail(state.spec.sandbox_id)}"
@@ -195,8 +195,8 @@ class Runtime:
         if state is not None:
             self._stop_bwrap(state)
         cg.kill()
-        for pid in self._children.pop(sid, []):
-            with contextlib.suppress(ChildProcessError):
+        if pid := self._children.pop(sid, None):
+            with contextlib.suppress(ChildProcessError):  # is_alive may have reaped it meanwhile
                 os.waitpid(pid, 0)
         slirp = self._slirps.pop(sid, None)
         if slirp is not None:
@@ -220,7 +220,7 @@ class Runtime:
             cg.set_frozen(False)  # bwrap must run to reap; everything else in the pid ns is dying
         deadline = time.monotonic() + timeout
         while state.pid in cg.pids() and time.monotonic() < deadline:
-            if self._reap(state.spec.sandbox_id, state.pid):
+            if self._reap(state):
                 return
             time.sleep(0.001)
 
@@ -352,15 +352,19 @@ class Runtime:
         return size
 
     def is_alive(self, sandbox_id: str, timeout: float = 2.0) -> bool:
-        """Processes alive and the agent answers (a frozen sandbox cannot answer: alive if populated)."""
         state = self._load_state(sandbox_id)
-        if state is None or not state.cgroups.populated():
-            if state is not None:
-                self._reap(sandbox_id, state.pid)
+        return state is not None and self._alive(state, timeout)
+
+    def _alive(self, state: SandboxState, timeout: float) -> bool:
+        """bwrap and the sandbox's processes alive, and the agent answers or at least still listens
+        (busy, e.g. starved at its CPU quota, is not dead). Frozen cannot answer: alive if populated."""
+        exited = self._reap(state)
+        if exited or not state.cgroups.populated():
             return False
         if state.cgroups.is_frozen():
             return True
-        return agentclient.health(self.agent_socket(sandbox_id), timeout)
+        sock = self.layout.run_dir(state.spec.sandbox_id) / "agent.sock"
+        return agentclient.probe(sock, timeout) is not agentclient.Agent.GONE
 
     def agent_socket(self, sandbox_id: str) -> Path:
         path = self.layout.run_dir(sandbox_id) / "agent.sock"
@@ -393,7 +397,7 @@ class Runtime:
                 continue
             with self._lock(sid):
                 state = self._load_state(sid)
-                if sid in known and state is not None and self._answers(state):
+                if sid in known and state is not None and self._alive(state, 2.0):
                     report.adopted.append(sid)
                     self._reattach_network(sid, state)
                     continue
@@ -403,14 +407,6 @@ class Runtime:
                 self._teardown(sid, state, keep_upper=keep)
                 (report.kept_upper if keep else report.cleaned).append(sid)
         return report
-
-    def _answers(self, state: SandboxState) -> bool:
-        cg = state.cgroups
-        if not cg.populated():
-            return False
-        if cg.is_frozen():
-            return True
-        return agentclient.health(self.layout.run_dir(state.spec.sandbox_id) / "agent.sock", 2.0)
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -442,16 +438,18 @@ class Runtime:
             raise SandboxNotFound(f"sandbox {sid!r} is not running (only its files were kept)")
         return state
 
-    def _reap(self, sid: str, pid: int) -> bool:
-        """Reap our bwrap child if it has exited; True if it had."""
-        if pid not in self._children.get(sid, []):
-            return proc_start_time(pid) == 0
+    def _reap(self, state: SandboxState) -> bool:
+        """True if the sandbox's bwrap has exited; reaps it if it is our child. Safe without the
+        sandbox lock: a concurrent reap or teardown only makes waitpid fail."""
+        sid, pid = state.spec.sandbox_id, state.pid
+        if self._children.get(sid) != pid:
+            return proc_start_time(pid) != state.pid_start  # not ours (adopted): gone, or pid reused
         try:
             done, _ = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             done = pid
         if done:
-            self._children[sid].remove(pid)
+            self._children.pop(sid, None)
         return bool(done)
 
 

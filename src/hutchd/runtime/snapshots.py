@@ -72,6 +72,8 @@ class SnapshotStore:
             shutil.rmtree(gone)
 
     def sweep(self) -> None:
-        """Remove half-made snapshots left by a crash."""
+        """Remove half-made snapshots left by a crash (their names end in the maker's pid)."""
         for d in self._layout.snapshots.glob(".*"):
-            shutil.rmtree(d, ignore_errors=True)
+            pid = d.name.rsplit("-", 1)[-1]
+            if not (pid.isdigit() and Path(f"/proc/{pid}").exists()):
+                shutil.rmtree(d, ignore_errors=True)

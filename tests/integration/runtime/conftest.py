@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,6 +28,13 @@ REAL_AGENT = Path(__file__).resolve().parents[3] / "src" / "hutch_agent"
 # The real agent once it runs (HUTCH_TEST_AGENT=stub forces the stub, e.g. while the agent is broken).
 USE_REAL = (REAL_AGENT / "__main__.py").exists() and os.environ.get("HUTCH_TEST_AGENT", "real") == "real"
 AGENT = REAL_AGENT if USE_REAL else STUB_AGENT
+
+
+def _run_alive(sandbox_id: str) -> bool:
+    """Test sandbox ids start with t<pid of the pytest that made them>: is that run still going?
+    (Runs can overlap on a shared machine; one must not clean up another's sandboxes.)"""
+    m = re.match(r"t(\d+)-", sandbox_id)
+    return m is not None and Path(f"/proc/{m.group(1)}").exists()
 
 
 def _why_not() -> str | None:
@@ -62,7 +70,7 @@ class Sandboxes:
         self.ids: list[str] = []
 
     def start(self, **kwargs: object) -> str:
-        sid = str(kwargs.pop("sandbox_id", f"t-{uuid.uuid4().hex[:10]}"))
+        sid = str(kwargs.pop("sandbox_id", f"t{os.getpid()}-{uuid.uuid4().hex[:8]}"))
         self.rt.start(SandboxSpec(sandbox_id=sid, **kwargs))  # type: ignore[arg-type]
         self.ids.append(sid)
         return sid
@@ -113,7 +121,8 @@ def rt() -> Runtime:
     if reason := _why_not():
         pytest.skip(reason)
     runtime = Runtime(DATA_DIR, agent_src=AGENT)
-    runtime.recover(set())  # leftovers of an earlier, interrupted run
+    runtime.recover({sid for sid in runtime.sandboxes() if _run_alive(sid)})  # leftovers of dead runs
+
     runtime.templates.ensure("base")
     return runtime
 

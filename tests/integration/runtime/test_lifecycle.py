@@ -149,7 +149,7 @@ rt.start(SandboxSpec(sandbox_id=sys.argv[1], allow_internet=False))
 
 
 def test_sandbox_survives_the_server_and_is_readopted(rt: Runtime, boxes: Sandboxes) -> None:
-    sid = f"t-survivor-{os.getpid()}"
+    sid = f"t{os.getpid()}-survivor"
     script = SERVER.format(paths=sys.path, data=str(DATA_DIR), agent=str(AGENT))
     subprocess.run([sys.executable, "-c", script, sid], check=True, timeout=60)  # that "server" has exited
     boxes.ids.append(sid)
