@@ -15,6 +15,8 @@ import errno
 import fcntl
 import os
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 from hutchd.runtime import linux, userns
@@ -25,6 +27,7 @@ _LO_FLAGS_AUTOCLEAR = 4
 _LO_FLAGS_DIRECT_IO = 16
 _MOUNT_OPTS = "noinit_itable,discard"  # the image is sparse: unwritten inode tables already read as zeros
 _JOURNAL_MB = 16
+_attach_lock = threading.Lock()
 
 
 class _LoopInfo64(ctypes.Structure):
@@ -64,16 +67,19 @@ def _blank(cache: Path, disk_mb: int) -> Path:
     if path.exists():
         return path
     cache.mkdir(mode=0o700, exist_ok=True)
-    tmp = cache / f".tmp-{os.getpid()}-{path.name}"
+    tmp = cache / f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}"  # unique per thread
     # Grow the image by its metadata (256-byte inodes, one per 16 KiB, the journal, slack) so that
     # about disk_mb stays usable.
     with open(tmp, "wb") as f:
         f.truncate((disk_mb + disk_mb // 64 + _JOURNAL_MB + 8) << 20)
-    subprocess.run(
+    mkfs = subprocess.run(
         ["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^resize_inode", "-i", "16384", "-I", "256",
          "-J", f"size={_JOURNAL_MB}", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(tmp)],
-        check=True, capture_output=True,
+        capture_output=True, text=True,
     )  # fmt: skip
+    if mkfs.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"mkfs.ext4 for a {disk_mb} MB sandbox disk failed: {mkfs.stderr.strip()}")
     os.rename(tmp, path)
     return path
 
@@ -119,13 +125,17 @@ def _attach_loop(image: Path) -> tuple[str, int]:
 
 def mount_image(image: Path, mount_point: Path) -> None:
     """Attach and mount an existing image (also used to reopen a dead sandbox's disk)."""
-    for attempt in range(3):  # LOOP_CTL_GET_FREE races with other attachers: EBUSY, try the next one
+    # LOOP_CTL_GET_FREE hands the same device to concurrent callers; the loser's LOOP_CONFIGURE gets
+    # EBUSY. A lock settles it within this process; other processes (another server) need the retry.
+    for attempt in range(50):
         try:
-            device, loop_fd = _attach_loop(image)
+            with _attach_lock:
+                device, loop_fd = _attach_loop(image)
             break
         except OSError as e:
-            if e.errno != errno.EBUSY or attempt == 2:
+            if e.errno != errno.EBUSY or attempt == 49:
                 raise
+            time.sleep(0.002)
     try:
         mount_point.mkdir(mode=0o700, exist_ok=True)
         linux.mount(device, str(mount_point), "ext4", 0, _MOUNT_OPTS)

@@ -27,8 +27,8 @@ class SandboxSpec:
             raise ValueError(f"cpu must be between 0.01 and 1024, got {self.cpu}")
         if self.memory_mb < 32:
             raise ValueError(f"memory_mb must be at least 32, got {self.memory_mb}")
-        if self.disk_mb < 1:
-            raise ValueError(f"disk_mb must be positive, got {self.disk_mb}")
+        if self.disk_mb < 64:
+            raise ValueError(f"disk_mb must be at least 64, got {self.disk_mb}")
         if self.pids < 8:
             raise ValueError(f"pids must be at least 8, got {self.pids}")
         for key in self.envs:

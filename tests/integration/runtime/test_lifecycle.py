@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,15 @@ def test_limits_change_on_a_running_sandbox(rt: Runtime, boxes: Sandboxes) -> No
     usage = rt.metrics(sid)
     assert (usage.mem_limit_bytes, usage.cpu_count) == (128 << 20, 0.5)
     assert boxes.run(sid, "python3 -c 'b = bytearray(200 << 20)'").exit_code in (-9, 137)
+
+
+def test_concurrent_starts_and_destroys(rt: Runtime, boxes: Sandboxes) -> None:
+    """The server calls the runtime from worker threads: loop devices, cgroups, fds must not collide."""
+    ids = [f"t{os.getpid()}-c{i}" for i in range(6)]
+    with ThreadPoolExecutor(len(ids)) as pool:
+        list(pool.map(lambda i: rt.start(SandboxSpec(sandbox_id=ids[i], allow_internet=i % 2 == 0)), range(len(ids))))
+    boxes.ids += ids
+    assert all(rt.is_alive(sid) for sid in ids)
+    with ThreadPoolExecutor(len(ids)) as pool:
+        list(pool.map(rt.destroy, ids))
+    assert [t for sid in ids for t in _traces(rt, sid)] == []
