@@ -10,6 +10,7 @@ import os
 import socket
 import sys
 
+from .libc import make_undumpable
 from .routes import Agent
 from .sandbox_env import SandboxEnv
 from .server import log, serve
@@ -35,6 +36,7 @@ def _listener(argv: list[str]) -> socket.socket:
 
 def main(argv: list[str]) -> None:
     listener = _listener(argv)
+    make_undumpable()
     sandbox_id = os.environ.get("HUTCH_SANDBOX_ID", "")
     agent = Agent(sandbox_id, SandboxEnv.from_environ())
     for name in ("HUTCH_AGENT_FD", "HUTCH_ENVS_JSON"):

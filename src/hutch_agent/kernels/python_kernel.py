@@ -1,26 +1,40 @@
 """A persistent Python interpreter for `run_code`: notebook-like state and rich results.
 
 Run as its own process (as the sandbox user) with `python3 python_kernel.py IN_FD OUT_FD`. It reads
-one JSON request per line from IN_FD, `{"code": str, "envs": {..}, "cwd": str | null}`, executes it
-in one long-lived namespace, and writes JSON messages, one per line, to OUT_FD as they happen:
+one JSON request per line from IN_FD,
+
+    {"code": str, "envs": {..}, "cwd": str | null, "setEnv": {..}, "unsetEnv": [..]}
+
+executes it in one long-lived namespace, and writes JSON messages, one per line, to OUT_FD as they
+happen (after a first `{"type": "ready"}`):
 
     {"type": "stdout" | "stderr", "text": str}
     {"type": "result", "data": {mime: str, ...}, "isMainResult": bool}
     {"type": "error", "name": str, "value": str, "traceback": str}
     {"type": "done", "executionCount": int, "status": "ok" | "error"}
 
+`setEnv`/`unsetEnv` change the environment for good (the sandbox's variables changed); `envs` and
+`cwd` hold for this request only. What Python code prints goes through OUT_FD, in order with the
+results; what bypasses `sys.stdout` (subprocesses, C code) goes to fds 1 and 2, which the agent
+streams as well.
+
 Like IPython, the value of a final expression is the main result, `display(obj)` shows anything
 with `_repr_*_` methods, and matplotlib figures (Agg backend, no display needed) are rendered to PNG
-when shown or when the cell ends. SIGINT interrupts the running cell (the agent sends it on
-timeout) and leaves the namespace intact. Standard library only; matplotlib is used if present.
+when shown (`plt.show()` is replaced as pyplot is imported) or when the cell ends. SIGINT interrupts
+the running cell (the agent sends it on timeout) and leaves the namespace intact; between cells it
+is ignored. Standard library only; matplotlib is used if present.
 """
 
 from __future__ import annotations
 
 import ast
 import base64
+import contextlib
+import importlib.abc
+import importlib.machinery
 import json
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -41,17 +55,33 @@ _MIME_REPRS = (
 
 
 class Channel:
-    """The message pipe to the agent; whole lines under a lock so threads never interleave."""
+    """The message pipe to the agent; whole lines under a lock so threads never interleave.
+
+    An interrupt that arrives while the main thread is writing a line is raised once the line is
+    whole (`interrupt`), so a timed-out cell never leaves half a message in the pipe.
+    """
 
     def __init__(self, fd: int) -> None:
-        self._out = os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace")
+        self._fd = fd
         self._lock = threading.Lock()
+        self._main = threading.main_thread()
+        self.main_sending = False
+        self.deferred_interrupt = False
 
     def send(self, message: dict[str, Any]) -> None:
-        line = json.dumps(message, ensure_ascii=False, default=str) + "\n"
+        data = (json.dumps(message, ensure_ascii=False, default=str) + "\n").encode("utf-8", "replace")
+        main = threading.current_thread() is self._main
         with self._lock:
-            self._out.write(line)
-            self._out.flush()
+            self.main_sending = main
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            finally:
+                self.main_sending = False
+        if main and self.deferred_interrupt:
+            self.deferred_interrupt = False
+            raise KeyboardInterrupt
 
 
 class TextStream:
@@ -98,17 +128,31 @@ class TextStream:
         return True
 
 
-def _forward_fd(fd: int, channel: Channel, name: str) -> None:
-    """Output that bypasses sys.stdout (subprocesses, C extensions) still reaches the client."""
-    read_end, write_end = os.pipe()
-    os.dup2(write_end, fd)
-    os.close(write_end)
+class AfterImport(importlib.abc.MetaPathFinder):
+    """Calls `hook(module)` right after the module `name` is first imported, before the importer sees it."""
 
-    def pump() -> None:
-        while chunk := os.read(read_end, 65536):
-            channel.send({"type": name, "text": chunk.decode("utf-8", "replace")})
+    def __init__(self, name: str, hook: Any) -> None:
+        self.name = name
+        self.hook = hook
 
-    threading.Thread(target=pump, daemon=True, name=f"fd{fd}").start()
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            spec = finder.find_spec(fullname, path, target) if hasattr(finder, "find_spec") else None
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                break
+        else:
+            return None
+        exec_module = spec.loader.exec_module
+
+        def exec_then_hook(module: Any) -> None:
+            exec_module(module)
+            self.hook(module)
+
+        spec.loader.exec_module = exec_then_hook  # type: ignore[method-assign]
+        return spec
 
 
 def mime_bundle(obj: Any) -> dict[str, str]:
@@ -174,7 +218,7 @@ class Kernel:
         self.count = 0
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
         self.namespace["display"] = self.display
-        self._pyplot_patched = False
+        self.executing = False
 
     def display(self, *objects: Any) -> None:
         for obj in objects:
@@ -185,38 +229,56 @@ class Kernel:
         if _as_figure(obj) is not None:
             sys.modules["matplotlib.pyplot"].close(obj)
 
-    def _show_figures(self, *_args: Any, **_kwargs: Any) -> None:
+    def show_figures(self, *_args: Any, **_kwargs: Any) -> None:
+        """Every open figure as a result (then closed): `plt.show()` and the end of a cell."""
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is None:
             return
         for number in pyplot.get_fignums():
             self._emit_result(pyplot.figure(number), main=False)
 
-    def _patch_pyplot(self) -> None:
-        pyplot = sys.modules.get("matplotlib.pyplot")
-        if pyplot is not None and not self._pyplot_patched:
-            pyplot.show = self._show_figures
-            self._pyplot_patched = True
+    def on_sigint(self, _signum: int, _frame: Any) -> None:
+        """Interrupt the running cell (never the kernel between cells, nor a message half sent)."""
+        if not self.executing:
+            return
+        if self.channel.main_sending:
+            self.channel.deferred_interrupt = True
+            return
+        raise KeyboardInterrupt
 
-    def run(self, code: str, envs: dict[str, str], cwd: str | None) -> None:
+    def run(
+        self,
+        code: str,
+        envs: dict[str, str],
+        cwd: str | None,
+        set_env: dict[str, str] | None = None,
+        unset_env: list[str] | None = None,
+    ) -> None:
         self.count += 1
         self.namespace["In"] = code
+        os.environ.update(set_env or {})
+        for key in unset_env or ():
+            os.environ.pop(key, None)
         saved_env = {key: os.environ.get(key) for key in envs}
         os.environ.update(envs)
+        saved_cwd = os.getcwd() if cwd else None
         status = "ok"
         try:
+            self.executing = True
             if cwd:
                 os.chdir(cwd)
             value = self._execute(code)
-            self._patch_pyplot()
-            self._show_figures()
+            self.show_figures()
             if value is not None:
                 self.namespace["_"] = value
                 self._emit_result(value, main=True)
         except BaseException as exc:  # the user's error is a result, never the kernel's death
+            self.executing = False
             status = "error"
             self._report(exc)
         finally:
+            self.executing = False
+            self.channel.deferred_interrupt = False
             sys.stdout.flush()
             sys.stderr.flush()
             for key, old in saved_env.items():
@@ -224,6 +286,9 @@ class Kernel:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = old
+            if saved_cwd is not None:
+                with contextlib.suppress(OSError):  # the cell removed it: stay where it left us
+                    os.chdir(saved_cwd)
         self.channel.send({"type": "done", "executionCount": self.count, "status": status})
 
     def _execute(self, code: str) -> Any:
@@ -233,7 +298,6 @@ class Kernel:
         if isinstance(last, ast.Expr) and not code.rstrip().endswith(";"):
             tree.body.pop()
             exec(compile(tree, filename, "exec"), self.namespace)
-            self._patch_pyplot()
             return eval(compile(ast.Expression(last.value), filename, "eval"), self.namespace)
         exec(compile(tree, filename, "exec"), self.namespace)
         return None
@@ -248,12 +312,14 @@ class Kernel:
 
 def main() -> None:
     in_fd, out_fd = int(sys.argv[1]), int(sys.argv[2])
+    sys.path.insert(0, "")  # like a notebook: modules in the working directory import
     channel = Channel(out_fd)
-    for fd, name in ((1, "stdout"), (2, "stderr")):
-        _forward_fd(fd, channel, name)
     sys.stdout = TextStream(channel, "stdout")  # type: ignore[assignment]
     sys.stderr = TextStream(channel, "stderr")  # type: ignore[assignment]
     kernel = Kernel(channel)
+    signal.signal(signal.SIGINT, kernel.on_sigint)
+    patch_show = AfterImport("matplotlib.pyplot", lambda pyplot: setattr(pyplot, "show", kernel.show_figures))
+    sys.meta_path.insert(0, patch_show)
     requests = os.fdopen(in_fd, "r", encoding="utf-8")
     channel.send({"type": "ready"})
     while True:
@@ -262,7 +328,13 @@ def main() -> None:
             if not line:
                 return
             request = json.loads(line)
-            kernel.run(request["code"], request.get("envs") or {}, request.get("cwd"))
+            kernel.run(
+                request["code"],
+                request.get("envs") or {},
+                request.get("cwd"),
+                request.get("setEnv"),
+                request.get("unsetEnv"),
+            )
         except KeyboardInterrupt:
             continue  # an interrupt that arrived between cells
 

@@ -107,3 +107,8 @@ def test_a_timeout_kills_the_group_inside(sandbox: AgentClient) -> None:
     result = sandbox.run("sleep 100 & sleep 100", user="user", timeout=0.3)
     assert result["exit"]["error"] == "timed out after 0.3 s"
     assert sandbox.run("pgrep -x sleep || echo none", user="user")["stdout"] == "none\n"
+
+
+def test_even_sandbox_root_cannot_reach_into_the_agent(sandbox: AgentClient) -> None:
+    script = "grep -q python3 /proc/$PPID/status && cat /proc/$PPID/environ >/dev/null 2>&1 && echo exposed || echo ok"
+    assert sandbox.run(script, user="root")["stdout"] == "ok\n"
