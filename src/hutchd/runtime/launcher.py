@@ -14,10 +14,11 @@ import json
 import os
 import select
 import shutil
+import signal
 import time
 from dataclasses import dataclass, field
 
-from hutchd.runtime import linux, seccomp
+from hutchd.runtime import linux, seccomp, userns
 
 AGENT_FD = 3
 _ARGS_FD, _SECCOMP_FD, _INFO_FD, _ROOT_FD, _AGENT_DIR_FD = 4, 5, 6, 7, 8
@@ -89,7 +90,6 @@ def launch(
     listen_fd: int,
     root_fd: int,
     agent_dir_fd: int,
-    userns_fd: int,
     cgroup_procs: list[str],
     log_fd: int,
     timeout: float = 10.0,
@@ -102,6 +102,8 @@ def launch(
     seccomp_r = _pipe_with(seccomp.filter_bytes())
     info_r, info_w = os.pipe()
     err_r, err_w = os.pipe2(os.O_CLOEXEC)
+    up_r, up_w = os.pipe2(os.O_CLOEXEC)  # child -> parent: "in a new user namespace, map me"
+    down_r, down_w = os.pipe2(os.O_CLOEXEC)  # parent -> child: "mapped"
     wanted = {
         AGENT_FD: listen_fd,
         _ARGS_FD: args_r,
@@ -116,56 +118,68 @@ def launch(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, ends in exec or _exit
         try:
-            _child(argv, wanted, userns_fd, cgroup_procs, err_w)
+            _child(argv, wanted, cgroup_procs, err_w, (up_w, down_r))
         except BaseException as e:
             os.write(err_w, f"{type(e).__name__}: {e}".encode()[:4000])
         os._exit(127)
-    for fd in (args_r, seccomp_r, info_w, err_w):
+    for fd in (args_r, seccomp_r, info_w, err_w, up_w, down_r):
         os.close(fd)
     try:
+        if os.read(up_r, 1) == b"u":
+            try:
+                userns.map_ids(pid)
+            except OSError:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise
+            os.write(down_w, b"m")
         err = _read_all(err_r)
         if err:
             os.waitpid(pid, 0)
             raise OSError(f"starting bwrap failed: {err.decode(errors='replace')}")
         info = _read_info(info_r, timeout)
     finally:
-        os.close(err_r)
-        os.close(info_r)
+        for fd in (err_r, info_r, up_r, down_w):
+            os.close(fd)
     if info is None:
         raise OSError("bwrap exited before starting the sandbox (see the agent log)")
     return Launched(pid=pid, child_pid=int(info["child-pid"]))
 
 
-def _child(argv: list[str], wanted: dict[int, int], userns_fd: int, cgroup_procs: list[str], err_w: int) -> None:
+def _child(argv: list[str], wanted: dict[int, int], cgroup_procs: list[str], err_w: int, sync: tuple[int, int]) -> None:
     os.setsid()
     me = str(os.getpid()).encode()
-    for path in cgroup_procs:
+    for path in cgroup_procs:  # first, while still host root: every descendant is born inside
         fd = os.open(path, os.O_WRONLY)
         try:
             os.write(fd, me)
         finally:
             os.close(fd)
+    # Our own user namespace, mapped by the parent (only root outside can map a 65536-id range);
+    # as its root, turn off nested user namespaces, then become that root.
+    up_w, down_r = sync
+    linux.unshare(linux.CLONE_NEWUSER)
+    os.write(up_w, b"u")
+    if os.read(down_r, 1) != b"m":
+        raise OSError("the parent did not map the sandbox user namespace")
+    userns.disable_nested()
+    os.setgroups([])
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
     # Park every source above _PARK first so moving one onto its target cannot clobber another.
     parked = {target: fcntl.fcntl(src, fcntl.F_DUPFD, _PARK + target) for target, src in wanted.items()}
-    userns_parked = fcntl.fcntl(userns_fd, fcntl.F_DUPFD_CLOEXEC, _PARK + 50)
-    err_parked = fcntl.fcntl(err_w, fcntl.F_DUPFD_CLOEXEC, _PARK + 51)
+    err_parked = fcntl.fcntl(err_w, fcntl.F_DUPFD_CLOEXEC, _PARK + 50)
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     for target, src in parked.items():
         os.dup2(src, target)
-    keep = {0, *wanted, userns_parked, err_parked}
-    hi = max(keep) + 1
+    keep = {0, *wanted, err_parked}
     low = 3
     for fd in sorted(keep):
         if fd >= low:
             os.closerange(low, fd)
             low = fd + 1
-    os.closerange(low, max(hi, os.sysconf("SC_OPEN_MAX")))
-    linux.setns(userns_parked, linux.CLONE_NEWUSER)
-    os.close(userns_parked)
-    os.setgroups([])
-    os.setresgid(0, 0, 0)
-    os.setresuid(0, 0, 0)
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
     os.execve(argv[0], argv, {"PATH": SANDBOX_PATH})
 
 

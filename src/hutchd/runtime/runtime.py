@@ -130,14 +130,12 @@ class Runtime:
             fds.append(os.open(rdir / "agent.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
             fds.append(os.open(fs.merged, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             fds.append(os.open(self._agent_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
-            fds.append(userns.make_userns())
             launched = launcher.launch(
                 launch,
                 listen_fd=fds[0],
                 log_fd=fds[1],
                 root_fd=fds[2],
                 agent_dir_fd=fds[3],
-                userns_fd=fds[4],
                 cgroup_procs=state.cgroups.procs_files(),
             )
         finally:

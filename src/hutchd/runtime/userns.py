@@ -6,8 +6,6 @@ import os
 import stat
 from pathlib import Path
 
-from hutchd.runtime import linux
-
 ID_BASE = 100_000
 ID_COUNT = 65_536
 
@@ -16,50 +14,19 @@ def host_id(sandbox_id: int) -> int:
     return ID_BASE + sandbox_id
 
 
-def make_userns() -> int:
-    """A fresh user namespace mapping 0..65535 to the sandbox range, with nested userns disabled.
+def map_ids(pid: int) -> None:
+    """Map ids 0..65535 of the (fresh) user namespace of `pid` to the sandbox range; needs host root."""
+    mapping = f"0 {ID_BASE} {ID_COUNT}\n"
+    Path(f"/proc/{pid}/uid_map").write_text(mapping)
+    Path(f"/proc/{pid}/setgroups").write_text("allow")
+    Path(f"/proc/{pid}/gid_map").write_text(mapping)
 
-    A short-lived child unshares, root writes its maps, the child (now root of that namespace)
-    sets user.max_user_namespaces=0 inside it, and exits; the returned O_CLOEXEC fd keeps the
-    namespace alive until bwrap has joined it.
-    """
-    ready_r, ready_w = os.pipe()
-    go_r, go_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: only syscalls, then _exit
-        code = 1
-        try:
-            os.close(ready_r)
-            os.close(go_w)
-            linux.unshare(linux.CLONE_NEWUSER)
-            os.write(ready_w, b"u")
-            if os.read(go_r, 1) == b"g":
-                with open("/proc/sys/user/max_user_namespaces", "w") as f:
-                    f.write("0")
-                os.write(ready_w, b"s")
-                os.read(go_r, 1)
-                code = 0
-        finally:
-            os._exit(code)
-    os.close(ready_w)
-    os.close(go_r)
-    try:
-        if os.read(ready_r, 1) != b"u":
-            raise OSError("could not create a user namespace (is user.max_user_namespaces 0?)")
-        mapping = f"0 {ID_BASE} {ID_COUNT}\n"
-        Path(f"/proc/{pid}/uid_map").write_text(mapping)
-        Path(f"/proc/{pid}/setgroups").write_text("allow")
-        Path(f"/proc/{pid}/gid_map").write_text(mapping)
-        os.write(go_w, b"g")
-        if os.read(ready_r, 1) != b"s":
-            raise OSError("could not disable nested user namespaces in the sandbox namespace")
-        fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
-        os.write(go_w, b"x")
-        return fd
-    finally:
-        os.close(ready_r)
-        os.close(go_w)
-        os.waitpid(pid, 0)
+
+def disable_nested() -> None:
+    """As root of a sandbox user namespace: user.max_user_namespaces=0 there, so nothing inside can
+    make another (they are attack surface). The sandbox cannot undo it: no CAP_SYS_RESOURCE."""
+    with open("/proc/sys/user/max_user_namespaces", "w") as f:
+        f.write("0")
 
 
 def chown_to_sandbox(path: Path, uid: int = 0, gid: int = 0) -> None:
