@@ -1,7 +1,9 @@
 """The agent as an ordinary host process (`--listen`), driven over its Unix socket with httpx.
 
 These tests need root: the agent switches to other users for commands and file operations, as it
-does inside a sandbox. They run the agent with Debian's /usr/bin/python3, the interpreter templates have.
+does inside a sandbox. Shells run as a throwaway user (created and removed here) rather than root:
+the host's root login profile is not ours to rely on, and killing a shell mid-profile could break it.
+The agent runs on Debian's /usr/bin/python3, the interpreter templates have.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ class AgentClient(httpx.Client):
     """httpx over the agent's socket, plus the calls most tests make."""
 
     def start(self, cmd: str, **fields: Any) -> int:
-        """Start a command (as root unless `user` is given); its pid."""
-        fields.setdefault("user", "root")
+        """Start a command (as the throwaway test user unless `user` is given); its pid."""
+        fields.setdefault("user", TEST_USER)
         reply = self.post("/commands", json={"cmd": cmd, **fields})
         assert reply.status_code == 201, reply.text
         return int(reply.json()["pid"])
@@ -127,7 +129,7 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProcess]:
 
 
 @pytest.fixture
-def fresh_agent(tmp_path: Path) -> Iterator[AgentProcess]:
+def fresh_agent(tmp_path: Path, test_user: pwd.struct_passwd) -> Iterator[AgentProcess]:
     """An agent of its own, for tests that measure the agent process."""
     running = AgentProcess(tmp_path)
     yield running
@@ -135,7 +137,7 @@ def fresh_agent(tmp_path: Path) -> Iterator[AgentProcess]:
 
 
 @pytest.fixture
-def client(agent: AgentProcess) -> AgentClient:
+def client(agent: AgentProcess, test_user: pwd.struct_passwd) -> AgentClient:
     assert agent.process.poll() is None, f"the agent is dead:\n{agent.log()}"
     return agent.client
 
@@ -145,8 +147,9 @@ def test_user() -> Iterator[pwd.struct_passwd]:
     """A throwaway user with a home, like the sandbox's `user`; removed afterwards."""
     if shutil.which("useradd") is None:
         pytest.skip("useradd is not installed")
-    subprocess.run(["userdel", "-r", TEST_USER], capture_output=True)
-    subprocess.run(["useradd", "-m", "-s", "/bin/bash", TEST_USER], check=True)
+    subprocess.run(["userdel", "-r", "-f", TEST_USER], capture_output=True)  # left by an interrupted run
+    # A system account: it gets no subordinate uid range, which could overlap the sandboxes' own.
+    subprocess.run(["useradd", "--system", "--create-home", "--shell", "/bin/bash", TEST_USER], check=True)
     try:
         yield pwd.getpwnam(TEST_USER)
     finally:

@@ -8,7 +8,7 @@ import pwd
 import time
 from pathlib import Path
 
-from .conftest import SANDBOX_ENVS, AgentClient, AgentProcess
+from .conftest import SANDBOX_ENVS, TEST_USER, AgentClient, AgentProcess
 
 PROCESS_INFO_KEYS = {"pid", "cmd", "envs", "user", "cwd", "tag", "pty", "startedAt", "running", "exitCode", "signal"}
 
@@ -149,7 +149,7 @@ def test_list_and_get_describe_commands(client: AgentClient) -> None:
         "sleeper",
         {"A": "1"},
         "/tmp",
-        "root",
+        TEST_USER,
         False,
     )
     assert info["startedAt"].endswith("Z")
@@ -178,7 +178,7 @@ def test_commands_run_as_the_user_with_a_login_environment(client: AgentClient, 
 
 def test_cwd_is_used_and_must_exist(client: AgentClient) -> None:
     assert client.run("pwd", cwd="/tmp")["stdout"] == "/tmp\n"
-    client.expect_error(client.post("/commands", json={"cmd": "pwd", "user": "root", "cwd": "/nope"}), 404, "/nope")
+    client.expect_error(client.post("/commands", json={"cmd": "pwd", "user": TEST_USER, "cwd": "/nope"}), 404, "/nope")
 
 
 def test_the_sandbox_env_applies_to_later_commands(fresh_agent: AgentProcess) -> None:
@@ -205,4 +205,4 @@ def test_a_command_longer_than_one_exec_argument_runs_whole(client: AgentClient)
     assert result["exit"]["exitCode"] == 0
     listed = client.get(f"/commands/{result['events'][0]['pid']}").json()
     assert len(listed["cmd"]) > 300_000
-    client.expect_error(client.post("/commands", json={"cmd": "echo a\u0000b", "user": "root"}), 422, "NUL")
+    client.expect_error(client.post("/commands", json={"cmd": "echo a\u0000b", "user": TEST_USER}), 422, "NUL")

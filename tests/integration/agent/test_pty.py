@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any
 
-from .conftest import AgentClient
+from .conftest import TEST_USER, AgentClient
 
 
 class Screen:
@@ -42,7 +42,8 @@ class Screen:
 
 
 def start_pty(client: AgentClient, **fields: Any) -> int:
-    reply = client.post("/pty", json={"size": {"rows": 24, "cols": 80}, "user": "root", **fields})
+    fields.setdefault("user", TEST_USER)
+    reply = client.post("/pty", json={"size": {"rows": 24, "cols": 80}, **fields})
     assert reply.status_code == 201, reply.text
     info = reply.json()
     assert (info["pty"], info["running"], info["cmd"]) == (True, True, "/bin/bash -i -l")
