@@ -1,5 +1,6 @@
 """The agent's HTTP routes: openapi.yaml's agent operations without the `/sandboxes/{sandboxID}` prefix
-(the gateway strips it), plus the host-internal `/health` and `/env`.
+(the gateway strips it), plus the host-internal `/health` (`PUT /env` is also how the server sets a
+sandbox's envs).
 
 Handlers check and translate; the work is done in the domain modules, imported on first use so the
 agent answers its readiness probe before it has loaded them (see `Agent.__call__`).
@@ -10,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from . import params
+from . import code_routes, env_routes, params
 from .errors import HttpError
 from .processes import Process, ProcessTable
 from .sandbox_env import SandboxEnv
@@ -20,7 +21,7 @@ from .users import User, lookup
 NDJSON = "application/x-ndjson"
 Handler = Callable[["Agent", Request, Response, list[int]], None]
 # Modules the first command, file or terminal call needs, loaded in the background once we are up.
-_WARM_UP = ("commands", "files", "pty_sessions", "multipart", "watch")
+_WARM_UP = ("commands", "files", "pty_sessions", "multipart", "watch", "code")
 
 
 class Agent:
@@ -309,7 +310,12 @@ def tunnel(agent: Agent, request: Request, response: Response, pids: list[int]) 
 
 ROUTES: dict[str, dict[str, Handler]] = {
     "/health": {"GET": health},
-    "/env": {"GET": get_env, "PUT": put_env},
+    "/env": {"GET": get_env, "PUT": put_env, "PATCH": env_routes.update_env},
+    "/env/{name}": {
+        "GET": env_routes.get_env_var,
+        "PUT": env_routes.set_env_var,
+        "DELETE": env_routes.delete_env_var,
+    },
     "/commands": {"POST": start_command, "GET": list_commands},
     "/commands/{pid}": {"GET": get_command, "DELETE": kill_command},
     "/commands/{pid}/output": {"GET": command_output},
@@ -329,6 +335,10 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/pty/{pid}/input": {"POST": pty_input},
     "/pty/{pid}/resize": {"POST": resize_pty},
     "/tunnel/{pid}": {"GET": tunnel},  # the {pid} slot carries a port number (host-internal, see tunnel.py)
+    "/code/run": {"POST": code_routes.run_code},
+    "/code/contexts": {"POST": code_routes.create_code_context, "GET": code_routes.list_code_contexts},
+    "/code/contexts/{contextID}": {"DELETE": code_routes.remove_code_context},
+    "/code/contexts/{contextID}/restart": {"POST": code_routes.restart_code_context},
 }
 _PATTERNS = [(pattern.strip("/").split("/"), methods) for pattern, methods in ROUTES.items()]
 
@@ -345,7 +355,7 @@ def _route(method: str, path: str) -> tuple[Handler, list[int]]:
                 if not actual.isdigit() or int(actual) < 1:
                     raise HttpError(400, f"pid must be a positive integer, got {actual!r}")
                 pids.append(int(actual))
-            elif expected != actual:
+            elif expected != actual and not expected.startswith("{"):  # other {names}: handlers read the path
                 break
         else:
             if method not in methods:

@@ -30,3 +30,18 @@ class SandboxEnv:
     def replace(self, new: dict[str, str]) -> None:
         with self._lock:
             self._vars = dict(new)
+
+    def update(self, changes: dict[str, str | None]) -> dict[str, str]:
+        """Set the variables given a value, remove those given None; answers the set afterwards."""
+        with self._lock:
+            for name, value in changes.items():
+                if value is None:
+                    self._vars.pop(name, None)
+                else:
+                    self._vars[name] = value
+            return dict(self._vars)
+
+    def remove(self, name: str) -> bool:
+        """Remove one variable; whether it was there."""
+        with self._lock:
+            return self._vars.pop(name, None) is not None

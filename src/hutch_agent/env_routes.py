@@ -1,0 +1,51 @@
+"""The agent's `env` routes: the sandbox-wide variables (`SandboxEnv`), whole or one at a time.
+GET and PUT of the whole set are in routes.py (the server also uses them to set a sandbox's envs)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import params
+from .errors import HttpError
+from .server import Request, Response
+
+if TYPE_CHECKING:
+    from .routes import Agent
+
+
+def _name(request: Request) -> str:
+    """The `{name}` of /env/{name}, checked as a variable name."""
+    name = request.path.strip("/").split("/")[1]
+    params.field_envs({"name": {name: ""}}, "name")
+    return name
+
+
+def update_env(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    body = params.json_body(request)
+    values = {key: value for key, value in body.items() if value is not None}
+    params.field_envs({"envs": values})
+    params.field_envs({"envs": {key: "" for key in body}})
+    response.json(200, agent.env.update(body))
+
+
+def get_env_var(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    name = _name(request)
+    value = agent.env.get().get(name)
+    if value is None:
+        raise HttpError(404, f"the sandbox has no environment variable {name!r}")
+    response.json(200, {"name": name, "value": value})
+
+
+def set_env_var(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    name = _name(request)
+    value = params.field_str(params.json_body(request), "value", params.MAX_JSON_BODY, min_len=0, required=True)
+    params.field_envs({"value": {name: value}}, "value")
+    agent.env.update({name: value})
+    response.json(200, {"name": name, "value": value})
+
+
+def delete_env_var(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    name = _name(request)
+    if not agent.env.remove(name):
+        raise HttpError(404, f"the sandbox has no environment variable {name!r}")
+    response.empty()
