@@ -22,6 +22,8 @@ class CodeContext:
     """ Its ID; a default context's ID is its language's name. """
     language: str
     """ `python`, `bash` or `javascript`. """
+    user: str
+    """ The sandbox user its interpreter runs as. """
     cwd: str
     """ The working directory it started in. """
     envs: CodeContextEnvs
@@ -33,6 +35,8 @@ class CodeContext:
         context_id = self.context_id
 
         language = self.language
+
+        user = self.user
 
         cwd = self.cwd
 
@@ -46,6 +50,7 @@ class CodeContext:
             {
                 "contextID": context_id,
                 "language": language,
+                "user": user,
                 "cwd": cwd,
                 "envs": envs,
                 "createdAt": created_at,
@@ -63,6 +68,8 @@ class CodeContext:
 
         language = d.pop("language")
 
+        user = d.pop("user")
+
         cwd = d.pop("cwd")
 
         envs = CodeContextEnvs.from_dict(d.pop("envs"))
@@ -72,6 +79,7 @@ class CodeContext:
         code_context = cls(
             context_id=context_id,
             language=language,
+            user=user,
             cwd=cwd,
             envs=envs,
             created_at=created_at,

@@ -16,7 +16,7 @@ class CodeDoneEvent:
     type_: Literal["done"]
     exit_code: int
     """ 0 when the code ran without error, 1 after an uncaught python or javascript error; for bash,
-    the status of the cell's last command.
+    the status of the cell's last command; 137 when the interpreter had to be killed.
      """
     status: str
     """ `ok` or `error`. """

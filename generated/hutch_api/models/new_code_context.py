@@ -21,6 +21,8 @@ class NewCodeContext:
 
     language: str | Unset = UNSET
     """ `python`, `bash` or `javascript` (aliases as for `runCode`); `python` when absent. """
+    user: str | Unset = UNSET
+    """ The sandbox user its interpreter runs as; `user` when absent (default contexts run as `user`). """
     cwd: str | Unset = UNSET
     """ Its working directory (relative to the user's home); the user's home when absent. """
     envs: NewCodeContextEnvs | Unset = UNSET
@@ -29,6 +31,8 @@ class NewCodeContext:
 
     def to_dict(self) -> dict[str, Any]:
         language = self.language
+
+        user = self.user
 
         cwd = self.cwd
 
@@ -41,6 +45,8 @@ class NewCodeContext:
         field_dict.update({})
         if language is not UNSET:
             field_dict["language"] = language
+        if user is not UNSET:
+            field_dict["user"] = user
         if cwd is not UNSET:
             field_dict["cwd"] = cwd
         if envs is not UNSET:
@@ -55,6 +61,8 @@ class NewCodeContext:
         d = dict(src_dict)
         language = d.pop("language", UNSET)
 
+        user = d.pop("user", UNSET)
+
         cwd = d.pop("cwd", UNSET)
 
         _envs = d.pop("envs", UNSET)
@@ -66,6 +74,7 @@ class NewCodeContext:
 
         new_code_context = cls(
             language=language,
+            user=user,
             cwd=cwd,
             envs=envs,
         )
