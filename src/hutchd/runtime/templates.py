@@ -241,8 +241,20 @@ def _debootstrap(rootfs: Path, packages: tuple[str, ...], progress: Progress) ->
         elif words[1] not in seen:
             seen.add(words[1])
             progress(f"debootstrap: {words[1]} packages...")
-    if proc.wait() != 0:
+    code = proc.wait()
+    _unmount_under(rootfs)
+    if code != 0:
         raise TemplateBuildError("debootstrap failed:\n" + "\n".join(tail))
+
+
+def _unmount_under(root: Path) -> None:
+    """Detach what debootstrap left mounted in the tree: its exit-time `umount` of /proc and /sys
+    ignores failure (seen: a busy /proc), and the ownership shift cannot cross a mount."""
+    prefix = f"{root}/"
+    for line in reversed(Path("/proc/self/mounts").read_text().splitlines()):
+        target = line.split()[1]
+        if target.startswith(prefix):
+            subprocess.run(["umount", "-l", target], check=False, capture_output=True)
 
 
 def _tarball_holds(tarball: str, packages: tuple[str, ...]) -> bool:
