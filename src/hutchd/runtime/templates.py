@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -36,6 +37,10 @@ SANDBOX_DNS = "10.0.2.3"  # slirp4netns' DNS forwarder
 MOUNT_POINTS = ("opt/hutch/hutch_agent",)
 # Set to a `debootstrap --make-tarball` of the same suite and packages to build without downloads.
 TARBALL_ENV = "HUTCH_DEBOOTSTRAP_TARBALL"
+# Set to a directory to share recipe builds between data dirs on one machine (tests, CI, benches):
+# a finished build is hard-linked there, and later builds of the same recipe are hard-linked from it.
+# Safe because templates are immutable: overlayfs copies a lower file up before changing it.
+CACHE_ENV = "HUTCH_TEMPLATE_CACHE"
 
 
 @dataclass(frozen=True)
@@ -190,12 +195,19 @@ class TemplateStore:
         started = time.monotonic()
         try:
             tmp.mkdir(mode=0o700)
-            progress(f"building template {template_id!r} (Debian {DEBIAN_SUITE}, {len(recipe.packages)} packages)")
-            _debootstrap(rootfs, recipe.packages, progress)
-            progress("configuring: sandbox user, DNS, mount points")
-            _configure(rootfs)
-            progress("shifting file ownership into the sandbox id range")
-            userns.shift_tree(rootfs)
+            cache = BuildCache.from_env(template_id, recipe)
+            if cache is not None and cache.has_build():
+                progress(f"linking the build cached in {cache.entry}")
+                cache.link_into(rootfs)
+            else:
+                progress(f"building template {template_id!r} (Debian {DEBIAN_SUITE}, {len(recipe.packages)} packages)")
+                _debootstrap(rootfs, recipe.packages, progress)
+                progress("configuring: sandbox user, DNS, mount points")
+                _configure(rootfs)
+                progress("shifting file ownership into the sandbox id range")
+                userns.shift_tree(rootfs)
+                if cache is not None:
+                    cache.store(rootfs)
             self._retire(template_id, progress)
             self._finish(tmp, template_id, {"parent": None, "packages": list(recipe.packages)})
         except BaseException as e:
@@ -206,6 +218,46 @@ class TemplateStore:
                 raise TemplateBuildError(f"building template {template_id!r} failed: {e}") from e
             raise
         progress(f"template {template_id!r} ready in {time.monotonic() - started:.0f}s")
+
+
+class BuildCache:
+    """One recipe's finished (ownership-shifted) rootfs, shared by hard links between data dirs."""
+
+    def __init__(self, root: Path, template_id: str, recipe: Recipe) -> None:
+        digest = hashlib.sha256(json.dumps([DEBIAN_SUITE, list(recipe.packages)]).encode()).hexdigest()[:16]
+        self.root = root
+        self.entry = root / f"{template_id}-{digest}"
+
+    @classmethod
+    def from_env(cls, template_id: str, recipe: Recipe) -> BuildCache | None:
+        root = os.environ.get(CACHE_ENV)
+        return cls(Path(root), template_id, recipe) if root else None
+
+    def has_build(self) -> bool:
+        return (self.entry / "rootfs").is_dir()
+
+    def link_into(self, rootfs: Path) -> None:
+        _hardlink_tree(self.entry / "rootfs", rootfs)
+
+    def store(self, rootfs: Path) -> None:
+        """Publish a build atomically (temp dir + rename), so a reader never sees half of one."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.has_build():
+            return
+        tmp = self.root / f".tmp-{self.entry.name}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            _hardlink_tree(rootfs, tmp / "rootfs")
+            os.rename(tmp, self.entry)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # another builder published first, or the cache is unusable
+
+
+def _hardlink_tree(source: Path, dest: Path) -> None:
+    result = subprocess.run(["cp", "-al", str(source), str(dest)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise TemplateBuildError(f"linking {source} to {dest} failed: {result.stderr.strip()}")
 
 
 _PER_PACKAGE = ("Retrieving", "Validating", "Extracting")
