@@ -127,7 +127,7 @@ class Runtime:
         fds: list[int] = []
         try:
             fds.append(_listening_socket(sock_path))
-            fds.append(os.open(rdir / "agent.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
+            fds.append(os.open(fs.agent_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
             fds.append(os.open(fs.merged, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             fds.append(os.open(self._agent_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             launched = launcher.launch(
@@ -177,7 +177,9 @@ class Runtime:
 
     def _log_tail(self, sid: str) -> str:
         try:
-            return (self.layout.run_dir(sid) / "agent.log").read_text(errors="replace")[-2000:]
+            with open(self._fs(sid).agent_log, "rb") as f:
+                f.seek(max(0, os.fstat(f.fileno()).st_size - 2000))
+                return f.read().decode(errors="replace")
         except OSError:
             return "(no log)"
 

@@ -3,6 +3,7 @@
 state.json      what a restarted server needs (sandbox.py)
 disk.img, disk/ the bounded disk (disk.py) holding upper/ and work/ while the sandbox exists;
 disk.base       bytes the empty filesystem uses, subtracted from usage
+agent.log       the agent's output: on the disk when there is one (see agent_log), else here
 upper/, work/   the same dirs when disk is unbounded (no loop devices); upper/ is also where a
                 dead sandbox's files are kept for restore
 merged/         the overlay the sandbox sees as /
@@ -26,6 +27,13 @@ class SandboxFS:
         self.disk = sdir / "disk"
         self.merged = sdir / "merged"
         self.kept = sdir / "upper"
+
+    @property
+    def agent_log(self) -> Path:
+        """The agent's stdout/stderr, on the sandbox's own bounded disk (outside the upper dir): were
+        sandbox code ever able to write to it (say through /proc/<agent>/fd, closed today because the
+        agent is not dumpable), it could fill only that disk, not the host's."""
+        return (self.disk if self.image.exists() else self.dir) / "agent.log"
 
     def _disk_mounted(self) -> bool:
         return bool(overlay.mounts_under(self.disk))

@@ -1,9 +1,10 @@
 """Real sandboxes for the runtime tests: root, the Debian tools, and a cached base template.
 
-The data dir is fixed, so the slow base template build (about a minute) happens once per machine;
-templates are immutable, so reusing them across runs is safe. Everything else in the data dir
-is cleaned by `recover` at session start. Commands run through the real agent (src/hutch_agent),
-or through the stub in stub_agent/ with HUTCH_TEST_AGENT=stub.
+Each run gets its own data dir (runs/<pid>), because `recover` assumes one server per data dir and
+runs overlap on a shared machine. Their `templates` is a symlink to one shared, immutable store, so
+the slow base template build (minutes) happens once per machine. Dirs of dead runs are recovered
+(everything killed and unmounted) and removed at session start. Commands run through the real agent
+(src/hutch_agent), or through the stub in stub_agent/ with HUTCH_TEST_AGENT=stub.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
+import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +23,8 @@ import pytest
 
 from hutchd.runtime import Runtime, SandboxSpec, detect_host_features
 
-DATA_DIR = Path(os.environ.get("HUTCH_TEST_RUNTIME_DIR", "/var/tmp/hutch-test-runtime"))
+ROOT = Path(os.environ.get("HUTCH_TEST_RUNTIME_DIR", "/var/tmp/hutch-test-runtime"))
+DATA_DIR = ROOT / "runs" / str(os.getpid())
 STUB_AGENT = Path(__file__).parent / "stub_agent" / "hutch_agent"
 REAL_AGENT = Path(__file__).resolve().parents[3] / "src" / "hutch_agent"
 # The real agent once it runs (HUTCH_TEST_AGENT=stub forces the stub, e.g. while the agent is broken).
@@ -30,11 +32,16 @@ USE_REAL = (REAL_AGENT / "__main__.py").exists() and os.environ.get("HUTCH_TEST_
 AGENT = REAL_AGENT if USE_REAL else STUB_AGENT
 
 
-def _run_alive(sandbox_id: str) -> bool:
-    """Test sandbox ids start with t<pid of the pytest that made them>: is that run still going?
-    (Runs can overlap on a shared machine; one must not clean up another's sandboxes.)"""
-    m = re.match(r"t(\d+)-", sandbox_id)
-    return m is not None and Path(f"/proc/{m.group(1)}").exists()
+def _fresh_data_dir() -> None:
+    runs = ROOT / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    (ROOT / "templates").mkdir(mode=0o700, exist_ok=True)
+    for old in runs.iterdir():
+        if old.name.isdigit() and not Path(f"/proc/{old.name}").exists():
+            Runtime(old, agent_src=AGENT).recover(set())
+            shutil.rmtree(old)
+    DATA_DIR.mkdir()
+    (DATA_DIR / "templates").symlink_to(ROOT / "templates")
 
 
 def _why_not() -> str | None:
@@ -117,14 +124,15 @@ class Sandboxes:
 
 
 @pytest.fixture(scope="session")
-def rt() -> Runtime:
+def rt() -> Iterator[Runtime]:
     if reason := _why_not():
         pytest.skip(reason)
+    _fresh_data_dir()
     runtime = Runtime(DATA_DIR, agent_src=AGENT)
-    runtime.recover({sid for sid in runtime.sandboxes() if _run_alive(sid)})  # leftovers of dead runs
-
     runtime.templates.ensure("base")
-    return runtime
+    yield runtime
+    runtime.recover(set())
+    shutil.rmtree(DATA_DIR)
 
 
 @pytest.fixture(scope="session")

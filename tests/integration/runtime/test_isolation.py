@@ -135,3 +135,12 @@ def test_disk_is_bounded(rt: Runtime, boxes: Sandboxes) -> None:
     assert boxes.run(sid, "rm /root/big && echo small > /root/small").exit_code == 0
     time.sleep(_DISK_CACHE_SECONDS)
     assert rt.metrics(sid).disk_used_bytes < 1 << 20
+
+
+def test_agent_log_cannot_fill_the_host_disk(rt: Runtime, boxes: Sandboxes) -> None:
+    """If sandbox root could reopen the agent's stderr through /proc (today the agent is not
+    dumpable, so it cannot), the writes would land on the sandbox's own bounded disk."""
+    sid = boxes.start(allow_internet=False, disk_mb=64)
+    r = boxes.run(sid, "dd if=/dev/zero bs=1M count=200 >> /proc/$(pgrep -P 1 -o)/fd/2")  # pid 1: bwrap
+    assert "Permission denied" in r.stderr or "No space left on device" in r.stderr
+    assert rt._fs(sid).agent_log.stat().st_size < 100 << 20

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import AGENT, DATA_DIR, Sandboxes
 
-from hutchd.runtime import Runtime, SandboxNotFound, SandboxSpec
+from hutchd.runtime import Runtime, SandboxNotFound, SandboxSpec, cgroups
 
 BUSY = "nohup sh -c 'while :; do :; done' >/dev/null 2>&1 &"
 
@@ -120,8 +120,8 @@ def _traces(rt: Runtime, sid: str) -> list[str]:
     for p in (rt.layout.sandbox_dir(sid), rt.layout.run_dir(sid)):
         if p.exists():
             left.append(str(p))
-    for root in Path("/sys/fs/cgroup").iterdir():
-        left += [str(p) for p in root.rglob(sid)]
+    # this data dir's cgroup subtree in every hierarchy (others' sandboxes come and go meanwhile)
+    left += [str(base / sid) for base in cgroups._bases(rt._cg_group).values() if base and (base / sid).exists()]
     return left
 
 
