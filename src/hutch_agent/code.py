@@ -284,17 +284,26 @@ class Interpreter:
         q = shlex.quote
         setup = [f"builtin export {k}={q(v)}" for k, v in changed.items() if _BASH_NAME.match(k)]
         setup += [f"builtin unset -v {k}" for k in removed if _BASH_NAME.match(k)]
+        after = ["__hutch_status=$?"]
+        # Per-call variables are exported, then put back as they were (`K=v source ...` is not reliable:
+        # bash stops exporting such assignments to children after the sourced code's first builtin).
+        for k, v in envs.items():
+            if _BASH_NAME.match(k):
+                setup.append(f"__hutch_was_{k}=$(builtin declare -p {k} 2>/dev/null); builtin export {k}={q(v)}")
+                after.append(
+                    f'if [[ -n $__hutch_was_{k} ]]; then builtin eval "$__hutch_was_{k}"; '
+                    f"else builtin unset -v {k}; fi; builtin unset -v __hutch_was_{k}"
+                )
         if cwd:
             setup.append(f"__hutch_pwd=$PWD; builtin cd -- {q(cwd)}")
-        assignments = "".join(f"{k}={q(v)} " for k, v in envs.items() if _BASH_NAME.match(k))
+            after.append('builtin cd -- "$__hutch_pwd"')
+        after.append(f'builtin printf \'{{"type":"done","exitCode":%d}}\\n\' "$__hutch_status" >&{self._msg_fd}')
         marker = f"__HUTCH_CELL_{secrets.token_hex(8)}"
         body = code if code.endswith("\n") or not code else code + "\n"
-        after = ['__hutch_status=$?; builtin cd -- "$__hutch_pwd"' if cwd else "__hutch_status=$?"]
-        after.append(f'builtin printf \'{{"type":"done","exitCode":%d}}\\n\' "$__hutch_status" >&{self._msg_fd}')
         # Separate lines: an interrupt abandons only the line it hits, so the status line still runs.
         self._write(
             "".join(line + "\n" for line in setup)
-            + f"{assignments}builtin source /dev/stdin <<'{marker}'\n{body}{marker}\n"
+            + f"builtin source /dev/stdin <<'{marker}'\n{body}{marker}\n"
             + "; ".join(after)
             + "\n"
         )
