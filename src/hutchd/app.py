@@ -9,11 +9,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from hutchd import gateway
+from hutchd import gateway, networking
 from hutchd import handlers as h
 from hutchd.errors import EXCEPTION_HANDLERS
 from hutchd.hub import Hub
 from hutchd.middleware import AccessLogMiddleware, AuthMiddleware
+from hutchd.ports import PortsMiddleware
 
 CONTROL_ROUTES = [
     Route("/health", h.health, methods=["GET"]),
@@ -22,6 +23,7 @@ CONTROL_ROUTES = [
     Route("/sandboxes/{sandboxID}", h.get_sandbox, methods=["GET"]),
     Route("/sandboxes/{sandboxID}", h.kill_sandbox, methods=["DELETE"]),
     Route("/sandboxes/{sandboxID}/timeout", h.set_timeout, methods=["POST"]),
+    Route("/sandboxes/{sandboxID}/network", networking.update_network, methods=["PUT"]),
     Route("/sandboxes/{sandboxID}/pause", h.pause_sandbox, methods=["POST"]),
     Route("/sandboxes/{sandboxID}/resume", h.resume_sandbox, methods=["POST"]),
     Route("/sandboxes/{sandboxID}/connect", h.connect_sandbox, methods=["POST"]),
@@ -48,7 +50,11 @@ def build_app(hub: Hub) -> Starlette:
 
     app = Starlette(
         routes=[*CONTROL_ROUTES, *gateway.routes()],
-        middleware=[Middleware(AccessLogMiddleware), Middleware(AuthMiddleware, keys=hub.keys)],
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(PortsMiddleware, hub=hub),  # exposed ports: their own access rules, before the API key's
+            Middleware(AuthMiddleware, keys=hub.keys),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
 from hutchd.runtime import runtime as runtime_module
+from hutchd.runtime.netpolicy import NetworkPolicy
 
 T = TypeVar("T")
 
@@ -114,6 +115,10 @@ class Backend:
             return False
         await self.call(fn, sandbox_id, cpu=cpu, memory_mb=memory_mb, pids=DEFAULT_PIDS)
         return True
+
+    async def set_network(self, sandbox_id: str, policy: NetworkPolicy) -> None:
+        """Apply an egress policy to a running sandbox (it keeps running)."""
+        await self.call(self.rt.set_network, sandbox_id, policy)
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
         """Usage of each sandbox in `ids` that answers; one worker hop for the whole batch."""

@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--snapshot-interval", type=float, default=0.0, help="seconds between periodic snapshots (0 = off)")
     s.add_argument("--max-sandboxes", type=int, default=500, help="live sandboxes before create answers 429")
     s.add_argument(
+        "--hosts-file", type=Path, default=os.environ.get("HUTCH_HOSTS_FILE") or None,
+        help="an /etc/hosts-format file whose names sandboxes resolve first (re-read when it changes; "
+        "env HUTCH_HOSTS_FILE)",
+    )  # fmt: skip
+    s.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"],
         help="`info` logs one line per request (default warning)",
     )  # fmt: skip
@@ -108,6 +113,8 @@ def serve(args: argparse.Namespace) -> int:
     except RuntimeUnavailable as e:
         print(f"hutch: {e}", file=sys.stderr)
         return 2
+    if args.hosts_file is not None:
+        runtime.egress.hosts_file = args.hosts_file.resolve()
     hub = Hub(settings, keyring, Backend(runtime), features)
     print(f"hutch {__version__}: serving on http://{args.host}:{args.port} (data in {data_dir})", file=sys.stderr)
     uvicorn.run(

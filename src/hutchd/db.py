@@ -88,6 +88,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX metrics_sandbox ON metrics(sandbox_id, ts);
     """,
+    # network policy (JSON of SandboxNetworkInfo; NULL = from allow_internet) and exposed-port token
+    """
+    ALTER TABLE sandboxes ADD COLUMN network TEXT;
+    ALTER TABLE sandboxes ADD COLUMN traffic_token TEXT;
+    """,
 ]
 
 LIVE_STATES = ("starting", "running", "paused")

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from hutchd import ids
+from hutchd import ids, networking
 from hutchd.agent import AgentClients
 from hutchd.auth import Tenant
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
@@ -26,6 +26,7 @@ from hutchd.errors import ApiError, conflict, not_found, unprocessable
 from hutchd.pool import WarmPool
 from hutchd.records import sandbox_detail
 from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildError, TemplateNotFound
+from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.settings import Settings
 from hutchd.snapshots import Snapshots
 
@@ -54,6 +55,7 @@ class Launch:
     auto_resume: bool
     restored_from: str | None = None
     from_snapshot: str | None = None
+    network: NetworkPolicy | None = None  # None: the open default
 
     @classmethod
     def from_body(cls, body: dict[str, Any], default_timeout: int) -> Launch:
@@ -64,18 +66,20 @@ class Launch:
         res = body.get("resources", {})
         life = body.get("lifecycle", {})
         template = body.get("templateID", "base")
+        network = networking.launch_policy(body)
         return cls(
             template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
             name=body.get("name"),
             metadata=body.get("metadata", {}),
             envs=body.get("envs", {}),
-            allow_internet=body.get("allowInternetAccess", True),
+            allow_internet=network is None or not network.denies_everything,
             cpu=float(res.get("cpu", DEFAULT_CPU)),
             memory_mb=res.get("memoryMB", DEFAULT_MEMORY_MB),
             disk_mb=res.get("diskMB", DEFAULT_DISK_MB),
             on_timeout=life.get("onTimeout", "kill"),
             auto_resume=life.get("autoResume", False),
+            network=network,
         )
 
     @classmethod
@@ -95,6 +99,7 @@ class Launch:
             auto_resume=bool(row["auto_resume"]),
             restored_from=snapshot_id,
             from_snapshot=snapshot_id,
+            network=networking.stored_policy(row),
         )
 
 
@@ -280,6 +285,10 @@ class Sandboxes:
                     " restored_from, seq, id) VALUES (?, ?, ?, 'starting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     *values, self._db.next_seq(), sandbox_id,
                 )  # fmt: skip
+            self._db.run(
+                "UPDATE sandboxes SET network = ?, traffic_token = ? WHERE id = ?",
+                launch.network.to_json() if launch.network else None, networking.new_token(), sandbox_id,
+            )  # fmt: skip
             if idempotency_key is not None:
                 self._db.run(
                     "INSERT INTO idempotency (tenant, key, sandbox_id, created_at) VALUES (?, ?, ?, ?)",
@@ -325,6 +334,8 @@ class Sandboxes:
             envs=launch.envs,
             from_snapshot=launch.from_snapshot,
         )
+        if launch.network is not None and launch.allow_internet:
+            await self._backend.set_network(sandbox_id, launch.network)  # before anyone can run code in it
 
     async def _fit_pooled(self, sandbox_id: str, launch: Launch) -> None:
         """Make a pooled sandbox what the request asked for; boot it cold again if that fails."""
@@ -336,6 +347,8 @@ class Sandboxes:
                 raise RuntimeError("the runtime cannot change limits of a running sandbox")
             if launch.envs:
                 await self._agents.set_envs(sandbox_id, launch.envs)
+            if launch.network is not None:
+                await self._backend.set_network(sandbox_id, launch.network)
         except Exception as e:
             log.warning("pooled sandbox %s could not be fitted (%s); booting cold", sandbox_id, e)
             await self._agents.drop(sandbox_id)

@@ -52,6 +52,7 @@ _TYPE_NAMES = {
     "boolean": "true or false",
     "strmap": "an object of string values",
     "object": "an object",
+    "strlist": "a list of strings",
 }
 
 
@@ -87,6 +88,12 @@ def _check(name: str, spec: F, value: Any) -> Any:
         if not isinstance(value, bool):
             raise unprocessable(f"{name} must be {want}, not {json.dumps(value)[:60]}")
         return value
+    if spec.kind == "strlist":  # `maximum` bounds the number of items, `max_len` each item
+        if not isinstance(value, list):
+            raise unprocessable(f"{name} must be {want}, not {json.dumps(value)[:60]}")
+        if spec.maximum is not None and len(value) > spec.maximum:
+            raise unprocessable(f"{name} has {len(value)} items; at most {_num(spec.maximum)} are allowed")
+        return [_check(f"{name}[{i}]", F("string", max_len=spec.max_len), v) for i, v in enumerate(value)]
     if not isinstance(value, dict):
         raise unprocessable(f"{name} must be {want}, not {json.dumps(value)[:60]}")
     if spec.kind == "strmap":
@@ -176,6 +183,10 @@ def query_time(request: Request, name: str) -> float | None:
 # --------------------------------------------------------------------------- the control plane's bodies
 
 _LIFETIME = F("integer", minimum=1, maximum=86400)
+# SandboxNetwork; entries are checked further by runtime/netpolicy.py (hutchd/networking.py)
+_ENTRIES = F("strlist", maximum=256, max_len=253)
+NETWORK_FIELDS = {"allowOut": _ENTRIES, "denyOut": _ENTRIES, "allowPublicTraffic": F("boolean")}
+NETWORK_UPDATE = Schema({**NETWORK_FIELDS, "allowInternetAccess": F("boolean")})
 
 NEW_SANDBOX = Schema(
     {
@@ -185,6 +196,7 @@ NEW_SANDBOX = Schema(
         "metadata": F("strmap"),
         "envs": F("strmap", env_names=True),
         "allowInternetAccess": F("boolean"),
+        "network": F("object", fields=NETWORK_FIELDS),
         "resources": F(
             "object",
             fields={

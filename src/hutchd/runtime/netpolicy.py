@@ -43,7 +43,7 @@ ALL_V6 = ipaddress.ip_network("::/0")
 # Never reachable, whatever the policy (the reason is named in errors).
 ALWAYS_BLOCKED: tuple[tuple[str, str], ...] = (
     ("0.0.0.0/8", "'this network'"),
-    ("10.0.0.0/8", "private (it includes slirp's alias for the host, 10.0.2.2)"),
+    ("10.0.0.0/8", "private; it includes slirp's alias for the host, 10.0.2.2"),
     ("100.64.0.0/10", "carrier-grade NAT"),
     ("127.0.0.0/8", "loopback"),
     ("169.254.0.0/16", "link-local (cloud metadata services live here)"),
