@@ -130,6 +130,8 @@ class Op(Generic[T]):
     """The answer is read incrementally by the caller."""
     idle: bool = False
     """A stream that may legitimately be silent for a long time: no read timeout."""
+    retry_timeouts: bool = False
+    """Retry after a read timeout too: only for requests the server de-duplicates (Idempotency-Key)."""
 
     @property
     def method(self) -> str:
@@ -222,7 +224,7 @@ def create(
     )
     # One key for all tries of this create: a retried create never makes two sandboxes.
     kwargs = create_sandbox._get_kwargs(body=body, idempotency_key=str(uuid.uuid4()))
-    return Op(kwargs, _sandbox, idempotent=True)
+    return Op(kwargs, _sandbox, idempotent=True, retry_timeouts=True)
 
 
 def connect(sandbox_id_or_name: str, timeout: float | None) -> Op[SandboxInfo]:

@@ -39,7 +39,8 @@ def transport_args() -> dict[str, Any]:
     """Arguments for a pool's httpx transport. ``HUTCH_MAX_CONNECTIONS`` raises the cap for very wide
     fan-outs; the TLS context (slow to build: ~0.1 s) is made once per process."""
     cap = int(os.environ.get("HUTCH_MAX_CONNECTIONS", "1000"))
-    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=min(cap, 200), keepalive_expiry=30)
+    # Idle connections are dropped after 4 s, before uvicorn's 5 s keep-alive closes them under us.
+    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=min(cap, 200), keepalive_expiry=4.0)
     return {"limits": limits, "verify": _tls_context()}
 
 

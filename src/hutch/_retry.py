@@ -35,10 +35,17 @@ def _never_sent(exc: httpx.HTTPError) -> bool:
 class Attempts:
     """Bookkeeping for one logical request across its tries."""
 
-    def __init__(self, config: ConnectionConfig, idempotent: bool, not_found: type[NotFoundException]) -> None:
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        idempotent: bool,
+        not_found: type[NotFoundException],
+        retry_timeouts: bool = False,
+    ) -> None:
         self.config = config
         self.idempotent = idempotent
         self.not_found = not_found
+        self.retry_timeouts = retry_timeouts
         self.failures = 0
 
     def _next_delay(self, exc: Exception, floor: float = 0.0) -> float:
@@ -52,7 +59,7 @@ class Attempts:
         """Delay before retrying after ``exc``, or raise the mapped error."""
         error = error_for_transport(exc, self.config)
         read_timeout = isinstance(exc, httpx.TimeoutException) and not _never_sent(exc)
-        if not replayable or read_timeout or not (self.idempotent or _never_sent(exc)):
+        if not replayable or (read_timeout and not self.retry_timeouts) or not (self.idempotent or _never_sent(exc)):
             raise error from exc
         try:
             return self._next_delay(error)

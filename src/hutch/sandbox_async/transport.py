@@ -61,7 +61,7 @@ class AsyncApiClient:
     async def _send(self, op: Op[Any], timeout: float | None) -> httpx.Response:
         """Send with retries; returns an answer (2xx or one of ``op.answers``), else raises."""
         http = self._http()
-        attempts = Attempts(self.config, op.retry_safe, op.not_found)
+        attempts = Attempts(self.config, op.retry_safe, op.not_found, op.retry_timeouts)
         replayable = op.body is None or op.body.replayable
         while True:
             kwargs = async_body(op.request_kwargs())

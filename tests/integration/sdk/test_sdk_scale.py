@@ -34,8 +34,9 @@ def big_file() -> Iterator[tuple[str, str]]:
 
 
 async def test_a_hundred_sandboxes_with_gather(hutch_env):
+    # One small test host boots all hundred: allow a request more than the default 30 s.
     async def one(i: int) -> str:
-        sbx = await AsyncSandbox.create(timeout=600, metadata={"suite": "sdk-scale"})
+        sbx = await AsyncSandbox.create(timeout=600, metadata={"suite": "sdk-scale"}, request_timeout=180)
         try:
             return (await sbx.commands.run(f"echo {i}")).stdout.strip()
         finally:

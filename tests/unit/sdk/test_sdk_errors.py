@@ -258,3 +258,12 @@ async def test_no_logging_without_debug(sdk, api, caplog):
 def test_not_found_hierarchy():
     assert issubclass(SandboxNotFoundException, NotFoundException)
     assert issubclass(NotFoundException, SandboxException)
+
+
+async def test_create_retries_even_after_a_read_timeout_with_the_same_key(sdk, api):
+    route = api.post("/sandboxes")
+    route.side_effect = [httpx.ReadTimeout("slow boot"), httpx.Response(201, json=detail())]
+    sbx = await sdk.create()
+    assert route.call_count == 2
+    assert len({call.request.headers["Idempotency-Key"] for call in route.calls}) == 1
+    await sdk(sbx.close())
