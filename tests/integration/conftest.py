@@ -57,6 +57,8 @@ class HutchServer:
         self.extra_args = list(extra_args or [])
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
+        # /etc/hosts format; the server's resolver answers its names to sandboxes (network tests add theirs)
+        self.hosts_file = data_dir.parent / f"{data_dir.name}.hosts"
 
     # ---------------------------------------------------------------- process control
 
@@ -66,11 +68,13 @@ class HutchServer:
         env.pop("HUTCH_API_KEY", None)
         if DEBOOTSTRAP_TARBALL.is_file():
             env.setdefault("HUTCH_DEBOOTSTRAP_TARBALL", str(DEBOOTSTRAP_TARBALL))
+        self.hosts_file.touch(exist_ok=True)
         argv = [
             *_hutch_argv(), "serve",
             "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir),
             "--api-key", self.api_key, "--api-key", self.api_key_b,
-            "--pool-size", str(self.pool_size), "--log-level", "info", *self.extra_args,
+            "--pool-size", str(self.pool_size), "--log-level", "info", "--hosts-file", str(self.hosts_file),
+            *self.extra_args,
         ]  # fmt: skip
         log = open(self.log_path, "ab")  # noqa: SIM115 (the child keeps it)
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
