@@ -2,7 +2,9 @@
 
 State lives on disk (sandboxes/<id>/state.json) and in the kernel (cgroups, mounts), never
 only in this object, so a restarted server can take over (`recover`). Methods are synchronous
-and thread-safe: one lock per sandbox id.
+and thread-safe: one lock per sandbox id. One server per data dir: `recover` treats every
+sandbox of the data dir it was not told about as an orphan. Templates in use by a sandbox,
+a snapshot or a derived template must not be deleted (the caller keeps those records).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from hutchd.runtime import agentclient, agentfiles, cgroups, disk, egress, launcher, network, overlay, userns
+from hutchd.runtime import agentclient, agentfiles, cgroups, egress, launcher, network, overlay, userns
 from hutchd.runtime.cgroups import SandboxCgroups
 from hutchd.runtime.errors import (
     RuntimeUnavailable,
@@ -59,7 +61,7 @@ class Runtime:
             if missing:
                 raise RuntimeUnavailable("this host cannot run sandboxes:\n  " + "\n  ".join(missing))
         self.layout.create(sandbox_gid=userns.host_id(0))
-        self._bounded = disk.available()
+        self._bounded = self._features.loop_devices  # else disk_mb is nominal (HostFeatures.warnings)
         self._cg_group = cgroups.group_for(self.layout.instance)
         source = Path(agent_src) if agent_src else agentfiles.installed_agent()
         self._agent_dir = agentfiles.stage(source, self.layout.agent)

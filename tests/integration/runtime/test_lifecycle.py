@@ -116,7 +116,7 @@ def test_promoted_snapshot_becomes_a_template(rt: Runtime, boxes: Sandboxes) -> 
 
 def _traces(rt: Runtime, sid: str) -> list[str]:
     """Everything a sandbox could leave behind on the host."""
-    left = [line for line in Path("/proc/self/mountinfo").read_text().splitlines() if sid in line]
+    left = [line for line in Path("/proc/self/mountinfo").read_text().splitlines() if f"/{sid}/" in line]
     for p in (rt.layout.sandbox_dir(sid), rt.layout.run_dir(sid)):
         if p.exists():
             left.append(str(p))
