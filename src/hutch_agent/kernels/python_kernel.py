@@ -318,8 +318,11 @@ def main() -> None:
     sys.stderr = TextStream(channel, "stderr")  # type: ignore[assignment]
     kernel = Kernel(channel)
     signal.signal(signal.SIGINT, kernel.on_sigint)
-    patch_show = AfterImport("matplotlib.pyplot", lambda pyplot: setattr(pyplot, "show", kernel.show_figures))
-    sys.meta_path.insert(0, patch_show)
+
+    def show(*_args: Any, **_kwargs: Any) -> None:
+        kernel.show_figures()  # a plain function: pyplot sets attributes (__signature__) on its `show`
+
+    sys.meta_path.insert(0, AfterImport("matplotlib.pyplot", lambda pyplot: setattr(pyplot, "show", show)))
     requests = os.fdopen(in_fd, "r", encoding="utf-8")
     channel.send({"type": "ready"})
     while True:
