@@ -31,7 +31,17 @@ MAX_FINISHED_BYTES = 64 * 1024 * 1024
 class Process:
     """One command or terminal: its settings, its input, its event log and how it ended."""
 
-    def __init__(self, pid: int, cmd: str, envs: dict[str, str], user: str, cwd: str, tag: str | None, pty: bool):
+    def __init__(
+        self,
+        pid: int,
+        cmd: str,
+        envs: dict[str, str],
+        user: str,
+        cwd: str,
+        tag: str | None,
+        pty: bool,
+        max_output: int | None = None,
+    ):
         self.pid = pid
         self.cmd = cmd
         self.envs = envs
@@ -40,11 +50,10 @@ class Process:
         self.tag = tag
         self.pty = pty
         self.started_at = time.time()
-        self.events = EventLog()
+        self.events = EventLog(max_output)
         self.exit_code: int | None = None
         self.signal: int | None = None
         self.error: str | None = None
-        self.output_bytes = 0
         self._status_lock = threading.Lock()  # exit status vs signals: never signal a reaped (reusable) pid
         self._input_fd: int | None = None
         self._input_lock = threading.Lock()
@@ -85,9 +94,7 @@ class Process:
         self.send_signal(signals.SIGKILL)
 
     def record(self, event: dict[str, Any]) -> None:
-        line = ndjson_line(event)
-        self.output_bytes += len(line)
-        self.events.append(line)
+        self.events.append(ndjson_line(event))
 
     def set_input(self, fd: int | None) -> None:
         self._input_fd = fd
@@ -174,10 +181,10 @@ class ProcessTable:
         """Drop the oldest finished processes beyond the retention limits, keeping the newest one."""
         with self._lock:
             finished = [p for p in self._processes.values() if not p.running]
-            total = sum(p.output_bytes for p in finished)
+            total = sum(p.events.size for p in finished)
             for process in finished[:-1]:
                 if len(finished) <= MAX_FINISHED and total <= MAX_FINISHED_BYTES:
                     break
                 del self._processes[process.pid]
                 finished.remove(process)
-                total -= process.output_bytes
+                total -= process.events.size

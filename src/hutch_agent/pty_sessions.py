@@ -20,6 +20,8 @@ from .processes import Process, ProcessTable
 from .users import User
 
 SHELL = ["/bin/bash", "-i", "-l"]
+# A terminal may run for days (top, a REPL): its replay keeps only the latest output.
+SCROLLBACK = 1024 * 1024
 
 
 class Terminal(Process):
@@ -52,7 +54,7 @@ def start_terminal(
     pid, master = os.forkpty()
     if pid == 0:
         _exec_shell(user, groups, env, workdir, rows, cols)
-    terminal = Terminal(pid, " ".join(SHELL), envs, user.name, workdir, None, pty=True)
+    terminal = Terminal(pid, " ".join(SHELL), envs, user.name, workdir, None, pty=True, max_output=SCROLLBACK)
     terminal.set_input(master)
     table.add(terminal)
     threading.Thread(target=_supervise, args=(table, terminal, master, timeout), daemon=True, name=f"pty-{pid}").start()

@@ -24,7 +24,9 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[3] / "src"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-TEST_USER = "hutch-agent-test"
+# One user per test session: concurrent sessions on a machine must not delete each other's.
+TEST_USER_PREFIX = "hutch-agent-"
+TEST_USER = f"{TEST_USER_PREFIX}{os.getpid()}"
 SANDBOX_ENVS = {"SANDBOX_VAR": "from-sandbox", "SHARED": "sandbox"}
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the agent tests switch users, so they need root")
@@ -46,6 +48,14 @@ class AgentClient(httpx.Client):
             assert reply.status_code == 200, reply.read()
             assert reply.headers["content-type"] == "application/x-ndjson"
             return [json.loads(line) for line in reply.iter_lines() if line]
+
+    def wait_for_stdout(self, pid: int, data: str) -> None:
+        """Follow a running command until it printed `data` (as one output event), then hang up."""
+        with self.stream("GET", f"/commands/{pid}/output") as reply:
+            for line in reply.iter_lines():
+                if json.loads(line).get("data") == data:
+                    return
+        raise AssertionError(f"command {pid} ended without printing {data!r}")
 
     def run(self, cmd: str, **fields: Any) -> dict[str, Any]:
         """Run a command to its end: its stdout, stderr, exit event and all events."""
@@ -147,13 +157,20 @@ def test_user() -> Iterator[pwd.struct_passwd]:
     """A throwaway user with a home, like the sandbox's `user`; removed afterwards."""
     if shutil.which("useradd") is None:
         pytest.skip("useradd is not installed")
-    subprocess.run(["userdel", "-r", "-f", TEST_USER], capture_output=True)  # left by an interrupted run
+    _remove_users_of_dead_sessions()
     # A system account: it gets no subordinate uid range, which could overlap the sandboxes' own.
     subprocess.run(["useradd", "--system", "--create-home", "--shell", "/bin/bash", TEST_USER], check=True)
     try:
         yield pwd.getpwnam(TEST_USER)
     finally:
         subprocess.run(["userdel", "-r", "-f", TEST_USER], capture_output=True)
+
+
+def _remove_users_of_dead_sessions() -> None:
+    for entry in pwd.getpwall():
+        session = entry.pw_name.removeprefix(TEST_USER_PREFIX)
+        if session != entry.pw_name and session.isdigit() and not os.path.exists(f"/proc/{session}"):
+            subprocess.run(["userdel", "-r", "-f", entry.pw_name], capture_output=True)
 
 
 @pytest.fixture

@@ -65,9 +65,10 @@ def test_stdin_can_be_sent_and_closed(client: AgentClient) -> None:
 
 
 def test_stdin_is_empty_unless_asked_for(client: AgentClient) -> None:
-    pid = client.start("cat; echo eof")
+    pid = client.start("cat; echo eof; sleep 30")
+    client.wait_for_stdout(pid, "eof\n")  # cat read end of file at once
     client.expect_error(client.post(f"/commands/{pid}/stdin", content=b"x"), 409, "stdin=true")
-    assert client.events(pid)[-2]["data"] == "eof\n"
+    client.delete(f"/commands/{pid}")
 
 
 def test_ten_megabytes_of_output_arrive_byte_exact_and_in_big_chunks(client: AgentClient) -> None:
@@ -99,10 +100,7 @@ def test_output_replays_from_any_offset_after_the_end(client: AgentClient) -> No
 
 def test_a_reader_follows_live_and_a_late_reader_gets_the_replay_then_live(client: AgentClient) -> None:
     pid = client.start("echo first; sleep 1.5; echo second")
-    with client.stream("GET", f"/commands/{pid}/output") as reply:
-        for line in reply.iter_lines():
-            if json.loads(line).get("data") == "first\n":
-                break  # seen live, before the command ended
+    client.wait_for_stdout(pid, "first\n")  # seen live, before the command ended
     late: list[tuple[float, dict[str, object]]] = []
     with client.stream("GET", f"/commands/{pid}/output") as reply:
         for line in reply.iter_lines():
@@ -127,10 +125,7 @@ def test_kill_ends_the_command_and_then_answers_404(client: AgentClient) -> None
 
 def test_signal_reaches_the_command(client: AgentClient) -> None:
     pid = client.start("trap 'echo got USR1; exit 7' USR1; echo ready; while true; do sleep 0.05; done")
-    with client.stream("GET", f"/commands/{pid}/output") as reply:
-        for line in reply.iter_lines():
-            if json.loads(line).get("data") == "ready\n":
-                break
+    client.wait_for_stdout(pid, "ready\n")
     assert client.post(f"/commands/{pid}/signal", json={"signal": 10}).status_code == 204
     found = client.events(pid)
     assert {"type": "stdout", "data": "got USR1\n"} in found

@@ -98,3 +98,17 @@ def test_terminals_and_commands_do_not_mix_routes(client: AgentClient) -> None:
     client.expect_error(client.get(f"/pty/{command}/output"), 409, "command")
     client.delete(f"/pty/{pid}")
     client.delete(f"/commands/{command}")
+
+
+def test_a_terminal_replays_only_its_latest_megabyte(client: AgentClient) -> None:
+    pid = start_pty(client)
+    client.post(f"/pty/{pid}/input", content=b"yes | head -c 3000000; echo the-end; exit\n")
+    deadline = time.monotonic() + 30
+    while client.get(f"/commands/{pid}").json()["running"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    found = client.events(pid, kind="pty")  # a replay: the terminal has ended
+    output = b"".join(base64.b64decode(e["data"]) for e in found if e["type"] == "data")
+    assert output.endswith(b"the-end\r\nlogout\r\n")
+    assert 500_000 < len(output) < 800_000, len(output)  # 1 MiB of base64 lines
+    assert found[-1] == {"type": "exit", "exitCode": 0, "signal": None}
+    assert client.events(pid, offset=10**6, kind="pty") == []
