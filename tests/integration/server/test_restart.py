@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import time
 from datetime import datetime
+from pathlib import Path
 
 from server_helpers import follow, run, stray_mounts
 
@@ -54,3 +58,54 @@ def test_graceful_restart(hutch_server, make_sandbox):
         assert http.get(f"/sandboxes/{sid}").json()["state"] == "running"
         assert run(http, sid, "echo still")["stdout"] == "still\n"
     assert all(str(hutch_server.data_dir) in m for m in stray_mounts(hutch_server.data_dir))
+
+
+def _kill_sandbox_processes(sandbox_id: str) -> None:
+    """Kill every process of a sandbox from the host, as a crash or an OOM kill on the host would."""
+    (procs,) = Path("/sys/fs/cgroup/pids/hutch").glob(f"*/{sandbox_id}/cgroup.procs")
+    for pid in procs.read_text().split():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+
+
+def test_sandbox_that_died_while_the_server_was_down_can_be_restored(hutch_server, make_sandbox):
+    sid = make_sandbox().sandbox_id
+    with hutch_server.http() as http:
+        run(http, sid, "echo survived > /home/user/s.txt")
+    hutch_server.kill9()
+    _kill_sandbox_processes(sid)
+    hutch_server.start()
+    with hutch_server.http() as http:
+        got = http.get(f"/sandboxes/{sid}")
+        assert got.status_code == 200 and got.json()["state"] == "killed"
+        snaps = http.get(f"/sandboxes/{sid}/snapshots").json()
+        assert len(snaps) == 1, snaps
+        restored = http.post(f"/sandboxes/{sid}/restore", json={}).json()
+        try:
+            assert run(http, restored["sandboxID"], "cat /home/user/s.txt")["stdout"] == "survived\n"
+        finally:
+            http.delete(f"/sandboxes/{restored['sandboxID']}")
+
+
+def test_periodic_snapshots(hutch_server, make_sandbox):
+    saved = list(hutch_server.extra_args)
+    hutch_server.extra_args += ["--snapshot-interval", "1"]
+    hutch_server.restart(crash=False)
+    try:
+        sid = make_sandbox().sandbox_id
+        with hutch_server.http() as http:
+            run(http, sid, "echo tick > /home/user/t.txt")
+
+            def periodic():
+                snaps = http.get(f"/sandboxes/{sid}/snapshots").json()
+                return [s for s in snaps if s["kind"] == "periodic"]
+
+            deadline = time.monotonic() + 20
+            while len(periodic()) < 3:
+                assert time.monotonic() < deadline, "no periodic snapshots"
+                time.sleep(0.5)
+            time.sleep(2)
+            assert len(periodic()) <= 3  # older ones are pruned
+    finally:
+        hutch_server.extra_args = saved
+        hutch_server.restart(crash=False)
