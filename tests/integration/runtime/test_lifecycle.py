@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import AGENT, DATA_DIR, Sandboxes
 
-from hutchd.runtime import Runtime, SandboxNotFound, SandboxSpec, cgroups
+from hutchd.runtime import Runtime, SandboxNotFound, SandboxSpec, cgroups, overlay
 
 BUSY = "nohup sh -c 'while :; do :; done' >/dev/null 2>&1 &"
 
@@ -224,3 +224,17 @@ def test_concurrent_starts_and_destroys(rt: Runtime, boxes: Sandboxes) -> None:
     with ThreadPoolExecutor(len(ids)) as pool:
         list(pool.map(rt.destroy, ids))
     assert [t for sid in ids for t in _traces(rt, sid)] == []
+
+
+def test_recover_after_a_host_reboot_keeps_the_files(rt: Runtime, boxes: Sandboxes) -> None:
+    """A reboot leaves only the data dir: no processes, mounts, loop devices or cgroups."""
+    sid = boxes.start(allow_internet=False)
+    boxes.run(sid, "echo survived > /root/note")
+    state = rt._require_state(sid)
+    state.cgroups.kill()
+    overlay.unmount_all(rt.layout.sandbox_dir(sid))
+    cgroups.remove_dirs(state.cgroups.dirs())
+    report = Runtime(DATA_DIR, agent_src=AGENT).recover({sid})
+    assert report.kept_upper == [sid]
+    assert (rt.layout.sandbox_dir(sid) / "upper" / "root" / "note").read_text() == "survived\n"
+    assert [t for t in _traces(rt, sid) if not t.endswith(sid)] == []
