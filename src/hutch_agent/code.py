@@ -98,18 +98,8 @@ class Interpreter:
             argv = ["/bin/bash", "--login", "--noediting", "-i"]
             stdin, pass_fds = req_r, (msg_w,)
         try:
-            self.process = subprocess.Popen(
-                argv,
-                stdin=stdin,
-                stdout=out_w,
-                stderr=err_w,
-                pass_fds=pass_fds,
-                cwd=cwd,
-                env=env,
-                user=user.uid,
-                group=user.gid,
-                extra_groups=user.groups,
-                start_new_session=True,
+            self.process = user.popen(
+                argv, stdin=stdin, stdout=out_w, stderr=err_w, pass_fds=pass_fds, cwd=cwd, env=env
             )
         except OSError as exc:
             for fd in (self._req_w, msg_r, out_r, err_r):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import pwd
+from typing import TYPE_CHECKING, Any
 
 from .errors import HttpError
+
+if TYPE_CHECKING:
+    import subprocess
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -43,6 +47,14 @@ class User:
             raise HttpError(400, "path contains a NUL byte")
         resolved = os.path.normpath(os.path.join(self.home, path))
         return "/" + resolved.lstrip("/")  # POSIX keeps a leading "//"; we never mean it
+
+    def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        """Start `argv` as this user, in a session of its own (so a signal to its group reaches all it starts)."""
+        import subprocess
+
+        return subprocess.Popen(
+            argv, user=self.uid, group=self.gid, extra_groups=self.groups, start_new_session=True, **kwargs
+        )
 
     def working_dir(self, cwd: str | None) -> str:
         """Where a process starts: `cwd` (relative to home) or home; 404 if it is not a directory."""
