@@ -105,7 +105,9 @@ def _check(name: str, spec: F, value: Any) -> Any:
             if spec.env_names and "\0" in v:
                 raise unprocessable(f"{name}.{k} must not contain NUL characters")
         return dict(value)
-    return check_object(value, Schema(spec.fields or {}, spec.required), prefix=f"{name}.")
+    if spec.fields is None:
+        return dict(value)  # an open object (e.g. `security`): kept whole, so a non-empty one is seen
+    return check_object(value, Schema(spec.fields, spec.required), prefix=f"{name}.")
 
 
 def _num(x: float) -> str:
