@@ -51,9 +51,19 @@ def start_terminal(
     """Start a login shell with environment `env` (`envs` is what the client gave) on a new pty."""
     workdir = user.working_dir(cwd)
     groups = user.groups
+    # Closed by the child's exec (close-on-exec), or carrying why it failed: like subprocess, we answer
+    # only once the shell runs, so a kill right after can find its process group.
+    exec_r, exec_w = os.pipe()
     pid, master = os.forkpty()
     if pid == 0:
-        _exec_shell(user, groups, env, workdir, rows, cols)
+        _exec_shell(exec_w, user, groups, env, workdir, rows, cols)
+    os.close(exec_w)
+    with open(exec_r, "rb") as failure_pipe:
+        failure = failure_pipe.read()
+    if failure:
+        os.waitpid(pid, 0)
+        os.close(master)
+        raise HttpError(500, f"cannot start the terminal: {failure.decode(errors='replace')}")
     terminal = Terminal(pid, " ".join(SHELL), envs, user.name, workdir, None, pty=True, max_output=SCROLLBACK)
     terminal.set_input(master)
     table.add(terminal)
@@ -61,8 +71,10 @@ def start_terminal(
     return terminal
 
 
-def _exec_shell(user: User, groups: list[int], env: dict[str, str], workdir: str, rows: int, cols: int) -> None:
-    """In the forked child: become the user and exec the shell; never returns."""
+def _exec_shell(
+    report: int, user: User, groups: list[int], env: dict[str, str], workdir: str, rows: int, cols: int
+) -> None:
+    """In the forked child: become the user and exec the shell; never returns. Failures go to `report`."""
     try:
         _set_size(0, rows, cols)
         os.chdir(workdir)
@@ -73,7 +85,7 @@ def _exec_shell(user: User, groups: list[int], env: dict[str, str], workdir: str
             signal.signal(number, signal.SIG_DFL)
         os.execve(SHELL[0], SHELL, env)
     except BaseException as exc:
-        os.write(2, f"hutch-agent: cannot start the terminal: {exc}\r\n".encode())
+        os.write(report, str(exc).encode() or type(exc).__name__.encode())
     finally:
         os._exit(127)
 
