@@ -141,9 +141,10 @@ def launch(
     finally:
         for fd in (err_r, info_r, up_r, down_w):
             os.close(fd)
-    if info is None:
+    child_pid = info.get("child-pid") if info else None
+    if not isinstance(child_pid, int):
         raise OSError("bwrap exited before starting the sandbox (see the agent log)")
-    return Launched(pid=pid, child_pid=int(info["child-pid"]))
+    return Launched(pid=pid, child_pid=child_pid)
 
 
 def _child(argv: list[str], wanted: dict[int, int], cgroup_procs: list[str], err_w: int, sync: tuple[int, int]) -> None:

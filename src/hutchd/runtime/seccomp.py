@@ -27,7 +27,7 @@ TIOCLINUX = 0x541C
 
 @functools.cache
 def filter_bytes() -> bytes:
-    import pyseccomp as sc
+    import pyseccomp as sc  # type: ignore[import-untyped]
 
     f = sc.SyscallFilter(defaction=sc.ALLOW)
     if sc.system_arch() == sc.Arch.X86_64:

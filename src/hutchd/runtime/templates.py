@@ -8,6 +8,7 @@ end, so a crash never leaves a half template; a file lock serialises concurrent 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fcntl
 import hashlib
@@ -101,9 +102,9 @@ class TemplateStore:
         self.meta(template_id)
         return self._layout.template_dir(template_id) / "rootfs"
 
-    def lowerdirs(self, template_id: str) -> list[Path]:
+    def lowerdirs(self, template_id: str) -> builtins.list[Path]:
         """Overlay lower layers, topmost first."""
-        layers: list[Path] = []
+        layers: builtins.list[Path] = []
         tid: str | None = template_id
         while tid is not None:
             meta = self.meta(tid)
