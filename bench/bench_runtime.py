@@ -1,4 +1,5 @@
-"""Runtime figures: cold start (start() until the agent answers GET /health) and destroy.
+"""Runtime figures: cold start (start() until the agent answers GET /health), destroy, and a command
+round trip through the agent (POST /commands `true`, then its output stream until the exit event).
 
 Run as root:  .venv/bin/python bench/bench_runtime.py [--runs 50] [--internet] [--data-dir DIR]
 Uses the real hutch_agent if it is runnable, else the tests' stub agent (say which with --agent).
@@ -8,7 +9,10 @@ Compare with RUNTIME.md §3.2: 48-60 ms median, p95 66-78 ms sequential (prototy
 from __future__ import annotations
 
 import argparse
+import http.client
 import importlib.util
+import json
+import socket
 import statistics
 import time
 import uuid
@@ -31,6 +35,22 @@ def _real_agent() -> Path | None:
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _round_trip(sock: Path) -> float:
+    """One `true` through the real agent's command API, in ms."""
+    conn = http.client.HTTPConnection("sandbox")
+    conn.sock = socket.socket(socket.AF_UNIX)
+    conn.sock.connect(str(sock))
+    t0 = time.perf_counter()
+    conn.request("POST", "/commands", json.dumps({"cmd": "true", "user": "root"}), {"Content-Type": "application/json"})
+    pid = json.loads(conn.getresponse().read())["pid"]
+    conn.request("GET", f"/commands/{pid}/output")
+    events = [json.loads(line) for line in conn.getresponse()]
+    elapsed = (time.perf_counter() - t0) * 1000
+    conn.close()
+    assert events[-1]["type"] == "exit", events
+    return elapsed
 
 
 def main() -> None:
@@ -61,11 +81,23 @@ def main() -> None:
             starts.append((t1 - t0) * 1000)
             destroys.append((t2 - t1) * 1000)
 
+    trips: list[float] = []
+    if agent == real:
+        sid = f"bench-{uuid.uuid4().hex[:8]}"
+        rt.start(SandboxSpec(sandbox_id=sid, allow_internet=args.internet))
+        try:
+            trips = [_round_trip(rt.agent_socket(sid)) for _ in range(args.runs + 1)][1:]
+        finally:
+            rt.destroy(sid)
+
     which = "real agent" if agent == real else "stub agent"
     net = "slirp4netns + nft" if args.internet else "no internet"
     print(f"hutch runtime, {args.runs} sequential runs, {which}, {net}")
     print(f"{'phase':<28}{'median ms':>10}{'p95 ms':>10}{'max ms':>10}")
-    for name, values in (("cold start (until /health)", starts), ("destroy", destroys)):
+    rows = [("cold start (until /health)", starts), ("destroy", destroys)]
+    if trips:
+        rows.append(("command round trip (true)", trips))
+    for name, values in rows:
         row = (statistics.median(values), _pct(values, 0.95), max(values))
         print(f"{name:<28}" + "".join(f"{v:>10.1f}" for v in row))
 
