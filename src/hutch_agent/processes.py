@@ -53,7 +53,6 @@ class Process:
         self.events = EventLog(max_output)
         self.exit_code: int | None = None
         self.signal: int | None = None
-        self.error: str | None = None
         self._status_lock = threading.Lock()  # exit status vs signals: never signal a reaped (reusable) pid
         self._input_fd: int | None = None
         self._input_lock = threading.Lock()
