@@ -14,6 +14,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -58,7 +59,8 @@ class _LoopConfig(ctypes.Structure):
 
 
 def available() -> bool:
-    return Path("/dev/loop-control").exists() and os.access("/dev/loop-control", os.W_OK)
+    loop = Path("/dev/loop-control").exists() and os.access("/dev/loop-control", os.W_OK)
+    return loop and shutil.which("mkfs.ext4") is not None
 
 
 def _blank(cache: Path, disk_mb: int) -> Path:

@@ -26,7 +26,8 @@ _HOW: dict[str, tuple[str, str]] = {
 }
 # Missing these degrades instead of failing: see HostFeatures.warnings().
 _DEGRADED: dict[str, str] = {
-    "loop_devices": "no loop devices (/dev/loop-control): sandbox disk is not bounded (disk_mb is nominal)",
+    "loop_devices": "no loop devices (/dev/loop-control) or no mkfs.ext4 (apt-get install -y e2fsprogs): "
+    "sandbox disk is not bounded, disk_mb is nominal",
 }
 
 
