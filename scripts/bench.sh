@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, one after the other, each printing its medians side by side.
+# The SDK benchmark needs a running server: a temporary one is started for it and stopped after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py="${VENV:-.venv}/bin/python"
+export HUTCH_TEMPLATE_CACHE="${HUTCH_TEMPLATE_CACHE:-/var/tmp/hutch-template-cache}"
+
+echo "== runtime: cold start, destroy, command round trip (bench/bench_runtime.py)"
+"$py" bench/bench_runtime.py --data-dir /var/tmp/hutch-bench-runtime
+echo
+echo "== server: create latency, concurrent creates, gateway overhead (bench/bench_server.py)"
+"$py" bench/bench_server.py
+echo
+echo "== SDK: overhead per call versus raw hutch_api (bench/bench_sdk.py)"
+port="$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+key="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+data_dir=/var/tmp/hutch-bench-sdk
+"${VENV:-.venv}/bin/hutch" serve --port "$port" --data-dir "$data_dir" --api-key "$key" --pool-size 0 \
+  >/tmp/hutch-bench-sdk.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; "${VENV:-.venv}/bin/hutch" cleanup --data-dir $data_dir >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 1200); do
+  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || { echo "bench: hutch serve exited; see /tmp/hutch-bench-sdk.log" >&2; exit 1; }
+  sleep 0.5
+done
+HUTCH_API_KEY="$key" HUTCH_DOMAIN="127.0.0.1:$port" "$py" bench/bench_sdk.py -n 200
