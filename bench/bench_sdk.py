@@ -1,8 +1,9 @@
 """SDK overhead per call: `hutch` (Sandbox / AsyncSandbox) next to the raw generated `hutch_api` call.
 
-Needs a running server (`hutch serve`); reads HUTCH_API_KEY and HUTCH_DOMAIN like the SDK.
+First in-process (replies mocked with respx: the client-side cost alone), then against a running
+server (`hutch serve`; HUTCH_API_KEY and HUTCH_DOMAIN are read like the SDK reads them).
 
-    python bench/bench_sdk.py [-n 300]
+    python bench/bench_sdk.py [-n 300] [--offline]
 
 For each operation it times N calls both ways, interleaved, on one warm sandbox and prints the
 medians side by side; the difference is what the SDK adds (argument checks, retries bookkeeping,
@@ -118,13 +119,62 @@ async def bench_async(n: int, config: ConnectionConfig) -> None:
         row("files.exists / statFile", *await ameasure(n, raw_stat, lambda: sbx.files.exists("/home/user")))
 
 
+def bench_offline(n: int) -> None:
+    """The same calls answered in-process (respx), so only client-side work is timed."""
+    import respx
+
+    stamp = "2025-01-01T00:00:00Z"
+    detail = {
+        "sandboxID": "sbx-offline", "templateID": "base", "state": "running", "metadata": {}, "envKeys": [],
+        "startedAt": stamp, "endAt": stamp, "cpuCount": 2, "memoryMB": 1024, "diskMB": 2048,
+        "allowInternetAccess": True, "lifecycle": {"onTimeout": "kill", "autoResume": False},
+    }  # fmt: skip
+    entry = {
+        "name": "user", "path": "/home/user", "type": "dir", "size": 4096, "mode": 493,
+        "permissions": "drwxr-xr-x", "owner": "user", "group": "user", "modifiedTime": stamp,
+    }  # fmt: skip
+    config = ConnectionConfig.resolve(api_key="offline", domain="offline.invalid:80")
+    with respx.mock(base_url=config.base_url) as mock:
+        mock.post("/sandboxes").respond(201, json=detail)
+        mock.delete("/sandboxes/sbx-offline").respond(204)
+        mock.get("/sandboxes/sbx-offline").respond(200, json=detail)
+        mock.get("/sandboxes").respond(200, json={"sandboxes": [detail] * 10, "nextToken": None})
+        mock.get("/sandboxes/sbx-offline/files/stat").respond(200, json=entry)
+        conn = {"api_key": config.api_key, "domain": config.domain}
+        client = raw_client(config)
+        with Sandbox.create(**conn) as sbx, client:
+            sid = sbx.sandbox_id
+            print(f"offline: replies made in-process, so this is the client-side cost alone (n={n})")
+            row(
+                "get_info / getSandbox",
+                *measure(n, lambda: get_sandbox.sync_detailed(sid, client=client), sbx.get_info),
+            )
+            row(
+                "list (10 items) / listSandboxes",
+                *measure(n, lambda: list_sandboxes.sync_detailed(client=client), lambda: Sandbox.list(**conn)),
+            )
+            row(
+                "files.exists / statFile",
+                *measure(
+                    n,
+                    lambda: stat_file.sync_detailed(sid, client=client, path="/home/user"),
+                    lambda: sbx.files.exists("/home/user"),
+                ),
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=300, help="calls per operation and path (default 300)")
+    parser.add_argument("--offline", action="store_true", help="only the in-process comparison (no server needed)")
     args = parser.parse_args()
-    config = ConnectionConfig.resolve()
-    print(f"server {config.base_url}; median ms per call, raw hutch_api vs hutch SDK; overhead in µs")
+    print("median ms per call, raw hutch_api vs hutch SDK; overhead in µs")
     print(f"{'operation':<34} {'raw ms':>9} {'sdk ms':>9} {'overhead':>10}")
+    bench_offline(args.n)
+    if args.offline:
+        return 0
+    config = ConnectionConfig.resolve()
+    print(f"live: server {config.base_url}")
     try:
         bench_sync(args.n, config)
         asyncio.run(bench_async(args.n, config))

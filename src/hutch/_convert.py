@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+
+import attrs
 
 from hutch.exceptions import InvalidArgumentException
 from hutch.types import (
@@ -14,6 +17,7 @@ from hutch.types import (
     SandboxInfo,
     SandboxLifecycle,
     SandboxMetrics,
+    SandboxNetworkOpts,
     SandboxResources,
     Snapshot,
     SnapshotInfo,
@@ -54,26 +58,37 @@ def plain(target: Callable[..., T], model: Any, **given: Any) -> T:
     attribute of the same name (``type`` from ``type_``), ``UNSET`` becoming ``None``; ``given``
     fields are taken as they are."""
     values = dict(given)
-    for f in dataclasses.fields(target):  # type: ignore[arg-type]
-        if f.name in values:
-            continue
-        attr = f.name if hasattr(model, f.name) else f"{f.name}_"
-        if hasattr(model, attr):
-            values[f.name] = opt(getattr(model, attr))
+    model_type: Any = type(model)
+    for name, attr in _pairs(target, model_type):
+        if name not in values:
+            values[name] = opt(getattr(model, attr))
     return target(**values)
+
+
+@functools.cache
+def _pairs(target: Any, model: Any) -> tuple[tuple[str, str], ...]:
+    """(dataclass field, model attribute) for every field the model has."""
+    known = {a.name for a in attrs.fields(model)}
+    names = [f.name for f in dataclasses.fields(target)]
+    pairs = ((name, name if name in known else f"{name}_") for name in names)
+    return tuple((name, attr) for name, attr in pairs if attr in known)
 
 
 def sandbox_info(d: SandboxDetail) -> SandboxInfo:
     lifecycle = SandboxLifecycle(auto_resume=bool(d.lifecycle.auto_resume))
     if d.lifecycle.on_timeout in ("kill", "pause"):
         lifecycle["on_timeout"] = d.lifecycle.on_timeout  # type: ignore[typeddict-item]
-    network = d.additional_properties.get("network")
+    net = d.network
     return plain(
         SandboxInfo,
         d,
         metadata=_str_map(d.metadata),
         envs=[str(k) for k in d.env_keys],
-        network=dict(network) if isinstance(network, Mapping) else None,
+        network=None
+        if isinstance(net, Unset)
+        else SandboxNetworkOpts(
+            allow_out=list(net.allow_out), deny_out=list(net.deny_out), allow_public_traffic=net.allow_public_traffic
+        ),
         lifecycle=lifecycle,
     )
 

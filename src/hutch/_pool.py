@@ -77,11 +77,18 @@ class Pool(Generic[TR]):
 
 
 class Registry(Generic[K, TR]):
-    """Pools by key (``None`` for the process, the event loop for async), reference counted."""
+    """Pools by key (``None`` for the process, the event loop for async), reference counted.
 
-    def __init__(self, make: Callable[[], TR], pools: MutableMapping[K, Pool[TR]]) -> None:
+    With ``keep`` (the sync SDK) a pool outlives its last user, so that calls made without a
+    sandbox object (``Sandbox.list()``) do not pay for a new pool and connection each time; idle
+    connections still close after ``keepalive_expiry``. The async pools close with their last user,
+    inside their event loop, so that no socket outlives the loop.
+    """
+
+    def __init__(self, make: Callable[[], TR], pools: MutableMapping[K, Pool[TR]], keep: bool = False) -> None:
         self._make = make
         self._pools = pools
+        self._keep = keep
         self._lock = threading.Lock()
 
     def get(self, key: K) -> Pool[TR]:
@@ -103,7 +110,7 @@ class Registry(Generic[K, TR]):
         """Drop one reference; True if that was the last and the caller must close the transport."""
         with self._lock:
             pool.refs -= 1
-            if pool.refs > 0 or self._pools.get(key) is not pool:
+            if self._keep or pool.refs > 0 or self._pools.get(key) is not pool:
                 return False
             del self._pools[key]
             return True

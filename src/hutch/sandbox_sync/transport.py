@@ -22,7 +22,7 @@ C = TypeVar("C")
 
 _sleep = time.sleep  # tests replace it to see (and skip) the retry delays
 
-_pools: Registry[None, httpx.HTTPTransport] = Registry(lambda: httpx.HTTPTransport(**transport_args()), {})
+_pools: Registry[None, httpx.HTTPTransport] = Registry(lambda: httpx.HTTPTransport(**transport_args()), {}, keep=True)
 
 
 class ApiClient:

@@ -17,7 +17,7 @@ def _pool_of(sbx):
     return sbx._api._pool
 
 
-async def test_sync_sandboxes_share_one_pool_released_by_the_last_close(api, created):
+async def test_sync_sandboxes_share_one_process_pool(api, created):
     a = Sandbox.create()
     pool = _pool_of(a)
     held_elsewhere = pool.refs - 1  # sandboxes other tests left open
@@ -29,8 +29,16 @@ async def test_sync_sandboxes_share_one_pool_released_by_the_last_close(api, cre
     assert pool.refs == held_elsewhere + 1
     b.close()
     assert pool.refs == held_elsewhere
+    assert sync_transport._pools.get(None) is pool  # kept for calls without a sandbox (Sandbox.list())
+
+
+async def test_the_async_pool_closes_with_its_last_user(api, created):
+    a = await AsyncSandbox.create()
+    pool = _pool_of(a)
+    held_elsewhere = pool.refs - 1
+    await a.close()
     if held_elsewhere == 0:
-        assert sync_transport._pools.get(None) is not pool  # closed; a new pool for whoever comes next
+        assert async_transport._pools.get(asyncio.get_running_loop()) is not pool
 
 
 async def test_async_sandboxes_share_the_loops_pool(api, created):
