@@ -11,6 +11,10 @@
 ``hutch_api``.
 """
 
+from hutch._code import CodeContextOptions as CodeContextOptions
+from hutch._code import CodeOptions as CodeOptions
+from hutch._code import RunCodeOptions as RunCodeOptions
+from hutch._network import ALL_TRAFFIC as ALL_TRAFFIC
 from hutch._options import CreateOptions as CreateOptions
 from hutch._options import PtyOptions as PtyOptions
 from hutch._options import RunOptions as RunOptions
@@ -33,6 +37,8 @@ from hutch.exceptions import SandboxNotFoundException as SandboxNotFoundExceptio
 from hutch.exceptions import ServiceUnavailableException as ServiceUnavailableException
 from hutch.exceptions import SnapshotNotFoundException as SnapshotNotFoundException
 from hutch.exceptions import TimeoutException as TimeoutException
+from hutch.sandbox_async.code import AsyncCode as AsyncCode
+from hutch.sandbox_async.code import AsyncEnvironmentVariables as AsyncEnvironmentVariables
 from hutch.sandbox_async.commands import AsyncCommands as AsyncCommands
 from hutch.sandbox_async.files import AsyncFiles as AsyncFiles
 from hutch.sandbox_async.handles import AsyncCommandHandle as AsyncCommandHandle
@@ -42,6 +48,8 @@ from hutch.sandbox_async.handles import AsyncWatchHandle as AsyncWatchHandle
 from hutch.sandbox_async.pty import AsyncPty as AsyncPty
 from hutch.sandbox_async.sandbox import AsyncSandbox as AsyncSandbox
 from hutch.sandbox_async.sandbox import AsyncSandboxCreation as AsyncSandboxCreation
+from hutch.sandbox_sync.code import Code as Code
+from hutch.sandbox_sync.code import EnvironmentVariables as EnvironmentVariables
 from hutch.sandbox_sync.commands import Commands as Commands
 from hutch.sandbox_sync.files import Files as Files
 from hutch.sandbox_sync.handles import CommandHandle as CommandHandle
@@ -50,15 +58,20 @@ from hutch.sandbox_sync.handles import PtyHandle as PtyHandle
 from hutch.sandbox_sync.handles import WatchHandle as WatchHandle
 from hutch.sandbox_sync.pty import Pty as Pty
 from hutch.sandbox_sync.sandbox import Sandbox as Sandbox
+from hutch.types import CodeContext as CodeContext
 from hutch.types import CommandResult as CommandResult
 from hutch.types import EntryInfo as EntryInfo
+from hutch.types import ExecutionError as ExecutionError
+from hutch.types import ExecutionResult as ExecutionResult
 from hutch.types import FilesystemEvent as FilesystemEvent
 from hutch.types import ProcessInfo as ProcessInfo
 from hutch.types import PtySize as PtySize
+from hutch.types import Result as Result
 from hutch.types import SandboxInfo as SandboxInfo
 from hutch.types import SandboxLifecycle as SandboxLifecycle
 from hutch.types import SandboxList as SandboxList
 from hutch.types import SandboxMetrics as SandboxMetrics
+from hutch.types import SandboxNetworkOpts as SandboxNetworkOpts
 from hutch.types import SandboxQuery as SandboxQuery
 from hutch.types import SandboxResources as SandboxResources
 from hutch.types import Snapshot as Snapshot

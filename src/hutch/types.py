@@ -7,23 +7,29 @@ None of them is tied to the HTTP layer: they are dataclasses (or ``TypedDict`` s
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Literal, TypedDict, overload
+from typing import IO, Any, Literal, TypedDict, overload
 
 __all__ = [
+    "CodeContext",
     "CommandResult",
     "EntryInfo",
+    "ExecutionError",
+    "ExecutionResult",
     "FileType",
     "FilesystemEvent",
     "FilesystemEventType",
     "ProcessInfo",
     "PtySize",
     "ReadFormat",
+    "Result",
     "SandboxInfo",
     "SandboxLifecycle",
     "SandboxList",
     "SandboxMetrics",
+    "SandboxNetworkOpts",
     "SandboxQuery",
     "SandboxResources",
     "SandboxState",
@@ -67,6 +73,24 @@ class SandboxLifecycle(TypedDict, total=False):
     """Resume a paused sandbox when a command or file call arrives."""
 
 
+class SandboxNetworkOpts(TypedDict, total=False):
+    """A sandbox's network policy, for ``create(network=...)``, ``update_network`` and in :class:`SandboxInfo`.
+
+    Entries are IPs, CIDRs, domain names and ``*.domain`` wildcards. A deny entry wins over an allow
+    entry; ``allow_out`` alone means "only these"; ``deny_out=[ALL_TRAFFIC]`` ("0.0.0.0/0") with
+    ``allow_out`` also means "only these". Private, loopback and link-local ranges and the server's
+    own addresses are never reachable.
+    """
+
+    allow_out: list[str]
+    """Destinations the sandbox may reach."""
+    deny_out: list[str]
+    """Destinations it may not reach."""
+    allow_public_traffic: bool
+    """Whether anyone who can reach the server may use the sandbox's exposed ports (``get_host``);
+    when False they need the API key or ``SandboxInfo.traffic_access_token`` (default True)."""
+
+
 @dataclass
 class SandboxInfo:
     """A sandbox as the server knows it."""
@@ -95,12 +119,15 @@ class SandboxInfo:
     """Disk limit of its writable layer in MiB."""
     allow_internet_access: bool = True
     """Whether it may reach the internet."""
-    network: dict[str, object] | None = None
-    """Its network rules, when the server reports them."""
+    network: SandboxNetworkOpts | None = None
+    """The network policy in force (entries normalised), when the server reports it."""
     lifecycle: SandboxLifecycle = field(default_factory=lambda: SandboxLifecycle(on_timeout="kill"))
     """What happens when its lifetime ends."""
     restored_from: str | None = None
     """The snapshot it was restored from, if any."""
+    traffic_access_token: str | None = None
+    """When its exposed ports are not public: the token that admits requests to them (header
+    ``X-Hutch-Traffic-Token``, or ``?hutch_token=`` in a browser)."""
 
 
 @dataclass
@@ -309,3 +336,157 @@ class FilesystemEvent:
     """The changed path relative to the watched directory."""
     path: str
     """The changed path, absolute."""
+
+
+# ---------------------------------------------------------------- run_code (SDK-API section 7)
+
+RESULT_FORMATS = {
+    "text": "text/plain",
+    "html": "text/html",
+    "markdown": "text/markdown",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "pdf": "application/pdf",
+    "latex": "text/latex",
+    "json": "application/json",
+    "javascript": "application/javascript",
+}
+"""``Result`` attribute: the MIME type it holds."""
+
+
+@dataclass
+class Result:
+    """A rich output of ``run_code``: the value of the code's last expression (``is_main_result``),
+    an object it ``display()``ed, or a matplotlib figure; every representation the object offered
+    is an attribute (None when absent). In Jupyter, a ``Result`` displays as itself."""
+
+    text: str | None = None
+    """``text/plain``."""
+    html: str | None = None
+    """``text/html`` (a pandas DataFrame has one)."""
+    markdown: str | None = None
+    svg: str | None = None
+    png: str | None = None
+    """``image/png``, base64 (``base64.b64decode(result.png)`` gives the file)."""
+    jpeg: str | None = None
+    """``image/jpeg``, base64."""
+    pdf: str | None = None
+    """``application/pdf``, base64."""
+    latex: str | None = None
+    json: Any = None
+    """``application/json``, parsed."""
+    javascript: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    """Representations of other MIME types, by type."""
+    is_main_result: bool = False
+    """Whether it is the value of the code's last expression (rather than something displayed)."""
+
+    @classmethod
+    def from_bundle(cls, bundle: Mapping[str, str], is_main_result: bool = False) -> Result:
+        """A result from a Jupyter-style MIME bundle (``{"text/plain": ..., "image/png": <base64>}``)."""
+        by_type = {mime: name for name, mime in RESULT_FORMATS.items()}
+        values: dict[str, Any] = {}
+        extra: dict[str, str] = {}
+        for mime, value in bundle.items():
+            name = by_type.get(mime)
+            if name is None:
+                extra[mime] = str(value)
+            elif name == "json":
+                values[name] = _json_or_text(value)
+            else:
+                values[name] = str(value)
+        return cls(**values, extra=extra, is_main_result=is_main_result)
+
+    def formats(self) -> list[str]:
+        """The names of the representations present (``["text", "html"]``), then other MIME types."""
+        present = [name for name in RESULT_FORMATS if getattr(self, name) is not None]
+        return present + list(self.extra)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
+        bundle = {mime: getattr(self, name) for name, mime in RESULT_FORMATS.items() if getattr(self, name) is not None}
+        return {**bundle, **self.extra}
+
+    def __str__(self) -> str:
+        return self.text if self.text is not None else repr(self)
+
+    def __repr__(self) -> str:
+        shown = [f"{name}={_brief(getattr(self, name))}" for name in RESULT_FORMATS if getattr(self, name) is not None]
+        shown += [f"{mime!r}: {_brief(value)}" for mime, value in self.extra.items()]
+        return f"Result({', '.join(shown)}{', main' if self.is_main_result else ''})"
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}...<{len(text)} chars>"
+
+
+def _json_or_text(value: object) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+@dataclass
+class ExecutionError:
+    """What the code raised (or why its execution was cut short: ``TimeoutError``, ``ContextRestarted``)."""
+
+    name: str
+    """The error's type, e.g. ``NameError``."""
+    value: str
+    """Its message."""
+    traceback: str
+    """The formatted traceback."""
+
+
+@dataclass
+class ExecutionResult:
+    """How a ``run_code`` went: what the code printed, the rich results it produced, and its error."""
+
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int = 0
+    """0 when it ran without error; 1 after an uncaught python/javascript error; bash: the last status."""
+    results: list[Result] = field(default_factory=list)
+    """Rich outputs, in the order they were produced."""
+    error: ExecutionError | None = None
+    """The error the code raised, if it did (run_code does not raise for errors in the code)."""
+    execution_count: int | None = None
+    """How many executions the context has run since it (re)started, this one included."""
+    context_id: str | None = None
+    """The code context it ran in."""
+
+    @property
+    def text(self) -> str | None:
+        """The plain text of the main result (the value of the last expression), if there is one."""
+        return next((r.text for r in self.results if r.is_main_result), None)
+
+    @property
+    def success(self) -> bool:
+        """No error and a zero exit code."""
+        return self.error is None and self.exit_code == 0
+
+
+@dataclass
+class CodeContext:
+    """A persistent interpreter ``run_code`` can run in: state carries over from one run to the next."""
+
+    context_id: str
+    """Its ID (a default context's ID is its language)."""
+    language: str
+    """``python``, ``bash`` or ``javascript``."""
+    cwd: str
+    """The working directory it started in."""
+    user: str = "user"
+    """The sandbox user it runs as."""
+    envs: dict[str, str] = field(default_factory=dict)
+    """The environment variables given for it (not the sandbox's)."""
+    created_at: datetime.datetime | None = None
+
+    @property
+    def id(self) -> str:
+        """E2B's name for :attr:`context_id`."""
+        return self.context_id

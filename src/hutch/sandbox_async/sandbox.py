@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import builtins
 import datetime
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Mapping
 from typing import Any, Literal, Self, TypeVar, Unpack, overload
 
+from hutch import _network, types
 from hutch import _ops as ops
-from hutch import types
 from hutch._descriptors import alias, dual
 from hutch._options import CreateOptions, Pager, RunOptions, hopx_query, plan_create
 from hutch._sandbox_base import SandboxBase, placeholder_info
 from hutch.config import ConnectionOpts, split_connection_opts
+from hutch.sandbox_async.code import AsyncCode, AsyncEnvironmentVariables
 from hutch.sandbox_async.commands import AsyncCommands
 from hutch.sandbox_async.files import AsyncFiles
 from hutch.sandbox_async.handles import AsyncCommandHandle, AsyncFileStream
 from hutch.sandbox_async.pty import AsyncPty
 from hutch.sandbox_async.transport import AsyncApiClient
-from hutch.types import SandboxInfo, SandboxList, SandboxMetrics, SandboxQuery, Snapshot, SnapshotInfo
+from hutch.types import (
+    SandboxInfo,
+    SandboxList,
+    SandboxMetrics,
+    SandboxNetworkOpts,
+    SandboxQuery,
+    Snapshot,
+    SnapshotInfo,
+)
 
 R = TypeVar("R")
 S = TypeVar("S", bound="AsyncSandbox")
@@ -62,8 +71,16 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
     connection pool, so hundreds can be driven at once with ``asyncio.gather``.
     """
 
+    code: AsyncCode
+    """Code execution in persistent interpreters: ``run_code`` and the code-context methods are its methods."""
+    env: AsyncEnvironmentVariables
+    """The sandbox-wide environment variables (hopx's ``sbx.env``): ``get_all``, ``get``, ``set``, ``update``,
+    ``delete``."""
+
     def __init__(self, info: SandboxInfo, api: AsyncApiClient, owned: bool = False) -> None:
         super().__init__(info, api, owned, (AsyncCommands, AsyncFiles, AsyncPty))
+        self.code = AsyncCode(self._sandbox_id, api)
+        self.env = AsyncEnvironmentVariables(self._sandbox_id, api)
 
     # ------------------------------------------------------------ getting a sandbox
 
@@ -241,7 +258,40 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
     write_file = alias("files", AsyncFiles.write)
     list_files = alias("files", AsyncFiles.list)
 
-    # Sections 7-9 of SDK-API.md (run_code, env, network) attach here.
+    # ------------------------------------------------------------ code execution (SDK-API section 7)
+
+    run_code = alias("code", AsyncCode.run)
+    run_code_stream = alias("code", AsyncCode.stream)
+    create_code_context = alias("code", AsyncCode.create_context)
+    list_code_contexts = alias("code", AsyncCode.list_contexts)
+    restart_code_context = alias("code", AsyncCode.restart_context)
+    remove_code_context = alias("code", AsyncCode.remove_context)
+
+    # ------------------------------------------------------------ network (SDK-API section 9)
+
+    @dual
+    async def update_network(
+        self,
+        network: SandboxNetworkOpts | Mapping[str, Any] | None = None,
+        *,
+        allow_internet_access: bool | None = None,
+        request_timeout: float | None = None,
+    ) -> None:
+        """Replace the sandbox's network policy while it runs (no restart; connections the new policy
+        refuses stop working). The lists given replace the old ones; with neither list,
+        ``allow_internet_access=False`` cuts all outbound traffic and otherwise it is opened again.
+        ``allow_public_traffic`` is kept unless given. Read it back with ``get_info().network``.
+        """
+        op = _network.update(self.sandbox_id, network, allow_internet_access)
+        self._remember(await self._api.call(op, request_timeout))
+
+    def get_host(self, port: int) -> str:
+        """Where a server listening on ``port`` inside the sandbox answers, through the hutch server:
+        ``host:port/sandboxes/{id}/ports/{port}``, so ``f"http://{sbx.get_host(8000)}/path"`` works
+        for HTTP and ``ws://`` for WebSocket. No host port is bound; when the sandbox's
+        ``allow_public_traffic`` is False, requests need the API key or its traffic token.
+        (Not a coroutine: it sends no request, as in E2B's SDK.)"""
+        return _network.host(self._api.config.base_url, self.sandbox_id, port)
 
     # ------------------------------------------------------------ closing
 

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import builtins
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, Self, TypeVar, Unpack, overload
 
+from hutch import _network, types
 from hutch import _ops as ops
-from hutch import types
 from hutch._descriptors import alias, dual
 from hutch._options import CreateOptions, Pager, RunOptions, hopx_query, plan_create
 from hutch._sandbox_base import SandboxBase, placeholder_info
 from hutch.config import ConnectionOpts, split_connection_opts
+from hutch.sandbox_sync.code import Code, EnvironmentVariables
 from hutch.sandbox_sync.commands import Commands
 from hutch.sandbox_sync.files import Files
 from hutch.sandbox_sync.handles import CommandHandle, FileStream
 from hutch.sandbox_sync.pty import Pty
 from hutch.sandbox_sync.transport import ApiClient
-from hutch.types import SandboxInfo, SandboxList, SandboxMetrics, SandboxQuery, Snapshot, SnapshotInfo
+from hutch.types import (
+    SandboxInfo,
+    SandboxList,
+    SandboxMetrics,
+    SandboxNetworkOpts,
+    SandboxQuery,
+    Snapshot,
+    SnapshotInfo,
+)
 
 R = TypeVar("R")
 
@@ -31,8 +40,16 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
     from several threads; all sandboxes of a process share one connection pool.
     """
 
+    code: Code
+    """Code execution in persistent interpreters: ``run_code`` and the code-context methods are its methods."""
+    env: EnvironmentVariables
+    """The sandbox-wide environment variables (hopx's ``sbx.env``): ``get_all``, ``get``, ``set``, ``update``,
+    ``delete``."""
+
     def __init__(self, info: SandboxInfo, api: ApiClient, owned: bool = False) -> None:
         super().__init__(info, api, owned, (Commands, Files, Pty))
+        self.code = Code(self._sandbox_id, api)
+        self.env = EnvironmentVariables(self._sandbox_id, api)
 
     # ------------------------------------------------------------ getting a sandbox
 
@@ -203,7 +220,39 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
     write_file = alias("files", Files.write)
     list_files = alias("files", Files.list)
 
-    # Sections 7-9 of SDK-API.md (run_code, env, network) attach here.
+    # ------------------------------------------------------------ code execution (SDK-API section 7)
+
+    run_code = alias("code", Code.run)
+    run_code_stream = alias("code", Code.stream)
+    create_code_context = alias("code", Code.create_context)
+    list_code_contexts = alias("code", Code.list_contexts)
+    restart_code_context = alias("code", Code.restart_context)
+    remove_code_context = alias("code", Code.remove_context)
+
+    # ------------------------------------------------------------ network (SDK-API section 9)
+
+    @dual
+    def update_network(
+        self,
+        network: SandboxNetworkOpts | Mapping[str, Any] | None = None,
+        *,
+        allow_internet_access: bool | None = None,
+        request_timeout: float | None = None,
+    ) -> None:
+        """Replace the sandbox's network policy while it runs (no restart; connections the new policy
+        refuses stop working). The lists given replace the old ones; with neither list,
+        ``allow_internet_access=False`` cuts all outbound traffic and otherwise it is opened again.
+        ``allow_public_traffic`` is kept unless given. Read it back with ``get_info().network``.
+        """
+        op = _network.update(self.sandbox_id, network, allow_internet_access)
+        self._remember(self._api.call(op, request_timeout))
+
+    def get_host(self, port: int) -> str:
+        """Where a server listening on ``port`` inside the sandbox answers, through the hutch server:
+        ``host:port/sandboxes/{id}/ports/{port}``, so ``f"http://{sbx.get_host(8000)}/path"`` works
+        for HTTP and ``ws://`` for WebSocket. No host port is bound; when the sandbox's
+        ``allow_public_traffic`` is False, requests need the API key or its traffic token."""
+        return _network.host(self._api.config.base_url, self.sandbox_id, port)
 
     # ------------------------------------------------------------ closing
 

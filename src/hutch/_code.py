@@ -1,0 +1,267 @@
+"""``run_code``, code contexts and ``sbx.env``, shared by sync and async (sans-I/O).
+
+The requests are :class:`~hutch._ops.Op` s like every other call; :class:`CodeRun` turns the NDJSON
+events of ``runCode`` into the :class:`~hutch.types.ExecutionResult`, the messages
+``run_code_stream`` yields (hopx's shape: ``{"type": "stdout", "data": "..."}``) and the callback
+calls ``run_code`` makes. The facades (``sandbox_sync.code`` / ``sandbox_async.code``) only do I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+import httpx
+
+import hutch_api.api.code.create_code_context as create_code_context
+import hutch_api.api.code.list_code_contexts as list_code_contexts
+import hutch_api.api.code.remove_code_context as remove_code_context
+import hutch_api.api.code.restart_code_context as restart_code_context
+import hutch_api.api.code.run_code as run_code_api
+import hutch_api.api.env.delete_env_var as delete_env_var
+import hutch_api.api.env.get_env_var as get_env_var
+import hutch_api.api.env.get_env_vars as get_env_vars
+import hutch_api.api.env.replace_env_vars as replace_env_vars
+import hutch_api.api.env.set_env_var as set_env_var
+import hutch_api.api.env.update_env_vars as update_env_vars
+from hutch import _convert as conv
+from hutch._errors import MALFORMED
+from hutch._ndjson import NdjsonDecoder
+from hutch._ops import Op, _id, _model, _models, _none, _str_dict, _true
+from hutch._output import Call
+from hutch.exceptions import InvalidArgumentException, SandboxException
+from hutch.types import CodeContext, ExecutionError, ExecutionResult, Result
+from hutch_api.models.code_context import CodeContext as ApiCodeContext
+from hutch_api.models.code_run_request import CodeRunRequest
+from hutch_api.models.code_run_request_envs import CodeRunRequestEnvs
+from hutch_api.models.env_var import EnvVar
+from hutch_api.models.env_var_value import EnvVarValue
+from hutch_api.models.env_vars import EnvVars
+from hutch_api.models.env_vars_patch import EnvVarsPatch
+from hutch_api.models.env_vars_replacement import EnvVarsReplacement
+from hutch_api.models.new_code_context import NewCodeContext
+from hutch_api.models.new_code_context_envs import NewCodeContextEnvs
+from hutch_api.types import UNSET
+
+__all__ = ["CodeContextOptions", "CodeOptions", "CodeRun", "RunCodeOptions"]
+
+
+class CodeOptions(TypedDict, total=False):
+    """Keywords of ``run_code_stream`` (and ``run_code``) besides ``code`` and ``language``."""
+
+    timeout: float | None
+    """Seconds after which the execution is interrupted (default 60; 0 or None = none). The context
+    keeps its state; code that ignores the interrupt is killed and its context restarted."""
+    envs: Mapping[str, str] | None
+    """Environment variables for this execution only."""
+    cwd: str | None
+    """Working directory for this execution only (the context's is restored afterwards)."""
+    context: CodeContext | str | None
+    """The code context (or its ID) to run in; default: the language's default context."""
+    request_timeout: float | None
+    """Seconds for the request to be answered (the execution itself may take longer)."""
+
+
+class RunCodeOptions(CodeOptions, total=False):
+    """Keywords of ``run_code``: those of ``run_code_stream`` plus live callbacks (sync or async on
+    ``AsyncSandbox``)."""
+
+    on_stdout: Callable[[str], object] | None
+    """Called with each chunk of standard output as it arrives."""
+    on_stderr: Callable[[str], object] | None
+    """Called with each chunk of standard error as it arrives."""
+    on_result: Callable[[Result], object] | None
+    """Called with each rich result as it is produced."""
+    on_error: Callable[[ExecutionError], object] | None
+    """Called with the error, if the code raises one."""
+
+
+class CodeContextOptions(TypedDict, total=False):
+    """Keywords of ``create_code_context`` besides ``language``."""
+
+    cwd: str | None
+    """Its working directory (default: the user's home)."""
+    envs: Mapping[str, str] | None
+    """Environment variables of this context, on top of the sandbox's."""
+    user: str | None
+    """The sandbox user it runs as (default ``"user"``)."""
+    request_timeout: float | None
+
+
+_CALLBACKS = ("on_stdout", "on_stderr", "on_result", "on_error")
+
+
+@dataclass
+class CodeRun:
+    """One execution: its request, and what its events amount to so far."""
+
+    op: Op[None]
+    request_timeout: float | None
+    callbacks: Mapping[str, Callable[[Any], object] | None] = field(default_factory=dict)
+    _stdout: list[str] = field(default_factory=list)
+    _stderr: list[str] = field(default_factory=list)
+    _result: ExecutionResult = field(default_factory=ExecutionResult)
+    _decoder: NdjsonDecoder = field(default_factory=NdjsonDecoder)
+    _done: bool = False
+
+    def feed(self, data: bytes) -> list[tuple[dict[str, Any], list[Call]]]:
+        """For each event in ``data``: the stream message and the callback calls."""
+        return [self._apply(event) for event in self._decoder.feed(data)]
+
+    def close(self) -> list[tuple[dict[str, Any], list[Call]]]:
+        """The stream ended: the last event, if it had no newline; raises if ``done`` never came."""
+        last = [self._apply(event) for event in self._decoder.close()]
+        if not self._done:
+            raise SandboxException(
+                "The run_code stream ended before the execution was done (the connection to the sandbox was lost); "
+                "the code may still be running in its context"
+            )
+        return last
+
+    def result(self) -> ExecutionResult:
+        """The execution's result (complete once the stream has been read to its end)."""
+        self._result.stdout = "".join(self._stdout)
+        self._result.stderr = "".join(self._stderr)
+        return self._result
+
+    def _calls(self, name: str, value: object) -> list[Call]:
+        callback = self.callbacks.get(name)
+        return [] if callback is None else [(callback, value)]
+
+    def _apply(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], list[Call]]:
+        try:
+            kind = event["type"]
+            if kind in ("stdout", "stderr"):
+                text = str(event["text"])
+                (self._stdout if kind == "stdout" else self._stderr).append(text)
+                return {"type": kind, "data": text}, self._calls(f"on_{kind}", text)
+            if kind == "result":
+                bundle = {str(k): str(v) for k, v in dict(event["data"]).items()}
+                result = Result.from_bundle(bundle, bool(event.get("isMainResult", False)))
+                self._result.results.append(result)
+                message = {"type": "result", "data": bundle, "is_main_result": result.is_main_result, "result": result}
+                return message, self._calls("on_result", result)
+            if kind == "error":
+                error = ExecutionError(str(event["name"]), str(event["value"]), str(event.get("traceback") or ""))
+                self._result.error = error
+                return {"type": "error", **vars(error)}, self._calls("on_error", error)
+            if kind == "done":
+                self._done = True
+                self._result.exit_code = int(event["exitCode"])
+                count = event.get("executionCount")
+                self._result.execution_count = None if count is None else int(count)
+                self._result.context_id = conv.opt(event.get("contextID"))
+                message = {"type": "done", "exit_code": self._result.exit_code, "status": str(event.get("status"))}
+                return {**message, "execution_count": count, "context_id": self._result.context_id}, []
+        except MALFORMED as exc:
+            raise SandboxException(f"The server sent a malformed run_code event {dict(event)!r}: {exc}") from exc
+        return dict(event), []  # a kind this SDK does not know yet: passed on as it is
+
+
+def _context_id(context: CodeContext | str) -> str:
+    if isinstance(context, CodeContext):
+        return context.context_id
+    return _id(context, "context")
+
+
+def _envs(envs: Mapping[str, str] | None, model: Any) -> Any:
+    env = _str_dict(envs, "envs")
+    return UNSET if env is None else model.from_dict(env)
+
+
+def _check(opts: Mapping[str, Any], allowed: type, what: str) -> None:
+    unknown = set(opts) - set(allowed.__annotations__)
+    if unknown:
+        raise InvalidArgumentException(f"{what}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+
+
+def plan_run(sandbox_id: str, code: str, language: str | None, opts: Mapping[str, Any], what: str) -> CodeRun:
+    """The request for ``run_code`` / ``run_code_stream`` and the state its events go to."""
+    _check(opts, RunCodeOptions if what == "run_code" else CodeOptions, what)
+    if not isinstance(code, str):
+        raise InvalidArgumentException(f"code must be a string, not {type(code).__name__}")
+    if language is not None and (not isinstance(language, str) or not language):
+        raise InvalidArgumentException(f"language must be a non-empty string, not {language!r}")
+    timeout = opts.get("timeout", 60)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0):
+        raise InvalidArgumentException(f"timeout must be >= 0 seconds (0 or None = none), not {timeout!r}")
+    context = opts.get("context")
+    body = CodeRunRequest(
+        code=code,
+        language=conv.unset(language),
+        context_id=UNSET if context is None else _context_id(context),
+        envs=_envs(opts.get("envs"), CodeRunRequestEnvs),
+        cwd=conv.unset(opts.get("cwd")),
+        timeout=UNSET if not timeout else float(timeout),
+    )
+    op = Op(run_code_api._get_kwargs(_id(sandbox_id), body=body), _none, stream=True, idle=True)
+    callbacks = {name: opts.get(name) for name in _CALLBACKS if opts.get(name) is not None}
+    return CodeRun(op, opts.get("request_timeout"), callbacks)
+
+
+# ---------------------------------------------------------------- code contexts
+
+
+def _context(c: ApiCodeContext) -> CodeContext:
+    return conv.plain(CodeContext, c, envs={str(k): str(v) for k, v in c.envs.additional_properties.items()})
+
+
+def create_context(sandbox_id: str, language: str | None, opts: CodeContextOptions) -> Op[CodeContext]:
+    _check(opts, CodeContextOptions, "create_code_context")
+    body = NewCodeContext(
+        language=conv.unset(language),
+        user=conv.unset(opts.get("user")),
+        cwd=conv.unset(opts.get("cwd")),
+        envs=_envs(opts.get("envs"), NewCodeContextEnvs),
+    )
+    return Op(create_code_context._get_kwargs(_id(sandbox_id), body=body), _model(ApiCodeContext.from_dict, _context))
+
+
+def list_contexts(sandbox_id: str) -> Op[list[CodeContext]]:
+    return Op(list_code_contexts._get_kwargs(_id(sandbox_id)), _models(ApiCodeContext.from_dict, _context))
+
+
+def restart_context(sandbox_id: str, context: CodeContext | str) -> Op[None]:
+    return Op(restart_code_context._get_kwargs(_id(sandbox_id), _context_id(context)), _none, idempotent=True)
+
+
+def remove_context(sandbox_id: str, context: CodeContext | str) -> Op[None]:
+    return Op(remove_code_context._get_kwargs(_id(sandbox_id), _context_id(context)), _none)
+
+
+# ---------------------------------------------------------------- sandbox env (SDK-API section 8)
+
+
+def _vars(response: httpx.Response) -> dict[str, str]:
+    return {str(k): str(v) for k, v in EnvVars.from_dict(response.json()).additional_properties.items()}
+
+
+def env_get_all(sandbox_id: str) -> Op[dict[str, str]]:
+    return Op(get_env_vars._get_kwargs(_id(sandbox_id)), _vars)
+
+
+def env_get(sandbox_id: str, name: str, default: str | None) -> Op[str | None]:
+    parse = _model(EnvVar.from_dict, lambda v: str(v.value))
+    return Op(get_env_var._get_kwargs(_id(sandbox_id), _id(name, "name")), parse, answers={404: default})
+
+
+def env_set(sandbox_id: str, name: str, value: str) -> Op[None]:
+    body = EnvVarValue(value=str(value))
+    return Op(set_env_var._get_kwargs(_id(sandbox_id), _id(name, "name"), body=body), _none)
+
+
+def env_update(sandbox_id: str, envs: Mapping[str, str | None]) -> Op[None]:
+    if not isinstance(envs, Mapping):
+        raise InvalidArgumentException(f"envs must be a dict, not {type(envs).__name__}")
+    body = EnvVarsPatch.from_dict({str(k): None if v is None else str(v) for k, v in envs.items()})
+    return Op(update_env_vars._get_kwargs(_id(sandbox_id), body=body), _none, idempotent=True)
+
+
+def env_replace(sandbox_id: str, envs: Mapping[str, str]) -> Op[None]:
+    body = EnvVarsReplacement.from_dict(_str_dict(envs, "envs") or {})
+    return Op(replace_env_vars._get_kwargs(_id(sandbox_id), body=body), _none)
+
+
+def env_delete(sandbox_id: str, name: str) -> Op[bool]:
+    return Op(delete_env_var._get_kwargs(_id(sandbox_id), _id(name, "name")), _true, answers={404: False})
