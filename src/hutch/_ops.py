@@ -208,7 +208,10 @@ def create(
     lifecycle: SandboxLifecycle | None,
     secure: bool,
     security: Mapping[str, Any] | None,
+    network: Mapping[str, Any] | None = None,
 ) -> Op[SandboxInfo]:
+    from hutch._network import create_body  # (it builds on this module)
+
     meta, env = _str_dict(metadata, "metadata"), _str_dict(envs, "envs")
     body = NewSandbox(
         template_id=template or "base",
@@ -221,6 +224,7 @@ def create(
         lifecycle=conv.lifecycle(lifecycle),
         secure=True if secure else UNSET,
         security=UNSET if security is None else NewSandboxSecurity.from_dict(dict(security)),
+        network=create_body(network),
     )
     # One key for all tries of this create: a retried create never makes two sandboxes.
     kwargs = create_sandbox._get_kwargs(body=body, idempotency_key=str(uuid.uuid4()))

@@ -15,7 +15,7 @@ from hutch import _ops as ops
 from hutch._output import Callbacks, DataCallbacks, LineCallbacks
 from hutch.config import CONNECTION_KEYS, ConnectionOpts
 from hutch.exceptions import InvalidArgumentException
-from hutch.types import ProcessInfo, PtySize, SandboxInfo, SandboxLifecycle, SandboxResources
+from hutch.types import ProcessInfo, PtySize, SandboxInfo, SandboxLifecycle, SandboxNetworkOpts, SandboxResources
 
 C = TypeVar("C")
 
@@ -33,8 +33,9 @@ class CreateOptions(ConnectionOpts, total=False):
     """A name unique among your live sandboxes; ``connect`` accepts it in place of the ID."""
     allow_internet_access: bool
     """False cuts all outbound traffic (default True)."""
-    network: Mapping[str, Any] | None
-    """Fine-grained egress rules (SDK-API section 9; not offered by this server version yet)."""
+    network: SandboxNetworkOpts | Mapping[str, Any] | None
+    """Egress rules and exposed-port access (:class:`~hutch.SandboxNetworkOpts`); overrides
+    ``allow_internet_access`` when given."""
     resources: SandboxResources | None
     """``{"cpu": 2, "memory_mb": 2048, "disk_mb": 4096}``; each key optional."""
     lifecycle: SandboxLifecycle | None
@@ -127,11 +128,6 @@ def plan_pty(sandbox_id: str, size: PtySize | None, opts: PtyOptions) -> Started
 def plan_create(template: str, timeout: float, opts: CreateOptions) -> tuple[ops.Op[SandboxInfo], dict[str, Any]]:
     """The create request and the connection settings among ``opts``."""
     _check(opts, CreateOptions, "create")
-    if opts.get("network") is not None:
-        raise InvalidArgumentException(
-            "network= (egress allow/deny rules) is not offered by this hutch version yet; "
-            "use allow_internet_access=False to cut all outbound traffic"
-        )
     op = ops.create(
         template,
         timeout,
@@ -143,6 +139,7 @@ def plan_create(template: str, timeout: float, opts: CreateOptions) -> tuple[ops
         opts.get("lifecycle"),
         bool(opts.get("secure", False)),
         opts.get("security"),
+        opts.get("network"),
     )
     return op, {key: value for key, value in opts.items() if key in CONNECTION_KEYS}
 

@@ -7,9 +7,11 @@ inside it by the time its watch was in place, so `mkdir -p a/b/c` loses nothing.
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 
+from .errors import HttpError
 from .libc import checked, libc
 
 TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
@@ -42,6 +44,10 @@ _KINDS = (
 _HEADER = struct.Struct("iIII")  # wd, mask, cookie, len
 
 
+def _limit_reached(exc: OSError, sysctl: str) -> HttpError:
+    return HttpError(500, f"cannot watch: the sandbox reached its inotify limit ({sysctl}): {exc.strerror}")
+
+
 class Watcher:
     """An inotify instance watching `root` (and, if `recursive`, every directory below it)."""
 
@@ -49,14 +55,19 @@ class Watcher:
         self.root = root
         self.recursive = recursive
         self.root_gone = False
-        self._fd = checked(libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC))
         self._dirs: dict[int, str] = {}  # watch descriptor -> directory
+        try:
+            self._fd = checked(libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC))
+        except OSError as exc:
+            raise _limit_reached(exc, "fs.inotify.max_user_instances") from None
         try:
             self._add(root)
             if recursive:
                 self._add_below(root, [])
-        except BaseException:
+        except OSError as exc:
             self.close()
+            if exc.errno == errno.ENOSPC:
+                raise _limit_reached(exc, "fs.inotify.max_user_watches") from None
             raise
 
     def fileno(self) -> int:
