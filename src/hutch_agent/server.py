@@ -180,7 +180,6 @@ class Response:
         self.keep_alive = request is not None and request.keep_alive
         self.started = False
         self.finished = False
-        self._chunked = False
 
     def _start(self, status: int, headers: list[tuple[str, str]]) -> None:
         if self.started:
@@ -218,7 +217,6 @@ class Response:
     def stream(self, status: int, content_type: str) -> None:
         """Start a chunked response; follow with `write` calls and one `end`."""
         self._start(status, [("Content-Type", content_type), ("Transfer-Encoding", "chunked")])
-        self._chunked = True
 
     def write(self, data: bytes) -> None:
         if data:
