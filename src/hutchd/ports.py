@@ -147,8 +147,9 @@ class PortsMiddleware:
         if target is None:
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "http" and target.bare:
-            # relative links in the page must resolve below the port's prefix, as a browser sees it
+        if scope["type"] == "http" and target.bare and b"text/html" in (_header(scope, b"accept") or b""):
+            # a browser: relative links in the page must resolve below the port's prefix (programs
+            # asking for the bare prefix get the server's "/" directly)
             query = scope.get("query_string", b"")
             location = target.prefix.encode() + b"/" + (b"?" + query if query else b"")
             await send({"type": "http.response.start", "status": 308, "headers": [(b"location", location)]})

@@ -52,8 +52,10 @@ def test_http_server_in_the_sandbox_answers(web: tuple[Sandboxes, str], hutch_se
 def test_redirects_stay_behind_the_prefix(web: tuple[Sandboxes, str], hutch_server: Any) -> None:
     _, sid = web
     prefix = f"/sandboxes/{sid}/ports/8000"
-    r = httpx.get(_url(hutch_server, sid, 8000, "").rstrip("/"))  # no slash after the port
+    bare = _url(hutch_server, sid, 8000, "").rstrip("/")  # no slash after the port
+    r = httpx.get(bare, headers={"Accept": "text/html,*/*"})  # a browser: sent below the prefix
     assert r.status_code == 308 and r.headers["location"] == prefix + "/"
+    assert 'href="index.txt"' in httpx.get(bare).text  # a program: served "/" directly
     r = httpx.get(_url(hutch_server, sid, 8000, "/sub"))  # http.server redirects to /sub/
     assert r.status_code == 301 and r.headers["location"] == prefix + "/sub/"
     assert httpx.get(_url(hutch_server, sid, 8000, "/sub"), follow_redirects=True).text.count("x.txt") >= 1
