@@ -138,10 +138,6 @@ class Op(Generic[T]):
         return str(self.kwargs["method"]).upper()
 
     @property
-    def path(self) -> str:
-        return str(self.kwargs["url"])
-
-    @property
     def retry_safe(self) -> bool:
         return self.method in IDEMPOTENT_METHODS if self.idempotent is None else self.idempotent
 

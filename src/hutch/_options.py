@@ -15,7 +15,16 @@ from hutch import _ops as ops
 from hutch._output import Callbacks, DataCallbacks, LineCallbacks
 from hutch.config import CONNECTION_KEYS, ConnectionOpts
 from hutch.exceptions import InvalidArgumentException
-from hutch.types import ProcessInfo, PtySize, SandboxInfo, SandboxLifecycle, SandboxNetworkOpts, SandboxResources
+from hutch.types import (
+    ProcessInfo,
+    PtySize,
+    SandboxInfo,
+    SandboxLifecycle,
+    SandboxList,
+    SandboxNetworkOpts,
+    SandboxQuery,
+    SandboxResources,
+)
 
 C = TypeVar("C")
 
@@ -147,25 +156,23 @@ def plan_create(template: str, timeout: float, opts: CreateOptions) -> tuple[ops
 class Pager:
     """Walks the pages of ``listSandboxes`` (sans-I/O: the facade sends each op)."""
 
-    def __init__(self, query: Any, page_size: int = 100) -> None:
+    def __init__(self, query: SandboxQuery | None, page_size: int = 100) -> None:
         self._query = query
         self._size = page_size
         self._token: str | None = None
         self._done = False
 
-    def next_op(self) -> ops.Op[Any] | None:
+    def next_op(self) -> ops.Op[SandboxList] | None:
         return None if self._done else ops.list_page(self._query, self._size, self._token)
 
-    def take(self, page: Any) -> list[SandboxInfo]:
+    def take(self, page: SandboxList) -> list[SandboxInfo]:
         self._token = page.next_token
         self._done = self._token is None
         return list(page.sandboxes)
 
 
-def hopx_query(query: Any, status: str | list[str] | None) -> Any:
+def hopx_query(query: SandboxQuery | None, status: str | list[str] | None) -> SandboxQuery | None:
     """``iter(status=...)`` (hopx) as a SandboxQuery."""
-    from hutch.types import SandboxQuery
-
     if status is None:
         return query
     states = [status] if isinstance(status, str) else list(status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -80,7 +81,5 @@ class SandboxBase(Generic[A, CM, FM, PM]):
 
 def placeholder_info(sandbox_id: str) -> SandboxInfo:
     """The info of a sandbox attached to without asking the server (static method variants)."""
-    import datetime
-
     epoch = datetime.datetime.fromtimestamp(0, datetime.UTC)
     return SandboxInfo(sandbox_id=sandbox_id, template_id="", state="unknown", started_at=epoch, end_at=epoch)
