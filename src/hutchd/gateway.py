@@ -90,9 +90,16 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
             yield chunk
 
 
+def agent_path(request: Request) -> str:
+    """The request's path minus `/sandboxes/{id}`, still percent-encoded as the client sent it (so a
+    file or variable name with any characters reaches the agent unchanged)."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    parts = raw.split(b"/", 3)  # b"", b"sandboxes", id, rest
+    return "/" + (parts[3].decode("ascii", "replace") if len(parts) > 3 else "")
+
+
 async def proxy(client: httpx.AsyncClient, request: Request, sandbox_id: str) -> Response:
-    prefix = f"/sandboxes/{sandbox_id}"
-    path = request.url.path[len(prefix) :] if request.url.path.startswith(prefix) else request.url.path
+    path = agent_path(request)
     headers = {k: v for k, v in request.headers.items() if k.lower() in REQUEST_HEADERS}
     has_body = "content-length" in headers or "transfer-encoding" in request.headers
     if "content-length" in headers and headers["content-length"] == "0":
