@@ -97,7 +97,9 @@ def sync_detailed(
     """Stream a terminal's output
 
      An NDJSON stream of `PtyEvent`s: `data` chunks (base64, since a terminal's bytes need not be
-    UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands.
+    UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands, but a terminal
+    keeps only its latest 1 MiB of output for replay: a reader asking for older events starts at
+    the oldest one kept.
 
     Args:
         sandbox_id (str):
@@ -135,7 +137,9 @@ def sync(
     """Stream a terminal's output
 
      An NDJSON stream of `PtyEvent`s: `data` chunks (base64, since a terminal's bytes need not be
-    UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands.
+    UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands, but a terminal
+    keeps only its latest 1 MiB of output for replay: a reader asking for older events starts at
+    the oldest one kept.
 
     Args:
         sandbox_id (str):
@@ -168,7 +172,9 @@ async def asyncio_detailed(
     """Stream a terminal's output
 
      An NDJSON stream of `PtyEvent`s: `data` chunks (base64, since a terminal's bytes need not be
-    UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands.
+    UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands, but a terminal
+    keeps only its latest 1 MiB of output for replay: a reader asking for older events starts at
+    the oldest one kept.
 
     Args:
         sandbox_id (str):
@@ -204,7 +210,9 @@ async def asyncio(
     """Stream a terminal's output
 
      An NDJSON stream of `PtyEvent`s: `data` chunks (base64, since a terminal's bytes need not be
-    UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands.
+    UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands, but a terminal
+    keeps only its latest 1 MiB of output for replay: a reader asking for older events starts at
+    the oldest one kept.
 
     Args:
         sandbox_id (str):
