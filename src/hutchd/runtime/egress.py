@@ -461,11 +461,11 @@ class Egress:
             box.nft(ruleset(policy, generation=generation, host_addresses=host, pins=pins))
             box.policy, box.generation, box.pins, box.host_applied = policy, generation, kept, host
 
-    def _preresolve(self, policy: NetworkPolicy) -> list[tuple[str, str, int, bool]]:
+    def _preresolve(self, policy: NetworkPolicy, deny_only: bool = False) -> list[tuple[str, str, int, bool]]:
         """(name, address, ttl, deny) for the exact names of a policy: denied names always (so their
         addresses are refused when dialled directly), allowed names in allow-list mode."""
         wanted = [(n, True) for n in policy.deny_names()]
-        if policy.names_restricted:
+        if policy.names_restricted and not deny_only:
             wanted += [(n, False) for n in policy.allow_names() if policy.name_verdict(n) == "allow"]
         if not wanted:
             return []
@@ -702,9 +702,8 @@ class Egress:
                                 box.nft(host_blocked_script(host))
                                 box.host_applied = host
                     generation, policy = box.generation, box.policy
-                    for name, addr, ttl, deny in self._preresolve(policy):
-                        if deny:
-                            self._pin(box, generation, name, [(addr, ttl)], deny=True)
+                    for name, addr, ttl, _ in self._preresolve(policy, deny_only=True):
+                        self._pin(box, generation, name, [(addr, ttl)], deny=True)
                     now = time.monotonic()
                     with box.lock:
                         box.pins = {k: v for k, v in box.pins.items() if v[1] > now}
