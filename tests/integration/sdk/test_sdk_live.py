@@ -221,4 +221,6 @@ async def test_pty(sdk, sbx):
     assert "marker-42" in output and "40 120" in output and "marker-42" in result.stdout
     other = await sdk(sbx.terminal.create())
     assert await sdk(other.kill()) is True
+    with pytest.raises(CommandExitException):
+        await sdk(other.wait())  # killed: exit code 128 + 9
     assert await sdk(sbx.pty.kill(other.pid)) is False
