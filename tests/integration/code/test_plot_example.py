@@ -1,0 +1,25 @@
+"""examples/plot_chart.py runs against the test server and saves a real PNG."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "plot_chart.py"
+
+
+def test_plot_chart_saves_a_png(conn: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "chart.png"
+    env = {**os.environ, "HUTCH_API_KEY": conn["api_key"], "HUTCH_DOMAIN": conn["domain"]}
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLE), str(out)], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"saved {out}" in proc.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
