@@ -38,7 +38,7 @@ class ApiClient:
         return cls(ConnectionConfig.from_opts(opts))
 
     def close(self) -> None:
-        """Drop this client's hold on the pool (the last one closes it). Idempotent."""
+        """Drop this client's hold on the pool (the process pool stays for later calls). Idempotent."""
         if not self._closed:
             self._closed = True
             if _pools.release(None, self._pool):
