@@ -62,6 +62,8 @@ class _AsyncHandle(HandleBase[C, OwnerT]):
             self._notify()
 
     async def _follow(self, extra: Callbacks[C] | None = None) -> AsyncIterator[C]:
+        if self._task.cancelled() and not self._state.finished:  # disconnect()ed: attach again
+            self._task = asyncio.create_task(self._pump(self._open()))
         seen = 0
         while True:
             for chunk in self._state.chunks[seen:]:
@@ -87,7 +89,8 @@ class _AsyncHandle(HandleBase[C, OwnerT]):
             self._task.cancel()
 
     async def disconnect(self) -> None:
-        """Stop reading the output; the process keeps running (``connect(pid)`` attaches again)."""
+        """Stop reading the output; the process keeps running. Waiting or iterating later reads on
+        from where it stopped."""
         self._stop()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task

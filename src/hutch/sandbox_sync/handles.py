@@ -57,7 +57,8 @@ class _Handle(HandleBase[C, OwnerT]):
         return self._result()
 
     def disconnect(self) -> None:
-        """Stop reading the output; the process keeps running (``connect(pid)`` attaches again)."""
+        """Stop reading the output; the process keeps running. Waiting or iterating later reads on
+        from where it stopped."""
         stream, self._stream = self._stream, None
         if stream is not None and hasattr(stream, "close"):
             stream.close()

@@ -242,17 +242,25 @@ async def test_async_handle_accumulates_without_being_read(api, created, started
         assert [c async for c in handle] == [("bg\n", None)]  # every async for replays
 
 
-async def test_async_disconnect_stops_reading(api, created, started):
-    from hutch import AsyncSandbox
-
-    stream = GatedStream(ndjson({"type": "start", "pid": 7}), ndjson({"type": "exit", "exitCode": 0}))
-    api.get(OUTPUT).mock(return_value=httpx.Response(200, stream=stream))
-    async with AsyncSandbox.create() as sbx:
-        handle = await sbx.commands.run("sleep 100", background=True)
-        await handle.disconnect()
-        with pytest.raises(SandboxException, match="disconnected"):
-            await handle.wait()
+async def test_disconnect_stops_reading_and_a_later_wait_reads_on(sdk, api, sbx, started):
+    stream = GatedStream(ndjson({"type": "start", "pid": 7}), b"")
+    output = api.get(OUTPUT)
+    output.side_effect = [
+        httpx.Response(200, stream=stream),
+        httpx.Response(200, content=ndjson({"type": "stdout", "data": "late\n"}, {"type": "exit", "exitCode": 0})),
+    ]
+    handle = await sdk(sbx.commands.run("sleep 100", background=True))
+    if not sdk.is_async:
+        iterator = iter(handle)
+        stream.gate.set()  # the sync handle reads only when asked; let the first stream end at once
+    await sdk(handle.disconnect())
+    assert handle.exit_code is None
     stream.gate.set()
+    result = await sdk(handle.wait())
+    assert result.stdout == "late\n" and handle.exit_code == 0
+    assert output.calls[-1].request.url.params.get("offset") in ("1", None)
+    if not sdk.is_async:
+        assert list(iterator) == []
 
 
 # ---------------------------------------------------------------- pty
