@@ -57,6 +57,7 @@ INTERRUPT_GRACE = 3.0  # seconds an interrupted execution has to stop before its
 QUEUE_ITEMS = 256
 READ_SIZE = 64 * 1024
 DRAIN_LIMIT = 4 * 1024 * 1024  # bytes of stdout/stderr read ahead of a `done` (more is someone else's)
+MAX_MESSAGE = 64 * 1024 * 1024  # bytes of one message line (a result with big images), as the SDK reads them
 _BASH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TIMED_OUT = object()
 
@@ -209,7 +210,8 @@ class Interpreter:
                 if text := decoder.decode(data):
                     self._put({"type": kind, "text": text})
 
-        def messages() -> None:
+        def messages(drain: bool = False) -> None:
+            """Read a chunk of messages (all that is there, with `drain`) and queue the whole lines."""
             nonlocal msg_open
             while msg_open and (data := _read_some(msg_r)) is not None:
                 if not data:
@@ -217,6 +219,11 @@ class Interpreter:
                     msg_open = False
                     break
                 lines.extend(data)
+                if not drain:
+                    break
+            if len(lines) > MAX_MESSAGE and b"\n" not in lines:
+                self._put({"type": "stderr", "text": f"[hutch: dropped a message over {MAX_MESSAGE} bytes]\n"})
+                lines.clear()
             while (end := lines.find(b"\n")) >= 0:
                 line = bytes(lines[:end])
                 del lines[: end + 1]
@@ -240,7 +247,7 @@ class Interpreter:
                 if pidfd in ready:
                     for fd in list(streams):
                         output(fd, DRAIN_LIMIT)
-                    messages()
+                    messages(drain=True)
                     break
             for kind, decoder in streams.values():
                 if text := decoder.decode(b"", final=True):
