@@ -7,36 +7,32 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
 
-from hutchd import gateway, networking
+from hutchd import gateway, networking, routing
 from hutchd import handlers as h
 from hutchd.errors import EXCEPTION_HANDLERS
 from hutchd.hub import Hub
 from hutchd.middleware import AccessLogMiddleware, AuthMiddleware
 from hutchd.ports import PortsMiddleware
+from hutchd.routing import Endpoint
 
-CONTROL_ROUTES = [
-    Route("/health", h.health, methods=["GET"]),
-    Route("/sandboxes", h.create_sandbox, methods=["POST"]),
-    Route("/sandboxes", h.list_sandboxes, methods=["GET"]),
-    Route("/sandboxes/{sandboxID}", h.get_sandbox, methods=["GET"]),
-    Route("/sandboxes/{sandboxID}", h.kill_sandbox, methods=["DELETE"]),
-    Route("/sandboxes/{sandboxID}/timeout", h.set_timeout, methods=["POST"]),
-    Route("/sandboxes/{sandboxID}/network", networking.update_network, methods=["PUT"]),
-    Route("/sandboxes/{sandboxID}/pause", h.pause_sandbox, methods=["POST"]),
-    Route("/sandboxes/{sandboxID}/resume", h.resume_sandbox, methods=["POST"]),
-    Route("/sandboxes/{sandboxID}/connect", h.connect_sandbox, methods=["POST"]),
-    Route("/sandboxes/{sandboxID}/metrics", h.sandbox_metrics, methods=["GET"]),
-    Route("/sandboxes/{sandboxID}/snapshots", h.create_snapshot, methods=["POST"]),
-    Route("/sandboxes/{sandboxID}/snapshots", h.list_sandbox_snapshots, methods=["GET"]),
-    Route("/sandboxes/{sandboxID}/restore", h.restore_sandbox, methods=["POST"]),
-    Route("/snapshots", h.list_snapshots, methods=["GET"]),
-    Route("/snapshots/{snapshotID}", h.get_snapshot, methods=["GET"]),
-    Route("/snapshots/{snapshotID}", h.delete_snapshot, methods=["DELETE"]),
-    Route("/templates", h.list_templates, methods=["GET"]),
-    Route("/templates/{templateID}", h.get_template, methods=["GET"]),
-]
+CONTROL_ROUTES: dict[str, dict[str, Endpoint]] = {
+    "/health": {"GET": h.health},
+    "/sandboxes": {"GET": h.list_sandboxes, "POST": h.create_sandbox},
+    "/sandboxes/{sandboxID}": {"GET": h.get_sandbox, "DELETE": h.kill_sandbox},
+    "/sandboxes/{sandboxID}/timeout": {"POST": h.set_timeout},
+    "/sandboxes/{sandboxID}/network": {"PUT": networking.update_network},
+    "/sandboxes/{sandboxID}/pause": {"POST": h.pause_sandbox},
+    "/sandboxes/{sandboxID}/resume": {"POST": h.resume_sandbox},
+    "/sandboxes/{sandboxID}/connect": {"POST": h.connect_sandbox},
+    "/sandboxes/{sandboxID}/metrics": {"GET": h.sandbox_metrics},
+    "/sandboxes/{sandboxID}/snapshots": {"GET": h.list_sandbox_snapshots, "POST": h.create_snapshot},
+    "/sandboxes/{sandboxID}/restore": {"POST": h.restore_sandbox},
+    "/snapshots": {"GET": h.list_snapshots},
+    "/snapshots/{snapshotID}": {"GET": h.get_snapshot, "DELETE": h.delete_snapshot},
+    "/templates": {"GET": h.list_templates},
+    "/templates/{templateID}": {"GET": h.get_template},
+}
 
 
 def build_app(hub: Hub) -> Starlette:
@@ -49,7 +45,7 @@ def build_app(hub: Hub) -> Starlette:
             await hub.stop()
 
     app = Starlette(
-        routes=[*CONTROL_ROUTES, *gateway.routes()],
+        routes=[*routing.table(CONTROL_ROUTES), *gateway.routes()],
         middleware=[
             Middleware(AccessLogMiddleware),
             Middleware(PortsMiddleware, hub=hub),  # exposed ports: their own access rules, before the API key's

@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from hutchd.errors import conflict, error_response, not_found
+from hutchd.routing import path_route
 
 log = logging.getLogger("hutchd.gateway")
 
@@ -56,7 +57,9 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 
 
 def routes() -> list[Route]:
-    return [Route("/sandboxes/{sandboxID}" + path, forward, methods=methods) for path, methods in AGENT_ROUTES]
+    return [
+        path_route("/sandboxes/{sandboxID}" + path, dict.fromkeys(methods, forward)) for path, methods in AGENT_ROUTES
+    ]
 
 
 def _check_pid(request: Request) -> None:
@@ -81,7 +84,12 @@ async def forward(request: Request) -> Response:
         await hub.sandboxes.ensure_running(sandbox_id)
     elif row["state"] != "running":
         raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
-    return await proxy(hub.agents.get(sandbox_id), request, sandbox_id)
+    response = await proxy(hub.agents.get(sandbox_id), request, sandbox_id)
+    if response.status_code == 502 and not await hub.backend.is_alive(sandbox_id):
+        # killed (by its deadline, or on the host) while this request was on its way
+        await hub.sandboxes.expire_gone(sandbox_id)
+        raise not_found(f"sandbox {sandbox_id} is gone")
+    return response
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:

@@ -113,10 +113,7 @@ class Hub:
             log.warning("recovery: %d of %d sandboxes adopted", len(adopted & {r["id"] for r in rows}), len(rows))
 
     async def _gone(self, sandbox_id: str) -> None:
-        async with self.sandboxes.lock(sandbox_id):
-            row = self.sandboxes.row(sandbox_id)
-            if row is not None and row["state"] in ("running", "paused"):
-                await self.sandboxes.mark_gone(sandbox_id)
+        await self.sandboxes.expire_gone(sandbox_id)
 
     async def _answers(self, sandbox_id: str) -> bool:
         try:

@@ -387,6 +387,13 @@ class Sandboxes:
             "UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ? AND state != 'killed'", now(), sandbox_id
         )
 
+    async def expire_gone(self, sandbox_id: str) -> None:
+        """Record a sandbox found dead as killed, unless someone else already did."""
+        async with self.lock(sandbox_id):
+            row = self.row(sandbox_id)
+            if row is not None and row["state"] in ("running", "paused"):
+                await self.mark_gone(sandbox_id)
+
     def _gone_error(self, sandbox_id: str) -> ApiError:
         return not_found(f"sandbox {sandbox_id} is gone: its processes ended outside the API")
 

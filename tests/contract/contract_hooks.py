@@ -14,7 +14,7 @@ import schemathesis
 
 BASE_URL = os.environ["HUTCH_CONTRACT_BASE_URL"]
 API_KEY = os.environ["HUTCH_CONTRACT_API_KEY"]
-LIVE_SANDBOX_TAGS = {"commands", "files", "pty"}
+LIVE_SANDBOX_TAGS = {"commands", "files", "pty", "code", "env"}
 LIVE_SANDBOX_OPERATIONS = {
     "getSandbox",
     "getSandboxMetrics",
