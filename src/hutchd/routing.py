@@ -14,6 +14,9 @@ from hutchd.errors import ApiError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
+# Route(methods=None) means GET only for a function endpoint: list every method so `dispatch` decides.
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
+
 
 def path_route(path: str, handlers: Mapping[str, Endpoint]) -> Route:
     allow = ", ".join(handlers)
@@ -24,7 +27,7 @@ def path_route(path: str, handlers: Mapping[str, Endpoint]) -> Route:
             raise ApiError(405, f"{request.method} is not allowed on {path}; use {allow}", {"Allow": allow})
         return await handler(request)
 
-    return Route(path, dispatch, methods=None, name=path)
+    return Route(path, dispatch, methods=ALL_METHODS, name=path)
 
 
 def table(routes: Mapping[str, Mapping[str, Endpoint]]) -> list[Route]:
