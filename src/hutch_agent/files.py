@@ -3,6 +3,7 @@ and new files and directories belong to that user. Data is streamed in chunks, n
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Callable, Generator, Iterable
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 CHUNK = 256 * 1024
+UPLOAD_PREFIX = ".hutch-upload-"  # temp files of writes in progress (hidden from watchers)
 
 
 class _Names:
@@ -122,7 +124,7 @@ def write_file(user: User, path: str, chunks: Iterable[bytes]) -> dict[str, str]
             raise HttpError(409, f"{what}: {path}")
         parent = os.path.dirname(target)
         _make_parents(parent)
-        temp = os.path.join(parent, f".hutch-upload-{os.urandom(6).hex()}")
+        temp = os.path.join(parent, f"{UPLOAD_PREFIX}{os.urandom(6).hex()}")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except PermissionError:
@@ -201,12 +203,20 @@ def remove(user: User, path: str) -> None:
 
 
 def rename(user: User, source: str, destination: str) -> dict[str, Any]:
-    """Move `source` to `destination` (replacing a file there), making its parent directories."""
+    """Move `source` to `destination` (replacing a file there), making its parent directories;
+    across file systems (e.g. home to /tmp) it copies then removes, as `mv` does."""
     with acting_on(user, source):
         os.lstat(source)
     with acting_on(user, destination):
         _make_parents(os.path.dirname(destination))
-        os.rename(source, destination)
+        try:
+            os.rename(source, destination)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            import shutil
+
+            shutil.move(source, destination)
         return _entry(destination, os.lstat(destination), _Names())
 
 

@@ -12,6 +12,7 @@ import os
 import struct
 
 from .errors import HttpError
+from .files import UPLOAD_PREFIX
 from .libc import checked, libc
 
 TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
@@ -42,6 +43,8 @@ _KINDS = (
     (IN_ATTRIB, "chmod"),
 )
 _HEADER = struct.Struct("iIII")  # wd, mask, cookie, len
+# The agent's own upload temp files are not the user's business: their events are hidden, and the
+# rename that puts an upload in place reads as the file's create + write.
 
 
 def _limit_reached(exc: OSError, sysctl: str) -> HttpError:
@@ -56,6 +59,7 @@ class Watcher:
         self.recursive = recursive
         self.root_gone = False
         self._dirs: dict[int, str] = {}  # watch descriptor -> directory
+        self._uploads: set[int] = set()  # rename cookies of upload temp files moved into place
         try:
             self._fd = checked(libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC))
         except OSError as exc:
@@ -113,10 +117,19 @@ class Watcher:
                 return events
             offset = 0
             while offset < len(data):
-                wd, mask, _cookie, size = _HEADER.unpack_from(data, offset)
+                wd, mask, cookie, size = _HEADER.unpack_from(data, offset)
                 offset += _HEADER.size
                 name = os.fsdecode(data[offset : offset + size].rstrip(b"\0"))
                 offset += size
+                if name.startswith(UPLOAD_PREFIX):
+                    if mask & IN_MOVED_FROM:
+                        self._uploads.add(cookie)
+                    continue
+                if mask & IN_MOVED_TO and cookie in self._uploads:
+                    self._uploads.discard(cookie)
+                    path = os.path.join(self._dirs.get(wd, self.root), name)
+                    events += [self._event("create", path), self._event("write", path)]
+                    continue
                 self._handle(wd, mask, name, events)
 
     def _handle(self, wd: int, mask: int, name: str, events: list[dict[str, Any]]) -> None:

@@ -7,7 +7,9 @@ import hashlib
 import os
 import pwd
 import re
+import shutil
 import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,6 +195,21 @@ def test_stat_describes_without_following_symlinks(client: AgentClient, workdir:
     assert RFC3339_UTC.match(info["modifiedTime"]), info["modifiedTime"]
     link = client.get("/files/stat", params={"path": str(workdir / "link"), "user": "root"}).json()
     assert (link["type"], link["symlinkTarget"], link["permissions"][0]) == ("symlink", "data", "l")
+
+
+def test_rename_moves_across_file_systems_like_mv(client: AgentClient, workdir: Path) -> None:
+    other = Path(tempfile.mkdtemp(dir="/dev/shm"))  # tmpfs: another file system than workdir's
+    try:
+        (workdir / "far.txt").write_bytes(b"far")
+        reply = client.post(
+            "/files/rename",
+            json={"source": str(workdir / "far.txt"), "destination": str(other / "far.txt"), "user": "root"},
+        )
+        assert reply.status_code == 200, reply.text
+        assert (other / "far.txt").read_bytes() == b"far"
+        assert not (workdir / "far.txt").exists()
+    finally:
+        shutil.rmtree(other)
 
 
 def test_rename_moves_and_makes_parents(client: AgentClient, workdir: Path) -> None:

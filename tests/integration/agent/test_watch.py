@@ -115,3 +115,13 @@ def test_watching_what_is_not_a_directory_fails_clearly(client: AgentClient, wor
     client.expect_error(
         client.get("/files/watch", params={"path": str(workdir / "file"), "user": "root"}), 409, "not a directory"
     )
+
+
+def test_an_upload_reads_as_create_and_write_without_the_agents_temp_files(client: AgentClient, workdir: Path) -> None:
+    with watching(client, workdir) as events:
+        reply = client.put("/files", params={"path": str(workdir / "up.txt"), "user": "root"}, content=b"data")
+        assert reply.status_code == 200, reply.text
+        seen = wait_for(events, [("create", "up.txt"), ("write", "up.txt")])
+        (workdir / "after").touch()
+        seen += wait_for(events, [("create", "after")])
+    assert not [name for _, name in seen if ".hutch-upload-" in name], seen
