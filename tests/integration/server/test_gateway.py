@@ -97,3 +97,19 @@ def test_file_operations(http, make_sandbox):
     assert http.delete(base, params={"path": "/home/user/notes"}).status_code == 204
     missing = http.get(base, params={"path": "/home/user/notes/b.txt"})
     assert missing.status_code == 404 and set(missing.json()) == {"code", "message"}
+
+
+def test_watch_streams_events_until_the_client_leaves(http, make_sandbox):
+    sid = make_sandbox().sandbox_id
+    base = f"/sandboxes/{sid}/files"
+    assert http.post(f"{base}/mkdir", json={"path": "/home/user/w"}).status_code == 201
+    with http.stream("GET", f"{base}/watch", params={"path": "/home/user/w"}) as resp:
+        assert resp.status_code == 200
+        lines = resp.iter_lines()
+        assert json.loads(next(lines))["type"] == "ready"
+        assert http.put(base, params={"path": "/home/user/w/new.txt"}, content=b"x").status_code == 200
+        for line in lines:
+            if line and json.loads(line).get("name") == "new.txt":
+                break
+    # the gateway let go of the agent stream: the sandbox still answers
+    assert run(http, sid, "echo fine")["stdout"] == "fine\n"
