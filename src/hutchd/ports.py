@@ -222,7 +222,7 @@ class PortsMiddleware:
         out: list[tuple[bytes, bytes]] = []
         original_host = b""
         for k, v in scope["headers"]:
-            if k in HOP_BY_HOP or k in SECRET_HEADERS or k == b"content-length":
+            if k in HOP_BY_HOP or k in SECRET_HEADERS or k in (b"content-length", b"expect"):
                 continue
             if k == b"host":
                 original_host = v

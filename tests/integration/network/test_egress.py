@@ -155,14 +155,23 @@ KEEPALIVE = r"""
 import socket, sys, time, pathlib
 out = open(sys.argv[3], "w", buffering=1)
 s = socket.create_connection((sys.argv[1], 80), timeout=5)
-req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-s.sendall(req); print("first", s.recv(4096).split(b"\r\n\r\n")[-1].decode(), file=out)
+
+def exchange():
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"hello from" not in data:  # headers and body may come in separate reads
+        chunk = s.recv(4096)
+        if not chunk:
+            return "closed"
+        data += chunk
+    return data.split(b"\r\n\r\n")[-1].decode()
+
+print("first", exchange(), file=out)
 go = pathlib.Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.05)
 try:
-    s.sendall(req); data = s.recv(4096)
-    print("second", data.split(b"\r\n\r\n")[-1].decode() if data else "closed", file=out)
+    print("second", exchange(), file=out)
 except OSError as e:
     print("second FAILED", e.errno, file=out)
 print("done", file=out)
