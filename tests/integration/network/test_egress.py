@@ -83,6 +83,18 @@ def test_internet_access_off(boxes: Sandboxes, test_hosts: Any) -> None:
     assert not boxes.resolves(sid, "alpha.test")
 
 
+def test_a_sandbox_without_internet_gets_it_live(boxes: Sandboxes, test_hosts: Any) -> None:
+    """allow_internet_access=False starts with no network interface at all; a policy update that
+    allows something gives it one (slirp4netns attached to the running sandbox) and the resolver."""
+    sid = boxes.create(allowInternetAccess=False)["sandboxID"]
+    assert boxes.run(sid, "ip -o link | wc -l")[1].strip() == "1"  # lo only
+    pid = boxes.background(sid, "sleep 3600")
+    boxes.update(sid, allowOut=["alpha.test"])
+    assert boxes.fetch(sid, "http://alpha.test/") == "hello from alpha"
+    assert boxes.probe(sid, test_hosts["beta"].address, 80) in REFUSED_BY_FILTER
+    assert boxes.http.get(f"/sandboxes/{sid}/commands/{pid}").json()["running"] is True
+
+
 def test_dns_goes_only_to_the_sandbox_resolver(boxes: Sandboxes, test_hosts: Any) -> None:
     sid = boxes.create()["sandboxID"]
     alpha = test_hosts["alpha"].address
