@@ -53,6 +53,7 @@ AGENT_ROUTES: list[tuple[str, list[str]]] = [
 ]
 
 REQUEST_HEADERS = ("content-type", "content-length", "accept", "content-encoding", "range", "if-none-match")
+SMALL_BODY = 64 * 1024
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "server", "date"}
 
 
@@ -131,6 +132,16 @@ async def proxy(client: httpx.AsyncClient, request: Request, sandbox_id: str) ->
         except httpx.HTTPError as e:
             return _unreachable(sandbox_id, e)
     out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
+    length = resp.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) <= SMALL_BODY:
+        # A short answer with a known size: read it whole; cheaper than a streamed response.
+        try:
+            body = await resp.aread()
+        except httpx.HTTPError as e:
+            return _unreachable(sandbox_id, e)
+        finally:
+            await resp.aclose()
+        return Response(body, status_code=resp.status_code, headers=out_headers)
     return StreamingResponse(
         _relay(resp, sandbox_id),
         status_code=resp.status_code,
