@@ -7,43 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
-import socket
-import types
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
-from hutchd.runtime import runtime as runtime_module
 from hutchd.runtime.netpolicy import NetworkPolicy
 
 T = TypeVar("T")
-
-
-class _OwnFdSocket(socket.socket):
-    """A socket made from `fileno=` owns a duplicate of that fd, not the fd itself.
-
-    runtime.Runtime._start wraps a raw fd in a socket object and also closes the raw fd itself, so
-    the object's close at garbage collection closes whatever the process has reused that number for
-    meanwhile (under concurrent creates: another start's pipe, or a client connection). With this
-    class the two owners hold different fds; nothing else changes. Harmless once the runtime keeps a
-    single owner, and then removable.
-    """
-
-    def __init__(self, family: Any = -1, type: Any = -1, proto: int = -1, fileno: int | None = None) -> None:
-        super().__init__(family, type, proto, os.dup(fileno) if fileno is not None else None)
-
-
-def _install_fd_guard() -> None:
-    shim = types.ModuleType("socket")
-    shim.__dict__.update(socket.__dict__)
-    shim.socket = _OwnFdSocket  # type: ignore[attr-defined]
-    runtime_module.socket = shim  # type: ignore[attr-defined]
-
-
-_install_fd_guard()
 
 DEFAULT_CPU = 2.0
 DEFAULT_MEMORY_MB = 1024
