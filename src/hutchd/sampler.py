@@ -12,6 +12,8 @@ from hutchd.db import Database, now
 
 log = logging.getLogger("hutchd.sampler")
 
+IDEMPOTENCY_TTL = 24 * 3600.0  # a retried create is answered from its key for a day
+
 
 class Sampler:
     def __init__(
@@ -31,6 +33,7 @@ class Sampler:
 
     async def sample_once(self) -> int:
         rows = self._db.all("SELECT id, cpu FROM sandboxes WHERE state IN ('running', 'paused')")
+        self._db.run("DELETE FROM idempotency WHERE created_at < ?", now() - IDEMPOTENCY_TTL)
         if not rows:
             self._last.clear()
             return 0
