@@ -67,7 +67,7 @@ EnvOf = Callable[[User, dict[str, str]], dict[str, str]]
 
 def language_of(name: str) -> str:
     """The canonical language for a name or alias; 422 for others."""
-    language = LANGUAGES.get(name.lower())
+    language = LANGUAGES.get(name)
     if language is None:
         raise HttpError(422, f"unknown language {name!r}: use python, bash or javascript")
     return language

@@ -4,7 +4,7 @@ imported on first use like the other domain modules."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import params
 from .errors import HttpError
@@ -34,6 +34,15 @@ def contexts(agent: Agent) -> CodeContexts:
         return table
 
 
+def _body(request: Request, *optional: str) -> dict[str, Any]:
+    """The JSON body; an optional field is left out, never null (the contract's types have no null)."""
+    body = params.json_body(request)
+    for name in optional:
+        if name in body and body[name] is None:
+            raise HttpError(400, f"field {name!r} must not be null: leave it out for the default")
+    return body
+
+
 def _context_id(request: Request) -> str:
     """The `{contextID}` of /code/contexts/{contextID}[/restart]."""
     return request.path.strip("/").split("/")[2]
@@ -42,7 +51,7 @@ def _context_id(request: Request) -> str:
 def run_code(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from .code import language_of
 
-    body = params.json_body(request)
+    body = _body(request, "language", "contextID", "envs", "cwd", "timeout")
     code = params.field_str(body, "code", MAX_CODE, min_len=0, required=True) or ""
     language = params.field_str(body, "language", 32)
     context_id = params.field_str(body, "contextID", 64)
@@ -53,7 +62,7 @@ def run_code(agent: Agent, request: Request, response: Response, pids: list[int]
     if context_id:
         context = table.get(context_id)
         if language and language_of(language) != context.language:
-            raise HttpError(422, f"code context {context_id!r} runs {context.language}, not {language}")
+            raise HttpError(409, f"code context {context_id!r} runs {context.language}, not {language}")
     else:
         context = table.default(language_of(language or "python"), lambda: lookup(DEFAULT_USER))
     workdir = context.user.working_dir(cwd) if cwd else None
@@ -75,7 +84,7 @@ def run_code(agent: Agent, request: Request, response: Response, pids: list[int]
 def create_code_context(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from .code import language_of
 
-    body = params.json_body(request)
+    body = _body(request, "language", "user", "cwd", "envs")
     language = language_of(params.field_str(body, "language", 32) or "python")
     envs = params.field_envs(body)
     user = lookup(params.field_str(body, "user", params.MAX_USER) or DEFAULT_USER)

@@ -14,8 +14,16 @@ if TYPE_CHECKING:
 
 
 def _name(request: Request) -> str:
-    """The `{name}` of /env/{name}, checked as a variable name."""
-    name = request.path.strip("/").split("/")[1]
+    """The `{name}` of /env/{name}."""
+    return request.path.strip("/").split("/")[1]
+
+
+def _new_name(request: Request) -> str:
+    """The `{name}` of /env/{name}, checked as a variable name (a name that cannot be set is simply
+    not found by GET and DELETE)."""
+    name = _name(request)
+    if len(name) > params.MAX_PATH:
+        raise HttpError(422, f"a variable name may be {params.MAX_PATH} characters long, not {len(name)}")
     params.field_envs({"name": {name: ""}}, "name")
     return name
 
@@ -37,7 +45,7 @@ def get_env_var(agent: Agent, request: Request, response: Response, pids: list[i
 
 
 def set_env_var(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    name = _name(request)
+    name = _new_name(request)
     value = params.field_str(params.json_body(request), "value", params.MAX_JSON_BODY, min_len=0, required=True)
     params.field_envs({"value": {name: value}}, "value")
     agent.env.update({name: value})

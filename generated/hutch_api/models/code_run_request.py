@@ -24,7 +24,7 @@ class CodeRunRequest:
     language: str | Unset = UNSET
     """ `python`, `bash` or `javascript` (aliases: `python3`, `sh`, `js`, `node`). Runs in that
     language's default context; `python` when neither `language` nor `contextID` is given.
-    With `contextID`, it may be omitted and must otherwise match the context's language.
+    With `contextID`, it may be omitted and must otherwise match the context's language (409 if not).
      """
     context_id: str | Unset = UNSET
     """ The context to run in (see `createCodeContext`); the language's default context when absent. """
@@ -32,7 +32,7 @@ class CodeRunRequest:
     """ Environment variables for this execution only, on top of the sandbox's and the context's. """
     cwd: str | Unset = UNSET
     """ Working directory for this execution only (relative to the user's home); the context's own
-    working directory is restored afterwards. The context's when absent.
+    working directory is restored afterwards. The context's when absent. 404 if it does not exist.
      """
     timeout: float | Unset = UNSET
     """ Seconds after which the execution is interrupted; 0 or absent means none. """

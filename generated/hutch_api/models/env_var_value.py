@@ -14,6 +14,7 @@ class EnvVarValue:
     """The value to give a variable."""
 
     value: str
+    """ The value (no NUL character). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

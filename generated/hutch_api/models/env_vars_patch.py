@@ -11,7 +11,7 @@ T = TypeVar("T", bound="EnvVarsPatch")
 
 @_attrs_define
 class EnvVarsPatch:
-    """Variables to set (string) or remove (null), by name."""
+    """Variables to set (string) or remove (null), by name (no `=` or NUL in names, no NUL in values)."""
 
     additional_properties: dict[str, None | str] = _attrs_field(init=False, factory=dict)
 

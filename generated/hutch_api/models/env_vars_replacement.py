@@ -11,7 +11,7 @@ T = TypeVar("T", bound="EnvVarsReplacement")
 
 @_attrs_define
 class EnvVarsReplacement:
-    """The new, complete set of environment variables, by name."""
+    """The new, complete set of environment variables, by name (no `=` or NUL in names, no NUL in values)."""
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 

@@ -22,9 +22,11 @@ class NewCodeContext:
     language: str | Unset = UNSET
     """ `python`, `bash` or `javascript` (aliases as for `runCode`); `python` when absent. """
     user: str | Unset = UNSET
-    """ The sandbox user its interpreter runs as; `user` when absent (default contexts run as `user`). """
+    """ The sandbox user its interpreter runs as, `user` or `root`; `user` when absent (default contexts run as
+    `user`). """
     cwd: str | Unset = UNSET
-    """ Its working directory (relative to the user's home); the user's home when absent. """
+    """ Its working directory (relative to the user's home); the user's home when absent. 404 if it does not exist.
+    """
     envs: NewCodeContextEnvs | Unset = UNSET
     """ Environment variables of this context, on top of the sandbox's. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hutch import AsyncSandbox, CodeContext, ExecutionResult, InvalidArgumentException, NotFoundException, Sandbox
+from hutch import AsyncSandbox, CodeContext, ConflictException, ExecutionResult, NotFoundException, Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -157,7 +157,7 @@ def test_contexts_are_independent_and_can_be_restarted_and_removed(sandbox: Sand
         assert sandbox.run_code("import os; os.getcwd()", context=second).text == "'/tmp'"
         sandbox.restart_code_context(first)
         assert sandbox.run_code("'x' in dir()", context=first).text == "False"
-        with pytest.raises(InvalidArgumentException, match="runs python"):
+        with pytest.raises(ConflictException, match="runs python"):
             sandbox.run_code("echo", "bash", context=first)
     finally:
         sandbox.remove_code_context(first)

@@ -103,7 +103,8 @@ def sync_detailed(
 
     Args:
         sandbox_id (str):
-        body (EnvVarsPatch): Variables to set (string) or remove (null), by name.
+        body (EnvVarsPatch): Variables to set (string) or remove (null), by name (no `=` or NUL in
+            names, no NUL in values).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,7 +139,8 @@ def sync(
 
     Args:
         sandbox_id (str):
-        body (EnvVarsPatch): Variables to set (string) or remove (null), by name.
+        body (EnvVarsPatch): Variables to set (string) or remove (null), by name (no `=` or NUL in
+            names, no NUL in values).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -168,7 +170,8 @@ async def asyncio_detailed(
 
     Args:
         sandbox_id (str):
-        body (EnvVarsPatch): Variables to set (string) or remove (null), by name.
+        body (EnvVarsPatch): Variables to set (string) or remove (null), by name (no `=` or NUL in
+            names, no NUL in values).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -201,7 +204,8 @@ async def asyncio(
 
     Args:
         sandbox_id (str):
-        body (EnvVarsPatch): Variables to set (string) or remove (null), by name.
+        body (EnvVarsPatch): Variables to set (string) or remove (null), by name (no `=` or NUL in
+            names, no NUL in values).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
