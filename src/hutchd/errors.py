@@ -9,6 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hutchd.runtime.errors import SandboxNotFound
+
 log = logging.getLogger("hutchd.errors")
 
 
@@ -61,6 +63,10 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, dict(exc.headers or {}))
 
 
+async def _runtime_not_found(_request: Request, exc: Exception) -> Response:
+    return error_response(404, f"not found on this host: {exc}")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
     return error_response(500, f"internal error while handling {request.method} {request.url.path}: {exc}")
@@ -69,5 +75,6 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: _api_error,
     HTTPException: _http_exception,
+    SandboxNotFound: _runtime_not_found,  # a sandbox that ended while a request about it was under way
     Exception: _unexpected,
 }

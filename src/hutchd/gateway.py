@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from hutchd.errors import conflict, error_response, not_found
 from hutchd.routing import path_route
+from hutchd.runtime import SandboxNotFound
 
 log = logging.getLogger("hutchd.gateway")
 
@@ -85,7 +86,13 @@ async def forward(request: Request) -> Response:
         await hub.sandboxes.ensure_running(sandbox_id)
     elif row["state"] != "running":
         raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
-    response = await proxy(hub.agents.get(sandbox_id), request, sandbox_id)
+    try:
+        client = hub.agents.get(sandbox_id)
+    except SandboxNotFound:
+        # killed (by its deadline, or on the host) while this request was on its way
+        await hub.sandboxes.expire_gone(sandbox_id)
+        raise not_found(f"sandbox {sandbox_id} is gone") from None
+    response = await proxy(client, request, sandbox_id)
     if response.status_code == 502 and not await hub.backend.is_alive(sandbox_id):
         # killed (by its deadline, or on the host) while this request was on its way
         await hub.sandboxes.expire_gone(sandbox_id)

@@ -79,12 +79,10 @@ async def list_sandboxes(request: Request) -> Response:
     token = query_str(request, "nextToken")
     # A state no sandbox can be in matches nothing (the spec leaves the values open for new states).
     states = request.query_params.getlist("state")
-    metadata = {}
+    metadata: dict[str, str | None] = {}  # key=value: that value; a bare key: any value
     for pair in request.query_params.getlist("metadata"):
         k, sep, v = pair.partition("=")
-        if not sep:
-            raise bad_request(f"metadata filter {pair[:60]!r} must be key=value")
-        metadata[k] = v
+        metadata[k] = v if sep else None
     page, after = hub.sandboxes.list(
         request.state.tenant,
         limit=limit,

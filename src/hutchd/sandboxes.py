@@ -174,7 +174,7 @@ class Sandboxes:
         limit: int,
         after_seq: int | None,
         states: list[str],
-        metadata: dict[str, str],
+        metadata: dict[str, str | None],
         template: str | None,
         name: str | None,
     ) -> tuple[list[dict[str, Any]], int | None]:
@@ -194,8 +194,13 @@ class Sandboxes:
             sql.append("AND name = ?")
             args.append(name)
         for k, v in metadata.items():
-            sql.append("AND json_extract(metadata, ?) = ?")
-            args += ['$."' + k.replace('"', '""') + '"', v]
+            # json_each compares keys exactly (a JSON path would need escaping rules SQLite lacks)
+            if v is None:
+                sql.append("AND EXISTS (SELECT 1 FROM json_each(sandboxes.metadata) WHERE key = ?)")
+                args.append(k)
+            else:
+                sql.append("AND EXISTS (SELECT 1 FROM json_each(sandboxes.metadata) WHERE key = ? AND value = ?)")
+                args += [k, v]
         if after_seq is not None:
             sql.append("AND seq < ?")
             args.append(after_seq)

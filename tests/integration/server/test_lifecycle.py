@@ -55,6 +55,9 @@ def test_create_get_list_kill(api, http, make_sandbox):
     page = list_sandboxes.sync(client=api, metadata=["suite=lifecycle"])
     assert [s.sandbox_id for s in page.sandboxes] == [sbx.sandbox_id]
     assert list_sandboxes.sync(client=api, metadata=["suite=other"]).sandboxes == []
+    assert [s.sandbox_id for s in list_sandboxes.sync(client=api, metadata=["suite", "n=1"]).sandboxes] == [
+        sbx.sandbox_id
+    ]  # a bare key matches any value
 
     assert kill_sandbox.sync_detailed(sbx.sandbox_id, client=api).status_code == 204
     assert kill_sandbox.sync_detailed(sbx.sandbox_id, client=api).status_code == 404
