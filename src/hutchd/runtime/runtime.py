@@ -384,6 +384,7 @@ class Runtime:
         """At server start: keep known sandboxes that are alive, clean up everything else, but keep
         the upper dirs of known dead sandboxes so they can be restored (`preserve_upper`)."""
         report = RecoveryReport()
+        adopted: list[tuple[str, SandboxState]] = []
         self.snapshots.sweep()
         ids = {d.name for d in self.layout.sandboxes.iterdir()}
         ids |= {d.name for d in self.layout.run.iterdir()}
@@ -401,13 +402,18 @@ class Runtime:
                 state = self._load_state(sid)
                 if sid in known and state is not None and self._alive(state, 2.0):
                     report.adopted.append(sid)
-                    self._reattach_network(sid, state)
+                    adopted.append((sid, state))
                     continue
                 fs = self._fs(sid)
                 has_upper = fs.kept.is_dir() or fs.image.exists()
                 keep = sid in known and has_upper
                 self._teardown(sid, state, keep_upper=keep)
                 (report.kept_upper if keep else report.cleaned).append(sid)
+        # Only after every teardown: a half-launched sandbox's orphaned fork may still hold copies of
+        # the old server's sockets (a resolver's among them) until its cgroup is killed.
+        for sid, state in adopted:
+            with self._lock(sid):
+                self._reattach_network(sid, state)
         return report
 
     # ---- helpers ---------------------------------------------------------------------------
