@@ -50,7 +50,7 @@ LANGUAGES = {
     "js": "javascript",
     "node": "javascript",
 }
-INTERPRETERS = {"python": "python3", "bash": "bash", "javascript": "node"}
+RUNNERS = {"python": ("python3", "python_kernel.py"), "javascript": ("node", "node_kernel.js")}  # bash is itself
 MAX_CONTEXTS = 32  # created ones; the default context of each language comes on top
 START_TIMEOUT = 30.0  # seconds an interpreter has to say it is ready
 INTERRUPT_GRACE = 3.0  # seconds an interrupted execution has to stop before its context is restarted
@@ -91,9 +91,9 @@ class Interpreter:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         self._msg_fd = msg_w  # its number in the child too (pass_fds keeps numbers)
-        kernel = {"python": "python_kernel.py", "javascript": "node_kernel.js"}.get(language)
-        if kernel:
-            argv = [INTERPRETERS[language], os.path.join(KERNELS, kernel), str(req_r), str(msg_w)]
+        if language in RUNNERS:
+            program, runner = RUNNERS[language]
+            argv = [program, os.path.join(KERNELS, runner), str(req_r), str(msg_w)]
             stdin, pass_fds = subprocess.DEVNULL, (req_r, msg_w)
         else:
             argv = ["/bin/bash", "--login", "--noediting", "-i"]
