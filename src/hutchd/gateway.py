@@ -8,16 +8,15 @@ To expose a new agent route, add its path pattern to AGENT_ROUTES.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from hutchd.agentconn import AgentError, AgentPool, AgentResponse, StaleConnection
 from hutchd.errors import conflict, error_response, not_found
 from hutchd.routing import path_route
 from hutchd.runtime import SandboxNotFound
@@ -114,40 +113,34 @@ def agent_path(request: Request) -> str:
     return "/" + (parts[3].decode("ascii", "replace") if len(parts) > 3 else "")
 
 
-async def proxy(client: httpx.AsyncClient, request: Request, sandbox_id: str) -> Response:
-    path = agent_path(request)
-    headers = {k: v for k, v in request.headers.items() if k.lower() in REQUEST_HEADERS}
-    has_body = "content-length" in headers or "transfer-encoding" in request.headers
-    if "content-length" in headers and headers["content-length"] == "0":
-        has_body = False
+async def proxy(pool: AgentPool, request: Request, sandbox_id: str) -> Response:
+    target = agent_path(request)
+    query = request.scope.get("query_string", b"")
+    if query:
+        target += "?" + query.decode("latin-1")
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() in REQUEST_HEADERS]
+    length = request.headers.get("content-length")
+    has_body = (length is not None and length != "0") or "transfer-encoding" in request.headers
     # A kept-alive connection the agent has just closed fails before any byte of the answer: a request
     # without a body is then safely sent again on a fresh connection; one with a body cannot be replayed.
     for attempt in range(2):
-        upstream = client.build_request(
-            request.method,
-            httpx.URL(path=path, query=request.url.query.encode()),
-            headers=headers,
-            content=_body(request) if has_body else None,
-        )
         try:
-            resp = await client.send(upstream, stream=True)
+            resp = await pool.request(request.method, target, headers, _body(request) if has_body else None)
             break
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
-            if attempt == 0 and not has_body:
+        except StaleConnection as e:
+            if attempt == 0:
                 continue
             return _unreachable(sandbox_id, e)
-        except httpx.HTTPError as e:
+        except AgentError as e:
             return _unreachable(sandbox_id, e)
-    out_headers = {k: v for k, v in resp.headers.items() if k.lower() not in HOP_BY_HOP}
-    length = resp.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) <= SMALL_BODY:
+    out_headers = {k: v for k, v in resp.headers if k.lower() not in HOP_BY_HOP}
+    size = resp.header("content-length")
+    if size is not None and size.isdigit() and int(size) <= SMALL_BODY:
         # A short answer with a known size: read it whole; cheaper than a streamed response.
         try:
-            body = await resp.aread()
-        except httpx.HTTPError as e:
+            body = await resp.read()
+        except AgentError as e:
             return _unreachable(sandbox_id, e)
-        finally:
-            await resp.aclose()
         return Response(body, status_code=resp.status_code, headers=out_headers)
     return StreamingResponse(
         _relay(resp, sandbox_id),
@@ -159,16 +152,15 @@ async def proxy(client: httpx.AsyncClient, request: Request, sandbox_id: str) ->
 
 def _unreachable(sandbox_id: str, e: Exception) -> Response:
     log.warning("agent of %s unreachable: %r", sandbox_id, e)
-    return error_response(502, f"the agent of sandbox {sandbox_id} did not answer: {e!r}")
+    return error_response(502, f"the agent of sandbox {sandbox_id} did not answer: {e}")
 
 
-async def _relay(resp: httpx.Response, sandbox_id: str) -> AsyncIterator[bytes]:
+async def _relay(resp: AgentResponse, sandbox_id: str) -> AsyncIterator[bytes]:
     try:
-        async for chunk in resp.aiter_raw():
+        async for chunk in resp.iter_body():
             yield chunk
-    except httpx.HTTPError as e:
+    except AgentError as e:
         # Headers are already sent: all we can do is end the body early (the client sees a cut stream).
         log.warning("agent stream of %s broke: %r", sandbox_id, e)
     finally:
-        with contextlib.suppress(Exception):
-            await resp.aclose()
+        await resp.aclose()  # a no-op once the answer was read to its end
