@@ -118,6 +118,8 @@ def launch(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, ends in exec or _exit
         try:
+            for fd in (up_r, down_w, err_r, info_r):  # the parent's ends: if it dies, our read sees EOF
+                os.close(fd)
             _child(argv, wanted, cgroup_procs, err_w, (up_w, down_r))
         except BaseException as e:
             os.write(err_w, f"{type(e).__name__}: {e}".encode()[:4000])
