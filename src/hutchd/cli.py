@@ -140,8 +140,12 @@ def cleanup(args: argparse.Namespace) -> int:
     print(f"hutch: cleaned {report}", file=sys.stderr)
     for name in ("hutch.db", "hutch.db-wal", "hutch.db-shm"):
         (data_dir / name).unlink(missing_ok=True)
-    # Snapshots and the templates made from them belonged to the forgotten records.
-    for d in [*(data_dir / "snapshots").glob("*"), *(data_dir / "templates").glob("tpl-*")]:
+    # Snapshots and the templates made from them belonged to the forgotten records (a templates dir
+    # that is a link is shared with other data dirs: its templates are not ours alone to remove).
+    stale = list((data_dir / "snapshots").glob("*"))
+    if not (data_dir / "templates").is_symlink():
+        stale += (data_dir / "templates").glob("tpl-*")
+    for d in stale:
         shutil.rmtree(d, ignore_errors=True)
     return 0
 

@@ -132,8 +132,9 @@ async def sandbox_metrics(request: Request) -> Response:
     rows = hub.db.all(
         "SELECT * FROM metrics WHERE sandbox_id = ? AND ts >= ? AND ts <= ? ORDER BY ts",
         row["id"],
-        start if start is not None else row["started_at"] - 1,
-        end if end is not None else 1e12,
+        # timestamps travel with microseconds: a bound copied from a sample must still match it
+        start - 1e-3 if start is not None else row["started_at"] - 1,
+        end + 1e-3 if end is not None else 1e12,
     )
     return JSONResponse([metric(r) for r in rows])
 

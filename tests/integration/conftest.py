@@ -1,10 +1,11 @@
 """A real `hutch serve` for integration tests (session-scoped), with two tenants.
 
-The server runs as a subprocess on a free port with its data dir under /var/tmp/hutch-test-server.
-That dir's `templates/` is kept between runs, so the Debian `base` template is built once per
-machine (the first run takes a minute or two longer). Everything else in it is wiped at the start of
-a session (`hutch cleanup`), and at the end every sandbox is killed and the server stopped, leaving
-no processes, mounts or cgroups behind.
+The server runs as a subprocess on a free port. Its data dir is a fresh directory of this run under
+/var/tmp/hutch-test-server/runs/, whose `templates` is a link to /var/tmp/hutch-test-server/templates:
+the Debian `base` template is built once per machine (the first run takes a minute or two longer)
+and shared, while test runs that overlap (two sessions, CI next to a developer) never touch each
+other's sandboxes. At the end every sandbox and snapshot of the run is removed and the server
+stopped, leaving no processes, mounts or cgroups behind; run dirs of crashed runs are swept at start.
 
 Tests get a `HutchServer` with `.base_url`, `.domain`, `.api_key` (tenant A), `.api_key_b`
 (tenant B), `.data_dir`, and `.restart()` / `.kill9()` / `.start()` to exercise crash recovery.
@@ -26,7 +27,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-DATA_DIR = Path(os.environ.get("HUTCH_TEST_DATA_DIR", "/var/tmp/hutch-test-server"))
+ROOT = Path(os.environ.get("HUTCH_TEST_DATA_DIR", "/var/tmp/hutch-test-server"))
+SHARED_TEMPLATES = ROOT / "templates"
+RUNS = ROOT / "runs"
 TEMPLATE_READY_TIMEOUT = 900.0  # the first run on a machine builds the base template with debootstrap
 # A `debootstrap --make-tarball` of the base packages, if this machine has one, saves the download.
 DEBOOTSTRAP_TARBALL = Path("/var/tmp/hutch-cache/bookworm-base.tgz")
@@ -150,6 +153,12 @@ class HutchServer:
                 time.sleep(1.0)
         raise RuntimeError(f"template {template_id} not ready after {timeout}s:\n{self.log_tail()}")
 
+    def delete_snapshots(self) -> None:
+        for key in (self.api_key, self.api_key_b):
+            with self.http(key) as c:
+                for snap in c.get("/snapshots").json():
+                    c.delete(f"/snapshots/{snap['snapshotID']}")
+
     def kill_all(self) -> None:
         """Kill every live sandbox of both tenants."""
         for key in (self.api_key, self.api_key_b):
@@ -162,13 +171,50 @@ class HutchServer:
 
 
 def cleanup_data_dir(data_dir: Path) -> None:
-    """Destroy whatever a previous (maybe crashed) server left in `data_dir`; keep its templates."""
+    """Destroy whatever a server left in `data_dir` (sandboxes, snapshots, its database)."""
     if not data_dir.exists():
         return
     subprocess.run([*_hutch_argv(), "cleanup", "--data-dir", str(data_dir)], check=False, capture_output=True)
-    for name in ("api-key",):
-        with contextlib.suppress(FileNotFoundError):
-            (data_dir / name).unlink()
+
+
+def _mounted_under(path: Path) -> bool:
+    return any(f" {path}/" in line for line in Path("/proc/self/mounts").read_text().splitlines())
+
+
+def _remove_run_dir(run_dir: Path) -> None:
+    cleanup_data_dir(run_dir)
+    if not _mounted_under(run_dir):
+        (run_dir / "templates").unlink(missing_ok=True)  # the link only, never the shared templates
+        shutil.rmtree(run_dir, ignore_errors=True)
+        for sibling in run_dir.parent.glob(f"{run_dir.name}.*"):  # the server's log, its hosts file
+            sibling.unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def new_run_dir() -> Path:
+    """A data dir for this run, sharing the machine's templates; stale ones of dead runs go first."""
+    SHARED_TEMPLATES.mkdir(parents=True, exist_ok=True)
+    RUNS.mkdir(parents=True, exist_ok=True)
+    for old in RUNS.iterdir():
+        owner = old.name.split("-", 1)[0].split(".", 1)[0]
+        if owner.isdigit() and not _pid_alive(int(owner)):
+            if old.is_dir() and not old.is_symlink():
+                _remove_run_dir(old)
+            else:
+                old.unlink(missing_ok=True)  # its log and hosts files
+    run_dir = RUNS / f"{os.getpid()}-{secrets.token_hex(3)}"
+    run_dir.mkdir(mode=0o700)
+    (run_dir / "templates").symlink_to(SHARED_TEMPLATES)
+    return run_dir
 
 
 def shared_server(config: pytest.Config) -> HutchServer:
@@ -182,9 +228,7 @@ def shared_server(config: pytest.Config) -> HutchServer:
         pytest.skip("integration tests need root (hutch serve mounts, maps user ids and writes cgroups)")
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed: apt-get install -y bubblewrap")
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    cleanup_data_dir(DATA_DIR)
-    server = HutchServer(DATA_DIR, extra_args=["--sample-interval", "1"])
+    server = HutchServer(new_run_dir(), extra_args=["--sample-interval", "1"])
     config._hutch_server = server  # type: ignore[attr-defined]
     config.add_cleanup(lambda: _shutdown(server))
     server.start()
@@ -196,8 +240,10 @@ def _shutdown(server: HutchServer) -> None:
     if server.proc is not None and server.proc.poll() is None:
         with contextlib.suppress(Exception):
             server.kill_all()
+        with contextlib.suppress(Exception):
+            server.delete_snapshots()  # also removes the templates made from them, in the shared dir
     server.stop()
-    cleanup_data_dir(server.data_dir)
+    _remove_run_dir(server.data_dir)
 
 
 @pytest.fixture(scope="session")
