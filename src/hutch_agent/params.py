@@ -1,7 +1,9 @@
 """Reading and checking query parameters and JSON bodies against the contract's constraints.
 
-A value that is missing or has the wrong type is malformed (400); one that parses but is out of
-range is unacceptable (422). The messages name the parameter so a client can fix its call.
+A query parameter that is missing, unparsable or outside its documented bounds makes the request
+malformed (400). A body field that is missing or has the wrong type is malformed (400); one that
+parses but is out of range is unacceptable (422). The messages name the parameter so a client can
+fix its call.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _check_length(name: str, value: str, min_len: int, max_len: int) -> str:
+def _check_length(name: str, value: str, min_len: int, max_len: int, status: int = 422) -> str:
     if not min_len <= len(value) <= max_len:
-        raise HttpError(422, f"{name} must be {min_len} to {max_len} characters long, got {len(value)}")
+        raise HttpError(status, f"{name} must be {min_len} to {max_len} characters long, got {len(value)}")
     return value
 
 
@@ -46,7 +48,7 @@ def query_str(request: Request, name: str, max_len: int, default: str | None = N
         if default is None:
             raise HttpError(400, f"missing query parameter {name!r}")
         return default
-    return _check_length(f"query parameter {name!r}", value, 1, max_len)
+    return _check_length(f"query parameter {name!r}", value, 1, max_len, status=400)
 
 
 def query_path(request: Request) -> str:
@@ -67,7 +69,7 @@ def query_int(request: Request, name: str, default: int, minimum: int, maximum: 
         raise HttpError(400, f"query parameter {name!r} must be an integer, got {raw!r}") from None
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"{minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-        raise HttpError(422, f"query parameter {name!r} must be {bound}, got {value}")
+        raise HttpError(400, f"query parameter {name!r} must be {bound}, got {value}")
     return value
 
 
@@ -106,7 +108,11 @@ def field_bool(body: dict[str, Any], name: str) -> bool:
 
 
 def field_int(body: dict[str, Any], name: str, minimum: int, maximum: int) -> int:
-    value = _typed(body, name, int, "an integer", True)
+    value = _typed(body, name, (int, float), "an integer", True)
+    if isinstance(value, float):  # JSON 15.0 is an integer too (JSON Schema counts integral numbers)
+        if not value.is_integer():
+            raise HttpError(400, f"field {name!r} must be an integer, got {value}")
+        value = int(value)
     if not minimum <= value <= maximum:
         raise HttpError(422, f"field {name!r} must be {minimum} to {maximum}, got {value}")
     return int(value)

@@ -172,6 +172,8 @@ def write_files(agent: Agent, request: Request, response: Response, pids: list[i
     reader = MultipartReader(request.body, boundary_of(request.headers.get("content-type", "")))
     written = []
     for part in reader.parts():
+        if part.field != "files":
+            continue  # other form fields are not files to write; the reader skips their data
         if not part.filename:
             raise HttpError(400, f"multipart part {part.field!r} has no filename (its destination path)")
         written.append(files.write_file(user, user.resolve(part.filename), part.chunks()))

@@ -36,7 +36,7 @@ class NewSandbox:
     metadata: NewSandboxMetadata | Unset = UNSET
     """ Free key-value pairs, searchable with `listSandboxes`. """
     envs: NewSandboxEnvs | Unset = UNSET
-    """ Environment variables every command in the sandbox sees. """
+    """ Environment variables every command in the sandbox sees (no `=` or NUL in names, no NUL in values). """
     allow_internet_access: bool | Unset = UNSET
     """ Whether the sandbox may reach the internet; true when absent. Without it only loopback exists. """
     network: SandboxNetwork | Unset = UNSET
@@ -57,9 +57,11 @@ class NewSandbox:
     lifecycle: SandboxLifecycle | Unset = UNSET
     """ What happens when the sandbox's lifetime ends. """
     secure: bool | Unset = UNSET
-    """ Route egress through the inspecting proxy. This server refuses true with 422 until it has one. """
+    """ Route egress through the inspecting proxy. This server has none, so only false is accepted (true gets 422).
+    """
     security: NewSandboxSecurity | Unset = UNSET
-    """ The inspecting proxy's policy (PII, env masking, audit). Refused with 422 until the server has one. """
+    """ The inspecting proxy's policy (PII, env masking, audit). This server has none, so only an empty object is
+    accepted (any policy gets 422). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

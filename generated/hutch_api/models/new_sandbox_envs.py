@@ -11,7 +11,7 @@ T = TypeVar("T", bound="NewSandboxEnvs")
 
 @_attrs_define
 class NewSandboxEnvs:
-    """Environment variables every command in the sandbox sees."""
+    """Environment variables every command in the sandbox sees (no `=` or NUL in names, no NUL in values)."""
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 

@@ -11,7 +11,10 @@ T = TypeVar("T", bound="NewSandboxSecurity")
 
 @_attrs_define
 class NewSandboxSecurity:
-    """The inspecting proxy's policy (PII, env masking, audit). Refused with 422 until the server has one."""
+    """The inspecting proxy's policy (PII, env masking, audit). This server has none, so only an empty object is accepted
+    (any policy gets 422).
+
+    """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
