@@ -177,6 +177,8 @@ def write_files(agent: Agent, request: Request, response: Response, pids: list[i
         if not part.filename:
             raise HttpError(400, f"multipart part {part.field!r} has no filename (its destination path)")
         written.append(files.write_file(user, user.resolve(part.filename), part.chunks()))
+    if not written:
+        raise HttpError(400, "the multipart body has no part named 'files' (one per file to write)")
     response.json(200, written)
 
 

@@ -24,7 +24,7 @@ class CommandRequest:
     envs: CommandRequestEnvs | Unset = UNSET
     """ Environment variables for this command, on top of the sandbox's. """
     user: str | Unset = UNSET
-    """ The sandbox user to run as; `user` when absent. """
+    """ The sandbox user to run as, `user` or `root`; `user` when absent. """
     cwd: str | Unset = UNSET
     """ Working directory; the user's home when absent. """
     stdin: bool | Unset = UNSET

@@ -15,7 +15,7 @@ T = TypeVar("T", bound="MakeDirRequest")
 class MakeDirRequest:
     path: str
     user: str | Unset = UNSET
-    """ The sandbox user; `user` when absent. """
+    """ The sandbox user; `user` (when absent) or `root`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

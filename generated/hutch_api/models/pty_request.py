@@ -22,7 +22,7 @@ class PtyRequest:
 
     size: PtySize
     user: str | Unset = UNSET
-    """ The sandbox user; `user` when absent. """
+    """ The sandbox user; `user` (when absent) or `root`. """
     cwd: str | Unset = UNSET
     """ The user's home when absent. """
     envs: PtyRequestEnvs | Unset = UNSET

@@ -16,7 +16,8 @@ T = TypeVar("T", bound="WriteFilesUpload")
 @_attrs_define
 class WriteFilesUpload:
     files: list[File]
-    """ The files; each part's filename is its destination path. """
+    """ The files (at least one); each part's filename is its destination path. Parts with other names are ignored.
+    """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
