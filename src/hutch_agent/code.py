@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import HttpError
+from .processes import expendable, spawn_error
 from .timestamps import rfc3339
 from .users import User
 
@@ -109,13 +110,21 @@ class Interpreter:
                 raise HttpError(
                     422, f"{language} needs {argv[0]}, which this sandbox does not have (the base template has it)"
                 ) from None
-            raise HttpError(500, f"could not start the {language} interpreter: {exc}") from None
+            raise spawn_error(exc, f"the {language} interpreter") from None
         finally:
             for fd in (req_r, msg_w, out_w, err_w):
                 os.close(fd)
-        threading.Thread(
-            target=self._read, args=(msg_r, out_r, err_r), daemon=True, name=f"code-{self.process.pid}"
-        ).start()
+        expendable(self.process.pid)
+        try:
+            threading.Thread(
+                target=self._read, args=(msg_r, out_r, err_r), daemon=True, name=f"code-{self.process.pid}"
+            ).start()
+        except RuntimeError as exc:  # no thread left to read it: it must not run unread
+            self.process.kill()
+            self.process.wait()
+            for fd in (self._req_w, msg_r, out_r, err_r):
+                os.close(fd)
+            raise spawn_error(exc, f"the {language} interpreter's reader") from None
         if language == "bash":
             self._write(
                 "set +m +H; set +o history; unset HISTFILE PROMPT_COMMAND; PS1=; PS2=; PS0=\n"

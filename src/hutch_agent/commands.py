@@ -11,9 +11,9 @@ import subprocess
 import threading
 from collections.abc import Callable
 
-from .errors import HttpError, from_os_error
+from .errors import HttpError
 from .fdio import write_all
-from .processes import Process, ProcessTable
+from .processes import Process, ProcessTable, expendable, spawn_error
 from .users import User
 
 # Linux's MAX_ARG_STRLEN: exec refuses longer arguments, so a longer `cmd` is passed through a pipe
@@ -67,19 +67,29 @@ def start_command(
             os.close(fd)
         if exc.errno == errno.E2BIG:
             raise HttpError(422, "envs are too long for the kernel (at most 128 KiB per variable)") from None
-        raise from_os_error(exc, "/bin/bash") from None
+        raise spawn_error(exc, "/bin/bash") from None
     finally:
         for fd in theirs:
             os.close(fd)
-    if script_w is not None:
-        threading.Thread(target=_feed, args=(script_w, script), daemon=True).start()
+    expendable(child.pid)
     process = Process(child.pid, cmd, envs, user.name, workdir, tag, pty=False)
     process.set_input(in_w)
     process.record({"type": "start", "pid": child.pid})
+    unfed = script_w
+    try:
+        if script_w is not None:
+            threading.Thread(target=_feed, args=(script_w, script), daemon=True).start()
+            unfed = None
+        _supervise(table, process, child, out_r, err_r, timeout)
+    except (OSError, RuntimeError) as exc:  # no thread or fd left for it: it must not run unwatched
+        process.kill()
+        child.wait()
+        for fd in (out_r, err_r) if unfed is None else (out_r, err_r, unfed):
+            os.close(fd)
+        process.close_input()
+        process.events.close()
+        raise spawn_error(exc, "the command's output reader") from None
     table.add(process)
-    threading.Thread(
-        target=_supervise, args=(table, process, child, out_r, err_r, timeout), daemon=True, name=f"cmd-{child.pid}"
-    ).start()
     return process
 
 
@@ -103,25 +113,28 @@ def _stream(process: Process, kind: str) -> tuple[Callable[[bytes], None], Calla
     stay whole, invalid bytes become U+FFFD."""
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
-    def emit(text: str) -> None:
+    def emit(text: str, weight: int) -> None:
         if text:
-            process.record({"type": kind, "data": text})
+            process.record({"type": kind, "data": text}, weight)
 
-    return (lambda data: emit(decoder.decode(data))), (lambda: emit(decoder.decode(b"", final=True)))
+    return (lambda data: emit(decoder.decode(data), len(data))), (lambda: emit(decoder.decode(b"", final=True), 0))
 
 
 def _supervise(
     table: ProcessTable, process: Process, child: subprocess.Popen[bytes], out_r: int, err_r: int, timeout: float
 ) -> None:
+    """Have the table's pump turn the output into events, and end the process's log when it is done."""
     stdout, flush_stdout = _stream(process, "stdout")
     stderr, flush_stderr = _stream(process, "stderr")
-    error = None
-    try:
-        error = process.supervise({out_r: stdout, err_r: stderr}, timeout)
-        flush_stdout()
-        flush_stderr()
-    finally:
-        os.close(out_r)
-        os.close(err_r)
-        process.finish(child.wait, error=error)
-        table.forget_old()
+
+    def on_end(error: str | None) -> None:
+        try:
+            flush_stdout()
+            flush_stderr()
+        finally:
+            os.close(out_r)
+            os.close(err_r)
+            process.finish(child.wait, error=error)
+            table.forget_old()
+
+    process.supervise(table.pump, {out_r: stdout, err_r: stderr}, timeout, on_end)

@@ -1,23 +1,26 @@
 """The agent's table of started processes (commands and terminals) and what they have in common.
 
 Each process runs in its own session and process group, so signals reach everything it started.
-Its events are kept whole while it runs. Finished processes stay listed for replay until the
-retention limits push the oldest out, so a busy sandbox cannot make the agent run out of memory.
+Its log keeps the first and last MiBs of its events (see eventlog.py). Finished processes stay listed
+for replay until the retention limits push the oldest out, so a busy sandbox cannot make the agent
+run out of memory. Processes the agent starts are the ones the OOM killer takes first (`expendable`),
+and a start refused for want of processes is a 503 that says so (`spawn_error`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import signal as signals
 import threading
 import time
 from collections.abc import Callable, Iterable
 
-from .errors import HttpError
-from .eventlog import EventLog, ndjson_line
+from .errors import HttpError, from_os_error
+from .eventlog import HEAD, TAIL, EventLog, ndjson_line
 from .fdio import write_all
-from .pump import pump
-from .server import log
+from .pump import Pump, Sink
 from .timestamps import rfc3339
 
 TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
@@ -26,6 +29,29 @@ if TYPE_CHECKING:
 
 MAX_FINISHED = 1000
 MAX_FINISHED_BYTES = 64 * 1024 * 1024
+# What the processes the agent starts get (they and theirs inherit it): the OOM killer takes them
+# first, so memory a command grabs ends that command, not the agent and with it the sandbox.
+CHILD_OOM_SCORE_ADJ = 500
+OUT_OF_PROCESSES = (
+    "the sandbox's process limit is reached (fork: {error}): cannot start {what}; "
+    "kill some of its processes (commands.kill) and try again"
+)
+
+
+def spawn_error(exc: OSError | RuntimeError, what: str) -> HttpError:
+    """The answer for a failed start of `what`: 503 when the sandbox is out of processes or threads."""
+    if isinstance(exc, RuntimeError):
+        return HttpError(503, OUT_OF_PROCESSES.format(error=exc, what=what))
+    if exc.errno == errno.EAGAIN:
+        return HttpError(503, OUT_OF_PROCESSES.format(error=exc.strerror, what=what))
+    return from_os_error(exc, what)
+
+
+def expendable(pid: int) -> None:
+    """Make `pid` (just started, as anyone) a process the OOM killer takes before the agent."""
+    # OSError: it is gone already, or /proc is not ours, so there is nothing to protect
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/oom_score_adj", "w") as f:
+        f.write(str(CHILD_OOM_SCORE_ADJ))
 
 
 class Process:
@@ -40,7 +66,8 @@ class Process:
         cwd: str,
         tag: str | None,
         pty: bool,
-        max_output: int | None = None,
+        head: int = HEAD,
+        tail: int = TAIL,
     ):
         self.pid = pid
         self.cmd = cmd
@@ -50,7 +77,7 @@ class Process:
         self.tag = tag
         self.pty = pty
         self.started_at = time.time()
-        self.events = EventLog(max_output)
+        self.events = EventLog(head, tail)
         self.exit_code: int | None = None
         self.signal: int | None = None
         self._status_lock = threading.Lock()  # exit status vs signals: never signal a reaped (reusable) pid
@@ -92,8 +119,9 @@ class Process:
     def kill(self) -> None:
         self.send_signal(signals.SIGKILL)
 
-    def record(self, event: dict[str, Any]) -> None:
-        self.events.append(ndjson_line(event))
+    def record(self, event: dict[str, Any], weight: int = 0) -> None:
+        """Log `event`, which carries `weight` bytes of the process's output."""
+        self.events.append(ndjson_line(event), weight)
 
     def set_input(self, fd: int | None) -> None:
         self._input_fd = fd
@@ -116,24 +144,11 @@ class Process:
                 os.close(self._input_fd)
                 self._input_fd = None
 
-    def supervise(self, outputs: dict[int, Callable[[bytes], None]], timeout: float) -> str | None:
-        """Pump the output until the process is done; answers why it ended abnormally, if it did."""
-        error = None
-
-        def on_timeout() -> None:
-            nonlocal error
-            error = f"timed out after {timeout:g} s"
-            self.kill()
-
-        try:
-            pump(self.pid, outputs, timeout, on_timeout)
-        except Exception as exc:
-            import traceback
-
-            log(f"reading the output of process {self.pid} failed:\n{traceback.format_exc()}")
-            error = f"the agent lost the process's output: {exc}"
-            self.kill()
-        return error
+    def supervise(
+        self, pump: Pump, outputs: dict[int, Sink], timeout: float, on_end: Callable[[str | None], None]
+    ) -> None:
+        """Have `pump` read the output until the process is done; `on_end` gets why it ended abnormally."""
+        pump.watch(self.pid, outputs, timeout, self.kill, on_end)
 
     def finish(self, reap: Callable[[], int], **extra: Any) -> None:
         """Reap the process, record how it ended and end its log.
@@ -156,6 +171,7 @@ class ProcessTable:
     def __init__(self) -> None:
         self._processes: dict[int, Process] = {}
         self._lock = threading.Lock()
+        self.pump = Pump()  # now, while the sandbox surely has a thread to give
 
     def add(self, process: Process) -> None:
         with self._lock:

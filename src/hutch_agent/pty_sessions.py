@@ -13,10 +13,9 @@ import os
 import signal
 import struct
 import termios
-import threading
 
 from .errors import HttpError
-from .processes import Process, ProcessTable
+from .processes import CHILD_OOM_SCORE_ADJ, Process, ProcessTable, spawn_error
 from .users import User
 
 SHELL = ["/bin/bash", "-i", "-l"]
@@ -54,7 +53,12 @@ def start_terminal(
     # Closed by the child's exec (close-on-exec), or carrying why it failed: like subprocess, we answer
     # only once the shell runs, so a kill right after can find its process group.
     exec_r, exec_w = os.pipe()
-    pid, master = os.forkpty()
+    try:
+        pid, master = os.forkpty()
+    except OSError as exc:
+        os.close(exec_r)
+        os.close(exec_w)
+        raise spawn_error(exc, SHELL[0]) from None
     if pid == 0:
         _exec_shell(exec_w, user, groups, env, workdir, rows, cols)
     os.close(exec_w)
@@ -64,10 +68,17 @@ def start_terminal(
         os.waitpid(pid, 0)
         os.close(master)
         raise HttpError(500, f"cannot start the terminal: {failure.decode(errors='replace')}")
-    terminal = Terminal(pid, " ".join(SHELL), envs, user.name, workdir, None, pty=True, max_output=SCROLLBACK)
+    terminal = Terminal(pid, " ".join(SHELL), envs, user.name, workdir, None, pty=True, head=0, tail=SCROLLBACK)
     terminal.set_input(master)
+    try:
+        _supervise(table, terminal, master, timeout)
+    except OSError as exc:  # no fd left to watch it: it must not run unwatched
+        terminal.kill()
+        os.waitpid(pid, 0)
+        terminal.close_input()
+        terminal.events.close()
+        raise spawn_error(exc, "the terminal's output reader") from None
     table.add(terminal)
-    threading.Thread(target=_supervise, args=(table, terminal, master, timeout), daemon=True, name=f"pty-{pid}").start()
     return terminal
 
 
@@ -77,6 +88,11 @@ def _exec_shell(
     """In the forked child: become the user and exec the shell; never returns. Failures go to `report`."""
     try:
         _set_size(0, rows, cols)
+        try:  # as processes.expendable, but before the shell runs
+            with open("/proc/self/oom_score_adj", "w") as oom:
+                oom.write(str(CHILD_OOM_SCORE_ADJ))
+        except OSError:
+            pass
         os.chdir(workdir)
         os.setgroups(groups)
         os.setgid(user.gid)
@@ -92,10 +108,12 @@ def _exec_shell(
 
 def _supervise(table: ProcessTable, terminal: Terminal, master: int, timeout: float) -> None:
     def data(chunk: bytes) -> None:
-        terminal.record({"type": "data", "data": binascii.b2a_base64(chunk, newline=False).decode()})
+        terminal.record({"type": "data", "data": binascii.b2a_base64(chunk, newline=False).decode()}, len(chunk))
 
-    try:
-        terminal.supervise({master: data}, timeout)
-    finally:
-        terminal.finish(lambda: os.waitstatus_to_exitcode(os.waitpid(terminal.pid, 0)[1]))
-        table.forget_old()
+    def on_end(error: str | None) -> None:
+        try:
+            terminal.finish(lambda: os.waitstatus_to_exitcode(os.waitpid(terminal.pid, 0)[1]))
+        finally:
+            table.forget_old()
+
+    terminal.supervise(table.pump, {master: data}, timeout, on_end)

@@ -1,14 +1,21 @@
-"""HTTP/1.1 over the agent's Unix socket: one thread per connection, keep-alive, chunked both ways.
+"""HTTP/1.1 over the agent's Unix socket: keep-alive, chunked both ways, requests served by a pool.
 
 Hand-written rather than `http.server` because that module costs ~45 ms of imports at sandbox start,
 cannot read chunked request bodies and has no streaming response helper; the gateway in front of the
-agent sends and expects both. A connection that fails only ends its own thread, never the agent.
+agent sends and expects both. A connection that fails only ends its own request, never the agent.
+
+Threads count against the sandbox's process limit, which its own processes can fill (a fork bomb).
+So a thread serves a request, not a connection: the main thread polls the idle kept-alive
+connections and hands one whose next request arrives to a worker. `SPARE_WORKERS` wait from the
+start; more are made while the sandbox lets us, and when it does not, a request finds a spare one
+or is answered 503 at once, so killing and listing processes keep working in a full sandbox.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import queue
 import re
 import select
 import socket
@@ -18,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from .errors import HttpError
+from .fdio import Waker
 
 TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
 if TYPE_CHECKING:
@@ -29,6 +37,9 @@ CHUNK = 256 * 1024
 # How much of a body nobody read is discarded so the client can finish sending and read our answer.
 DRAIN_LIMIT = 64 * 1024 * 1024
 DRAIN_TIMEOUT = 10.0
+SPARE_WORKERS = 4  # threads made at start and kept waiting, for when the sandbox cannot make more
+WORKER_IDLE = 30.0  # seconds a worker beyond the spare ones waits for a request before it ends
+REJECT_TIMEOUT = 1.0  # seconds to read a request we can only refuse, so that its client reads why
 
 _REASONS = {
     100: "Continue",
@@ -43,6 +54,7 @@ _REASONS = {
     413: "Payload Too Large",
     422: "Unprocessable Content",
     500: "Internal Server Error",
+    503: "Service Unavailable",
     507: "Insufficient Storage",
 }
 _TRANSIENT_ACCEPT_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.ECONNABORTED}
@@ -301,45 +313,196 @@ def _handle(app: App, request: Request, response: Response) -> None:
             response.error(500, f"internal error in {request.method} {request.path}: {type(exc).__name__}: {exc}")
 
 
-def _serve_connection(conn: socket.socket, app: App) -> None:
-    rfile = conn.makefile("rb", buffering=CHUNK)
+class SocketReader:
+    """A connection's input, buffered: what requests are parsed from, and whether some of the next
+    request is already here (then polling the socket would not say so)."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self._conn = conn
+        self._buffer = bytearray()
+
+    @property
+    def buffered(self) -> bool:
+        return bool(self._buffer)
+
+    def _fill(self) -> bool:
+        data = self._conn.recv(CHUNK)
+        self._buffer += data
+        return bool(data)
+
+    def _take(self, size: int) -> bytes:
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def readline(self, limit: int) -> bytes:
+        """A line with its newline; at most `limit` bytes, or what came before the end of the stream."""
+        while (end := self._buffer.find(b"\n", 0, limit)) < 0:
+            if len(self._buffer) >= limit or not self._fill():
+                return self._take(limit)
+        return self._take(end + 1)
+
+    def read1(self, size: int) -> bytes:
+        """Up to `size` bytes with at most one read of the socket; b"" at the end of the stream."""
+        if not self._buffer:
+            return self._conn.recv(size)
+        return self._take(size)
+
+    def read(self, size: int) -> bytes:
+        """`size` bytes, or fewer at the end of the stream."""
+        while len(self._buffer) < size and self._fill():
+            pass
+        return self._take(size)
+
+
+def _serve_requests(conn: socket.socket, rfile: SocketReader, app: App) -> bool:
+    """Serve the requests that are here on `conn`; True if it stays open for more."""
     try:
         while True:
             try:
                 request = _read_request(rfile, conn)
             except HttpError as exc:
                 Response(conn, None).error(exc.status, exc.message)
-                return
+                return False
             if request is None:
-                return
+                return False
             response = Response(conn, request)
             _handle(app, request, response)
             if not response.finished:
-                return
+                return False
             conn.settimeout(DRAIN_TIMEOUT)
             if not request.body.discard() or not response.keep_alive:
-                return
+                return False
             conn.settimeout(None)
+            if not rfile.buffered:
+                return True
     except (ClientGone, HttpError, OSError):
         pass  # the client went away or sent garbage: this connection is over, the agent is not
     except Exception:
         import traceback
 
         log(f"connection failed:\n{traceback.format_exc()}")
-    finally:
-        rfile.close()
-        conn.close()
+    return False
 
 
-def serve(listener: socket.socket, app: App) -> None:
-    """Accept connections forever, each served on its own thread."""
-    while True:
+class _Workers:
+    """The threads that serve requests: `SPARE_WORKERS` made at start, more while the sandbox allows."""
+
+    def __init__(self, app: App, done: Callable[[socket.socket, SocketReader, bool], None]) -> None:
+        self._app = app
+        self._done = done  # gets each connection back once its requests are served
+        self._queue: queue.SimpleQueue[tuple[socket.socket, SocketReader]] = queue.SimpleQueue()
+        self._idle = 0  # workers waiting, less the connections queued for them
+        self._lock = threading.Lock()
+        for _ in range(SPARE_WORKERS):
+            self._idle += 1
+            threading.Thread(target=self._work, daemon=True, name="worker").start()
+
+    def dispatch(self, conn: socket.socket, rfile: SocketReader) -> bool:
+        """Have a worker serve `conn`'s requests; False if none is free and no thread can be made."""
+        with self._lock:
+            if self._idle > 0:
+                self._idle -= 1
+                self._queue.put((conn, rfile))
+                return True
         try:
-            conn, _ = listener.accept()
+            threading.Thread(target=self._work, args=((conn, rfile),), daemon=True, name="worker").start()
+        except RuntimeError:  # "can't start new thread": the sandbox is at its process limit
+            return False
+        return True
+
+    def _work(self, first: tuple[socket.socket, SocketReader] | None = None) -> None:
+        job = first
+        while True:
+            if job is not None:
+                conn, rfile = job
+                self._done(conn, rfile, _serve_requests(conn, rfile, self._app))
+                with self._lock:
+                    self._idle += 1
+            try:
+                job = self._queue.get(timeout=WORKER_IDLE)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > SPARE_WORKERS:
+                        self._idle -= 1
+                        return
+                job = None
+
+
+class _Server:
+    """The main thread's loop: accept, wait for idle connections' next requests, dispatch them."""
+
+    def __init__(self, listener: socket.socket, app: App) -> None:
+        self._listener = listener
+        self._poller = select.poll()
+        self._idle: dict[int, tuple[socket.socket, SocketReader]] = {}
+        self._returned: list[tuple[socket.socket, SocketReader]] = []
+        self._lock = threading.Lock()
+        self._waker = Waker()
+        self._poller.register(self._waker, select.POLLIN)
+        self._poller.register(listener, select.POLLIN)
+        self._workers = _Workers(app, self._give_back)
+
+    def _give_back(self, conn: socket.socket, rfile: SocketReader, keep: bool) -> None:
+        """From a worker: `conn` is idle again (`keep`) or over."""
+        if not keep:
+            conn.close()
+            return
+        with self._lock:
+            self._returned.append((conn, rfile))
+        self._waker.wake()
+
+    def run(self) -> None:
+        while True:
+            for fd, _ in self._poller.poll():
+                if fd == self._waker.fileno():
+                    self._take_returned()
+                elif fd == self._listener.fileno():
+                    self._accept()
+                elif (idle := self._idle.pop(fd, None)) is not None:
+                    self._poller.unregister(fd)
+                    if not self._workers.dispatch(*idle):
+                        _reject(*idle)
+
+    def _take_returned(self) -> None:
+        with self._lock:
+            returned, self._returned = self._returned, []
+        self._waker.drain()
+        for conn, rfile in returned:
+            self._idle[conn.fileno()] = (conn, rfile)
+            self._poller.register(conn, select.POLLIN)
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self._listener.accept()
         except OSError as exc:
             if exc.errno not in _TRANSIENT_ACCEPT_ERRORS:
                 raise  # the listening socket itself is broken: nobody can reach us any more
             log(f"accept failed, retrying: {exc}")
             time.sleep(0.1)
-            continue
-        threading.Thread(target=_serve_connection, args=(conn, app), daemon=True).start()
+            return
+        self._idle[conn.fileno()] = (conn, SocketReader(conn))
+        self._poller.register(conn, select.POLLIN)
+
+
+def _reject(conn: socket.socket, rfile: SocketReader) -> None:
+    """Answer a request no thread is left to serve with 503, reading it first so the client reads why."""
+    try:
+        conn.settimeout(REJECT_TIMEOUT)
+        request = _read_request(rfile, conn)
+        if request is not None:
+            request.body.discard()
+            Response(conn, None).error(
+                503,
+                "the sandbox's process limit is reached: the agent has no thread free to serve this request; "
+                "kill some of its processes and try again",
+            )
+    except (ClientGone, HttpError, OSError):
+        pass
+    finally:
+        conn.close()
+
+
+def serve(listener: socket.socket, app: App) -> None:
+    """Serve connections forever (see the module's docstring for how threads are used)."""
+    _Server(listener, app).run()
