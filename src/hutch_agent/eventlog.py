@@ -4,9 +4,9 @@ A log keeps a bounded amount whatever the process prints: the first `head` bytes
 last `tail` bytes (by default 4 and 12 MiB); what falls between is dropped. The logs still open
 share `OPEN_BUDGET`: when more than a few processes print that much at once, each keeps less (down
 to `MIN_SHARE`), so the agent's memory stays bounded however many there are. Event numbers (the
-offsets readers re-attach at) stay as they were. A reader whose next event was dropped gets one `dropped` line instead, which
-stands for every event it skips (`events` of them: its offset advances by that many) and says how
-many bytes of output the log has dropped in all.
+offsets readers re-attach at) stay as they were. A reader whose next event was dropped gets one
+`dropped` line instead, which stands for every event it skips (`events` of them: its offset
+advances by that many) and says how many bytes of output the log has dropped in all.
 """
 
 from __future__ import annotations
