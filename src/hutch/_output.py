@@ -51,9 +51,10 @@ class OutputState(Generic[C]):
                 chunk = None
             else:
                 chunk = self._chunk(kind, event)
+            step = int(event["events"]) if kind == "dropped" else 1  # one line for the events the agent did not keep
         except (*MALFORMED, binascii.Error) as exc:
             raise SandboxException(f"The server sent a malformed output event {dict(event)!r}: {exc}") from exc
-        self.offset += 1
+        self.offset += step
         self.finished = self.exit_code is not None
         if chunk is not None:
             self.chunks.append(chunk)

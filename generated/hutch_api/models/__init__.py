@@ -36,6 +36,7 @@ from .new_sandbox_envs import NewSandboxEnvs
 from .new_sandbox_metadata import NewSandboxMetadata
 from .new_sandbox_security import NewSandboxSecurity
 from .new_snapshot import NewSnapshot
+from .output_dropped_event import OutputDroppedEvent
 from .process_info import ProcessInfo
 from .process_info_envs import ProcessInfoEnvs
 from .pty_data_event import PtyDataEvent
@@ -99,6 +100,7 @@ __all__ = (
     "NewSandboxMetadata",
     "NewSandboxSecurity",
     "NewSnapshot",
+    "OutputDroppedEvent",
     "ProcessInfo",
     "ProcessInfoEnvs",
     "PtyDataEvent",

@@ -99,7 +99,8 @@ def sync_detailed(
      An NDJSON stream of `CommandEvent`s: `start`, then `stdout`/`stderr` chunks in the order they
     were produced, then `exit`. Events before `offset` (a count of events) are skipped, so a reader
     that saw N events re-attaches with `offset=N`. The stream ends after `exit`; for a running
-    command it follows new output live.
+    command it follows new output live. Where output was not kept, one `dropped` event stands for
+    the events skipped (see `OutputDroppedEvent`).
 
     Args:
         sandbox_id (str):
@@ -139,7 +140,8 @@ def sync(
      An NDJSON stream of `CommandEvent`s: `start`, then `stdout`/`stderr` chunks in the order they
     were produced, then `exit`. Events before `offset` (a count of events) are skipped, so a reader
     that saw N events re-attaches with `offset=N`. The stream ends after `exit`; for a running
-    command it follows new output live.
+    command it follows new output live. Where output was not kept, one `dropped` event stands for
+    the events skipped (see `OutputDroppedEvent`).
 
     Args:
         sandbox_id (str):
@@ -174,7 +176,8 @@ async def asyncio_detailed(
      An NDJSON stream of `CommandEvent`s: `start`, then `stdout`/`stderr` chunks in the order they
     were produced, then `exit`. Events before `offset` (a count of events) are skipped, so a reader
     that saw N events re-attaches with `offset=N`. The stream ends after `exit`; for a running
-    command it follows new output live.
+    command it follows new output live. Where output was not kept, one `dropped` event stands for
+    the events skipped (see `OutputDroppedEvent`).
 
     Args:
         sandbox_id (str):
@@ -212,7 +215,8 @@ async def asyncio(
      An NDJSON stream of `CommandEvent`s: `start`, then `stdout`/`stderr` chunks in the order they
     were produced, then `exit`. Events before `offset` (a count of events) are skipped, so a reader
     that saw N events re-attaches with `offset=N`. The stream ends after `exit`; for a running
-    command it follows new output live.
+    command it follows new output live. Where output was not kept, one `dropped` event stands for
+    the events skipped (see `OutputDroppedEvent`).
 
     Args:
         sandbox_id (str):

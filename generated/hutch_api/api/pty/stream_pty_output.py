@@ -98,8 +98,8 @@ def sync_detailed(
 
      An NDJSON stream of `PtyEvent`s: `data` chunks (base64, since a terminal's bytes need not be
     UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands, but a terminal
-    keeps only its latest 1 MiB of output for replay: a reader asking for older events starts at
-    the oldest one kept.
+    keeps only its latest 1 MiB of output for replay: a reader asking for older events gets a
+    `dropped` event, then the oldest one kept.
 
     Args:
         sandbox_id (str):
@@ -138,8 +138,8 @@ def sync(
 
      An NDJSON stream of `PtyEvent`s: `data` chunks (base64, since a terminal's bytes need not be
     UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands, but a terminal
-    keeps only its latest 1 MiB of output for replay: a reader asking for older events starts at
-    the oldest one kept.
+    keeps only its latest 1 MiB of output for replay: a reader asking for older events gets a
+    `dropped` event, then the oldest one kept.
 
     Args:
         sandbox_id (str):
@@ -173,8 +173,8 @@ async def asyncio_detailed(
 
      An NDJSON stream of `PtyEvent`s: `data` chunks (base64, since a terminal's bytes need not be
     UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands, but a terminal
-    keeps only its latest 1 MiB of output for replay: a reader asking for older events starts at
-    the oldest one kept.
+    keeps only its latest 1 MiB of output for replay: a reader asking for older events gets a
+    `dropped` event, then the oldest one kept.
 
     Args:
         sandbox_id (str):
@@ -211,8 +211,8 @@ async def asyncio(
 
      An NDJSON stream of `PtyEvent`s: `data` chunks (base64, since a terminal's bytes need not be
     UTF-8) and a final `exit`. Events before `offset` are skipped, as for commands, but a terminal
-    keeps only its latest 1 MiB of output for replay: a reader asking for older events starts at
-    the oldest one kept.
+    keeps only its latest 1 MiB of output for replay: a reader asking for older events gets a
+    `dropped` event, then the oldest one kept.
 
     Args:
         sandbox_id (str):
