@@ -79,6 +79,7 @@ class EventLog:
             self._tail_size -= cost
             self.size -= cost
             self.dropped_bytes += self._weights[self._start]
+            self._tail[self._start] = b""  # its memory goes now, its slot with the next compaction
             self._start += 1
         if self._start > 1024 and self._start * 2 > len(self._tail):  # compact now and then: O(1) per line
             del self._tail[: self._start]

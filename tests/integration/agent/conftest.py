@@ -8,6 +8,8 @@ The agent runs on Debian's /usr/bin/python3, the interpreter templates have.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import pwd
@@ -15,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,11 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 TEST_USER_PREFIX = "hutch-agent-"
 TEST_USER = f"{TEST_USER_PREFIX}{os.getpid()}"
 SANDBOX_ENVS = {"SANDBOX_VAR": "from-sandbox", "SHARED": "sandbox"}
+# Real sandboxes get a data dir of their own so these tests never recover (kill) sandboxes that other
+# test modules or a `hutch serve` started. Its base template is built once per machine, from the
+# cached debootstrap tarball when the machine has one.
+SANDBOX_DATA_DIR = Path(os.environ.get("HUTCH_TEST_AGENT_RUNTIME_DIR", "/var/tmp/hutch-test-agent"))
+DEBOOTSTRAP_TARBALL = Path("/var/tmp/hutch-cache/bookworm-base.tgz")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the agent tests switch users, so they need root")
 
@@ -115,10 +123,7 @@ class AgentProcess:
 
     def peak_rss_kib(self) -> int:
         """The agent's resident-memory high-water mark (VmHWM)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-        raise AssertionError("no VmHWM in /proc/<pid>/status")
+        return proc_status_kib(self.pid, "VmHWM")
 
     def stop(self) -> None:
         self.client.close()
@@ -181,3 +186,65 @@ def workdir() -> Iterator[Path]:
     directory.chmod(0o777)
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
+
+
+@dataclasses.dataclass
+class RealSandbox:
+    client: AgentClient
+    agent_pid: int  # on the host
+    socket: str  # the agent's
+
+
+@contextlib.contextmanager
+def real_sandbox(**spec: Any) -> Iterator[RealSandbox]:
+    """An offline sandbox with `spec`'s settings (hutchd.runtime's SandboxSpec), destroyed (its whole
+    cgroup killed) afterwards."""
+    try:
+        from hutchd.runtime import Runtime, SandboxSpec, detect_host_features
+    except ImportError as exc:
+        pytest.skip(f"hutchd.runtime is not importable: {exc}")
+    missing = [m for m in detect_host_features().missing() if not m.startswith(("debootstrap", "slirp", "nft"))]
+    if missing:
+        pytest.skip("this host cannot run sandboxes: " + "; ".join(missing))
+    with pytest.MonkeyPatch.context() as patch:
+        if DEBOOTSTRAP_TARBALL.is_file():
+            patch.setenv("HUTCH_DEBOOTSTRAP_TARBALL", str(DEBOOTSTRAP_TARBALL))
+        runtime = Runtime(SANDBOX_DATA_DIR, agent_src=SRC / "hutch_agent")
+        runtime.recover(set())  # leftovers of an interrupted run
+        runtime.templates.ensure("base")
+    sandbox_id = f"agent-{uuid.uuid4().hex[:10]}"
+    handle = runtime.start(SandboxSpec(sandbox_id=sandbox_id, allow_internet=False, **spec))
+    client = AgentClient(
+        transport=httpx.HTTPTransport(uds=str(handle.agent_socket)), base_url="http://agent", timeout=60
+    )
+    try:
+        yield RealSandbox(client, _agent_pid(handle.pid), str(handle.agent_socket))
+    finally:
+        client.close()
+        runtime.destroy(sandbox_id)
+
+
+def _agent_pid(ancestor: int) -> int:
+    """The host pid of the agent running under `ancestor` (the sandbox's bwrap)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            pid = int(entry.name)
+            while pid > 1 and pid != ancestor:
+                pid = int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        argv = cmdline.split(b"\0")
+        if pid == ancestor and b"python" in os.path.basename(argv[0]) and b"hutch_agent" in argv:
+            return int(entry.name)
+    raise AssertionError(f"no agent process under {ancestor}")
+
+
+def proc_status_kib(pid: int, field: str) -> int:
+    """A memory figure of /proc/<pid>/status (VmRSS, VmHWM), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")

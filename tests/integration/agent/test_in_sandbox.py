@@ -1,54 +1,23 @@
-"""The agent where it really runs: first process of a real sandbox (hutchd.runtime), socket passed as fd 3.
-
-The runtime gets a data dir of its own so these tests never recover (kill) sandboxes that other test
-modules or a `hutch serve` started. Its base template is built once per machine, from the cached
-debootstrap tarball when the machine has one.
-"""
+"""The agent where it really runs: first process of a real sandbox (hutchd.runtime, see
+conftest.real_sandbox), socket passed as fd 3."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
-from .conftest import SRC, AgentClient
-
-DATA_DIR = Path(os.environ.get("HUTCH_TEST_AGENT_RUNTIME_DIR", "/var/tmp/hutch-test-agent"))
-DEBOOTSTRAP_TARBALL = Path("/var/tmp/hutch-cache/bookworm-base.tgz")
+from .conftest import AgentClient, real_sandbox
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[AgentClient]:
     """A client for the agent of one offline sandbox started with envs {"FROM_SPEC": "yes"}."""
-    try:
-        from hutchd.runtime import Runtime, SandboxSpec, detect_host_features
-    except ImportError as exc:
-        pytest.skip(f"hutchd.runtime is not importable: {exc}")
-    missing = [m for m in detect_host_features().missing() if not m.startswith(("debootstrap", "slirp", "nft"))]
-    if missing:
-        pytest.skip("this host cannot run sandboxes: " + "; ".join(missing))
-    with pytest.MonkeyPatch.context() as patch:
-        if DEBOOTSTRAP_TARBALL.is_file():
-            patch.setenv("HUTCH_DEBOOTSTRAP_TARBALL", str(DEBOOTSTRAP_TARBALL))
-        runtime = Runtime(DATA_DIR, agent_src=SRC / "hutch_agent")
-        runtime.recover(set())  # leftovers of an interrupted run
-        runtime.templates.ensure("base")
-    sandbox_id = f"agent-{uuid.uuid4().hex[:10]}"
-    handle = runtime.start(SandboxSpec(sandbox_id=sandbox_id, allow_internet=False, envs={"FROM_SPEC": "yes"}))
-    client = AgentClient(
-        transport=httpx.HTTPTransport(uds=str(handle.agent_socket)), base_url="http://agent", timeout=60
-    )
-    try:
-        yield client
-    finally:
-        client.close()
-        runtime.destroy(sandbox_id)
+    with real_sandbox(envs={"FROM_SPEC": "yes"}) as started:
+        yield started.client
 
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="real sandboxes need root")
