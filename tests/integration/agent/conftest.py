@@ -31,10 +31,11 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 TEST_USER_PREFIX = "hutch-agent-"
 TEST_USER = f"{TEST_USER_PREFIX}{os.getpid()}"
 SANDBOX_ENVS = {"SANDBOX_VAR": "from-sandbox", "SHARED": "sandbox"}
-# Real sandboxes get a data dir of their own so these tests never recover (kill) sandboxes that other
-# test modules or a `hutch serve` started. Its base template is built once per machine, from the
-# cached debootstrap tarball when the machine has one.
-SANDBOX_DATA_DIR = Path(os.environ.get("HUTCH_TEST_AGENT_RUNTIME_DIR", "/var/tmp/hutch-test-agent"))
+# Real sandboxes get a data dir of this test run's own (runs/<pid>) so these tests never recover (kill)
+# sandboxes that other test modules, another test run or a `hutch serve` started; dirs of dead runs are
+# recovered and removed. Templates come from the machine's shared cache (HUTCH_TEMPLATE_CACHE).
+SANDBOX_ROOT = Path(os.environ.get("HUTCH_TEST_AGENT_RUNTIME_DIR", "/var/tmp/hutch-test-agent"))
+SANDBOX_DATA_DIR = SANDBOX_ROOT / "runs" / str(os.getpid())
 DEBOOTSTRAP_TARBALL = Path("/var/tmp/hutch-cache/bookworm-base.tgz")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the agent tests switch users, so they need root")
@@ -209,8 +210,7 @@ def real_sandbox(**spec: Any) -> Iterator[RealSandbox]:
     with pytest.MonkeyPatch.context() as patch:
         if DEBOOTSTRAP_TARBALL.is_file():
             patch.setenv("HUTCH_DEBOOTSTRAP_TARBALL", str(DEBOOTSTRAP_TARBALL))
-        runtime = Runtime(SANDBOX_DATA_DIR, agent_src=SRC / "hutch_agent")
-        runtime.recover(set())  # leftovers of an interrupted run
+        runtime = _runtime(Runtime)
         runtime.templates.ensure("base")
     sandbox_id = f"agent-{uuid.uuid4().hex[:10]}"
     handle = runtime.start(SandboxSpec(sandbox_id=sandbox_id, allow_internet=False, **spec))
@@ -222,6 +222,19 @@ def real_sandbox(**spec: Any) -> Iterator[RealSandbox]:
     finally:
         client.close()
         runtime.destroy(sandbox_id)
+
+
+def _runtime(runtime_class: Any) -> Any:
+    """This run's runtime; the first call sweeps the data dirs of runs whose process is gone."""
+    runs = SANDBOX_DATA_DIR.parent
+    if not SANDBOX_DATA_DIR.exists():
+        runs.mkdir(parents=True, exist_ok=True)
+        for old in runs.iterdir():
+            if old.name.isdigit() and not Path(f"/proc/{old.name}").exists():
+                runtime_class(old, agent_src=SRC / "hutch_agent").recover(set())
+                shutil.rmtree(old, ignore_errors=True)
+        SANDBOX_DATA_DIR.mkdir()
+    return runtime_class(SANDBOX_DATA_DIR, agent_src=SRC / "hutch_agent")
 
 
 def _agent_pid(ancestor: int) -> int:
