@@ -12,6 +12,14 @@ echo
 echo "== server: create latency, concurrent creates, gateway overhead (bench/bench_server.py)"
 "$py" bench/bench_server.py
 echo
+echo "== resolver: another sandbox's lookups during one sandbox's DNS flood (bench/bench_dns_flood.py)"
+"$py" bench/bench_dns_flood.py
+if [ -n "${HUTCH_SOAK_SECONDS:-}" ]; then  # optional: the soak is long; bench stays within 10 minutes without it
+  echo
+  echo "== soak: ${HUTCH_SOAK_WORKERS:-20} workers for ${HUTCH_SOAK_SECONDS} s, then leftovers (bench/soak.py)"
+  "$py" bench/soak.py --workers "${HUTCH_SOAK_WORKERS:-20}" --duration "$HUTCH_SOAK_SECONDS"
+fi
+echo
 echo "== SDK: overhead per call versus raw hutch_api (bench/bench_sdk.py)"
 port="$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 key="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"

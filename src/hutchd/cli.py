@@ -31,6 +31,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--snapshot-interval", type=float, default=0.0, help="seconds between periodic snapshots (0 = off)")
     s.add_argument("--max-sandboxes", type=int, default=500, help="live sandboxes before create answers 429")
     s.add_argument(
+        "--disk-overcommit", type=float,
+        default=os.environ.get("HUTCH_DISK_OVERCOMMIT") or str(Settings.disk_overcommit),
+        help="live sandboxes' disks may together promise this many times the data dir's free space (default 4; "
+        "1 = never more than the host holds; env HUTCH_DISK_OVERCOMMIT)",
+    )  # fmt: skip
+    s.add_argument(
+        "--disk-reserve-mb", type=int, default=os.environ.get("HUTCH_DISK_RESERVE_MB") or str(Settings.disk_reserve_mb),
+        help="MB of the data dir's filesystem never promised to sandboxes (default 1024; env HUTCH_DISK_RESERVE_MB)",
+    )  # fmt: skip
+    s.add_argument(
         "--hosts-file", type=Path, default=os.environ.get("HUTCH_HOSTS_FILE") or None,
         help="an /etc/hosts-format file whose names sandboxes resolve first (re-read when it changes; "
         "env HUTCH_HOSTS_FILE)",
@@ -90,6 +100,9 @@ def serve(args: argparse.Namespace) -> int:
     for m in missing:
         print(f"hutch: warning: {m}", file=sys.stderr)
 
+    if args.disk_overcommit <= 0 or args.disk_reserve_mb < 0:
+        print("hutch: --disk-overcommit must be above 0 and --disk-reserve-mb at least 0", file=sys.stderr)
+        return 2
     data_dir = (args.data_dir or default_data_dir()).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
@@ -106,6 +119,8 @@ def serve(args: argparse.Namespace) -> int:
         sample_interval=max(0.2, args.sample_interval),
         snapshot_interval=max(0.0, args.snapshot_interval),
         max_sandboxes=args.max_sandboxes,
+        disk_overcommit=args.disk_overcommit,
+        disk_reserve_mb=args.disk_reserve_mb,
         log_level=args.log_level,
     )
     try:

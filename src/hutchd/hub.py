@@ -13,6 +13,7 @@ from hutchd.agent import AgentClients
 from hutchd.auth import KeyRing
 from hutchd.backend import Backend
 from hutchd.db import Database, now
+from hutchd.diskbudget import DiskBudget
 from hutchd.pool import WarmPool
 from hutchd.reaper import reap_loop
 from hutchd.sampler import Sampler
@@ -33,9 +34,12 @@ class Hub:
         self.started_at = now()
         self.db = Database(settings.data_dir / "hutch.db")
         self.agents = AgentClients(backend)
-        self.pool = WarmPool(self.db, backend, settings.pool_templates, settings.pool_size)
+        self.disk = DiskBudget(
+            self.db, backend.rt.layout, overcommit=settings.disk_overcommit, reserve_mb=settings.disk_reserve_mb
+        )
+        self.pool = WarmPool(self.db, backend, settings.pool_templates, settings.pool_size, self.disk)
         self.snapshots = Snapshots(self.db, backend, settings)
-        self.sandboxes = Sandboxes(self.db, backend, settings, self.pool, self.snapshots, self.agents)
+        self.sandboxes = Sandboxes(self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk)
         self.sampler = Sampler(
             self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from hutchd import ids
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
 from hutchd.db import Database, dumps, now
+from hutchd.diskbudget import DiskBudget
 
 log = logging.getLogger("hutchd.pool")
 
@@ -32,8 +33,9 @@ class PoolShape:
 
 
 class WarmPool:
-    def __init__(self, db: Database, backend: Backend, templates: tuple[str, ...], size: int) -> None:
+    def __init__(self, db: Database, backend: Backend, templates: tuple[str, ...], size: int, disk: DiskBudget) -> None:
         self._db = db
+        self._disk = disk
         self._backend = backend
         self._size = size
         self.shape = PoolShape()
@@ -114,6 +116,7 @@ class WarmPool:
     async def _boot(self, template_id: str) -> str:
         sandbox_id = ids.sandbox_id()
         s = self.shape
+        self._disk.check(s.disk_mb)  # a warm sandbox's disk is promised like any other
         t = now()
         self._db.run(
             "INSERT INTO sandboxes (id, tenant, template_id, state, cpu, memory_mb, disk_mb, allow_internet,"

@@ -22,6 +22,7 @@ from hutchd.agent import AgentClients
 from hutchd.auth import Tenant
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
 from hutchd.db import Database, dumps, now
+from hutchd.diskbudget import DiskBudget
 from hutchd.errors import ApiError, conflict, not_found, unprocessable
 from hutchd.pool import WarmPool
 from hutchd.records import sandbox_detail
@@ -112,8 +113,10 @@ class Sandboxes:
         pool: WarmPool,
         snapshots: Snapshots,
         agents: AgentClients,
+        disk: DiskBudget,
     ) -> None:
         self._db = db
+        self._disk = disk
         self._backend = backend
         self._settings = settings
         self._pool = pool
@@ -253,6 +256,7 @@ class Sandboxes:
                 f"this server already runs {row[0]} sandboxes (its limit); kill some or retry later",
                 {"Retry-After": "5"},
             )
+        self._disk.check(launch.disk_mb)
 
     def template_visible(self, tenant: Tenant, template_id: str) -> bool:
         t = self._db.one("SELECT tenant FROM templates WHERE id = ?", template_id)

@@ -13,6 +13,11 @@ there; the nft table refuses DNS (53, 853) to anywhere else. Names are decided b
 
 AAAA questions get an empty answer: sandboxes have no IPv6 route (slirp4netns runs without it).
 
+Each sandbox has a share of the resolver (dnslimit.py): `DNS_RATE` answered questions a second, the
+rest REFUSED and, past as many refusals, dropped while its socket is left unread; answers are worked
+on round robin between sandboxes, `DNS_CONCURRENCY` at a time each, so a flood (or a slow upstream
+for one sandbox's names) leaves other sandboxes' lookups as fast as before.
+
 Everything is kept in the kernel (the nft table) or on disk (`<sandbox dir>/network.json`), so a
 restarted server re-creates the sockets and leaves the table as it was (`attach(..., recovering=True)`).
 Pins learned before a restart stay in the kernel's sets until they time out.
@@ -35,9 +40,11 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from hutchd.runtime import dnswire as w
+from hutchd.runtime.dnslimit import FairPool, QueryLimiter, Verdict
 from hutchd.runtime.netpolicy import (
     DENY_PIN_MIN_SECONDS,
     NFT_TABLE,
@@ -55,7 +62,12 @@ log = logging.getLogger("hutchd.egress")
 STATE_FILE = "network.json"
 HOSTS_TTL = 60
 UPSTREAM_TIMEOUT = 2.0
-MAX_INFLIGHT = 32  # UDP questions of one sandbox being answered at once; more are dropped
+MAX_PENDING = 32  # UDP questions of one sandbox waiting for an answerer; more are refused
+DNS_RATE = 200.0  # answered questions a second per sandbox (pip, apt, crawlers ask far fewer)
+DNS_BURST = 400.0
+DNS_CONCURRENCY = 4  # answerers one sandbox may hold at once, of ANSWERERS
+ANSWERERS = 16
+PARK_MIN_SECONDS = 0.02  # a sandbox past its refusals is not read for at least this long
 MAX_TCP_CONNECTIONS = 16
 MAINTENANCE_INTERVAL = 30.0
 _CLONE_NEWNET = 0x40000000
@@ -282,7 +294,8 @@ class _Box:
     # (address, deny) -> (name it was learned for, monotonic expiry)
     pins: dict[tuple[str, bool], tuple[str, float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    inflight: int = 0
+    limiter: QueryLimiter = field(default_factory=lambda: QueryLimiter(DNS_RATE, DNS_BURST))
+    parked_until: float = 0.0  # its UDP socket is not read before (monotonic), past its refusals
     tcp_connections: int = 0
     closed: bool = False
 
@@ -336,7 +349,9 @@ class Egress:
         self._stop = threading.Event()
         self._wake_r, self._wake_w = -1, -1
         self._selector: selectors.BaseSelector | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: ThreadPoolExecutor | None = None  # the server's own lookups (pre-resolving policies)
+        self._answerers: FairPool | None = None  # sandboxes' questions
+        self._parked: list[_Box] = []  # I/O loop only
 
     @property
     def hosts_file(self) -> Path | None:
@@ -431,6 +446,8 @@ class Egress:
         for sid in ids:
             self.detach(sid)
         self._stop.set()
+        if self._answerers is not None:
+            self._answerers.shutdown()
         if self._wake_w >= 0:
             with contextlib.suppress(OSError):
                 os.write(self._wake_w, b"x")
@@ -573,7 +590,8 @@ class Egress:
             self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
             self._selector = selectors.DefaultSelector()
             self._selector.register(self._wake_r, selectors.EVENT_READ, None)
-            self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hutch-dns")
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hutch-dns")
+            self._answerers = FairPool(ANSWERERS, DNS_CONCURRENCY, MAX_PENDING, name="hutch-dns-answer")
         threading.Thread(target=self._loop, name="hutch-dns-io", daemon=True).start()
         threading.Thread(target=self._maintain, name="hutch-dns-maint", daemon=True).start()
 
@@ -611,9 +629,11 @@ class Egress:
         box.netns_fd = -1
 
     def _loop(self) -> None:
-        assert self._selector is not None and self._pool is not None
+        assert self._selector is not None
         while not self._stop.is_set():
-            for key, _ in self._selector.select(timeout=1.0):
+            self._unpark()
+            timeout = min([1.0, *(b.parked_until - time.monotonic() for b in self._parked)])
+            for key, _ in self._selector.select(timeout=max(0.0, timeout)):
                 if key.data is None:
                     with contextlib.suppress(OSError):
                         os.read(self._wake_r, 4096)
@@ -636,16 +656,42 @@ class Egress:
                     log.exception("resolver bookkeeping failed")
 
     def _on_udp(self, box: _Box, sock: socket.socket) -> None:
-        assert self._pool is not None
+        assert self._answerers is not None
         for _ in range(64):
             try:
                 data, addr = sock.recvfrom(4096)
             except BlockingIOError:
                 return
-            if box.inflight >= MAX_INFLIGHT:
-                continue
-            box.inflight += 1
-            self._pool.submit(self._serve_udp, box, sock, data, addr)
+            verdict = box.limiter.admit()
+            if verdict is Verdict.DROP:
+                self._park(box)
+                return
+            job = partial(self._serve_udp, box, sock, data, addr)
+            if verdict is Verdict.REFUSE or not self._answerers.submit(box.sandbox_id, job):
+                refusal = _refusal(data)
+                if refusal is not None:
+                    with contextlib.suppress(OSError):
+                        sock.sendto(refusal, addr)
+
+    def _park(self, box: _Box) -> None:
+        """Stop reading a sandbox's UDP socket until it may be answered again (I/O loop only)."""
+        assert self._selector is not None
+        if box.udp is None:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(box.udp)
+        box.parked_until = time.monotonic() + max(PARK_MIN_SECONDS, box.limiter.seconds_to_answer())
+        self._parked.append(box)
+
+    def _unpark(self) -> None:
+        assert self._selector is not None
+        now, waiting = time.monotonic(), []
+        for box in self._parked:
+            if box.parked_until > now:
+                waiting.append(box)
+            elif not box.closed and box.udp is not None:
+                self._selector.register(box.udp, selectors.EVENT_READ, box)
+        self._parked = waiting
 
     def _serve_udp(self, box: _Box, sock: socket.socket, data: bytes, addr: tuple[str, int]) -> None:
         try:
@@ -656,8 +702,6 @@ class Egress:
                 sock.sendto(reply, addr)
         except Exception as e:
             log.warning("sandbox %s: answering a DNS query failed: %s", box.sandbox_id, e)
-        finally:
-            box.inflight -= 1
 
     def _on_tcp(self, box: _Box, sock: socket.socket) -> None:
         try:
@@ -678,7 +722,10 @@ class Egress:
                 msg = _recv_framed(conn)
                 if msg is None or box.closed:
                     return
-                reply = self.answer(box, msg)
+                verdict = box.limiter.admit()
+                if verdict is Verdict.DROP:
+                    return
+                reply = self.answer(box, msg) if verdict is Verdict.ANSWER else _refusal(msg)
                 if reply is None:
                     return
                 conn.sendall(struct.pack("!H", len(reply)) + reply)
@@ -714,6 +761,15 @@ class Egress:
 def _still_pinned(policy: NetworkPolicy, name: str, deny: bool) -> bool:
     verdict = policy.name_verdict(name)
     return verdict == "deny" if deny else (verdict == "allow" and policy.names_restricted)
+
+
+def _refusal(query: bytes) -> bytes | None:
+    """REFUSED for a query over its sandbox's rate (None for what is not a query at all)."""
+    try:
+        q = w.parse_question(query)
+    except w.DnsError:
+        return None
+    return None if q.is_response else w.reply(query, q, w.REFUSED)
 
 
 def _has_edns(query: bytes) -> bool:

@@ -1,0 +1,73 @@
+"""Disk admission: every sandbox is promised its `disk_mb` on the data dir's filesystem, so a create
+the host cannot hold is refused (507, the SDK's NotEnoughSpaceException) instead of handing one
+tenant a disk bigger than the host.
+
+Two rules, both against the filesystem the sandboxes' disk images live on:
+
+* one sandbox is never promised more than is free now, less the reserve (it alone could fill it);
+* all live sandboxes together (starting, running, paused, and the warm pool's) are promised at most
+  `overcommit` times what they could ever hold: the free space plus what their images already take,
+  less the reserve. Disks are sparse images, so most of a promise is never written; an overcommit of
+  1 makes it impossible for sandbox disks alone to fill the host.
+
+The check reads the database and the filesystem without an `await`, and the caller inserts the new
+row right after (see sandboxes.py), so concurrent creates cannot both take the last free space.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hutchd.db import Database
+from hutchd.errors import ApiError
+from hutchd.runtime.layout import Layout
+from hutchd.runtime.sandboxfs import SandboxFS
+
+LIVE_STATES = ("pooled", "starting", "running", "paused")
+
+
+class DiskBudget:
+    def __init__(self, db: Database, layout: Layout, *, overcommit: float, reserve_mb: int) -> None:
+        self._db = db
+        self._layout = layout
+        self.overcommit = overcommit
+        self.reserve_mb = reserve_mb
+
+    def free_mb(self) -> int:
+        st = os.statvfs(self._layout.sandboxes)
+        return (st.f_bavail * st.f_frsize) >> 20
+
+    def _allocated_mb(self, sandbox_id: str, promised_mb: int) -> int:
+        """What a live sandbox's image already takes on the host, at most its promise (0 for an
+        unbounded upper dir: its files are simply not in the free space any more)."""
+        image = SandboxFS(self._layout.sandbox_dir(sandbox_id), self._layout.disk_cache).image
+        try:
+            return min(promised_mb, (os.stat(image).st_blocks * 512) >> 20)
+        except (OSError, ValueError):
+            return 0
+
+    def check(self, disk_mb: int) -> None:
+        """Raise 507 naming the limit and what is free if `disk_mb` more cannot be promised."""
+        free = self.free_mb()
+        rows = self._db.all(
+            f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(LIVE_STATES))})", *LIVE_STATES
+        )
+        promised = sum(r["disk_mb"] for r in rows)
+        used = sum(self._allocated_mb(r["id"], r["disk_mb"]) for r in rows)
+        single = free - self.reserve_mb
+        if disk_mb > single:
+            raise ApiError(
+                507,
+                f"diskMB {disk_mb} is more than this host can hold: its data dir's filesystem has {free} MB free,"
+                f" of which {self.reserve_mb} MB is kept in reserve (hutch serve --disk-reserve-mb); ask for at"
+                f" most {max(0, single)} MB",
+            )
+        budget = int(self.overcommit * (free + used - self.reserve_mb))
+        if promised + disk_mb > budget:
+            raise ApiError(
+                507,
+                f"diskMB {disk_mb} cannot be promised now: live sandboxes already hold {promised} MB of a {budget} MB"
+                f" budget ({free} MB free plus {used} MB they use, less a {self.reserve_mb} MB reserve, times an"
+                f" overcommit of {self.overcommit:g} (hutch serve --disk-overcommit)); ask for at most"
+                f" {max(0, budget - promised)} MB or kill sandboxes",
+            )
