@@ -3,7 +3,10 @@ condition, look for leftovers of a data dir."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -57,3 +60,11 @@ def stray_processes(data_dir: Path) -> list[str]:
 
 def stray_mounts(data_dir: Path) -> list[str]:
     return [line for line in Path("/proc/self/mounts").read_text().splitlines() if str(data_dir) in line]
+
+
+def kill_sandbox_processes(sandbox_id: str) -> None:
+    """Kill every process of a sandbox from the host, as a crash or an OOM kill on the host would."""
+    (procs,) = Path("/sys/fs/cgroup/pids/hutch").glob(f"*/{sandbox_id}/cgroup.procs")
+    for pid in procs.read_text().split():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
