@@ -64,17 +64,23 @@ class Runtime:
             missing = [m for m in self._features.missing() if not m.startswith(optional)]
             if missing:
                 raise RuntimeUnavailable("this host cannot run sandboxes:\n  " + "\n  ".join(missing))
-        self.layout.create(sandbox_gid=userns.host_id(0))
+        self.layout.create()
         self._bounded = self._features.loop_devices  # else disk_mb is nominal (HostFeatures.warnings)
         self._cg_group = cgroups.group_for(self.layout.instance)
         source = Path(agent_src) if agent_src else agentfiles.installed_agent()
-        self._agent_dir = agentfiles.stage(source, self.layout.agent)
+        self._agent_dir = agentfiles.publish(agentfiles.stage(source, self.layout.agent), self.layout.agent_mount)
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._children: dict[str, int] = {}  # sandbox id -> the bwrap we forked and must reap
         self._slirps: dict[str, subprocess.Popen[bytes]] = {}
         self.egress = egress.Egress()  # per-sandbox policy and resolver (set .hosts_file to add names)
         self._disk_cache: dict[str, tuple[float, int]] = {}
+
+    def close(self) -> None:
+        """At a clean stop (or after `hutch cleanup`): unmount the published agent files and remove this
+        data dir's cgroup dirs where no sandbox is left in them. Running sandboxes are not touched."""
+        agentfiles.unpublish(self.layout.agent_mount)
+        cgroups.remove_group(self._cg_group)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -114,8 +120,7 @@ class Runtime:
         sdir = self.layout.sandbox_dir(sid)
         rdir = self.layout.run_dir(sid)
         fs = self._fs(sid)
-        sdir.mkdir(mode=0o710)
-        os.chown(sdir, 0, userns.host_id(0))
+        sdir.mkdir(mode=0o700)
         state.save(sdir / "state.json")  # first, so a crash from here on is recoverable
         upper, work = fs.prepare(disk_mb=spec.disk_mb, bounded=self._bounded, seed=seed)
         _write_identity(upper, sid)
@@ -134,14 +139,12 @@ class Runtime:
         try:
             fds.append(_listening_socket(sock_path))
             fds.append(os.open(fs.agent_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
-            fds.append(os.open(fs.merged, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
-            fds.append(os.open(self._agent_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             launched = launcher.launch(
                 launch,
                 listen_fd=fds[0],
                 log_fd=fds[1],
-                root_fd=fds[2],
-                agent_dir_fd=fds[3],
+                root=str(fs.merged),
+                agent_dir=str(self._agent_dir),
                 cgroup_procs=state.cgroups.procs_files(),
             )
         finally:

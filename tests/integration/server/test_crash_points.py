@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import kill_sandbox_processes, run
+from server_helpers import kill_sandbox_processes, run, spare_server
 
 from hutchd.runtime.crashpoints import ENV
 
@@ -28,17 +28,8 @@ COLD_POINTS = ["create:recorded", "start:launched", "start:ready", "start:slirp"
 
 @pytest.fixture(scope="module")
 def crash_server(hutch_server: Any) -> Iterator[Any]:
-    """A server of its own (its crashes must not touch the session's); hutch_server built the template."""
-    helpers = type(hutch_server).start.__globals__  # tests/integration/conftest.py (its name is ambiguous)
-    server = type(hutch_server)(helpers["new_run_dir"](), pool_size=0, extra_args=["--sample-interval", "1"])
-    server.hosts_file.write_text(HOSTS)
-    try:
+    with spare_server(hutch_server, hosts=HOSTS) as server:
         yield server
-    finally:
-        if server.proc is not None and server.proc.poll() is None:
-            server.kill_all()
-        server.stop()
-        helpers["_remove_run_dir"](server.data_dir)
 
 
 @pytest.fixture
