@@ -34,6 +34,7 @@ class Backend:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.rt.close()
 
     # ---------------------------------------------------------------- sandboxes
 

@@ -152,6 +152,7 @@ def cleanup(args: argparse.Namespace) -> int:
         return 0
     rt = Runtime(data_dir)
     report = rt.recover(set())
+    rt.close()
     print(f"hutch: cleaned {report}", file=sys.stderr)
     for name in ("hutch.db", "hutch.db-wal", "hutch.db-shm"):
         (data_dir / name).unlink(missing_ok=True)

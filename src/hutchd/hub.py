@@ -8,7 +8,7 @@ import contextlib
 import logging
 from typing import Any
 
-from hutchd import ids
+from hutchd import ids, networking
 from hutchd.agent import AgentClients
 from hutchd.auth import KeyRing
 from hutchd.backend import Backend
@@ -88,27 +88,34 @@ class Hub:
         self.db.close()
 
     async def recover(self) -> None:
-        """Adopt the sandboxes a previous server left running; record the truly dead as killed."""
+        """Adopt the sandboxes a previous server left running; record the truly dead as killed.
+
+        A create it had not finished (`starting`) is never adopted: it may be half made (no network
+        interface, its policy or envs not applied yet) and its client got no answer. It is destroyed,
+        recorded as killed, and its Idempotency-Key freed so that a retry makes a new sandbox."""
         rows = self.db.all("SELECT * FROM sandboxes WHERE state IN ('pooled', 'starting', 'running', 'paused')")
+        adoptable = {r["id"] for r in rows if r["state"] != "starting"}
         try:
-            report = await self.backend.recover({r["id"] for r in rows})
+            report = await self.backend.recover(adoptable)
             adopted, kept = set(report.adopted), set(report.kept_upper)
         except Exception as e:
             # Do not refuse to start: ask each known sandbox whether it still answers instead.
             log.error("runtime recovery failed (%s); checking each known sandbox instead", e)
-            adopted = {r["id"] for r in rows if await self._answers(r["id"])}
+            adopted = {sid for sid in adoptable if await self._answers(sid)}
             kept = set()
         t = now()
         for r in rows:
             sid = r["id"]
-            if sid in adopted:
-                await self._readopt(r)
+            if sid in adopted and await self._readopt(r):
                 continue
             if r["state"] == "pooled":
                 self.db.run("DELETE FROM sandboxes WHERE id = ?", sid)
                 continue
             log.warning("sandbox %s did not survive; recording it as killed", sid)
-            self.db.run("UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ?", t, sid)
+            with self.db.tx():
+                self.db.run("UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ?", t, sid)
+                if r["state"] == "starting":
+                    self.db.run("DELETE FROM idempotency WHERE sandbox_id = ?", sid)
             if sid in kept:
                 await self._preserve(r)
         for sid in kept - {r["id"] for r in rows if r["state"] != "pooled"}:
@@ -139,15 +146,23 @@ class Hub:
             snapshot_id, r["tenant"], r["id"], now(), size,
         )  # fmt: skip
 
-    async def _readopt(self, r: Any) -> None:
+    async def _readopt(self, r: Any) -> bool:
+        """Make an adopted sandbox what its record says (paused or not, its network policy); one that
+        cannot be is destroyed (False): the previous server may have died between the runtime's change
+        and the record's, and a sandbox must never run with a policy other than the one the API shows."""
         sid = r["id"]
+        try:
+            frozen = await self.backend.is_frozen(sid)
+            if r["state"] == "paused" and not frozen:
+                await self.backend.freeze(sid)
+            elif r["state"] != "paused" and frozen:
+                await self.backend.thaw(sid)  # the previous server died in the middle of a pause
+            await self.backend.set_network(sid, networking.row_policy(r))
+        except Exception as e:
+            log.error("sandbox %s could not be made what its record says (%s); destroying it", sid, e)
+            with contextlib.suppress(Exception):
+                await self.backend.destroy(sid)
+            return False
         if r["state"] == "pooled":
             self.pool.adopt(r["template_id"], sid)
-            return
-        frozen = await self.backend.is_frozen(sid)
-        if r["state"] == "paused" and not frozen:
-            await self.backend.freeze(sid)
-        elif r["state"] != "paused" and frozen:
-            await self.backend.thaw(sid)  # the previous server died in the middle of a pause
-        if r["state"] == "starting":
-            self.db.run("UPDATE sandboxes SET state = 'running' WHERE id = ?", sid)
+        return True

@@ -27,6 +27,7 @@ from hutchd.errors import ApiError, conflict, not_found, unprocessable
 from hutchd.pool import WarmPool
 from hutchd.records import sandbox_detail
 from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildError, TemplateNotFound
+from hutchd.runtime.crashpoints import crash_point
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.settings import Settings
 from hutchd.snapshots import Snapshots
@@ -303,6 +304,7 @@ class Sandboxes:
                     "INSERT INTO idempotency (tenant, key, sandbox_id, created_at) VALUES (?, ?, ?, ?)",
                     tenant.id, idempotency_key, sandbox_id, t,
                 )  # fmt: skip
+        crash_point("create:recorded")
         try:
             async with self.lock(sandbox_id):
                 if pooled:
@@ -343,8 +345,10 @@ class Sandboxes:
             envs=launch.envs,
             from_snapshot=launch.from_snapshot,
         )
+        crash_point("create:booted")
         if launch.network is not None and launch.allow_internet:
             await self._backend.set_network(sandbox_id, launch.network)  # before anyone can run code in it
+            crash_point("create:network")
 
     async def _fit_pooled(self, sandbox_id: str, launch: Launch) -> None:
         """Make a pooled sandbox what the request asked for; boot it cold again if that fails."""
@@ -356,6 +360,7 @@ class Sandboxes:
                 raise RuntimeError("the runtime cannot change limits of a running sandbox")
             if launch.envs:
                 await self._agents.set_envs(sandbox_id, launch.envs)
+            crash_point("create:fitting")
             if launch.network is not None:
                 await self._backend.set_network(sandbox_id, launch.network)
         except Exception as e:

@@ -1,8 +1,10 @@
-"""The agent code sandboxes run: a content-addressed copy of the hutch_agent package in the data dir.
+"""The agent code sandboxes run: a content-addressed copy of the hutch_agent package in the data dir,
+published on a read-only tmpfs of its own that every sandbox bind-mounts.
 
-Copying (instead of bind-mounting the installed package) gives bwrap a path it can walk as
-sandbox root, and a new version lands in a new dir, so sandboxes adopted after an upgrade keep
-the files they started with.
+Copying (instead of bind-mounting the installed package) means a new version lands in a new dir;
+sandboxes keep the files they started with (their bind mount), also after an upgrade. The tmpfs
+makes the package its filesystem's root, so the sandbox's mountinfo, which shows a bind mount's
+path inside its filesystem, names no host path.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import py_compile
 import shutil
 from pathlib import Path
 
+from hutchd.runtime import linux, overlay
 from hutchd.runtime.errors import RuntimeUnavailable
+from hutchd.runtime.fsutil import copy_tree
 
 
 def installed_agent() -> Path:
@@ -59,3 +63,25 @@ def stage(src: Path, dest_root: Path) -> Path:
         os.chmod(tmp, 0o755)
         os.rename(tmp, final)
     return final / "hutch_agent"
+
+
+def publish(staged: Path, target: Path) -> Path:
+    """Mount a read-only tmpfs at `target` holding a copy of the staged package; returns `target`. A
+    copy a previous server left there is unmounted first (the sandboxes using it keep it)."""
+    target.mkdir(mode=0o700, exist_ok=True)
+    overlay.unmount_all(target)
+    flags = linux.MS_NOSUID | linux.MS_NODEV
+    linux.mount("tmpfs", str(target), "tmpfs", flags, "mode=0755,size=32m")
+    try:
+        for entry in staged.iterdir():
+            copy_tree(entry, target / entry.name)
+        linux.mount("none", str(target), "", linux.MS_REMOUNT | linux.MS_RDONLY | flags)
+    except BaseException:
+        overlay.unmount_all(target)
+        raise
+    return target
+
+
+def unpublish(target: Path) -> None:
+    """Unmount the published copy (sandboxes keep theirs)."""
+    overlay.unmount_all(target)

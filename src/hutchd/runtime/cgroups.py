@@ -233,6 +233,24 @@ def leftover_dirs(group: str) -> dict[str, list[Path]]:
     return found
 
 
+def group_dirs(group: str) -> list[Path]:
+    """This group's dir in each hierarchy (its sandboxes' dirs are below them)."""
+    return [d for d in _bases(group).values() if d is not None]
+
+
+def remove_group(group: str) -> None:
+    """Remove this group's dirs (hutch/<instance>), then hutch/ itself, where they are empty: sandboxes
+    still running (adopted by the next server) or another data dir's group keep theirs."""
+    for base in group_dirs(group):
+        for d in (base, base.parent):
+            try:
+                os.rmdir(d)
+            except FileNotFoundError:
+                continue
+            except OSError:  # EBUSY: it still has child cgroups
+                break
+
+
 def remove_dirs(dirs: list[Path]) -> None:
     """SIGKILL whatever is still in `dirs` (cgroup.kill where the dir has it), then remove them."""
     deadline = time.monotonic() + 5.0

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from hutchd.runtime import linux, userns
+from hutchd.runtime.crashpoints import crash_point
 
 _LOOP_CTL_GET_FREE = 0x4C82
 _LOOP_CONFIGURE = 0x4C0A
@@ -148,6 +149,7 @@ def mount_image(image: Path, mount_point: Path) -> None:
 def create(cache: Path, image: Path, mount_point: Path, disk_mb: int) -> None:
     """A fresh disk mounted at mount_point with `upper` (sandbox-root-owned) and `work` dirs."""
     _sparse_copy(_blank(cache, disk_mb), image)
+    crash_point("start:disk-copied")
     mount_image(image, mount_point)
     with contextlib.suppress(FileNotFoundError):
         (mount_point / "lost+found").rmdir()

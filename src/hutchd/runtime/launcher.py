@@ -1,7 +1,8 @@
 """Start bubblewrap for one sandbox: the verified invocation of RUNTIME.md §6.3, launched detached.
 
 bwrap is forked by hand rather than through subprocess: the child must join the sandbox
-cgroups (so every descendant is born inside), enter the sandbox user namespace as its root,
+cgroups (so every descendant is born inside), make its own mount namespace (_stage), enter the
+sandbox user namespace as its root,
 and get an exact fd layout (the agent's listening socket must be fd 3), which subprocess's
 pass_fds cannot express. The child gets its own session and no parent-death signal, so the
 sandbox outlives the server; the server reaps it on destroy while it is still its parent.
@@ -21,10 +22,13 @@ from dataclasses import dataclass, field
 from hutchd.runtime import linux, seccomp, userns
 
 AGENT_FD = 3
-_ARGS_FD, _SECCOMP_FD, _INFO_FD, _ROOT_FD, _AGENT_DIR_FD = 4, 5, 6, 7, 8
+_ARGS_FD, _SECCOMP_FD, _INFO_FD = 4, 5, 6
 _PARK = 100  # fds are parked above this before being moved to their final numbers
 
 AGENT_MOUNT = "/opt/hutch/hutch_agent"
+# Where the launch's private mount namespace shows bwrap the sandbox root and the agent files (_stage).
+_STAGE = "/tmp"
+_ROOT_SRC, _AGENT_SRC = f"{_STAGE}/root", f"{_STAGE}/agent"
 AGENT_ARGV = ("/usr/bin/python3", "-S", "-m", "hutch_agent")
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Docker's default capability set without CAP_NET_RAW: raw packet sockets would bypass the
@@ -53,11 +57,11 @@ def bwrap_args(spec: LaunchSpec) -> list[str]:
     for cap in CAPS:
         args += ["--cap-add", cap]
     args += [
-        "--bind-fd", str(_ROOT_FD), "/",
+        "--bind", _ROOT_SRC, "/",
         "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
         "--dev", "/dev",
         "--perms", "1777", "--size", str(spec.tmp_size_bytes), "--tmpfs", "/tmp",
-        "--ro-bind-fd", str(_AGENT_DIR_FD), AGENT_MOUNT,
+        "--ro-bind", _AGENT_SRC, AGENT_MOUNT,
         "--hostname", spec.sandbox_id,
         "--clearenv",
         "--setenv", "PATH", SANDBOX_PATH, "--setenv", "HOME", "/root", "--setenv", "LANG", "C.UTF-8",
@@ -88,8 +92,8 @@ def launch(
     spec: LaunchSpec,
     *,
     listen_fd: int,
-    root_fd: int,
-    agent_dir_fd: int,
+    root: str,
+    agent_dir: str,
     cgroup_procs: list[str],
     log_fd: int,
     timeout: float = 10.0,
@@ -109,8 +113,6 @@ def launch(
         _ARGS_FD: args_r,
         _SECCOMP_FD: seccomp_r,
         _INFO_FD: info_w,
-        _ROOT_FD: root_fd,
-        _AGENT_DIR_FD: agent_dir_fd,
         1: log_fd,
         2: log_fd,
     }
@@ -120,7 +122,7 @@ def launch(
         try:
             for fd in (up_r, down_w, err_r, info_r):  # the parent's ends: if it dies, our read sees EOF
                 os.close(fd)
-            _child(argv, wanted, cgroup_procs, err_w, (up_w, down_r))
+            _child(argv, wanted, cgroup_procs, err_w, (up_w, down_r), (root, agent_dir))
         except BaseException as e:
             os.write(err_w, f"{type(e).__name__}: {e}".encode()[:4000])
         os._exit(127)
@@ -149,7 +151,14 @@ def launch(
     return Launched(pid=pid, child_pid=child_pid)
 
 
-def _child(argv: list[str], wanted: dict[int, int], cgroup_procs: list[str], err_w: int, sync: tuple[int, int]) -> None:
+def _child(
+    argv: list[str],
+    wanted: dict[int, int],
+    cgroup_procs: list[str],
+    err_w: int,
+    sync: tuple[int, int],
+    sources: tuple[str, str],
+) -> None:
     os.setsid()
     me = str(os.getpid()).encode()
     for path in cgroup_procs:  # first, while still host root: every descendant is born inside
@@ -158,6 +167,7 @@ def _child(argv: list[str], wanted: dict[int, int], cgroup_procs: list[str], err
             os.write(fd, me)
         finally:
             os.close(fd)
+    _stage(*sources)
     # Our own user namespace, mapped by the parent (only root outside can map a 65536-id range);
     # as its root, turn off nested user namespaces, then become that root.
     up_w, down_r = sync
@@ -184,6 +194,20 @@ def _child(argv: list[str], wanted: dict[int, int], cgroup_procs: list[str], err
             low = fd + 1
     os.closerange(low, os.sysconf("SC_OPEN_MAX"))
     os.execve(argv[0], argv, {"PATH": SANDBOX_PATH})
+
+
+def _stage(root: str, agent_dir: str) -> None:
+    """A mount namespace of this launch alone, in which the sandbox root and the agent files are bind
+    mounts on a fresh tmpfs at _STAGE. bwrap resolves every bind source to a path (even --bind-fd's)
+    and walks it as sandbox root, so a data dir below a dir only host root may enter (such as /root)
+    would fail every start; these paths it can walk wherever the data dir is. Run as host root, by
+    path: an fd opened before the unshare names a mount of the host's namespace, which cannot be bound."""
+    linux.unshare(linux.CLONE_NEWNS)
+    linux.mount("none", "/", "", linux.MS_REC | linux.MS_PRIVATE)  # nothing of this reaches the host
+    linux.mount("tmpfs", _STAGE, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC, "mode=0755,size=64k")
+    for source, path in ((root, _ROOT_SRC), (agent_dir, _AGENT_SRC)):
+        os.mkdir(path, 0o755)
+        linux.mount(source, path, "", linux.MS_BIND | linux.MS_REC)
 
 
 def _read_all(fd: int) -> bytes:

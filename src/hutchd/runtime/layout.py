@@ -48,6 +48,11 @@ class Layout:
         return self.root / "agent"
 
     @property
+    def agent_mount(self) -> Path:
+        """Where the agent package is published for sandboxes to bind-mount (agentfiles.publish)."""
+        return self.root / "agent-mount"
+
+    @property
     def disk_cache(self) -> Path:
         return self.root / "disk-cache"
 
@@ -63,14 +68,9 @@ class Layout:
     def run_dir(self, sandbox_id: str) -> Path:
         return self.run / check_id("sandbox", sandbox_id)
 
-    def create(self, sandbox_gid: int) -> None:
-        """Nothing under the data dir is for other host users. bwrap, already running as sandbox
-        root, must still walk to the merged root and the agent files it bind-mounts (it resolves
-        even `--bind-fd` to a path), so those paths are 0710 with the sandbox root group."""
-        for d in (self.root, self.sandboxes, self.agent):
-            d.mkdir(parents=True, exist_ok=True)
-            os.chown(d, 0, sandbox_gid)
-            os.chmod(d, 0o710)
-        for d in (self.templates, self.snapshots, self.run):
+    def create(self) -> None:
+        """Nothing under the data dir is for other host users, sandbox root included: bwrap is shown
+        the sandbox root and the agent files elsewhere (launcher._stage), so every dir is 0700."""
+        for d in (self.root, self.sandboxes, self.agent, self.templates, self.snapshots, self.run):
             d.mkdir(parents=True, exist_ok=True)
             os.chmod(d, 0o700)

@@ -14,6 +14,9 @@ _libc.unshare.argtypes = [ctypes.c_int]
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 MNT_DETACH = 2
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+CLONE_NEWNS = 0x00020000
 
 
 def _check(ret: int, what: str) -> None:

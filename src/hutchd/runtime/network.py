@@ -18,6 +18,7 @@ from pathlib import Path
 from hutchd.runtime.netpolicy import RESOLVER_ADDRESS
 
 SLIRP_DNS = "10.0.2.3"
+TAP = "tap0"  # the interface slirp4netns makes in the sandbox netns
 NFT_TABLE = "hutch"
 
 
@@ -86,6 +87,15 @@ def apply_egress(netns_pid: int, policy: EgressPolicy = DEFAULT_POLICY) -> None:
         raise OSError(f"applying the sandbox egress filter failed: {proc.stderr.strip()}")
 
 
+def has_interface(netns_pid: int) -> bool:
+    """Whether slirp4netns's interface is in the netns of `netns_pid` (it goes when slirp4netns does)."""
+    try:
+        lines = Path(f"/proc/{netns_pid}/net/dev").read_text().splitlines()
+    except OSError:
+        return False
+    return any(line.strip().startswith(f"{TAP}:") for line in lines)
+
+
 def start_slirp(
     netns_pid: int, preexec: Callable[[], None], log: Path, timeout: float = 5.0
 ) -> subprocess.Popen[bytes]:
@@ -98,7 +108,7 @@ def start_slirp(
                     "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback",
                     "--enable-sandbox", "--enable-seccomp",
                     f"--userns-path=/proc/{netns_pid}/ns/user", "--netns-type=path",
-                    f"--ready-fd={ready_w}", f"/proc/{netns_pid}/ns/net", "tap0",
+                    f"--ready-fd={ready_w}", f"/proc/{netns_pid}/ns/net", TAP,
                 ],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file,
                 pass_fds=(ready_w,), start_new_session=True, preexec_fn=preexec,

@@ -7,18 +7,26 @@ and unmount it on destroy or crash recovery.
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 from hutchd.runtime import linux
 
 
 def mount(lowerdirs: list[Path], upper: Path, work: Path, merged: Path) -> None:
-    """index=off so an upper dir stays valid when copied into a snapshot and mounted elsewhere."""
-    for p in (*lowerdirs, upper, work, merged):
-        if any(c in str(p) for c in ",:\\"):
-            raise ValueError(f"overlay path {p} contains one of , : \\")
-    lower = ":".join(str(p) for p in lowerdirs)
-    linux.mount("overlay", str(merged), "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},index=off")
+    """index=off so an upper dir stays valid when copied into a snapshot and mounted elsewhere.
+
+    The layers are named by /proc/self/fd/N of fds opened for the call: the kernel shows the option
+    strings as given in every mountinfo, the sandbox's own included, so host paths there would tell
+    sandboxed code where the data dir is and how it is laid out."""
+    fds = [os.open(p, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for p in (*lowerdirs, upper, work)]
+    try:
+        *lower, up, wk = (f"/proc/self/fd/{fd}" for fd in fds)
+        options = f"lowerdir={':'.join(lower)},upperdir={up},workdir={wk},index=off"
+        linux.mount("overlay", str(merged), "overlay", 0, options)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def mounts_under(prefix: Path) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import signal
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from hutchd.runtime import agentclient, agentfiles, cgroups, egress, launcher, network, overlay, userns
 from hutchd.runtime.cgroups import SandboxCgroups
+from hutchd.runtime.crashpoints import crash_point
 from hutchd.runtime.errors import (
     RuntimeUnavailable,
     SandboxExists,
@@ -45,6 +47,8 @@ from hutchd.runtime.sandboxfs import SandboxFS
 from hutchd.runtime.snapshots import SnapshotStore
 from hutchd.runtime.templates import RECIPES, TemplateStore
 
+log = logging.getLogger("hutchd.runtime")
+
 _DISK_CACHE_SECONDS = 5.0
 _TMP_MAX_BYTES = 1 << 30
 
@@ -60,17 +64,23 @@ class Runtime:
             missing = [m for m in self._features.missing() if not m.startswith(optional)]
             if missing:
                 raise RuntimeUnavailable("this host cannot run sandboxes:\n  " + "\n  ".join(missing))
-        self.layout.create(sandbox_gid=userns.host_id(0))
+        self.layout.create()
         self._bounded = self._features.loop_devices  # else disk_mb is nominal (HostFeatures.warnings)
         self._cg_group = cgroups.group_for(self.layout.instance)
         source = Path(agent_src) if agent_src else agentfiles.installed_agent()
-        self._agent_dir = agentfiles.stage(source, self.layout.agent)
+        self._agent_dir = agentfiles.publish(agentfiles.stage(source, self.layout.agent), self.layout.agent_mount)
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._children: dict[str, int] = {}  # sandbox id -> the bwrap we forked and must reap
         self._slirps: dict[str, subprocess.Popen[bytes]] = {}
         self.egress = egress.Egress()  # per-sandbox policy and resolver (set .hosts_file to add names)
         self._disk_cache: dict[str, tuple[float, int]] = {}
+
+    def close(self) -> None:
+        """At a clean stop (or after `hutch cleanup`): unmount the published agent files and remove this
+        data dir's cgroup dirs where no sandbox is left in them. Running sandboxes are not touched."""
+        agentfiles.unpublish(self.layout.agent_mount)
+        cgroups.remove_group(self._cg_group)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -110,8 +120,7 @@ class Runtime:
         sdir = self.layout.sandbox_dir(sid)
         rdir = self.layout.run_dir(sid)
         fs = self._fs(sid)
-        sdir.mkdir(mode=0o710)
-        os.chown(sdir, 0, userns.host_id(0))
+        sdir.mkdir(mode=0o700)
         state.save(sdir / "state.json")  # first, so a crash from here on is recoverable
         upper, work = fs.prepare(disk_mb=spec.disk_mb, bounded=self._bounded, seed=seed)
         _write_identity(upper, sid)
@@ -130,14 +139,12 @@ class Runtime:
         try:
             fds.append(_listening_socket(sock_path))
             fds.append(os.open(fs.agent_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
-            fds.append(os.open(fs.merged, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
-            fds.append(os.open(self._agent_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             launched = launcher.launch(
                 launch,
                 listen_fd=fds[0],
                 log_fd=fds[1],
-                root_fd=fds[2],
-                agent_dir_fd=fds[3],
+                root=str(fs.merged),
+                agent_dir=str(self._agent_dir),
                 cgroup_procs=state.cgroups.procs_files(),
             )
         finally:
@@ -149,12 +156,15 @@ class Runtime:
         state.pid_start = proc_start_time(launched.pid)
         state.started_at = time.time()
         state.save(sdir / "state.json")
+        crash_point("start:launched")
         self._wait_ready(state, sock_path, ready_timeout)
+        crash_point("start:ready")
         if spec.allow_internet:
             # Only now: bwrap configures the sandbox's loopback during set-up, and slirp4netns
             # configuring the same netns at the same time makes one of them fail.
             procs = state.cgroups.procs_files()
             self._slirps[sid] = network.start_slirp(launched.child_pid, lambda: _join(procs), rdir / "slirp.log")
+            crash_point("start:slirp")
             network.apply_egress(launched.child_pid)
             self.egress.attach(sid, launched.child_pid, sdir)  # replaces the table with the policy's
         return SandboxHandle(sid, spec, sock_path, launched.pid, state.started_at)
@@ -244,7 +254,9 @@ class Runtime:
         with self._lock(sandbox_id):
             state = self._live_state(sandbox_id)
             if self.egress.attached(sandbox_id):
-                self.egress.set_policy(sandbox_id, policy)
+                current = self.egress.policy(sandbox_id)
+                if current is None or (current.allow_out, current.deny_out) != (policy.allow_out, policy.deny_out):
+                    self.egress.set_policy(sandbox_id, policy)  # (an unchanged policy keeps its pins)
                 return
             if policy.denies_everything:
                 return  # no interface at all is stricter still
@@ -267,8 +279,8 @@ class Runtime:
         sdir = self.layout.sandbox_dir(sid)
         if not (state.spec.allow_internet or (sdir / egress.STATE_FILE).exists()):
             return
-        if state.child_pid not in state.cgroups.pids():
-            return
+        if state.child_pid not in state.cgroups.pids() or not network.has_interface(state.child_pid):
+            return  # half made when the server died: set_network gives it its interface and policy
         try:
             self.egress.attach(sid, state.child_pid, sdir, recovering=True)
         except OSError as e:
@@ -405,9 +417,16 @@ class Runtime:
                     adopted.append((sid, state))
                     continue
                 fs = self._fs(sid)
-                has_upper = fs.kept.is_dir() or fs.image.exists()
-                keep = sid in known and has_upper
-                self._teardown(sid, state, keep_upper=keep)
+                keep = sid in known and (fs.kept.is_dir() or fs.image.exists())
+                try:
+                    self._teardown(sid, state, keep_upper=keep)
+                except Exception as e:
+                    # Half made when the server died (a disk image half copied, say): its files cannot
+                    # be kept, and it must not stop the recovery of every other sandbox.
+                    log.warning("recovery: sandbox %s could not be cleaned up as it was (%s); removing it", sid, e)
+                    keep = False
+                    with contextlib.suppress(Exception):
+                        self._teardown(sid, state, keep_upper=False)
                 (report.kept_upper if keep else report.cleaned).append(sid)
         # Only after every teardown: a half-launched sandbox's orphaned fork may still hold copies of
         # the old server's sockets (a resolver's among them) until its cgroup is killed.

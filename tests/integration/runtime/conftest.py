@@ -38,7 +38,9 @@ def _fresh_data_dir() -> None:
     (ROOT / "templates").mkdir(mode=0o700, exist_ok=True)
     for old in runs.iterdir():
         if old.name.isdigit() and not Path(f"/proc/{old.name}").exists():
-            Runtime(old, agent_src=AGENT).recover(set())
+            leftover = Runtime(old, agent_src=AGENT)
+            leftover.recover(set())
+            leftover.close()
             shutil.rmtree(old)
     DATA_DIR.mkdir()
     (DATA_DIR / "templates").symlink_to(ROOT / "templates")
@@ -132,6 +134,7 @@ def rt() -> Iterator[Runtime]:
     runtime.templates.ensure("base")
     yield runtime
     runtime.recover(set())
+    runtime.close()
     shutil.rmtree(DATA_DIR)
 
 

@@ -22,6 +22,16 @@ def test_host_files_are_invisible(session_boxes: Sandboxes, offline: str, marker
     assert "LEAK" not in r.stdout
 
 
+def test_mount_table_names_no_host_path(session_boxes: Sandboxes, offline: str, rt: Runtime) -> None:
+    """The overlay's layer options and the bind mounts' roots used to show the data dir's paths."""
+    r = session_boxes.run(offline, "cat /proc/self/mountinfo /proc/mounts /proc/1/mountinfo")
+    assert r.exit_code == 0 and " / / " in r.stdout
+    host_paths = {str(DATA_DIR), str(DATA_DIR.resolve()), str(rt.layout.templates.resolve())}
+    for line in r.stdout.splitlines():
+        assert not [p for p in host_paths if p in line], f"the sandbox sees a host path: {line}"
+        assert "dir=/" not in line.replace("dir=/proc/self/fd/", ""), f"an overlay layer is named by path: {line}"
+
+
 def test_host_processes_are_invisible(session_boxes: Sandboxes, offline: str) -> None:
     tag = uuid.uuid4().hex
     host = subprocess.Popen(["sleep", "300", tag])

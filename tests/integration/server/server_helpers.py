@@ -1,12 +1,17 @@
 """Helpers for the server's integration tests: run a command and follow its output, wait for a
-condition, look for leftovers of a data dir."""
+condition, look for leftovers of a data dir, kill a sandbox behind the server's back, run a server of
+one's own."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +62,38 @@ def stray_processes(data_dir: Path) -> list[str]:
 
 def stray_mounts(data_dir: Path) -> list[str]:
     return [line for line in Path("/proc/self/mounts").read_text().splitlines() if str(data_dir) in line]
+
+
+def kill_sandbox_processes(sandbox_id: str) -> None:
+    """Kill every process of a sandbox from the host, as a crash or an OOM kill on the host would."""
+    (procs,) = Path("/sys/fs/cgroup/pids/hutch").glob(f"*/{sandbox_id}/cgroup.procs")
+    for pid in procs.read_text().split():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def spare_server(hutch_server: Any, *, private_parent: bool = False, hosts: str = "") -> Iterator[Any]:
+    """A server of its own beside the session's, for tests that crash, stop or reconfigure it (pool off;
+    it shares the templates hutch_server built). With `private_parent` its data dir is below a 0700
+    dir, as `--data-dir ~/hutch` of root is. Everything it made is removed at the end."""
+    helpers = type(hutch_server).start.__globals__  # tests/integration/conftest.py (its name is ambiguous)
+    run_dir: Path = helpers["new_run_dir"]()
+    data_dir = run_dir
+    if private_parent:
+        (run_dir / "private").mkdir(mode=0o700)
+        data_dir = run_dir / "private" / "hutch"
+        data_dir.mkdir()
+        (data_dir / "templates").symlink_to(helpers["SHARED_TEMPLATES"])
+    server = type(hutch_server)(data_dir, pool_size=0, extra_args=["--sample-interval", "1"])
+    server.hosts_file.write_text(hosts)
+    try:
+        yield server
+    finally:
+        if server.proc is not None and server.proc.poll() is None:
+            server.kill_all()
+        server.stop()
+        helpers["_remove_run_dir"](data_dir)
+        if data_dir != run_dir and not data_dir.exists():
+            (run_dir / "templates").unlink(missing_ok=True)
+            shutil.rmtree(run_dir)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import time
 from datetime import datetime
-from pathlib import Path
 
-from server_helpers import follow, run, stray_mounts
+from server_helpers import follow, kill_sandbox_processes, run, stray_mounts
 
 
 def test_crash_and_restart_keeps_sandboxes_and_commands(hutch_server, make_sandbox):
@@ -60,20 +56,12 @@ def test_graceful_restart(hutch_server, make_sandbox):
     assert all(str(hutch_server.data_dir) in m for m in stray_mounts(hutch_server.data_dir))
 
 
-def _kill_sandbox_processes(sandbox_id: str) -> None:
-    """Kill every process of a sandbox from the host, as a crash or an OOM kill on the host would."""
-    (procs,) = Path("/sys/fs/cgroup/pids/hutch").glob(f"*/{sandbox_id}/cgroup.procs")
-    for pid in procs.read_text().split():
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(int(pid), signal.SIGKILL)
-
-
 def test_sandbox_that_died_while_the_server_was_down_can_be_restored(hutch_server, make_sandbox):
     sid = make_sandbox().sandbox_id
     with hutch_server.http() as http:
         run(http, sid, "echo survived > /home/user/s.txt")
     hutch_server.kill9()
-    _kill_sandbox_processes(sid)
+    kill_sandbox_processes(sid)
     hutch_server.start()
     with hutch_server.http() as http:
         got = http.get(f"/sandboxes/{sid}")
