@@ -11,13 +11,13 @@
 ``hutch_api``.
 """
 
-from hutch._code import CodeContextOptions as CodeContextOptions
-from hutch._code import CodeOptions as CodeOptions
-from hutch._code import RunCodeOptions as RunCodeOptions
-from hutch._network import ALL_TRAFFIC as ALL_TRAFFIC
-from hutch._options import CreateOptions as CreateOptions
-from hutch._options import PtyOptions as PtyOptions
-from hutch._options import RunOptions as RunOptions
+from hutch._features.code import CodeContextOptions as CodeContextOptions
+from hutch._features.code import CodeOptions as CodeOptions
+from hutch._features.code import RunCodeOptions as RunCodeOptions
+from hutch._features.network import ALL_TRAFFIC as ALL_TRAFFIC
+from hutch._features.sandboxes import CreateOptions as CreateOptions
+from hutch._features.sandboxes import PtyOptions as PtyOptions
+from hutch._features.sandboxes import RunOptions as RunOptions
 from hutch._version import __version__ as __version__
 from hutch.config import ConnectionConfig as ConnectionConfig
 from hutch.config import ConnectionOpts as ConnectionOpts

@@ -7,11 +7,11 @@ from typing import Any, Unpack
 
 import httpx
 
-from hutch import _code
-from hutch._code import CodeContextOptions, CodeOptions, CodeRun, RunCodeOptions
-from hutch._errors import error_for_transport
-from hutch._output import Call
-from hutch._sandbox_base import SubModule
+from hutch._core.base import SubModule
+from hutch._core.errors import error_for_transport
+from hutch._core.output import Call
+from hutch._features import code as _code
+from hutch._features.code import CodeContextOptions, CodeOptions, CodeRun, RunCodeOptions
 from hutch.sandbox_async.handles import _fire
 from hutch.sandbox_async.transport import AsyncApiClient
 from hutch.types import CodeContext, ExecutionResult

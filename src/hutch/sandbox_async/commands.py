@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from typing import Literal, Unpack, overload
 
-from hutch import _ops as ops
-from hutch._options import RunOptions, plan_run
-from hutch._output import Callbacks, CommandChunk, CommandOutput
-from hutch._sandbox_base import SubModule
+from hutch._core import request as ops
+from hutch._core.base import SubModule
+from hutch._core.output import Callbacks, CommandChunk, CommandOutput
+from hutch._features.sandboxes import RunOptions, plan_run
 from hutch.sandbox_async.handles import AsyncCommandHandle
 from hutch.sandbox_async.transport import AsyncApiClient
 from hutch.types import CommandResult, ProcessInfo

@@ -6,8 +6,8 @@ import codecs
 from collections.abc import AsyncIterable, Callable, Sequence
 from typing import Literal, overload
 
-from hutch import _ops as ops
-from hutch._sandbox_base import SubModule
+from hutch._core import request as ops
+from hutch._core.base import SubModule
 from hutch.sandbox_async.handles import AsyncFileStream, AsyncWatchHandle
 from hutch.sandbox_async.transport import AsyncApiClient, ndjson
 from hutch.types import EntryInfo, FilesystemEvent, ReadFormat, WriteData, WriteEntry, WriteInfo

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from typing import Unpack
 
-from hutch import _ops as ops
-from hutch._options import PtyOptions, plan_pty
-from hutch._output import Callbacks, PtyOutput
-from hutch._sandbox_base import SubModule
+from hutch._core import request as ops
+from hutch._core.base import SubModule
+from hutch._core.output import Callbacks, PtyOutput
+from hutch._features.sandboxes import PtyOptions, plan_pty
 from hutch.sandbox_async.handles import AsyncPtyHandle
 from hutch.sandbox_async.transport import AsyncApiClient
 from hutch.types import PtySize

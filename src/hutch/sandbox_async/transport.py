@@ -1,4 +1,4 @@
-"""Sends :class:`~hutch._ops.Op` s over the event loop's pool (async; mirrors ``sandbox_sync.transport``)."""
+"""Sends :class:`~hutch._core.request.Op` s over the event loop's pool (async; mirrors ``sandbox_sync.transport``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,21 @@ from typing import Any, TypeVar
 
 import httpx
 
-from hutch._ndjson import NdjsonDecoder
-from hutch._ops import Op
-from hutch._output import OutputState
-from hutch._pool import Registry, answer, is_answer, log_request, log_response, loop_pools, timeout_for, transport_args
-from hutch._retry import Attempts
-from hutch._stream import Follower
+from hutch._core.follow import Follower
+from hutch._core.ndjson import NdjsonDecoder
+from hutch._core.output import OutputState
+from hutch._core.pool import (
+    Registry,
+    answer,
+    is_answer,
+    log_request,
+    log_response,
+    loop_pools,
+    timeout_for,
+    transport_args,
+)
+from hutch._core.request import Op
+from hutch._core.retry import Attempts
 from hutch.config import ConnectionConfig, ConnectionOpts
 
 T = TypeVar("T")

@@ -6,8 +6,8 @@ import codecs
 from collections.abc import Sequence
 from typing import Literal, overload
 
-from hutch import _ops as ops
-from hutch._sandbox_base import SubModule
+from hutch._core import request as ops
+from hutch._core.base import SubModule
 from hutch.sandbox_sync.handles import FileStream, WatchHandle
 from hutch.sandbox_sync.transport import ApiClient, ndjson
 from hutch.types import EntryInfo, ReadFormat, WriteData, WriteEntry, WriteInfo

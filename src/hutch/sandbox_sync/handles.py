@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from hutch._convert import fs_event
-from hutch._errors import error_for_transport
-from hutch._handle import CommandOutputMixin, HandleBase
-from hutch._output import Call, Callbacks, CommandChunk, LineCallback, LineCallbacks
+from hutch._core.convert import fs_event
+from hutch._core.errors import error_for_transport
+from hutch._core.handle import CommandOutputMixin, HandleBase
+from hutch._core.output import Call, Callbacks, CommandChunk, LineCallback, LineCallbacks
 from hutch.config import ConnectionConfig
 from hutch.exceptions import SandboxException
 from hutch.types import CommandResult, FilesystemEvent, PtySize

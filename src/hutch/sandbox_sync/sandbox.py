@@ -7,11 +7,12 @@ import datetime
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, Self, TypeVar, Unpack, overload
 
-from hutch import _network, types
-from hutch import _ops as ops
-from hutch._descriptors import alias, dual
-from hutch._options import CreateOptions, Pager, RunOptions, hopx_query, plan_create
-from hutch._sandbox_base import SandboxBase, placeholder_info
+from hutch import types
+from hutch._core import request as ops
+from hutch._core.base import SandboxBase, placeholder_info
+from hutch._core.descriptors import alias, dual
+from hutch._features import network as _network
+from hutch._features.sandboxes import CreateOptions, Pager, RunOptions, hopx_query, plan_create
 from hutch.config import ConnectionOpts, split_connection_opts
 from hutch.sandbox_sync.code import Code, EnvironmentVariables
 from hutch.sandbox_sync.commands import Commands

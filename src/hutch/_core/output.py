@@ -12,8 +12,8 @@ import binascii
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
-from hutch._errors import MALFORMED
-from hutch._ndjson import LineSplitter
+from hutch._core.errors import MALFORMED
+from hutch._core.ndjson import LineSplitter
 from hutch.exceptions import CommandExitException, SandboxException
 from hutch.types import CommandResult
 

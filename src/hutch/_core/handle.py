@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from hutch._output import Call, Callbacks, CommandChunk, CommandOutput, OutputState
+from hutch._core.output import Call, Callbacks, CommandChunk, CommandOutput, OutputState
 from hutch.exceptions import SandboxException
 from hutch.types import CommandResult
 

@@ -2,7 +2,7 @@
 
 ``Sandbox.create``, ``commands.run`` and ``pty.create`` take their less common settings as
 keywords typed by these ``TypedDict`` s; the functions below check them, apply the defaults of
-SDK-API.md and turn them into an :class:`~hutch._ops.Op`.
+SDK-API.md and turn them into an :class:`~hutch._core.request.Op`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict, TypeVar
 
-from hutch import _ops as ops
-from hutch._output import Callbacks, DataCallbacks, LineCallbacks
+from hutch._core import request as ops
+from hutch._core.output import Callbacks, DataCallbacks, LineCallbacks
 from hutch.config import CONNECTION_KEYS, ConnectionOpts
 from hutch.exceptions import InvalidArgumentException
 from hutch.types import (

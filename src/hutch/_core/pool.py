@@ -20,8 +20,8 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from hutch._errors import parse_reply
-from hutch._ops import Op
+from hutch._core.errors import parse_reply
+from hutch._core.request import Op
 from hutch._version import __version__
 from hutch.config import ConnectionConfig
 from hutch_api import AuthenticatedClient

@@ -1,6 +1,6 @@
 """``run_code``, code contexts and ``sbx.env``, shared by sync and async (sans-I/O).
 
-The requests are :class:`~hutch._ops.Op` s like every other call; :class:`CodeRun` turns the NDJSON
+The requests are :class:`~hutch._core.request.Op` s like every other call; :class:`CodeRun` turns the NDJSON
 events of ``runCode`` into the :class:`~hutch.types.ExecutionResult`, the messages
 ``run_code_stream`` yields (hopx's shape: ``{"type": "stdout", "data": "..."}``) and the callback
 calls ``run_code`` makes. The facades (``sandbox_sync.code`` / ``sandbox_async.code``) only do I/O.
@@ -25,11 +25,11 @@ import hutch_api.api.env.get_env_vars as get_env_vars
 import hutch_api.api.env.replace_env_vars as replace_env_vars
 import hutch_api.api.env.set_env_var as set_env_var
 import hutch_api.api.env.update_env_vars as update_env_vars
-from hutch import _convert as conv
-from hutch._errors import MALFORMED
-from hutch._ndjson import NdjsonDecoder
-from hutch._ops import Op, _id, _model, _models, _none, _str_dict, _true
-from hutch._output import Call
+from hutch._core import convert as conv
+from hutch._core.errors import MALFORMED
+from hutch._core.ndjson import NdjsonDecoder
+from hutch._core.output import Call
+from hutch._core.request import Op, _id, _model, _models, _none, _str_dict, _true
 from hutch.exceptions import InvalidArgumentException, SandboxException
 from hutch.types import CodeContext, ExecutionError, ExecutionResult, Result
 from hutch_api.models.code_context import CodeContext as ApiCodeContext

@@ -3,7 +3,7 @@
 An :class:`Op` holds the request (built by the generated module's ``_get_kwargs``), how to read a
 2xx answer into a :mod:`hutch.types` value, which ``NotFoundException`` a 404 means, which error
 statuses are really answers (``kill`` of a dead sandbox is ``False``), whether it is safe to retry,
-and for uploads a :class:`~hutch._body.Body`. The sync and async transports only send it.
+and for uploads a :class:`~hutch._core.body.Body`. The sync and async transports only send it.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ import hutch_api.api.snapshots.create_snapshot as create_snapshot
 import hutch_api.api.snapshots.delete_snapshot as delete_snapshot
 import hutch_api.api.snapshots.list_sandbox_snapshots as list_sandbox_snapshots
 import hutch_api.api.snapshots.restore_sandbox as restore_sandbox
-from hutch import _convert as conv
-from hutch._body import Body, multipart, upload
-from hutch._retry import IDEMPOTENT_METHODS
+from hutch._core import convert as conv
+from hutch._core.body import Body, multipart, upload
+from hutch._core.retry import IDEMPOTENT_METHODS
 from hutch.exceptions import (
     FileNotFoundException,
     InvalidArgumentException,
@@ -206,7 +206,7 @@ def create(
     security: Mapping[str, Any] | None,
     network: Mapping[str, Any] | None = None,
 ) -> Op[SandboxInfo]:
-    from hutch._network import create_body  # (it builds on this module)
+    from hutch._features.network import create_body  # (it builds on this module)
 
     meta, env = _str_dict(metadata, "metadata"), _str_dict(envs, "envs")
     body = NewSandbox(

@@ -12,8 +12,8 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import hutch_api.api.sandboxes.update_sandbox_network as update_sandbox_network
-from hutch import _convert as conv
-from hutch import _ops as ops
+from hutch._core import convert as conv
+from hutch._core import request as ops
 from hutch.exceptions import InvalidArgumentException, SandboxNotFoundException
 from hutch.types import SandboxInfo, SandboxNetworkOpts
 from hutch_api.models.network_update import NetworkUpdate
