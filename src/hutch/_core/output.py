@@ -1,4 +1,4 @@
-"""State of a command's (or terminal's) output stream and callback dispatch (sans-I/O, shared).
+"""The state of a process's output stream and callback dispatch (sans-I/O; commands and pty build on it).
 
 An :class:`OutputState` is fed the NDJSON events of ``streamCommandOutput`` / ``streamPtyOutput``
 and keeps everything needed to re-attach after a dropped connection (``offset``), to answer
@@ -7,20 +7,19 @@ and keeps everything needed to re-attach after a dropped connection (``offset``)
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hutch._core.errors import MALFORMED
-from hutch._core.ndjson import LineSplitter
 from hutch.exceptions import CommandExitException, SandboxException
-from hutch.types import CommandResult
+from hutch.types import CommandResult, ProcessInfo
+
+if TYPE_CHECKING:
+    from hutch._core.request import Op
 
 C = TypeVar("C")
-
-CommandChunk = tuple[str | None, str | None]
-"""What iterating a command handle yields: ``(stdout, stderr)``, one of them None."""
 
 Call = tuple[Callable[[Any], object], Any]
 """A callback and the value to call it with; the facade calls it (and awaits it on async)."""
@@ -79,40 +78,6 @@ class OutputState(Generic[C]):
         return result
 
 
-class CommandOutput(OutputState[CommandChunk]):
-    """Output of a command: ``stdout`` and ``stderr`` events."""
-
-    def _chunk(self, kind: str, event: Mapping[str, Any]) -> CommandChunk | None:
-        if kind == "stdout":
-            return (str(event["data"]), None)
-        if kind == "stderr":
-            return (None, str(event["data"]))
-        return None  # "start" and types a newer server may add
-
-    def _text(self) -> tuple[str, str]:
-        return self.stdout, self.stderr
-
-    @property
-    def stdout(self) -> str:
-        return "".join(out for out, _ in self.chunks if out is not None)
-
-    @property
-    def stderr(self) -> str:
-        return "".join(err for _, err in self.chunks if err is not None)
-
-
-class PtyOutput(OutputState[bytes]):
-    """Output of a terminal: base64 ``data`` events."""
-
-    def _chunk(self, kind: str, event: Mapping[str, Any]) -> bytes | None:
-        if kind == "data":
-            return base64.b64decode(str(event["data"]), validate=True)
-        return None
-
-    def _text(self) -> tuple[str, str]:
-        return b"".join(self.chunks).decode("utf-8", "replace"), ""
-
-
 class Callbacks(Generic[C]):
     """Turns chunks into the callback calls to make."""
 
@@ -123,37 +88,10 @@ class Callbacks(Generic[C]):
         return []
 
 
-LineCallback = Callable[[str], object]
-"""``on_stdout`` / ``on_stderr``: called with each line; on async handles it may be a coroutine function."""
+@dataclass
+class Started(Generic[C]):
+    """A request that starts a process (command or terminal), with what its handle needs."""
 
-
-class LineCallbacks(Callbacks[CommandChunk]):
-    """``on_stdout`` / ``on_stderr`` get each complete line (without its ``\\n``) as soon as it arrives."""
-
-    @classmethod
-    def of(cls, on_stdout: LineCallback | None, on_stderr: LineCallback | None) -> LineCallbacks | None:
-        """The callbacks, or None when neither is given."""
-        return cls(on_stdout, on_stderr) if on_stdout or on_stderr else None
-
-    def __init__(self, on_stdout: Callable[[str], object] | None, on_stderr: Callable[[str], object] | None) -> None:
-        self._targets = ((on_stdout, LineSplitter()), (on_stderr, LineSplitter()))
-
-    def calls(self, chunk: CommandChunk) -> list[Call]:
-        out: list[Call] = []
-        for (callback, splitter), text in zip(self._targets, chunk, strict=True):
-            if callback is not None and text is not None:
-                out.extend((callback, line) for line in splitter.feed(text))
-        return out
-
-    def flush(self) -> list[Call]:
-        return [(cb, line) for cb, splitter in self._targets if cb is not None for line in splitter.flush()]
-
-
-class DataCallbacks(Callbacks[bytes]):
-    """``on_data`` gets each chunk of terminal output as it arrives."""
-
-    def __init__(self, on_data: Callable[[bytes], object] | None) -> None:
-        self._on_data = on_data
-
-    def calls(self, chunk: bytes) -> list[Call]:
-        return [] if self._on_data is None else [(self._on_data, chunk)]
+    op: Op[ProcessInfo]
+    callbacks: Callbacks[C] | None
+    request_timeout: float | None
