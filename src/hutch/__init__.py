@@ -11,13 +11,13 @@
 ``hutch_api``.
 """
 
-from hutch._code import CodeContextOptions as CodeContextOptions
-from hutch._code import CodeOptions as CodeOptions
-from hutch._code import RunCodeOptions as RunCodeOptions
-from hutch._network import ALL_TRAFFIC as ALL_TRAFFIC
-from hutch._options import CreateOptions as CreateOptions
-from hutch._options import PtyOptions as PtyOptions
-from hutch._options import RunOptions as RunOptions
+from hutch._features.code import CodeContextOptions as CodeContextOptions
+from hutch._features.code import CodeOptions as CodeOptions
+from hutch._features.code import RunCodeOptions as RunCodeOptions
+from hutch._features.commands import RunOptions as RunOptions
+from hutch._features.network import ALL_TRAFFIC as ALL_TRAFFIC
+from hutch._features.pty import PtyOptions as PtyOptions
+from hutch._features.sandboxes import CreateOptions as CreateOptions
 from hutch._version import __version__ as __version__
 from hutch.config import ConnectionConfig as ConnectionConfig
 from hutch.config import ConnectionOpts as ConnectionOpts
@@ -38,8 +38,8 @@ from hutch.exceptions import ServiceUnavailableException as ServiceUnavailableEx
 from hutch.exceptions import SnapshotNotFoundException as SnapshotNotFoundException
 from hutch.exceptions import TimeoutException as TimeoutException
 from hutch.sandbox_async.code import AsyncCode as AsyncCode
-from hutch.sandbox_async.code import AsyncEnvironmentVariables as AsyncEnvironmentVariables
 from hutch.sandbox_async.commands import AsyncCommands as AsyncCommands
+from hutch.sandbox_async.env import AsyncEnvironmentVariables as AsyncEnvironmentVariables
 from hutch.sandbox_async.files import AsyncFiles as AsyncFiles
 from hutch.sandbox_async.handles import AsyncCommandHandle as AsyncCommandHandle
 from hutch.sandbox_async.handles import AsyncFileStream as AsyncFileStream
@@ -49,8 +49,8 @@ from hutch.sandbox_async.pty import AsyncPty as AsyncPty
 from hutch.sandbox_async.sandbox import AsyncSandbox as AsyncSandbox
 from hutch.sandbox_async.sandbox import AsyncSandboxCreation as AsyncSandboxCreation
 from hutch.sandbox_sync.code import Code as Code
-from hutch.sandbox_sync.code import EnvironmentVariables as EnvironmentVariables
 from hutch.sandbox_sync.commands import Commands as Commands
+from hutch.sandbox_sync.env import EnvironmentVariables as EnvironmentVariables
 from hutch.sandbox_sync.files import Files as Files
 from hutch.sandbox_sync.handles import CommandHandle as CommandHandle
 from hutch.sandbox_sync.handles import FileStream as FileStream

@@ -1,18 +1,19 @@
-"""``run_code``, code contexts and ``sbx.env`` (async; mirrors ``sandbox_sync.code``)."""
+"""``run_code`` and code contexts (``sbx.code``; ``sbx.run_code`` and friends are its methods)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any, Unpack
 
 import httpx
 
-from hutch import _code
-from hutch._code import CodeContextOptions, CodeOptions, CodeRun, RunCodeOptions
-from hutch._errors import error_for_transport
-from hutch._output import Call
-from hutch._sandbox_base import SubModule
-from hutch.sandbox_async.handles import _fire
+from hutch._core.base import SubModule
+from hutch._core.errors import error_for_transport
+from hutch._core.output import Call
+from hutch._features import code as _code
+from hutch._features.code import CodeContextOptions, CodeOptions, CodeRun, RunCodeOptions
+from hutch.sandbox_async import _backend
+from hutch.sandbox_async.env import AsyncEnvironmentVariables as AsyncEnvironmentVariables
 from hutch.sandbox_async.transport import AsyncApiClient
 from hutch.types import CodeContext, ExecutionResult
 
@@ -21,28 +22,42 @@ class AsyncCode(SubModule[AsyncApiClient]):
     """Code execution in persistent interpreters (``sbx.run_code`` and friends are these methods)."""
 
     async def run(self, code: str, language: str | None = None, **opts: Unpack[RunCodeOptions]) -> ExecutionResult:
-        """Run ``code`` and wait for it (see ``Code.run``); callbacks may be sync or async."""
+        """Run ``code`` in a persistent interpreter and wait for it; see :class:`~hutch.RunCodeOptions`.
+
+        ``language`` is ``python`` (default), ``bash`` or ``javascript``; variables, imports and the
+        working directory carry over from one run to the next, like a notebook's cells. Errors in the
+        code are reported in ``error`` of the :class:`~hutch.ExecutionResult`, never raised; the
+        callbacks get the output, results and error live (on the async SDK they may be coroutine
+        functions).
+        """
         run = _code.plan_run(self._sandbox_id, code, language, opts, "run_code")
         async for _, calls in self._events(run):
-            await _fire(calls)
+            await _backend.fire(calls)
         return run.result()
 
     async def stream(
         self, code: str, language: str | None = None, **opts: Unpack[CodeOptions]
     ) -> AsyncIterator[dict[str, Any]]:
-        """``async for message in sbx.run_code_stream(code):`` each message as it happens (see ``Code.stream``)."""
+        """Like :meth:`run`, but yields each message as it happens: ``{"type": "stdout", "data": ...}``,
+        ``stderr``, ``result`` (``data``: the MIME bundle, ``result``: a :class:`~hutch.Result`),
+        ``error`` (``name``, ``value``, ``traceback``), and last ``done`` (``exit_code``, ...)."""
         run = _code.plan_run(self._sandbox_id, code, language, opts, "run_code_stream")
         async for message, _ in self._events(run):
             yield message
 
     async def _events(self, run: CodeRun) -> AsyncIterator[tuple[dict[str, Any], list[Call]]]:
+        # No ``with``/``finally`` here: a reader that abandons this generator leaves the stream to its
+        # finalizer, which hands it to the pool (closing it from the garbage collector could hang).
+        stream = await self._api.stream(run.op, run.request_timeout)
         try:
-            async with self._api.open(run.op, run.request_timeout) as response:
-                async for data in response.aiter_bytes():
-                    for event in run.feed(data):
-                        yield event
+            async for data in stream:
+                for event in run.feed(data):
+                    yield event
         except httpx.HTTPError as exc:
             raise error_for_transport(exc, self._api.config) from exc
+        except Exception:
+            await stream.aclose()
+            raise
         for event in run.close():
             yield event
 
@@ -62,31 +77,3 @@ class AsyncCode(SubModule[AsyncApiClient]):
     async def remove_context(self, context: CodeContext | str, request_timeout: float | None = None) -> None:
         """Stop the context's interpreter and forget the context."""
         await self._api.call(_code.remove_context(self._sandbox_id, context), request_timeout)
-
-
-class AsyncEnvironmentVariables(SubModule[AsyncApiClient]):
-    """``sbx.env`` (async): the sandbox-wide environment variables (see ``EnvironmentVariables``)."""
-
-    async def get_all(self, request_timeout: float | None = None) -> dict[str, str]:
-        """Every variable with its value."""
-        return await self._api.call(_code.env_get_all(self._sandbox_id), request_timeout)
-
-    async def get(self, name: str, default: str | None = None, request_timeout: float | None = None) -> str | None:
-        """The variable's value, or ``default`` if the sandbox has no such variable."""
-        return await self._api.call(_code.env_get(self._sandbox_id, name, default), request_timeout)
-
-    async def set(self, name: str, value: str, request_timeout: float | None = None) -> None:
-        """Set one variable."""
-        await self._api.call(_code.env_set(self._sandbox_id, name, value), request_timeout)
-
-    async def update(self, envs: Mapping[str, str | None], request_timeout: float | None = None) -> None:
-        """Set several variables at once; a value of None removes that variable."""
-        await self._api.call(_code.env_update(self._sandbox_id, envs), request_timeout)
-
-    async def replace(self, envs: Mapping[str, str], request_timeout: float | None = None) -> None:
-        """Make ``envs`` the whole set: variables it does not name are removed."""
-        await self._api.call(_code.env_replace(self._sandbox_id, envs), request_timeout)
-
-    async def delete(self, name: str, request_timeout: float | None = None) -> bool:
-        """Remove one variable; False if there was no such variable."""
-        return await self._api.call(_code.env_delete(self._sandbox_id, name), request_timeout)

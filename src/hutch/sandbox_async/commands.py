@@ -1,21 +1,21 @@
-"""``sbx.commands`` (async; mirrors ``sandbox_sync.commands``)."""
+"""``sbx.commands``: run and manage processes in a sandbox."""
 
 from __future__ import annotations
 
 import functools
 from typing import Literal, Unpack, overload
 
-from hutch import _ops as ops
-from hutch._options import RunOptions, plan_run
-from hutch._output import Callbacks, CommandChunk, CommandOutput
-from hutch._sandbox_base import SubModule
+from hutch._core.base import SubModule
+from hutch._core.output import Callbacks
+from hutch._features import commands
+from hutch._features.commands import CommandChunk, CommandOutput, RunOptions
 from hutch.sandbox_async.handles import AsyncCommandHandle
 from hutch.sandbox_async.transport import AsyncApiClient
 from hutch.types import CommandResult, ProcessInfo
 
 
 class AsyncCommands(SubModule[AsyncApiClient]):
-    """Run and manage processes in a sandbox (every method is awaited)."""
+    """Run and manage processes in a sandbox."""
 
     @overload
     async def run(self, cmd: str, background: Literal[False] = False, **opts: Unpack[RunOptions]) -> CommandResult: ...
@@ -28,12 +28,15 @@ class AsyncCommands(SubModule[AsyncApiClient]):
     async def run(
         self, cmd: str, background: bool = False, **opts: Unpack[RunOptions]
     ) -> CommandResult | AsyncCommandHandle:
-        """Run ``cmd`` with ``/bin/bash -l -c`` (see ``Commands.run``); callbacks may be sync or async.
+        """Run ``cmd`` with ``/bin/bash -l -c``; see :class:`~hutch.RunOptions` for the keywords.
 
-        Foreground: returns the :class:`CommandResult` (raises ``CommandExitException`` on a
-        non-zero exit). ``background=True``: returns an :class:`AsyncCommandHandle` at once.
+        In the foreground it waits and returns a :class:`CommandResult`; ``on_stdout`` /
+        ``on_stderr`` get each line live, as the command prints it (on the async SDK they may be
+        coroutine functions). A non-zero exit raises :class:`~hutch.exceptions.CommandExitException`.
+        With ``background=True`` it returns a handle at once. ``timeout`` (default 60 s, 0 = none) is
+        enforced inside the sandbox by killing the command's process tree.
         """
-        started = plan_run(self._sandbox_id, cmd, opts)
+        started = commands.run(self._sandbox_id, cmd, opts)
         info = await self._api.call(started.op, started.request_timeout)
         handle = self._handle(info.pid, started.callbacks)
         if background:
@@ -47,31 +50,35 @@ class AsyncCommands(SubModule[AsyncApiClient]):
         self, pid: int, callbacks: Callbacks[CommandChunk] | None = None, limit: float | None = None
     ) -> AsyncCommandHandle:
         state = CommandOutput(pid)
-        make_op = functools.partial(ops.command_output, self._sandbox_id, pid)
+        make_op = functools.partial(commands.output, self._sandbox_id, pid)
         return AsyncCommandHandle(self, pid, lambda: self._api.follow(make_op, state, limit), state, callbacks)
 
     async def connect(self, pid: int, timeout: float = 60) -> AsyncCommandHandle:
         """Attach to a running or finished command: its output is replayed from the start, then followed
-        for up to ``timeout`` seconds (0 = no limit; the command itself is not affected)."""
-        await self._api.call(ops.get_process(self._sandbox_id, pid))
+        for up to ``timeout`` seconds (0 = no limit; the command itself is not affected).
+
+        Raises:
+            NotFoundException: if there is no such command.
+        """
+        await self._api.call(commands.get_process(self._sandbox_id, pid))
         return self._handle(pid, limit=timeout)
 
     async def list(self, request_timeout: float | None = None) -> list[ProcessInfo]:
         """Commands started in this sandbox, running and finished, oldest first."""
-        return await self._api.call(ops.list_processes(self._sandbox_id), request_timeout)
+        return await self._api.call(commands.list_processes(self._sandbox_id), request_timeout)
 
     async def kill(self, pid: int, request_timeout: float | None = None) -> bool:
         """SIGKILL the command's process group; False if it was already gone."""
-        return await self._api.call(ops.kill_process(self._sandbox_id, pid), request_timeout)
+        return await self._api.call(commands.kill(self._sandbox_id, pid), request_timeout)
 
     async def send_signal(self, pid: int, signal: int, request_timeout: float | None = None) -> None:
         """Send any signal (a number or a ``signal.Signals``) to the command's process group."""
-        await self._api.call(ops.signal_process(self._sandbox_id, pid, signal), request_timeout)
+        await self._api.call(commands.signal(self._sandbox_id, pid, signal), request_timeout)
 
     async def send_stdin(self, pid: int, data: str | bytes, request_timeout: float | None = None) -> None:
         """Write to the stdin of a command started with ``stdin=True``."""
-        await self._api.call(ops.send_stdin(self._sandbox_id, pid, data), request_timeout)
+        await self._api.call(commands.send_stdin(self._sandbox_id, pid, data), request_timeout)
 
     async def close_stdin(self, pid: int, request_timeout: float | None = None) -> None:
         """Close the command's stdin so that it reads end of file."""
-        await self._api.call(ops.close_stdin(self._sandbox_id, pid), request_timeout)
+        await self._api.call(commands.close_stdin(self._sandbox_id, pid), request_timeout)

@@ -1,4 +1,4 @@
-"""``sbx.files`` (async; mirrors ``sandbox_sync.files``)."""
+"""``sbx.files``: the sandbox's filesystem."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import codecs
 from collections.abc import AsyncIterable, Callable, Sequence
 from typing import Literal, overload
 
-from hutch import _ops as ops
-from hutch._sandbox_base import SubModule
-from hutch.sandbox_async.handles import AsyncFileStream, AsyncWatchHandle
-from hutch.sandbox_async.transport import AsyncApiClient, ndjson
+from hutch._core.base import SubModule
+from hutch._features import files as _files
+from hutch.sandbox_async.handles import AsyncWatchHandle
+from hutch.sandbox_async.transport import AsyncApiClient, AsyncFileStream
 from hutch.types import EntryInfo, FilesystemEvent, ReadFormat, WriteData, WriteEntry, WriteInfo
 
 
 class AsyncFiles(SubModule[AsyncApiClient]):
-    """The sandbox's filesystem (every method is awaited). Relative paths start at ``/home/user``."""
+    """The sandbox's filesystem. Paths are absolute, or relative to the user's home (``/home/user``)."""
 
     @overload
     async def read(self, path: str, format: Literal["text"] = "text", user: str = "user") -> str: ...
@@ -25,9 +25,14 @@ class AsyncFiles(SubModule[AsyncApiClient]):
     async def read(
         self, path: str, format: ReadFormat = "text", user: str = "user"
     ) -> str | bytearray | AsyncFileStream:
-        """Read a file as ``str``, ``bytearray``, or an :class:`AsyncFileStream` of ``bytes`` chunks (streamed)."""
-        opened = self._api.open(ops.read(self._sandbox_id, path, user))
-        chunks = await AsyncFileStream.start(opened, self._api.config)
+        """Read a file as ``str`` (UTF-8), ``bytearray``, or a stream of ``bytes`` chunks.
+
+        The content is streamed from the sandbox; with ``format="stream"`` nothing is held in memory.
+
+        Raises:
+            FileNotFoundException: if there is no such file.
+        """
+        chunks = AsyncFileStream(await self._api.stream(_files.read(self._sandbox_id, path, user)), self._api.config)
         if format == "stream":
             return chunks
         async with chunks:
@@ -48,36 +53,37 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         user: str = "user",
         request_timeout: float | None = None,
     ) -> WriteInfo:
-        """Write ``data`` (str, bytes, a binary file object or an async iterable of bytes, streamed)."""
-        return await self._api.call(ops.write(self._sandbox_id, path, data, user), request_timeout)
+        """Write ``data`` (str, bytes, a binary file object or an iterable of bytes, streamed) to ``path``;
+        parent dirs are created."""
+        return await self._api.call(_files.write(self._sandbox_id, path, data, user), request_timeout)
 
     async def write_files(self, files: Sequence[WriteEntry], user: str = "user") -> list[WriteInfo]:
         """Write many files in one streamed request."""
-        return await self._api.call(ops.write_many(self._sandbox_id, files, user))
+        return await self._api.call(_files.write_many(self._sandbox_id, files, user))
 
     async def list(self, path: str, depth: int = 1, user: str = "user") -> list[EntryInfo]:
-        """Entries of a directory, ``depth`` levels down."""
-        return await self._api.call(ops.list_dir(self._sandbox_id, path, depth, user))
+        """Entries of a directory, ``depth`` levels down (1 = only its own entries)."""
+        return await self._api.call(_files.list_dir(self._sandbox_id, path, depth, user))
 
     async def exists(self, path: str, user: str = "user") -> bool:
         """Whether something exists at ``path``."""
-        return await self._api.call(ops.exists(self._sandbox_id, path, user))
+        return await self._api.call(_files.exists(self._sandbox_id, path, user))
 
     async def get_info(self, path: str, user: str = "user") -> EntryInfo:
-        """What is at ``path``."""
-        return await self._api.call(ops.stat(self._sandbox_id, path, user))
+        """What is at ``path`` (a final symlink is not followed)."""
+        return await self._api.call(_files.stat(self._sandbox_id, path, user))
 
     async def remove(self, path: str, user: str = "user") -> None:
         """Remove a file, or a directory with everything in it."""
-        await self._api.call(ops.remove(self._sandbox_id, path, user))
+        await self._api.call(_files.remove(self._sandbox_id, path, user))
 
     async def rename(self, old_path: str, new_path: str, user: str = "user") -> EntryInfo:
-        """Move ``old_path`` to ``new_path``."""
-        return await self._api.call(ops.rename(self._sandbox_id, old_path, new_path, user))
+        """Move ``old_path`` to ``new_path``; returns the entry at its new path."""
+        return await self._api.call(_files.rename(self._sandbox_id, old_path, new_path, user))
 
     async def make_dir(self, path: str, user: str = "user") -> bool:
         """Make a directory and its parents; False if it already existed."""
-        return await self._api.call(ops.mkdir(self._sandbox_id, path, user))
+        return await self._api.call(_files.mkdir(self._sandbox_id, path, user))
 
     async def watch_dir(
         self,
@@ -86,6 +92,7 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         user: str = "user",
         on_event: Callable[[FilesystemEvent], object] | None = None,
     ) -> AsyncWatchHandle:
-        """Watch a directory (``async for`` the events or pass ``on_event``); in place when this returns."""
-        opened = self._api.open(ops.watch(self._sandbox_id, path, recursive, user))
-        return await AsyncWatchHandle.start(opened, ndjson, self._api.config, on_event)
+        """Watch a directory: iterate the events or pass ``on_event``; returns once the watch is in
+        place, so no later change is missed."""
+        stream = await self._api.stream(_files.watch(self._sandbox_id, path, recursive, user))
+        return await AsyncWatchHandle.start(stream, self._api.config, on_event)

@@ -1,22 +1,31 @@
-"""Handles for running commands, terminals, directory watches and streamed file reads (async)."""
+"""Handles for running commands, terminals and directory watches (async).
+
+Hand-written on purpose, like its sync twin ``sandbox_sync/handles.py``: here a task reads the
+output from the start (so ``stdout`` and ``exit_code`` fill in by themselves and any number of
+readers replay it), there the caller's thread reads it lazily. ``AsyncFileStream`` lives in the
+generated-from transport module and is re-exported here.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
+import weakref
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from hutch._convert import fs_event
-from hutch._errors import error_for_transport
-from hutch._handle import CommandOutputMixin, HandleBase
-from hutch._output import Call, Callbacks, CommandChunk, LineCallback, LineCallbacks
+from hutch._core.errors import error_for_transport
+from hutch._core.handle import HandleBase
+from hutch._core.output import Callbacks
+from hutch._features.commands import CommandChunk, CommandOutputMixin, LineCallback, LineCallbacks
+from hutch._features.files import fs_event
 from hutch.config import ConnectionConfig
 from hutch.exceptions import SandboxException
+from hutch.sandbox_async._backend import fire as _fire
+from hutch.sandbox_async.transport import AsyncEvents, AsyncStream
+from hutch.sandbox_async.transport import AsyncFileStream as AsyncFileStream
 from hutch.types import CommandResult, FilesystemEvent, PtySize
 
 if TYPE_CHECKING:
@@ -27,19 +36,12 @@ C = TypeVar("C")
 OwnerT = TypeVar("OwnerT")
 
 
-async def _fire(calls: list[Call]) -> None:
-    """Call each callback; plain functions and coroutine functions both work."""
-    for callback, value in calls:
-        result = callback(value)
-        if inspect.isawaitable(result):
-            await result
-
-
 class _AsyncHandle(HandleBase[C, OwnerT]):
     """A background task reads the output from the start, so ``stdout``/``exit_code`` fill in by themselves;
     any number of ``async for`` loops and ``wait()`` calls replay it from the start and then follow it."""
 
     _open: Callable[[], AsyncIterator[C]]
+    """A fresh follower of the output (an ``AsyncFollow``: closed when the task stops)."""
 
     def _started(self) -> None:
         self._changed = asyncio.Event()
@@ -153,38 +155,36 @@ class AsyncPtyHandle(_AsyncHandle[bytes, "AsyncPty"]):
 
 
 class AsyncWatchHandle:
-    """Changes under a watched directory: ``async for`` them, or pass ``on_event``; ``await stop()`` ends it."""
+    """Changes under a watched directory: ``async for`` them, or pass ``on_event``; ``await stop()`` ends it.
+
+    A task reads the stream, holding the handle only weakly: if the handle is collected without
+    ``stop()``, its finalizer cancels the task and hands the stream to the pool (no I/O there).
+    """
 
     def __init__(
-        self,
-        opened: AbstractAsyncContextManager[httpx.Response],
-        lines: AsyncIterator[dict[str, Any]],
-        config: ConnectionConfig,
-        on_event: Callable[[FilesystemEvent], object] | None,
+        self, events: AsyncEvents, config: ConnectionConfig, on_event: Callable[[FilesystemEvent], object] | None
     ) -> None:
-        self._opened = opened
+        self._events = events
         self._config = config
         self._on_event = on_event
         self._queue: asyncio.Queue[FilesystemEvent | None] = asyncio.Queue()
         self._error: SandboxException | None = None
         self._stopped = False
-        self._task = asyncio.create_task(self._pump(lines))
+        self._task = asyncio.create_task(_pump(weakref.ref(self), events))
+        weakref.finalize(self, self._task.cancel).atexit = False
+        events.stream.tie(self)
 
     @classmethod
     async def start(
-        cls,
-        opened: AbstractAsyncContextManager[httpx.Response],
-        events: Callable[[httpx.Response], AsyncIterator[dict[str, Any]]],
-        config: ConnectionConfig,
-        on_event: Callable[[FilesystemEvent], object] | None,
+        cls, stream: AsyncStream, config: ConnectionConfig, on_event: Callable[[FilesystemEvent], object] | None
     ) -> AsyncWatchHandle:
-        lines = events(await opened.__aenter__())
+        events = AsyncEvents(stream)
         try:
-            first = await anext(lines, None)  # "ready": the watch is in place
+            first = await events.read()  # "ready": the watch is in place
         except BaseException:
-            await opened.__aexit__(None, None, None)
+            await stream.aclose()
             raise
-        handle = cls(opened, lines, config, on_event)
+        handle = cls(events, config, on_event)
         if first is not None:
             await handle._put(first)
         return handle
@@ -196,18 +196,9 @@ class AsyncWatchHandle:
             if self._on_event is not None:
                 await _fire([(self._on_event, converted)])
 
-    async def _pump(self, lines: AsyncIterator[dict[str, Any]]) -> None:
-        try:
-            async for event in lines:
-                await self._put(event)
-        except httpx.HTTPError as exc:
-            if not self._stopped:
-                self._error = error_for_transport(exc, self._config)
-        except SandboxException as exc:
-            if not self._stopped:
-                self._error = exc
-        finally:
-            self._queue.put_nowait(None)
+    def _failed(self, error: SandboxException) -> None:
+        if not self._stopped:
+            self._error = error
 
     async def __aiter__(self) -> AsyncIterator[FilesystemEvent]:
         while True:
@@ -226,7 +217,7 @@ class AsyncWatchHandle:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            await self._opened.__aexit__(None, None, None)
+            await self._events.stream.aclose()
 
     async def __aenter__(self) -> AsyncWatchHandle:
         return self
@@ -235,48 +226,20 @@ class AsyncWatchHandle:
         await self.stop()
 
 
-class AsyncFileStream:
-    """The content of a file read with ``format="stream"``: ``async for chunk in stream``.
-
-    Close it with ``await stream.aclose()`` (or ``async with``) if you stop before the end.
-    """
-
-    def __init__(
-        self, opened: AbstractAsyncContextManager[httpx.Response], response: httpx.Response, config: ConnectionConfig
-    ) -> None:
-        self._opened = opened
-        self._config = config
-        self._chunks = response.aiter_bytes()
-        self._closed = False
-
-    @classmethod
-    async def start(
-        cls, opened: AbstractAsyncContextManager[httpx.Response], config: ConnectionConfig
-    ) -> AsyncFileStream:
-        return cls(opened, await opened.__aenter__(), config)
-
-    def __aiter__(self) -> AsyncFileStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._closed:
-            raise StopAsyncIteration
-        try:
-            return await anext(self._chunks)
-        except StopAsyncIteration:
-            await self.aclose()
-            raise
-        except httpx.HTTPError as exc:
-            await self.aclose()
-            raise error_for_transport(exc, self._config) from exc
-
-    async def aclose(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._opened.__aexit__(None, None, None)
-
-    async def __aenter__(self) -> AsyncFileStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+async def _pump(ref: weakref.ref[AsyncWatchHandle], events: AsyncEvents) -> None:
+    """Read a watch's events into its handle while the handle lives."""
+    try:
+        while (event := await events.read()) is not None:
+            handle = ref()
+            if handle is None:
+                return
+            await handle._put(event)
+            del handle
+    except httpx.HTTPError as exc:
+        if (handle := ref()) is not None:
+            handle._failed(error_for_transport(exc, handle._config))
+    except SandboxException as exc:
+        if (handle := ref()) is not None:
+            handle._failed(exc)
+    if (handle := ref()) is not None:
+        handle._queue.put_nowait(None)

@@ -1,31 +1,32 @@
-"""``sbx.pty`` / ``sbx.terminal`` (async; mirrors ``sandbox_sync.pty``)."""
+"""``sbx.pty`` / ``sbx.terminal``: interactive terminals in a sandbox."""
 
 from __future__ import annotations
 
 import functools
 from typing import Unpack
 
-from hutch import _ops as ops
-from hutch._options import PtyOptions, plan_pty
-from hutch._output import Callbacks, PtyOutput
-from hutch._sandbox_base import SubModule
+from hutch._core.base import SubModule
+from hutch._core.output import Callbacks
+from hutch._features import pty
+from hutch._features.pty import PtyOptions, PtyOutput
 from hutch.sandbox_async.handles import AsyncPtyHandle
 from hutch.sandbox_async.transport import AsyncApiClient
 from hutch.types import PtySize
 
 
 class AsyncPty(SubModule[AsyncApiClient]):
-    """Interactive terminals in a sandbox (every method is awaited)."""
+    """Interactive terminals (``/bin/bash -i -l`` on a pseudo-terminal) in a sandbox."""
 
     async def create(self, size: PtySize | None = None, **opts: Unpack[PtyOptions]) -> AsyncPtyHandle:
-        """Start a terminal of ``size`` (24x80 by default); ``on_data`` may be sync or async."""
-        started = plan_pty(self._sandbox_id, size, opts)
+        """Start a terminal of ``size`` (24x80 by default); see :class:`~hutch.PtyOptions` for the keywords
+        (on the async SDK, ``on_data`` may be a coroutine function)."""
+        started = pty.create(self._sandbox_id, size, opts)
         info = await self._api.call(started.op, started.request_timeout)
         return self._handle(info.pid, started.callbacks)
 
     def _handle(self, pid: int, callbacks: Callbacks[bytes] | None = None) -> AsyncPtyHandle:
         state = PtyOutput(pid)
-        make_op = functools.partial(ops.pty_output, self._sandbox_id, pid)
+        make_op = functools.partial(pty.output, self._sandbox_id, pid)
         return AsyncPtyHandle(self, pid, lambda: self._api.follow(make_op, state), state, callbacks)
 
     async def connect(self, pid: int) -> AsyncPtyHandle:
@@ -34,12 +35,12 @@ class AsyncPty(SubModule[AsyncApiClient]):
 
     async def send_stdin(self, pid: int, data: str | bytes) -> None:
         """Type ``data`` into the terminal."""
-        await self._api.call(ops.pty_input(self._sandbox_id, pid, data))
+        await self._api.call(pty.send_input(self._sandbox_id, pid, data))
 
     async def resize(self, pid: int, size: PtySize) -> None:
-        """Set the terminal's rows and columns."""
-        await self._api.call(ops.pty_resize(self._sandbox_id, pid, size))
+        """Set the terminal's rows and columns (its programs get SIGWINCH)."""
+        await self._api.call(pty.resize(self._sandbox_id, pid, size))
 
     async def kill(self, pid: int) -> bool:
         """SIGKILL the terminal; False if it was already gone."""
-        return await self._api.call(ops.pty_kill(self._sandbox_id, pid))
+        return await self._api.call(pty.kill(self._sandbox_id, pid))

@@ -1,24 +1,28 @@
-"""``AsyncSandbox``: the async SDK (mirrors ``sandbox_sync.sandbox.Sandbox``)."""
+"""``AsyncSandbox``: a sandbox and everything done to it as a whole (lifecycle, snapshots, network)."""
 
 from __future__ import annotations
 
 import builtins
 import datetime
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Literal, Self, TypeVar, Unpack, overload
 
-from hutch import _network, types
-from hutch import _ops as ops
-from hutch._descriptors import alias, dual
-from hutch._options import CreateOptions, Pager, RunOptions, hopx_query, plan_create
-from hutch._sandbox_base import SandboxBase, placeholder_info
+from hutch import types
+from hutch._core.base import SandboxBase, placeholder_info
+from hutch._core.descriptors import alias, dual
+from hutch._features import metrics, sandboxes, snapshots
+from hutch._features import network as _network
+from hutch._features.commands import RunOptions
+from hutch._features.sandboxes import CreateOptions, Pager, hopx_query
 from hutch.config import ConnectionOpts, split_connection_opts
-from hutch.sandbox_async.code import AsyncCode, AsyncEnvironmentVariables
+from hutch.sandbox_async._creation import AsyncSandboxCreation as AsyncSandboxCreation  # async only
+from hutch.sandbox_async.code import AsyncCode
 from hutch.sandbox_async.commands import AsyncCommands
+from hutch.sandbox_async.env import AsyncEnvironmentVariables
 from hutch.sandbox_async.files import AsyncFiles
-from hutch.sandbox_async.handles import AsyncCommandHandle, AsyncFileStream
+from hutch.sandbox_async.handles import AsyncCommandHandle
 from hutch.sandbox_async.pty import AsyncPty
-from hutch.sandbox_async.transport import AsyncApiClient
+from hutch.sandbox_async.transport import AsyncApiClient, AsyncFileStream
 from hutch.types import (
     SandboxInfo,
     SandboxList,
@@ -30,45 +34,15 @@ from hutch.types import (
 )
 
 R = TypeVar("R")
-S = TypeVar("S", bound="AsyncSandbox")
-
-
-class AsyncSandboxCreation(Coroutine[Any, Any, S]):
-    """What ``AsyncSandbox.create(...)`` returns: a coroutine, so ``await`` it (or pass it to
-    ``asyncio.run`` / ``gather``) for the sandbox, or use it directly in ``async with``, which
-    kills the sandbox when the block exits."""
-
-    def __init__(self, coro: Coroutine[Any, Any, S]) -> None:
-        self._coro = coro
-        self._sandbox: S | None = None
-
-    def __await__(self) -> Generator[Any, None, S]:
-        return self._coro.__await__()
-
-    def send(self, value: Any) -> Any:
-        return self._coro.send(value)
-
-    def throw(self, *args: Any) -> Any:
-        return self._coro.throw(*args)
-
-    def close(self) -> None:
-        self._coro.close()
-
-    async def __aenter__(self) -> S:
-        self._sandbox = await self._coro
-        return await self._sandbox.__aenter__()
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._sandbox is not None:
-            await self._sandbox.__aexit__(*exc)
 
 
 class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncPty]):
-    """A disposable, isolated Linux sandbox, driven with ``async``/``await``.
+    """A disposable, isolated Linux sandbox.
 
-    ``await AsyncSandbox.create()`` or ``async with AsyncSandbox.create() as sbx:`` (killed on
-    exit); :meth:`connect` attaches to an existing one. All sandboxes of an event loop share one
-    connection pool, so hundreds can be driven at once with ``asyncio.gather``.
+    Get one with :meth:`create` (used in a ``with`` block, it is killed on exit) or :meth:`connect`.
+    ``sbx.commands``, ``sbx.files`` and ``sbx.pty`` reach inside it. The sync SDK's sandboxes are
+    safe to use from several threads and share one connection pool per process; the async SDK's
+    share one per event loop, so hundreds can be driven at once with ``asyncio.gather``.
     """
 
     code: AsyncCode
@@ -102,21 +76,28 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
     def create(
         cls, template: str = "base", timeout: int = 300, **opts: Unpack[CreateOptions]
     ) -> AsyncSandboxCreation[Self]:
-        """Boot a sandbox (see ``Sandbox.create``); await the result, or ``async with`` it directly."""
-        op, conn = plan_create(template, timeout, opts)
+        """Boot a sandbox from ``template`` and wait until it answers; ``timeout`` is its lifetime in seconds.
+
+        See :class:`~hutch.CreateOptions` for the other keywords (metadata, envs, name, resources,
+        lifecycle, ...) and the connection settings. On the async SDK the result is awaited, or used
+        directly as an async context manager.
+        """
+        op, conn = sandboxes.create(template, timeout, opts)
         return AsyncSandboxCreation(cls._open(conn, lambda api: api.call(op), owned=True))
 
     @classmethod
     async def connect(cls, sandbox_id: str, timeout: int | None = None, **conn: Unpack[ConnectionOpts]) -> Self:
         """Attach to a sandbox by ID or name, resuming it if it is paused; ``timeout`` resets its lifetime."""
-        return await cls._open(conn, lambda api: api.call(ops.connect(sandbox_id, timeout)), owned=False)
+        return await cls._open(conn, lambda api: api.call(sandboxes.connect(sandbox_id, timeout)), owned=False)
 
     @classmethod
     async def restore(
         cls, sandbox_id: str, snapshot_id: str | None = None, timeout: int | None = None, **conn: Unpack[ConnectionOpts]
     ) -> Self:
         """A new running sandbox from a snapshot of ``sandbox_id`` (default: its newest)."""
-        return await cls._open(conn, lambda api: api.call(ops.restore(sandbox_id, snapshot_id, timeout)), owned=True)
+        return await cls._open(
+            conn, lambda api: api.call(snapshots.restore(sandbox_id, snapshot_id, timeout)), owned=True
+        )
 
     @classmethod
     async def _detached(cls, method: Callable[..., Awaitable[R]], sandbox_id: str, *args: Any, **kwargs: Any) -> R:
@@ -141,7 +122,7 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
     ) -> SandboxList:
         """One page of your sandboxes, newest first; pass its ``next_token`` for the next page."""
         async with AsyncApiClient.from_opts(conn) as api:
-            return await api.call(ops.list_page(query, limit, next_token))
+            return await api.call(sandboxes.list_page(query, limit, next_token))
 
     @classmethod
     async def iter(
@@ -149,38 +130,39 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
     ) -> AsyncIterator[Self]:
         """Every sandbox matching ``query`` (``status=``: hopx's shortcut), page by page: ``async for``."""
         pages = Pager(hopx_query(query, status))
-        async with AsyncApiClient.from_opts(conn) as api:
-            while (op := pages.next_op()) is not None:
-                for info in pages.take(await api.call(op)):
-                    yield cls(info, AsyncApiClient(api.config))
+        api = AsyncApiClient.from_opts(conn)  # no ``with``: an abandoned generator must not close it from the GC
+        while (op := pages.next_op()) is not None:
+            for info in pages.take(await api.call(op)):
+                yield cls(info, AsyncApiClient(api.config))
+        await api.close()
 
     @staticmethod
     async def delete_snapshot(snapshot_id: str, **conn: Unpack[ConnectionOpts]) -> bool:
         """Delete a snapshot; False if there was no such snapshot."""
         async with AsyncApiClient.from_opts(conn) as api:
-            return await api.call(ops.delete_snapshot_op(snapshot_id))
+            return await api.call(snapshots.delete(snapshot_id))
 
     # ------------------------------------------------------------ lifecycle
 
     @dual
     async def kill(self, request_timeout: float | None = None) -> bool:
         """Kill the sandbox: True if it was killed, False if it was already gone."""
-        return await self._api.call(ops.kill(self.sandbox_id), request_timeout)
+        return await self._api.call(sandboxes.kill(self.sandbox_id), request_timeout)
 
     @dual
     async def is_running(self, request_timeout: float | None = None) -> bool:
         """Whether the sandbox is running."""
-        return await self._api.call(ops.is_running(self.sandbox_id), request_timeout)
+        return await self._api.call(sandboxes.is_running(self.sandbox_id), request_timeout)
 
     @dual
     async def set_timeout(self, timeout: int, request_timeout: float | None = None) -> None:
         """The sandbox now ends ``timeout`` seconds from now."""
-        await self._api.call(ops.set_timeout(self.sandbox_id, timeout), request_timeout)
+        await self._api.call(sandboxes.set_timeout(self.sandbox_id, timeout), request_timeout)
 
     @dual
     async def get_info(self, request_timeout: float | None = None) -> SandboxInfo:
         """The sandbox's state, settings and deadline."""
-        return self._remember(await self._api.call(ops.get_info(self.sandbox_id), request_timeout))
+        return self._remember(await self._api.call(sandboxes.get_info(self.sandbox_id), request_timeout))
 
     info = get_info
 
@@ -196,36 +178,36 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         request_timeout: float | None = None,
     ) -> builtins.list[SandboxMetrics]:
         """Resource usage samples between ``start`` and ``end``, oldest first."""
-        return await self._api.call(ops.get_metrics(self.sandbox_id, start, end), request_timeout)
+        return await self._api.call(metrics.get_metrics(self.sandbox_id, start, end), request_timeout)
 
     @dual
     async def pause(self, request_timeout: float | None = None) -> None:
         """Freeze every process and record a pause snapshot."""
-        self._remember(await self._api.call(ops.pause(self.sandbox_id), request_timeout))
+        self._remember(await self._api.call(sandboxes.pause(self.sandbox_id), request_timeout))
 
     suspend = pause
 
     @dual
     async def resume(self, request_timeout: float | None = None) -> None:
         """Thaw a paused sandbox."""
-        self._remember(await self._api.call(ops.resume(self.sandbox_id), request_timeout))
+        self._remember(await self._api.call(sandboxes.resume(self.sandbox_id), request_timeout))
 
     @dual
     async def snapshot(self, request_timeout: float | None = None) -> Snapshot:
         """Take a manual snapshot; snapshots accumulate and survive :meth:`kill`."""
-        return await self._api.call(ops.snapshot(self.sandbox_id), request_timeout)
+        return await self._api.call(snapshots.snapshot(self.sandbox_id), request_timeout)
 
     checkpoint = snapshot
 
     @dual
     async def create_snapshot(self, request_timeout: float | None = None) -> SnapshotInfo:
         """A snapshot that can boot new sandboxes (``template=info.template_id``)."""
-        return await self._api.call(ops.template_snapshot(self.sandbox_id), request_timeout)
+        return await self._api.call(snapshots.template_snapshot(self.sandbox_id), request_timeout)
 
     @dual
     async def list_snapshots(self, request_timeout: float | None = None) -> builtins.list[Snapshot]:
         """This sandbox's snapshots, newest first."""
-        return await self._api.call(ops.list_snapshots(self.sandbox_id), request_timeout)
+        return await self._api.call(snapshots.list_snapshots(self.sandbox_id), request_timeout)
 
     # ------------------------------------------------------------ declaw's inline names
 
@@ -290,7 +272,7 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         ``host:port/sandboxes/{id}/ports/{port}``, so ``f"http://{sbx.get_host(8000)}/path"`` works
         for HTTP and ``ws://`` for WebSocket. No host port is bound; when the sandbox's
         ``allow_public_traffic`` is False, requests need the API key or its traffic token.
-        (Not a coroutine: it sends no request, as in E2B's SDK.)"""
+        It sends no request, so it is a plain method on both SDKs (as in E2B's)."""
         return _network.host(self._api.config.base_url, self.sandbox_id, port)
 
     # ------------------------------------------------------------ closing

@@ -1,21 +1,30 @@
-"""Handles for running commands, terminals, directory watches and streamed file reads (sync)."""
+"""Handles for running commands, terminals and directory watches (sync).
+
+Hand-written on purpose, like its async twin ``sandbox_async/handles.py``: here the caller's thread
+reads the output lazily (a watch is read by a thread), there a task reads it from the start.
+``FileStream`` lives in the generated transport module and is re-exported here.
+"""
 
 from __future__ import annotations
 
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from hutch._convert import fs_event
-from hutch._errors import error_for_transport
-from hutch._handle import CommandOutputMixin, HandleBase
-from hutch._output import Call, Callbacks, CommandChunk, LineCallback, LineCallbacks
+from hutch._core.errors import error_for_transport
+from hutch._core.handle import HandleBase
+from hutch._core.output import Callbacks
+from hutch._features.commands import CommandChunk, CommandOutputMixin, LineCallback, LineCallbacks
+from hutch._features.files import fs_event
 from hutch.config import ConnectionConfig
 from hutch.exceptions import SandboxException
+from hutch.sandbox_sync._backend import fire as _fire
+from hutch.sandbox_sync.transport import Events, Follow, Stream
+from hutch.sandbox_sync.transport import FileStream as FileStream
 from hutch.types import CommandResult, FilesystemEvent, PtySize
 
 if TYPE_CHECKING:
@@ -26,16 +35,11 @@ C = TypeVar("C")
 OwnerT = TypeVar("OwnerT")
 
 
-def _fire(calls: list[Call]) -> None:
-    for callback, value in calls:
-        callback(value)
-
-
 class _Handle(HandleBase[C, OwnerT]):
     """Reads the output stream in the caller's thread, lazily, re-attaching if it drops."""
 
-    _open: Callable[[], Iterator[C]]
-    _stream: Iterator[C] | None = None
+    _open: Callable[[], Follow[C]]
+    _stream: Follow[C] | None = None
 
     def _follow(self, extra: Callbacks[C] | None = None) -> Iterator[C]:
         if self._stream is None:
@@ -56,12 +60,15 @@ class _Handle(HandleBase[C, OwnerT]):
             pass
         return self._result()
 
+    def _stop(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+
     def disconnect(self) -> None:
         """Stop reading the output; the process keeps running. Waiting or iterating later reads on
         from where it stopped."""
-        stream, self._stream = self._stream, None
-        if stream is not None and hasattr(stream, "close"):
-            stream.close()
+        self._stop()
 
 
 class CommandHandle(CommandOutputMixin, _Handle[CommandChunk, "Commands"]):
@@ -131,47 +138,48 @@ _END = object()
 
 class WatchHandle:
     """Changes under a watched directory. Iterate it (blocks for the next event) or poll
-    :meth:`get_new_events`; :meth:`stop` ends the watch. A background thread reads the stream."""
+    :meth:`get_new_events`; :meth:`stop` ends the watch. ``on_event`` is called from the thread
+    that reads the stream; that thread holds the handle only weakly, so that a handle collected
+    without ``stop()`` hands its stream to the pool, which closes it at its next request."""
 
     def __init__(
-        self,
-        opened: AbstractContextManager[httpx.Response],
-        events: Callable[[httpx.Response], Iterator[dict[str, Any]]],
-        config: ConnectionConfig,
+        self, events: Events, config: ConnectionConfig, on_event: Callable[[FilesystemEvent], object] | None
     ) -> None:
-        self._opened = opened
+        self._events = events
         self._config = config
+        self._on_event = on_event
         self._queue: queue.Queue[Any] = queue.Queue()
         self._error: SandboxException | None = None
         self._stopped = threading.Event()
-        self._lines = events(opened.__enter__())
+        self._thread = threading.Thread(target=_pump, args=(weakref.ref(self), events), name="hutch-watch", daemon=True)
+        events.stream.tie(self)
+
+    @classmethod
+    def start(
+        cls, stream: Stream, config: ConnectionConfig, on_event: Callable[[FilesystemEvent], object] | None
+    ) -> WatchHandle:
+        events = Events(stream)
         try:
-            first = next(self._lines, None)  # "ready": the watch is in place
-            if first is not None:
-                self._put(first)
+            first = events.read()  # "ready": the watch is in place
         except BaseException:
-            opened.__exit__(None, None, None)
+            stream.close()
             raise
-        self._thread = threading.Thread(target=self._pump, name="hutch-watch", daemon=True)
-        self._thread.start()
+        handle = cls(events, config, on_event)
+        if first is not None:
+            handle._put(first)
+        handle._thread.start()
+        return handle
 
     def _put(self, event: dict[str, Any]) -> None:
         converted = fs_event(event)
         if converted is not None:
             self._queue.put(converted)
+            if self._on_event is not None:
+                self._on_event(converted)
 
-    def _pump(self) -> None:
-        try:
-            for event in self._lines:
-                self._put(event)
-        except httpx.HTTPError as exc:
-            if not self._stopped.is_set():
-                self._error = error_for_transport(exc, self._config)
-        except SandboxException as exc:
-            if not self._stopped.is_set():
-                self._error = exc
-        finally:
-            self._queue.put(_END)
+    def _failed(self, error: SandboxException) -> None:
+        if not self._stopped.is_set():
+            self._error = error
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
@@ -204,7 +212,7 @@ class WatchHandle:
         """End the watch and release its connection."""
         if not self._stopped.is_set():
             self._stopped.set()
-            self._opened.__exit__(None, None, None)
+            self._events.stream.close()
             self._thread.join(timeout=5)
 
     def __enter__(self) -> WatchHandle:
@@ -214,40 +222,22 @@ class WatchHandle:
         self.stop()
 
 
-class FileStream:
-    """The content of a file read with ``format="stream"``: an iterator of ``bytes`` chunks.
-
-    Close it (or use it in a ``with`` block) if you stop before the end.
-    """
-
-    def __init__(self, opened: AbstractContextManager[httpx.Response], config: ConnectionConfig) -> None:
-        self._opened = opened
-        self._config = config
-        self._chunks = opened.__enter__().iter_bytes()
-        self._closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self
-
-    def __next__(self) -> bytes:
-        if self._closed:
-            raise StopIteration
-        try:
-            return next(self._chunks)
-        except StopIteration:
-            self.close()
-            raise
-        except httpx.HTTPError as exc:
-            self.close()
-            raise error_for_transport(exc, self._config) from exc
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._opened.__exit__(None, None, None)
-
-    def __enter__(self) -> FileStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+def _pump(ref: weakref.ref[WatchHandle], events: Events) -> None:
+    """Read a watch's events into its handle while the handle lives."""
+    try:
+        while (event := events.read()) is not None:
+            handle = ref()
+            if handle is None:
+                return
+            handle._put(event)
+            del handle
+    except httpx.HTTPError as exc:
+        if (handle := ref()) is not None:
+            handle._failed(error_for_transport(exc, handle._config))
+    except SandboxException as exc:
+        if (handle := ref()) is not None:
+            handle._failed(exc)
+    except (ValueError, RuntimeError):  # the stream was closed under this thread (stop, or the pool)
+        pass
+    if (handle := ref()) is not None:
+        handle._queue.put(_END)

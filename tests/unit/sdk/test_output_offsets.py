@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hutch._output import CommandOutput, PtyOutput
+from hutch._features.commands import CommandOutput
+from hutch._features.pty import PtyOutput
 
 
 def test_a_dropped_event_advances_the_offset_by_the_events_it_stands_for() -> None:

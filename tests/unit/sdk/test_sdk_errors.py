@@ -221,7 +221,7 @@ async def test_non_idempotent_calls_are_not_retried_on_errors(sdk, api, created)
 
 
 def test_backoff_grows_with_jitter_and_is_capped():
-    from hutch._retry import backoff
+    from hutch._core.retry import backoff
 
     samples = [backoff(n, 0.5, 4.0) for n in range(6) for _ in range(20)]
     assert all(0.25 <= s <= 4.0 for s in samples)

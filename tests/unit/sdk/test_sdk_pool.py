@@ -50,17 +50,19 @@ async def test_async_sandboxes_share_the_loops_pool(api, created):
 
 
 def test_each_event_loop_gets_its_own_pool(api, created):
-    async def pool_id() -> int:
+    async def transport() -> object:
         sbx = await AsyncSandbox.create()
         try:
-            return id(_pool_of(sbx).transport)
+            return _pool_of(sbx).transport
         finally:
             await sbx.kill()
             await sbx.close()
 
+    # The transports themselves, not their id(): the first may be freed before the second is made,
+    # and a new object can take the freed address (that made this test flaky).
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        first, second = pool.map(lambda _: asyncio.run(pool_id()), range(2))
-    assert first != second
+        first, second = pool.map(lambda _: asyncio.run(transport()), range(2))
+    assert first is not second
 
 
 async def test_one_sync_sandbox_from_many_threads(api, created):

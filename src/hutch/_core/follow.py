@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from hutch._ndjson import NdjsonDecoder
-from hutch._ops import Op
-from hutch._output import OutputState
-from hutch._retry import Attempts
+from hutch._core.ndjson import NdjsonDecoder
+from hutch._core.output import OutputState
+from hutch._core.request import Op
+from hutch._core.retry import Attempts
 from hutch.config import ConnectionConfig
 from hutch.exceptions import NotFoundException, SandboxException, TimeoutException
 

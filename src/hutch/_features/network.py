@@ -1,4 +1,4 @@
-"""Network policy and exposed ports (SDK-API.md section 9), shared by ``Sandbox`` and ``AsyncSandbox``.
+"""Network (spec: ``updateSandboxNetwork`` and the ports relay): policy and exposed ports (SDK-API.md section 9).
 
 ``network=SandboxNetworkOpts(allow_out=[...], deny_out=[...], allow_public_traffic=True)`` at create,
 ``sbx.update_network(...)`` later, ``sbx.get_info().network`` to read it back, and ``sbx.get_host(port)``
@@ -12,12 +12,12 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import hutch_api.api.sandboxes.update_sandbox_network as update_sandbox_network
-from hutch import _convert as conv
-from hutch import _ops as ops
+from hutch._core import checks
+from hutch._core.request import Op, build
+from hutch._features.detail import detail
 from hutch.exceptions import InvalidArgumentException, SandboxNotFoundException
 from hutch.types import SandboxInfo, SandboxNetworkOpts
 from hutch_api.models.network_update import NetworkUpdate
-from hutch_api.models.sandbox_detail import SandboxDetail
 from hutch_api.models.sandbox_network import SandboxNetwork
 from hutch_api.types import UNSET, Unset
 
@@ -78,9 +78,7 @@ def create_body(network: Mapping[str, Any] | None) -> SandboxNetwork | Unset:
     )
 
 
-def update(
-    sandbox_id: str, network: Mapping[str, Any] | None, allow_internet_access: bool | None
-) -> ops.Op[SandboxInfo]:
+def update(sandbox_id: str, network: Mapping[str, Any] | None, allow_internet_access: bool | None) -> Op[SandboxInfo]:
     """``PUT /sandboxes/{id}/network``: the lists given replace the old ones; with none,
     ``allow_internet_access=False`` refuses everything and otherwise the internet is open again."""
     n = normalize(network)
@@ -92,11 +90,8 @@ def update(
         allow_public_traffic=n.get("allow_public_traffic", UNSET),
         allow_internet_access=UNSET if allow_internet_access is None else allow_internet_access,
     )
-    if not isinstance(sandbox_id, str) or not sandbox_id:
-        raise InvalidArgumentException(f"sandbox_id must be a non-empty string, not {sandbox_id!r}")
-    kwargs = update_sandbox_network._get_kwargs(sandbox_id, body=body)
-    parse = ops._model(SandboxDetail.from_dict, conv.sandbox_info)
-    return ops.Op(kwargs, parse, SandboxNotFoundException, idempotent=True)
+    kwargs = build(update_sandbox_network, checks.ident(sandbox_id), body=body)
+    return Op(kwargs, detail, SandboxNotFoundException, idempotent=True)
 
 
 def host(base_url: str, sandbox_id: str, port: int) -> str:

@@ -1,6 +1,6 @@
-"""``run_code``, code contexts and ``sbx.env``, shared by sync and async (sans-I/O).
+"""Code execution (spec tag ``code``): ``run_code`` and code contexts (sans-I/O).
 
-The requests are :class:`~hutch._ops.Op` s like every other call; :class:`CodeRun` turns the NDJSON
+The requests are :class:`~hutch._core.request.Op` s like every other call; :class:`CodeRun` turns the NDJSON
 events of ``runCode`` into the :class:`~hutch.types.ExecutionResult`, the messages
 ``run_code_stream`` yields (hopx's shape: ``{"type": "stdout", "data": "..."}``) and the callback
 calls ``run_code`` makes. The facades (``sandbox_sync.code`` / ``sandbox_async.code``) only do I/O.
@@ -12,34 +12,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-import httpx
-
 import hutch_api.api.code.create_code_context as create_code_context
 import hutch_api.api.code.list_code_contexts as list_code_contexts
 import hutch_api.api.code.remove_code_context as remove_code_context
 import hutch_api.api.code.restart_code_context as restart_code_context
 import hutch_api.api.code.run_code as run_code_api
-import hutch_api.api.env.delete_env_var as delete_env_var
-import hutch_api.api.env.get_env_var as get_env_var
-import hutch_api.api.env.get_env_vars as get_env_vars
-import hutch_api.api.env.replace_env_vars as replace_env_vars
-import hutch_api.api.env.set_env_var as set_env_var
-import hutch_api.api.env.update_env_vars as update_env_vars
-from hutch import _convert as conv
-from hutch._errors import MALFORMED
-from hutch._ndjson import NdjsonDecoder
-from hutch._ops import Op, _id, _model, _models, _none, _str_dict, _true
-from hutch._output import Call
+from hutch._core import checks
+from hutch._core import convert as conv
+from hutch._core.errors import MALFORMED
+from hutch._core.ndjson import NdjsonDecoder
+from hutch._core.output import Call
+from hutch._core.request import Op, build, model, models, nothing
 from hutch.exceptions import InvalidArgumentException, SandboxException
 from hutch.types import CodeContext, ExecutionError, ExecutionResult, Result
 from hutch_api.models.code_context import CodeContext as ApiCodeContext
 from hutch_api.models.code_run_request import CodeRunRequest
 from hutch_api.models.code_run_request_envs import CodeRunRequestEnvs
-from hutch_api.models.env_var import EnvVar
-from hutch_api.models.env_var_value import EnvVarValue
-from hutch_api.models.env_vars import EnvVars
-from hutch_api.models.env_vars_patch import EnvVarsPatch
-from hutch_api.models.env_vars_replacement import EnvVarsReplacement
 from hutch_api.models.new_code_context import NewCodeContext
 from hutch_api.models.new_code_context_envs import NewCodeContextEnvs
 from hutch_api.types import UNSET
@@ -162,23 +150,17 @@ class CodeRun:
 def _context_id(context: CodeContext | str) -> str:
     if isinstance(context, CodeContext):
         return context.context_id
-    return _id(context, "context")
+    return checks.ident(context, "context")
 
 
-def _envs(envs: Mapping[str, str] | None, model: Any) -> Any:
-    env = _str_dict(envs, "envs")
-    return UNSET if env is None else model.from_dict(env)
-
-
-def _check(opts: Mapping[str, Any], allowed: type, what: str) -> None:
-    unknown = set(opts) - set(allowed.__annotations__)
-    if unknown:
-        raise InvalidArgumentException(f"{what}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+def _envs(envs: Mapping[str, str] | None, api_model: Any) -> Any:
+    env = checks.str_dict(envs, "envs")
+    return UNSET if env is None else api_model.from_dict(env)
 
 
 def plan_run(sandbox_id: str, code: str, language: str | None, opts: Mapping[str, Any], what: str) -> CodeRun:
     """The request for ``run_code`` / ``run_code_stream`` and the state its events go to."""
-    _check(opts, RunCodeOptions if what == "run_code" else CodeOptions, what)
+    checks.known_keys(opts, RunCodeOptions if what == "run_code" else CodeOptions, what)
     if not isinstance(code, str):
         raise InvalidArgumentException(f"code must be a string, not {type(code).__name__}")
     if language is not None and (not isinstance(language, str) or not language):
@@ -195,7 +177,7 @@ def plan_run(sandbox_id: str, code: str, language: str | None, opts: Mapping[str
         cwd=conv.unset(opts.get("cwd")),
         timeout=UNSET if not timeout else float(timeout),
     )
-    op = Op(run_code_api._get_kwargs(_id(sandbox_id), body=body), _none, stream=True, idle=True)
+    op = Op(build(run_code_api, checks.ident(sandbox_id), body=body), nothing, stream=True, idle=True)
     callbacks = {name: opts.get(name) for name in _CALLBACKS if opts.get(name) is not None}
     return CodeRun(op, opts.get("request_timeout"), callbacks)
 
@@ -208,60 +190,25 @@ def _context(c: ApiCodeContext) -> CodeContext:
 
 
 def create_context(sandbox_id: str, language: str | None, opts: CodeContextOptions) -> Op[CodeContext]:
-    _check(opts, CodeContextOptions, "create_code_context")
+    checks.known_keys(opts, CodeContextOptions, "create_code_context")
     body = NewCodeContext(
         language=conv.unset(language),
         user=conv.unset(opts.get("user")),
         cwd=conv.unset(opts.get("cwd")),
         envs=_envs(opts.get("envs"), NewCodeContextEnvs),
     )
-    return Op(create_code_context._get_kwargs(_id(sandbox_id), body=body), _model(ApiCodeContext.from_dict, _context))
+    return Op(
+        build(create_code_context, checks.ident(sandbox_id), body=body), model(ApiCodeContext.from_dict, _context)
+    )
 
 
 def list_contexts(sandbox_id: str) -> Op[list[CodeContext]]:
-    return Op(list_code_contexts._get_kwargs(_id(sandbox_id)), _models(ApiCodeContext.from_dict, _context))
+    return Op(build(list_code_contexts, checks.ident(sandbox_id)), models(ApiCodeContext.from_dict, _context))
 
 
 def restart_context(sandbox_id: str, context: CodeContext | str) -> Op[None]:
-    return Op(restart_code_context._get_kwargs(_id(sandbox_id), _context_id(context)), _none, idempotent=True)
+    return Op(build(restart_code_context, checks.ident(sandbox_id), _context_id(context)), nothing, idempotent=True)
 
 
 def remove_context(sandbox_id: str, context: CodeContext | str) -> Op[None]:
-    return Op(remove_code_context._get_kwargs(_id(sandbox_id), _context_id(context)), _none)
-
-
-# ---------------------------------------------------------------- sandbox env (SDK-API section 8)
-
-
-def _vars(response: httpx.Response) -> dict[str, str]:
-    return {str(k): str(v) for k, v in EnvVars.from_dict(response.json()).additional_properties.items()}
-
-
-def env_get_all(sandbox_id: str) -> Op[dict[str, str]]:
-    return Op(get_env_vars._get_kwargs(_id(sandbox_id)), _vars)
-
-
-def env_get(sandbox_id: str, name: str, default: str | None) -> Op[str | None]:
-    parse = _model(EnvVar.from_dict, lambda v: str(v.value))
-    return Op(get_env_var._get_kwargs(_id(sandbox_id), _id(name, "name")), parse, answers={404: default})
-
-
-def env_set(sandbox_id: str, name: str, value: str) -> Op[None]:
-    body = EnvVarValue(value=str(value))
-    return Op(set_env_var._get_kwargs(_id(sandbox_id), _id(name, "name"), body=body), _none)
-
-
-def env_update(sandbox_id: str, envs: Mapping[str, str | None]) -> Op[None]:
-    if not isinstance(envs, Mapping):
-        raise InvalidArgumentException(f"envs must be a dict, not {type(envs).__name__}")
-    body = EnvVarsPatch.from_dict({str(k): None if v is None else str(v) for k, v in envs.items()})
-    return Op(update_env_vars._get_kwargs(_id(sandbox_id), body=body), _none, idempotent=True)
-
-
-def env_replace(sandbox_id: str, envs: Mapping[str, str]) -> Op[None]:
-    body = EnvVarsReplacement.from_dict(_str_dict(envs, "envs") or {})
-    return Op(replace_env_vars._get_kwargs(_id(sandbox_id), body=body), _none)
-
-
-def env_delete(sandbox_id: str, name: str) -> Op[bool]:
-    return Op(delete_env_var._get_kwargs(_id(sandbox_id), _id(name, "name")), _true, answers={404: False})
+    return Op(build(remove_code_context, checks.ident(sandbox_id), _context_id(context)), nothing)

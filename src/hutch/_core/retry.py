@@ -11,7 +11,7 @@ import random
 
 import httpx
 
-from hutch._errors import error_for_status, error_for_transport, parse_retry_after
+from hutch._core.errors import error_for_status, error_for_transport, parse_retry_after
 from hutch.config import ConnectionConfig
 from hutch.exceptions import NotFoundException
 

@@ -8,6 +8,7 @@ transport, so requests carry ``X-API-Key`` exactly as the generated code sends i
 
 from __future__ import annotations
 
+import collections
 import functools
 import logging
 import os
@@ -20,8 +21,8 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from hutch._errors import parse_reply
-from hutch._ops import Op
+from hutch._core.errors import parse_reply
+from hutch._core.request import Op
 from hutch._version import __version__
 from hutch.config import ConnectionConfig
 from hutch_api import AuthenticatedClient
@@ -57,6 +58,21 @@ class Pool(Generic[TR]):
         self.refs = 0
         self._clients: dict[tuple[str, str], AuthenticatedClient] = {}
         self._lock = threading.Lock()
+        self.abandoned: collections.deque[tuple[Any, Any]] = collections.deque()
+        """Streams whose readers were collected before closing them: (response, its chunk iterator),
+        closed by the transport at its next request (see :meth:`watch`)."""
+
+    def watch(self, owner: object, response: Any, chunks: Any) -> weakref.finalize[Any, Any]:
+        """Hand ``response`` to :attr:`abandoned` if ``owner`` is collected before it closes it.
+
+        The garbage collector may run inside any request, even inside httpx's pool lock; closing a
+        response there waits for that same lock, for ever. So the finalizer only appends (no I/O,
+        no lock), and the stream is closed at the transport's next request, outside the pool.
+        The owner detaches the returned finalizer when it closes the stream itself.
+        """
+        finalizer = weakref.finalize(owner, self.abandoned.append, (response, chunks))
+        finalizer.atexit = False
+        return finalizer
 
     def client(self, config: ConnectionConfig) -> AuthenticatedClient:
         key = (config.base_url, config.api_key)

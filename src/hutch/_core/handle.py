@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from hutch._output import Call, Callbacks, CommandChunk, CommandOutput, OutputState
+from hutch._core.output import Call, Callbacks, OutputState
 from hutch.exceptions import SandboxException
 from hutch.types import CommandResult
 
@@ -76,21 +76,3 @@ class HandleBase(Generic[C, OwnerT]):
     def __repr__(self) -> str:
         status = "running" if self._state.exit_code is None else f"exited {self._state.exit_code}"
         return f"<{type(self).__name__} pid={self.pid} {status}>"
-
-
-class CommandOutputMixin:
-    """``stdout`` / ``stderr`` accumulated so far, for command handles."""
-
-    _state: OutputState[CommandChunk]
-
-    @property
-    def stdout(self) -> str:
-        """Standard output read so far."""
-        assert isinstance(self._state, CommandOutput)
-        return self._state.stdout
-
-    @property
-    def stderr(self) -> str:
-        """Standard error read so far."""
-        assert isinstance(self._state, CommandOutput)
-        return self._state.stderr

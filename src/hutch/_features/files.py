@@ -1,0 +1,115 @@
+"""Files (spec tag ``files``): read, write, list, stat, remove, rename, make dirs and watch them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+import hutch_api.api.files.list_files as list_files
+import hutch_api.api.files.make_dir as make_dir
+import hutch_api.api.files.read_file as read_file
+import hutch_api.api.files.remove_file as remove_file
+import hutch_api.api.files.rename_file as rename_file
+import hutch_api.api.files.stat_file as stat_file
+import hutch_api.api.files.watch_dir as watch_dir
+import hutch_api.api.files.write_file as write_file
+import hutch_api.api.files.write_files as write_files
+from hutch._core import checks
+from hutch._core.body import multipart, upload
+from hutch._core.convert import plain, unset
+from hutch._core.request import STREAMED, Op, build, model, models, nothing, true
+from hutch.exceptions import FileNotFoundException, InvalidArgumentException
+from hutch.types import EntryInfo, FilesystemEvent, WriteEntry, WriteInfo
+from hutch_api.models.entry_info import EntryInfo as ApiEntryInfo
+from hutch_api.models.make_dir_request import MakeDirRequest
+from hutch_api.models.rename_request import RenameRequest
+from hutch_api.models.write_files_upload import WriteFilesUpload
+from hutch_api.models.write_info import WriteInfo as ApiWriteInfo
+from hutch_api.types import UNSET
+
+
+def _entry_info(e: ApiEntryInfo) -> EntryInfo:
+    return plain(EntryInfo, e)
+
+
+def _write_info(w: ApiWriteInfo) -> WriteInfo:
+    return plain(WriteInfo, w)
+
+
+_entry = model(ApiEntryInfo.from_dict, _entry_info)
+
+
+def read(sandbox_id: str, path: str, user: str | None) -> Op[None]:
+    kwargs = build(read_file, checks.ident(sandbox_id), path=checks.path(path), user=unset(user))
+    return Op(kwargs, nothing, FileNotFoundException, stream=True)
+
+
+def write(sandbox_id: str, path: str, data: object, user: str | None) -> Op[WriteInfo]:
+    kwargs = build(write_file, checks.ident(sandbox_id), body=STREAMED, path=checks.path(path), user=unset(user))
+    return Op(kwargs, model(ApiWriteInfo.from_dict, _write_info), FileNotFoundException, body=upload(data))
+
+
+def write_many(sandbox_id: str, entries: Sequence[WriteEntry], user: str | None) -> Op[list[WriteInfo]]:
+    body = multipart(list(entries))
+    kwargs = build(write_files, checks.ident(sandbox_id), body=WriteFilesUpload(files=[]), user=unset(user))
+    parse = models(ApiWriteInfo.from_dict, _write_info)
+    return Op(kwargs, parse, FileNotFoundException, body=body, idempotent=body.replayable)
+
+
+def list_dir(sandbox_id: str, path: str, depth: int, user: str | None) -> Op[list[EntryInfo]]:
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 32:
+        raise InvalidArgumentException(f"depth must be an int from 1 to 32, not {depth!r}")
+    kwargs = build(list_files, checks.ident(sandbox_id), path=checks.path(path), user=unset(user), depth=depth)
+    return Op(kwargs, models(ApiEntryInfo.from_dict, _entry_info), FileNotFoundException)
+
+
+def stat(sandbox_id: str, path: str, user: str | None) -> Op[EntryInfo]:
+    kwargs = build(stat_file, checks.ident(sandbox_id), path=checks.path(path), user=unset(user))
+    return Op(kwargs, _entry, FileNotFoundException)
+
+
+def exists(sandbox_id: str, path: str, user: str | None) -> Op[bool]:
+    kwargs = build(stat_file, checks.ident(sandbox_id), path=checks.path(path), user=unset(user))
+    return Op(kwargs, true, FileNotFoundException, {404: False})
+
+
+def remove(sandbox_id: str, path: str, user: str | None) -> Op[None]:
+    kwargs = build(remove_file, checks.ident(sandbox_id), path=checks.path(path), user=unset(user))
+    return Op(kwargs, nothing, FileNotFoundException)
+
+
+def rename(sandbox_id: str, old_path: str, new_path: str, user: str | None) -> Op[EntryInfo]:
+    body = RenameRequest(source=checks.path(old_path), destination=checks.path(new_path), user=unset(user))
+    return Op(build(rename_file, checks.ident(sandbox_id), body=body), _entry, FileNotFoundException)
+
+
+def mkdir(sandbox_id: str, path: str, user: str | None) -> Op[bool]:
+    body = MakeDirRequest(path=checks.path(path), user=unset(user))
+
+    def made(response: httpx.Response) -> bool:
+        ApiEntryInfo.from_dict(response.json())  # validates the answer
+        return response.status_code == 201
+
+    return Op(build(make_dir, checks.ident(sandbox_id), body=body), made, FileNotFoundException, idempotent=True)
+
+
+def watch(sandbox_id: str, path: str, recursive: bool, user: str | None) -> Op[None]:
+    kwargs = build(
+        watch_dir,
+        checks.ident(sandbox_id),
+        path=checks.path(path),
+        user=unset(user),
+        recursive=True if recursive else UNSET,
+    )
+    return Op(kwargs, nothing, FileNotFoundException, stream=True, idle=True)
+
+
+def fs_event(event: Mapping[str, Any]) -> FilesystemEvent | None:
+    """A ``watchDir`` line as a FilesystemEvent; None for ``ready`` and for kinds this SDK does not know."""
+    kind = event.get("type")
+    if kind not in ("create", "write", "remove", "rename", "chmod"):
+        return None
+    name, path = event.get("name"), event.get("path")
+    return FilesystemEvent(type=str(kind), name=str(name or path or ""), path=str(path or name or ""))

@@ -1,0 +1,211 @@
+"""Sandboxes (spec tag ``sandboxes``): create, connect, info, list, kill, timeout, pause and resume.
+
+Their options (:class:`CreateOptions`), requests, the ``SandboxDetail`` converter and the list
+pager; the facades (``Sandbox`` / ``AsyncSandbox``) only send the ops.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import hutch_api.api.sandboxes.connect_sandbox as connect_sandbox
+import hutch_api.api.sandboxes.create_sandbox as create_sandbox
+import hutch_api.api.sandboxes.get_sandbox as get_sandbox
+import hutch_api.api.sandboxes.kill_sandbox as kill_sandbox
+import hutch_api.api.sandboxes.list_sandboxes as list_sandboxes
+import hutch_api.api.sandboxes.pause_sandbox as pause_sandbox
+import hutch_api.api.sandboxes.resume_sandbox as resume_sandbox
+import hutch_api.api.sandboxes.set_sandbox_timeout as set_sandbox_timeout
+from hutch._core import checks
+from hutch._core.convert import opt, unset
+from hutch._core.request import Op, build, model, nothing, true
+from hutch._features import network
+from hutch._features.detail import detail, sandbox_info
+from hutch.config import CONNECTION_KEYS, ConnectionOpts
+from hutch.exceptions import InvalidArgumentException, SandboxNotFoundException
+from hutch.types import (
+    SandboxInfo,
+    SandboxLifecycle,
+    SandboxList,
+    SandboxNetworkOpts,
+    SandboxQuery,
+    SandboxResources,
+)
+from hutch_api.models.connect_request import ConnectRequest
+from hutch_api.models.new_sandbox import NewSandbox
+from hutch_api.models.new_sandbox_envs import NewSandboxEnvs
+from hutch_api.models.new_sandbox_metadata import NewSandboxMetadata
+from hutch_api.models.new_sandbox_security import NewSandboxSecurity
+from hutch_api.models.sandbox_detail import SandboxDetail
+from hutch_api.models.sandbox_lifecycle import SandboxLifecycle as ApiSandboxLifecycle
+from hutch_api.models.sandbox_list import SandboxList as ApiSandboxList
+from hutch_api.models.sandbox_resources import SandboxResources as ApiSandboxResources
+from hutch_api.models.timeout_request import TimeoutRequest
+from hutch_api.types import UNSET, Unset
+
+__all__ = ["CreateOptions"]
+
+
+class CreateOptions(ConnectionOpts, total=False):
+    """Keywords of ``Sandbox.create`` besides ``template`` and ``timeout`` (plus the connection settings)."""
+
+    metadata: Mapping[str, str] | None
+    """Free key-value pairs, searchable with ``Sandbox.list``."""
+    envs: Mapping[str, str] | None
+    """Environment variables every command in the sandbox sees."""
+    name: str | None
+    """A name unique among your live sandboxes; ``connect`` accepts it in place of the ID."""
+    allow_internet_access: bool
+    """False cuts all outbound traffic (default True)."""
+    network: SandboxNetworkOpts | Mapping[str, Any] | None
+    """Egress rules and exposed-port access (:class:`~hutch.SandboxNetworkOpts`); overrides
+    ``allow_internet_access`` when given."""
+    resources: SandboxResources | None
+    """``{"cpu": 2, "memory_mb": 2048, "disk_mb": 4096}``; each key optional."""
+    lifecycle: SandboxLifecycle | None
+    """``{"on_timeout": "kill" | "pause", "auto_resume": bool}``."""
+    secure: bool
+    """Route egress through the inspecting proxy (refused by servers that have none)."""
+    security: Mapping[str, Any] | None
+    """The inspecting proxy's policy."""
+
+
+# ---------------------------------------------------------------- request parts
+
+
+def _resources(r: SandboxResources | Mapping[str, Any] | None) -> ApiSandboxResources | Unset:
+    if r is None:
+        return UNSET
+    known = {"cpu", "memory_mb", "disk_mb"}
+    extra = set(r) - known
+    if extra:
+        raise InvalidArgumentException(f"unknown resources key(s) {sorted(extra)}; use {sorted(known)}")
+    return ApiSandboxResources(
+        cpu=unset(r.get("cpu")), memory_mb=unset(r.get("memory_mb")), disk_mb=unset(r.get("disk_mb"))
+    )
+
+
+def _lifecycle(lc: SandboxLifecycle | Mapping[str, Any] | None) -> ApiSandboxLifecycle | Unset:
+    if lc is None:
+        return UNSET
+    extra = set(lc) - {"on_timeout", "auto_resume"}
+    if extra:
+        raise InvalidArgumentException(f"unknown lifecycle key(s) {sorted(extra)}; use on_timeout, auto_resume")
+    on_timeout = lc.get("on_timeout")
+    if on_timeout not in (None, "kill", "pause"):
+        raise InvalidArgumentException(f"lifecycle on_timeout must be 'kill' or 'pause', not {on_timeout!r}")
+    auto_resume = lc.get("auto_resume")
+    return ApiSandboxLifecycle(
+        on_timeout=unset(on_timeout), auto_resume=UNSET if auto_resume is None else bool(auto_resume)
+    )
+
+
+# ---------------------------------------------------------------- operations
+
+
+def create(template: str, timeout: float, opts: CreateOptions) -> tuple[Op[SandboxInfo], dict[str, Any]]:
+    """The create request and the connection settings among ``opts``."""
+    checks.known_keys(opts, CreateOptions, "create", CONNECTION_KEYS)
+    meta, env = checks.str_dict(opts.get("metadata"), "metadata"), checks.str_dict(opts.get("envs"), "envs")
+    security = opts.get("security")
+    body = NewSandbox(
+        template_id=template or "base",
+        timeout=checks.lifetime(timeout),
+        name=unset(opts.get("name")),
+        metadata=UNSET if meta is None else NewSandboxMetadata.from_dict(meta),
+        envs=UNSET if env is None else NewSandboxEnvs.from_dict(env),
+        allow_internet_access=bool(opts.get("allow_internet_access", True)),
+        resources=_resources(opts.get("resources")),
+        lifecycle=_lifecycle(opts.get("lifecycle")),
+        secure=True if opts.get("secure", False) else UNSET,
+        security=UNSET if security is None else NewSandboxSecurity.from_dict(dict(security)),
+        network=network.create_body(opts.get("network")),
+    )
+    # One key for all tries of this create: a retried create never makes two sandboxes.
+    kwargs = build(create_sandbox, body=body, idempotency_key=str(uuid.uuid4()))
+    conn = {key: value for key, value in opts.items() if key in CONNECTION_KEYS}
+    return Op(kwargs, detail, idempotent=True, retry_timeouts=True), conn
+
+
+def connect(sandbox_id_or_name: str, timeout: float | None) -> Op[SandboxInfo]:
+    request = ConnectRequest(timeout=UNSET if timeout is None else checks.lifetime(timeout))
+    kwargs = build(connect_sandbox, checks.ident(sandbox_id_or_name), body=request)
+    return Op(kwargs, detail, SandboxNotFoundException, idempotent=True)
+
+
+def get_info(sandbox_id: str) -> Op[SandboxInfo]:
+    return Op(build(get_sandbox, checks.ident(sandbox_id)), detail, SandboxNotFoundException)
+
+
+def is_running(sandbox_id: str) -> Op[bool]:
+    parse = model(SandboxDetail.from_dict, lambda d: d.state == "running")
+    return Op(build(get_sandbox, checks.ident(sandbox_id)), parse, SandboxNotFoundException, {404: False})
+
+
+def kill(sandbox_id: str) -> Op[bool]:
+    return Op(build(kill_sandbox, checks.ident(sandbox_id)), true, SandboxNotFoundException, {404: False})
+
+
+def list_page(query: SandboxQuery | None, limit: int, next_token: str | None) -> Op[SandboxList]:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise InvalidArgumentException(f"limit must be an int from 1 to 1000, not {limit!r}")
+    q = query or SandboxQuery()
+    meta = checks.str_dict(q.metadata, "query.metadata")
+    state = [q.state] if isinstance(q.state, str) else q.state
+    kwargs = build(
+        list_sandboxes,
+        limit=limit,
+        next_token=unset(next_token),
+        state=UNSET if not state else [str(s) for s in state],
+        metadata=UNSET if not meta else [f"{k}={v}" for k, v in meta.items()],
+        template=unset(q.template),
+        name=unset(q.name),
+    )
+
+    def page(d: ApiSandboxList) -> SandboxList:
+        return SandboxList([sandbox_info(s) for s in d.sandboxes], opt(d.next_token))
+
+    return Op(kwargs, model(ApiSandboxList.from_dict, page))
+
+
+def set_timeout(sandbox_id: str, seconds: float) -> Op[None]:
+    body = TimeoutRequest(timeout=checks.lifetime(seconds))
+    kwargs = build(set_sandbox_timeout, checks.ident(sandbox_id), body=body)
+    return Op(kwargs, nothing, SandboxNotFoundException, idempotent=True)
+
+
+def pause(sandbox_id: str) -> Op[SandboxInfo]:
+    return Op(build(pause_sandbox, checks.ident(sandbox_id)), detail, SandboxNotFoundException, idempotent=True)
+
+
+def resume(sandbox_id: str) -> Op[SandboxInfo]:
+    return Op(build(resume_sandbox, checks.ident(sandbox_id)), detail, SandboxNotFoundException, idempotent=True)
+
+
+class Pager:
+    """Walks the pages of ``listSandboxes`` (sans-I/O: the facade sends each op)."""
+
+    def __init__(self, query: SandboxQuery | None, page_size: int = 100) -> None:
+        self._query = query
+        self._size = page_size
+        self._token: str | None = None
+        self._done = False
+
+    def next_op(self) -> Op[SandboxList] | None:
+        return None if self._done else list_page(self._query, self._size, self._token)
+
+    def take(self, page: SandboxList) -> list[SandboxInfo]:
+        self._token = page.next_token
+        self._done = self._token is None
+        return list(page.sandboxes)
+
+
+def hopx_query(query: SandboxQuery | None, status: str | list[str] | None) -> SandboxQuery | None:
+    """``iter(status=...)`` (hopx) as a SandboxQuery."""
+    if status is None:
+        return query
+    states = [status] if isinstance(status, str) else list(status)
+    base = query or SandboxQuery()
+    return SandboxQuery(metadata=base.metadata, state=states, template=base.template, name=base.name)
