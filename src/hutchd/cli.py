@@ -68,9 +68,9 @@ def _keys(args: argparse.Namespace, data_dir: Path) -> list[tuple[str, str]]:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hutchd.app import build_app
     from hutchd.backend import Backend
-    from hutchd.hub import Hub
+    from hutchd.http.app import build_app
+    from hutchd.services.hub import Hub
 
     logs.setup(args.log_level)
     try:

@@ -17,8 +17,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from hutchd.agentconn import AgentError, AgentPool, AgentResponse, StaleConnection
-from hutchd.errors import conflict, error_response, not_found
-from hutchd.routing import path_route
+from hutchd.http.errors import conflict, error_response, not_found
+from hutchd.http.routing import path_route
 from hutchd.runtime import SandboxNotFound
 
 log = logging.getLogger("hutchd.gateway")

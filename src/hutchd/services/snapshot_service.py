@@ -11,14 +11,14 @@ import logging
 import sqlite3
 from typing import Any
 
-from hutchd import ids
 from hutchd.auth import Tenant
 from hutchd.backend import Backend
-from hutchd.db import Database, now
-from hutchd.errors import ApiError, conflict, not_found
-from hutchd.records import snapshot as snapshot_json
+from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import SandboxNotFound
 from hutchd.settings import Settings
+from hutchd.store import ids
+from hutchd.store.db import Database, now
+from hutchd.store.records import snapshot as snapshot_json
 
 log = logging.getLogger("hutchd.snapshots")
 

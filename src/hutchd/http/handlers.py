@@ -6,11 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hutchd import __version__
-from hutchd.errors import bad_request, conflict, not_found
-from hutchd.hub import Hub
-from hutchd.records import metric, sandbox_detail, snapshot, template
-from hutchd.sandboxes import Launch
-from hutchd.validation import (
+from hutchd.http.errors import bad_request, conflict, not_found
+from hutchd.http.validation import (
     CONNECT_REQUEST,
     NEW_SANDBOX,
     NEW_SNAPSHOT,
@@ -21,6 +18,9 @@ from hutchd.validation import (
     query_str,
     query_time,
 )
+from hutchd.services.hub import Hub
+from hutchd.services.sandbox_service import Launch
+from hutchd.store.records import metric, sandbox_detail, snapshot, template
 
 
 def _hub(request: Request) -> Hub:

@@ -8,20 +8,21 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from hutchd import gateway, networking, routing
-from hutchd import handlers as h
-from hutchd.errors import EXCEPTION_HANDLERS
-from hutchd.hub import Hub
-from hutchd.middleware import AccessLogMiddleware, AuthMiddleware
-from hutchd.ports import PortsMiddleware
-from hutchd.routing import Endpoint
+from hutchd.http import gateway, routing
+from hutchd.http import handlers as h
+from hutchd.http.errors import EXCEPTION_HANDLERS
+from hutchd.http.middleware import AccessLogMiddleware, AuthMiddleware
+from hutchd.http.ports import PortsMiddleware
+from hutchd.http.routing import Endpoint
+from hutchd.services import network_settings
+from hutchd.services.hub import Hub
 
 CONTROL_ROUTES: dict[str, dict[str, Endpoint]] = {
     "/health": {"GET": h.health},
     "/sandboxes": {"GET": h.list_sandboxes, "POST": h.create_sandbox},
     "/sandboxes/{sandboxID}": {"GET": h.get_sandbox, "DELETE": h.kill_sandbox},
     "/sandboxes/{sandboxID}/timeout": {"POST": h.set_timeout},
-    "/sandboxes/{sandboxID}/network": {"PUT": networking.update_network},
+    "/sandboxes/{sandboxID}/network": {"PUT": network_settings.update_network},
     "/sandboxes/{sandboxID}/pause": {"POST": h.pause_sandbox},
     "/sandboxes/{sandboxID}/resume": {"POST": h.resume_sandbox},
     "/sandboxes/{sandboxID}/connect": {"POST": h.connect_sandbox},

@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from hutchd.errors import ApiError, bad_request, unprocessable
+from hutchd.http.errors import ApiError, bad_request, unprocessable
 
 MAX_JSON_BODY = 2 * 1024 * 1024
 
@@ -185,7 +185,7 @@ def query_time(request: Request, name: str) -> float | None:
 # --------------------------------------------------------------------------- the control plane's bodies
 
 _LIFETIME = F("integer", minimum=1, maximum=86400)
-# SandboxNetwork; entries are checked further by runtime/netpolicy.py (hutchd/networking.py)
+# SandboxNetwork; entries are checked further by runtime/netpolicy.py (services/network_settings.py)
 _ENTRIES = F("strlist", maximum=256, max_len=253)
 NETWORK_FIELDS = {"allowOut": _ENTRIES, "denyOut": _ENTRIES, "allowPublicTraffic": F("boolean")}
 NETWORK_UPDATE = Schema({**NETWORK_FIELDS, "allowInternetAccess": F("boolean")})

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hutchd.errors import ApiError
+from hutchd.http.errors import ApiError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

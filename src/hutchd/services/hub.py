@@ -8,17 +8,17 @@ import contextlib
 import logging
 from typing import Any
 
-from hutchd import ids
 from hutchd.agent import AgentClients
 from hutchd.auth import KeyRing
 from hutchd.backend import Backend
-from hutchd.db import Database, now
-from hutchd.pool import WarmPool
-from hutchd.reaper import reap_loop
-from hutchd.sampler import Sampler
-from hutchd.sandboxes import Sandboxes
+from hutchd.services.reaper import reap_loop
+from hutchd.services.sampler import Sampler
+from hutchd.services.sandbox_service import Sandboxes
+from hutchd.services.snapshot_service import Snapshots
+from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
-from hutchd.snapshots import Snapshots
+from hutchd.store import ids
+from hutchd.store.db import Database, now
 
 log = logging.getLogger("hutchd")
 

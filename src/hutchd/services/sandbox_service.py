@@ -17,18 +17,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from hutchd import ids, networking
 from hutchd.agent import AgentClients
 from hutchd.auth import Tenant
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
-from hutchd.db import Database, dumps, now
-from hutchd.errors import ApiError, conflict, not_found, unprocessable
-from hutchd.pool import WarmPool
-from hutchd.records import sandbox_detail
+from hutchd.http.errors import ApiError, conflict, not_found, unprocessable
 from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildError, TemplateNotFound
 from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.services import network_settings
+from hutchd.services.snapshot_service import Snapshots
+from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
-from hutchd.snapshots import Snapshots
+from hutchd.store import ids
+from hutchd.store.db import Database, dumps, now
+from hutchd.store.records import sandbox_detail
 
 log = logging.getLogger("hutchd.sandboxes")
 
@@ -66,7 +67,7 @@ class Launch:
         res = body.get("resources", {})
         life = body.get("lifecycle", {})
         template = body.get("templateID", "base")
-        network = networking.launch_policy(body)
+        network = network_settings.launch_policy(body)
         return cls(
             template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
@@ -99,7 +100,7 @@ class Launch:
             auto_resume=bool(row["auto_resume"]),
             restored_from=snapshot_id,
             from_snapshot=snapshot_id,
-            network=networking.stored_policy(row),
+            network=network_settings.stored_policy(row),
         )
 
 
@@ -292,7 +293,7 @@ class Sandboxes:
                 )  # fmt: skip
             self._db.run(
                 "UPDATE sandboxes SET network = ?, traffic_token = ? WHERE id = ?",
-                launch.network.to_json() if launch.network else None, networking.new_token(), sandbox_id,
+                launch.network.to_json() if launch.network else None, network_settings.new_token(), sandbox_id,
             )  # fmt: skip
             if idempotency_key is not None:
                 self._db.run(

@@ -10,10 +10,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from hutchd.errors import ApiError, conflict, unprocessable
+from hutchd.http.errors import ApiError, conflict, unprocessable
+from hutchd.http.validation import NETWORK_UPDATE, json_body
 from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy, PolicyError
-from hutchd.validation import NETWORK_UPDATE, json_body
 
 
 def new_token() -> str:
