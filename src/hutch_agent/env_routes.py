@@ -46,7 +46,9 @@ def get_env_var(agent: Agent, request: Request, response: Response, pids: list[i
 
 def set_env_var(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     name = _new_name(request)
-    value = params.field_str(params.json_body(request), "value", params.MAX_JSON_BODY, min_len=0, required=True)
+    value = params.field_str(
+        params.json_body(request), "value", request.operation.max_body_bytes, min_len=0, required=True
+    )
     params.field_envs({"value": {name: value}}, "value")
     agent.env.update({name: value})
     response.json(200, {"name": name, "value": value})

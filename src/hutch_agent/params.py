@@ -8,8 +8,7 @@ fix its call.
 
 from __future__ import annotations
 
-import json
-
+from . import contract
 from .errors import HttpError
 from .server import Request
 
@@ -17,22 +16,35 @@ TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are ne
 if TYPE_CHECKING:
     from typing import Any
 
-# A `cmd` may be 1 Mi characters of up to 4 UTF-8 bytes each, plus envs: the JSON limit leaves room for it.
-MAX_JSON_BODY = 5 * 1024 * 1024
 MAX_PATH = 4096
 MAX_USER = 32
 
 
 def json_body(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object."""
-    raw = request.body.read_all(MAX_JSON_BODY)
+    """The request body as a JSON object: within the operation's size limit (413), strict UTF-8 with no
+    lone surrogate, nested no deeper than the spec allows (400), by the contract's parser."""
+    limit: int = request.operation.max_body_bytes
+    raw = request.body.read_all(limit)
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise HttpError(400, f"request body is not valid JSON: {exc}") from None
+        body = contract.parse_json(raw)
+    except contract.Invalid as exc:
+        raise HttpError(exc.status, exc.message) from None
     if not isinstance(body, dict):
         raise HttpError(400, "request body must be a JSON object")
     return body
+
+
+def check_path_params(request: Request) -> None:
+    """The operation's path parameters (but the gateway's sandboxID), converted and checked (400)."""
+    for spec in request.operation.parameters:
+        name = spec["name"]
+        if spec["in"] == "path" and name != "sandboxID":
+            try:
+                request.path_params[name] = contract.check_param(
+                    request.operation, "path", name, request.path_params[name]
+                )
+            except contract.Invalid as exc:
+                raise HttpError(exc.status, exc.message) from None
 
 
 def _check_length(name: str, value: str, min_len: int, max_len: int, status: int = 422) -> str:

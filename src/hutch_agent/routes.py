@@ -1,6 +1,7 @@
 """The agent's HTTP routes: openapi.yaml's agent operations without the `/sandboxes/{sandboxID}` prefix
-(the gateway strips it), plus the host-internal `/health` (`PUT /env` is also how the server sets a
-sandbox's envs).
+(the gateway strips it), each handler registered under its operationId (`HANDLERS`, see `table()`),
+plus two host-internal routes the spec does not list: `/health` (the server's readiness probe) and
+`/tunnel/{port}` (exposed ports). `PUT /env` is also how the server sets a sandbox's envs.
 
 Handlers check and translate; the work is done in the domain modules, imported on first use so the
 agent answers its readiness probe before it has loaded them (see `Agent.__call__`).
@@ -12,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 from . import code_routes, env_routes, params
+from .contract import Operation, operations
 from .errors import HttpError
 from .processes import Process, ProcessTable
 from .sandbox_env import SandboxEnv
@@ -35,7 +37,7 @@ class Agent:
 
     def __call__(self, request: Request, response: Response) -> None:
         try:
-            handler, pids = _route(request.method, request.path)
+            handler, pids = _route(request)
             handler(self, request, response, pids)
         finally:
             if not self._warmed:
@@ -312,57 +314,85 @@ def tunnel(agent: Agent, request: Request, response: Response, pids: list[int]) 
 
 # ------------------------------------------------------------------------------------------- routing
 
-ROUTES: dict[str, dict[str, Handler]] = {
-    "/health": {"GET": health},
-    "/env": {"GET": get_env, "PUT": put_env, "PATCH": env_routes.update_env},
-    "/env/{name}": {
-        "GET": env_routes.get_env_var,
-        "PUT": env_routes.set_env_var,
-        "DELETE": env_routes.delete_env_var,
-    },
-    "/commands": {"POST": start_command, "GET": list_commands},
-    "/commands/{pid}": {"GET": get_command, "DELETE": kill_command},
-    "/commands/{pid}/output": {"GET": command_output},
-    "/commands/{pid}/stdin": {"POST": command_stdin},
-    "/commands/{pid}/stdin/close": {"POST": close_command_stdin},
-    "/commands/{pid}/signal": {"POST": signal_command},
-    "/files": {"GET": read_file, "PUT": write_file, "DELETE": remove_file},
-    "/files/batch": {"POST": write_files},
-    "/files/list": {"GET": list_files},
-    "/files/stat": {"GET": stat_file},
-    "/files/rename": {"POST": rename_file},
-    "/files/mkdir": {"POST": make_dir},
-    "/files/watch": {"GET": watch_dir},
-    "/pty": {"POST": create_pty},
-    "/pty/{pid}": {"DELETE": kill_pty},
-    "/pty/{pid}/output": {"GET": pty_output},
-    "/pty/{pid}/input": {"POST": pty_input},
-    "/pty/{pid}/resize": {"POST": resize_pty},
-    "/tunnel/{pid}": {"GET": tunnel},  # the {pid} slot carries a port number (host-internal, see tunnel.py)
-    "/code/run": {"POST": code_routes.run_code},
-    "/code/contexts": {"POST": code_routes.create_code_context, "GET": code_routes.list_code_contexts},
-    "/code/contexts/{contextID}": {"DELETE": code_routes.remove_code_context},
-    "/code/contexts/{contextID}/restart": {"POST": code_routes.restart_code_context},
+HANDLERS: dict[str, Handler] = {
+    "getEnvVars": get_env,
+    "replaceEnvVars": put_env,
+    "updateEnvVars": env_routes.update_env,
+    "getEnvVar": env_routes.get_env_var,
+    "setEnvVar": env_routes.set_env_var,
+    "deleteEnvVar": env_routes.delete_env_var,
+    "startCommand": start_command,
+    "listCommands": list_commands,
+    "getCommand": get_command,
+    "killCommand": kill_command,
+    "streamCommandOutput": command_output,
+    "sendCommandStdin": command_stdin,
+    "closeCommandStdin": close_command_stdin,
+    "signalCommand": signal_command,
+    "readFile": read_file,
+    "writeFile": write_file,
+    "removeFile": remove_file,
+    "writeFiles": write_files,
+    "listFiles": list_files,
+    "statFile": stat_file,
+    "renameFile": rename_file,
+    "makeDir": make_dir,
+    "watchDir": watch_dir,
+    "createPty": create_pty,
+    "killPty": kill_pty,
+    "streamPtyOutput": pty_output,
+    "sendPtyInput": pty_input,
+    "resizePty": resize_pty,
+    "runCode": code_routes.run_code,
+    "createCodeContext": code_routes.create_code_context,
+    "listCodeContexts": code_routes.list_code_contexts,
+    "removeCodeContext": code_routes.remove_code_context,
+    "restartCodeContext": code_routes.restart_code_context,
 }
-_PATTERNS = [(pattern.strip("/").split("/"), methods) for pattern, methods in ROUTES.items()]
+# Host-internal, not API operations: the server's readiness probe, and exposed ports' tunnels (the
+# port travels in the path, checked by tunnel.py).
+INTERNAL: dict[tuple[str, str], Handler] = {("GET", "/health"): health, ("GET", "/tunnel/{port}"): tunnel}
+_TABLE: list[tuple[list[str], dict[str, tuple[Handler, Operation | None]]]] = []
 
 
-def _route(method: str, path: str) -> tuple[Handler, list[int]]:
-    """The handler for `method path` and the pids in the path; 404/405 if there is none."""
-    segments = path.strip("/").split("/")
-    for pattern, methods in _PATTERNS:
+def table() -> list[tuple[list[str], dict[str, tuple[Handler, Operation | None]]]]:
+    """(path segments, {method: (handler, operation)}) of every route, built once from the spec."""
+    if not _TABLE:
+        paths: dict[str, dict[str, tuple[Handler, Operation | None]]] = {}
+        for (method, path), handler in INTERNAL.items():
+            paths.setdefault(path, {})[method] = (handler, None)
+        for op in operations():
+            if op.agent and op.agent_path is not None:
+                paths.setdefault(op.agent_path, {})[op.method] = (HANDLERS[op.id], op)
+        _TABLE.extend((path.strip("/").split("/"), methods) for path, methods in paths.items())
+    return _TABLE
+
+
+def _route(request: Request) -> tuple[Handler, list[int]]:
+    """The handler for the request and the pids in its path (path parameters checked from the spec);
+    404/405 if there is none."""
+    segments = request.path.strip("/").split("/")
+    for pattern, methods in table():
         if len(pattern) != len(segments):
             continue
-        pids: list[int] = []
+        found: dict[str, str] = {}
         for expected, actual in zip(pattern, segments, strict=True):
-            if expected == "{pid}":
-                if not actual.isdigit() or int(actual) < 1:
-                    raise HttpError(400, f"pid must be a positive integer, got {actual!r}")
-                pids.append(int(actual))
-            elif expected != actual and not expected.startswith("{"):  # other {names}: handlers read the path
+            if expected.startswith("{"):
+                found[expected[1:-1]] = actual
+            elif expected != actual:
                 break
         else:
-            if method not in methods:
-                raise HttpError(405, f"{method} is not allowed on {path}; use {', '.join(methods)}")
-            return methods[method], pids
-    raise HttpError(404, f"no such route: {method} {path}")
+            entry = methods.get(request.method)
+            if entry is None:
+                raise HttpError(405, f"{request.method} is not allowed on {request.path}; use {', '.join(methods)}")
+            handler, request.operation = entry
+            request.path_params = found
+            if request.operation is not None:
+                params.check_path_params(request)
+                pid = request.path_params.get("pid")
+                return handler, [pid] if pid is not None else []
+            port = found.get("port", "0")
+            if not port.isascii() or not port.isdigit():
+                raise HttpError(400, f"port must be a number, got {port[:40]!r}")
+            return handler, [int(port)]
+    raise HttpError(404, f"no such route: {request.method} {request.path}")

@@ -1,221 +1,107 @@
-"""Request checking against the shapes of openapi.yaml, with messages that say what was wrong.
-
-Bodies: not JSON, or not an object -> 400; a field of the wrong type, out of range, not matching its
-pattern, or a required field missing -> 422. Query parameters that do not parse or are out of range -> 400
-(the spec lists no 422 for them). Unknown body fields are ignored: the spec's objects allow them, and
-ignoring them lets an older server accept a newer client's optional fields.
+"""Request checking at the server, by the contract's one validator (hutch_agent.contract): the
+operation a route serves is in the request's scope (see routing.py), its limits and schemas come
+from openapi.yaml. The status conventions are the validator's (400 malformed, 422 unacceptable,
+413 too large); a body field of the wrong type or a missing one is 422 here, as it always was.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 
-from hutchd.http.errors import ApiError, bad_request, unprocessable
+from hutch_agent import contract
+from hutch_agent.contract import Invalid, Operation
+from hutchd.http.errors import ApiError, bad_request
 
-MAX_JSON_BODY = 2 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class F:
-    """One field: `kind` is string, integer, number, boolean, strmap (object of strings) or object."""
-
-    kind: str
-    minimum: float | None = None
-    maximum: float | None = None
-    min_len: int | None = None
-    max_len: int | None = None
-    pattern: str | None = None
-    enum: tuple[str, ...] | None = None
-    fields: Mapping[str, F] | None = None  # for kind == "object" with known properties
-    required: tuple[str, ...] = ()
-    env_names: bool = False  # strmap keys must be usable as environment variable names
+SCOPE_KEY = "hutch.operation"
 
 
-@dataclass(frozen=True)
-class Schema:
-    fields: Mapping[str, F]
-    required: tuple[str, ...] = field(default=())
+def operation(request: Request) -> Operation:
+    op: Operation = request.scope[SCOPE_KEY]
+    return op
 
 
-_TYPE_NAMES = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "true or false",
-    "strmap": "an object of string values",
-    "object": "an object",
-    "strlist": "a list of strings",
-}
+def refused(exc: Invalid) -> ApiError:
+    return ApiError(exc.status, exc.message)
 
 
-def _check(name: str, spec: F, value: Any) -> Any:
-    want = _TYPE_NAMES[spec.kind]
-    if spec.kind == "string":
-        if not isinstance(value, str):
-            raise unprocessable(f"{name} must be {want}, not {json.dumps(value)[:60]}")
-        if spec.min_len is not None and len(value) < spec.min_len:
-            raise unprocessable(f"{name} must be at least {spec.min_len} characters long")
-        if spec.max_len is not None and len(value) > spec.max_len:
-            raise unprocessable(f"{name} must be at most {spec.max_len} characters long")
-        if spec.pattern is not None and not re.search(spec.pattern, value):
-            raise unprocessable(f"{name} {value[:80]!r} does not match {spec.pattern}")
-        if spec.enum is not None and value not in spec.enum:
-            raise unprocessable(f"{name} must be one of {', '.join(spec.enum)}, not {value[:80]!r}")
-        return value
-    if spec.kind in ("integer", "number"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise unprocessable(f"{name} must be {want}, not {json.dumps(value)[:60]}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise unprocessable(f"{name} must be a finite number")
-        if spec.kind == "integer":
-            if isinstance(value, float) and not value.is_integer():
-                raise unprocessable(f"{name} must be an integer, not {value}")
-            value = int(value)
-        if spec.minimum is not None and value < spec.minimum:
-            raise unprocessable(f"{name} must be at least {_num(spec.minimum)}, not {value}")
-        if spec.maximum is not None and value > spec.maximum:
-            raise unprocessable(f"{name} must be at most {_num(spec.maximum)}, not {value}")
-        return value
-    if spec.kind == "boolean":
-        if not isinstance(value, bool):
-            raise unprocessable(f"{name} must be {want}, not {json.dumps(value)[:60]}")
-        return value
-    if spec.kind == "strlist":  # `maximum` bounds the number of items, `max_len` each item
-        if not isinstance(value, list):
-            raise unprocessable(f"{name} must be {want}, not {json.dumps(value)[:60]}")
-        if spec.maximum is not None and len(value) > spec.maximum:
-            raise unprocessable(f"{name} has {len(value)} items; at most {_num(spec.maximum)} are allowed")
-        return [_check(f"{name}[{i}]", F("string", max_len=spec.max_len), v) for i, v in enumerate(value)]
-    if not isinstance(value, dict):
-        raise unprocessable(f"{name} must be {want}, not {json.dumps(value)[:60]}")
-    if spec.kind == "strmap":
-        for k, v in value.items():
-            if not isinstance(v, str):
-                raise unprocessable(f"{name}.{k} must be a string, not {json.dumps(v)[:60]}")
-            if spec.env_names and (not k or "=" in k or "\0" in k):
-                raise unprocessable(f"{name}: {k!r} is not a valid environment variable name")
-            if spec.env_names and "\0" in v:
-                raise unprocessable(f"{name}.{k} must not contain NUL characters")
-        return dict(value)
-    if spec.fields is None:
-        return dict(value)  # an open object (e.g. `security`): kept whole, so a non-empty one is seen
-    return check_object(value, Schema(spec.fields, spec.required), prefix=f"{name}.")
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, f"the request body is larger than the limit of {limit} bytes for this operation")
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+def declared_length(request: Request) -> int | None:
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit():
+        raise bad_request(f"Content-Length {raw[:40]!r} is not a number")
+    return int(raw)
 
 
-def check_object(body: Mapping[str, Any], schema: Schema, prefix: str = "") -> dict[str, Any]:
-    """The known fields of `body`, checked and normalised (integral floats become ints)."""
-    for req in schema.required:
-        if req not in body:
-            raise unprocessable(f"{prefix}{req} is required")
-    return {k: _check(prefix + k, spec, body[k]) for k, spec in schema.fields.items() if k in body}
+def check_declared_size(request: Request) -> int | None:
+    """The operation's body limit, after refusing (413) a body whose Content-Length exceeds it."""
+    limit = operation(request).max_body_bytes
+    if limit is not None:
+        length = declared_length(request)
+        if length is not None and length > limit:
+            raise too_large(limit)
+    return limit
 
 
-async def json_body(request: Request, schema: Schema) -> dict[str, Any]:
-    """Read, parse and check a JSON object body (every body in the spec is required: `{}` at least)."""
-    raw = b""
+async def json_body(request: Request) -> dict[str, Any]:
+    """Read (within the operation's size limit), parse and check the request's JSON object body."""
+    limit = check_declared_size(request)
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_JSON_BODY:
-            raise ApiError(413, f"the JSON body is larger than {MAX_JSON_BODY} bytes")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip():
         raise bad_request("a JSON body is required (send {} for the defaults)")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise bad_request(f"the body is not valid JSON: {e}") from None
-    if not isinstance(body, dict):
-        raise bad_request(f"the body must be a JSON object, not {type(body).__name__}")
-    return check_object(body, schema)
+        return contract.check_body(operation(request), contract.parse_json(raw), type_status=422)
+    except Invalid as exc:
+        raise refused(exc) from None
 
 
-# --------------------------------------------------------------------------- query parameters
-
-
-def query_int(request: Request, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
-    values = request.query_params.getlist(name)
-    if not values:
-        return None
-    raw = values[-1]
+def check_path(request: Request) -> None:
+    """Every path parameter of the operation, as the spec types and bounds it (400 if not)."""
+    op = operation(request)
     try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"query parameter {name} must be an integer, not {raw[:60]!r}") from None
-    if minimum is not None and value < minimum:
-        raise bad_request(f"query parameter {name} must be at least {minimum}, not {value}")
-    if maximum is not None and value > maximum:
-        raise bad_request(f"query parameter {name} must be at most {maximum}, not {value}")
-    return value
+        for p in op.parameters:
+            if p["in"] == "path":
+                contract.check_param(op, "path", p["name"], request.path_params.get(p["name"]))
+    except Invalid as exc:
+        raise refused(exc) from None
 
 
-def query_str(request: Request, name: str, *, max_len: int | None = None) -> str | None:
-    values = request.query_params.getlist(name)
-    if not values:
-        return None
-    if max_len is not None and len(values[-1]) > max_len:
-        raise bad_request(f"query parameter {name} must be at most {max_len} characters long")
-    return values[-1]
+def param(request: Request, location: str, name: str) -> Any:
+    """A query (the last of repeated ones) or header parameter, converted and checked."""
+    if location == "query":
+        values = request.query_params.getlist(name)
+        raw = values[-1] if values else None
+    else:
+        raw = request.headers.get(name)
+    try:
+        return contract.check_param(operation(request), location, name, raw)
+    except Invalid as exc:
+        raise refused(exc) from None
 
 
 def query_time(request: Request, name: str) -> float | None:
-    """An RFC 3339 date-time as a Unix timestamp (a missing offset means UTC)."""
-    raw = query_str(request, name)
+    """An RFC 3339 date-time query parameter as a Unix timestamp (a missing offset means UTC)."""
+    raw = param(request, "query", name)
     if raw is None:
         return None
     try:
         dt = datetime.fromisoformat(raw.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
-        raise bad_request(f"query parameter {name} must be an RFC 3339 date-time, not {raw[:60]!r}") from None
+        raise bad_request(f"query parameter {name!r} must be an RFC 3339 date-time, not {raw[:60]!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
-
-
-# --------------------------------------------------------------------------- the control plane's bodies
-
-_LIFETIME = F("integer", minimum=1, maximum=86400)
-# SandboxNetwork; entries are checked further by runtime/netpolicy.py (services/network_settings.py)
-_ENTRIES = F("strlist", maximum=256, max_len=253)
-NETWORK_FIELDS = {"allowOut": _ENTRIES, "denyOut": _ENTRIES, "allowPublicTraffic": F("boolean")}
-NETWORK_UPDATE = Schema({**NETWORK_FIELDS, "allowInternetAccess": F("boolean")})
-
-NEW_SANDBOX = Schema(
-    {
-        "templateID": F("string", min_len=1, max_len=128),
-        "timeout": _LIFETIME,
-        "name": F("string", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$"),
-        "metadata": F("strmap"),
-        "envs": F("strmap", env_names=True),
-        "allowInternetAccess": F("boolean"),
-        "network": F("object", fields=NETWORK_FIELDS),
-        "resources": F(
-            "object",
-            fields={
-                "cpu": F("number", minimum=0.1, maximum=64),
-                "memoryMB": F("integer", minimum=64, maximum=65536),
-                "diskMB": F("integer", minimum=64, maximum=1048576),
-            },
-        ),
-        "lifecycle": F(
-            "object",
-            fields={"onTimeout": F("string", enum=("kill", "pause")), "autoResume": F("boolean")},
-        ),
-        "secure": F("boolean"),
-        "security": F("object"),
-    }
-)
-TIMEOUT_REQUEST = Schema({"timeout": _LIFETIME}, required=("timeout",))
-CONNECT_REQUEST = Schema({"timeout": _LIFETIME})
-NEW_SNAPSHOT = Schema({"asTemplate": F("boolean")})
-RESTORE_REQUEST = Schema({"snapshotID": F("string", min_len=1, max_len=128), "timeout": _LIFETIME})

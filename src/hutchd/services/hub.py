@@ -8,7 +8,7 @@ import contextlib
 import logging
 from typing import Any
 
-from hutchd.agent import AgentClients
+from hutchd.agentconn import AgentClients
 from hutchd.auth import KeyRing
 from hutchd.backend import Backend
 from hutchd.services.reaper import reap_loop

@@ -7,12 +7,7 @@ import secrets
 import sqlite3
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
-from hutchd.http.errors import ApiError, conflict, unprocessable
-from hutchd.http.validation import NETWORK_UPDATE, json_body
-from hutchd.runtime import RuntimeUnavailable
+from hutchd.http.errors import unprocessable
 from hutchd.runtime.netpolicy import NetworkPolicy, PolicyError
 
 
@@ -20,7 +15,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _build(allow: Any, deny: Any, public: bool, prefix: str) -> NetworkPolicy:
+def build(allow: Any, deny: Any, public: bool, prefix: str) -> NetworkPolicy:
     try:
         return NetworkPolicy.build(allow, deny, public, prefix=prefix)
     except PolicyError as e:
@@ -32,7 +27,7 @@ def launch_policy(body: dict[str, Any]) -> NetworkPolicy | None:
     deny-all for `allowInternetAccess: false`, else None (open, the runtime's default)."""
     net = body.get("network")
     if net is not None:
-        return _build(net.get("allowOut"), net.get("denyOut"), net.get("allowPublicTraffic", True), "network.")
+        return build(net.get("allowOut"), net.get("denyOut"), net.get("allowPublicTraffic", True), "network.")
     if body.get("allowInternetAccess", True) is False:
         return NetworkPolicy.deny_all()
     return None
@@ -61,35 +56,3 @@ def detail_fields(row: sqlite3.Row) -> dict[str, Any]:
         "network": policy.to_api(),
         "trafficAccessToken": None if policy.allow_public_traffic else token,
     }
-
-
-async def update_network(request: Request) -> Response:
-    """PUT /sandboxes/{sandboxID}/network."""
-    hub = request.app.state.hub
-    tenant = request.state.tenant
-    sandbox_id = request.path_params["sandboxID"]
-    hub.sandboxes.live(tenant, sandbox_id)
-    body = await json_body(request, NETWORK_UPDATE)
-    async with hub.sandboxes.lock(sandbox_id):
-        row = hub.sandboxes.live(tenant, sandbox_id)
-        if row["state"] not in ("running", "paused"):
-            raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
-        current = row_policy(row)
-        public = body.get("allowPublicTraffic", current.allow_public_traffic)
-        if "allowOut" in body or "denyOut" in body:
-            policy = _build(body.get("allowOut"), body.get("denyOut"), public, "")
-        elif body.get("allowInternetAccess", True) is False:
-            policy = NetworkPolicy.deny_all(public)
-        else:
-            policy = NetworkPolicy(allow_public_traffic=public)
-        if (policy.allow_out, policy.deny_out) != (current.allow_out, current.deny_out):
-            try:
-                await hub.backend.set_network(sandbox_id, policy)
-            except RuntimeUnavailable as e:
-                raise (conflict(str(e)) if row["state"] == "paused" else ApiError(503, str(e))) from e
-        hub.db.run(
-            "UPDATE sandboxes SET network = ?, allow_internet = ?,"
-            " traffic_token = COALESCE(traffic_token, ?) WHERE id = ?",
-            policy.to_json(), int(not policy.denies_everything), new_token(), sandbox_id,
-        )  # fmt: skip
-    return JSONResponse(hub.sandboxes.detail(sandbox_id))

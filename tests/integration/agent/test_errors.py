@@ -42,8 +42,8 @@ def test_a_huge_json_body_is_413(client: AgentClient) -> None:
     [
         ("GET", "/nowhere", 404, "no such route: GET /nowhere"),
         ("DELETE", "/commands", 405, "POST, GET"),
-        ("GET", "/commands/abc", 400, "pid must be a positive integer"),
-        ("GET", "/commands/0", 400, "pid must be a positive integer"),
+        ("GET", "/commands/abc", 400, "path parameter 'pid' must be an integer"),
+        ("GET", "/commands/0", 400, "path parameter 'pid' must be at least 1"),
         ("GET", "/commands/4000000/output?offset=-1", 404, "no process with pid"),
         ("GET", "/files?user=root", 400, "missing query parameter 'path'"),
         ("GET", "/files/list?user=root&path=/tmp&depth=33", 400, "'depth' must be 1 to 32"),

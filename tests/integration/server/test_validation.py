@@ -49,7 +49,7 @@ def test_query_and_path_errors(http, make_sandbox):
     _error(http.post(f"/sandboxes/{sid}/timeout", json={}), 422, "timeout", "required")
     _error(http.post(f"/sandboxes/{sid}/timeout", content=b"x"), 400)
     _error(http.post(f"/sandboxes/{sid}/restore", json={"snapshotID": "snap-nope"}), 404)
-    _error(http.get(f"/sandboxes/{sid}/commands/abc"), 404)
+    _error(http.get(f"/sandboxes/{sid}/commands/abc"), 400, "pid")  # the spec's check, as at the agent
 
 
 def test_name_conflict_and_reuse_after_kill(http, make_sandbox):
