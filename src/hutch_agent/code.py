@@ -97,7 +97,7 @@ class Interpreter:
             stdin, pass_fds = subprocess.DEVNULL, (req_r, msg_w)
         else:
             argv = ["/bin/bash", "--login", "--noediting", "-i"]
-            stdin, pass_fds = req_r, (msg_w,)
+            stdin, pass_fds = req_r, (msg_w, msg_w)  # (the same fd twice: one tuple type for mypy)
         try:
             self.process = user.popen(
                 argv, stdin=stdin, stdout=out_w, stderr=err_w, pass_fds=pass_fds, cwd=cwd, env=env

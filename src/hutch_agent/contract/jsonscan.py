@@ -36,7 +36,7 @@ def _lone(text: str) -> bool:
 
 def lone_surrogate_at(value: Any) -> str | None:
     """The dotted path of the first key or string holding a lone surrogate, or None."""
-    stack: list[tuple[str, Any]] = [("", value)]
+    stack: list[tuple[str, object]] = [("", value)]
     while stack:
         path, item = stack.pop()
         if isinstance(item, str):
@@ -46,7 +46,7 @@ def lone_surrogate_at(value: Any) -> str | None:
             for key, sub in item.items():
                 sub_path = f"{path}.{key}" if path else key
                 if _lone(key):
-                    return (path + "." if path else "") + key.encode("utf-8", "backslashreplace").decode()
+                    return (path + "." if path else "") + str(key).encode("utf-8", "backslashreplace").decode()
                 stack.append((sub_path, sub))
         elif isinstance(item, list):
             stack.extend((f"{path}[{i}]", sub) for i, sub in enumerate(item))

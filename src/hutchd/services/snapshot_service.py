@@ -80,8 +80,9 @@ class Snapshots:
                     template_id, sandbox["tenant"], f"snapshot {row['id']} of sandbox {sandbox['id']}", now(),
                     row["size_bytes"], sandbox["id"], row["id"],
                 )  # fmt: skip
-            row = self._db.one("SELECT * FROM snapshots WHERE id = ?", row["id"])
-            assert row is not None
+            fresh = self._db.one("SELECT * FROM snapshots WHERE id = ?", row["id"])
+            assert fresh is not None
+            row = fresh
         return snapshot_json(row)
 
     def list(self, tenant: Tenant, sandbox_id: str | None = None) -> list[dict[str, Any]]:
