@@ -91,13 +91,14 @@ class Interpreter:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         self._msg_fd = msg_w  # its number in the child too (pass_fds keeps numbers)
+        pass_fds: tuple[int, ...]
         if language in RUNNERS:
             program, runner = RUNNERS[language]
             argv = [program, os.path.join(KERNELS, runner), str(req_r), str(msg_w)]
             stdin, pass_fds = subprocess.DEVNULL, (req_r, msg_w)
         else:
             argv = ["/bin/bash", "--login", "--noediting", "-i"]
-            stdin, pass_fds = req_r, (msg_w, msg_w)  # (the same fd twice: one tuple type for mypy)
+            stdin, pass_fds = req_r, (msg_w,)
         try:
             self.process = user.popen(
                 argv, stdin=stdin, stdout=out_w, stderr=err_w, pass_fds=pass_fds, cwd=cwd, env=env
