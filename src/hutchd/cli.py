@@ -70,6 +70,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from hutchd.backend import Backend
     from hutchd.http.app import build_app
+    from hutchd.http.protocol import ErrorShapeH11Protocol
     from hutchd.services.hub import Hub
 
     logs.setup(args.log_level)
@@ -121,6 +122,7 @@ def serve(args: argparse.Namespace) -> int:
         build_app(hub),
         host=args.host,
         port=args.port,
+        http=ErrorShapeH11Protocol,
         log_level="warning" if args.log_level != "debug" else "info",
         access_log=False,
         timeout_graceful_shutdown=5,
