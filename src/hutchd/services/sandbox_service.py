@@ -20,7 +20,7 @@ from typing import Any
 from hutchd.agentconn import AgentClients
 from hutchd.auth import Tenant
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
-from hutchd.http.errors import ApiError, conflict, not_found, unprocessable
+from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildError, TemplateNotFound
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.services import network_settings
@@ -60,10 +60,6 @@ class Launch:
 
     @classmethod
     def from_body(cls, body: dict[str, Any], default_timeout: int) -> Launch:
-        if body.get("secure"):
-            raise unprocessable("secure=true needs the inspecting egress proxy, which this server does not have")
-        if body.get("security"):
-            raise unprocessable("security policies need the inspecting egress proxy, which this server does not have")
         res = body.get("resources", {})
         life = body.get("lifecycle", {})
         template = body.get("templateID", "base")
