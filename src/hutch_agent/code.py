@@ -92,6 +92,7 @@ class Interpreter:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         self._msg_fd = msg_w  # its number in the child too (pass_fds keeps numbers)
+        pass_fds: tuple[int, ...]
         if language in RUNNERS:
             program, runner = RUNNERS[language]
             argv = [program, os.path.join(KERNELS, runner), str(req_r), str(msg_w)]

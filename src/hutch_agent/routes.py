@@ -1,6 +1,7 @@
 """The agent's HTTP routes: openapi.yaml's agent operations without the `/sandboxes/{sandboxID}` prefix
-(the gateway strips it), plus the host-internal `/health` (`PUT /env` is also how the server sets a
-sandbox's envs).
+(the gateway strips it), each handler registered under its operationId (`HANDLERS`, see `table()`),
+plus two host-internal routes the spec does not list: `/health` (the server's readiness probe) and
+`/tunnel/{port}` (exposed ports). `PUT /env` is also how the server sets a sandbox's envs.
 
 Handlers check and translate; the work is done in the domain modules, imported on first use so the
 agent answers its readiness probe before it has loaded them (see `Agent.__call__`).
@@ -12,11 +13,16 @@ import threading
 from collections.abc import Callable
 
 from . import code_routes, env_routes, params
+from .contract import Operation, operations
 from .errors import HttpError
 from .processes import Process, ProcessTable
 from .sandbox_env import SandboxEnv
 from .server import Request, Response, dumps, log
-from .users import User, lookup
+from .users import DEFAULT_USER, User, lookup
+
+TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
+if TYPE_CHECKING:
+    from typing import Any
 
 NDJSON = "application/x-ndjson"
 Handler = Callable[["Agent", Request, Response, list[int]], None]
@@ -35,7 +41,7 @@ class Agent:
 
     def __call__(self, request: Request, response: Response) -> None:
         try:
-            handler, pids = _route(request.method, request.path)
+            handler, pids = _route(request)
             handler(self, request, response, pids)
         finally:
             if not self._warmed:
@@ -69,7 +75,7 @@ def get_env(agent: Agent, request: Request, response: Response, pids: list[int])
 
 
 def put_env(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    agent.env.replace(params.field_envs({"envs": params.json_body(request)}))
+    agent.env.replace(params.json_body(request))
     response.json(200, agent.env.get())
 
 
@@ -80,19 +86,18 @@ def start_command(agent: Agent, request: Request, response: Response, pids: list
     from .commands import start_command
 
     body = params.json_body(request)
-    cmd = params.field_str(body, "cmd", 1048576, required=True)
-    envs = params.field_envs(body)
-    user = lookup(params.field_user(body))
+    envs: dict[str, str] = body.get("envs", {})
+    user = lookup(body.get("user", DEFAULT_USER))
     process = start_command(
         agent.processes,
-        cmd or "",
+        body["cmd"],
         user,
         agent.command_env(user, envs),
         envs,
-        cwd=params.field_str(body, "cwd", params.MAX_PATH, min_len=0),
-        stdin=params.field_bool(body, "stdin"),
-        timeout=params.field_seconds(body, "timeout"),
-        tag=params.field_str(body, "tag", 256, min_len=0),
+        cwd=body.get("cwd"),
+        stdin=body.get("stdin", False),
+        timeout=float(body.get("timeout", 0)),
+        tag=body.get("tag"),
     )
     response.json(201, process.info())
 
@@ -111,7 +116,7 @@ def kill_command(agent: Agent, request: Request, response: Response, pids: list[
 
 
 def _stream_events(process: Process, request: Request, response: Response) -> None:
-    offset = params.query_int(request, "offset", 0, 0)
+    offset = params.query(request, "offset", 0)
     response.stream(200, NDJSON)
     for batch in process.events.follow(offset, response.client_gone):
         response.write(batch)
@@ -132,8 +137,7 @@ def close_command_stdin(agent: Agent, request: Request, response: Response, pids
 
 
 def signal_command(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    number = params.field_int(params.json_body(request), "signal", 1, 64)
-    agent.processes.get(pids[0]).send_signal(number)
+    agent.processes.get(pids[0]).send_signal(params.json_body(request)["signal"])
     response.empty()
 
 
@@ -141,8 +145,8 @@ def signal_command(agent: Agent, request: Request, response: Response, pids: lis
 
 
 def _user_and_path(request: Request) -> tuple[User, str]:
-    user = lookup(params.query_user(request))
-    return user, user.resolve(params.query_path(request))
+    user = lookup(params.query(request, "user", DEFAULT_USER))
+    return user, user.resolve(params.query(request, "path"))
 
 
 def read_file(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -168,7 +172,7 @@ def write_files(agent: Agent, request: Request, response: Response, pids: list[i
     from . import files
     from .multipart import MultipartReader, boundary_of
 
-    user = lookup(params.query_user(request))
+    user = lookup(params.query(request, "user", DEFAULT_USER))
     reader = MultipartReader(request.body, boundary_of(request.headers.get("content-type", "")))
     written = []
     for part in reader.parts():
@@ -193,7 +197,7 @@ def list_files(agent: Agent, request: Request, response: Response, pids: list[in
     from . import files
 
     user, path = _user_and_path(request)
-    response.json(200, files.list_dir(user, path, params.query_int(request, "depth", 1, 1, 32)))
+    response.json(200, files.list_dir(user, path, params.query(request, "depth", 1)))
 
 
 def stat_file(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -206,19 +210,16 @@ def rename_file(agent: Agent, request: Request, response: Response, pids: list[i
     from . import files
 
     body = params.json_body(request)
-    source = params.field_str(body, "source", params.MAX_PATH, required=True) or ""
-    destination = params.field_str(body, "destination", params.MAX_PATH, required=True) or ""
-    user = lookup(params.field_user(body))
-    response.json(200, files.rename(user, user.resolve(source), user.resolve(destination)))
+    user = lookup(body.get("user", DEFAULT_USER))
+    response.json(200, files.rename(user, user.resolve(body["source"]), user.resolve(body["destination"])))
 
 
 def make_dir(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from . import files
 
     body = params.json_body(request)
-    path = params.field_str(body, "path", params.MAX_PATH, required=True) or ""
-    user = lookup(params.field_user(body))
-    made, entry = files.make_dir(user, user.resolve(path))
+    user = lookup(body.get("user", DEFAULT_USER))
+    made, entry = files.make_dir(user, user.resolve(body["path"]))
     response.json(201 if made else 200, entry)
 
 
@@ -230,7 +231,7 @@ def watch_dir(agent: Agent, request: Request, response: Response, pids: list[int
     from .watch import Watcher
 
     user, path = _user_and_path(request)
-    recursive = params.query_bool(request, "recursive")
+    recursive = params.query(request, "recursive", False)
     with acting_on(user, path):
         watcher = Watcher(path, recursive)
     with closing(watcher):
@@ -251,29 +252,21 @@ def watch_dir(agent: Agent, request: Request, response: Response, pids: list[int
 # ------------------------------------------------------------------------------------------------ pty
 
 
-def _size(body: dict[str, object]) -> tuple[int, int]:
-    return params.field_int(body, "rows", 1, 1000), params.field_int(body, "cols", 1, 1000)
-
-
 def create_pty(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from .pty_sessions import start_terminal
 
     body = params.json_body(request)
-    size = body.get("size")
-    if not isinstance(size, dict):
-        raise HttpError(400, "field 'size' must be an object with rows and cols")
-    rows, cols = _size(size)
-    envs = params.field_envs(body)
-    user = lookup(params.field_user(body))
+    envs: dict[str, str] = body.get("envs", {})
+    user = lookup(body.get("user", DEFAULT_USER))
     terminal = start_terminal(
         agent.processes,
         user,
         agent.command_env(user, envs, {"TERM": "xterm-256color"}),
         envs,
-        cwd=params.field_str(body, "cwd", params.MAX_PATH, min_len=0),
-        rows=rows,
-        cols=cols,
-        timeout=params.field_seconds(body, "timeout"),
+        cwd=body.get("cwd"),
+        rows=body["size"]["rows"],
+        cols=body["size"]["cols"],
+        timeout=float(body.get("timeout", 0)),
     )
     response.json(201, terminal.info())
 
@@ -297,7 +290,8 @@ def resize_pty(agent: Agent, request: Request, response: Response, pids: list[in
 
     terminal = agent.processes.get(pids[0], pty=True)
     assert isinstance(terminal, Terminal)
-    terminal.resize(*_size(params.json_body(request)))
+    size = params.json_body(request)
+    terminal.resize(size["rows"], size["cols"])
     response.empty()
 
 
@@ -312,57 +306,85 @@ def tunnel(agent: Agent, request: Request, response: Response, pids: list[int]) 
 
 # ------------------------------------------------------------------------------------------- routing
 
-ROUTES: dict[str, dict[str, Handler]] = {
-    "/health": {"GET": health},
-    "/env": {"GET": get_env, "PUT": put_env, "PATCH": env_routes.update_env},
-    "/env/{name}": {
-        "GET": env_routes.get_env_var,
-        "PUT": env_routes.set_env_var,
-        "DELETE": env_routes.delete_env_var,
-    },
-    "/commands": {"POST": start_command, "GET": list_commands},
-    "/commands/{pid}": {"GET": get_command, "DELETE": kill_command},
-    "/commands/{pid}/output": {"GET": command_output},
-    "/commands/{pid}/stdin": {"POST": command_stdin},
-    "/commands/{pid}/stdin/close": {"POST": close_command_stdin},
-    "/commands/{pid}/signal": {"POST": signal_command},
-    "/files": {"GET": read_file, "PUT": write_file, "DELETE": remove_file},
-    "/files/batch": {"POST": write_files},
-    "/files/list": {"GET": list_files},
-    "/files/stat": {"GET": stat_file},
-    "/files/rename": {"POST": rename_file},
-    "/files/mkdir": {"POST": make_dir},
-    "/files/watch": {"GET": watch_dir},
-    "/pty": {"POST": create_pty},
-    "/pty/{pid}": {"DELETE": kill_pty},
-    "/pty/{pid}/output": {"GET": pty_output},
-    "/pty/{pid}/input": {"POST": pty_input},
-    "/pty/{pid}/resize": {"POST": resize_pty},
-    "/tunnel/{pid}": {"GET": tunnel},  # the {pid} slot carries a port number (host-internal, see tunnel.py)
-    "/code/run": {"POST": code_routes.run_code},
-    "/code/contexts": {"POST": code_routes.create_code_context, "GET": code_routes.list_code_contexts},
-    "/code/contexts/{contextID}": {"DELETE": code_routes.remove_code_context},
-    "/code/contexts/{contextID}/restart": {"POST": code_routes.restart_code_context},
+HANDLERS: dict[str, Handler] = {
+    "getEnvVars": get_env,
+    "replaceEnvVars": put_env,
+    "updateEnvVars": env_routes.update_env,
+    "getEnvVar": env_routes.get_env_var,
+    "setEnvVar": env_routes.set_env_var,
+    "deleteEnvVar": env_routes.delete_env_var,
+    "startCommand": start_command,
+    "listCommands": list_commands,
+    "getCommand": get_command,
+    "killCommand": kill_command,
+    "streamCommandOutput": command_output,
+    "sendCommandStdin": command_stdin,
+    "closeCommandStdin": close_command_stdin,
+    "signalCommand": signal_command,
+    "readFile": read_file,
+    "writeFile": write_file,
+    "removeFile": remove_file,
+    "writeFiles": write_files,
+    "listFiles": list_files,
+    "statFile": stat_file,
+    "renameFile": rename_file,
+    "makeDir": make_dir,
+    "watchDir": watch_dir,
+    "createPty": create_pty,
+    "killPty": kill_pty,
+    "streamPtyOutput": pty_output,
+    "sendPtyInput": pty_input,
+    "resizePty": resize_pty,
+    "runCode": code_routes.run_code,
+    "createCodeContext": code_routes.create_code_context,
+    "listCodeContexts": code_routes.list_code_contexts,
+    "removeCodeContext": code_routes.remove_code_context,
+    "restartCodeContext": code_routes.restart_code_context,
 }
-_PATTERNS = [(pattern.strip("/").split("/"), methods) for pattern, methods in ROUTES.items()]
+# Host-internal, not API operations: the server's readiness probe, and exposed ports' tunnels (the
+# port travels in the path, checked by tunnel.py).
+INTERNAL: dict[tuple[str, str], Handler] = {("GET", "/health"): health, ("GET", "/tunnel/{port}"): tunnel}
+_TABLE: list[tuple[list[str], dict[str, tuple[Handler, Operation | None]]]] = []
 
 
-def _route(method: str, path: str) -> tuple[Handler, list[int]]:
-    """The handler for `method path` and the pids in the path; 404/405 if there is none."""
-    segments = path.strip("/").split("/")
-    for pattern, methods in _PATTERNS:
+def table() -> list[tuple[list[str], dict[str, tuple[Handler, Operation | None]]]]:
+    """(path segments, {method: (handler, operation)}) of every route, built once from the spec."""
+    if not _TABLE:
+        paths: dict[str, dict[str, tuple[Handler, Operation | None]]] = {}
+        for (method, path), handler in INTERNAL.items():
+            paths.setdefault(path, {})[method] = (handler, None)
+        for op in operations():
+            if op.agent and op.agent_path is not None:
+                paths.setdefault(op.agent_path, {})[op.method] = (HANDLERS[op.id], op)
+        _TABLE.extend((path.strip("/").split("/"), methods) for path, methods in paths.items())
+    return _TABLE
+
+
+def _route(request: Request) -> tuple[Handler, list[int]]:
+    """The handler for the request and the pids in its path (path parameters checked from the spec);
+    404/405 if there is none."""
+    segments = request.path.strip("/").split("/")
+    for pattern, methods in table():
         if len(pattern) != len(segments):
             continue
-        pids: list[int] = []
+        found: dict[str, Any] = {}
         for expected, actual in zip(pattern, segments, strict=True):
-            if expected == "{pid}":
-                if not actual.isdigit() or int(actual) < 1:
-                    raise HttpError(400, f"pid must be a positive integer, got {actual!r}")
-                pids.append(int(actual))
-            elif expected != actual and not expected.startswith("{"):  # other {names}: handlers read the path
+            if expected.startswith("{"):
+                found[expected[1:-1]] = actual
+            elif expected != actual:
                 break
         else:
-            if method not in methods:
-                raise HttpError(405, f"{method} is not allowed on {path}; use {', '.join(methods)}")
-            return methods[method], pids
-    raise HttpError(404, f"no such route: {method} {path}")
+            entry = methods.get(request.method)
+            if entry is None:
+                raise HttpError(405, f"{request.method} is not allowed on {request.path}; use {', '.join(methods)}")
+            handler, request.operation = entry
+            request.path_params = found
+            if request.operation is not None:
+                params.check_path_params(request)
+                pid: int | None = request.path_params.get("pid")
+                return handler, [pid] if pid is not None else []
+            port = found.get("port", "0")
+            if not port.isascii() or not port.isdigit():
+                raise HttpError(400, f"port must be a number, got {port[:40]!r}")
+            return handler, [int(port)]
+    raise HttpError(404, f"no such route: {request.method} {request.path}")

@@ -179,6 +179,8 @@ class Request:
                 self.query[unquote(key, plus=True)] = unquote(value, plus=True)
         self.headers = headers
         self.body = body
+        self.operation: Any = None  # the spec's operation the router matched (hutch_agent.contract)
+        self.path_params: dict[str, Any] = {}
         connection = headers.get("connection", "").lower()
         self.keep_alive = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
 

@@ -1,5 +1,6 @@
-"""A small HTTP/1.1 client for the agents' Unix sockets: h11 over asyncio streams, kept-alive
-connections, bodies streamed both ways.
+"""The server's one HTTP/1.1 client for the agents' Unix sockets (gateway, exposed ports, envs):
+h11 over asyncio streams, kept-alive connections, bodies streamed both ways, one small pool per
+sandbox, and the retry of a request a stale kept-alive connection lost.
 
 The gateway's hot path: a general-purpose client (httpx) spends about 1.5 ms of Python per request
 on models and layers the gateway does not need; this spends about a third of that.
@@ -9,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
 import h11
+
+from hutchd.backend import Backend
 
 READ_SIZE = 64 * 1024
 MAX_IDLE = 8  # kept-alive connections per sandbox
@@ -142,7 +146,25 @@ class AgentPool:
         body: AsyncIterator[bytes] | bytes | None = None,
     ) -> AgentResponse:
         """Send a request and answer once the response's status and headers arrived; the body is
-        then read with `iter_body()` (or dropped with `aclose()`)."""
+        then read with `iter_body()` (or dropped with `aclose()`).
+
+        A kept-alive connection the agent has just closed fails before any byte of the answer: a
+        request whose body is absent or in memory is then sent again once, on a fresh connection; a
+        streamed body cannot be replayed."""
+        try:
+            return await self._send(method, target, headers, body)
+        except StaleConnection:
+            if body is not None and not isinstance(body, bytes):
+                raise
+            return await self._send(method, target, headers, body)
+
+    async def _send(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: AsyncIterator[bytes] | bytes | None = None,
+    ) -> AgentResponse:
         conn = await self._connect()
         names = {k.lower() for k, _ in headers}
         hdrs = [("host", "agent"), *headers]
@@ -170,9 +192,46 @@ class AgentPool:
             if conn.reused and not sent_any_body:
                 raise StaleConnection(repr(e)) from e
             raise AgentError(f"the agent did not answer: {e!r}") from e
+        except BaseException:
+            conn.close()  # the body's source failed (too large, client gone): the request is half sent
+            raise
         if isinstance(event, h11.ConnectionClosed) or not isinstance(event, h11.Response):
             conn.close()
             if conn.reused and not sent_any_body:
                 raise StaleConnection("the kept-alive connection was closed")
             raise AgentError("the agent closed the connection without answering")
         return AgentResponse(self, conn, event)
+
+
+class AgentClients:
+    """The pools of every sandbox's agent."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._pools: dict[str, AgentPool] = {}
+
+    def get(self, sandbox_id: str) -> AgentPool:
+        """The sandbox's pool; raises the runtime's SandboxNotFound when it has no agent socket."""
+        pool = self._pools.get(sandbox_id)
+        if pool is None:
+            pool = AgentPool(str(self._backend.agent_socket(sandbox_id)))
+            self._pools[sandbox_id] = pool
+        return pool
+
+    async def drop(self, sandbox_id: str) -> None:
+        pool = self._pools.pop(sandbox_id, None)
+        if pool is not None:
+            pool.close()
+
+    async def close(self) -> None:
+        for sid in list(self._pools):
+            await self.drop(sid)
+
+    async def set_envs(self, sandbox_id: str, envs: dict[str, str]) -> None:
+        """Replace the agent's sandbox-wide environment (what every later command sees)."""
+        body = json.dumps(envs).encode()
+        headers = [("content-type", "application/json")]
+        resp = await self.get(sandbox_id).request("PUT", "/env", headers, body)
+        text = await resp.read()
+        if resp.status_code >= 300:
+            raise RuntimeError(f"agent refused the environment: HTTP {resp.status_code} {text[:200]!r}")

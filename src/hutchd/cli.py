@@ -78,9 +78,10 @@ def _keys(args: argparse.Namespace, data_dir: Path) -> list[tuple[str, str]]:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hutchd.app import build_app
     from hutchd.backend import Backend
-    from hutchd.hub import Hub
+    from hutchd.http.app import build_app
+    from hutchd.http.protocol import ErrorShapeH11Protocol
+    from hutchd.services.hub import Hub
 
     logs.setup(args.log_level)
     try:
@@ -136,6 +137,7 @@ def serve(args: argparse.Namespace) -> int:
         build_app(hub),
         host=args.host,
         port=args.port,
+        http=ErrorShapeH11Protocol,
         log_level="warning" if args.log_level != "debug" else "info",
         access_log=False,
         timeout_graceful_shutdown=5,

@@ -29,7 +29,7 @@ class Settings:
     periodic_keep: int = 3  # periodic snapshots kept per sandbox
     reap_interval: float = 0.5
     max_sandboxes: int = 500  # live sandboxes across tenants; more answer 429
-    disk_overcommit: float = 4.0  # live sandboxes' disks may promise this many times the space (diskbudget.py)
+    disk_overcommit: float = 4.0  # live sandboxes' disks may promise this many times the space (disk_budget.py)
     disk_reserve_mb: int = 1024  # free space on the data dir's filesystem never promised to a sandbox
     default_timeout: int = 300
     log_level: str = "warning"

@@ -314,8 +314,8 @@ def main() -> None:
     in_fd, out_fd = int(sys.argv[1]), int(sys.argv[2])
     sys.path.insert(0, "")  # like a notebook: modules in the working directory import
     channel = Channel(out_fd)
-    sys.stdout = TextStream(channel, "stdout")  # type: ignore[assignment]
-    sys.stderr = TextStream(channel, "stderr")  # type: ignore[assignment]
+    sys.stdout = TextStream(channel, "stdout")
+    sys.stderr = TextStream(channel, "stderr")
     kernel = Kernel(channel)
     signal.signal(signal.SIGINT, kernel.on_sigint)
 

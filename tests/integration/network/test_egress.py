@@ -248,8 +248,8 @@ def test_a_default_sandbox_reports_an_open_policy(boxes: Sandboxes) -> None:
         ({"denyOut": ["300.1.1.1"]}, "network.denyOut[0] '300.1.1.1' is not a valid IP address"),
         ({"allowOut": ["10.0.0.5"]}, "network.allowOut[0] '10.0.0.5' lies in 10.0.0.0/8"),
         ({"allowOut": ["127.0.0.1"]}, "which sandboxes can never reach"),
-        ({"allowOut": "example.com"}, "network.allowOut must be a list of strings"),
-        ({"allowOut": [5]}, "network.allowOut[0] must be a string"),
+        ({"allowOut": "example.com"}, "'network.allowOut' must be a list of strings"),
+        ({"allowOut": [5]}, "'network.allowOut[0]' must be a string"),
         ({"allowOut": ["a.test"] * 257}, "at most 256"),
     ],
 )

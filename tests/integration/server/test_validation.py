@@ -29,7 +29,8 @@ def _error(r, status, *words):
         (b'{"resources": {"memoryMB": 10}}', 422, ["resources.memoryMB", "at least 64"]),
         (b'{"lifecycle": {"onTimeout": "explode"}}', 422, ["lifecycle.onTimeout", "kill, pause"]),
         (b'{"allowInternetAccess": "yes"}', 422, ["allowInternetAccess"]),
-        (b'{"secure": true}', 422, ["secure"]),
+        (b'{"secure": true}', 422, ["secure", "inspecting egress proxy"]),
+        (b'{"security": {"pii": true}}', 422, ["security", "inspecting egress proxy"]),
         (b'{"templateID": "no-such-template"}', 404, ["no-such-template"]),
     ],
 )
@@ -49,7 +50,7 @@ def test_query_and_path_errors(http, make_sandbox):
     _error(http.post(f"/sandboxes/{sid}/timeout", json={}), 422, "timeout", "required")
     _error(http.post(f"/sandboxes/{sid}/timeout", content=b"x"), 400)
     _error(http.post(f"/sandboxes/{sid}/restore", json={"snapshotID": "snap-nope"}), 404)
-    _error(http.get(f"/sandboxes/{sid}/commands/abc"), 404)
+    _error(http.get(f"/sandboxes/{sid}/commands/abc"), 400, "pid")  # the spec's check, as at the agent
 
 
 def test_name_conflict_and_reuse_after_kill(http, make_sandbox):

@@ -18,6 +18,11 @@ def _copy_repo(dest: Path) -> None:
     shutil.copytree(ROOT / "generated", dest / "generated", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "src" / "hutch", dest / "src" / "hutch", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")  # the ruff settings the sync generator formats with
+    for gen in sorted((ROOT / "scripts").glob("gen_*.py")):  # what the other generators wrote
+        listed = subprocess.run([sys.executable, str(gen), "--outputs"], capture_output=True, text=True, check=True)
+        for rel in listed.stdout.split():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / rel, dest / rel)
 
 
 def _check(repo: Path) -> subprocess.CompletedProcess[str]:

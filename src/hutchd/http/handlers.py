@@ -1,26 +1,37 @@
-"""Handlers of the control-plane operations: parse and check the request, call a service, answer JSON."""
+"""Handlers of the control-plane operations: parse and check the request, call a service, answer JSON.
+
+Each registers under its openapi.yaml operationId (`@handles`); routing.py builds the route table
+from the spec and this registry, so a path or method is never written here."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hutchd import __version__
-from hutchd.errors import bad_request, conflict, not_found
-from hutchd.hub import Hub
-from hutchd.records import metric, sandbox_detail, snapshot, template
-from hutchd.sandboxes import Launch
-from hutchd.validation import (
-    CONNECT_REQUEST,
-    NEW_SANDBOX,
-    NEW_SNAPSHOT,
-    RESTORE_REQUEST,
-    TIMEOUT_REQUEST,
-    json_body,
-    query_int,
-    query_str,
-    query_time,
-)
+from hutchd.http.errors import ApiError, conflict, not_found
+from hutchd.http.routing import Endpoint
+from hutchd.http.validation import json_body, param, query_time
+from hutchd.runtime import RuntimeUnavailable
+from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.services import network_settings
+from hutchd.services.hub import Hub
+from hutchd.services.sandbox_service import Launch
+from hutchd.store.records import metric, sandbox_detail, snapshot, template
+
+HANDLERS: dict[str, Endpoint] = {}
+
+
+def handles(operation_id: str) -> Callable[[Endpoint], Endpoint]:
+    def register(handler: Endpoint) -> Endpoint:
+        if operation_id in HANDLERS:
+            raise RuntimeError(f"two handlers for {operation_id}")
+        HANDLERS[operation_id] = handler
+        return handler
+
+    return register
 
 
 def _hub(request: Request) -> Hub:
@@ -28,6 +39,7 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
+@handles("getHealth")
 async def health(request: Request) -> Response:
     hub = _hub(request)
     missing = hub.missing
@@ -44,12 +56,11 @@ async def health(request: Request) -> Response:
 # ---------------------------------------------------------------------- sandboxes
 
 
+@handles("createSandbox")
 async def create_sandbox(request: Request) -> Response:
     hub = _hub(request)
-    key = request.headers.get("idempotency-key")
-    if key is not None and not 1 <= len(key) <= 200:
-        raise bad_request("the Idempotency-Key header must be 1 to 200 characters long")
-    body = await json_body(request, NEW_SANDBOX)
+    key = param(request, "header", "Idempotency-Key")
+    body = await json_body(request)
     launch = Launch.from_body(body, hub.settings.default_timeout)
     detail = await hub.sandboxes.create(request.state.tenant, launch, key)
     return JSONResponse(detail, status_code=201)
@@ -61,16 +72,11 @@ def _encode_token(seq: int) -> str:
     return str(seq)
 
 
-def _decode_token(token: str) -> int:
-    if not (token.isascii() and token.isdigit() and len(token) <= 18):
-        raise bad_request("nextToken is not a token this server handed out (they are decimal numbers)")
-    return int(token)
-
-
+@handles("listSandboxes")
 async def list_sandboxes(request: Request) -> Response:
     hub = _hub(request)
-    limit = query_int(request, "limit", minimum=1, maximum=1000) or 100
-    token = query_str(request, "nextToken")
+    limit = param(request, "query", "limit") or 100
+    token = param(request, "query", "nextToken")
     # A state no sandbox can be in matches nothing (the spec leaves the values open for new states).
     states = request.query_params.getlist("state")
     metadata: dict[str, str | None] = {}  # key=value: that value; a bare key: any value
@@ -80,50 +86,57 @@ async def list_sandboxes(request: Request) -> Response:
     page, after = hub.sandboxes.list(
         request.state.tenant,
         limit=limit,
-        after_seq=_decode_token(token) if token else None,
+        after_seq=int(token) if token else None,  # the spec's pattern: decimal
         states=states,
         metadata=metadata,
-        template=query_str(request, "template"),
-        name=query_str(request, "name"),
+        template=param(request, "query", "template"),
+        name=param(request, "query", "name"),
     )
     return JSONResponse({"sandboxes": page, "nextToken": _encode_token(after) if after is not None else None})
 
 
+@handles("getSandbox")
 async def get_sandbox(request: Request) -> Response:
     row = _hub(request).sandboxes.visible(request.state.tenant, request.path_params["sandboxID"])
     return JSONResponse(sandbox_detail(row))
 
 
+@handles("killSandbox")
 async def kill_sandbox(request: Request) -> Response:
     await _hub(request).sandboxes.kill(request.state.tenant, request.path_params["sandboxID"])
     return Response(status_code=204)
 
 
+@handles("setSandboxTimeout")
 async def set_timeout(request: Request) -> Response:
     hub = _hub(request)
     hub.sandboxes.live(request.state.tenant, request.path_params["sandboxID"])
-    body = await json_body(request, TIMEOUT_REQUEST)
+    body = await json_body(request)
     hub.sandboxes.set_timeout(request.state.tenant, request.path_params["sandboxID"], body["timeout"])
     return Response(status_code=204)
 
 
+@handles("pauseSandbox")
 async def pause_sandbox(request: Request) -> Response:
     detail = await _hub(request).sandboxes.pause(request.state.tenant, request.path_params["sandboxID"])
     return JSONResponse(detail)
 
 
+@handles("resumeSandbox")
 async def resume_sandbox(request: Request) -> Response:
     detail = await _hub(request).sandboxes.resume(request.state.tenant, request.path_params["sandboxID"])
     return JSONResponse(detail)
 
 
+@handles("connectSandbox")
 async def connect_sandbox(request: Request) -> Response:
     hub = _hub(request)
-    body = await json_body(request, CONNECT_REQUEST)
+    body = await json_body(request)
     detail = await hub.sandboxes.connect(request.state.tenant, request.path_params["sandboxID"], body.get("timeout"))
     return JSONResponse(detail)
 
 
+@handles("getSandboxMetrics")
 async def sandbox_metrics(request: Request) -> Response:
     hub = _hub(request)
     row = hub.sandboxes.visible(request.state.tenant, request.path_params["sandboxID"])
@@ -139,14 +152,48 @@ async def sandbox_metrics(request: Request) -> Response:
     return JSONResponse([metric(r) for r in rows])
 
 
+@handles("updateSandboxNetwork")
+async def update_network(request: Request) -> Response:
+    """PUT /sandboxes/{sandboxID}/network."""
+    hub = request.app.state.hub
+    tenant = request.state.tenant
+    sandbox_id = request.path_params["sandboxID"]
+    hub.sandboxes.live(tenant, sandbox_id)
+    body = await json_body(request)
+    async with hub.sandboxes.lock(sandbox_id):
+        row = hub.sandboxes.live(tenant, sandbox_id)
+        if row["state"] not in ("running", "paused"):
+            raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+        current = network_settings.row_policy(row)
+        public = body.get("allowPublicTraffic", current.allow_public_traffic)
+        if "allowOut" in body or "denyOut" in body:
+            policy = network_settings.build(body.get("allowOut"), body.get("denyOut"), public, "")
+        elif body.get("allowInternetAccess", True) is False:
+            policy = NetworkPolicy.deny_all(public)
+        else:
+            policy = NetworkPolicy(allow_public_traffic=public)
+        if (policy.allow_out, policy.deny_out) != (current.allow_out, current.deny_out):
+            try:
+                await hub.backend.set_network(sandbox_id, policy)
+            except RuntimeUnavailable as e:
+                raise (conflict(str(e)) if row["state"] == "paused" else ApiError(503, str(e))) from e
+        hub.db.run(
+            "UPDATE sandboxes SET network = ?, allow_internet = ?,"
+            " traffic_token = COALESCE(traffic_token, ?) WHERE id = ?",
+            policy.to_json(), int(not policy.denies_everything), network_settings.new_token(), sandbox_id,
+        )  # fmt: skip
+    return JSONResponse(hub.sandboxes.detail(sandbox_id))
+
+
 # ---------------------------------------------------------------------- snapshots
 
 
+@handles("createSnapshot")
 async def create_snapshot(request: Request) -> Response:
     hub = _hub(request)
     sandbox_id = request.path_params["sandboxID"]
     hub.sandboxes.live(request.state.tenant, sandbox_id)
-    body = await json_body(request, NEW_SNAPSHOT)
+    body = await json_body(request)
     async with hub.sandboxes.lock(sandbox_id):
         row = hub.sandboxes.live(request.state.tenant, sandbox_id)
         if row["state"] not in ("running", "paused"):
@@ -155,31 +202,36 @@ async def create_snapshot(request: Request) -> Response:
     return JSONResponse(snap, status_code=201)
 
 
+@handles("listSandboxSnapshots")
 async def list_sandbox_snapshots(request: Request) -> Response:
     hub = _hub(request)
     row = hub.sandboxes.visible(request.state.tenant, request.path_params["sandboxID"])
     return JSONResponse(hub.snapshots.list(request.state.tenant, row["id"]))
 
 
+@handles("restoreSandbox")
 async def restore_sandbox(request: Request) -> Response:
     hub = _hub(request)
     sandbox_id = request.path_params["sandboxID"]
     hub.sandboxes.visible(request.state.tenant, sandbox_id)
-    body = await json_body(request, RESTORE_REQUEST)
+    body = await json_body(request)
     detail = await hub.sandboxes.restore(request.state.tenant, sandbox_id, body.get("snapshotID"), body.get("timeout"))
     return JSONResponse(detail, status_code=201)
 
 
+@handles("listSnapshots")
 async def list_snapshots(request: Request) -> Response:
     hub = _hub(request)
-    return JSONResponse(hub.snapshots.list(request.state.tenant, query_str(request, "sandboxID")))
+    return JSONResponse(hub.snapshots.list(request.state.tenant, param(request, "query", "sandboxID")))
 
 
+@handles("getSnapshot")
 async def get_snapshot(request: Request) -> Response:
     hub = _hub(request)
     return JSONResponse(snapshot(hub.snapshots.get(request.state.tenant, request.path_params["snapshotID"])))
 
 
+@handles("deleteSnapshot")
 async def delete_snapshot(request: Request) -> Response:
     await _hub(request).snapshots.delete(request.state.tenant, request.path_params["snapshotID"])
     return Response(status_code=204)
@@ -216,10 +268,12 @@ def _templates(hub: Hub, tenant_id: str) -> list[dict[str, object]]:
     return out
 
 
+@handles("listTemplates")
 async def list_templates(request: Request) -> Response:
     return JSONResponse(_templates(_hub(request), request.state.tenant.id))
 
 
+@handles("getTemplate")
 async def get_template(request: Request) -> Response:
     wanted = request.path_params["templateID"]
     for t in _templates(_hub(request), request.state.tenant.id):

@@ -11,14 +11,14 @@ import logging
 import sqlite3
 from typing import Any
 
-from hutchd import ids
 from hutchd.auth import Tenant
 from hutchd.backend import Backend
-from hutchd.db import Database, now
-from hutchd.errors import ApiError, conflict, not_found
-from hutchd.records import snapshot as snapshot_json
+from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import SandboxNotFound
 from hutchd.settings import Settings
+from hutchd.store import ids
+from hutchd.store.db import Database, now
+from hutchd.store.records import snapshot as snapshot_json
 
 log = logging.getLogger("hutchd.snapshots")
 
@@ -80,8 +80,9 @@ class Snapshots:
                     template_id, sandbox["tenant"], f"snapshot {row['id']} of sandbox {sandbox['id']}", now(),
                     row["size_bytes"], sandbox["id"], row["id"],
                 )  # fmt: skip
-            row = self._db.one("SELECT * FROM snapshots WHERE id = ?", row["id"])
-            assert row is not None
+            fresh = self._db.one("SELECT * FROM snapshots WHERE id = ?", row["id"])
+            assert fresh is not None
+            row = fresh
         return snapshot_json(row)
 
     def list(self, tenant: Tenant, sandbox_id: str | None = None) -> list[dict[str, Any]]:

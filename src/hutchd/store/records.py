@@ -7,7 +7,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from hutchd import networking
+from hutchd.services import network_settings
 
 # What the API calls each internal state; `pooled` rows are never shown.
 _API_STATE = {"starting": "starting", "running": "running", "paused": "paused", "killed": "killed"}
@@ -33,7 +33,7 @@ def sandbox_detail(row: sqlite3.Row) -> dict[str, Any]:
         "allowInternetAccess": bool(row["allow_internet"]),
         "lifecycle": {"onTimeout": row["on_timeout"], "autoResume": bool(row["auto_resume"])},
         "restoredFrom": row["restored_from"],
-        **networking.detail_fields(row),
+        **network_settings.detail_fields(row),
     }
 
 

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from hutchd.runtime.errors import SandboxNotFound
@@ -67,6 +67,12 @@ async def _runtime_not_found(_request: Request, exc: Exception) -> Response:
     return error_response(404, f"not found on this host: {exc}")
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before sending its whole body: nothing to answer, nothing went wrong here."""
+    log.debug("the client of %s %s hung up mid-request", request.method, request.url.path)
+    return error_response(400, "the client closed the connection before the request body ended")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
     return error_response(500, f"internal error while handling {request.method} {request.url.path}: {exc}")
@@ -75,6 +81,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: _api_error,
     HTTPException: _http_exception,
-    SandboxNotFound: _runtime_not_found,  # a sandbox that ended while a request about it was under way
+    SandboxNotFound: _runtime_not_found,
+    ClientDisconnect: _client_gone,  # a sandbox that ended while a request about it was under way
     Exception: _unexpected,
 }

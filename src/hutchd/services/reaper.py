@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from hutchd.db import Database, now
-from hutchd.sandboxes import Sandboxes
+from hutchd.services.sandbox_service import Sandboxes
+from hutchd.store.db import Database, now
 
 log = logging.getLogger("hutchd.reaper")
 

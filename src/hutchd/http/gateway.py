@@ -3,7 +3,8 @@
 Requests and responses are streamed in both directions (no body ever sits in memory whole, and
 command output reaches the client as the agent produces it). The `/sandboxes/{id}` prefix is
 stripped; the method, query string, body and content headers are passed on as they are.
-To expose a new agent route, add its path pattern to AGENT_ROUTES.
+The routes are the spec's agent operations (routing.py); their path parameters are checked there,
+and a body over the operation's limit is refused (413) here before or while it is forwarded.
 """
 
 from __future__ import annotations
@@ -14,61 +15,17 @@ from collections.abc import AsyncIterator
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
-from hutchd.agentconn import AgentError, AgentPool, AgentResponse, StaleConnection
-from hutchd.errors import conflict, error_response, not_found
-from hutchd.routing import path_route
+from hutchd.agentconn import AgentError, AgentPool, AgentResponse
+from hutchd.http.errors import conflict, error_response, not_found
+from hutchd.http.validation import check_declared_size, too_large
 from hutchd.runtime import SandboxNotFound
 
 log = logging.getLogger("hutchd.gateway")
 
-# (path under /sandboxes/{sandboxID}, methods). Starlette's `{pid:int}` keeps non-numeric pids from
-# reaching the agent; everything else about the request is the agent's to judge.
-AGENT_ROUTES: list[tuple[str, list[str]]] = [
-    ("/commands", ["GET", "POST"]),
-    ("/commands/{pid}", ["GET", "DELETE"]),
-    ("/commands/{pid}/output", ["GET"]),
-    ("/commands/{pid}/stdin", ["POST"]),
-    ("/commands/{pid}/stdin/close", ["POST"]),
-    ("/commands/{pid}/signal", ["POST"]),
-    ("/files", ["GET", "PUT", "DELETE"]),
-    ("/files/batch", ["POST"]),
-    ("/files/list", ["GET"]),
-    ("/files/stat", ["GET"]),
-    ("/files/rename", ["POST"]),
-    ("/files/mkdir", ["POST"]),
-    ("/files/watch", ["GET"]),
-    ("/pty", ["POST"]),
-    ("/pty/{pid}", ["DELETE"]),
-    ("/pty/{pid}/output", ["GET"]),
-    ("/pty/{pid}/input", ["POST"]),
-    ("/pty/{pid}/resize", ["POST"]),
-    ("/code/run", ["POST"]),
-    ("/code/contexts", ["GET", "POST"]),
-    ("/code/contexts/{contextID}", ["DELETE"]),
-    ("/code/contexts/{contextID}/restart", ["POST"]),
-    ("/env", ["GET", "PUT", "PATCH"]),
-    ("/env/{name}", ["GET", "PUT", "DELETE"]),
-]
-
 REQUEST_HEADERS = ("content-type", "content-length", "accept", "content-encoding", "range", "if-none-match")
 SMALL_BODY = 64 * 1024
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "server", "date"}
-
-
-def routes() -> list[Route]:
-    return [
-        path_route("/sandboxes/{sandboxID}" + path, dict.fromkeys(methods, forward)) for path, methods in AGENT_ROUTES
-    ]
-
-
-def _check_pid(request: Request) -> None:
-    raw = request.path_params.get("pid")
-    if raw is None:
-        return
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-        raise not_found(f"no process with pid {raw[:40]!r}: pids are positive integers")
 
 
 async def forward(request: Request) -> Response:
@@ -76,7 +33,7 @@ async def forward(request: Request) -> Response:
     tenant = request.state.tenant
     sandbox_id = request.path_params["sandboxID"]
     row = hub.sandboxes.live(tenant, sandbox_id)
-    _check_pid(request)
+    limit = check_declared_size(request)
     if row["state"] == "paused":
         if not row["auto_resume"]:
             raise conflict(
@@ -91,7 +48,10 @@ async def forward(request: Request) -> Response:
         # killed (by its deadline, or on the host) while this request was on its way
         await hub.sandboxes.expire_gone(sandbox_id)
         raise not_found(f"sandbox {sandbox_id} is gone") from None
-    response = await proxy(client, request, sandbox_id)
+    try:
+        response = await proxy(client, request, sandbox_id, limit)
+    except BodyTooLarge:
+        raise too_large(limit or 0) from None
     if response.status_code == 502 and not await hub.backend.is_alive(sandbox_id):
         # killed (by its deadline, or on the host) while this request was on its way
         await hub.sandboxes.expire_gone(sandbox_id)
@@ -99,8 +59,16 @@ async def forward(request: Request) -> Response:
     return response
 
 
-async def _body(request: Request) -> AsyncIterator[bytes]:
+class BodyTooLarge(Exception):
+    """A streamed body went over the operation's limit (its Content-Length did not say so)."""
+
+
+async def _body(request: Request, limit: int | None) -> AsyncIterator[bytes]:
+    size = 0
     async for chunk in request.stream():
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise BodyTooLarge
         if chunk:
             yield chunk
 
@@ -113,7 +81,7 @@ def agent_path(request: Request) -> str:
     return "/" + (parts[3].decode("ascii", "replace") if len(parts) > 3 else "")
 
 
-async def proxy(pool: AgentPool, request: Request, sandbox_id: str) -> Response:
+async def proxy(pool: AgentPool, request: Request, sandbox_id: str, limit: int | None = None) -> Response:
     target = agent_path(request)
     query = request.scope.get("query_string", b"")
     if query:
@@ -121,18 +89,10 @@ async def proxy(pool: AgentPool, request: Request, sandbox_id: str) -> Response:
     headers = [(k, v) for k, v in request.headers.items() if k.lower() in REQUEST_HEADERS]
     length = request.headers.get("content-length")
     has_body = (length is not None and length != "0") or "transfer-encoding" in request.headers
-    # A kept-alive connection the agent has just closed fails before any byte of the answer: a request
-    # without a body is then safely sent again on a fresh connection; one with a body cannot be replayed.
-    for attempt in range(2):
-        try:
-            resp = await pool.request(request.method, target, headers, _body(request) if has_body else None)
-            break
-        except StaleConnection as e:
-            if attempt == 0:
-                continue
-            return _unreachable(sandbox_id, e)
-        except AgentError as e:
-            return _unreachable(sandbox_id, e)
+    try:
+        resp = await pool.request(request.method, target, headers, _body(request, limit) if has_body else None)
+    except AgentError as e:
+        return _unreachable(sandbox_id, e)
     out_headers = {k: v for k, v in resp.headers if k.lower() not in HOP_BY_HOP}
     size = resp.header("content-length")
     if size is not None and size.isdigit() and int(size) <= SMALL_BODY:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hutchd.backend import Backend
-from hutchd.db import Database, now
+from hutchd.store.db import Database, now
 
 log = logging.getLogger("hutchd.sampler")
 

@@ -8,18 +8,19 @@ import contextlib
 import logging
 from typing import Any
 
-from hutchd import ids, networking
-from hutchd.agent import AgentClients
+from hutchd.agentconn import AgentClients
 from hutchd.auth import KeyRing
 from hutchd.backend import Backend
-from hutchd.db import Database, now
-from hutchd.diskbudget import DiskBudget
-from hutchd.pool import WarmPool
-from hutchd.reaper import reap_loop
-from hutchd.sampler import Sampler
-from hutchd.sandboxes import Sandboxes
+from hutchd.services import network_settings
+from hutchd.services.disk_budget import DiskBudget
+from hutchd.services.reaper import reap_loop
+from hutchd.services.sampler import Sampler
+from hutchd.services.sandbox_service import Sandboxes
+from hutchd.services.snapshot_service import Snapshots
+from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
-from hutchd.snapshots import Snapshots
+from hutchd.store import ids
+from hutchd.store.db import Database, now
 
 log = logging.getLogger("hutchd")
 
@@ -157,7 +158,7 @@ class Hub:
                 await self.backend.freeze(sid)
             elif r["state"] != "paused" and frozen:
                 await self.backend.thaw(sid)  # the previous server died in the middle of a pause
-            await self.backend.set_network(sid, networking.row_policy(r))
+            await self.backend.set_network(sid, network_settings.row_policy(r))
         except Exception as e:
             log.error("sandbox %s could not be made what its record says (%s); destroying it", sid, e)
             with contextlib.suppress(Exception):

@@ -13,10 +13,10 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 
-from hutchd import ids
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
-from hutchd.db import Database, dumps, now
-from hutchd.diskbudget import DiskBudget
+from hutchd.services.disk_budget import DiskBudget
+from hutchd.store import ids
+from hutchd.store.db import Database, dumps, now
 
 log = logging.getLogger("hutchd.pool")
 

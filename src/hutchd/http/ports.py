@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, urlencode
 import h11
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hutchd import networking
+from hutchd.services import network_settings
 
 log = logging.getLogger("hutchd.ports")
 
@@ -169,7 +169,7 @@ class PortsMiddleware:
             raise PortError(404, f"sandbox {target.sandbox_id} not found")
         if not 1 <= target.port <= 65535:
             raise PortError(400, f"port must be 1 to 65535, not {target.port}")
-        policy = networking.row_policy(row)
+        policy = network_settings.row_policy(row)
         if not policy.allow_public_traffic and not self._authorized(scope, row, target):
             raise PortError(
                 401,

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import os
 
-from hutchd.db import Database
-from hutchd.errors import ApiError
+from hutchd.http.errors import ApiError
 from hutchd.runtime.layout import Layout
 from hutchd.runtime.sandboxfs import SandboxFS
+from hutchd.store.db import Database
 
 LIVE_STATES = ("pooled", "starting", "running", "paused")
 

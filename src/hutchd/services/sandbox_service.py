@@ -17,20 +17,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from hutchd import ids, networking
-from hutchd.agent import AgentClients
+from hutchd.agentconn import AgentClients
 from hutchd.auth import Tenant
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
-from hutchd.db import Database, dumps, now
-from hutchd.diskbudget import DiskBudget
-from hutchd.errors import ApiError, conflict, not_found, unprocessable
-from hutchd.pool import WarmPool
-from hutchd.records import sandbox_detail
+from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildError, TemplateNotFound
 from hutchd.runtime.crashpoints import crash_point
 from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.services import network_settings
+from hutchd.services.disk_budget import DiskBudget
+from hutchd.services.snapshot_service import Snapshots
+from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
-from hutchd.snapshots import Snapshots
+from hutchd.store import ids
+from hutchd.store.db import Database, dumps, now
+from hutchd.store.records import sandbox_detail
 
 log = logging.getLogger("hutchd.sandboxes")
 
@@ -61,14 +62,10 @@ class Launch:
 
     @classmethod
     def from_body(cls, body: dict[str, Any], default_timeout: int) -> Launch:
-        if body.get("secure"):
-            raise unprocessable("secure=true needs the inspecting egress proxy, which this server does not have")
-        if body.get("security"):
-            raise unprocessable("security policies need the inspecting egress proxy, which this server does not have")
         res = body.get("resources", {})
         life = body.get("lifecycle", {})
         template = body.get("templateID", "base")
-        network = networking.launch_policy(body)
+        network = network_settings.launch_policy(body)
         return cls(
             template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
@@ -101,7 +98,7 @@ class Launch:
             auto_resume=bool(row["auto_resume"]),
             restored_from=snapshot_id,
             from_snapshot=snapshot_id,
-            network=networking.stored_policy(row),
+            network=network_settings.stored_policy(row),
         )
 
 
@@ -297,7 +294,7 @@ class Sandboxes:
                 )  # fmt: skip
             self._db.run(
                 "UPDATE sandboxes SET network = ?, traffic_token = ? WHERE id = ?",
-                launch.network.to_json() if launch.network else None, networking.new_token(), sandbox_id,
+                launch.network.to_json() if launch.network else None, network_settings.new_token(), sandbox_id,
             )  # fmt: skip
             if idempotency_key is not None:
                 self._db.run(

@@ -1,0 +1,58 @@
+"""Network policy on the server's side: request bodies to policies, what `SandboxDetail` reports,
+and `PUT /sandboxes/{id}/network`. The rules themselves live in runtime/netpolicy.py."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from typing import Any
+
+from hutchd.http.errors import unprocessable
+from hutchd.runtime.netpolicy import NetworkPolicy, PolicyError
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def build(allow: Any, deny: Any, public: bool, prefix: str) -> NetworkPolicy:
+    try:
+        return NetworkPolicy.build(allow, deny, public, prefix=prefix)
+    except PolicyError as e:
+        raise unprocessable(str(e)) from None
+
+
+def launch_policy(body: dict[str, Any]) -> NetworkPolicy | None:
+    """The policy a create asks for: `network` when given (it overrides allowInternetAccess),
+    deny-all for `allowInternetAccess: false`, else None (open, the runtime's default)."""
+    net = body.get("network")
+    if net is not None:
+        return build(net.get("allowOut"), net.get("denyOut"), net.get("allowPublicTraffic", True), "network.")
+    if body.get("allowInternetAccess", True) is False:
+        return NetworkPolicy.deny_all()
+    return None
+
+
+def stored_policy(row: sqlite3.Row) -> NetworkPolicy | None:
+    """The policy a row records explicitly (None: the open default, or deny-all without internet)."""
+    raw = row["network"] if "network" in row.keys() else None  # noqa: SIM118 (sqlite3.Row)
+    return NetworkPolicy.from_json(raw) if raw else None
+
+
+def row_policy(row: sqlite3.Row) -> NetworkPolicy:
+    """The policy in force for a sandbox row (rows from before policies existed: from allow_internet)."""
+    stored = stored_policy(row)
+    if stored is not None:
+        return stored
+    return NetworkPolicy() if row["allow_internet"] else NetworkPolicy.deny_all()
+
+
+def detail_fields(row: sqlite3.Row) -> dict[str, Any]:
+    """`network` and `trafficAccessToken` of SandboxDetail; also corrects `allowInternetAccess`."""
+    policy = row_policy(row)
+    token = row["traffic_token"] if "traffic_token" in row.keys() else None  # noqa: SIM118
+    return {
+        "allowInternetAccess": not policy.denies_everything,
+        "network": policy.to_api(),
+        "trafficAccessToken": None if policy.allow_public_traffic else token,
+    }
