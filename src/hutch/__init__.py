@@ -15,6 +15,11 @@ from hutch._features.code import CodeContextOptions as CodeContextOptions
 from hutch._features.code import CodeOptions as CodeOptions
 from hutch._features.code import RunCodeOptions as RunCodeOptions
 from hutch._features.commands import RunOptions as RunOptions
+from hutch._features.git import GitBranches as GitBranches
+from hutch._features.git import GitFileStatus as GitFileStatus
+from hutch._features.git import GitOptions as GitOptions
+from hutch._features.git import GitResetMode as GitResetMode
+from hutch._features.git import GitStatus as GitStatus
 from hutch._features.network import ALL_TRAFFIC as ALL_TRAFFIC
 from hutch._features.pty import PtyOptions as PtyOptions
 from hutch._features.sandboxes import CreateOptions as CreateOptions
@@ -26,6 +31,8 @@ from hutch.exceptions import AuthenticationException as AuthenticationException
 from hutch.exceptions import CommandExitException as CommandExitException
 from hutch.exceptions import ConflictException as ConflictException
 from hutch.exceptions import FileNotFoundException as FileNotFoundException
+from hutch.exceptions import GitAuthException as GitAuthException
+from hutch.exceptions import GitUpstreamException as GitUpstreamException
 from hutch.exceptions import InvalidArgumentException as InvalidArgumentException
 from hutch.exceptions import NotEnoughSpaceException as NotEnoughSpaceException
 from hutch.exceptions import NotFoundException as NotFoundException
@@ -41,6 +48,7 @@ from hutch.sandbox_async.code import AsyncCode as AsyncCode
 from hutch.sandbox_async.commands import AsyncCommands as AsyncCommands
 from hutch.sandbox_async.env import AsyncEnvironmentVariables as AsyncEnvironmentVariables
 from hutch.sandbox_async.files import AsyncFiles as AsyncFiles
+from hutch.sandbox_async.git import AsyncGit as AsyncGit
 from hutch.sandbox_async.handles import AsyncCommandHandle as AsyncCommandHandle
 from hutch.sandbox_async.handles import AsyncFileStream as AsyncFileStream
 from hutch.sandbox_async.handles import AsyncPtyHandle as AsyncPtyHandle
@@ -52,6 +60,7 @@ from hutch.sandbox_sync.code import Code as Code
 from hutch.sandbox_sync.commands import Commands as Commands
 from hutch.sandbox_sync.env import EnvironmentVariables as EnvironmentVariables
 from hutch.sandbox_sync.files import Files as Files
+from hutch.sandbox_sync.git import Git as Git
 from hutch.sandbox_sync.handles import CommandHandle as CommandHandle
 from hutch.sandbox_sync.handles import FileStream as FileStream
 from hutch.sandbox_sync.handles import PtyHandle as PtyHandle

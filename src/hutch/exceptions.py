@@ -15,6 +15,8 @@ __all__ = [
     "CommandExitException",
     "ConflictException",
     "FileNotFoundException",
+    "GitAuthException",
+    "GitUpstreamException",
     "InvalidArgumentException",
     "NotEnoughSpaceException",
     "NotFoundException",
@@ -52,6 +54,14 @@ SandboxError = SandboxException
 
 class AuthenticationException(SandboxException):
     """The API key is missing or unknown to the server (HTTP 401)."""
+
+
+class GitAuthException(AuthenticationException):
+    """A ``sbx.git`` clone, push or pull was refused for missing or wrong credentials (as E2B's)."""
+
+
+class GitUpstreamException(SandboxException):
+    """A ``sbx.git`` push or pull had no remote branch to go to: no upstream is configured (as E2B's)."""
 
 
 class PermissionDeniedException(SandboxException):

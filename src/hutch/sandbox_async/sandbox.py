@@ -20,6 +20,7 @@ from hutch.sandbox_async.code import AsyncCode
 from hutch.sandbox_async.commands import AsyncCommands
 from hutch.sandbox_async.env import AsyncEnvironmentVariables
 from hutch.sandbox_async.files import AsyncFiles
+from hutch.sandbox_async.git import AsyncGit
 from hutch.sandbox_async.handles import AsyncCommandHandle
 from hutch.sandbox_async.pty import AsyncPty
 from hutch.sandbox_async.transport import AsyncApiClient, AsyncFileStream
@@ -50,11 +51,14 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
     env: AsyncEnvironmentVariables
     """The sandbox-wide environment variables (hopx's ``sbx.env``): ``get_all``, ``get``, ``set``, ``update``,
     ``delete``."""
+    git: AsyncGit
+    """Git in the sandbox (E2B's ``sbx.git``): clone, status, commit, push, pull, branches, config, ..."""
 
     def __init__(self, info: SandboxInfo, api: AsyncApiClient, owned: bool = False) -> None:
         super().__init__(info, api, owned, (AsyncCommands, AsyncFiles, AsyncPty))
         self.code = AsyncCode(self._sandbox_id, api)
         self.env = AsyncEnvironmentVariables(self._sandbox_id, api)
+        self.git = AsyncGit(self.commands)
 
     # ------------------------------------------------------------ getting a sandbox
 

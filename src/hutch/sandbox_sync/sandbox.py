@@ -21,6 +21,7 @@ from hutch.sandbox_sync.code import Code
 from hutch.sandbox_sync.commands import Commands
 from hutch.sandbox_sync.env import EnvironmentVariables
 from hutch.sandbox_sync.files import Files
+from hutch.sandbox_sync.git import Git
 from hutch.sandbox_sync.handles import CommandHandle
 from hutch.sandbox_sync.pty import Pty
 from hutch.sandbox_sync.transport import ApiClient, FileStream
@@ -51,11 +52,14 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
     env: EnvironmentVariables
     """The sandbox-wide environment variables (hopx's ``sbx.env``): ``get_all``, ``get``, ``set``, ``update``,
     ``delete``."""
+    git: Git
+    """Git in the sandbox (E2B's ``sbx.git``): clone, status, commit, push, pull, branches, config, ..."""
 
     def __init__(self, info: SandboxInfo, api: ApiClient, owned: bool = False) -> None:
         super().__init__(info, api, owned, (Commands, Files, Pty))
         self.code = Code(self._sandbox_id, api)
         self.env = EnvironmentVariables(self._sandbox_id, api)
+        self.git = Git(self.commands)
 
     # ------------------------------------------------------------ getting a sandbox
 

@@ -57,6 +57,8 @@ class TestHost:
     subnet: int  # 198.18.<subnet>.0/24
     link: str  # the host end of the veth
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    argv: list[str] = field(default_factory=list)
+    """The server to run in the namespace (it must listen on port 80); default: the hello server."""
 
     @property
     def address(self) -> str:
@@ -69,7 +71,7 @@ class TestHost:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["unshare", "--net", "--", sys.executable, "-c", SERVER, self.name],
+            ["unshare", "--net", "--", *(self.argv or [sys.executable, "-c", SERVER, self.name])],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -107,10 +109,13 @@ class TestHost:
             _ip("link", "del", self.link)  # normally gone with the namespace already
 
 
-def start_hosts(names: list[str]) -> list[TestHost]:
-    tag = f"{os.getpid() % 100000}"
+def start_hosts(names: list[str], argv: list[str] | None = None, tag: str = "hxt") -> list[TestHost]:
+    """One test host per name, each running ``argv`` (default: the hello server)."""
+    tag = f"{tag}{os.getpid() % 100000}"
     subnets = _free_subnets(len(names))
-    hosts = [TestHost(n, s, f"hxt{tag}{i}") for i, (n, s) in enumerate(zip(names, subnets, strict=True))]
+    hosts = [
+        TestHost(n, s, f"{tag}{i}", argv=list(argv or [])) for i, (n, s) in enumerate(zip(names, subnets, strict=True))
+    ]
     started: list[TestHost] = []
     try:
         for h in hosts:
