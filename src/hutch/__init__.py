@@ -44,6 +44,7 @@ from hutch.exceptions import SandboxNotFoundException as SandboxNotFoundExceptio
 from hutch.exceptions import ServiceUnavailableException as ServiceUnavailableException
 from hutch.exceptions import SnapshotNotFoundException as SnapshotNotFoundException
 from hutch.exceptions import TimeoutException as TimeoutException
+from hutch.sandbox_async.cache import AsyncCache as AsyncCache
 from hutch.sandbox_async.code import AsyncCode as AsyncCode
 from hutch.sandbox_async.commands import AsyncCommands as AsyncCommands
 from hutch.sandbox_async.env import AsyncEnvironmentVariables as AsyncEnvironmentVariables
@@ -56,6 +57,7 @@ from hutch.sandbox_async.handles import AsyncWatchHandle as AsyncWatchHandle
 from hutch.sandbox_async.pty import AsyncPty as AsyncPty
 from hutch.sandbox_async.sandbox import AsyncSandbox as AsyncSandbox
 from hutch.sandbox_async.sandbox import AsyncSandboxCreation as AsyncSandboxCreation
+from hutch.sandbox_sync.cache import Cache as Cache
 from hutch.sandbox_sync.code import Code as Code
 from hutch.sandbox_sync.commands import Commands as Commands
 from hutch.sandbox_sync.env import EnvironmentVariables as EnvironmentVariables

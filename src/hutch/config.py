@@ -26,6 +26,8 @@ class ConnectionOpts(TypedDict, total=False):
     """Sent as ``X-API-Key``; ``$HUTCH_API_KEY`` when absent."""
     domain: str | None
     """``host:port`` or a full URL; ``$HUTCH_DOMAIN`` or ``localhost:7420`` when absent."""
+    base_url: str | None
+    """hopx's name for ``domain`` (the server's URL)."""
     request_timeout: float | None
     """Seconds per HTTP request; ``$HUTCH_REQUEST_TIMEOUT`` or 30 when absent; 0 disables it."""
     debug: bool | None
@@ -101,8 +103,12 @@ class ConnectionConfig:
         domain: str | None = None,
         request_timeout: float | None = None,
         debug: bool | None = None,
+        base_url: str | None = None,
     ) -> ConnectionConfig:
         """Fill what was not given from ``HUTCH_*`` environment variables and the defaults."""
+        if domain and base_url and base_url_for(domain) != base_url_for(base_url):
+            raise InvalidArgumentException(f"domain={domain!r} and base_url={base_url!r} disagree: pass one")
+        domain = domain or base_url
         key = api_key or os.environ.get("HUTCH_API_KEY")
         if not key:
             raise AuthenticationException(

@@ -128,6 +128,14 @@ class SandboxInfo:
     traffic_access_token: str | None = None
     """When its exposed ports are not public: the token that admits requests to them (header
     ``X-Hutch-Traffic-Token``, or ``?hutch_token=`` in a browser)."""
+    public_host: str | None = None
+    """hopx's ``public_host``: the sandbox's URL on the server (``{server}/sandboxes/{id}``; a port's
+    traffic is under ``/ports/{port}`` there, see ``get_host``). Set by ``get_info``."""
+
+    @property
+    def status(self) -> str:
+        """hopx's name for :attr:`state`."""
+        return self.state
 
 
 @dataclass

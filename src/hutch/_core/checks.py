@@ -62,3 +62,11 @@ def known_keys(opts: Mapping[str, Any], allowed: type, what: str, extra: frozens
     unknown = set(opts) - set(allowed.__annotations__) - extra
     if unknown:
         raise InvalidArgumentException(f"{what}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+
+
+def synonym(opts: Mapping[str, Any], name: str, other: str, default: Any = None) -> Any:
+    """The value of keyword ``name`` or of ``other``, another SDK's name for it (both, differing: refused)."""
+    given = [key for key in (name, other) if opts.get(key) is not None]
+    if len(given) == 2 and opts[name] != opts[other]:
+        raise InvalidArgumentException(f"{name}={opts[name]!r} and {other}={opts[other]!r} disagree: pass one")
+    return opts[given[0]] if given else default

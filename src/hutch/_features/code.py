@@ -49,6 +49,13 @@ class CodeOptions(TypedDict, total=False):
     """The code context (or its ID) to run in; default: the language's default context."""
     request_timeout: float | None
     """Seconds for the request to be answered (the execution itself may take longer)."""
+    timeout_seconds: float | None
+    """hopx's name for ``timeout``."""
+    env: Mapping[str, str] | None
+    """hopx's name for ``envs``."""
+    working_dir: str | None
+    """hopx's name for ``cwd`` (hopx's default is ``/workspace``; hutch's stays the context's
+    directory, the user's home, as in E2B: pass ``working_dir=`` to choose)."""
 
 
 class RunCodeOptions(CodeOptions, total=False):
@@ -165,7 +172,9 @@ def plan_run(sandbox_id: str, code: str, language: str | None, opts: Mapping[str
         raise InvalidArgumentException(f"code must be a string, not {type(code).__name__}")
     if language is not None and (not isinstance(language, str) or not language):
         raise InvalidArgumentException(f"language must be a non-empty string, not {language!r}")
-    timeout = opts.get("timeout", 60)
+    if "timeout" in opts and "timeout_seconds" in opts and opts["timeout"] != opts["timeout_seconds"]:
+        raise InvalidArgumentException("timeout= and timeout_seconds= disagree: pass one")
+    timeout = opts["timeout"] if "timeout" in opts else opts.get("timeout_seconds", 60)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0):
         raise InvalidArgumentException(f"timeout must be >= 0 seconds (0 or None = none), not {timeout!r}")
     context = opts.get("context")
@@ -173,8 +182,8 @@ def plan_run(sandbox_id: str, code: str, language: str | None, opts: Mapping[str
         code=code,
         language=conv.unset(language),
         context_id=UNSET if context is None else _context_id(context),
-        envs=_envs(opts.get("envs"), CodeRunRequestEnvs),
-        cwd=conv.unset(opts.get("cwd")),
+        envs=_envs(checks.synonym(opts, "envs", "env"), CodeRunRequestEnvs),
+        cwd=conv.unset(checks.synonym(opts, "cwd", "working_dir")),
         timeout=UNSET if not timeout else float(timeout),
     )
     op = Op(build(run_code_api, checks.ident(sandbox_id), body=body), nothing, stream=True, idle=True)

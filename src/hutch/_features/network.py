@@ -94,6 +94,11 @@ def update(sandbox_id: str, network: Mapping[str, Any] | None, allow_internet_ac
     return Op(kwargs, detail, SandboxNotFoundException, idempotent=True)
 
 
+def public_host(base_url: str, sandbox_id: str) -> str:
+    """The sandbox's URL on the server (hopx's ``SandboxInfo.public_host``)."""
+    return f"{base_url.rstrip('/')}/sandboxes/{sandbox_id}"
+
+
 def host(base_url: str, sandbox_id: str, port: int) -> str:
     """``host:port/sandboxes/{id}/ports/{port}`` of the server: ``f"http://{sbx.get_host(8000)}/path"``."""
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:

@@ -70,6 +70,16 @@ class CreateOptions(ConnectionOpts, total=False):
     """Route egress through the inspecting proxy (refused by servers that have none)."""
     security: Mapping[str, Any] | None
     """The inspecting proxy's policy."""
+    template_id: str | None
+    """hopx's name for ``template``."""
+    timeout_seconds: int | None
+    """hopx's name for ``timeout``."""
+    internet_access: bool | None
+    """hopx's name for ``allow_internet_access``."""
+    env_vars: Mapping[str, str] | None
+    """hopx's name for ``envs``."""
+    region: str | None
+    """hopx's region: accepted and ignored (a hutch server is one place; its sandboxes run on it)."""
 
 
 # ---------------------------------------------------------------- request parts
@@ -105,10 +115,16 @@ def _lifecycle(lc: SandboxLifecycle | Mapping[str, Any] | None) -> ApiSandboxLif
 # ---------------------------------------------------------------- operations
 
 
-def create(template: str, timeout: float, opts: CreateOptions) -> tuple[Op[SandboxInfo], dict[str, Any]]:
-    """The create request and the connection settings among ``opts``."""
+def create(template: str | None, timeout: float | None, opts: CreateOptions) -> tuple[Op[SandboxInfo], dict[str, Any]]:
+    """The create request and the connection settings among ``opts`` (hopx's names map onto hutch's)."""
     checks.known_keys(opts, CreateOptions, "create", CONNECTION_KEYS)
-    meta, env = checks.str_dict(opts.get("metadata"), "metadata"), checks.str_dict(opts.get("envs"), "envs")
+    named = {**opts, "template": template, "timeout": timeout}
+    template = checks.synonym(named, "template", "template_id", "base")
+    timeout = checks.synonym(named, "timeout", "timeout_seconds", 300)
+    if not isinstance(opts.get("region"), str | None):
+        raise InvalidArgumentException(f"region must be a string, not {opts.get('region')!r}")
+    meta = checks.str_dict(opts.get("metadata"), "metadata")
+    env = checks.str_dict(checks.synonym(opts, "envs", "env_vars"), "envs")
     security = opts.get("security")
     body = NewSandbox(
         template_id=template or "base",
@@ -116,7 +132,7 @@ def create(template: str, timeout: float, opts: CreateOptions) -> tuple[Op[Sandb
         name=unset(opts.get("name")),
         metadata=UNSET if meta is None else NewSandboxMetadata.from_dict(meta),
         envs=UNSET if env is None else NewSandboxEnvs.from_dict(env),
-        allow_internet_access=bool(opts.get("allow_internet_access", True)),
+        allow_internet_access=bool(checks.synonym(opts, "allow_internet_access", "internet_access", True)),
         resources=_resources(opts.get("resources")),
         lifecycle=_lifecycle(opts.get("lifecycle")),
         secure=True if opts.get("secure", False) else UNSET,

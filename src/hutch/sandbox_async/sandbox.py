@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Literal, Self, TypeVar, Unpack, overload
@@ -10,12 +11,13 @@ from typing import Any, Literal, Self, TypeVar, Unpack, overload
 from hutch import types
 from hutch._core.base import SandboxBase, placeholder_info
 from hutch._core.descriptors import alias, dual
-from hutch._features import metrics, sandboxes, snapshots
+from hutch._features import hopx, metrics, sandboxes, snapshots
 from hutch._features import network as _network
 from hutch._features.commands import RunOptions
 from hutch._features.sandboxes import CreateOptions, Pager, hopx_query
 from hutch.config import ConnectionOpts, split_connection_opts
 from hutch.sandbox_async._creation import AsyncSandboxCreation as AsyncSandboxCreation  # async only
+from hutch.sandbox_async.cache import AsyncCache
 from hutch.sandbox_async.code import AsyncCode
 from hutch.sandbox_async.commands import AsyncCommands
 from hutch.sandbox_async.env import AsyncEnvironmentVariables
@@ -51,6 +53,8 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
     env: AsyncEnvironmentVariables
     """The sandbox-wide environment variables (hopx's ``sbx.env``): ``get_all``, ``get``, ``set``, ``update``,
     ``delete``."""
+    cache: AsyncCache
+    """hopx's ``sbx.cache``: the sandbox user's on-disk cache directory (``stats``, ``clear``)."""
     git: AsyncGit
     """Git in the sandbox (E2B's ``sbx.git``): clone, status, commit, push, pull, branches, config, ..."""
 
@@ -59,6 +63,7 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         self.code = AsyncCode(self._sandbox_id, api)
         self.env = AsyncEnvironmentVariables(self._sandbox_id, api)
         self.git = AsyncGit(self.commands)
+        self.cache = AsyncCache(self.commands)
 
     # ------------------------------------------------------------ getting a sandbox
 
@@ -78,9 +83,10 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
 
     @classmethod
     def create(
-        cls, template: str = "base", timeout: int = 300, **opts: Unpack[CreateOptions]
+        cls, template: str | None = None, timeout: int | None = None, **opts: Unpack[CreateOptions]
     ) -> AsyncSandboxCreation[Self]:
-        """Boot a sandbox from ``template`` and wait until it answers; ``timeout`` is its lifetime in seconds.
+        """Boot a sandbox from ``template`` (default ``base``) and wait until it answers; ``timeout`` is its
+        lifetime in seconds (default 300).
 
         See :class:`~hutch.CreateOptions` for the other keywords (metadata, envs, name, resources,
         lifecycle, ...) and the connection settings. On the async SDK the result is awaited, or used
@@ -116,23 +122,62 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         finally:
             await sbx.close()
 
+    @overload
     @classmethod
     async def list(
         cls,
         query: SandboxQuery | None = None,
         limit: int = 100,
         next_token: str | None = None,
+        *,
+        status: None = None,
+        region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> SandboxList:
-        """One page of your sandboxes, newest first; pass its ``next_token`` for the next page."""
+    ) -> SandboxList: ...
+    @overload
+    @classmethod
+    async def list(
+        cls,
+        query: SandboxQuery | None = None,
+        limit: int = 100,
+        next_token: str | None = None,
+        *,
+        status: str | builtins.list[str],
+        region: str | None = None,
+        **conn: Unpack[ConnectionOpts],
+    ) -> builtins.list[Self]: ...
+    @classmethod
+    async def list(
+        cls,
+        query: SandboxQuery | None = None,
+        limit: int = 100,
+        next_token: str | None = None,
+        *,
+        status: str | builtins.list[str] | None = None,
+        region: str | None = None,
+        **conn: Unpack[ConnectionOpts],
+    ) -> SandboxList | builtins.list[Self]:
+        """One page of your sandboxes, newest first; pass its ``next_token`` for the next page.
+
+        With hopx's ``status=`` (a state or a list of them) it returns that page's sandboxes as
+        sandbox objects, as hopx does; ``region`` (hopx) is accepted and ignored.
+        """
         async with AsyncApiClient.from_opts(conn) as api:
-            return await api.call(sandboxes.list_page(query, limit, next_token))
+            page = await api.call(sandboxes.list_page(hopx_query(query, status), limit, next_token))
+            if status is None:
+                return page
+            return [cls(info, AsyncApiClient(api.config)) for info in page]
 
     @classmethod
     async def iter(
-        cls, query: SandboxQuery | None = None, status: str | None = None, **conn: Unpack[ConnectionOpts]
+        cls,
+        query: SandboxQuery | None = None,
+        status: str | None = None,
+        region: str | None = None,
+        **conn: Unpack[ConnectionOpts],
     ) -> AsyncIterator[Self]:
-        """Every sandbox matching ``query`` (``status=``: hopx's shortcut), page by page: ``async for``."""
+        """Every sandbox matching ``query`` (``status=``: hopx's shortcut; ``region``: hopx's, ignored),
+        page by page: ``async for``."""
         pages = Pager(hopx_query(query, status))
         api = AsyncApiClient.from_opts(conn)  # no ``with``: an abandoned generator must not close it from the GC
         while (op := pages.next_op()) is not None:
@@ -165,8 +210,10 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
 
     @dual
     async def get_info(self, request_timeout: float | None = None) -> SandboxInfo:
-        """The sandbox's state, settings and deadline."""
-        return self._remember(await self._api.call(sandboxes.get_info(self.sandbox_id), request_timeout))
+        """The sandbox's state, settings and deadline (and hopx's ``public_host``)."""
+        info = await self._api.call(sandboxes.get_info(self.sandbox_id), request_timeout)
+        host = _network.public_host(self._api.config.base_url, info.sandbox_id)
+        return self._remember(dataclasses.replace(info, public_host=host))
 
     info = get_info
 
@@ -190,6 +237,14 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         self._remember(await self._api.call(sandboxes.pause(self.sandbox_id), request_timeout))
 
     suspend = pause
+
+    async def stop(self, request_timeout: float | None = None) -> None:
+        """hopx's ``stop``: here a :meth:`pause` (processes frozen, state kept), undone by :meth:`start`."""
+        await self.pause(request_timeout)
+
+    async def start(self, request_timeout: float | None = None) -> None:
+        """hopx's ``start`` of a stopped sandbox: :meth:`resume`."""
+        await self.resume(request_timeout)
 
     @dual
     async def resume(self, request_timeout: float | None = None) -> None:
@@ -238,6 +293,18 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
     ) -> str | bytearray | AsyncFileStream:
         """declaw's name for ``files.read``."""
         return await self.files.read(path, format, user)
+
+    async def list_processes(self, request_timeout: float | None = None) -> builtins.list[dict[str, Any]]:
+        """hopx's name for ``commands.list``, in hopx's shape: dicts with ``process_id`` (the pid as a
+        string), ``pid``, ``name`` (the command line), ``status`` (running/completed/failed/killed),
+        ``start_time``, ``exit_code``, ``user``, ``cwd``."""
+        return [hopx.process(p) for p in await self.commands.list(request_timeout)]
+
+    async def kill_process(self, process_id: str | int, request_timeout: float | None = None) -> dict[str, Any]:
+        """hopx's name for ``commands.kill``: ``{"process_id", "success", "message"}`` (success False when it
+        had already ended)."""
+        done = await self.commands.kill(hopx.pid_of(process_id), request_timeout)
+        return hopx.killed(process_id, done)
 
     list_commands = alias("commands", AsyncCommands.list)
     kill_command = alias("commands", AsyncCommands.kill)

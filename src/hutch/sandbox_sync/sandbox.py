@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, Self, TypeVar, Unpack, overload
@@ -12,11 +13,12 @@ from typing import Any, Literal, Self, TypeVar, Unpack, overload
 from hutch import types
 from hutch._core.base import SandboxBase, placeholder_info
 from hutch._core.descriptors import alias, dual
-from hutch._features import metrics, sandboxes, snapshots
+from hutch._features import hopx, metrics, sandboxes, snapshots
 from hutch._features import network as _network
 from hutch._features.commands import RunOptions
 from hutch._features.sandboxes import CreateOptions, Pager, hopx_query
 from hutch.config import ConnectionOpts, split_connection_opts
+from hutch.sandbox_sync.cache import Cache
 from hutch.sandbox_sync.code import Code
 from hutch.sandbox_sync.commands import Commands
 from hutch.sandbox_sync.env import EnvironmentVariables
@@ -52,6 +54,8 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
     env: EnvironmentVariables
     """The sandbox-wide environment variables (hopx's ``sbx.env``): ``get_all``, ``get``, ``set``, ``update``,
     ``delete``."""
+    cache: Cache
+    """hopx's ``sbx.cache``: the sandbox user's on-disk cache directory (``stats``, ``clear``)."""
     git: Git
     """Git in the sandbox (E2B's ``sbx.git``): clone, status, commit, push, pull, branches, config, ..."""
 
@@ -60,6 +64,7 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         self.code = Code(self._sandbox_id, api)
         self.env = EnvironmentVariables(self._sandbox_id, api)
         self.git = Git(self.commands)
+        self.cache = Cache(self.commands)
 
     # ------------------------------------------------------------ getting a sandbox
 
@@ -78,8 +83,9 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
             raise
 
     @classmethod
-    def create(cls, template: str = "base", timeout: int = 300, **opts: Unpack[CreateOptions]) -> Self:
-        """Boot a sandbox from ``template`` and wait until it answers; ``timeout`` is its lifetime in seconds.
+    def create(cls, template: str | None = None, timeout: int | None = None, **opts: Unpack[CreateOptions]) -> Self:
+        """Boot a sandbox from ``template`` (default ``base``) and wait until it answers; ``timeout`` is its
+        lifetime in seconds (default 300).
 
         See :class:`~hutch.CreateOptions` for the other keywords (metadata, envs, name, resources,
         lifecycle, ...) and the connection settings. On the async SDK the result is awaited, or used
@@ -113,23 +119,62 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         finally:
             sbx.close()
 
+    @overload
     @classmethod
     def list(
         cls,
         query: SandboxQuery | None = None,
         limit: int = 100,
         next_token: str | None = None,
+        *,
+        status: None = None,
+        region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> SandboxList:
-        """One page of your sandboxes, newest first; pass its ``next_token`` for the next page."""
+    ) -> SandboxList: ...
+    @overload
+    @classmethod
+    def list(
+        cls,
+        query: SandboxQuery | None = None,
+        limit: int = 100,
+        next_token: str | None = None,
+        *,
+        status: str | builtins.list[str],
+        region: str | None = None,
+        **conn: Unpack[ConnectionOpts],
+    ) -> builtins.list[Self]: ...
+    @classmethod
+    def list(
+        cls,
+        query: SandboxQuery | None = None,
+        limit: int = 100,
+        next_token: str | None = None,
+        *,
+        status: str | builtins.list[str] | None = None,
+        region: str | None = None,
+        **conn: Unpack[ConnectionOpts],
+    ) -> SandboxList | builtins.list[Self]:
+        """One page of your sandboxes, newest first; pass its ``next_token`` for the next page.
+
+        With hopx's ``status=`` (a state or a list of them) it returns that page's sandboxes as
+        sandbox objects, as hopx does; ``region`` (hopx) is accepted and ignored.
+        """
         with ApiClient.from_opts(conn) as api:
-            return api.call(sandboxes.list_page(query, limit, next_token))
+            page = api.call(sandboxes.list_page(hopx_query(query, status), limit, next_token))
+            if status is None:
+                return page
+            return [cls(info, ApiClient(api.config)) for info in page]
 
     @classmethod
     def iter(
-        cls, query: SandboxQuery | None = None, status: str | None = None, **conn: Unpack[ConnectionOpts]
+        cls,
+        query: SandboxQuery | None = None,
+        status: str | None = None,
+        region: str | None = None,
+        **conn: Unpack[ConnectionOpts],
     ) -> Iterator[Self]:
-        """Every sandbox matching ``query`` (``status=``: hopx's shortcut), page by page: ``for``."""
+        """Every sandbox matching ``query`` (``status=``: hopx's shortcut; ``region``: hopx's, ignored),
+        page by page: ``for``."""
         pages = Pager(hopx_query(query, status))
         api = ApiClient.from_opts(conn)  # no ``with``: an abandoned generator must not close it from the GC
         while (op := pages.next_op()) is not None:
@@ -162,8 +207,10 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
 
     @dual
     def get_info(self, request_timeout: float | None = None) -> SandboxInfo:
-        """The sandbox's state, settings and deadline."""
-        return self._remember(self._api.call(sandboxes.get_info(self.sandbox_id), request_timeout))
+        """The sandbox's state, settings and deadline (and hopx's ``public_host``)."""
+        info = self._api.call(sandboxes.get_info(self.sandbox_id), request_timeout)
+        host = _network.public_host(self._api.config.base_url, info.sandbox_id)
+        return self._remember(dataclasses.replace(info, public_host=host))
 
     info = get_info
 
@@ -187,6 +234,14 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         self._remember(self._api.call(sandboxes.pause(self.sandbox_id), request_timeout))
 
     suspend = pause
+
+    def stop(self, request_timeout: float | None = None) -> None:
+        """hopx's ``stop``: here a :meth:`pause` (processes frozen, state kept), undone by :meth:`start`."""
+        self.pause(request_timeout)
+
+    def start(self, request_timeout: float | None = None) -> None:
+        """hopx's ``start`` of a stopped sandbox: :meth:`resume`."""
+        self.resume(request_timeout)
 
     @dual
     def resume(self, request_timeout: float | None = None) -> None:
@@ -233,6 +288,18 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
     ) -> str | bytearray | FileStream:
         """declaw's name for ``files.read``."""
         return self.files.read(path, format, user)
+
+    def list_processes(self, request_timeout: float | None = None) -> builtins.list[dict[str, Any]]:
+        """hopx's name for ``commands.list``, in hopx's shape: dicts with ``process_id`` (the pid as a
+        string), ``pid``, ``name`` (the command line), ``status`` (running/completed/failed/killed),
+        ``start_time``, ``exit_code``, ``user``, ``cwd``."""
+        return [hopx.process(p) for p in self.commands.list(request_timeout)]
+
+    def kill_process(self, process_id: str | int, request_timeout: float | None = None) -> dict[str, Any]:
+        """hopx's name for ``commands.kill``: ``{"process_id", "success", "message"}`` (success False when it
+        had already ended)."""
+        done = self.commands.kill(hopx.pid_of(process_id), request_timeout)
+        return hopx.killed(process_id, done)
 
     list_commands = alias("commands", Commands.list)
     kill_command = alias("commands", Commands.kill)

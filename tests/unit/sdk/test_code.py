@@ -80,7 +80,7 @@ async def test_run_code_defaults_and_languages(sdk, api, sbx):
 async def test_run_code_refuses_bad_arguments_before_sending(sdk, api, sbx):
     route = api.post(RUN).respond(200, content=ndjson(done()))
     with pytest.raises(InvalidArgumentException, match="unexpected keyword"):
-        await sdk(sbx.run_code("1", timeout_seconds=5))
+        await sdk(sbx.run_code("1", timeout_secs=5))
     with pytest.raises(InvalidArgumentException, match="timeout"):
         await sdk(sbx.run_code("1", timeout=-1))
     with pytest.raises(InvalidArgumentException, match="code"):
