@@ -143,6 +143,41 @@ async def test_hopx_async_examples(hutch_server, hutch_env):
         assert sandbox.files and sandbox.commands and sandbox.terminal is sandbox.pty
 
 
+async def test_hopx_async_reference(hutch_env, capsys):
+    sandbox = await AsyncSandbox.create(template="code-interpreter")
+    info = await sandbox.get_info()
+    print(info.public_host)
+    assert capsys.readouterr().out == f"http://{hutch_env['HUTCH_DOMAIN']}/sandboxes/{sandbox.sandbox_id}\n"
+
+    sandboxes = await AsyncSandbox.list(status="running")
+    for sb in sandboxes:
+        info = await sb.get_info()
+        print(f"{info.sandbox_id}: {info.status}")
+    assert f"{sandbox.sandbox_id}: running" in capsys.readouterr().out.splitlines()
+
+    async for sb in AsyncSandbox.iter(status="running"):
+        info = await sb.get_info()
+        print(f"{info.sandbox_id}")
+    assert sandbox.sandbox_id in capsys.readouterr().out.splitlines()
+
+    result = await sandbox.run_code("print('Hello, HopX!')", language="python", timeout_seconds=60, env=None)
+    assert result.stdout == "Hello, HopX!\n"
+    handle = await sandbox.commands.run("sleep 30", background=True)
+    processes = await sandbox.list_processes()
+    assert {"process_id": str(handle.pid), "status": "running"}.items() <= processes[-1].items()
+    print((await sandbox.kill_process(processes[-1]["process_id"]))["message"])
+    assert capsys.readouterr().out == "Process killed successfully\n"
+    await sandbox.set_timeout(600)
+    assert sandbox.files and sandbox.commands and sandbox.env and sandbox.cache and sandbox.terminal
+    assert isinstance(await sandbox.cache.stats(), dict)
+    await sandbox.stop()
+    await sandbox.start()
+    await sandbox.pause()
+    await sandbox.resume()
+    await sandbox.kill()
+    assert (await sandbox.get_info()).status == "killed"
+
+
 async def test_tensorlake_named_suspend_resume_checkpoint(hutch_env):
     async with AsyncSandbox.create(name="tensorlake-seed") as sandbox:
         await sandbox.info()
