@@ -1,6 +1,8 @@
 """The server's one HTTP/1.1 client for the agents' Unix sockets (gateway, exposed ports, envs):
 h11 over asyncio streams, kept-alive connections, bodies streamed both ways, one small pool per
-sandbox, and the retry of a request a stale kept-alive connection lost.
+sandbox, the retry of a request a stale kept-alive connection lost, and the agent's TCP tunnels
+into the sandbox (`open_tunnel`, for exposed ports). The runtime's readiness probe
+(runtime/agentclient.py) is its own: synchronous, in the runtime's thread.
 
 The gateway's hot path: a general-purpose client (httpx) spends about 1.5 ms of Python per request
 on models and layers the gateway does not need; this spends about a third of that.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator
 
 import h11
@@ -20,6 +23,7 @@ from hutchd.backend import Backend
 READ_SIZE = 64 * 1024
 MAX_IDLE = 8  # kept-alive connections per sandbox
 CONNECT_TIMEOUT = 10.0
+MAX_ERROR_BODY = 64 * 1024  # of an agent's answer refusing a tunnel
 
 
 class AgentError(Exception):
@@ -29,6 +33,15 @@ class AgentError(Exception):
 class StaleConnection(AgentError):
     """A kept-alive connection turned out closed before any byte of the answer: safe to resend a
     request that had no body."""
+
+
+class TunnelRefused(AgentError):
+    """The agent answered a tunnel request with an error instead of switching protocols."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class _Conn:
@@ -126,6 +139,51 @@ class AgentPool:
         except (OSError, TimeoutError) as e:
             raise AgentError(f"cannot connect to the agent: {e!r}") from e
         return _Conn(reader, writer)
+
+    async def open_tunnel(self, port: int, timeout: float = CONNECT_TIMEOUT) -> socket.socket:
+        """A connected, non-blocking socket to `port` on the sandbox's loopback, through the agent's
+        `GET /tunnel/{port}` upgrade; the caller owns it. TunnelRefused carries the agent's answer
+        when it would not open one; AgentError when the agent could not be reached."""
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        conn = h11.Connection(h11.CLIENT)
+
+        async def next_event() -> h11.Event:
+            while (event := conn.next_event()) is h11.NEED_DATA:
+                conn.receive_data(await loop.sock_recv(sock, READ_SIZE))
+            return event  # type: ignore[return-value]
+
+        try:
+            async with asyncio.timeout(timeout):
+                await loop.sock_connect(sock, self.path)
+                upgrade = [("host", "agent"), ("connection", "Upgrade"), ("upgrade", "tcp")]
+                request = h11.Request(method="GET", target=f"/tunnel/{port}", headers=upgrade)
+                await loop.sock_sendall(sock, (conn.send(request) or b"") + (conn.send(h11.EndOfMessage()) or b""))
+                event = await next_event()
+                if isinstance(event, h11.InformationalResponse) and event.status_code == 101:
+                    if conn.trailing_data[0]:
+                        raise AgentError("the sandbox sent data before the request")
+                    return sock
+                if not isinstance(event, h11.Response):
+                    raise AgentError("the agent closed the tunnel before answering")
+                body = b""
+                while isinstance(part := await next_event(), h11.Data) and len(body) < MAX_ERROR_BODY:
+                    body += part.data
+                try:
+                    message = str(json.loads(body)["message"])
+                except (ValueError, KeyError, TypeError):
+                    message = body.decode(errors="replace")[:500] or f"HTTP {event.status_code}"
+                raise TunnelRefused(event.status_code, message)
+        except AgentError:
+            sock.close()
+            raise
+        except (OSError, TimeoutError, h11.ProtocolError) as e:
+            sock.close()
+            raise AgentError(f"could not open a tunnel into the sandbox: {e!r}") from e
+        except BaseException:
+            sock.close()
+            raise
 
     def put_back(self, conn: _Conn) -> None:
         if len(self._idle) >= MAX_IDLE:

@@ -15,7 +15,7 @@ Status conventions, as the spec's responses list them:
 - a body larger than the operation's `maxBytes` -> 413.
 
 A schema's `x-refusal` extension, where the spec gives one, is the message for a value its `const`,
-`enum` or `maxProperties` refuses (it says why, where the bare rule would not).
+`enum`, `pattern` or `maxProperties` refuses (it says why, where the bare rule would not).
 """
 
 from __future__ import annotations
@@ -197,6 +197,8 @@ def _check_string(schema: dict[str, Any], value: str, path: str) -> None:
     if pattern is not None and not _compiled(pattern).search(value):
         if "\0" in value and _compiled(pattern).search(value.replace("\0", "")):
             raise Invalid(422, f"{_quote(path)} must not contain NUL characters")
+        if "x-refusal" in schema:
+            raise Invalid(422, f"{_quote(path)} {value[:80]!r} {schema['x-refusal']}")
         raise Invalid(422, f"{_quote(path)} {value[:80]!r} does not match {pattern}")
 
 

@@ -26,13 +26,13 @@ import re
 import socket
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import h11
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hutchd.agentconn import AgentError, AgentPool, TunnelRefused
 from hutchd.services import network_settings
 
 log = logging.getLogger("hutchd.ports")
@@ -94,47 +94,14 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def open_tunnel(agent_socket: Path, port: int, timeout: float = 10.0) -> socket.socket:
-    """A connected socket to `port` inside the sandbox (after the agent's 101), non-blocking."""
-    loop = asyncio.get_running_loop()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.setblocking(False)
+async def _open_tunnel(agent: AgentPool, port: int) -> socket.socket:
+    """A socket to `port` inside the sandbox (agentconn's tunnel), its refusals as PortError."""
     try:
-        async with asyncio.timeout(timeout):
-            await loop.sock_connect(sock, str(agent_socket))
-            request = f"GET /tunnel/{port} HTTP/1.1\r\nHost: agent\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
-            await loop.sock_sendall(sock, request.encode())
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                chunk = await loop.sock_recv(sock, 4096)
-                if not chunk or len(buf) > 65536:
-                    raise PortError(502, "the sandbox's agent closed the tunnel before answering")
-                buf += chunk
-            head, _, body = buf.partition(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            status = int(lines[0].split(" ", 2)[1])
-            if status == 101:
-                if body:
-                    raise PortError(502, "the sandbox sent data before the request")
-                return sock
-            fields = (x.partition(":") for x in lines[1:])
-            length = next((int(v) for k, _, v in fields if k.lower() == "content-length"), 0)
-            while len(body) < length:
-                chunk = await loop.sock_recv(sock, 4096)
-                if not chunk:
-                    break
-                body += chunk
-            try:
-                message = json.loads(body)["message"]
-            except (ValueError, KeyError, TypeError):
-                message = body.decode(errors="replace")[:500] or f"HTTP {status}"
-            raise PortError(502 if status >= 500 else status, message)
-    except PortError:
-        sock.close()
-        raise
-    except (OSError, TimeoutError, ValueError, IndexError) as e:
-        sock.close()
-        raise PortError(502, f"could not open a tunnel into the sandbox: {e!r}") from e
+        return await agent.open_tunnel(port)
+    except TunnelRefused as e:
+        raise PortError(502 if e.status >= 500 else e.status, e.message) from None
+    except AgentError as e:
+        raise PortError(502, str(e)) from e
 
 
 class PortsMiddleware:
@@ -161,8 +128,8 @@ class PortsMiddleware:
 
     # ---------------------------------------------------------------- access
 
-    async def _admit(self, scope: Scope, target: Target) -> Path:
-        """Check who may use the port; returns the agent socket. Raises PortError."""
+    async def _admit(self, scope: Scope, target: Target) -> AgentPool:
+        """Check who may use the port; returns the sandbox's agent client. Raises PortError."""
         hub = self.hub
         row = hub.sandboxes.row(target.sandbox_id)
         if row is None or row["state"] in ("killed", "pooled") or row["tenant"] is None:
@@ -183,9 +150,10 @@ class PortsMiddleware:
         elif row["state"] != "running":
             raise PortError(409, f"sandbox {target.sandbox_id} is {row['state']}; retry when it is running")
         try:
-            return Path(hub.backend.agent_socket(target.sandbox_id))
+            pool: AgentPool = hub.agents.get(target.sandbox_id)
         except Exception as e:
             raise PortError(502, f"sandbox {target.sandbox_id} is not reachable: {e}") from e
+        return pool
 
     def _authorized(self, scope: Scope, row: Any, target: Target) -> bool:
         key = _header(scope, b"x-api-key")
@@ -253,7 +221,7 @@ class PortsMiddleware:
     async def _http(self, scope: Scope, receive: Receive, send: Send, target: Target) -> None:
         try:
             agent = await self._admit(scope, target)
-            sock = await open_tunnel(agent, target.port)
+            sock = await _open_tunnel(agent, target.port)
         except PortError as e:
             await _send_error(send, e)
             return
@@ -373,7 +341,7 @@ class PortsMiddleware:
             return
         try:
             agent = await self._admit(scope, target)
-            sock = await open_tunnel(agent, target.port)
+            sock = await _open_tunnel(agent, target.port)
         except PortError as e:
             await _deny_websocket(scope, send, e)
             return

@@ -243,9 +243,12 @@ def test_a_default_sandbox_reports_an_open_policy(boxes: Sandboxes) -> None:
 @pytest.mark.parametrize(
     ("network", "says"),
     [
-        ({"allowOut": ["https://example.com"]}, "network.allowOut[0] 'https://example.com' is a URL"),
-        ({"allowOut": ["ok.test", "not a name"]}, "network.allowOut[1] 'not a name'"),
-        ({"denyOut": ["300.1.1.1"]}, "network.denyOut[0] '300.1.1.1' is not a valid IP address"),
+        (
+            {"allowOut": ["https://example.com"]},
+            "'network.allowOut[0]' 'https://example.com' is not an IP address, a CIDR block or a host name",
+        ),
+        ({"allowOut": ["ok.test", "not a name"]}, "'network.allowOut[1]' 'not a name' is not an IP address"),
+        ({"denyOut": ["300.1.1.1"]}, "'network.denyOut[0]' '300.1.1.1' is not an IP address"),
         ({"allowOut": ["10.0.0.5"]}, "network.allowOut[0] '10.0.0.5' lies in 10.0.0.0/8"),
         ({"allowOut": ["127.0.0.1"]}, "which sandboxes can never reach"),
         ({"allowOut": "example.com"}, "'network.allowOut' must be a list of strings"),
