@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from typing import Any
 
 import hutch_api.api.metrics.get_sandbox_metrics as get_sandbox_metrics
+import hutch_api.api.metrics.get_sandbox_metrics_snapshot as get_sandbox_metrics_snapshot
 from hutch._core import checks
 from hutch._core.convert import plain, unset
-from hutch._core.request import Op, build, models
+from hutch._core.request import Op, build, model, models
 from hutch.exceptions import SandboxNotFoundException
 from hutch.types import SandboxMetrics
 from hutch_api.models.sandbox_metric import SandboxMetric
@@ -27,3 +30,10 @@ def get_metrics(
         end=unset(checks.when(end, "end")),
     )
     return Op(kwargs, models(SandboxMetric.from_dict, _metrics), SandboxNotFoundException)
+
+
+def get_metrics_snapshot(sandbox_id: str) -> Op[dict[str, Any]]:
+    """hopx's ``get_metrics_snapshot()``: one sample taken now, as a plain dict of SandboxMetrics' fields."""
+    kwargs = build(get_sandbox_metrics_snapshot, checks.ident(sandbox_id))
+    parse = model(SandboxMetric.from_dict, lambda m: dataclasses.asdict(_metrics(m)))
+    return Op(kwargs, parse, SandboxNotFoundException)

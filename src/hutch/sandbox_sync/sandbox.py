@@ -178,6 +178,11 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         return self._api.call(metrics.get_metrics(self.sandbox_id, start, end), request_timeout)
 
     @dual
+    def get_metrics_snapshot(self, request_timeout: float | None = None) -> dict[str, Any]:
+        """Resource usage now (hopx): a dict with :class:`~hutch.SandboxMetrics`' fields, sampled for this call."""
+        return self._api.call(metrics.get_metrics_snapshot(self.sandbox_id), request_timeout)
+
+    @dual
     def pause(self, request_timeout: float | None = None) -> None:
         """Freeze every process and record a pause snapshot."""
         self._remember(self._api.call(sandboxes.pause(self.sandbox_id), request_timeout))

@@ -152,6 +152,16 @@ async def sandbox_metrics(request: Request) -> Response:
     return JSONResponse([metric(r) for r in rows])
 
 
+@handles("getSandboxMetricsSnapshot")
+async def sandbox_metrics_snapshot(request: Request) -> Response:
+    hub = _hub(request)
+    row = hub.sandboxes.live(request.state.tenant, request.path_params["sandboxID"])
+    sample = await hub.sampler.sample_now(row["id"], row["cpu"])
+    if sample is None:
+        raise conflict(f"sandbox {row['id']} cannot be measured now (it is {row['state']}); retry when it runs")
+    return JSONResponse(metric(sample))
+
+
 @handles("updateSandboxNetwork")
 async def update_network(request: Request) -> Response:
     """PUT /sandboxes/{sandboxID}/network."""

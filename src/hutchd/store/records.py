@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,7 +70,7 @@ def template(
     }
 
 
-def metric(row: sqlite3.Row) -> dict[str, Any]:
+def metric(row: sqlite3.Row | Mapping[str, Any]) -> dict[str, Any]:
     mib = 1024 * 1024
     return {
         "timestamp": rfc3339(row["ts"]),

@@ -1,0 +1,12 @@
+"""E2B's and hopx's lifecycle names end to end against a real `hutch serve`, sync and async."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+async def test_get_metrics_snapshot(sdk, sbx):
+    snap = await sdk(sbx.get_metrics_snapshot())
+    assert snap["mem_total_mb"] > 0 and snap["mem_used_mb"] > 0 and snap["cpu_count"] > 0

@@ -1,0 +1,23 @@
+"""The operations issue 12 adds for E2B's and hopx's lifecycle names, against a real server:
+what they do, and what hostile input gets (the Error shape, a 4xx, nothing left behind)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_metrics_snapshot_is_sampled_now(make_sandbox, http, hutch_server):
+    sbx = make_sandbox()
+    r = http.get(f"/sandboxes/{sbx.sandbox_id}/metrics/current")
+    assert r.status_code == 200, r.text
+    sample = r.json()
+    assert sample["memTotalMB"] > 0 and sample["memUsedMB"] > 0 and sample["cpuCount"] == sbx.cpu_count
+    stored = http.get(f"/sandboxes/{sbx.sandbox_id}/metrics").json()
+    assert sample["timestamp"] not in [s["timestamp"] for s in stored]  # not stored: taken for this request
+    with hutch_server.http(hutch_server.api_key_b) as other:  # another tenant's sandbox does not exist
+        assert other.get(f"/sandboxes/{sbx.sandbox_id}/metrics/current").status_code == 404
+    http.delete(f"/sandboxes/{sbx.sandbox_id}")
+    gone = http.get(f"/sandboxes/{sbx.sandbox_id}/metrics/current")
+    assert gone.status_code == 404 and set(gone.json()) == {"code", "message"}

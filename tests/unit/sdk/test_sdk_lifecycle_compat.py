@@ -1,0 +1,37 @@
+"""E2B's and hopx's lifecycle names (issue 12): metrics snapshot, token refresh, snapshots by name,
+pause options, E2B's lifecycle dicts, instance connect and fork; sync and async against respx."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from sdk_fakes import detail, sent_json
+
+from hutch import SandboxNotFoundException
+
+SAMPLE = {
+    "timestamp": "2025-01-01T00:00:01Z",
+    "cpuUsedPct": 12.5,
+    "cpuCount": 2,
+    "memUsedMB": 100,
+    "memTotalMB": 1024,
+    "diskUsedMB": 3,
+    "diskTotalMB": 2048,
+}
+
+
+async def test_get_metrics_snapshot_is_a_dict_of_one_sample(sdk, api, created):
+    now = api.get("/sandboxes/sb1/metrics/current").respond(200, json=SAMPLE)
+    sbx = await sdk.create()
+    snap = await sdk(sbx.get_metrics_snapshot())
+    assert now.called and isinstance(snap, dict)
+    assert snap["cpu_used_pct"] == 12.5 and snap["mem_total_mb"] == 1024 and snap["cpu_count"] == 2
+    assert snap["timestamp"] == datetime.datetime(2025, 1, 1, 0, 0, 1, tzinfo=datetime.UTC)
+    await sdk(sbx.close())
+
+
+async def test_get_metrics_snapshot_of_a_gone_sandbox(sdk, api):
+    api.get("/sandboxes/gone/metrics/current").respond(404, json={"code": 404, "message": "sandbox gone not found"})
+    with pytest.raises(SandboxNotFoundException):
+        await sdk(sdk.cls.get_metrics_snapshot("gone"))
