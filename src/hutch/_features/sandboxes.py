@@ -16,6 +16,7 @@ import hutch_api.api.sandboxes.get_sandbox as get_sandbox
 import hutch_api.api.sandboxes.kill_sandbox as kill_sandbox
 import hutch_api.api.sandboxes.list_sandboxes as list_sandboxes
 import hutch_api.api.sandboxes.pause_sandbox as pause_sandbox
+import hutch_api.api.sandboxes.refresh_traffic_token as refresh_traffic_token
 import hutch_api.api.sandboxes.resume_sandbox as resume_sandbox
 import hutch_api.api.sandboxes.set_sandbox_timeout as set_sandbox_timeout
 from hutch._core import checks
@@ -182,6 +183,10 @@ def pause(sandbox_id: str) -> Op[SandboxInfo]:
 
 def resume(sandbox_id: str) -> Op[SandboxInfo]:
     return Op(build(resume_sandbox, checks.ident(sandbox_id)), detail, SandboxNotFoundException, idempotent=True)
+
+
+def refresh_token(sandbox_id: str) -> Op[SandboxInfo]:
+    return Op(build(refresh_traffic_token, checks.ident(sandbox_id)), detail, SandboxNotFoundException)
 
 
 class Pager:

@@ -178,6 +178,12 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         return self._api.call(metrics.get_metrics(self.sandbox_id, start, end), request_timeout)
 
     @dual
+    def refresh_token(self, request_timeout: float | None = None) -> None:
+        """Replace the sandbox's traffic access token (hopx): the old one stops working at once, the new
+        one is ``get_info().traffic_access_token``."""
+        self._remember(self._api.call(sandboxes.refresh_token(self.sandbox_id), request_timeout))
+
+    @dual
     def get_metrics_snapshot(self, request_timeout: float | None = None) -> dict[str, Any]:
         """Resource usage now (hopx): a dict with :class:`~hutch.SandboxMetrics`' fields, sampled for this call."""
         return self._api.call(metrics.get_metrics_snapshot(self.sandbox_id), request_timeout)

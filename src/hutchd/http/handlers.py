@@ -136,6 +136,14 @@ async def connect_sandbox(request: Request) -> Response:
     return JSONResponse(detail)
 
 
+@handles("refreshTrafficToken")
+async def refresh_traffic_token(request: Request) -> Response:
+    hub = _hub(request)
+    sandbox_id = hub.sandboxes.live(request.state.tenant, request.path_params["sandboxID"])["id"]
+    hub.db.run("UPDATE sandboxes SET traffic_token = ? WHERE id = ?", network_settings.new_token(), sandbox_id)
+    return JSONResponse(hub.sandboxes.detail(sandbox_id))
+
+
 @handles("getSandboxMetrics")
 async def sandbox_metrics(request: Request) -> Response:
     hub = _hub(request)

@@ -21,3 +21,24 @@ def test_metrics_snapshot_is_sampled_now(make_sandbox, http, hutch_server):
     http.delete(f"/sandboxes/{sbx.sandbox_id}")
     gone = http.get(f"/sandboxes/{sbx.sandbox_id}/metrics/current")
     assert gone.status_code == 404 and set(gone.json()) == {"code", "message"}
+
+
+def test_refresh_traffic_token_retires_the_old_one(make_sandbox, http, hutch_server):
+    sbx = make_sandbox(network={"allowPublicTraffic": False})
+    old = sbx.traffic_access_token
+    assert old
+    port = 8000
+    url = f"{hutch_server.base_url}/sandboxes/{sbx.sandbox_id}/ports/{port}/"
+    r = http.post(f"/sandboxes/{sbx.sandbox_id}/traffic-token")
+    assert r.status_code == 200, r.text
+    new = r.json()["trafficAccessToken"]
+    assert new and new != old
+    assert http.get(f"/sandboxes/{sbx.sandbox_id}").json()["trafficAccessToken"] == new
+    import httpx
+
+    with httpx.Client(timeout=30) as anon:  # no API key: only the token admits
+        assert anon.get(url, headers={"X-Hutch-Traffic-Token": old}).status_code == 401
+        assert anon.get(url, headers={"X-Hutch-Traffic-Token": new}).status_code != 401
+    with hutch_server.http(hutch_server.api_key_b) as other:
+        assert other.post(f"/sandboxes/{sbx.sandbox_id}/traffic-token").status_code == 404
+    assert http.get(f"/sandboxes/{sbx.sandbox_id}").json()["trafficAccessToken"] == new

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from sdk_fakes import detail, sent_json
+from sdk_fakes import detail
 
 from hutch import SandboxNotFoundException
 
@@ -35,3 +35,11 @@ async def test_get_metrics_snapshot_of_a_gone_sandbox(sdk, api):
     api.get("/sandboxes/gone/metrics/current").respond(404, json={"code": 404, "message": "sandbox gone not found"})
     with pytest.raises(SandboxNotFoundException):
         await sdk(sdk.cls.get_metrics_snapshot("gone"))
+
+
+async def test_refresh_token_replaces_the_traffic_token(sdk, api, created):
+    refresh = api.post("/sandboxes/sb1/traffic-token").respond(200, json=detail(trafficAccessToken="new-token"))
+    sbx = await sdk.create()
+    assert await sdk(sbx.refresh_token()) is None  # hopx's return shape
+    assert refresh.called and sbx._info.traffic_access_token == "new-token"
+    await sdk(sbx.close())
