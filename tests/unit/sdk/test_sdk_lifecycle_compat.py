@@ -41,5 +41,5 @@ async def test_refresh_token_replaces_the_traffic_token(sdk, api, created):
     refresh = api.post("/sandboxes/sb1/traffic-token").respond(200, json=detail(trafficAccessToken="new-token"))
     sbx = await sdk.create()
     assert await sdk(sbx.refresh_token()) is None  # hopx's return shape
-    assert refresh.called and sbx._info.traffic_access_token == "new-token"
+    assert refresh.called and sbx._last_info.traffic_access_token == "new-token"
     await sdk(sbx.close())
