@@ -14,10 +14,26 @@ from hutch._core.request import Op, build, model, models
 from hutch.exceptions import SandboxNotFoundException
 from hutch.types import SandboxMetrics
 from hutch_api.models.sandbox_metric import SandboxMetric
+from hutch_api.types import Unset
+
+_MIB = 1 << 20
 
 
 def _metrics(m: SandboxMetric) -> SandboxMetrics:
-    return plain(SandboxMetrics, m)
+    """The byte fields are the server's, or (from a server without them) the MiB ones in bytes."""
+    return plain(
+        SandboxMetrics,
+        m,
+        mem_used=_bytes(m.mem_used, m.mem_used_mb),
+        mem_total=_bytes(m.mem_total, m.mem_total_mb),
+        mem_cache=_bytes(m.mem_cache, 0),
+        disk_used=_bytes(m.disk_used, m.disk_used_mb),
+        disk_total=_bytes(m.disk_total, m.disk_total_mb),
+    )
+
+
+def _bytes(given: int | Unset, mib: float) -> int:
+    return round(mib * _MIB) if isinstance(given, Unset) else given
 
 
 def get_metrics(

@@ -15,6 +15,7 @@ log = logging.getLogger("hutchd.sampler")
 IDEMPOTENCY_TTL = 24 * 3600.0  # a retried create is answered from its key for a day
 _COLUMNS = (
     "sandbox_id", "ts", "cpu_usage_usec", "cpu_pct", "cpu_count", "mem_used", "mem_total", "disk_used", "disk_total",
+    "mem_cache",
 )  # fmt: skip
 
 
@@ -92,6 +93,7 @@ class Sampler:
             float(u.mem_limit_bytes),
             float(u.disk_used_bytes),
             float(u.disk_limit_bytes),
+            float(getattr(u, "mem_cache_bytes", 0)),
         )
 
     async def loop(self) -> None:

@@ -93,6 +93,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sandboxes ADD COLUMN network TEXT;
     ALTER TABLE sandboxes ADD COLUMN traffic_token TEXT;
     """,
+    # page cache in metrics samples (E2B's mem_cache); older samples read 0
+    """
+    ALTER TABLE metrics ADD COLUMN mem_cache REAL NOT NULL DEFAULT 0;
+    """,
 ]
 
 LIVE_STATES = ("starting", "running", "paused")

@@ -80,4 +80,9 @@ def metric(row: sqlite3.Row | Mapping[str, Any]) -> dict[str, Any]:
         "memTotalMB": round(row["mem_total"] / mib, 2),
         "diskUsedMB": round(row["disk_used"] / mib, 2),
         "diskTotalMB": round(row["disk_total"] / mib, 2),
+        "memUsed": int(row["mem_used"]),
+        "memTotal": int(row["mem_total"]),
+        "memCache": int(row["mem_cache"]),
+        "diskUsed": int(row["disk_used"]),
+        "diskTotal": int(row["disk_total"]),
     }

@@ -14,6 +14,8 @@ def test_metrics_snapshot_is_sampled_now(make_sandbox, http, hutch_server):
     assert r.status_code == 200, r.text
     sample = r.json()
     assert sample["memTotalMB"] > 0 and sample["memUsedMB"] > 0 and sample["cpuCount"] == sbx.cpu_count
+    assert sample["memTotal"] == sbx.memory_mb << 20 and sample["diskTotal"] == sbx.disk_mb << 20
+    assert 0 <= sample["memCache"] <= sample["memUsed"] and abs(sample["memUsed"] / 2**20 - sample["memUsedMB"]) < 0.01
     stored = http.get(f"/sandboxes/{sbx.sandbox_id}/metrics").json()
     assert sample["timestamp"] not in [s["timestamp"] for s in stored]  # not stored: taken for this request
     with hutch_server.http(hutch_server.api_key_b) as other:  # another tenant's sandbox does not exist

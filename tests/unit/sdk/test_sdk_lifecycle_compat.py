@@ -43,3 +43,18 @@ async def test_refresh_token_replaces_the_traffic_token(sdk, api, created):
     assert await sdk(sbx.refresh_token()) is None  # hopx's return shape
     assert refresh.called and sbx._last_info.traffic_access_token == "new-token"
     await sdk(sbx.close())
+
+
+async def test_metrics_in_e2b_names_and_bytes(sdk, api, created):
+    mib = 1 << 20
+    fresh = SAMPLE | {"memUsed": 100 * mib + 7, "memTotal": 1024 * mib, "memCache": 5 * mib}
+    fresh |= {"diskUsed": 3 * mib, "diskTotal": 2048 * mib}
+    api.get("/sandboxes/sb1/metrics").respond(200, json=[fresh, SAMPLE])  # the 2nd: a server without bytes
+    sbx = await sdk.create()
+    new, old = await sdk(sbx.get_metrics())
+    assert (new.mem_used, new.mem_total, new.mem_cache, new.disk_used, new.disk_total) == (
+        100 * mib + 7, 1024 * mib, 5 * mib, 3 * mib, 2048 * mib,
+    )  # fmt: skip
+    assert new.mem_used_mb == 100 and new.cpu_used_pct == 12.5 and new.cpu_count == 2
+    assert (old.mem_used, old.mem_total, old.mem_cache, old.disk_total) == (100 * mib, 1024 * mib, 0, 2048 * mib)
+    await sdk(sbx.close())
