@@ -188,6 +188,8 @@ class SnapshotInfo:
     sandbox_id: str
     created_at: datetime.datetime
     size_bytes: int
+    names: list[str] = field(default_factory=list)
+    """Its names (``create_snapshot(name=)``); each boots sandboxes as ``template=`` too (E2B)."""
 
 
 @dataclass

@@ -216,7 +216,7 @@ async def create_snapshot(request: Request) -> Response:
         row = hub.sandboxes.live(request.state.tenant, sandbox_id)
         if row["state"] not in ("running", "paused"):
             raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
-        snap = await hub.snapshots.create(row, as_template=body.get("asTemplate", False))
+        snap = await hub.snapshots.create(row, as_template=body.get("asTemplate", False), name=body.get("name"))
     return JSONResponse(snap, status_code=201)
 
 
@@ -235,6 +235,16 @@ async def restore_sandbox(request: Request) -> Response:
     body = await json_body(request)
     detail = await hub.sandboxes.restore(request.state.tenant, sandbox_id, body.get("snapshotID"), body.get("timeout"))
     return JSONResponse(detail, status_code=201)
+
+
+@handles("forkSandbox")
+async def fork_sandbox(request: Request) -> Response:
+    hub = _hub(request)
+    sandbox_id = request.path_params["sandboxID"]
+    hub.sandboxes.live(request.state.tenant, sandbox_id)
+    body = await json_body(request)
+    results = await hub.sandboxes.fork(request.state.tenant, sandbox_id, body.get("count", 1), body.get("timeout"))
+    return JSONResponse(results, status_code=201)
 
 
 @handles("listSnapshots")

@@ -97,6 +97,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE metrics ADD COLUMN mem_cache REAL NOT NULL DEFAULT 0;
     """,
+    # a snapshot's name (E2B's create_snapshot(name=)), which createSandbox takes as templateID
+    """
+    ALTER TABLE snapshots ADD COLUMN name TEXT;
+    CREATE INDEX snapshots_name ON snapshots(tenant, name, created_at);
+    """,
 ]
 
 LIVE_STATES = ("starting", "running", "paused")

@@ -46,6 +46,7 @@ def snapshot(row: sqlite3.Row) -> dict[str, Any]:
         "createdAt": rfc3339(row["created_at"]),
         "sizeBytes": int(row["size_bytes"]),
         "templateID": row["template_id"],
+        "names": [row["name"]] if row["name"] else [],
     }
 
 
