@@ -67,6 +67,9 @@ class Snapshots:
         row = await self.take(sandbox, kind="template" if as_template else "manual")
         if name is not None:
             self._db.run("UPDATE snapshots SET name = ? WHERE id = ?", name, row["id"])
+            named = self._db.one("SELECT * FROM snapshots WHERE id = ?", row["id"])
+            assert named is not None
+            row = named
         if as_template:
             template_id = ids.template_id()
             try:
