@@ -156,6 +156,16 @@ class SandboxMetrics:
     """Disk limit of the writable layer, MiB."""
     disk_used_mb: float
     """Space used in the writable layer, MiB."""
+    mem_used: int = 0
+    """Memory in use, bytes (E2B's name and unit)."""
+    mem_total: int = 0
+    """Memory limit, bytes."""
+    mem_cache: int = 0
+    """Page cache charged to the sandbox, bytes (part of ``mem_used``)."""
+    disk_used: int = 0
+    """Space used in the writable layer, bytes."""
+    disk_total: int = 0
+    """Disk limit of the writable layer, bytes."""
 
 
 @dataclass
@@ -186,6 +196,8 @@ class SnapshotInfo:
     sandbox_id: str
     created_at: datetime.datetime
     size_bytes: int
+    names: list[str] = field(default_factory=list)
+    """Its names (``create_snapshot(name=)``); each boots sandboxes as ``template=`` too (E2B)."""
 
 
 @dataclass

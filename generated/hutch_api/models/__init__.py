@@ -25,6 +25,8 @@ from .env_vars_patch import EnvVarsPatch
 from .env_vars_replacement import EnvVarsReplacement
 from .error import Error
 from .filesystem_event import FilesystemEvent
+from .fork_request import ForkRequest
+from .fork_result import ForkResult
 from .health import Health
 from .host_features import HostFeatures
 from .make_dir_request import MakeDirRequest
@@ -89,6 +91,8 @@ __all__ = (
     "EnvVarsReplacement",
     "Error",
     "FilesystemEvent",
+    "ForkRequest",
+    "ForkResult",
     "Health",
     "HostFeatures",
     "MakeDirRequest",

@@ -25,9 +25,10 @@ class NewSandbox:
     """A sandbox to create."""
 
     template_id: str | Unset = UNSET
-    """ The template (or snapshot template) to boot; `base` when absent. `code-interpreter` (the name
-    hopx's examples use) is another name for `base`, which has python3 with numpy, pandas and
-    matplotlib, and node.
+    """ The template to boot; `base` when absent. Also one of the caller's snapshot IDs or snapshot
+    names (E2B's `Sandbox.create(snapshot_id)`): the sandbox boots from that snapshot's files.
+    `code-interpreter` (the name hopx's examples use) is another name for `base`, which has
+    python3 with numpy, pandas and matplotlib, and node.
      """
     timeout: int | Unset = UNSET
     """ Lifetime in seconds, 1 to 86400; 300 when absent. """

@@ -17,16 +17,24 @@ class NewSnapshot:
 
     as_template: bool | Unset = UNSET
     """ Also make it a template that `createSandbox` can boot from; false when absent. """
+    name: str | Unset = UNSET
+    """ A name for the snapshot (E2B's `create_snapshot(name=)`); `createSandbox` accepts it as
+    `templateID` and boots the newest of the caller's snapshots of that name.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         as_template = self.as_template
+
+        name = self.name
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
         if as_template is not UNSET:
             field_dict["asTemplate"] = as_template
+        if name is not UNSET:
+            field_dict["name"] = name
 
         return field_dict
 
@@ -35,8 +43,11 @@ class NewSnapshot:
         d = dict(src_dict)
         as_template = d.pop("asTemplate", UNSET)
 
+        name = d.pop("name", UNSET)
+
         new_snapshot = cls(
             as_template=as_template,
+            name=name,
         )
 
         new_snapshot.additional_properties = d

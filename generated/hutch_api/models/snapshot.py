@@ -26,6 +26,8 @@ class Snapshot:
     """ Bytes the snapshot takes on the server. """
     template_id: None | str | Unset = UNSET
     """ The template ID to boot new sandboxes from it, if it is a template. """
+    names: list[str] | Unset = UNSET
+    """ The names given to it (`NewSnapshot.name`); empty when it has none. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,6 +47,10 @@ class Snapshot:
         else:
             template_id = self.template_id
 
+        names: list[str] | Unset = UNSET
+        if not isinstance(self.names, Unset):
+            names = self.names
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -58,6 +64,8 @@ class Snapshot:
         )
         if template_id is not UNSET:
             field_dict["templateID"] = template_id
+        if names is not UNSET:
+            field_dict["names"] = names
 
         return field_dict
 
@@ -83,6 +91,8 @@ class Snapshot:
 
         template_id = _parse_template_id(d.pop("templateID", UNSET))
 
+        names = cast(list[str], d.pop("names", UNSET))
+
         snapshot = cls(
             snapshot_id=snapshot_id,
             sandbox_id=sandbox_id,
@@ -90,6 +100,7 @@ class Snapshot:
             created_at=created_at,
             size_bytes=size_bytes,
             template_id=template_id,
+            names=names,
         )
 
         snapshot.additional_properties = d

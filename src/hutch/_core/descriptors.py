@@ -52,3 +52,23 @@ class alias(Generic[P, R]):
             return self
         target: Callable[P, R] = getattr(getattr(obj, self._module), self._name)
         return target
+
+
+class either(Generic[P, R]):
+    """A method whose class form takes other arguments (E2B's ``class_method_variant`` where they differ):
+    ``sbx.m(...)`` runs the method; ``Sandbox.m(...)`` is the owner's class method named ``class_form``."""
+
+    def __init__(self, class_form: str, method: Callable[Concatenate[Any, P], R]) -> None:
+        self._class_form = class_form
+        self._method = method
+        functools.update_wrapper(self, method)  # type: ignore[arg-type]
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Callable[..., Any]: ...
+    @overload
+    def __get__(self, obj: object, owner: type[Any] | None = None) -> Callable[P, R]: ...
+    def __get__(self, obj: object, owner: type[Any] | None = None) -> Callable[..., Any]:
+        if obj is None:
+            class_form: Callable[..., Any] = getattr(owner, self._class_form)
+            return class_form
+        return MethodType(self._method, obj)

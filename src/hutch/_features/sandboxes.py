@@ -16,6 +16,7 @@ import hutch_api.api.sandboxes.get_sandbox as get_sandbox
 import hutch_api.api.sandboxes.kill_sandbox as kill_sandbox
 import hutch_api.api.sandboxes.list_sandboxes as list_sandboxes
 import hutch_api.api.sandboxes.pause_sandbox as pause_sandbox
+import hutch_api.api.sandboxes.refresh_traffic_token as refresh_traffic_token
 import hutch_api.api.sandboxes.resume_sandbox as resume_sandbox
 import hutch_api.api.sandboxes.set_sandbox_timeout as set_sandbox_timeout
 from hutch._core import checks
@@ -104,6 +105,15 @@ def _lifecycle(lc: SandboxLifecycle | Mapping[str, Any] | None) -> ApiSandboxLif
     if extra:
         raise InvalidArgumentException(f"unknown lifecycle key(s) {sorted(extra)}; use on_timeout, auto_resume")
     on_timeout = lc.get("on_timeout")
+    if isinstance(on_timeout, Mapping):  # E2B's {"action": "pause", "keep_memory": ...} form
+        extra = set(on_timeout) - {"action", "keep_memory", "mode"}
+        if extra:
+            raise InvalidArgumentException(
+                f"unknown lifecycle on_timeout key(s) {sorted(extra)}; use action, keep_memory"
+            )
+        if on_timeout.get("action") == "pause":
+            check_pause_options(on_timeout.get("keep_memory"), on_timeout.get("mode"))
+        on_timeout = on_timeout.get("action")
     if on_timeout not in (None, "kill", "pause"):
         raise InvalidArgumentException(f"lifecycle on_timeout must be 'kill' or 'pause', not {on_timeout!r}")
     auto_resume = lc.get("auto_resume")
@@ -192,12 +202,34 @@ def set_timeout(sandbox_id: str, seconds: float) -> Op[None]:
     return Op(kwargs, nothing, SandboxNotFoundException, idempotent=True)
 
 
+def check_pause_options(keep_memory: bool | None, mode: str | None) -> None:
+    """E2B's pause options. A pause here freezes the processes in place: their memory stays as long as
+    the host runs them, and only the filesystem is recorded (the pause snapshot). E2B's
+    ``keep_memory=True`` / ``mode="full"`` promises a memory image that outlives the processes,
+    which needs CRIU: refused. ``keep_memory=False`` / ``mode="filesystem"`` is what is recorded anyway."""
+    if keep_memory is True or mode == "full":
+        raise InvalidArgumentException(
+            "memory cannot be kept on this host (keep_memory=True / mode='full' needs a memory snapshot, and "
+            "there is no CRIU here): a pause freezes the processes in place, so their memory survives only "
+            "while the host keeps running them; a host restart loses it and the sandbox comes back from its "
+            "filesystem (the pause snapshot). Pass keep_memory=False or nothing."
+        )
+    if mode not in (None, "filesystem") or keep_memory not in (None, False):
+        raise InvalidArgumentException(
+            f"pause takes keep_memory=True/False and mode='full'/'filesystem', not {keep_memory!r}/{mode!r}"
+        )
+
+
 def pause(sandbox_id: str) -> Op[SandboxInfo]:
     return Op(build(pause_sandbox, checks.ident(sandbox_id)), detail, SandboxNotFoundException, idempotent=True)
 
 
 def resume(sandbox_id: str) -> Op[SandboxInfo]:
     return Op(build(resume_sandbox, checks.ident(sandbox_id)), detail, SandboxNotFoundException, idempotent=True)
+
+
+def refresh_token(sandbox_id: str) -> Op[SandboxInfo]:
+    return Op(build(refresh_traffic_token, checks.ident(sandbox_id)), detail, SandboxNotFoundException)
 
 
 class Pager:

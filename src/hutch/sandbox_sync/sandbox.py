@@ -12,7 +12,7 @@ from typing import Any, Literal, Self, TypeVar, Unpack, overload
 
 from hutch import types
 from hutch._core.base import SandboxBase, placeholder_info
-from hutch._core.descriptors import alias, dual
+from hutch._core.descriptors import alias, dual, either
 from hutch._features import hopx, metrics, sandboxes, snapshots
 from hutch._features import network as _network
 from hutch._features.commands import RunOptions
@@ -95,9 +95,22 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         return cls._open(conn, lambda api: api.call(op), owned=True)
 
     @classmethod
-    def connect(cls, sandbox_id: str, timeout: int | None = None, **conn: Unpack[ConnectionOpts]) -> Self:
+    def _connect(cls, sandbox_id: str, timeout: int | None = None, **conn: Unpack[ConnectionOpts]) -> Self:
         """Attach to a sandbox by ID or name, resuming it if it is paused; ``timeout`` resets its lifetime."""
         return cls._open(conn, lambda api: api.call(sandboxes.connect(sandbox_id, timeout)), owned=False)
+
+    def _connect_again(self, timeout: int | None = None, request_timeout: float | None = None) -> Self:
+        """``sbx.connect()`` (E2B): this sandbox again, resumed if it was paused, as a new object."""
+        api = ApiClient(self._api.config)
+        try:
+            info = api.call(sandboxes.connect(self.sandbox_id, timeout), request_timeout)
+        except BaseException:
+            api.close()
+            raise
+        return type(self)(info, api, owned=False)
+
+    connect = either("_connect", _connect_again)
+    """``Sandbox.connect(sandbox_id, timeout=None, **conn)``, or ``sbx.connect(timeout=None)``."""
 
     @classmethod
     def restore(
@@ -229,15 +242,37 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         return self._api.call(metrics.get_metrics(self.sandbox_id, start, end), request_timeout)
 
     @dual
-    def pause(self, request_timeout: float | None = None) -> None:
-        """Freeze every process and record a pause snapshot."""
+    def refresh_token(self, request_timeout: float | None = None) -> None:
+        """Replace the sandbox's traffic access token (hopx): the old one stops working at once, the new
+        one is ``get_info().traffic_access_token``."""
+        self._remember(self._api.call(sandboxes.refresh_token(self.sandbox_id), request_timeout))
+
+    @dual
+    def get_metrics_snapshot(self, request_timeout: float | None = None) -> dict[str, Any]:
+        """Resource usage now (hopx): a dict with :class:`~hutch.SandboxMetrics`' fields, sampled for this call."""
+        return self._api.call(metrics.get_metrics_snapshot(self.sandbox_id), request_timeout)
+
+    @dual
+    def pause(
+        self,
+        keep_memory: bool | None = None,
+        *,
+        mode: Literal["full", "filesystem"] | None = None,
+        strict: bool = False,
+        request_timeout: float | None = None,
+    ) -> None:
+        """Freeze every process in place (their memory stays while the host runs them) and record a pause
+        snapshot of the filesystem. ``keep_memory=True`` / ``mode="full"`` (E2B: a memory image that
+        survives anything) raise InvalidArgumentException: there is no CRIU here. ``strict`` is accepted."""
+        sandboxes.check_pause_options(keep_memory, mode)
         self._remember(self._api.call(sandboxes.pause(self.sandbox_id), request_timeout))
 
     suspend = pause
+    beta_pause = pause
 
     def stop(self, request_timeout: float | None = None) -> None:
         """hopx's ``stop``: here a :meth:`pause` (processes frozen, state kept), undone by :meth:`start`."""
-        self.pause(request_timeout)
+        self.pause(request_timeout=request_timeout)
 
     def start(self, request_timeout: float | None = None) -> None:
         """hopx's ``start`` of a stopped sandbox: :meth:`resume`."""
@@ -256,14 +291,42 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
     checkpoint = snapshot
 
     @dual
-    def create_snapshot(self, request_timeout: float | None = None) -> SnapshotInfo:
-        """A snapshot that can boot new sandboxes (``template=info.template_id``)."""
-        return self._api.call(snapshots.template_snapshot(self.sandbox_id), request_timeout)
+    def create_snapshot(
+        self,
+        name: str | None = None,
+        *,
+        mode: Literal["filesystem", "full"] | None = None,
+        request_timeout: float | None = None,
+    ) -> SnapshotInfo:
+        """A snapshot of the files that boots new sandboxes: ``Sandbox.create(info.snapshot_id)`` (E2B),
+        ``template=info.template_id`` or its ``name``. The sandbox keeps running. ``mode="full"`` (with
+        memory) raises InvalidArgumentException: there is no CRIU here."""
+        return self._api.call(snapshots.template_snapshot(self.sandbox_id, name, mode), request_timeout)
 
-    @dual
-    def list_snapshots(self, request_timeout: float | None = None) -> builtins.list[Snapshot]:
+    def _list_own_snapshots(self, request_timeout: float | None = None) -> builtins.list[Snapshot]:
         """This sandbox's snapshots, newest first."""
         return self._api.call(snapshots.list_snapshots(self.sandbox_id), request_timeout)
+
+    @classmethod
+    def _list_all_snapshots(
+        cls, sandbox_id: str | None = None, **conn: Unpack[ConnectionOpts]
+    ) -> builtins.list[Snapshot]:
+        """All of the caller's snapshots (or ``sandbox_id``'s), newest first."""
+        with ApiClient.from_opts(conn) as api:
+            return api.call(snapshots.list_all(sandbox_id))
+
+    list_snapshots = either("_list_all_snapshots", _list_own_snapshots)
+    """``sbx.list_snapshots()``: this sandbox's; ``Sandbox.list_snapshots(sandbox_id=None, **conn)``: all of
+    the caller's (E2B's class form), or one sandbox's."""
+
+    @dual
+    def fork(
+        self, timeout: int | None = None, count: int | None = None, request_timeout: float | None = None
+    ) -> builtins.list[Self | Exception]:
+        """``count`` (1 to 20) new running sandboxes from one snapshot of this one's files, booted in
+        parallel; one result per fork: the sandbox (owned: ``with`` kills it) or the exception its boot met."""
+        results = self._api.call(snapshots.fork(self.sandbox_id, count, timeout), request_timeout)
+        return [r if isinstance(r, Exception) else type(self)(r, ApiClient(self._api.config), True) for r in results]
 
     # ------------------------------------------------------------ declaw's inline names
 

@@ -136,6 +136,14 @@ async def connect_sandbox(request: Request) -> Response:
     return JSONResponse(detail)
 
 
+@handles("refreshTrafficToken")
+async def refresh_traffic_token(request: Request) -> Response:
+    hub = _hub(request)
+    sandbox_id = hub.sandboxes.live(request.state.tenant, request.path_params["sandboxID"])["id"]
+    hub.db.run("UPDATE sandboxes SET traffic_token = ? WHERE id = ?", network_settings.new_token(), sandbox_id)
+    return JSONResponse(hub.sandboxes.detail(sandbox_id))
+
+
 @handles("getSandboxMetrics")
 async def sandbox_metrics(request: Request) -> Response:
     hub = _hub(request)
@@ -150,6 +158,16 @@ async def sandbox_metrics(request: Request) -> Response:
         end + 1e-3 if end is not None else 1e12,
     )
     return JSONResponse([metric(r) for r in rows])
+
+
+@handles("getSandboxMetricsSnapshot")
+async def sandbox_metrics_snapshot(request: Request) -> Response:
+    hub = _hub(request)
+    row = hub.sandboxes.live(request.state.tenant, request.path_params["sandboxID"])
+    sample = await hub.sampler.sample_now(row["id"], row["cpu"])
+    if sample is None:
+        raise conflict(f"sandbox {row['id']} cannot be measured now (it is {row['state']}); retry when it runs")
+    return JSONResponse(metric(sample))
 
 
 @handles("updateSandboxNetwork")
@@ -198,7 +216,7 @@ async def create_snapshot(request: Request) -> Response:
         row = hub.sandboxes.live(request.state.tenant, sandbox_id)
         if row["state"] not in ("running", "paused"):
             raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
-        snap = await hub.snapshots.create(row, as_template=body.get("asTemplate", False))
+        snap = await hub.snapshots.create(row, as_template=body.get("asTemplate", False), name=body.get("name"))
     return JSONResponse(snap, status_code=201)
 
 
@@ -217,6 +235,16 @@ async def restore_sandbox(request: Request) -> Response:
     body = await json_body(request)
     detail = await hub.sandboxes.restore(request.state.tenant, sandbox_id, body.get("snapshotID"), body.get("timeout"))
     return JSONResponse(detail, status_code=201)
+
+
+@handles("forkSandbox")
+async def fork_sandbox(request: Request) -> Response:
+    hub = _hub(request)
+    sandbox_id = request.path_params["sandboxID"]
+    hub.sandboxes.live(request.state.tenant, sandbox_id)
+    body = await json_body(request)
+    results = await hub.sandboxes.fork(request.state.tenant, sandbox_id, body.get("count", 1), body.get("timeout"))
+    return JSONResponse(results, status_code=201)
 
 
 @handles("listSnapshots")

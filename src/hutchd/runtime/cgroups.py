@@ -204,6 +204,14 @@ class SandboxCgroups:
         limit = int((memory / "memory.limit_in_bytes").read_text())
         return used, limit
 
+    def memory_cache(self) -> int:
+        """Page cache bytes charged to the v1 memcg (`cache` of memory.stat)."""
+        for line in (Path(self.v1["memory"]) / "memory.stat").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "cache":
+                return int(value)
+        return 0
+
     def oom_kills(self) -> int:
         for line in (Path(self.v1["memory"]) / "memory.oom_control").read_text().splitlines():
             key, value = line.split()

@@ -354,6 +354,7 @@ class Runtime:
             disk_used_bytes=self._disk_used(sandbox_id),
             disk_limit_bytes=state.spec.disk_mb << 20,
             cpu_count=state.spec.cpu,
+            mem_cache_bytes=state.cgroups.memory_cache(),
         )
 
     def _disk_used(self, sid: str) -> int:

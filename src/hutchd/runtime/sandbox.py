@@ -53,6 +53,7 @@ class SandboxUsage:
     disk_used_bytes: int
     disk_limit_bytes: int  # nominal: the upper dir is not bounded yet (see README)
     cpu_count: float
+    mem_cache_bytes: int = 0  # page cache, part of mem_used_bytes
 
 
 @dataclass

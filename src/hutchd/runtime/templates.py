@@ -61,6 +61,9 @@ BASE_PACKAGES = (
     "git",
     "iproute2",
     "less",
+    # as in E2B's base: `python` is python3, and `sudo` (see _configure for what it can do here)
+    "python-is-python3",
+    "sudo",
     # run_code: javascript contexts, and the common data-analysis case offline
     "nodejs",
     "python3-numpy",
@@ -325,6 +328,12 @@ def _configure(rootfs: Path) -> None:
          "--shell", "/bin/bash", SANDBOX_USER],
         check=True, capture_output=True,
     )  # fmt: skip
+    # E2B's `user` may sudo without a password. bubblewrap sets no_new_privs, so the setuid bit of sudo
+    # is ignored inside a sandbox: this rule takes effect only for processes that are root already
+    # (sudo as root works); a `user` process cannot gain root (README: "sudo").
+    sudoers = rootfs / "etc/sudoers.d" / SANDBOX_USER
+    sudoers.write_text(f"{SANDBOX_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n")
+    os.chmod(sudoers, 0o440)
     (rootfs / "etc/resolv.conf").unlink(missing_ok=True)
     (rootfs / "etc/resolv.conf").write_text(f"nameserver {SANDBOX_DNS}\n")
     for mp in MOUNT_POINTS:

@@ -13,6 +13,10 @@ from hutchd.store.db import Database, now
 log = logging.getLogger("hutchd.sampler")
 
 IDEMPOTENCY_TTL = 24 * 3600.0  # a retried create is answered from its key for a day
+_COLUMNS = (
+    "sandbox_id", "ts", "cpu_usage_usec", "cpu_pct", "cpu_count", "mem_used", "mem_total", "disk_used", "disk_total",
+    "mem_cache",
+)  # fmt: skip
 
 
 class Sampler:
@@ -45,8 +49,7 @@ class Sampler:
             values.append((sid, t, *self._row(sid, t, u, cpus[sid])))
         with self._db.tx():
             self._db.conn.executemany(
-                "INSERT INTO metrics (sandbox_id, ts, cpu_usage_usec, cpu_pct, cpu_count, mem_used, mem_total,"
-                " disk_used, disk_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO metrics ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
                 values,
             )
             self._db.run("DELETE FROM metrics WHERE ts < ?", t - self._retention)
@@ -58,7 +61,17 @@ class Sampler:
                     await self._on_gone(sid)
         return len(values)
 
-    def _row(self, sandbox_id: str, t: float, u: Any, cpu_limit: float) -> tuple[Any, ...]:
+    async def sample_now(self, sandbox_id: str, cpu_limit: float) -> dict[str, Any] | None:
+        """One sample of `sandbox_id` taken now and not stored (a metrics table row's columns), or None
+        if the sandbox does not answer; its CPU percentage is since the last stored sample."""
+        usage = (await self._backend.metrics([sandbox_id])).get(sandbox_id)
+        if usage is None:
+            return None
+        t = now()
+        values = self._row(sandbox_id, t, usage, cpu_limit, remember=False)
+        return dict(zip(_COLUMNS, (sandbox_id, t, *values), strict=True))
+
+    def _row(self, sandbox_id: str, t: float, u: Any, cpu_limit: float, remember: bool = True) -> tuple[Any, ...]:
         cpu_count = float(getattr(u, "cpu_count", None) or cpu_limit)
         usec = int(u.cpu_usage_usec)
         prev = self._last.get(sandbox_id)
@@ -70,7 +83,8 @@ class Sampler:
         pct = 0.0
         if prev is not None and t > prev[0] and usec >= prev[1]:
             pct = 100.0 * (usec - prev[1]) / ((t - prev[0]) * 1e6 * cpu_count)
-        self._last[sandbox_id] = (t, usec)
+        if remember:
+            self._last[sandbox_id] = (t, usec)
         return (
             usec,
             min(max(pct, 0.0), 100.0),
@@ -79,6 +93,7 @@ class Sampler:
             float(u.mem_limit_bytes),
             float(u.disk_used_bytes),
             float(u.disk_limit_bytes),
+            float(getattr(u, "mem_cache_bytes", 0)),
         )
 
     async def loop(self) -> None:

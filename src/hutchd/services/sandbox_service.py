@@ -9,7 +9,9 @@ hand out one pooled sandbox twice, take one name twice or kill a sandbox while i
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -215,6 +217,7 @@ class Sandboxes:
     # ------------------------------------------------------------------ create
 
     async def create(self, tenant: Tenant, launch: Launch, idempotency_key: str | None) -> dict[str, Any]:
+        launch = self._from_snapshot(tenant, launch)
         if idempotency_key is None:
             return await self._create(tenant, launch, None)
         key = (tenant.id, idempotency_key)
@@ -238,6 +241,22 @@ class Sandboxes:
             del self._inflight[key]
         fut.set_result(result)
         return result
+
+    def _from_snapshot(self, tenant: Tenant, launch: Launch) -> Launch:
+        """A templateID that names one of the tenant's snapshots (E2B's `Sandbox.create(snapshot_id)`)
+        boots from it: a template snapshot as its template, any other from its files."""
+        if self.template_visible(tenant, launch.template_id):
+            return launch
+        snap = self._snapshots.bootable(tenant, launch.template_id)
+        if snap is None:
+            return launch
+        if snap["template_id"] is not None:
+            return dataclasses.replace(launch, template_id=snap["template_id"])
+        source = self.row(snap["sandbox_id"])
+        assert source is not None
+        return dataclasses.replace(
+            launch, template_id=source["template_id"], restored_from=snap["id"], from_snapshot=snap["id"]
+        )
 
     def _check_create(self, tenant: Tenant, launch: Launch) -> None:
         if not self.template_visible(tenant, launch.template_id):
@@ -487,6 +506,37 @@ class Sandboxes:
                 return
             log.info("sandbox %s reached its deadline: killing", sandbox_id)
             await self.destroy(sandbox_id)
+
+    # ------------------------------------------------------------------ fork
+
+    async def fork(
+        self, tenant: Tenant, sandbox_id: str, count: int, timeout: int | None
+    ) -> builtins.list[dict[str, Any]]:
+        """One snapshot of the sandbox's files, then `count` sandboxes booted from it at once; one
+        result per fork (its detail, or the Error its boot met). The disks of all forks are admitted
+        together first, so a fork the host cannot hold is refused before anything is taken."""
+        async with self.lock(sandbox_id):
+            row = self.live(tenant, sandbox_id)
+            if row["state"] not in ("running", "paused"):
+                raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+            self._disk.check(row["disk_mb"] * count)
+            snap = await self._snapshots.take(row, kind="manual")
+        launch = Launch.from_row(row, timeout=timeout or self._settings.default_timeout, snapshot_id=snap["id"])
+        outcomes = await asyncio.gather(
+            *(self._create(tenant, launch, None) for _ in range(count)), return_exceptions=True
+        )
+        results: builtins.list[dict[str, Any]] = []
+        for outcome in outcomes:
+            if isinstance(outcome, ApiError):
+                results.append({"error": {"code": outcome.status, "message": outcome.message}})
+            elif isinstance(outcome, BaseException):
+                if not isinstance(outcome, Exception):
+                    raise outcome
+                log.error("a fork of %s failed: %s", sandbox_id, outcome)
+                results.append({"error": {"code": 500, "message": f"booting the fork failed: {outcome}"}})
+            else:
+                results.append({"sandbox": outcome})
+        return results
 
     # ------------------------------------------------------------------ restore
 

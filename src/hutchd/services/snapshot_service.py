@@ -63,8 +63,13 @@ class Snapshots:
         for r in old:
             await self._remove(r["id"])
 
-    async def create(self, sandbox: sqlite3.Row, *, as_template: bool) -> dict[str, Any]:
+    async def create(self, sandbox: sqlite3.Row, *, as_template: bool, name: str | None = None) -> dict[str, Any]:
         row = await self.take(sandbox, kind="template" if as_template else "manual")
+        if name is not None:
+            self._db.run("UPDATE snapshots SET name = ? WHERE id = ?", name, row["id"])
+            named = self._db.one("SELECT * FROM snapshots WHERE id = ?", row["id"])
+            assert named is not None
+            row = named
         if as_template:
             template_id = ids.template_id()
             try:
@@ -84,6 +89,13 @@ class Snapshots:
             assert fresh is not None
             row = fresh
         return snapshot_json(row)
+
+    def bootable(self, tenant: Tenant, ref: str) -> sqlite3.Row | None:
+        """The caller's snapshot with ID `ref`, or the newest named `ref` (createSandbox's templateID)."""
+        return self._db.one(
+            "SELECT * FROM snapshots WHERE tenant = ? AND (id = ? OR name = ?) ORDER BY id = ? DESC, created_at DESC",
+            tenant.id, ref, ref, ref,
+        )  # fmt: skip
 
     def list(self, tenant: Tenant, sandbox_id: str | None = None) -> list[dict[str, Any]]:
         if sandbox_id is None:

@@ -93,6 +93,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sandboxes ADD COLUMN network TEXT;
     ALTER TABLE sandboxes ADD COLUMN traffic_token TEXT;
     """,
+    # page cache in metrics samples (E2B's mem_cache); older samples read 0
+    """
+    ALTER TABLE metrics ADD COLUMN mem_cache REAL NOT NULL DEFAULT 0;
+    """,
+    # a snapshot's name (E2B's create_snapshot(name=)), which createSandbox takes as templateID
+    """
+    ALTER TABLE snapshots ADD COLUMN name TEXT;
+    CREATE INDEX snapshots_name ON snapshots(tenant, name, created_at);
+    """,
 ]
 
 LIVE_STATES = ("starting", "running", "paused")

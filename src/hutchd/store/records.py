@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ def snapshot(row: sqlite3.Row) -> dict[str, Any]:
         "createdAt": rfc3339(row["created_at"]),
         "sizeBytes": int(row["size_bytes"]),
         "templateID": row["template_id"],
+        "names": [row["name"]] if row["name"] else [],
     }
 
 
@@ -69,7 +71,7 @@ def template(
     }
 
 
-def metric(row: sqlite3.Row) -> dict[str, Any]:
+def metric(row: sqlite3.Row | Mapping[str, Any]) -> dict[str, Any]:
     mib = 1024 * 1024
     return {
         "timestamp": rfc3339(row["ts"]),
@@ -79,4 +81,9 @@ def metric(row: sqlite3.Row) -> dict[str, Any]:
         "memTotalMB": round(row["mem_total"] / mib, 2),
         "diskUsedMB": round(row["disk_used"] / mib, 2),
         "diskTotalMB": round(row["disk_total"] / mib, 2),
+        "memUsed": int(row["mem_used"]),
+        "memTotal": int(row["mem_total"]),
+        "memCache": int(row["mem_cache"]),
+        "diskUsed": int(row["disk_used"]),
+        "diskTotal": int(row["disk_total"]),
     }
