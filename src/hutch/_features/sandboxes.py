@@ -67,9 +67,10 @@ class CreateOptions(ConnectionOpts, total=False):
     lifecycle: SandboxLifecycle | None
     """``{"on_timeout": "kill" | "pause", "auto_resume": bool}``."""
     secure: bool
-    """Route egress through the inspecting proxy (refused by servers that have none)."""
+    """Give the sandbox an access token (default True, as in E2B): ``sbx.envd_access_token`` admits its
+    agent routes without the API key, and signs ``download_url`` / ``upload_url``."""
     security: Mapping[str, Any] | None
-    """The inspecting proxy's policy."""
+    """The inspecting proxy's policy (refused by servers that have no such proxy: 422)."""
 
 
 # ---------------------------------------------------------------- request parts
@@ -119,7 +120,7 @@ def create(template: str, timeout: float, opts: CreateOptions) -> tuple[Op[Sandb
         allow_internet_access=bool(opts.get("allow_internet_access", True)),
         resources=_resources(opts.get("resources")),
         lifecycle=_lifecycle(opts.get("lifecycle")),
-        secure=True if opts.get("secure", False) else UNSET,
+        secure=bool(opts.get("secure", True)),
         security=UNSET if security is None else NewSandboxSecurity.from_dict(dict(security)),
         network=network.create_body(opts.get("network")),
     )

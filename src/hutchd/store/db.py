@@ -93,6 +93,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sandboxes ADD COLUMN network TEXT;
     ALTER TABLE sandboxes ADD COLUMN traffic_token TEXT;
     """,
+    # `secure`: the sandbox has an access token (derived, never stored: hutchd/access.py)
+    """
+    ALTER TABLE sandboxes ADD COLUMN secure INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 LIVE_STATES = ("starting", "running", "paused")
