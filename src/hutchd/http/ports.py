@@ -176,8 +176,9 @@ class PortsMiddleware:
         if not policy.allow_public_traffic and not self._authorized(scope, row, target):
             raise PortError(
                 401,
-                f"the ports of sandbox {target.sandbox_id} are private: send the owner's X-API-Key, or its "
-                f"trafficAccessToken as the X-Hutch-Traffic-Token header or the {TOKEN_PARAM} query parameter",
+                f"the ports of sandbox {target.sandbox_id} are private: send the owner's X-API-Key, its access token "
+                f"as X-Access-Token, or its trafficAccessToken as the X-Hutch-Traffic-Token header or the "
+                f"{TOKEN_PARAM} query parameter",
             )
         if row["state"] == "paused":
             if not row["auto_resume"]:
