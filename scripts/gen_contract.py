@@ -1,5 +1,5 @@
 """Generate src/hutch_agent/contract/operations.json from openapi.yaml: every operation's id, method,
-path, tag, plane (agent operations are forwarded by the gateway), parameters and request body
+path, tag, plane (agent operations are forwarded by the gateway), credentials, parameters and request body
 schemas with their $refs resolved, and the body limits (`x-limits`: JSON bodies per plane and JSON depth; an operation's
 `x-max-body-bytes` overrides its plane's).
 
@@ -68,6 +68,8 @@ def build(spec: dict[str, Any]) -> dict[str, Any]:
                     if p["in"] in ("path", "query", "header")
                 ],
                 "body": None,
+                # the security schemes that admit the request, any one of them (empty: no credential)
+                "credentials": sorted({name for req in op.get("security", []) for name in req}),
             }
             body = op.get("requestBody")
             if body is not None:

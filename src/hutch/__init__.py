@@ -23,6 +23,7 @@ from hutch._features.git import GitStatus as GitStatus
 from hutch._features.network import ALL_TRAFFIC as ALL_TRAFFIC
 from hutch._features.pty import PtyOptions as PtyOptions
 from hutch._features.sandboxes import CreateOptions as CreateOptions
+from hutch._features.signed import get_signature as get_signature
 from hutch._version import __version__ as __version__
 from hutch.config import ConnectionConfig as ConnectionConfig
 from hutch.config import ConnectionOpts as ConnectionOpts

@@ -128,6 +128,9 @@ class SandboxInfo:
     traffic_access_token: str | None = None
     """When its exposed ports are not public: the token that admits requests to them (header
     ``X-Hutch-Traffic-Token``, or ``?hutch_token=`` in a browser)."""
+    envd_access_token: str | None = None
+    """A secure sandbox's access token (header ``X-Access-Token``), only in what ``create``,
+    ``connect`` and ``restore`` answer; None otherwise."""
     public_host: str | None = None
     """hopx's ``public_host``: the sandbox's URL on the server (``{server}/sandboxes/{id}``; a port's
     traffic is under ``/ports/{port}`` there, see ``get_host``). Set by ``get_info``."""

@@ -62,6 +62,7 @@ from .signal_request import SignalRequest
 from .snapshot import Snapshot
 from .template import Template
 from .timeout_request import TimeoutRequest
+from .upload_signed_file_files_body import UploadSignedFileFilesBody
 from .write_files_upload import WriteFilesUpload
 from .write_info import WriteInfo
 
@@ -128,6 +129,7 @@ __all__ = (
     "Snapshot",
     "Template",
     "TimeoutRequest",
+    "UploadSignedFileFilesBody",
     "WriteFilesUpload",
     "WriteInfo",
 )

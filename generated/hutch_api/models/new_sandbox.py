@@ -58,8 +58,11 @@ class NewSandbox:
     lifecycle: SandboxLifecycle | Unset = UNSET
     """ What happens when the sandbox's lifetime ends. """
     secure: bool | Unset = UNSET
-    """ Route egress through the inspecting proxy. This server has none, so only false is accepted (true gets 422).
-    """
+    """ Give the sandbox an access token (E2B's `secure`): the create and connect replies carry it as
+    `envdAccessToken`, it admits the sandbox's agent routes (header `X-Access-Token`) without the
+    API key, and it is the key of its signed file URLs (`downloadSignedFile`, `uploadSignedFile`).
+    False when absent (the SDKs send true unless told otherwise, as E2B's do).
+     """
     security: NewSandboxSecurity | Unset = UNSET
     """ The inspecting proxy's policy (PII, env masking, audit). This server has none, so only an empty object is
     accepted (any policy gets 422). """

@@ -52,6 +52,11 @@ class SandboxDetail:
     """ The snapshot it was restored from, if any. """
     network: SandboxNetworkInfo | Unset = UNSET
     """ The network policy in force (entries normalised). """
+    envd_access_token: None | str | Unset = UNSET
+    """ The sandbox's access token (created with `secure: true`), only in the replies of
+    `createSandbox`, `connectSandbox` and `restoreSandbox` (never in lists or `getSandbox`). Null or
+    absent otherwise. Send it as `X-Access-Token` to use the agent routes without the API key.
+     """
     traffic_access_token: None | str | Unset = UNSET
     """ When `network.allowPublicTraffic` is false: the token that, besides the API key, admits
     requests to the sandbox's exposed ports (header `X-Hutch-Traffic-Token`, or query
@@ -101,6 +106,12 @@ class SandboxDetail:
         if not isinstance(self.network, Unset):
             network = self.network.to_dict()
 
+        envd_access_token: None | str | Unset
+        if isinstance(self.envd_access_token, Unset):
+            envd_access_token = UNSET
+        else:
+            envd_access_token = self.envd_access_token
+
         traffic_access_token: None | str | Unset
         if isinstance(self.traffic_access_token, Unset):
             traffic_access_token = UNSET
@@ -131,6 +142,8 @@ class SandboxDetail:
             field_dict["restoredFrom"] = restored_from
         if network is not UNSET:
             field_dict["network"] = network
+        if envd_access_token is not UNSET:
+            field_dict["envdAccessToken"] = envd_access_token
         if traffic_access_token is not UNSET:
             field_dict["trafficAccessToken"] = traffic_access_token
 
@@ -192,6 +205,15 @@ class SandboxDetail:
         else:
             network = SandboxNetworkInfo.from_dict(_network)
 
+        def _parse_envd_access_token(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        envd_access_token = _parse_envd_access_token(d.pop("envdAccessToken", UNSET))
+
         def _parse_traffic_access_token(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -217,6 +239,7 @@ class SandboxDetail:
             name=name,
             restored_from=restored_from,
             network=network,
+            envd_access_token=envd_access_token,
             traffic_access_token=traffic_access_token,
         )
 

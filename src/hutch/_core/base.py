@@ -43,6 +43,7 @@ class SandboxBase(Generic[A, CM, FM, PM]):
         modules: tuple[Callable[[str, A], CM], Callable[[str, A], FM], Callable[[str, A], PM]],
     ) -> None:
         self._sandbox_id = info.sandbox_id
+        self._envd_access_token = info.envd_access_token  # only create/connect/restore answer it
         self._last_info = info
         self._owned = owned
         self._api = api
@@ -59,6 +60,12 @@ class SandboxBase(Generic[A, CM, FM, PM]):
     def sandbox_id(self) -> str:
         """The sandbox's ID."""
         return self._sandbox_id
+
+    @property
+    def envd_access_token(self) -> str | None:
+        """The sandbox's access token when it was created with ``secure=True`` (E2B keeps it private as
+        ``_envd_access_token``, which works too): ``X-Access-Token`` admits its agent routes."""
+        return self._envd_access_token
 
     @property
     def name(self) -> str | None:

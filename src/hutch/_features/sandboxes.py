@@ -68,9 +68,10 @@ class CreateOptions(ConnectionOpts, total=False):
     lifecycle: SandboxLifecycle | None
     """``{"on_timeout": "kill" | "pause", "auto_resume": bool}``."""
     secure: bool
-    """Route egress through the inspecting proxy (refused by servers that have none)."""
+    """Give the sandbox an access token (default True, as in E2B): ``sbx.envd_access_token`` admits its
+    agent routes without the API key, and signs ``download_url`` / ``upload_url``."""
     security: Mapping[str, Any] | None
-    """The inspecting proxy's policy."""
+    """The inspecting proxy's policy (refused by servers that have no such proxy: 422)."""
     template_id: str | None
     """hopx's name for ``template``."""
     timeout_seconds: int | None
@@ -145,7 +146,7 @@ def create(template: str | None, timeout: float | None, opts: CreateOptions) -> 
         allow_internet_access=bool(checks.synonym(opts, "allow_internet_access", "internet_access", True)),
         resources=_resources(opts.get("resources")),
         lifecycle=_lifecycle(opts.get("lifecycle")),
-        secure=True if opts.get("secure", False) else UNSET,
+        secure=bool(opts.get("secure", True)),
         security=UNSET if security is None else NewSandboxSecurity.from_dict(dict(security)),
         network=network.create_body(opts.get("network")),
     )

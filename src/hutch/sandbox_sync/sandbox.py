@@ -13,7 +13,7 @@ from typing import Any, Literal, Self, TypeVar, Unpack, overload
 from hutch import types
 from hutch._core.base import SandboxBase, placeholder_info
 from hutch._core.descriptors import alias, dual, either
-from hutch._features import hopx, metrics, sandboxes, snapshots
+from hutch._features import hopx, metrics, sandboxes, signed, snapshots
 from hutch._features import network as _network
 from hutch._features.commands import RunOptions
 from hutch._features.sandboxes import CreateOptions, Pager, hopx_query
@@ -61,6 +61,7 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
 
     def __init__(self, info: SandboxInfo, api: ApiClient, owned: bool = False) -> None:
         super().__init__(info, api, owned, (Commands, Files, Pty))
+        api.access_token = self._envd_access_token  # sent as X-Access-Token, as E2B's SDK does
         self.code = Code(self._sandbox_id, api)
         self.env = EnvironmentVariables(self._sandbox_id, api)
         self.git = Git(self.commands)
@@ -403,6 +404,25 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         ``allow_public_traffic`` is False, requests need the API key or its traffic token.
         It sends no request, so it is a plain method on both SDKs (as in E2B's)."""
         return _network.host(self._api.config.base_url, self.sandbox_id, port)
+
+    # ------------------------------------------------------------ signed file URLs (E2B's download_url/upload_url)
+
+    def download_url(self, path: str, user: str | None = None, use_signature_expiration: int | None = None) -> str:
+        """A URL that downloads ``path`` (GET) without the API key, signed with the sandbox's access token;
+        ``use_signature_expiration`` seconds from now it stops working (never, by default). Needs a
+        sandbox created with ``secure=True`` (the default). Sends no request."""
+        return signed.file_url(
+            self._api.config.base_url, self.sandbox_id, self._envd_access_token, path, "read", user,
+            use_signature_expiration,
+        )  # fmt: skip
+
+    def upload_url(self, path: str, user: str | None = None, use_signature_expiration: int | None = None) -> str:
+        """A URL that replaces ``path`` with a POSTed file (``multipart/form-data``, part ``file``, as in E2B;
+        or a raw ``application/octet-stream`` body) without the API key. As :meth:`download_url`."""
+        return signed.file_url(
+            self._api.config.base_url, self.sandbox_id, self._envd_access_token, path, "write", user,
+            use_signature_expiration,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ closing
 

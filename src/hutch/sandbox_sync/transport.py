@@ -56,6 +56,9 @@ class ApiClient:
         self._key = _backend.pool_key()
         self._pool = _pools.acquire(self._key)
         self._closed = False
+        self.access_token: str | None = None
+        """A secure sandbox's access token, sent as ``X-Access-Token`` with every request (the server
+        reads it on the sandbox's agent routes only)."""
 
     @classmethod
     def from_opts(cls, opts: ConnectionOpts | dict[str, Any]) -> Self:
@@ -88,6 +91,8 @@ class ApiClient:
         while True:
             kwargs = _backend.request_body(op.request_kwargs())
             request = http.build_request(**kwargs, timeout=timeout_for(self.config, op, timeout))
+            if self.access_token:
+                request.headers["X-Access-Token"] = self.access_token
             started = log_request(self.config, request)
             try:
                 response = http.send(request, stream=op.stream)

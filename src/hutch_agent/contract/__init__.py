@@ -56,7 +56,7 @@ class Invalid(Exception):
 class Operation:
     """One operation of the spec (see scripts/gen_contract.py for the fields)."""
 
-    __slots__ = ("agent", "agent_path", "body", "id", "method", "parameters", "path", "tag")
+    __slots__ = ("agent", "agent_path", "body", "credentials", "id", "method", "parameters", "path", "tag")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.id: str = raw["id"]
@@ -67,6 +67,7 @@ class Operation:
         self.agent_path: str | None = raw["agentPath"]
         self.parameters: list[dict[str, Any]] = raw["parameters"]
         self.body: dict[str, Any] | None = raw["body"]
+        self.credentials: list[str] = raw["credentials"]  # security schemes, any one admits
 
     @property
     def json_schema(self) -> dict[str, Any] | None:

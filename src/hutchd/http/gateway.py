@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -28,12 +29,28 @@ SMALL_BODY = 64 * 1024
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "server", "date"}
 
 
+@dataclass(frozen=True)
+class AgentCall:
+    """What is sent to the agent: by default the client's request as it came (`forward`)."""
+
+    method: str
+    target: str  # path and query, percent-encoded
+    headers: list[tuple[str, str]]
+    body: AsyncIterator[bytes] | None
+
+
 async def forward(request: Request) -> Response:
+    """An agent operation: the request goes to the sandbox's agent unchanged but for its prefix."""
+    limit = check_declared_size(request)
+    return await relay(request, _as_sent(request, limit), limit)
+
+
+async def relay(request: Request, call: AgentCall, limit: int | None = None) -> Response:
+    """Send `call` to the agent of the request's sandbox (resuming it if it auto-resumes), streaming."""
     hub = request.app.state.hub
     tenant = request.state.tenant
     sandbox_id = request.path_params["sandboxID"]
     row = hub.sandboxes.live(tenant, sandbox_id)
-    limit = check_declared_size(request)
     if row["state"] == "paused":
         if not row["auto_resume"]:
             raise conflict(
@@ -49,7 +66,7 @@ async def forward(request: Request) -> Response:
         await hub.sandboxes.expire_gone(sandbox_id)
         raise not_found(f"sandbox {sandbox_id} is gone") from None
     try:
-        response = await proxy(client, request, sandbox_id, limit)
+        response = await proxy(client, call, sandbox_id)
     except BodyTooLarge:
         raise too_large(limit or 0) from None
     if response.status_code == 502 and not await hub.backend.is_alive(sandbox_id):
@@ -81,7 +98,7 @@ def agent_path(request: Request) -> str:
     return "/" + (parts[3].decode("ascii", "replace") if len(parts) > 3 else "")
 
 
-async def proxy(pool: AgentPool, request: Request, sandbox_id: str, limit: int | None = None) -> Response:
+def _as_sent(request: Request, limit: int | None) -> AgentCall:
     target = agent_path(request)
     query = request.scope.get("query_string", b"")
     if query:
@@ -89,8 +106,12 @@ async def proxy(pool: AgentPool, request: Request, sandbox_id: str, limit: int |
     headers = [(k, v) for k, v in request.headers.items() if k.lower() in REQUEST_HEADERS]
     length = request.headers.get("content-length")
     has_body = (length is not None and length != "0") or "transfer-encoding" in request.headers
+    return AgentCall(request.method, target, headers, _body(request, limit) if has_body else None)
+
+
+async def proxy(pool: AgentPool, call: AgentCall, sandbox_id: str) -> Response:
     try:
-        resp = await pool.request(request.method, target, headers, _body(request, limit) if has_body else None)
+        resp = await pool.request(call.method, call.target, call.headers, call.body)
     except AgentError as e:
         return _unreachable(sandbox_id, e)
     out_headers = {k: v for k, v in resp.headers if k.lower() not in HOP_BY_HOP}

@@ -6,11 +6,13 @@ from the spec and this registry, so a path or method is never written here."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hutchd import __version__
+from hutchd.http import gateway, upload
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.http.routing import Endpoint
 from hutchd.http.validation import json_body, param, query_time
@@ -201,6 +203,37 @@ async def update_network(request: Request) -> Response:
             policy.to_json(), int(not policy.denies_everything), network_settings.new_token(), sandbox_id,
         )  # fmt: skip
     return JSONResponse(hub.sandboxes.detail(sandbox_id))
+
+
+# ---------------------------------------------------------------------- signed file URLs
+
+
+def _agent_file_target(request: Request) -> str:
+    """The agent's `/files` target for a signed request's (already checked) path and user."""
+    query = {"path": param(request, "query", "path"), "user": param(request, "query", "username") or "user"}
+    return "/files?" + urlencode(query, quote_via=quote)
+
+
+@handles("downloadSignedFile")
+async def download_signed_file(request: Request) -> Response:
+    """The signature was checked in routing (credentials.py); the agent's readFile streams the file."""
+    return await gateway.relay(request, gateway.AgentCall("GET", _agent_file_target(request), [], None))
+
+
+@handles("uploadSignedFile")
+async def upload_signed_file(request: Request) -> Response:
+    """The agent's writeFile, fed the upload as it arrives (the `file` part of a form, or a raw body)."""
+    kind = request.headers.get("content-type", "")
+    media = kind.partition(";")[0].strip().lower()
+    if media == "multipart/form-data":
+        body = upload.file_part(request.stream(), upload.boundary(kind))
+    elif media == "application/octet-stream":
+        body = request.stream()
+    else:
+        raise ApiError(415, f"send the file as multipart/form-data (a part named 'file') or application/octet-stream, "
+                       f"not {kind[:80]!r}")  # fmt: skip
+    headers = [("content-type", "application/octet-stream")]
+    return await gateway.relay(request, gateway.AgentCall("PUT", _agent_file_target(request), headers, body))
 
 
 # ---------------------------------------------------------------------- snapshots

@@ -8,9 +8,10 @@ a WebSocket is accepted here and re-originated to the sandboxed server (the `web
 messages relayed both ways.
 
 Access: when the sandbox's `allowPublicTraffic` is true, anyone who can reach this server may use its
-ports. Otherwise a request needs the owner's `X-API-Key` or the sandbox's traffic token, in the
-`X-Hutch-Traffic-Token` header, the `hutch_token` query parameter (which also sets a cookie, so a
-browser's follow-up requests work) or that cookie. Neither secret is passed on to the sandbox.
+ports. Otherwise a request needs the owner's `X-API-Key`, the sandbox's access token (`X-Access-Token`,
+secure sandboxes) or its traffic token, in the `X-Hutch-Traffic-Token` (or E2B's
+`E2B-Traffic-Access-Token`) header, the `hutch_token` query parameter (which also sets a cookie, so a
+browser's follow-up requests work) or that cookie. None of these secrets is passed on to the sandbox.
 
 This runs as ASGI middleware in front of the API-key middleware, so API routes are untouched.
 """
@@ -40,6 +41,8 @@ log = logging.getLogger("hutchd.ports")
 PATH_FORM = re.compile(r"^/sandboxes/([^/]+)/ports/(\d{1,5})(/.*)?$", re.DOTALL)
 HOST_FORM = re.compile(r"^(\d{1,5})-(sbx-[0-9a-f]{4,64})\.")  # only our ids, so API hostnames never match
 TOKEN_HEADER = b"x-hutch-traffic-token"
+E2B_TOKEN_HEADER = b"e2b-traffic-access-token"  # E2B's spelling of the traffic token's header
+ACCESS_TOKEN_HEADER = b"x-access-token"  # a secure sandbox's access token admits its ports too
 TOKEN_PARAM = "hutch_token"
 TOKEN_COOKIE = "hutch_traffic_token"
 CHUNK = 256 * 1024
@@ -47,7 +50,7 @@ HOP_BY_HOP = {
     b"connection", b"keep-alive", b"proxy-connection", b"proxy-authorization", b"proxy-authenticate",
     b"te", b"trailer", b"transfer-encoding", b"upgrade",
 }  # fmt: skip
-SECRET_HEADERS = {b"x-api-key", TOKEN_HEADER}
+SECRET_HEADERS = {b"x-api-key", TOKEN_HEADER, E2B_TOKEN_HEADER, ACCESS_TOKEN_HEADER}
 WS_HANDSHAKE = {b"host", b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions",
                 b"sec-websocket-protocol", b"content-length"}  # fmt: skip
 
@@ -140,8 +143,9 @@ class PortsMiddleware:
         if not policy.allow_public_traffic and not self._authorized(scope, row, target):
             raise PortError(
                 401,
-                f"the ports of sandbox {target.sandbox_id} are private: send the owner's X-API-Key, or its "
-                f"trafficAccessToken as the X-Hutch-Traffic-Token header or the {TOKEN_PARAM} query parameter",
+                f"the ports of sandbox {target.sandbox_id} are private: send the owner's X-API-Key, its access token "
+                f"as X-Access-Token, or its trafficAccessToken as the X-Hutch-Traffic-Token header or the "
+                f"{TOKEN_PARAM} query parameter",
             )
         if row["state"] == "paused":
             if not row["auto_resume"]:
@@ -161,10 +165,13 @@ class PortsMiddleware:
             tenant = self.hub.keys.lookup(key.decode("latin-1"))
             if tenant is not None and tenant.id == row["tenant"]:
                 return True
+        access = _header(scope, ACCESS_TOKEN_HEADER)
+        if access is not None and row["secure"] and self.hub.access.admits(row["id"], access.decode("latin-1")):
+            return True
         expected = (row["traffic_token"] or "").encode()
         if not expected:
             return False
-        offered = [_header(scope, TOKEN_HEADER)]
+        offered = [_header(scope, TOKEN_HEADER), _header(scope, E2B_TOKEN_HEADER)]
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         from_query = query.get(TOKEN_PARAM, "").encode("latin-1") or None
         offered.append(from_query)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hutch_agent.contract import Operation, operations
+from hutchd.http.credentials import authorize
 from hutchd.http.errors import ApiError
 from hutchd.http.validation import SCOPE_KEY, check_path
 
@@ -30,6 +31,7 @@ def path_route(path: str, served: Mapping[str, tuple[Operation, Endpoint]]) -> R
             raise ApiError(405, f"{request.method} is not allowed on {path}; use {allow}", {"Allow": allow})
         request.scope[SCOPE_KEY] = entry[0]
         check_path(request)
+        authorize(request, entry[0])
         return await entry[1](request)
 
     return Route(path, dispatch, methods=ALL_METHODS, name=path)

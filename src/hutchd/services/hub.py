@@ -8,6 +8,7 @@ import contextlib
 import logging
 from typing import Any
 
+from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
 from hutchd.auth import KeyRing
 from hutchd.backend import Backend
@@ -40,7 +41,10 @@ class Hub:
         )
         self.pool = WarmPool(self.db, backend, settings.pool_templates, settings.pool_size, self.disk)
         self.snapshots = Snapshots(self.db, backend, settings)
-        self.sandboxes = Sandboxes(self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk)
+        self.access = AccessTokens(settings.data_dir)
+        self.sandboxes = Sandboxes(
+            self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk, self.access
+        )
         self.sampler = Sampler(
             self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone
         )

@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
 from hutchd.auth import Tenant
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
@@ -58,6 +59,7 @@ class Launch:
     disk_mb: int
     on_timeout: str
     auto_resume: bool
+    secure: bool = False
     restored_from: str | None = None
     from_snapshot: str | None = None
     network: NetworkPolicy | None = None  # None: the open default
@@ -80,6 +82,7 @@ class Launch:
             disk_mb=res.get("diskMB", DEFAULT_DISK_MB),
             on_timeout=life.get("onTimeout", "kill"),
             auto_resume=life.get("autoResume", False),
+            secure=body.get("secure", False),
             network=network,
         )
 
@@ -98,6 +101,7 @@ class Launch:
             disk_mb=row["disk_mb"],
             on_timeout=row["on_timeout"],
             auto_resume=bool(row["auto_resume"]),
+            secure=bool(row["secure"]),
             restored_from=snapshot_id,
             from_snapshot=snapshot_id,
             network=network_settings.stored_policy(row),
@@ -114,8 +118,10 @@ class Sandboxes:
         snapshots: Snapshots,
         agents: AgentClients,
         disk: DiskBudget,
+        access: AccessTokens,
     ) -> None:
         self._db = db
+        self._access = access
         self._disk = disk
         self._backend = backend
         self._settings = settings
@@ -169,6 +175,14 @@ class Sandboxes:
         row = self.row(sandbox_id)
         assert row is not None
         return sandbox_detail(row)
+
+    def detail_with_token(self, sandbox_id: str) -> dict[str, Any]:
+        """The detail plus its access token, for the replies that hand it out (create, connect, restore)."""
+        out = self.detail(sandbox_id)
+        row = self.row(sandbox_id)
+        assert row is not None
+        out["envdAccessToken"] = self._access.token(sandbox_id) if row["secure"] else None
+        return out
 
     def list(
         self,
@@ -228,7 +242,7 @@ class Sandboxes:
             "SELECT sandbox_id FROM idempotency WHERE tenant = ? AND key = ?", tenant.id, idempotency_key
         )
         if row is not None:
-            return self.detail(row["sandbox_id"])
+            return self.detail_with_token(row["sandbox_id"])
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         fut.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._inflight[key] = fut
@@ -312,8 +326,9 @@ class Sandboxes:
                     *values, self._db.next_seq(), sandbox_id,
                 )  # fmt: skip
             self._db.run(
-                "UPDATE sandboxes SET network = ?, traffic_token = ? WHERE id = ?",
-                launch.network.to_json() if launch.network else None, network_settings.new_token(), sandbox_id,
+                "UPDATE sandboxes SET network = ?, traffic_token = ?, secure = ? WHERE id = ?",
+                launch.network.to_json() if launch.network else None, network_settings.new_token(),
+                int(launch.secure), sandbox_id,
             )  # fmt: skip
             if idempotency_key is not None:
                 self._db.run(
@@ -346,7 +361,7 @@ class Sandboxes:
             "UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ? WHERE id = ? AND state = 'starting'",
             t, t + launch.timeout, sandbox_id,
         )  # fmt: skip
-        return self.detail(sandbox_id)
+        return self.detail_with_token(sandbox_id)
 
     async def _boot(self, sandbox_id: str, launch: Launch) -> None:
         if launch.from_snapshot is None and not self._backend.template_exists(launch.template_id):
@@ -491,7 +506,7 @@ class Sandboxes:
         await self.ensure_running(sandbox_id)
         if timeout is not None:
             self.set_timeout(tenant, sandbox_id, timeout)
-        return self.detail(sandbox_id)
+        return self.detail_with_token(sandbox_id)
 
     async def expire(self, sandbox_id: str) -> None:
         """The reaper's action at a sandbox's deadline: kill it, or pause it per its lifecycle."""

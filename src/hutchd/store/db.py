@@ -102,6 +102,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE snapshots ADD COLUMN name TEXT;
     CREATE INDEX snapshots_name ON snapshots(tenant, name, created_at);
     """,
+    # `secure`: the sandbox has an access token (derived, never stored: hutchd/access.py)
+    """
+    ALTER TABLE sandboxes ADD COLUMN secure INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 LIVE_STATES = ("starting", "running", "paused")

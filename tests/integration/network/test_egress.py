@@ -269,9 +269,11 @@ def test_bad_updates_are_refused_and_change_nothing(boxes: Sandboxes) -> None:
     assert boxes.http.put("/sandboxes/sbx-0000000000000000/network", json={}).status_code == 404
 
 
-def test_secure_and_security_are_refused(boxes: Sandboxes) -> None:
-    assert "inspecting egress proxy" in boxes.create(expect=422, secure=True)["message"]
+def test_security_is_refused_and_secure_is_accepted(boxes: Sandboxes) -> None:
+    # `security` (declaw's proxy policy) waits for the inspecting proxy (issue 15); `secure` is E2B's
+    # access token, which does not touch the network (tests/integration/server/test_secure.py)
     assert "inspecting egress proxy" in boxes.create(expect=422, security={"pii": True})["message"]
+    assert boxes.create(secure=True)["envdAccessToken"]
 
 
 def test_the_policy_survives_a_server_restart(boxes: Sandboxes, test_hosts: Any, hutch_server: Any) -> None:

@@ -124,6 +124,24 @@ def test_errors_say_what_is_wrong(web: tuple[Sandboxes, str], hutch_server: Any)
     assert httpx.get(_url(hutch_server, sid, 8000, "/index.txt")).status_code == 404
 
 
+def test_private_ports_take_the_access_token_and_e2bs_traffic_header(boxes: Sandboxes, hutch_server: Any) -> None:
+    detail = boxes.create(network={"allowPublicTraffic": False}, secure=True)
+    sid, traffic, access = detail["sandboxID"], detail["trafficAccessToken"], detail["envdAccessToken"]
+    other = boxes.create(secure=True)["envdAccessToken"]
+    boxes.write(sid, "/tmp/echo_server.py", ECHO_SERVER.read_bytes())
+    boxes.serve(sid, f"python3 /tmp/echo_server.py {ECHO_PORT}", ECHO_PORT)
+    url = _url(hutch_server, sid, ECHO_PORT, "/x")
+    by_access = httpx.get(url, headers={"X-Access-Token": access})
+    assert by_access.status_code == 200
+    by_e2b = httpx.get(url, headers={"E2B-Traffic-Access-Token": traffic})
+    assert by_e2b.status_code == 200
+    for answer in (by_access, by_e2b):  # neither secret reaches the sandboxed server
+        sent = {k.lower() for k, _ in answer.json()["headers"]}
+        assert not sent & {"x-access-token", "e2b-traffic-access-token"}, sent
+    assert httpx.get(url, headers={"X-Access-Token": other}).status_code == 401  # another sandbox's token
+    assert httpx.get(url, headers={"E2B-Traffic-Access-Token": "wrong"}).status_code == 401
+
+
 def test_private_ports_need_the_key_or_the_token(boxes: Sandboxes, hutch_server: Any) -> None:
     detail = boxes.create(network={"allowPublicTraffic": False})
     sid, token = detail["sandboxID"], detail["trafficAccessToken"]

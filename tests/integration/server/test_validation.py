@@ -29,7 +29,7 @@ def _error(r, status, *words):
         (b'{"resources": {"memoryMB": 10}}', 422, ["resources.memoryMB", "at least 64"]),
         (b'{"lifecycle": {"onTimeout": "explode"}}', 422, ["lifecycle.onTimeout", "kill, pause"]),
         (b'{"allowInternetAccess": "yes"}', 422, ["allowInternetAccess"]),
-        (b'{"secure": true}', 422, ["secure", "inspecting egress proxy"]),
+        (b'{"secure": "yes"}', 422, ["secure", "true or false"]),
         (b'{"security": {"pii": true}}', 422, ["security", "inspecting egress proxy"]),
         (b'{"templateID": "no-such-template"}', 404, ["no-such-template"]),
     ],

@@ -35,8 +35,15 @@ def test_operation_is_documented(path: str, method: str, op: dict[str, Any]) -> 
     assert op["tags"][0] in {t["name"] for t in SPEC["tags"]}
     assert op.get("description"), "every operation has a description"
     assert "security" in op, "security is declared per operation"
+    agent = {t["name"]: t["x-plane"] for t in SPEC["tags"]}[op["tags"][0]] == "agent"
     if op["operationId"] == "getHealth":
         assert op["security"] == []
+    elif op["tags"][0] == "signed":  # the signature instead of any key; a bad one is 403
+        assert op["security"] == [{"FileSignature": []}]
+        assert "403" in op["responses"]
+    elif agent:  # the API key, or the sandbox's access token (E2B's envd)
+        assert op["security"] == [{"ApiKeyAuth": []}, {"AccessTokenAuth": []}]
+        assert "401" in op["responses"]
     else:
         assert op["security"] == [{"ApiKeyAuth": []}]
         assert "401" in op["responses"]

@@ -47,6 +47,7 @@ async def test_create_sends_settings_and_parses_the_sandbox(sdk, api, created):
         "allowInternetAccess": False,
         "resources": {"cpu": 1.5, "memoryMB": 512},
         "lifecycle": {"onTimeout": "pause", "autoResume": True},
+        "secure": True,
     }
     assert sbx.sandbox_id == "sb1"
     assert isinstance(sbx, sdk.cls)
@@ -55,7 +56,7 @@ async def test_create_sends_settings_and_parses_the_sandbox(sdk, api, created):
 
 async def test_create_defaults(sdk, api, created):
     sbx = await sdk.create()
-    assert sent_json(created) == {"templateID": "base", "timeout": 300, "allowInternetAccess": True}
+    assert sent_json(created) == {"templateID": "base", "timeout": 300, "allowInternetAccess": True, "secure": True}
     await sdk(sbx.close())
 
 

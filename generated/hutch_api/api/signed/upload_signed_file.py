@@ -1,0 +1,312 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.upload_signed_file_files_body import UploadSignedFileFilesBody
+from ...models.write_info import WriteInfo
+from ...types import UNSET, File, Response, Unset
+
+
+def _get_kwargs(
+    sandbox_id: str,
+    *,
+    body: UploadSignedFileFilesBody | File | Unset = UNSET,
+    path: str,
+    username: str | Unset = UNSET,
+    signature: str,
+    signature_expiration: int | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    params["path"] = path
+
+    params["username"] = username
+
+    params["signature"] = signature
+
+    params["signature_expiration"] = signature_expiration
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/sandboxes/{sandbox_id}/files/signed".format(
+            sandbox_id=quote(str(sandbox_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    if isinstance(body, UploadSignedFileFilesBody):
+        _kwargs["files"] = body.to_multipart()
+
+        headers["Content-Type"] = "multipart/form-data; boundary=+++"
+    if isinstance(body, File):
+        _kwargs["content"] = body.payload
+        headers["Content-Type"] = "application/octet-stream"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | WriteInfo | None:
+    if response.status_code == 200:
+        response_200 = WriteInfo.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 502:
+        response_502 = Error.from_dict(response.json())
+
+        return response_502
+
+    if response.status_code == 507:
+        response_507 = Error.from_dict(response.json())
+
+        return response_507
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | WriteInfo]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: UploadSignedFileFilesBody | File | Unset = UNSET,
+    path: str,
+    username: str | Unset = UNSET,
+    signature: str,
+    signature_expiration: int | Unset = UNSET,
+) -> Response[Error | WriteInfo]:
+    """Upload a file by signed URL
+
+     Replaces the file with the upload, streamed, creating parent directories (`upload_url` in the SDKs;
+    operation `write`). The body is `multipart/form-data` with the file in the part named `file` (E2B's
+    form), or the raw bytes as `application/octet-stream`. Signature checks as `downloadSignedFile`.
+
+    Args:
+        sandbox_id (str):
+        path (str):
+        username (str | Unset):
+        signature (str):
+        signature_expiration (int | Unset):
+        body (UploadSignedFileFilesBody):
+        body (File):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | WriteInfo]
+    """
+
+    kwargs = _get_kwargs(
+        sandbox_id=sandbox_id,
+        body=body,
+        path=path,
+        username=username,
+        signature=signature,
+        signature_expiration=signature_expiration,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: UploadSignedFileFilesBody | File | Unset = UNSET,
+    path: str,
+    username: str | Unset = UNSET,
+    signature: str,
+    signature_expiration: int | Unset = UNSET,
+) -> Error | WriteInfo | None:
+    """Upload a file by signed URL
+
+     Replaces the file with the upload, streamed, creating parent directories (`upload_url` in the SDKs;
+    operation `write`). The body is `multipart/form-data` with the file in the part named `file` (E2B's
+    form), or the raw bytes as `application/octet-stream`. Signature checks as `downloadSignedFile`.
+
+    Args:
+        sandbox_id (str):
+        path (str):
+        username (str | Unset):
+        signature (str):
+        signature_expiration (int | Unset):
+        body (UploadSignedFileFilesBody):
+        body (File):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | WriteInfo
+    """
+
+    return sync_detailed(
+        sandbox_id=sandbox_id,
+        client=client,
+        body=body,
+        path=path,
+        username=username,
+        signature=signature,
+        signature_expiration=signature_expiration,
+    ).parsed
+
+
+async def asyncio_detailed(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: UploadSignedFileFilesBody | File | Unset = UNSET,
+    path: str,
+    username: str | Unset = UNSET,
+    signature: str,
+    signature_expiration: int | Unset = UNSET,
+) -> Response[Error | WriteInfo]:
+    """Upload a file by signed URL
+
+     Replaces the file with the upload, streamed, creating parent directories (`upload_url` in the SDKs;
+    operation `write`). The body is `multipart/form-data` with the file in the part named `file` (E2B's
+    form), or the raw bytes as `application/octet-stream`. Signature checks as `downloadSignedFile`.
+
+    Args:
+        sandbox_id (str):
+        path (str):
+        username (str | Unset):
+        signature (str):
+        signature_expiration (int | Unset):
+        body (UploadSignedFileFilesBody):
+        body (File):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | WriteInfo]
+    """
+
+    kwargs = _get_kwargs(
+        sandbox_id=sandbox_id,
+        body=body,
+        path=path,
+        username=username,
+        signature=signature,
+        signature_expiration=signature_expiration,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    sandbox_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: UploadSignedFileFilesBody | File | Unset = UNSET,
+    path: str,
+    username: str | Unset = UNSET,
+    signature: str,
+    signature_expiration: int | Unset = UNSET,
+) -> Error | WriteInfo | None:
+    """Upload a file by signed URL
+
+     Replaces the file with the upload, streamed, creating parent directories (`upload_url` in the SDKs;
+    operation `write`). The body is `multipart/form-data` with the file in the part named `file` (E2B's
+    form), or the raw bytes as `application/octet-stream`. Signature checks as `downloadSignedFile`.
+
+    Args:
+        sandbox_id (str):
+        path (str):
+        username (str | Unset):
+        signature (str):
+        signature_expiration (int | Unset):
+        body (UploadSignedFileFilesBody):
+        body (File):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | WriteInfo
+    """
+
+    return (
+        await asyncio_detailed(
+            sandbox_id=sandbox_id,
+            client=client,
+            body=body,
+            path=path,
+            username=username,
+            signature=signature,
+            signature_expiration=signature_expiration,
+        )
+    ).parsed
