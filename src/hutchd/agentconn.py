@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 
 import h11
 
+from hutch_agent import contract
 from hutchd.backend import Backend
 
 READ_SIZE = 64 * 1024
@@ -289,7 +290,8 @@ class AgentClients:
         """Replace the agent's sandbox-wide environment (what every later command sees)."""
         body = json.dumps(envs).encode()
         headers = [("content-type", "application/json")]
-        resp = await self.get(sandbox_id).request("PUT", "/env", headers, body)
+        op = contract.operation("replaceEnvVars")
+        resp = await self.get(sandbox_id).request(op.method, op.agent_path or "", headers, body)
         text = await resp.read()
         if resp.status_code >= 300:
             raise RuntimeError(f"agent refused the environment: HTTP {resp.status_code} {text[:200]!r}")

@@ -29,7 +29,7 @@ TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are ne
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Invalid", "Operation", "check", "check_param", "load", "parse_json"]
+__all__ = ["Invalid", "Operation", "check", "check_param", "load", "operation", "parse_json"]
 
 _LOADED: dict[str, Any] = {}
 _PATTERNS: dict[str, re.Pattern[str]] = {}
@@ -98,6 +98,14 @@ def load() -> dict[str, Any]:
 def operations() -> list[Operation]:
     ops: list[Operation] = load()["operations"]
     return ops
+
+
+def operation(operation_id: str) -> Operation:
+    """One operation by its operationId (for the host's own calls to the agent: its method and path)."""
+    for op in operations():
+        if op.id == operation_id:
+            return op
+    raise KeyError(f"openapi.yaml has no operation {operation_id!r}")
 
 
 def parse_json(raw: bytes) -> Any:

@@ -6,14 +6,17 @@ from the spec and this registry, so a path or method is never written here."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hutch_agent import contract
 from hutchd import __version__
 from hutchd.http import gateway, upload
 from hutchd.http.errors import ApiError, conflict, not_found
+from hutchd.http.gateway import AgentCall
 from hutchd.http.routing import Endpoint
 from hutchd.http.validation import json_body, param, query_time
 from hutchd.runtime import RuntimeUnavailable
@@ -208,16 +211,18 @@ async def update_network(request: Request) -> Response:
 # ---------------------------------------------------------------------- signed file URLs
 
 
-def _agent_file_target(request: Request) -> str:
-    """The agent's `/files` target for a signed request's (already checked) path and user."""
+def _agent_file_call(request: Request, operation_id: str, headers: list[tuple[str, str]], body: Any) -> AgentCall:
+    """The agent's file operation (readFile, writeFile) for a signed request's (already checked) path
+    and user."""
+    op = contract.operation(operation_id)
     query = {"path": param(request, "query", "path"), "user": param(request, "query", "username") or "user"}
-    return "/files?" + urlencode(query, quote_via=quote)
+    return AgentCall(op.method, f"{op.agent_path}?{urlencode(query, quote_via=quote)}", headers, body)
 
 
 @handles("downloadSignedFile")
 async def download_signed_file(request: Request) -> Response:
     """The signature was checked in routing (credentials.py); the agent's readFile streams the file."""
-    return await gateway.relay(request, gateway.AgentCall("GET", _agent_file_target(request), [], None))
+    return await gateway.relay(request, _agent_file_call(request, "readFile", [], None))
 
 
 @handles("uploadSignedFile")
@@ -233,7 +238,7 @@ async def upload_signed_file(request: Request) -> Response:
         raise ApiError(415, f"send the file as multipart/form-data (a part named 'file') or application/octet-stream, "
                        f"not {kind[:80]!r}")  # fmt: skip
     headers = [("content-type", "application/octet-stream")]
-    return await gateway.relay(request, gateway.AgentCall("PUT", _agent_file_target(request), headers, body))
+    return await gateway.relay(request, _agent_file_call(request, "writeFile", headers, body))
 
 
 # ---------------------------------------------------------------------- snapshots
