@@ -2,10 +2,15 @@
 
 In a sandbox the host has already bound and listens on the socket and passes it as fd
 `HUTCH_AGENT_FD`, so nothing in the sandbox can replace the socket the control plane talks to.
+
+On a host, `HUTCH_AGENT_USERS` (a JSON object, for example `{"user": "hutch-agent-42"}`) names the
+host accounts the spec's users stand for, since a host has no `user` account (see users.py). A
+sandbox's agent is started without it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -14,6 +19,7 @@ from .libc import make_undumpable
 from .routes import Agent
 from .sandbox_env import SandboxEnv
 from .server import log, serve
+from .users import use_accounts
 
 USAGE = "usage: python3 -m hutch_agent [--listen PATH]   (or with HUTCH_AGENT_FD set to a listening socket)"
 
@@ -34,12 +40,21 @@ def _listener(argv: list[str]) -> socket.socket:
     return listener
 
 
+def _accounts() -> dict[str, str]:
+    raw = os.environ.get("HUTCH_AGENT_USERS")
+    accounts = json.loads(raw) if raw else {}
+    if not isinstance(accounts, dict) or not all(isinstance(v, str) for v in accounts.values()):
+        raise SystemExit(f"HUTCH_AGENT_USERS must be a JSON object of account names, not {raw!r}")
+    return accounts
+
+
 def main(argv: list[str]) -> None:
     listener = _listener(argv)
+    use_accounts(_accounts())
     make_undumpable()
     sandbox_id = os.environ.get("HUTCH_SANDBOX_ID", "")
     agent = Agent(sandbox_id, SandboxEnv.from_environ())
-    for name in ("HUTCH_AGENT_FD", "HUTCH_ENVS_JSON"):
+    for name in ("HUTCH_AGENT_FD", "HUTCH_ENVS_JSON", "HUTCH_AGENT_USERS"):
         os.environ.pop(name, None)
     log(f"serving sandbox {sandbox_id or '(none)'} on {listener.getsockname() or 'fd'}")
     serve(listener, agent)

@@ -4,21 +4,19 @@ imported on first use like the other domain modules."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import params
 from .errors import HttpError
 from .eventlog import ndjson_line
 from .server import ClientGone, Request, Response
-from .users import lookup
+from .users import DEFAULT_USER, lookup
 
 if TYPE_CHECKING:
     from .code import CodeContexts
     from .routes import Agent
 
 NDJSON = "application/x-ndjson"
-DEFAULT_USER = "user"
-MAX_CODE = 1048576
 _table_lock = threading.Lock()
 
 
@@ -34,15 +32,6 @@ def contexts(agent: Agent) -> CodeContexts:
         return table
 
 
-def _body(request: Request, *optional: str) -> dict[str, Any]:
-    """The JSON body; an optional field is left out, never null (the contract's types have no null)."""
-    body = params.json_body(request)
-    for name in optional:
-        if name in body and body[name] is None:
-            raise HttpError(400, f"field {name!r} must not be null: leave it out for the default")
-    return body
-
-
 def _context_id(request: Request) -> str:
     """The `{contextID}` of /code/contexts/{contextID}[/restart]."""
     return request.path.strip("/").split("/")[2]
@@ -51,13 +40,13 @@ def _context_id(request: Request) -> str:
 def run_code(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from .code import language_of
 
-    body = _body(request, "language", "contextID", "envs", "cwd", "timeout")
-    code = params.field_str(body, "code", MAX_CODE, min_len=0, required=True) or ""
-    language = params.field_str(body, "language", 32)
-    context_id = params.field_str(body, "contextID", 64)
-    envs = params.field_envs(body)
-    cwd = params.field_str(body, "cwd", params.MAX_PATH, min_len=0)
-    timeout = params.field_seconds(body, "timeout")
+    body = params.json_body(request)
+    code: str = body["code"]
+    language: str | None = body.get("language")
+    context_id: str | None = body.get("contextID")
+    envs: dict[str, str] = body.get("envs", {})
+    cwd: str | None = body.get("cwd")
+    timeout = float(body.get("timeout", 0))
     table = contexts(agent)
     if context_id:
         context = table.get(context_id)
@@ -84,11 +73,11 @@ def run_code(agent: Agent, request: Request, response: Response, pids: list[int]
 def create_code_context(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from .code import language_of
 
-    body = _body(request, "language", "user", "cwd", "envs")
-    language = language_of(params.field_str(body, "language", 32) or "python")
-    envs = params.field_envs(body)
-    user = lookup(params.field_str(body, "user", params.MAX_USER) or DEFAULT_USER)
-    cwd = user.working_dir(params.field_str(body, "cwd", params.MAX_PATH, min_len=0))
+    body = params.json_body(request)
+    language = language_of(body.get("language", "python"))
+    user = lookup(body.get("user", DEFAULT_USER))
+    cwd = user.working_dir(body.get("cwd"))
+    envs: dict[str, str] = body.get("envs", {})
     response.json(201, contexts(agent).create(language, user, cwd, envs).info())
 
 

@@ -18,22 +18,8 @@ def _name(request: Request) -> str:
     return request.path.strip("/").split("/")[1]
 
 
-def _new_name(request: Request) -> str:
-    """The `{name}` of /env/{name}, checked as a variable name (a name that cannot be set is simply
-    not found by GET and DELETE)."""
-    name = _name(request)
-    if len(name) > params.MAX_PATH:
-        raise HttpError(422, f"a variable name may be {params.MAX_PATH} characters long, not {len(name)}")
-    params.field_envs({"name": {name: ""}}, "name")
-    return name
-
-
 def update_env(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    body = params.json_body(request)
-    values = {key: value for key, value in body.items() if value is not None}
-    params.field_envs({"envs": values})
-    params.field_envs({"envs": {key: "" for key in body}})
-    response.json(200, agent.env.update(body))
+    response.json(200, agent.env.update(params.json_body(request)))
 
 
 def get_env_var(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -45,11 +31,8 @@ def get_env_var(agent: Agent, request: Request, response: Response, pids: list[i
 
 
 def set_env_var(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    name = _new_name(request)
-    value = params.field_str(
-        params.json_body(request), "value", request.operation.max_body_bytes, min_len=0, required=True
-    )
-    params.field_envs({"value": {name: value}}, "value")
+    name = _name(request)
+    value: str = params.json_body(request)["value"]
     agent.env.update({name: value})
     response.json(200, {"name": name, "value": value})
 

@@ -18,7 +18,7 @@ from .errors import HttpError
 from .processes import Process, ProcessTable
 from .sandbox_env import SandboxEnv
 from .server import Request, Response, dumps, log
-from .users import User, lookup
+from .users import DEFAULT_USER, User, lookup
 
 TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def get_env(agent: Agent, request: Request, response: Response, pids: list[int])
 
 
 def put_env(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    agent.env.replace(params.field_envs({"envs": params.json_body(request)}))
+    agent.env.replace(params.json_body(request))
     response.json(200, agent.env.get())
 
 
@@ -86,19 +86,18 @@ def start_command(agent: Agent, request: Request, response: Response, pids: list
     from .commands import start_command
 
     body = params.json_body(request)
-    cmd = params.field_str(body, "cmd", 1048576, required=True)
-    envs = params.field_envs(body)
-    user = lookup(params.field_user(body))
+    envs: dict[str, str] = body.get("envs", {})
+    user = lookup(body.get("user", DEFAULT_USER))
     process = start_command(
         agent.processes,
-        cmd or "",
+        body["cmd"],
         user,
         agent.command_env(user, envs),
         envs,
-        cwd=params.field_str(body, "cwd", params.MAX_PATH, min_len=0),
-        stdin=params.field_bool(body, "stdin"),
-        timeout=params.field_seconds(body, "timeout"),
-        tag=params.field_str(body, "tag", 256, min_len=0),
+        cwd=body.get("cwd"),
+        stdin=body.get("stdin", False),
+        timeout=float(body.get("timeout", 0)),
+        tag=body.get("tag"),
     )
     response.json(201, process.info())
 
@@ -117,7 +116,7 @@ def kill_command(agent: Agent, request: Request, response: Response, pids: list[
 
 
 def _stream_events(process: Process, request: Request, response: Response) -> None:
-    offset = params.query_int(request, "offset", 0, 0)
+    offset = params.query(request, "offset", 0)
     response.stream(200, NDJSON)
     for batch in process.events.follow(offset, response.client_gone):
         response.write(batch)
@@ -138,8 +137,7 @@ def close_command_stdin(agent: Agent, request: Request, response: Response, pids
 
 
 def signal_command(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    number = params.field_int(params.json_body(request), "signal", 1, 64)
-    agent.processes.get(pids[0]).send_signal(number)
+    agent.processes.get(pids[0]).send_signal(params.json_body(request)["signal"])
     response.empty()
 
 
@@ -147,8 +145,8 @@ def signal_command(agent: Agent, request: Request, response: Response, pids: lis
 
 
 def _user_and_path(request: Request) -> tuple[User, str]:
-    user = lookup(params.query_user(request))
-    return user, user.resolve(params.query_path(request))
+    user = lookup(params.query(request, "user", DEFAULT_USER))
+    return user, user.resolve(params.query(request, "path"))
 
 
 def read_file(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -174,7 +172,7 @@ def write_files(agent: Agent, request: Request, response: Response, pids: list[i
     from . import files
     from .multipart import MultipartReader, boundary_of
 
-    user = lookup(params.query_user(request))
+    user = lookup(params.query(request, "user", DEFAULT_USER))
     reader = MultipartReader(request.body, boundary_of(request.headers.get("content-type", "")))
     written = []
     for part in reader.parts():
@@ -199,7 +197,7 @@ def list_files(agent: Agent, request: Request, response: Response, pids: list[in
     from . import files
 
     user, path = _user_and_path(request)
-    response.json(200, files.list_dir(user, path, params.query_int(request, "depth", 1, 1, 32)))
+    response.json(200, files.list_dir(user, path, params.query(request, "depth", 1)))
 
 
 def stat_file(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -212,19 +210,16 @@ def rename_file(agent: Agent, request: Request, response: Response, pids: list[i
     from . import files
 
     body = params.json_body(request)
-    source = params.field_str(body, "source", params.MAX_PATH, required=True) or ""
-    destination = params.field_str(body, "destination", params.MAX_PATH, required=True) or ""
-    user = lookup(params.field_user(body))
-    response.json(200, files.rename(user, user.resolve(source), user.resolve(destination)))
+    user = lookup(body.get("user", DEFAULT_USER))
+    response.json(200, files.rename(user, user.resolve(body["source"]), user.resolve(body["destination"])))
 
 
 def make_dir(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from . import files
 
     body = params.json_body(request)
-    path = params.field_str(body, "path", params.MAX_PATH, required=True) or ""
-    user = lookup(params.field_user(body))
-    made, entry = files.make_dir(user, user.resolve(path))
+    user = lookup(body.get("user", DEFAULT_USER))
+    made, entry = files.make_dir(user, user.resolve(body["path"]))
     response.json(201 if made else 200, entry)
 
 
@@ -236,7 +231,7 @@ def watch_dir(agent: Agent, request: Request, response: Response, pids: list[int
     from .watch import Watcher
 
     user, path = _user_and_path(request)
-    recursive = params.query_bool(request, "recursive")
+    recursive = params.query(request, "recursive", False)
     with acting_on(user, path):
         watcher = Watcher(path, recursive)
     with closing(watcher):
@@ -257,29 +252,21 @@ def watch_dir(agent: Agent, request: Request, response: Response, pids: list[int
 # ------------------------------------------------------------------------------------------------ pty
 
 
-def _size(body: dict[str, object]) -> tuple[int, int]:
-    return params.field_int(body, "rows", 1, 1000), params.field_int(body, "cols", 1, 1000)
-
-
 def create_pty(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from .pty_sessions import start_terminal
 
     body = params.json_body(request)
-    size = body.get("size")
-    if not isinstance(size, dict):
-        raise HttpError(400, "field 'size' must be an object with rows and cols")
-    rows, cols = _size(size)
-    envs = params.field_envs(body)
-    user = lookup(params.field_user(body))
+    envs: dict[str, str] = body.get("envs", {})
+    user = lookup(body.get("user", DEFAULT_USER))
     terminal = start_terminal(
         agent.processes,
         user,
         agent.command_env(user, envs, {"TERM": "xterm-256color"}),
         envs,
-        cwd=params.field_str(body, "cwd", params.MAX_PATH, min_len=0),
-        rows=rows,
-        cols=cols,
-        timeout=params.field_seconds(body, "timeout"),
+        cwd=body.get("cwd"),
+        rows=body["size"]["rows"],
+        cols=body["size"]["cols"],
+        timeout=float(body.get("timeout", 0)),
     )
     response.json(201, terminal.info())
 
@@ -303,7 +290,8 @@ def resize_pty(agent: Agent, request: Request, response: Response, pids: list[in
 
     terminal = agent.processes.get(pids[0], pty=True)
     assert isinstance(terminal, Terminal)
-    terminal.resize(*_size(params.json_body(request)))
+    size = params.json_body(request)
+    terminal.resize(size["rows"], size["cols"])
     response.empty()
 
 

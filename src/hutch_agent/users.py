@@ -1,4 +1,10 @@
-"""Sandbox users: who a request acts as, their home, groups and login environment."""
+"""Sandbox users: who a request acts as, their home, groups and login environment.
+
+A request names one of the spec's users, `user` or `root`: the sandbox's own accounts. An agent run
+on a host (the agent's integration tests) has no `user` account; it is given the host accounts those
+names stand for at start (`HUTCH_AGENT_USERS`, see __main__.py and `use_accounts`). In a sandbox
+nothing is mapped and each name is the account of that name.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ if TYPE_CHECKING:
     import subprocess
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_USER = "user"
+_ACCOUNTS: dict[str, str] = {}  # a spec user name -> the host account it stands for (none in a sandbox)
 
 
 class User:
@@ -64,10 +72,16 @@ class User:
         return workdir
 
 
+def use_accounts(accounts: dict[str, str]) -> None:
+    """Act for the spec's user names as the given accounts (`{"user": "alice"}`); names not given
+    stay themselves."""
+    _ACCOUNTS.update(accounts)
+
+
 def lookup(name: str) -> User:
-    """The user called `name`; 422 if the sandbox has no such user."""
+    """The user a request calls `name` (the account it stands for); 422 if there is no such account."""
     try:
-        entry = pwd.getpwnam(name)
+        entry = pwd.getpwnam(_ACCOUNTS.get(name, name))
     except (KeyError, ValueError):
         raise HttpError(422, f"no such user in the sandbox: {name!r}") from None
     return User(entry.pw_name, entry.pw_uid, entry.pw_gid, entry.pw_dir or "/", entry.pw_shell or "/bin/sh")

@@ -3,6 +3,8 @@
 These tests need root: the agent switches to other users for commands and file operations, as it
 does inside a sandbox. Shells run as a throwaway user (created and removed here) rather than root:
 the host's root login profile is not ours to rely on, and killing a shell mid-profile could break it.
+Requests name the spec's users (`user`, `root`) as a client of a sandbox does; the agent is started
+with `HUTCH_AGENT_USERS` mapping `user` to the throwaway account (a host has no `user`).
 The agent runs on Debian's /usr/bin/python3, the interpreter templates have.
 """
 
@@ -36,8 +38,8 @@ class AgentClient(httpx.Client):
     """httpx over the agent's socket, plus the calls most tests make."""
 
     def start(self, cmd: str, **fields: Any) -> int:
-        """Start a command (as the throwaway test user unless `user` is given); its pid."""
-        fields.setdefault("user", TEST_USER)
+        """Start a command (as `user`, the throwaway test user, unless `user` is given); its pid."""
+        fields.setdefault("user", "user")
         reply = self.post("/commands", json={"cmd": cmd, **fields})
         assert reply.status_code == 201, reply.text
         return int(reply.json()["pid"])
@@ -89,6 +91,7 @@ class AgentProcess:
             "PYTHONPATH": str(SRC),
             "HUTCH_SANDBOX_ID": "sbx-test",
             "HUTCH_ENVS_JSON": json.dumps(SANDBOX_ENVS),
+            "HUTCH_AGENT_USERS": json.dumps({"user": TEST_USER}),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         }
         with open(self.log_path, "wb") as log:

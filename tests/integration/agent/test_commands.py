@@ -158,7 +158,7 @@ def test_list_and_get_describe_commands(client: AgentClient) -> None:
 def test_commands_run_as_the_user_with_a_login_environment(client: AgentClient, test_user: pwd.struct_passwd) -> None:
     result = client.run(
         'echo "$HOME $USER $LOGNAME"; id -u; id -g; pwd; echo "$SANDBOX_VAR $SHARED $MINE"',
-        user=test_user.pw_name,
+        user="user",
         envs={"SHARED": "command", "MINE": "mine"},
     )
     assert result["stdout"].splitlines() == [
@@ -173,7 +173,7 @@ def test_commands_run_as_the_user_with_a_login_environment(client: AgentClient, 
 
 def test_cwd_is_used_and_must_exist(client: AgentClient) -> None:
     assert client.run("pwd", cwd="/tmp")["stdout"] == "/tmp\n"
-    client.expect_error(client.post("/commands", json={"cmd": "pwd", "user": TEST_USER, "cwd": "/nope"}), 404, "/nope")
+    client.expect_error(client.post("/commands", json={"cmd": "pwd", "user": "user", "cwd": "/nope"}), 404, "/nope")
 
 
 def test_the_sandbox_env_applies_to_later_commands(fresh_agent: AgentProcess) -> None:
@@ -200,4 +200,4 @@ def test_a_command_longer_than_one_exec_argument_runs_whole(client: AgentClient)
     assert result["exit"]["exitCode"] == 0
     listed = client.get(f"/commands/{result['events'][0]['pid']}").json()
     assert len(listed["cmd"]) > 300_000
-    client.expect_error(client.post("/commands", json={"cmd": "echo a\u0000b", "user": TEST_USER}), 422, "NUL")
+    client.expect_error(client.post("/commands", json={"cmd": "echo a\u0000b", "user": "user"}), 422, "NUL")

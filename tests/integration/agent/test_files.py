@@ -61,13 +61,13 @@ def test_a_100_mb_binary_file_round_trips_byte_exact_without_buffering(
 
 
 def test_writes_make_parents_and_belong_to_the_user(client: AgentClient, test_user: pwd.struct_passwd) -> None:
-    reply = client.put("/files", params={"path": "deep/er/note.txt", "user": test_user.pw_name}, content=b"hi")
+    reply = client.put("/files", params={"path": "deep/er/note.txt", "user": "user"}, content=b"hi")
     path = f"{test_user.pw_dir}/deep/er/note.txt"
     assert reply.json() == {"path": path, "name": "note.txt", "type": "file"}
     for made in (path, f"{test_user.pw_dir}/deep/er", f"{test_user.pw_dir}/deep"):
         info = os.stat(made)
         assert (info.st_uid, info.st_gid) == (test_user.pw_uid, test_user.pw_gid), made
-    read = client.get("/files", params={"path": "deep/er/note.txt", "user": test_user.pw_name})
+    read = client.get("/files", params={"path": "deep/er/note.txt", "user": "user"})
     assert read.content == b"hi"
 
 
@@ -84,7 +84,7 @@ def test_a_rewrite_is_atomic_keeps_the_mode_and_follows_symlinks(client: AgentCl
 
 
 def test_the_user_gets_403_where_unix_permissions_forbid(client: AgentClient, test_user: pwd.struct_passwd) -> None:
-    as_user = {"user": test_user.pw_name}
+    as_user = {"user": "user"}
     client.expect_error(
         client.put("/files", params={"path": "/root/nope.txt", **as_user}, content=b"x"), 403, "/root/nope.txt"
     )
@@ -236,11 +236,11 @@ def test_mkdir_answers_201_when_made_and_200_when_it_existed(
     client: AgentClient, workdir: Path, test_user: pwd.struct_passwd
 ) -> None:
     path = str(workdir / "p" / "q")
-    made = client.post("/files/mkdir", json={"path": path, "user": test_user.pw_name})
+    made = client.post("/files/mkdir", json={"path": path, "user": "user"})
     assert made.status_code == 201, made.text
     assert (made.json()["type"], made.json()["owner"]) == ("dir", test_user.pw_name)
     assert os.stat(workdir / "p").st_uid == test_user.pw_uid
-    again = client.post("/files/mkdir", json={"path": path, "user": test_user.pw_name})
+    again = client.post("/files/mkdir", json={"path": path, "user": "user"})
     assert again.status_code == 200
     assert again.json() == made.json()
     (workdir / "f").write_bytes(b"")
@@ -259,9 +259,9 @@ def test_remove_takes_files_trees_and_symlinks_but_not_their_targets(client: Age
 
 
 def test_relative_paths_start_at_the_users_home(client: AgentClient, test_user: pwd.struct_passwd) -> None:
-    client.put("/files", params={"path": "rel.txt", "user": test_user.pw_name}, content=b"r")
+    client.put("/files", params={"path": "rel.txt", "user": "user"}, content=b"r")
     assert Path(test_user.pw_dir, "rel.txt").read_bytes() == b"r"
-    info = client.get("/files/stat", params={"path": "./x/../rel.txt", "user": test_user.pw_name}).json()
+    info = client.get("/files/stat", params={"path": "./x/../rel.txt", "user": "user"}).json()
     assert info["path"] == f"{test_user.pw_dir}/rel.txt"
 
 

@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any
 
-from .conftest import TEST_USER, AgentClient
+from .conftest import AgentClient
 
 
 class Screen:
@@ -42,7 +42,7 @@ class Screen:
 
 
 def start_pty(client: AgentClient, **fields: Any) -> int:
-    fields.setdefault("user", TEST_USER)
+    fields.setdefault("user", "user")
     reply = client.post("/pty", json={"size": {"rows": 24, "cols": 80}, **fields})
     assert reply.status_code == 201, reply.text
     info = reply.json()
@@ -84,7 +84,7 @@ def test_kill_ends_the_terminal_and_then_answers_404(client: AgentClient) -> Non
 
 
 def test_the_shell_runs_as_the_user_in_their_home(client: AgentClient, test_user: pwd.struct_passwd) -> None:
-    pid = start_pty(client, user=test_user.pw_name, envs={"GREETING": "hey"})
+    pid = start_pty(client, user="user", envs={"GREETING": "hey"})
     screen = Screen(client, pid)
     client.post(f"/pty/{pid}/input", content=b'echo "id=$(id -u) pwd=$(pwd) $GREETING"\n')
     screen.expect(f"id={test_user.pw_uid} pwd={test_user.pw_dir} hey")
