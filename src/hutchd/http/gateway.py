@@ -18,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from hutchd.agentconn import AgentError, AgentPool, AgentResponse
 from hutchd.http.errors import conflict, error_response, not_found
-from hutchd.http.validation import check_declared_size, too_large
+from hutchd.http.validation import check_body_present, check_declared_size, too_large
 from hutchd.runtime import SandboxNotFound
 
 log = logging.getLogger("hutchd.gateway")
@@ -33,6 +33,7 @@ async def forward(request: Request) -> Response:
     tenant = request.state.tenant
     sandbox_id = request.path_params["sandboxID"]
     row = hub.sandboxes.live(tenant, sandbox_id)
+    check_body_present(request)
     limit = check_declared_size(request)
     if row["state"] == "paused":
         if not row["auto_resume"]:
