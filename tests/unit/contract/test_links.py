@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from hutch_agent import contract
+
 ROOT = Path(__file__).resolve().parents[3]
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi.yaml").read_text())
 METHODS = {"get", "put", "post", "delete", "patch"}
@@ -122,6 +124,9 @@ def test_link_is_well_formed(source: str, status: str, name: str, link: dict[str
     body = link.get("requestBody")
     if body is not None:
         schema = _resolve(OPERATIONS[target][1]["requestBody"]["content"]["application/json"]["schema"])
-        for field, expression in body.items():
+        for field, value in body.items():
             assert field in schema.get("properties", {}), f"{name}: {target}'s body has no field {field}"
-            assert _expression_resolves(source, status, expression), f"{name}: {expression} names nothing"
+            if isinstance(value, str) and value.startswith("$"):
+                assert _expression_resolves(source, status, value), f"{name}: {value} names nothing"
+            else:  # a literal: it must be a value the field accepts
+                contract.check(_resolve(schema["properties"][field]), value, field, 422)
