@@ -162,9 +162,9 @@ def _refused_long_name(case: Any, message: str) -> bool:
 def _not_about_the_linked_resource(case: Any, message: str) -> bool:
     """Whether a 404 after a link is true and about something else than a resource that should still
     be there, asked of the API: the sandbox ended (a fuzzed `timeout` of 1 s), the process ended (a
-    command of `0` exits at once; the spec answers 404 for a command that no longer runs), the code
-    context the body names does not exist, or the message names another value of the body (a `cwd`
-    that does not exist)."""
+    command of `0` exits at once; the spec answers 404 for a command that no longer runs), the
+    sandbox has no snapshot to restore (or not the one the body names), the code context the body
+    names does not exist, or the message names another value of the body (a `cwd` that does not exist)."""
     params = case.path_parameters or {}
     sid = params.get("sandboxID")
     r = _http.get(f"/sandboxes/{sid}")
@@ -174,6 +174,9 @@ def _not_about_the_linked_resource(case: Any, message: str) -> bool:
     if "pid" in params:
         running = {str(p["pid"]) for p in _http.get(f"/sandboxes/{sid}/commands").json() if p["running"]}
         return str(params["pid"]) not in running
+    if case.operation.definition.raw.get("operationId") == "restoreSandbox":
+        snapshots = {s["snapshotID"] for s in _http.get(f"/sandboxes/{sid}/snapshots").json()}
+        return not snapshots or body.get("snapshotID", next(iter(snapshots))) not in snapshots
     context = params.get("contextID") or body.get("contextID")
     if context is not None:
         return context not in {c["contextID"] for c in _http.get(f"/sandboxes/{sid}/code/contexts").json()}
