@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := bubblewrap slirp4netns nftables debootstrap zstd iproute2 e2f
 help:
 	@echo "make setup            Debian packages + $(VENV) with hutch installed editable (all extras)"
 	@echo "make demo             run examples/quickstart.py against a local hutch serve (started if needed)"
-	@echo "make test             unit, integration (real sandboxes, needs root) and contract tests"
+	@echo "make test             unit, integration (real sandboxes, needs root) and contract tests (schemathesis, every check, ~7 min)"
 	@echo "make serve            start hutch serve on localhost:7420"
 	@echo "make generate         regenerate generated/hutch_api from openapi.yaml"
 	@echo "make check-generated  fail if generated/ differs from what openapi.yaml generates"

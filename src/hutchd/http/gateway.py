@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from hutchd.agentconn import AgentError, AgentPool, AgentResponse
 from hutchd.http.errors import conflict, error_response, not_found
-from hutchd.http.validation import check_declared_size, too_large
+from hutchd.http.validation import check_body_present, check_declared_size, too_large
 from hutchd.runtime import SandboxNotFound
 
 log = logging.getLogger("hutchd.gateway")
@@ -41,6 +41,7 @@ class AgentCall:
 
 async def forward(request: Request) -> Response:
     """An agent operation: the request goes to the sandbox's agent unchanged but for its prefix."""
+    check_body_present(request)
     limit = check_declared_size(request)
     return await relay(request, _as_sent(request, limit), limit)
 

@@ -50,6 +50,18 @@ def check_declared_size(request: Request) -> int | None:
     return limit
 
 
+def check_body_present(request: Request) -> None:
+    """400 for an operation whose body is required when the request has none at all: no bytes and no
+    Content-Type. An empty body sent with its media type is a body (an empty file, no stdin bytes)."""
+    body = operation(request).body
+    if body is None or not body["required"] or "content-type" in request.headers:
+        return
+    if declared_length(request) or "transfer-encoding" in request.headers:
+        return
+    media = " or ".join(body["content"])
+    raise bad_request(f"the request needs a body ({media}); send an empty one with that Content-Type for no bytes")
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     """Read (within the operation's size limit), parse and check the request's JSON object body."""
     limit = check_declared_size(request)

@@ -113,3 +113,22 @@ def test_watch_streams_events_until_the_client_leaves(http, make_sandbox):
                 break
     # the gateway let go of the agent stream: the sandbox still answers
     assert run(http, sid, "echo fine")["stdout"] == "fine\n"
+
+
+def test_a_required_body_sent_not_at_all_is_400_but_an_empty_one_is_a_body(http, make_sandbox):
+    sid = make_sandbox().sandbox_id
+    missing = http.put(f"/sandboxes/{sid}/files", params={"path": "nobody.txt"})
+    assert missing.status_code == 400 and "needs a body (application/octet-stream)" in missing.json()["message"]
+    assert http.get(f"/sandboxes/{sid}/files/stat", params={"path": "nobody.txt"}).status_code == 404
+    empty = http.put(
+        f"/sandboxes/{sid}/files", params={"path": "empty.txt"}, headers={"Content-Type": "application/octet-stream"}
+    )
+    assert empty.status_code == 200
+    assert http.get(f"/sandboxes/{sid}/files/stat", params={"path": "empty.txt"}).json()["size"] == 0
+    pid = http.post(f"/sandboxes/{sid}/commands", json={"cmd": "cat", "stdin": True}).json()["pid"]
+    assert http.post(f"/sandboxes/{sid}/commands/{pid}/stdin").status_code == 400
+    assert http.post(f"/sandboxes/{sid}/commands/{pid}/stdin", content=b"").status_code == 400
+    typed = http.post(
+        f"/sandboxes/{sid}/commands/{pid}/stdin", content=b"", headers={"Content-Type": "application/octet-stream"}
+    )
+    assert typed.status_code == 204

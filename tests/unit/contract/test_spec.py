@@ -55,6 +55,14 @@ def test_operation_is_documented(path: str, method: str, op: dict[str, Any]) -> 
         assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 
+@pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=OP_IDS)
+def test_operation_with_parameters_documents_400(path: str, method: str, op: dict[str, Any]) -> None:
+    """The validator answers 400 for a path, query or header parameter out of its bounds (a pid of 0, an
+    ID longer than its maxLength), so every operation that takes one lists it."""
+    if SPEC["paths"][path].get("parameters") or op.get("parameters"):
+        assert "400" in op["responses"]
+
+
 def test_agent_operations_live_under_the_sandbox() -> None:
     for path, _, op in OPERATIONS:
         if op["tags"][0] in {"commands", "files", "pty", "code", "env"}:

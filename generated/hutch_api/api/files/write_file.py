@@ -125,7 +125,8 @@ def sync_detailed(
     """Write a file
 
      Replaces the file with the body (streamed), creating parent directories; the file is owned by
-    `user`.
+    `user`. An empty body sent as `application/octet-stream` writes an empty file; a request with
+    no body and no Content-Type is 400.
 
     Args:
         sandbox_id (str):
@@ -166,7 +167,8 @@ def sync(
     """Write a file
 
      Replaces the file with the body (streamed), creating parent directories; the file is owned by
-    `user`.
+    `user`. An empty body sent as `application/octet-stream` writes an empty file; a request with
+    no body and no Content-Type is 400.
 
     Args:
         sandbox_id (str):
@@ -202,7 +204,8 @@ async def asyncio_detailed(
     """Write a file
 
      Replaces the file with the body (streamed), creating parent directories; the file is owned by
-    `user`.
+    `user`. An empty body sent as `application/octet-stream` writes an empty file; a request with
+    no body and no Content-Type is 400.
 
     Args:
         sandbox_id (str):
@@ -241,7 +244,8 @@ async def asyncio(
     """Write a file
 
      Replaces the file with the body (streamed), creating parent directories; the file is owned by
-    `user`.
+    `user`. An empty body sent as `application/octet-stream` writes an empty file; a request with
+    no body and no Content-Type is 400.
 
     Args:
         sandbox_id (str):
