@@ -64,6 +64,8 @@ from hutch.types import EntryInfo as EntryInfo
 from hutch.types import ExecutionError as ExecutionError
 from hutch.types import ExecutionResult as ExecutionResult
 from hutch.types import FilesystemEvent as FilesystemEvent
+from hutch.types import FilesystemEventType as FilesystemEventType
+from hutch.types import FileType as FileType
 from hutch.types import ProcessInfo as ProcessInfo
 from hutch.types import PtySize as PtySize
 from hutch.types import Result as Result
@@ -74,6 +76,7 @@ from hutch.types import SandboxMetrics as SandboxMetrics
 from hutch.types import SandboxNetworkOpts as SandboxNetworkOpts
 from hutch.types import SandboxQuery as SandboxQuery
 from hutch.types import SandboxResources as SandboxResources
+from hutch.types import SandboxState as SandboxState
 from hutch.types import Snapshot as Snapshot
 from hutch.types import SnapshotInfo as SnapshotInfo
 from hutch.types import WriteEntry as WriteEntry

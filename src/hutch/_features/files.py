@@ -21,7 +21,7 @@ from hutch._core.body import multipart, upload
 from hutch._core.convert import plain, unset
 from hutch._core.request import STREAMED, Op, build, model, models, nothing, true
 from hutch.exceptions import FileNotFoundException, InvalidArgumentException
-from hutch.types import EntryInfo, FilesystemEvent, WriteEntry, WriteInfo
+from hutch.types import EntryInfo, FilesystemEvent, FilesystemEventType, WriteEntry, WriteInfo
 from hutch_api.models.entry_info import EntryInfo as ApiEntryInfo
 from hutch_api.models.make_dir_request import MakeDirRequest
 from hutch_api.models.rename_request import RenameRequest
@@ -106,10 +106,13 @@ def watch(sandbox_id: str, path: str, recursive: bool, user: str | None) -> Op[N
     return Op(kwargs, nothing, FileNotFoundException, stream=True, idle=True)
 
 
+_EVENT_KINDS = frozenset(FilesystemEventType)
+
+
 def fs_event(event: Mapping[str, Any]) -> FilesystemEvent | None:
     """A ``watchDir`` line as a FilesystemEvent; None for ``ready`` and for kinds this SDK does not know."""
     kind = event.get("type")
-    if kind not in ("create", "write", "remove", "rename", "chmod"):
+    if kind not in _EVENT_KINDS:
         return None
     name, path = event.get("name"), event.get("path")
-    return FilesystemEvent(type=str(kind), name=str(name or path or ""), path=str(path or name or ""))
+    return FilesystemEvent(type=FilesystemEventType(kind), name=str(name or path or ""), path=str(path or name or ""))
