@@ -24,8 +24,10 @@ from hutch.config import ConnectionOpts as ConnectionOpts
 from hutch.config import RetryPolicy as RetryPolicy
 from hutch.exceptions import AuthenticationException as AuthenticationException
 from hutch.exceptions import CommandExitException as CommandExitException
+from hutch.exceptions import CommandTimeoutException as CommandTimeoutException
 from hutch.exceptions import ConflictException as ConflictException
 from hutch.exceptions import FileNotFoundException as FileNotFoundException
+from hutch.exceptions import GuestUnresponsiveException as GuestUnresponsiveException
 from hutch.exceptions import InvalidArgumentException as InvalidArgumentException
 from hutch.exceptions import NotEnoughSpaceException as NotEnoughSpaceException
 from hutch.exceptions import NotFoundException as NotFoundException
@@ -34,8 +36,12 @@ from hutch.exceptions import RateLimitException as RateLimitException
 from hutch.exceptions import SandboxError as SandboxError
 from hutch.exceptions import SandboxException as SandboxException
 from hutch.exceptions import SandboxNotFoundException as SandboxNotFoundException
+from hutch.exceptions import SandboxNotRunningException as SandboxNotRunningException
+from hutch.exceptions import SandboxUnreachableException as SandboxUnreachableException
+from hutch.exceptions import ServiceBusyException as ServiceBusyException
 from hutch.exceptions import ServiceUnavailableException as ServiceUnavailableException
 from hutch.exceptions import SnapshotNotFoundException as SnapshotNotFoundException
+from hutch.exceptions import TemplateException as TemplateException
 from hutch.exceptions import TimeoutException as TimeoutException
 from hutch.sandbox_async.code import AsyncCode as AsyncCode
 from hutch.sandbox_async.commands import AsyncCommands as AsyncCommands

