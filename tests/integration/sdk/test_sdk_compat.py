@@ -4,6 +4,11 @@ semantics, the list paginator and connection parameters."""
 
 from __future__ import annotations
 
+import http.server
+import threading
+import urllib.parse
+
+import httpx
 import pytest
 
 from hutch import (
@@ -70,3 +75,65 @@ async def test_waiting_on_a_command_whose_sandbox_is_killed_raises_sandbox_not_r
         assert isinstance(err.value, SandboxNotFoundException)  # what hutch code caught before
     finally:
         await sdk(sandbox.close())
+
+
+class _ForwardProxy(http.server.ThreadingHTTPServer):
+    """A loopback HTTP forward proxy that records what went through it (method, URL, headers)."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _ForwardProxy
+
+    def _forward(self) -> None:
+        assert self.path.startswith("http://127.0.0.1:"), self.path  # only ever to the loopback test server
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+        self.server.seen.append((self.command, self.path, {k.lower(): v for k, v in headers.items()}))
+        reply = httpx.request(self.command, self.path, headers=headers, content=body, timeout=60)
+        self.send_response(reply.status_code)
+        for name, value in reply.headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.content)))
+        self.end_headers()
+        self.wfile.write(reply.content)
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _forward
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def test_requests_go_through_the_proxy_with_the_extra_headers(sdk):
+    proxy = _ForwardProxy()
+    try:
+        sandbox = await sdk.create(timeout=120, proxy=proxy.url, headers={"X-Trace": "compat-1"})
+        try:
+            info = await sdk(sandbox.get_info())
+            assert info.sandbox_id == sandbox.sandbox_id
+        finally:
+            await sdk(sandbox.kill())
+            await sdk(sandbox.close())
+    finally:
+        proxy.close()
+    paths = [(method, urllib.parse.urlsplit(url).path) for method, url, _ in proxy.seen]
+    assert ("POST", "/sandboxes") in paths and ("GET", f"/sandboxes/{sandbox.sandbox_id}") in paths
+    assert all(headers.get("x-trace") == "compat-1" for _, _, headers in proxy.seen)
