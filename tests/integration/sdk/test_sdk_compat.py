@@ -137,3 +137,13 @@ async def test_requests_go_through_the_proxy_with_the_extra_headers(sdk):
     paths = [(method, urllib.parse.urlsplit(url).path) for method, url, _ in proxy.seen]
     assert ("POST", "/sandboxes") in paths and ("GET", f"/sandboxes/{sandbox.sandbox_id}") in paths
     assert all(headers.get("x-trace") == "compat-1" for _, _, headers in proxy.seen)
+
+
+async def test_connect_with_a_timeout_never_shortens_a_running_sandboxs_life(sdk, sbx):
+    before = (await sdk(sbx.get_info())).end_at  # created with timeout=600
+    shorter = await sdk(sdk.cls.connect(sbx.sandbox_id, timeout=10))
+    assert abs(((await sdk(shorter.get_info())).end_at - before).total_seconds()) < 1
+    longer = await sdk(sdk.cls.connect(sbx.sandbox_id, timeout=1200))
+    assert ((await sdk(longer.get_info())).end_at - before).total_seconds() > 500
+    await sdk(shorter.close())
+    await sdk(longer.close())
