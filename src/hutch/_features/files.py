@@ -51,16 +51,34 @@ def write(sandbox_id: str, path: str, data: object, user: str | None) -> Op[Writ
     return Op(kwargs, model(ApiWriteInfo.from_dict, _write_info), FileNotFoundException, body=upload(data))
 
 
+def write_entries(entries: Sequence[WriteEntry | Mapping[str, Any]]) -> list[WriteEntry]:
+    """``write_files`` items as WriteEntry: E2B passes ``{"path": ..., "data": ...}`` dicts."""
+    out: list[WriteEntry] = []
+    for entry in entries:
+        if isinstance(entry, Mapping):
+            if set(entry) != {"path", "data"}:
+                raise InvalidArgumentException(
+                    f"a write_files dict needs exactly 'path' and 'data', not {sorted(entry)}"
+                )
+            entry = WriteEntry(path=entry["path"], data=entry["data"])
+        out.append(entry)  # anything else is refused by multipart()
+    return out
+
+
 def write_many(sandbox_id: str, entries: Sequence[WriteEntry], user: str | None) -> Op[list[WriteInfo]]:
-    body = multipart(list(entries))
+    body = multipart(entries)
     kwargs = build(write_files, checks.ident(sandbox_id), body=WriteFilesUpload(files=[]), user=unset(user))
     parse = models(ApiWriteInfo.from_dict, _write_info)
     return Op(kwargs, parse, FileNotFoundException, body=body, idempotent=body.replayable)
 
 
 def list_dir(sandbox_id: str, path: str, depth: int, user: str | None) -> Op[list[EntryInfo]]:
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 32:
-        raise InvalidArgumentException(f"depth must be an int from 1 to 32, not {depth!r}")
+    if isinstance(depth, bool) or not isinstance(depth, int):
+        raise InvalidArgumentException(f"depth must be an int, not {depth!r}")
+    if depth < 1:
+        raise InvalidArgumentException("depth should be at least 1")  # E2B's text
+    if depth > 32:
+        raise InvalidArgumentException(f"depth should be at most 32, not {depth}")
     kwargs = build(list_files, checks.ident(sandbox_id), path=checks.path(path), user=unset(user), depth=depth)
     return Op(kwargs, models(ApiEntryInfo.from_dict, _entry_info), FileNotFoundException)
 
@@ -76,8 +94,9 @@ def exists(sandbox_id: str, path: str, user: str | None) -> Op[bool]:
 
 
 def remove(sandbox_id: str, path: str, user: str | None) -> Op[None]:
+    """Removing a missing path does nothing (E2B)."""
     kwargs = build(remove_file, checks.ident(sandbox_id), path=checks.path(path), user=unset(user))
-    return Op(kwargs, nothing, FileNotFoundException)
+    return Op(kwargs, nothing, FileNotFoundException, {404: None})
 
 
 def rename(sandbox_id: str, old_path: str, new_path: str, user: str | None) -> Op[EntryInfo]:

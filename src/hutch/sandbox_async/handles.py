@@ -21,7 +21,7 @@ from hutch._core.handle import HandleBase
 from hutch._core.output import Callbacks
 from hutch._features.commands import CommandChunk, CommandOutputMixin, OutputCallback, OutputCallbacks
 from hutch._features.files import fs_event
-from hutch.config import ConnectionConfig
+from hutch.config import ConnectionConfig, logger
 from hutch.exceptions import SandboxException
 from hutch.sandbox_async._backend import fire as _fire
 from hutch.sandbox_async.transport import AsyncEvents, AsyncStream
@@ -194,7 +194,10 @@ class AsyncWatchHandle:
         if converted is not None:
             self._queue.put_nowait(converted)
             if self._on_event is not None:
-                await _fire([(self._on_event, converted)])
+                try:
+                    await _fire([(self._on_event, converted)])
+                except Exception:  # one failing callback must not end the watch for later events
+                    logger.exception("watch_dir on_event raised for %s; the watch goes on", converted)
 
     def _failed(self, error: SandboxException) -> None:
         if not self._stopped:

@@ -20,7 +20,7 @@ from hutch._core.handle import HandleBase
 from hutch._core.output import Callbacks
 from hutch._features.commands import CommandChunk, CommandOutputMixin, OutputCallback, OutputCallbacks
 from hutch._features.files import fs_event
-from hutch.config import ConnectionConfig
+from hutch.config import ConnectionConfig, logger
 from hutch.exceptions import SandboxException
 from hutch.sandbox_sync._backend import fire as _fire
 from hutch.sandbox_sync.transport import Events, Follow, Stream
@@ -175,7 +175,10 @@ class WatchHandle:
         if converted is not None:
             self._queue.put(converted)
             if self._on_event is not None:
-                self._on_event(converted)
+                try:
+                    self._on_event(converted)
+                except Exception:  # one failing callback must not end the watch for later events
+                    logger.exception("watch_dir on_event raised for %s; the watch goes on", converted)
 
     def _failed(self, error: SandboxException) -> None:
         if not self._stopped.is_set():

@@ -4,8 +4,10 @@ semantics, the list paginator and connection parameters."""
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import threading
+import time
 import urllib.parse
 
 import httpx
@@ -15,6 +17,7 @@ from hutch import (
     CommandExitException,
     FilesystemEventType,
     FileType,
+    InvalidArgumentException,
     SandboxNotFoundException,
     SandboxNotRunningException,
     SandboxState,
@@ -147,3 +150,33 @@ async def test_connect_with_a_timeout_never_shortens_a_running_sandboxs_life(sdk
     assert ((await sdk(longer.get_info())).end_at - before).total_seconds() > 500
     await sdk(shorter.close())
     await sdk(longer.close())
+
+
+async def test_files_semantics_of_e2b(sdk, sbx):
+    assert await sdk(sbx.files.remove("/tmp/never-was")) is None  # a no-op, not FileNotFoundException
+    assert await sdk(sbx.files.write_files([])) == []
+    written = await sdk(sbx.files.write_files([{"path": "/tmp/d1.txt", "data": "one"}], request_timeout=20))
+    assert [w.path for w in written] == ["/tmp/d1.txt"]
+    assert await sdk(sbx.files.read("/tmp/d1.txt", request_timeout=20)) == "one"
+    with pytest.raises(InvalidArgumentException, match=r"^depth should be at least 1$"):
+        await sdk(sbx.files.list("/tmp", depth=0))
+
+
+async def test_a_raising_watch_callback_does_not_stop_later_events(sdk, sbx):
+    await sdk(sbx.files.make_dir("/tmp/wr"))
+    seen: list[str] = []
+
+    def on_event(event):
+        seen.append(event.path)
+        raise RuntimeError("callback bug")
+
+    handle = await sdk(sbx.files.watch_dir("/tmp/wr", on_event))
+    try:
+        for name in ("a", "b"):
+            await sdk(sbx.files.write(f"/tmp/wr/{name}", name))
+        deadline = time.monotonic() + 10
+        while not {"/tmp/wr/a", "/tmp/wr/b"} <= set(seen) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    finally:
+        await sdk(handle.stop())
+    assert {"/tmp/wr/a", "/tmp/wr/b"} <= set(seen)
