@@ -14,15 +14,15 @@ TICKS = "for i in 1 2 3; do echo tick $i; sleep 0.5; done; echo done >&2"
 def sync_part() -> None:
     with Sandbox.create() as sbx:
         start = time.monotonic()
-        # Callbacks get each line as the command prints it, not after it ends.
+        # Callbacks get each chunk as the command prints it, not after it ends.
         sbx.commands.run(
             TICKS,
-            on_stdout=lambda line: print(f"[{time.monotonic() - start:4.1f}s] out: {line}"),
-            on_stderr=lambda line: print(f"[{time.monotonic() - start:4.1f}s] err: {line}"),
+            on_stdout=lambda chunk: print(f"[{time.monotonic() - start:4.1f}s] out: {chunk!r}"),
+            on_stderr=lambda chunk: print(f"[{time.monotonic() - start:4.1f}s] err: {chunk!r}"),
         )
 
         handle = sbx.commands.run("for i in 1 2 3; do echo $i; sleep 0.2; done; exit 3", background=True)
-        for stdout, stderr in handle:  # chunks as they arrive
+        for stdout, stderr, _pty in handle:  # chunks as they arrive
             print("chunk:", repr(stdout or stderr))
         try:
             handle.wait()
@@ -40,7 +40,7 @@ def sync_part() -> None:
 async def async_part() -> None:
     async with AsyncSandbox.create() as sbx:
         handle = await sbx.commands.run(TICKS, background=True)
-        async for stdout, stderr in handle:
+        async for stdout, stderr, _pty in handle:
             print("async chunk:", repr(stdout or stderr))
         result = await handle.wait()
         print("async result:", repr(result.stdout))

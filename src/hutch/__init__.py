@@ -30,10 +30,12 @@ from hutch.config import ConnectionOpts as ConnectionOpts
 from hutch.config import RetryPolicy as RetryPolicy
 from hutch.exceptions import AuthenticationException as AuthenticationException
 from hutch.exceptions import CommandExitException as CommandExitException
+from hutch.exceptions import CommandTimeoutException as CommandTimeoutException
 from hutch.exceptions import ConflictException as ConflictException
 from hutch.exceptions import FileNotFoundException as FileNotFoundException
 from hutch.exceptions import GitAuthException as GitAuthException
 from hutch.exceptions import GitUpstreamException as GitUpstreamException
+from hutch.exceptions import GuestUnresponsiveException as GuestUnresponsiveException
 from hutch.exceptions import InvalidArgumentException as InvalidArgumentException
 from hutch.exceptions import NotEnoughSpaceException as NotEnoughSpaceException
 from hutch.exceptions import NotFoundException as NotFoundException
@@ -42,8 +44,12 @@ from hutch.exceptions import RateLimitException as RateLimitException
 from hutch.exceptions import SandboxError as SandboxError
 from hutch.exceptions import SandboxException as SandboxException
 from hutch.exceptions import SandboxNotFoundException as SandboxNotFoundException
+from hutch.exceptions import SandboxNotRunningException as SandboxNotRunningException
+from hutch.exceptions import SandboxUnreachableException as SandboxUnreachableException
+from hutch.exceptions import ServiceBusyException as ServiceBusyException
 from hutch.exceptions import ServiceUnavailableException as ServiceUnavailableException
 from hutch.exceptions import SnapshotNotFoundException as SnapshotNotFoundException
+from hutch.exceptions import TemplateException as TemplateException
 from hutch.exceptions import TimeoutException as TimeoutException
 from hutch.sandbox_async.cache import AsyncCache as AsyncCache
 from hutch.sandbox_async.code import AsyncCode as AsyncCode
@@ -76,6 +82,8 @@ from hutch.types import EntryInfo as EntryInfo
 from hutch.types import ExecutionError as ExecutionError
 from hutch.types import ExecutionResult as ExecutionResult
 from hutch.types import FilesystemEvent as FilesystemEvent
+from hutch.types import FilesystemEventType as FilesystemEventType
+from hutch.types import FileType as FileType
 from hutch.types import ProcessInfo as ProcessInfo
 from hutch.types import PtySize as PtySize
 from hutch.types import Result as Result
@@ -86,6 +94,7 @@ from hutch.types import SandboxMetrics as SandboxMetrics
 from hutch.types import SandboxNetworkOpts as SandboxNetworkOpts
 from hutch.types import SandboxQuery as SandboxQuery
 from hutch.types import SandboxResources as SandboxResources
+from hutch.types import SandboxState as SandboxState
 from hutch.types import Snapshot as Snapshot
 from hutch.types import SnapshotInfo as SnapshotInfo
 from hutch.types import WriteEntry as WriteEntry

@@ -1,12 +1,15 @@
-"""Connection settings: API key, domain, request timeout, debug logging and retries."""
+"""Connection settings: API key, domain, request timeout, debug logging, retries, extra headers and a proxy."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 from urllib.parse import urlsplit
+
+import httpx
 
 from hutch.exceptions import AuthenticationException, InvalidArgumentException
 
@@ -32,6 +35,22 @@ class ConnectionOpts(TypedDict, total=False):
     """Seconds per HTTP request; ``$HUTCH_REQUEST_TIMEOUT`` or 30 when absent; 0 disables it."""
     debug: bool | None
     """Log every request and response through the ``hutch`` logger; ``$HUTCH_DEBUG`` when absent."""
+    headers: dict[str, str] | None
+    """Extra headers sent with every request (E2B's option)."""
+    api_headers: dict[str, str] | None
+    """E2B's newer name for ``headers``; both may be given (``api_headers`` wins on a clash)."""
+    proxy: str | httpx.URL | httpx.Proxy | None
+    """An HTTP(S) proxy every request goes through (E2B's option)."""
+    retries: int | None
+    """Retries of a failed idempotent request (E2B's option; hutch's default is 3, as E2B's)."""
+    http_version: Literal["1.1", "2"] | None
+    """Accepted for E2B code: hutch's server speaks HTTP/1.1, which is used either way."""
+    api_url: str | None
+    """E2B's deprecated full API URL: taken as ``domain``."""
+    sandbox_url: str | None
+    """E2B's deprecated sandbox URL: accepted and ignored (hutch reaches sandboxes through the server)."""
+    validate_api_key: bool | None
+    """E2B's deprecated option: accepted, has no effect."""
 
 
 CONNECTION_KEYS = frozenset(ConnectionOpts.__annotations__)
@@ -87,6 +106,9 @@ class ConnectionConfig:
     request_timeout: float | None
     debug: bool = False
     retry: RetryPolicy = field(default_factory=lambda: DEFAULT_RETRY_POLICY)
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra headers for every request."""
+    proxy: str | httpx.URL | httpx.Proxy | None = None
 
     @property
     def base_url(self) -> str:
@@ -103,19 +125,28 @@ class ConnectionConfig:
         domain: str | None = None,
         request_timeout: float | None = None,
         debug: bool | None = None,
+        headers: dict[str, str] | None = None,
+        api_headers: dict[str, str] | None = None,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
+        retries: int | None = None,
+        http_version: str | None = None,
+        api_url: str | None = None,
+        sandbox_url: str | None = None,
+        validate_api_key: bool | None = None,
         base_url: str | None = None,
     ) -> ConnectionConfig:
         """Fill what was not given from ``HUTCH_*`` environment variables and the defaults."""
         if domain and base_url and base_url_for(domain) != base_url_for(base_url):
             raise InvalidArgumentException(f"domain={domain!r} and base_url={base_url!r} disagree: pass one")
         domain = domain or base_url
+        del sandbox_url, validate_api_key  # E2B's deprecated options: accepted, no effect
         key = api_key or os.environ.get("HUTCH_API_KEY")
         if not key:
             raise AuthenticationException(
                 "No API key: pass api_key=... or set HUTCH_API_KEY "
                 "(`hutch serve` prints the key it accepts when it starts)."
             )
-        dom = domain or os.environ.get("HUTCH_DOMAIN") or DEFAULT_DOMAIN
+        dom = domain or api_url or os.environ.get("HUTCH_DOMAIN") or DEFAULT_DOMAIN
         timeout = request_timeout if request_timeout is not None else _env_float("HUTCH_REQUEST_TIMEOUT")
         if timeout is None:
             timeout = DEFAULT_REQUEST_TIMEOUT
@@ -123,12 +154,18 @@ class ConnectionConfig:
             raise InvalidArgumentException(f"request_timeout must be >= 0, not {timeout}")
         if debug is None:
             debug = os.environ.get("HUTCH_DEBUG", "").strip().lower() in _TRUE
+        if http_version not in (None, "1.1", "2"):
+            raise InvalidArgumentException(f'http_version must be "1.1" or "2", not {http_version!r}')
+        if proxy is not None and not isinstance(proxy, str | httpx.URL | httpx.Proxy):
+            raise InvalidArgumentException(f"proxy must be a URL or an httpx.Proxy, not {type(proxy).__name__}")
         config = cls(
             api_key=key,
             domain=dom,
             request_timeout=timeout or None,
             debug=debug,
-            retry=DEFAULT_RETRY_POLICY,
+            retry=_retry_policy(retries),
+            headers=_headers(headers, api_headers),
+            proxy=proxy,
         )
         config.base_url  # noqa: B018  (validates the domain now rather than at the first request)
         if debug:
@@ -141,6 +178,27 @@ class ConnectionConfig:
         if unknown:
             raise InvalidArgumentException(f"unknown connection option(s): {', '.join(sorted(unknown))}")
         return cls.resolve(**opts)
+
+
+def _retry_policy(retries: int | None) -> RetryPolicy:
+    if retries is None:
+        return DEFAULT_RETRY_POLICY
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise InvalidArgumentException(f"retries must be an int >= 0, not {retries!r}")
+    return dataclasses.replace(DEFAULT_RETRY_POLICY, max_attempts=retries + 1)
+
+
+def _headers(*given: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
+    merged: dict[str, str] = {}
+    for headers in given:
+        if headers is None:
+            continue
+        if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+        ):
+            raise InvalidArgumentException("headers must be a dict of str to str")
+        merged.update(headers)
+    return tuple(merged.items())
 
 
 def split_connection_opts(kwargs: dict[str, Any]) -> dict[str, Any]:

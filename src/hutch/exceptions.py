@@ -4,6 +4,13 @@ All of them derive from :class:`SandboxException` (alias :data:`SandboxError`), 
 server's ``message`` and the HTTP ``status_code`` (``None`` when no HTTP answer was involved, for
 example when the server could not be reached). No bare ``httpx``, ``KeyError`` or ``ValueError``
 escapes the SDK.
+
+E2B's classes are here with E2B's bases where that keeps hutch's own catches working too: a sandbox
+that is gone under a running call raises :class:`SandboxNotRunningException` (a
+``TimeoutException`` as in E2B, and a ``SandboxNotFoundException`` as before), an agent that cannot
+be reached raises :class:`SandboxUnreachableException` (a ``TimeoutException`` and a
+``ServiceUnavailableException``), a command past its ``timeout`` raises
+:class:`CommandTimeoutException` (a ``TimeoutException`` and a ``CommandExitException``).
 """
 
 from __future__ import annotations
@@ -13,10 +20,12 @@ from hutch.types import CommandResult
 __all__ = [
     "AuthenticationException",
     "CommandExitException",
+    "CommandTimeoutException",
     "ConflictException",
     "FileNotFoundException",
     "GitAuthException",
     "GitUpstreamException",
+    "GuestUnresponsiveException",
     "InvalidArgumentException",
     "NotEnoughSpaceException",
     "NotFoundException",
@@ -25,8 +34,12 @@ __all__ = [
     "SandboxError",
     "SandboxException",
     "SandboxNotFoundException",
+    "SandboxNotRunningException",
+    "SandboxUnreachableException",
+    "ServiceBusyException",
     "ServiceUnavailableException",
     "SnapshotNotFoundException",
+    "TemplateException",
     "TimeoutException",
 ]
 
@@ -116,16 +129,52 @@ class ServiceUnavailableException(SandboxException):
     """The server (or the sandbox's agent) cannot be reached or cannot do this now (HTTP 502/503)."""
 
 
+class ServiceBusyException(ServiceUnavailableException):
+    """The server cannot do this now and nothing was changed: retry after a short wait (HTTP 503; E2B's name)."""
+
+
+class SandboxNotRunningException(TimeoutException, SandboxNotFoundException):
+    """The sandbox stopped running under a call in progress (killed, or its lifetime ended), for example
+    while waiting for a command. E2B's class: a ``TimeoutException``; also a ``SandboxNotFoundException``."""
+
+
+class SandboxUnreachableException(TimeoutException, ServiceUnavailableException):
+    """The sandbox's agent could not be reached (HTTP 502). E2B's class: a ``TimeoutException``; also a
+    ``ServiceUnavailableException``, which hutch raised before."""
+
+
+class TemplateException(SandboxException):
+    """The template cannot be used by this SDK (E2B's name; hutch's templates all can)."""
+
+
+class GuestUnresponsiveException(ConflictException):
+    """A paused sandbox cannot be resumed because its agent did not answer when it was paused (HTTP 409;
+    E2B's name)."""
+
+    code = "sandbox_snapshot_guest_agent_unresponsive"
+
+
 class CommandExitException(SandboxException, CommandResult):
     """A command ended with a non-zero exit code. It is also the command's :class:`CommandResult`."""
 
     def __init__(self, stdout: str, stderr: str, exit_code: int, error: str | None = None) -> None:
         CommandResult.__init__(self, stdout=stdout, stderr=stderr, exit_code=exit_code, error=error)
-        detail = f": {error}" if error else ""
+        detail = f" ({error})" if error else ""
         tail = stderr.strip()[-500:]
-        message = f"Command exited with code {exit_code}{detail}" + (f"\n{tail}" if tail else "")
+        # E2B's text, which code written for it reads: "Command exited with code N and error:\n<stderr>"
+        message = f"Command exited with code {exit_code}{detail} and error:\n{tail}"
         SandboxException.__init__(self, message)
 
     # CommandResult is a dataclass: keep exception identity semantics, not field equality.
     __eq__ = object.__eq__
     __hash__ = object.__hash__
+
+
+class CommandTimeoutException(TimeoutException, CommandExitException):
+    """A command ran past its ``timeout`` and the sandbox killed its process tree. E2B raises a
+    ``TimeoutException``; this is one, and also the ``CommandExitException`` (exit code 137) hutch raised
+    before, carrying the output read until then."""
+
+    def __init__(self, stdout: str, stderr: str, exit_code: int, error: str | None = None) -> None:
+        CommandExitException.__init__(self, stdout, stderr, exit_code, error)
+        self.message = f"Command timed out and was killed{f' ({error})' if error else ''}: exit code {exit_code}"

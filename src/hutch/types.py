@@ -10,7 +10,8 @@ import datetime
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal, TypedDict, overload
+from enum import StrEnum
+from typing import IO, Any, Literal, Self, TypedDict, overload
 
 __all__ = [
     "CodeContext",
@@ -40,11 +41,48 @@ __all__ = [
     "WriteInfo",
 ]
 
-SandboxState = Literal["running", "paused", "killed"]
-"""The states the server reports today; treat any other value as "not running"."""
 
-FileType = Literal["file", "dir", "symlink", "other"]
-FilesystemEventType = Literal["create", "write", "remove", "rename", "chmod"]
+class _OpenEnum(StrEnum):
+    """A ``str`` enum (``SandboxState.RUNNING == "running"``, ``str()`` is the value) that also takes
+    values a newer server may send: those become members of their own instead of a ``ValueError``."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
+
+
+class SandboxState(_OpenEnum):
+    """The states the server reports; treat any other value as "not running"."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    KILLED = "killed"
+
+
+class FileType(_OpenEnum):
+    """What an :class:`EntryInfo` is."""
+
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    OTHER = "other"
+    """A device, socket or FIFO."""
+
+
+class FilesystemEventType(_OpenEnum):
+    """What happened in a :class:`FilesystemEvent`."""
+
+    CHMOD = "chmod"
+    CREATE = "create"
+    REMOVE = "remove"
+    RENAME = "rename"
+    WRITE = "write"
+
 
 ReadFormat = Literal["text", "bytes", "stream"]
 """What ``files.read`` returns: ``str``, ``bytearray``, or an iterator of ``bytes`` chunks."""
@@ -99,8 +137,8 @@ class SandboxInfo:
     """The sandbox's ID."""
     template_id: str
     """The template (or snapshot template) it booted from."""
-    state: str
-    """``running``, ``paused`` or ``killed``."""
+    state: SandboxState
+    """``running``, ``paused`` or ``killed`` (a :class:`SandboxState`, equal to those strings)."""
     started_at: datetime.datetime
     """When it started."""
     end_at: datetime.datetime
@@ -139,6 +177,9 @@ class SandboxInfo:
     def status(self) -> str:
         """hopx's name for :attr:`state`."""
         return self.state
+
+    def __post_init__(self) -> None:
+        self.state = SandboxState(self.state)
 
 
 @dataclass
@@ -302,8 +343,8 @@ class EntryInfo:
 
     name: str
     """Its last path component."""
-    type: str
-    """``file``, ``dir``, ``symlink`` or ``other``."""
+    type: FileType
+    """``file``, ``dir``, ``symlink`` or ``other`` (a :class:`FileType`, equal to those strings)."""
     path: str
     """Its absolute path."""
     size: int
@@ -321,6 +362,9 @@ class EntryInfo:
     symlink_target: str | None = None
     """Where a symlink points."""
 
+    def __post_init__(self) -> None:
+        self.type = FileType(self.type)
+
 
 @dataclass
 class WriteInfo:
@@ -330,7 +374,10 @@ class WriteInfo:
     """Its absolute path."""
     name: str
     """Its last path component."""
-    type: str = "file"
+    type: FileType = FileType.FILE
+
+    def __post_init__(self) -> None:
+        self.type = FileType(self.type)
 
 
 @dataclass
@@ -353,12 +400,15 @@ class PtySize:
 class FilesystemEvent:
     """A change seen by ``files.watch_dir``."""
 
-    type: str
-    """``create``, ``write``, ``remove``, ``rename`` or ``chmod``."""
+    type: FilesystemEventType
+    """``create``, ``write``, ``remove``, ``rename`` or ``chmod`` (equal to those strings)."""
     name: str
     """The changed path relative to the watched directory."""
     path: str
     """The changed path, absolute."""
+
+    def __post_init__(self) -> None:
+        self.type = FilesystemEventType(self.type)
 
 
 # ---------------------------------------------------------------- run_code (SDK-API section 7)

@@ -127,14 +127,14 @@ def _supervise(
     stdout, flush_stdout = _stream(process, "stdout")
     stderr, flush_stderr = _stream(process, "stderr")
 
-    def on_end(error: str | None) -> None:
+    def on_end(error: str | None, timed_out: bool) -> None:
         try:
             flush_stdout()
             flush_stderr()
         finally:
             os.close(out_r)
             os.close(err_r)
-            process.finish(child.wait, error=error)
+            process.finish(child.wait, error=error, **({"reason": "timeout"} if timed_out else {}))
             table.forget_old()
 
     process.supervise(table.pump, {out_r: stdout, err_r: stderr}, timeout, on_end)

@@ -145,7 +145,7 @@ class Process:
                 self._input_fd = None
 
     def supervise(
-        self, pump: Pump, outputs: dict[int, Sink], timeout: float, on_end: Callable[[str | None], None]
+        self, pump: Pump, outputs: dict[int, Sink], timeout: float, on_end: Callable[[str | None, bool], None]
     ) -> None:
         """Have `pump` read the output until the process is done; `on_end` gets why it ended abnormally."""
         pump.watch(self.pid, outputs, timeout, self.kill, on_end)

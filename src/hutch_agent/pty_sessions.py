@@ -110,7 +110,7 @@ def _supervise(table: ProcessTable, terminal: Terminal, master: int, timeout: fl
     def data(chunk: bytes) -> None:
         terminal.record({"type": "data", "data": binascii.b2a_base64(chunk, newline=False).decode()}, len(chunk))
 
-    def on_end(error: str | None) -> None:
+    def on_end(error: str | None, timed_out: bool) -> None:
         try:
             terminal.finish(lambda: os.waitstatus_to_exitcode(os.waitpid(terminal.pid, 0)[1]))
         finally:

@@ -37,7 +37,7 @@ class _Job:
         outputs: dict[int, Sink],
         timeout: float,
         kill: Callable[[], None],
-        on_end: Callable[[str | None], None],
+        on_end: Callable[[str | None, bool], None],
     ):
         self.pidfd = os.pidfd_open(pid)
         self.pid = pid
@@ -48,6 +48,7 @@ class _Job:
         self.kill = kill
         self.on_end = on_end
         self.error: str | None = None
+        self.timed_out = False
         self.drain_until: float | None = None  # set when the child exits
         self.quiet_until = 0.0
 
@@ -84,10 +85,11 @@ class Pump:
         outputs: dict[int, Sink],
         timeout: float,
         kill: Callable[[], None],
-        on_end: Callable[[str | None], None],
+        on_end: Callable[[str | None, bool], None],
     ) -> None:
         """Feed what `outputs` read to their sinks until `pid` exited and its output went quiet, then
-        call `on_end` with why it ended abnormally, if it did (on the pump's thread: keep it short).
+        call `on_end` with why it ended abnormally, if it did, and whether it was killed for running
+        past `timeout` (on the pump's thread: keep it short).
 
         `kill` is called if `pid` still runs `timeout` seconds from now (0 = never). `on_end` reaps
         `pid` and closes the fds.
@@ -140,6 +142,7 @@ class Pump:
                 if job.deadline is not None and now >= job.deadline:
                     job.deadline = None
                     job.error = f"timed out after {job.timeout:g} s"
+                    job.timed_out = True
                     job.kill()
             elif not job.open or now >= job.drain_until or now >= job.quiet_until:
                 self._end(job)
@@ -164,7 +167,7 @@ class Pump:
         job.drain_until = None
         job.deadline = None
         try:
-            job.on_end(job.error)
+            job.on_end(job.error, job.timed_out)
         except Exception:
             import traceback
 

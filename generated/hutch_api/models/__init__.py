@@ -11,6 +11,7 @@ from .code_run_request_envs import CodeRunRequestEnvs
 from .code_stderr_event import CodeStderrEvent
 from .code_stdout_event import CodeStdoutEvent
 from .command_exit_event import CommandExitEvent
+from .command_exit_event_reason import CommandExitEventReason
 from .command_request import CommandRequest
 from .command_request_envs import CommandRequestEnvs
 from .command_start_event import CommandStartEvent
@@ -78,6 +79,7 @@ __all__ = (
     "CodeStderrEvent",
     "CodeStdoutEvent",
     "CommandExitEvent",
+    "CommandExitEventReason",
     "CommandRequest",
     "CommandRequestEnvs",
     "CommandStartEvent",

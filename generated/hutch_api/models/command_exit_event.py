@@ -6,6 +6,7 @@ from typing import Any, Literal, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.command_exit_event_reason import CommandExitEventReason, check_command_exit_event_reason
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CommandExitEvent")
@@ -20,6 +21,10 @@ class CommandExitEvent:
     """ The signal that killed it, if one did. """
     error: None | str | Unset = UNSET
     """ Why it ended abnormally (for example "timed out after 60 s"), if it did. """
+    reason: CommandExitEventReason | Unset = UNSET
+    """ Present when it did not end by itself: `timeout` when the agent killed its process tree
+    for running past the command's `timeout` (the SDK raises `TimeoutException` then).
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,6 +44,10 @@ class CommandExitEvent:
         else:
             error = self.error
 
+        reason: str | Unset = UNSET
+        if not isinstance(self.reason, Unset):
+            reason = self.reason
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -51,6 +60,8 @@ class CommandExitEvent:
             field_dict["signal"] = signal
         if error is not UNSET:
             field_dict["error"] = error
+        if reason is not UNSET:
+            field_dict["reason"] = reason
 
         return field_dict
 
@@ -81,11 +92,19 @@ class CommandExitEvent:
 
         error = _parse_error(d.pop("error", UNSET))
 
+        _reason = d.pop("reason", UNSET)
+        reason: CommandExitEventReason | Unset
+        if isinstance(_reason, Unset):
+            reason = UNSET
+        else:
+            reason = check_command_exit_event_reason(_reason)
+
         command_exit_event = cls(
             type_=type_,
             exit_code=exit_code,
             signal=signal,
             error=error,
+            reason=reason,
         )
 
         command_exit_event.additional_properties = d

@@ -14,7 +14,8 @@ T = TypeVar("T", bound="ConnectRequest")
 @_attrs_define
 class ConnectRequest:
     timeout: int | Unset = UNSET
-    """ If given, the sandbox's lifetime ends this many seconds from now, 1 to 86400. """
+    """ If given, the sandbox's lifetime ends no earlier than this many seconds from now (1 to 86400); a later end
+    stays. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from hutch.types import SandboxInfo
+from hutch.types import SandboxInfo, SandboxState
 
 A = TypeVar("A")
 CM = TypeVar("CM")
@@ -89,4 +89,5 @@ class SandboxBase(Generic[A, CM, FM, PM]):
 def placeholder_info(sandbox_id: str) -> SandboxInfo:
     """The info of a sandbox attached to without asking the server (static method variants)."""
     epoch = datetime.datetime.fromtimestamp(0, datetime.UTC)
-    return SandboxInfo(sandbox_id=sandbox_id, template_id="", state="unknown", started_at=epoch, end_at=epoch)
+    unknown = SandboxState("unknown")
+    return SandboxInfo(sandbox_id=sandbox_id, template_id="", state=unknown, started_at=epoch, end_at=epoch)

@@ -18,6 +18,8 @@ from hutch.exceptions import (
     PermissionDeniedException,
     RateLimitException,
     SandboxException,
+    SandboxUnreachableException,
+    ServiceBusyException,
     ServiceUnavailableException,
     TimeoutException,
 )
@@ -34,8 +36,8 @@ _BY_STATUS: dict[int, type[SandboxException]] = {
     413: InvalidArgumentException,
     422: InvalidArgumentException,
     429: RateLimitException,
-    502: ServiceUnavailableException,
-    503: ServiceUnavailableException,
+    502: SandboxUnreachableException,
+    503: ServiceBusyException,
     504: TimeoutException,
     507: NotEnoughSpaceException,
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from hutch._core.output import Call, Callbacks, OutputState
@@ -28,7 +28,6 @@ class HandleBase(Generic[C, OwnerT]):
     _open: Callable[[], Any]
     _state: OutputState[C]
     _callbacks: Callbacks[C] | None = None
-    _flushed: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self._started()
@@ -50,14 +49,6 @@ class HandleBase(Generic[C, OwnerT]):
         """Callback calls for a new chunk: the handle's own callbacks and a waiter's."""
         calls = [] if self._callbacks is None else self._callbacks.calls(chunk)
         return calls + ([] if extra is None else extra.calls(chunk))
-
-    def _final_calls(self, extra: Callbacks[C] | None) -> list[Call]:
-        """Partial last lines, once the output has ended."""
-        calls: list[Call] = []
-        if self._callbacks is not None and not self._flushed:
-            self._flushed = True
-            calls += self._callbacks.flush()
-        return calls + ([] if extra is None else extra.flush())
 
     def _result(self) -> CommandResult:
         """The final result once the stream has been read to the end."""

@@ -1,4 +1,4 @@
-"""Incremental NDJSON decoding and line splitting (sans-I/O, shared by sync and async)."""
+"""Incremental NDJSON decoding (sans-I/O, shared by sync and async)."""
 
 from __future__ import annotations
 
@@ -40,19 +40,3 @@ def _decode(line: bytes) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise SandboxException(f"The server sent a stream line that is not a JSON object: {line[:200]!r}")
     return event
-
-
-class LineSplitter:
-    """Cuts a stream of text chunks into lines (without their ``\\n``), keeping a partial last line."""
-
-    def __init__(self) -> None:
-        self._partial = ""
-
-    def feed(self, text: str) -> list[str]:
-        lines = (self._partial + text).split("\n")
-        self._partial = lines.pop()
-        return lines
-
-    def flush(self) -> list[str]:
-        rest, self._partial = self._partial, ""
-        return [rest] if rest else []

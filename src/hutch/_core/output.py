@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hutch._core.errors import MALFORMED
-from hutch.exceptions import CommandExitException, SandboxException
+from hutch.exceptions import CommandExitException, CommandTimeoutException, SandboxException
 from hutch.types import CommandResult, ProcessInfo
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class OutputState(Generic[C]):
         self.exit_code: int | None = None
         self.signal: int | None = None
         self.error: str | None = None
+        self.timed_out = False
         self.finished = False
 
     def apply(self, event: Mapping[str, Any]) -> C | None:
@@ -47,6 +48,7 @@ class OutputState(Generic[C]):
                 self.signal = None if signal is None else int(signal)
                 error = event.get("error")
                 self.error = None if error is None else str(error)
+                self.timed_out = event.get("reason") == "timeout"
                 chunk = None
             else:
                 chunk = self._chunk(kind, event)
@@ -72,8 +74,11 @@ class OutputState(Generic[C]):
         return CommandResult(stdout=stdout, stderr=stderr, exit_code=code, error=self.error)
 
     def final(self) -> CommandResult:
-        """The result of a finished process; raises CommandExitException on a non-zero exit."""
+        """The result of a finished process; raises CommandExitException on a non-zero exit
+        (CommandTimeoutException when the sandbox killed it for running past its timeout)."""
         result = self.result()
+        if self.timed_out:
+            raise CommandTimeoutException(result.stdout, result.stderr, result.exit_code, result.error)
         if result.exit_code != 0:
             raise CommandExitException(result.stdout, result.stderr, result.exit_code, result.error)
         return result
@@ -84,9 +89,6 @@ class Callbacks(Generic[C]):
 
     def calls(self, chunk: C) -> list[Call]:
         raise NotImplementedError
-
-    def flush(self) -> list[Call]:
-        return []
 
 
 @dataclass

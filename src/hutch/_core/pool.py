@@ -56,7 +56,7 @@ class Pool(Generic[TR]):
     def __init__(self, transport: TR) -> None:
         self.transport = transport
         self.refs = 0
-        self._clients: dict[tuple[str, str], AuthenticatedClient] = {}
+        self._clients: dict[tuple[Any, ...], AuthenticatedClient] = {}
         self._lock = threading.Lock()
         self.abandoned: collections.deque[tuple[Any, Any]] = collections.deque()
         """Streams whose readers were collected before closing them: (response, its chunk iterator),
@@ -75,18 +75,20 @@ class Pool(Generic[TR]):
         return finalizer
 
     def client(self, config: ConnectionConfig) -> AuthenticatedClient:
-        key = (config.base_url, config.api_key)
+        proxy = config.proxy
+        key = (config.base_url, config.api_key, config.headers, None if proxy is None else repr(proxy))
         with self._lock:
             client = self._clients.get(key)
             if client is None:
+                # with a proxy, httpx mounts its own proxy transport over this pool's for every URL
                 client = AuthenticatedClient(
                     base_url=config.base_url,
                     token=config.api_key,
                     prefix="",
                     auth_header_name="X-API-Key",
-                    headers={"User-Agent": USER_AGENT},
+                    headers={"User-Agent": USER_AGENT, **dict(config.headers)},
                     timeout=httpx.Timeout(config.request_timeout),
-                    httpx_args={"transport": self.transport},
+                    httpx_args={"transport": self.transport, **({} if proxy is None else {"proxy": proxy})},
                 )
                 self._clients[key] = client
             return client

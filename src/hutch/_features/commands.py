@@ -1,7 +1,7 @@
 """Commands (spec tag ``commands``): run, list, signal and feed processes, and follow their output.
 
 The options of ``commands.run`` (:class:`RunOptions`), its requests, the ``ProcessInfo`` converter,
-the output state of a command and its line callbacks.
+the output state of a command and its output callbacks.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ import hutch_api.api.commands.stream_command_output as stream_command_output
 from hutch._core import checks
 from hutch._core.body import Body, upload
 from hutch._core.convert import plain, str_map, unset
-from hutch._core.ndjson import LineSplitter
 from hutch._core.output import Call, Callbacks, OutputState, Started
 from hutch._core.request import STREAMED, Op, build, model, models, nothing, true
-from hutch.exceptions import InvalidArgumentException, SandboxNotFoundException
+from hutch.exceptions import InvalidArgumentException, SandboxNotFoundException, SandboxNotRunningException
 from hutch.types import ProcessInfo
 from hutch_api.models.command_request import CommandRequest
 from hutch_api.models.command_request_envs import CommandRequestEnvs
@@ -33,8 +32,9 @@ from hutch_api.types import UNSET
 
 __all__ = ["RunOptions"]
 
-CommandChunk = tuple[str | None, str | None]
-"""What iterating a command handle yields: ``(stdout, stderr)``, one of them None."""
+CommandChunk = tuple[str | None, str | None, bytes | None]
+"""What iterating a command handle yields, as in E2B: ``(stdout, stderr, pty)``, exactly one of them
+not None (a command's ``pty`` slot is always None)."""
 
 
 class RunOptions(TypedDict, total=False):
@@ -47,9 +47,10 @@ class RunOptions(TypedDict, total=False):
     cwd: str | None
     """Working directory (default: the user's home)."""
     on_stdout: Callable[[str], object] | None
-    """Called with each line of standard output (without its newline) as it arrives."""
+    """Called with each chunk of standard output as it arrives (as in E2B: not split into lines,
+    newlines kept; a prompt without a newline arrives too)."""
     on_stderr: Callable[[str], object] | None
-    """Called with each line of standard error as it arrives."""
+    """Called with each chunk of standard error as it arrives."""
     stdin: bool
     """Keep stdin open for ``send_stdin`` (default False: stdin is empty)."""
     timeout: float
@@ -91,7 +92,7 @@ def run(sandbox_id: str, cmd: str, opts: RunOptions) -> Started[CommandChunk]:
         timeout=unset(timeout),
     )
     op = Op(build(start_command, checks.ident(sandbox_id), body=body), process, SandboxNotFoundException)
-    callbacks = LineCallbacks.of(opts.get("on_stdout"), opts.get("on_stderr"))
+    callbacks = OutputCallbacks.of(opts.get("on_stdout"), opts.get("on_stderr"))
     return Started(op, callbacks, opts.get("request_timeout"))
 
 
@@ -125,8 +126,9 @@ def close_stdin(sandbox_id: str, pid: int) -> Op[None]:
 
 
 def output(sandbox_id: str, pid: int, offset: int) -> Op[None]:
+    """Follows a process known to exist (run started it, connect checked it): a 404 means its sandbox is gone."""
     kwargs = build(stream_command_output, checks.ident(sandbox_id), checks.pid(pid), offset=offset or UNSET)
-    return Op(kwargs, nothing, stream=True, idle=True)
+    return Op(kwargs, nothing, SandboxNotRunningException, stream=True, idle=True)
 
 
 # ---------------------------------------------------------------- output
@@ -137,9 +139,9 @@ class CommandOutput(OutputState[CommandChunk]):
 
     def _chunk(self, kind: str, event: Mapping[str, Any]) -> CommandChunk | None:
         if kind == "stdout":
-            return (str(event["data"]), None)
+            return (str(event["data"]), None, None)
         if kind == "stderr":
-            return (None, str(event["data"]))
+            return (None, str(event["data"]), None)
         return None  # "start" and types a newer server may add
 
     def _text(self) -> tuple[str, str]:
@@ -147,11 +149,11 @@ class CommandOutput(OutputState[CommandChunk]):
 
     @property
     def stdout(self) -> str:
-        return "".join(out for out, _ in self.chunks if out is not None)
+        return "".join(out for out, _, _ in self.chunks if out is not None)
 
     @property
     def stderr(self) -> str:
-        return "".join(err for _, err in self.chunks if err is not None)
+        return "".join(err for _, err, _ in self.chunks if err is not None)
 
 
 class CommandOutputMixin:
@@ -172,27 +174,23 @@ class CommandOutputMixin:
         return self._state.stderr
 
 
-LineCallback = Callable[[str], object]
-"""``on_stdout`` / ``on_stderr``: called with each line; on async handles it may be a coroutine function."""
+OutputCallback = Callable[[str], object]
+"""``on_stdout`` / ``on_stderr``: called with each chunk; on async handles it may be a coroutine function."""
 
 
-class LineCallbacks(Callbacks[CommandChunk]):
-    """``on_stdout`` / ``on_stderr`` get each complete line (without its ``\\n``) as soon as it arrives."""
+class OutputCallbacks(Callbacks[CommandChunk]):
+    """``on_stdout`` / ``on_stderr`` get each chunk of text as soon as it arrives (E2B's semantics).
+
+    The agent decodes UTF-8 incrementally, so a character split across reads arrives whole.
+    """
 
     @classmethod
-    def of(cls, on_stdout: LineCallback | None, on_stderr: LineCallback | None) -> LineCallbacks | None:
+    def of(cls, on_stdout: OutputCallback | None, on_stderr: OutputCallback | None) -> OutputCallbacks | None:
         """The callbacks, or None when neither is given."""
         return cls(on_stdout, on_stderr) if on_stdout or on_stderr else None
 
-    def __init__(self, on_stdout: Callable[[str], object] | None, on_stderr: Callable[[str], object] | None) -> None:
-        self._targets = ((on_stdout, LineSplitter()), (on_stderr, LineSplitter()))
+    def __init__(self, on_stdout: OutputCallback | None, on_stderr: OutputCallback | None) -> None:
+        self._targets = (on_stdout, on_stderr)
 
     def calls(self, chunk: CommandChunk) -> list[Call]:
-        out: list[Call] = []
-        for (callback, splitter), text in zip(self._targets, chunk, strict=True):
-            if callback is not None and text is not None:
-                out.extend((callback, line) for line in splitter.feed(text))
-        return out
-
-    def flush(self) -> list[Call]:
-        return [(cb, line) for cb, splitter in self._targets if cb is not None for line in splitter.flush()]
+        return [(cb, text) for cb, text in zip(self._targets, chunk[:2], strict=True) if cb is not None and text]

@@ -21,7 +21,7 @@ from hutch._core.body import multipart, upload
 from hutch._core.convert import plain, unset
 from hutch._core.request import STREAMED, Op, build, model, models, nothing, true
 from hutch.exceptions import FileNotFoundException, InvalidArgumentException
-from hutch.types import EntryInfo, FilesystemEvent, WriteEntry, WriteInfo
+from hutch.types import EntryInfo, FilesystemEvent, FilesystemEventType, WriteEntry, WriteInfo
 from hutch_api.models.entry_info import EntryInfo as ApiEntryInfo
 from hutch_api.models.make_dir_request import MakeDirRequest
 from hutch_api.models.rename_request import RenameRequest
@@ -51,16 +51,34 @@ def write(sandbox_id: str, path: str, data: object, user: str | None) -> Op[Writ
     return Op(kwargs, model(ApiWriteInfo.from_dict, _write_info), FileNotFoundException, body=upload(data))
 
 
+def write_entries(entries: Sequence[WriteEntry | Mapping[str, Any]]) -> list[WriteEntry]:
+    """``write_files`` items as WriteEntry: E2B passes ``{"path": ..., "data": ...}`` dicts."""
+    out: list[WriteEntry] = []
+    for entry in entries:
+        if isinstance(entry, Mapping):
+            if set(entry) != {"path", "data"}:
+                raise InvalidArgumentException(
+                    f"a write_files dict needs exactly 'path' and 'data', not {sorted(entry)}"
+                )
+            entry = WriteEntry(path=entry["path"], data=entry["data"])
+        out.append(entry)  # anything else is refused by multipart()
+    return out
+
+
 def write_many(sandbox_id: str, entries: Sequence[WriteEntry], user: str | None) -> Op[list[WriteInfo]]:
-    body = multipart(list(entries))
+    body = multipart(entries)
     kwargs = build(write_files, checks.ident(sandbox_id), body=WriteFilesUpload(files=[]), user=unset(user))
     parse = models(ApiWriteInfo.from_dict, _write_info)
     return Op(kwargs, parse, FileNotFoundException, body=body, idempotent=body.replayable)
 
 
 def list_dir(sandbox_id: str, path: str, depth: int, user: str | None) -> Op[list[EntryInfo]]:
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 32:
-        raise InvalidArgumentException(f"depth must be an int from 1 to 32, not {depth!r}")
+    if isinstance(depth, bool) or not isinstance(depth, int):
+        raise InvalidArgumentException(f"depth must be an int, not {depth!r}")
+    if depth < 1:
+        raise InvalidArgumentException("depth should be at least 1")  # E2B's text
+    if depth > 32:
+        raise InvalidArgumentException(f"depth should be at most 32, not {depth}")
     kwargs = build(list_files, checks.ident(sandbox_id), path=checks.path(path), user=unset(user), depth=depth)
     return Op(kwargs, models(ApiEntryInfo.from_dict, _entry_info), FileNotFoundException)
 
@@ -76,8 +94,9 @@ def exists(sandbox_id: str, path: str, user: str | None) -> Op[bool]:
 
 
 def remove(sandbox_id: str, path: str, user: str | None) -> Op[None]:
+    """Removing a missing path does nothing (E2B)."""
     kwargs = build(remove_file, checks.ident(sandbox_id), path=checks.path(path), user=unset(user))
-    return Op(kwargs, nothing, FileNotFoundException)
+    return Op(kwargs, nothing, FileNotFoundException, {404: None})
 
 
 def rename(sandbox_id: str, old_path: str, new_path: str, user: str | None) -> Op[EntryInfo]:
@@ -106,10 +125,13 @@ def watch(sandbox_id: str, path: str, recursive: bool, user: str | None) -> Op[N
     return Op(kwargs, nothing, FileNotFoundException, stream=True, idle=True)
 
 
+_EVENT_KINDS = frozenset(FilesystemEventType)
+
+
 def fs_event(event: Mapping[str, Any]) -> FilesystemEvent | None:
     """A ``watchDir`` line as a FilesystemEvent; None for ``ready`` and for kinds this SDK does not know."""
     kind = event.get("type")
-    if kind not in ("create", "write", "remove", "rename", "chmod"):
+    if kind not in _EVENT_KINDS:
         return None
     name, path = event.get("name"), event.get("path")
-    return FilesystemEvent(type=str(kind), name=str(name or path or ""), path=str(path or name or ""))
+    return FilesystemEvent(type=FilesystemEventType(kind), name=str(name or path or ""), path=str(path or name or ""))

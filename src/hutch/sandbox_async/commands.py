@@ -31,7 +31,7 @@ class AsyncCommands(SubModule[AsyncApiClient]):
         """Run ``cmd`` with ``/bin/bash -l -c``; see :class:`~hutch.RunOptions` for the keywords.
 
         In the foreground it waits and returns a :class:`CommandResult`; ``on_stdout`` /
-        ``on_stderr`` get each line live, as the command prints it (on the async SDK they may be
+        ``on_stderr`` get each chunk live, as the command prints it (on the async SDK they may be
         coroutine functions). A non-zero exit raises :class:`~hutch.exceptions.CommandExitException`.
         With ``background=True`` it returns a handle at once. ``timeout`` (default 60 s, 0 = none) is
         enforced inside the sandbox by killing the command's process tree.

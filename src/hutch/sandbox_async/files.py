@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncIterable, Callable, Sequence
-from typing import Literal, overload
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
+from typing import Any, Literal, overload
 
 from hutch._core.base import SubModule
 from hutch._features import files as _files
@@ -17,13 +17,19 @@ class AsyncFiles(SubModule[AsyncApiClient]):
     """The sandbox's filesystem. Paths are absolute, or relative to the user's home (``/home/user``)."""
 
     @overload
-    async def read(self, path: str, format: Literal["text"] = "text", user: str = "user") -> str: ...
-    @overload
-    async def read(self, path: str, format: Literal["bytes"], user: str = "user") -> bytearray: ...
-    @overload
-    async def read(self, path: str, format: Literal["stream"], user: str = "user") -> AsyncFileStream: ...
     async def read(
-        self, path: str, format: ReadFormat = "text", user: str = "user"
+        self, path: str, format: Literal["text"] = "text", user: str = "user", request_timeout: float | None = None
+    ) -> str: ...
+    @overload
+    async def read(
+        self, path: str, format: Literal["bytes"], user: str = "user", request_timeout: float | None = None
+    ) -> bytearray: ...
+    @overload
+    async def read(
+        self, path: str, format: Literal["stream"], user: str = "user", request_timeout: float | None = None
+    ) -> AsyncFileStream: ...
+    async def read(
+        self, path: str, format: ReadFormat = "text", user: str = "user", request_timeout: float | None = None
     ) -> str | bytearray | AsyncFileStream:
         """Read a file as ``str`` (UTF-8), ``bytearray``, or a stream of ``bytes`` chunks.
 
@@ -32,7 +38,8 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         Raises:
             FileNotFoundException: if there is no such file.
         """
-        chunks = AsyncFileStream(await self._api.stream(_files.read(self._sandbox_id, path, user)), self._api.config)
+        op = _files.read(self._sandbox_id, path, user)
+        chunks = AsyncFileStream(await self._api.stream(op, request_timeout), self._api.config)
         if format == "stream":
             return chunks
         async with chunks:
@@ -57,42 +64,57 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         parent dirs are created."""
         return await self._api.call(_files.write(self._sandbox_id, path, data, user), request_timeout)
 
-    async def write_files(self, files: Sequence[WriteEntry], user: str = "user") -> list[WriteInfo]:
-        """Write many files in one streamed request."""
-        return await self._api.call(_files.write_many(self._sandbox_id, files, user))
+    async def write_files(
+        self,
+        files: Sequence[WriteEntry | Mapping[str, Any]],
+        user: str = "user",
+        request_timeout: float | None = None,
+    ) -> list[WriteInfo]:
+        """Write many files in one streamed request; items are WriteEntry or E2B's ``{"path", "data"}``
+        dicts, and no items write nothing (``[]``)."""
+        entries = _files.write_entries(files)
+        if not entries:
+            return []
+        return await self._api.call(_files.write_many(self._sandbox_id, entries, user), request_timeout)
 
-    async def list(self, path: str, depth: int = 1, user: str = "user") -> list[EntryInfo]:
-        """Entries of a directory, ``depth`` levels down (1 = only its own entries)."""
-        return await self._api.call(_files.list_dir(self._sandbox_id, path, depth, user))
+    async def list(
+        self, path: str, depth: int = 1, user: str = "user", request_timeout: float | None = None
+    ) -> list[EntryInfo]:
+        """Entries of a directory, ``depth`` levels down (1 = only its own entries, at most 32)."""
+        return await self._api.call(_files.list_dir(self._sandbox_id, path, depth, user), request_timeout)
 
-    async def exists(self, path: str, user: str = "user") -> bool:
+    async def exists(self, path: str, user: str = "user", request_timeout: float | None = None) -> bool:
         """Whether something exists at ``path``."""
-        return await self._api.call(_files.exists(self._sandbox_id, path, user))
+        return await self._api.call(_files.exists(self._sandbox_id, path, user), request_timeout)
 
-    async def get_info(self, path: str, user: str = "user") -> EntryInfo:
+    async def get_info(self, path: str, user: str = "user", request_timeout: float | None = None) -> EntryInfo:
         """What is at ``path`` (a final symlink is not followed)."""
-        return await self._api.call(_files.stat(self._sandbox_id, path, user))
+        return await self._api.call(_files.stat(self._sandbox_id, path, user), request_timeout)
 
-    async def remove(self, path: str, user: str = "user") -> None:
-        """Remove a file, or a directory with everything in it."""
-        await self._api.call(_files.remove(self._sandbox_id, path, user))
+    async def remove(self, path: str, user: str = "user", request_timeout: float | None = None) -> None:
+        """Remove a file, or a directory with everything in it; a missing path is no error (E2B)."""
+        await self._api.call(_files.remove(self._sandbox_id, path, user), request_timeout)
 
-    async def rename(self, old_path: str, new_path: str, user: str = "user") -> EntryInfo:
+    async def rename(
+        self, old_path: str, new_path: str, user: str = "user", request_timeout: float | None = None
+    ) -> EntryInfo:
         """Move ``old_path`` to ``new_path``; returns the entry at its new path."""
-        return await self._api.call(_files.rename(self._sandbox_id, old_path, new_path, user))
+        return await self._api.call(_files.rename(self._sandbox_id, old_path, new_path, user), request_timeout)
 
-    async def make_dir(self, path: str, user: str = "user") -> bool:
+    async def make_dir(self, path: str, user: str = "user", request_timeout: float | None = None) -> bool:
         """Make a directory and its parents; False if it already existed."""
-        return await self._api.call(_files.mkdir(self._sandbox_id, path, user))
+        return await self._api.call(_files.mkdir(self._sandbox_id, path, user), request_timeout)
 
     async def watch_dir(
         self,
         path: str,
-        recursive: bool = False,
-        user: str = "user",
         on_event: Callable[[FilesystemEvent], object] | None = None,
+        user: str = "user",
+        request_timeout: float | None = None,
+        recursive: bool = False,
     ) -> AsyncWatchHandle:
-        """Watch a directory: iterate the events or pass ``on_event``; returns once the watch is in
-        place, so no later change is missed."""
-        stream = await self._api.stream(_files.watch(self._sandbox_id, path, recursive, user))
+        """Watch a directory: iterate the events or pass ``on_event`` (E2B's 2nd positional; a callback
+        that raises is logged and later events keep coming); returns once the watch is in place, so no
+        later change is missed."""
+        stream = await self._api.stream(_files.watch(self._sandbox_id, path, recursive, user), request_timeout)
         return await AsyncWatchHandle.start(stream, self._api.config, on_event)

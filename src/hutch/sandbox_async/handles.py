@@ -19,9 +19,9 @@ import httpx
 from hutch._core.errors import error_for_transport
 from hutch._core.handle import HandleBase
 from hutch._core.output import Callbacks
-from hutch._features.commands import CommandChunk, CommandOutputMixin, LineCallback, LineCallbacks
+from hutch._features.commands import CommandChunk, CommandOutputMixin, OutputCallback, OutputCallbacks
 from hutch._features.files import fs_event
-from hutch.config import ConnectionConfig
+from hutch.config import ConnectionConfig, logger
 from hutch.exceptions import SandboxException
 from hutch.sandbox_async._backend import fire as _fire
 from hutch.sandbox_async.transport import AsyncEvents, AsyncStream
@@ -57,7 +57,6 @@ class _AsyncHandle(HandleBase[C, OwnerT]):
             async for chunk in chunks:
                 self._notify()
                 await _fire(self._calls(chunk, None))
-            await _fire(self._final_calls(None))
         except Exception as exc:
             self._failure = exc
         finally:
@@ -78,8 +77,6 @@ class _AsyncHandle(HandleBase[C, OwnerT]):
             await self._changed.wait()
         if self._failure is not None:
             raise self._failure
-        if extra is not None:
-            await _fire(extra.flush())
 
     async def _wait(self, extra: Callbacks[C] | None) -> CommandResult:
         async for _ in self._follow(extra):
@@ -101,9 +98,10 @@ class _AsyncHandle(HandleBase[C, OwnerT]):
 class AsyncCommandHandle(CommandOutputMixin, _AsyncHandle[CommandChunk, "AsyncCommands"]):
     """A command started with ``background=True`` (or attached with ``commands.connect``).
 
-    ``async for stdout, stderr in handle`` yields its output chunks as they arrive (one of the two
-    is None); ``await handle.wait()`` returns the result. ``stdout``, ``stderr`` and ``exit_code``
-    hold what was read so far.
+    ``async for stdout, stderr, pty in handle`` yields its output chunks as they arrive, the same
+    triples as E2B's sync handle (exactly one is not None; ``pty`` is always None for a command);
+    ``await handle.wait()`` returns the result. ``stdout``, ``stderr`` and ``exit_code`` hold what was
+    read so far.
     """
 
     _owner: AsyncCommands
@@ -111,10 +109,12 @@ class AsyncCommandHandle(CommandOutputMixin, _AsyncHandle[CommandChunk, "AsyncCo
     def __aiter__(self) -> AsyncIterator[CommandChunk]:
         return self._follow()
 
-    async def wait(self, on_stdout: LineCallback | None = None, on_stderr: LineCallback | None = None) -> CommandResult:
+    async def wait(
+        self, on_stdout: OutputCallback | None = None, on_stderr: OutputCallback | None = None
+    ) -> CommandResult:
         """Wait for the command to end (raises ``CommandExitException`` on a non-zero exit); callbacks may be
-        sync or async and get every line, the ones already read first."""
-        return await self._wait(LineCallbacks.of(on_stdout, on_stderr))
+        sync or async and get every chunk, the ones already read first."""
+        return await self._wait(OutputCallbacks.of(on_stdout, on_stderr))
 
     async def kill(self) -> bool:
         """SIGKILL the command's process group; False if it had already ended."""
@@ -194,7 +194,10 @@ class AsyncWatchHandle:
         if converted is not None:
             self._queue.put_nowait(converted)
             if self._on_event is not None:
-                await _fire([(self._on_event, converted)])
+                try:
+                    await _fire([(self._on_event, converted)])
+                except Exception:  # one failing callback must not end the watch for later events
+                    logger.exception("watch_dir on_event raised for %s; the watch goes on", converted)
 
     def _failed(self, error: SandboxException) -> None:
         if not self._stopped:

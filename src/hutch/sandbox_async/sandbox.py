@@ -98,7 +98,8 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
 
     @classmethod
     async def _connect(cls, sandbox_id: str, timeout: int | None = None, **conn: Unpack[ConnectionOpts]) -> Self:
-        """Attach to a sandbox by ID or name, resuming it if it is paused; ``timeout`` resets its lifetime."""
+        """Attach to a sandbox by ID or name, resuming it if it is paused; ``timeout`` extends its lifetime to
+        end no earlier than that many seconds from now (never shortens it, as in E2B)."""
         return await cls._open(conn, lambda api: api.call(sandboxes.connect(sandbox_id, timeout)), owned=False)
 
     async def _connect_again(self, timeout: int | None = None, request_timeout: float | None = None) -> Self:

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Iterable, Sequence
-from typing import Literal, overload
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, overload
 
 from hutch._core.base import SubModule
 from hutch._features import files as _files
@@ -19,12 +19,20 @@ class Files(SubModule[ApiClient]):
     """The sandbox's filesystem. Paths are absolute, or relative to the user's home (``/home/user``)."""
 
     @overload
-    def read(self, path: str, format: Literal["text"] = "text", user: str = "user") -> str: ...
+    def read(
+        self, path: str, format: Literal["text"] = "text", user: str = "user", request_timeout: float | None = None
+    ) -> str: ...
     @overload
-    def read(self, path: str, format: Literal["bytes"], user: str = "user") -> bytearray: ...
+    def read(
+        self, path: str, format: Literal["bytes"], user: str = "user", request_timeout: float | None = None
+    ) -> bytearray: ...
     @overload
-    def read(self, path: str, format: Literal["stream"], user: str = "user") -> FileStream: ...
-    def read(self, path: str, format: ReadFormat = "text", user: str = "user") -> str | bytearray | FileStream:
+    def read(
+        self, path: str, format: Literal["stream"], user: str = "user", request_timeout: float | None = None
+    ) -> FileStream: ...
+    def read(
+        self, path: str, format: ReadFormat = "text", user: str = "user", request_timeout: float | None = None
+    ) -> str | bytearray | FileStream:
         """Read a file as ``str`` (UTF-8), ``bytearray``, or a stream of ``bytes`` chunks.
 
         The content is streamed from the sandbox; with ``format="stream"`` nothing is held in memory.
@@ -32,7 +40,8 @@ class Files(SubModule[ApiClient]):
         Raises:
             FileNotFoundException: if there is no such file.
         """
-        chunks = FileStream(self._api.stream(_files.read(self._sandbox_id, path, user)), self._api.config)
+        op = _files.read(self._sandbox_id, path, user)
+        chunks = FileStream(self._api.stream(op, request_timeout), self._api.config)
         if format == "stream":
             return chunks
         with chunks:
@@ -57,42 +66,57 @@ class Files(SubModule[ApiClient]):
         parent dirs are created."""
         return self._api.call(_files.write(self._sandbox_id, path, data, user), request_timeout)
 
-    def write_files(self, files: Sequence[WriteEntry], user: str = "user") -> list[WriteInfo]:
-        """Write many files in one streamed request."""
-        return self._api.call(_files.write_many(self._sandbox_id, files, user))
+    def write_files(
+        self,
+        files: Sequence[WriteEntry | Mapping[str, Any]],
+        user: str = "user",
+        request_timeout: float | None = None,
+    ) -> list[WriteInfo]:
+        """Write many files in one streamed request; items are WriteEntry or E2B's ``{"path", "data"}``
+        dicts, and no items write nothing (``[]``)."""
+        entries = _files.write_entries(files)
+        if not entries:
+            return []
+        return self._api.call(_files.write_many(self._sandbox_id, entries, user), request_timeout)
 
-    def list(self, path: str, depth: int = 1, user: str = "user") -> list[EntryInfo]:
-        """Entries of a directory, ``depth`` levels down (1 = only its own entries)."""
-        return self._api.call(_files.list_dir(self._sandbox_id, path, depth, user))
+    def list(
+        self, path: str, depth: int = 1, user: str = "user", request_timeout: float | None = None
+    ) -> list[EntryInfo]:
+        """Entries of a directory, ``depth`` levels down (1 = only its own entries, at most 32)."""
+        return self._api.call(_files.list_dir(self._sandbox_id, path, depth, user), request_timeout)
 
-    def exists(self, path: str, user: str = "user") -> bool:
+    def exists(self, path: str, user: str = "user", request_timeout: float | None = None) -> bool:
         """Whether something exists at ``path``."""
-        return self._api.call(_files.exists(self._sandbox_id, path, user))
+        return self._api.call(_files.exists(self._sandbox_id, path, user), request_timeout)
 
-    def get_info(self, path: str, user: str = "user") -> EntryInfo:
+    def get_info(self, path: str, user: str = "user", request_timeout: float | None = None) -> EntryInfo:
         """What is at ``path`` (a final symlink is not followed)."""
-        return self._api.call(_files.stat(self._sandbox_id, path, user))
+        return self._api.call(_files.stat(self._sandbox_id, path, user), request_timeout)
 
-    def remove(self, path: str, user: str = "user") -> None:
-        """Remove a file, or a directory with everything in it."""
-        self._api.call(_files.remove(self._sandbox_id, path, user))
+    def remove(self, path: str, user: str = "user", request_timeout: float | None = None) -> None:
+        """Remove a file, or a directory with everything in it; a missing path is no error (E2B)."""
+        self._api.call(_files.remove(self._sandbox_id, path, user), request_timeout)
 
-    def rename(self, old_path: str, new_path: str, user: str = "user") -> EntryInfo:
+    def rename(
+        self, old_path: str, new_path: str, user: str = "user", request_timeout: float | None = None
+    ) -> EntryInfo:
         """Move ``old_path`` to ``new_path``; returns the entry at its new path."""
-        return self._api.call(_files.rename(self._sandbox_id, old_path, new_path, user))
+        return self._api.call(_files.rename(self._sandbox_id, old_path, new_path, user), request_timeout)
 
-    def make_dir(self, path: str, user: str = "user") -> bool:
+    def make_dir(self, path: str, user: str = "user", request_timeout: float | None = None) -> bool:
         """Make a directory and its parents; False if it already existed."""
-        return self._api.call(_files.mkdir(self._sandbox_id, path, user))
+        return self._api.call(_files.mkdir(self._sandbox_id, path, user), request_timeout)
 
     def watch_dir(
         self,
         path: str,
-        recursive: bool = False,
-        user: str = "user",
         on_event: Callable[[FilesystemEvent], object] | None = None,
+        user: str = "user",
+        request_timeout: float | None = None,
+        recursive: bool = False,
     ) -> WatchHandle:
-        """Watch a directory: iterate the events or pass ``on_event``; returns once the watch is in
-        place, so no later change is missed."""
-        stream = self._api.stream(_files.watch(self._sandbox_id, path, recursive, user))
+        """Watch a directory: iterate the events or pass ``on_event`` (E2B's 2nd positional; a callback
+        that raises is logged and later events keep coming); returns once the watch is in place, so no
+        later change is missed."""
+        stream = self._api.stream(_files.watch(self._sandbox_id, path, recursive, user), request_timeout)
         return WatchHandle.start(stream, self._api.config, on_event)

@@ -18,9 +18,9 @@ import httpx
 from hutch._core.errors import error_for_transport
 from hutch._core.handle import HandleBase
 from hutch._core.output import Callbacks
-from hutch._features.commands import CommandChunk, CommandOutputMixin, LineCallback, LineCallbacks
+from hutch._features.commands import CommandChunk, CommandOutputMixin, OutputCallback, OutputCallbacks
 from hutch._features.files import fs_event
-from hutch.config import ConnectionConfig
+from hutch.config import ConnectionConfig, logger
 from hutch.exceptions import SandboxException
 from hutch.sandbox_sync._backend import fire as _fire
 from hutch.sandbox_sync.transport import Events, Follow, Stream
@@ -51,7 +51,6 @@ class _Handle(HandleBase[C, OwnerT]):
         except Exception:
             self._stream = None  # the next read re-attaches at the offset reached
             raise
-        _fire(self._final_calls(extra))
 
     def _wait(self, extra: Callbacks[C] | None) -> CommandResult:
         if extra is not None:
@@ -74,8 +73,9 @@ class _Handle(HandleBase[C, OwnerT]):
 class CommandHandle(CommandOutputMixin, _Handle[CommandChunk, "Commands"]):
     """A command started with ``background=True`` (or attached with ``commands.connect``).
 
-    Iterate it for ``(stdout, stderr)`` chunks as they arrive (one of the two is None), or call
-    :meth:`wait`. ``stdout``, ``stderr`` and ``exit_code`` tell what was read so far.
+    Iterate it for ``(stdout, stderr, pty)`` chunks as they arrive (as in E2B: exactly one is not
+    None; ``pty`` is always None for a command), or call :meth:`wait`. ``stdout``, ``stderr`` and
+    ``exit_code`` tell what was read so far.
     """
 
     _owner: Commands
@@ -83,13 +83,13 @@ class CommandHandle(CommandOutputMixin, _Handle[CommandChunk, "Commands"]):
     def __iter__(self) -> Iterator[CommandChunk]:
         return self._follow()
 
-    def wait(self, on_stdout: LineCallback | None = None, on_stderr: LineCallback | None = None) -> CommandResult:
-        """Wait for the command to end; callbacks get every line (earlier output is replayed first).
+    def wait(self, on_stdout: OutputCallback | None = None, on_stderr: OutputCallback | None = None) -> CommandResult:
+        """Wait for the command to end; callbacks get every chunk (earlier output is replayed first).
 
         Raises:
             CommandExitException: if it exited with a non-zero code.
         """
-        return self._wait(LineCallbacks.of(on_stdout, on_stderr))
+        return self._wait(OutputCallbacks.of(on_stdout, on_stderr))
 
     def kill(self) -> bool:
         """SIGKILL the command's process group; False if it had already ended."""
@@ -175,7 +175,10 @@ class WatchHandle:
         if converted is not None:
             self._queue.put(converted)
             if self._on_event is not None:
-                self._on_event(converted)
+                try:
+                    self._on_event(converted)
+                except Exception:  # one failing callback must not end the watch for later events
+                    logger.exception("watch_dir on_event raised for %s; the watch goes on", converted)
 
     def _failed(self, error: SandboxException) -> None:
         if not self._stopped.is_set():

@@ -505,8 +505,16 @@ class Sandboxes:
         sandbox_id = row["id"]
         await self.ensure_running(sandbox_id)
         if timeout is not None:
-            self.set_timeout(tenant, sandbox_id, timeout)
+            self.extend_timeout(sandbox_id, timeout)
         return self.detail_with_token(sandbox_id)
+
+    def extend_timeout(self, sandbox_id: str, timeout: int) -> None:
+        """The lifetime ends no earlier than ``timeout`` seconds from now; a later end stays (E2B's connect)."""
+        end_at = now() + timeout
+        self._db.run(
+            "UPDATE sandboxes SET end_at = ?, timeout_s = ? WHERE id = ? AND state != 'killed' AND end_at < ?",
+            end_at, timeout, sandbox_id, end_at,
+        )  # fmt: skip
 
     async def expire(self, sandbox_id: str) -> None:
         """The reaper's action at a sandbox's deadline: kill it, or pause it per its lifecycle."""

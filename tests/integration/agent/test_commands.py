@@ -36,7 +36,8 @@ def test_timeout_kills_the_whole_process_group(client: AgentClient) -> None:
     began = time.monotonic()
     result = client.run("sleep 300 & echo $!; sleep 300", timeout=0.5)
     assert time.monotonic() - began < 5
-    assert result["exit"] == {"type": "exit", "exitCode": 137, "signal": 9, "error": "timed out after 0.5 s"}
+    exit_event = {"type": "exit", "exitCode": 137, "signal": 9, "error": "timed out after 0.5 s", "reason": "timeout"}
+    assert result["exit"] == exit_event
     background = int(result["stdout"])
     deadline = time.monotonic() + 5
     while _alive(background) and time.monotonic() < deadline:

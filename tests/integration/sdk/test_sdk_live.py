@@ -144,16 +144,18 @@ async def test_commands(sdk, sbx):
 async def test_output_is_live_and_replayable(sdk, sbx):
     arrivals: list[tuple[str, float]] = []
     cmd = "for i in 1 2 3 4; do echo line $i; sleep 0.5; done"
-    await sdk(sbx.commands.run(cmd, on_stdout=lambda line: arrivals.append((line, time.monotonic()))))
+    await sdk(sbx.commands.run(cmd, on_stdout=lambda chunk: arrivals.append((chunk, time.monotonic()))))
     finished = time.monotonic()
-    assert [line for line, _ in arrivals] == ["line 1", "line 2", "line 3", "line 4"]
+    # chunks as they arrive (issue 12: E2B's semantics, no longer whole lines); 0.5 s apart, one each
+    assert [chunk for chunk, _ in arrivals] == ["line 1\n", "line 2\n", "line 3\n", "line 4\n"]
     assert finished - arrivals[0][1] > 1.0  # the first line was seen while the command still ran
     assert arrivals[3][1] - arrivals[0][1] > 1.0  # lines arrive spread out, not in one burst at the end
 
     handle = await sdk(sbx.commands.run("echo a; sleep 0.3; echo b >&2; sleep 0.3; echo c", background=True))
     chunks = await sdk.items(handle)
-    assert "".join(out or "" for out, _ in chunks) == "a\nc\n"
-    assert "".join(err or "" for _, err in chunks) == "b\n"
+    assert "".join(out or "" for out, _, _ in chunks) == "a\nc\n"
+    assert "".join(err or "" for _, err, _ in chunks) == "b\n"
+    assert all(pty is None for _, _, pty in chunks)
     again = await sdk(sbx.commands.connect(handle.pid))  # replayed from the start
     assert (await sdk(again.wait())).stdout == "a\nc\n"
     with pytest.raises(NotFoundException):

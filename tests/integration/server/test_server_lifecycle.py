@@ -87,9 +87,12 @@ def test_set_timeout_and_connect_by_name(api, make_sandbox):
     got = get_sandbox.sync(sbx.sandbox_id, client=api)
     assert 895 <= _ts(got.end_at) - time.time() <= 901
 
+    # connect only ever extends (issue 12, E2B): 30 s leaves the 900 s end; 1200 s extends it
     by_name = connect_sandbox.sync("conn-test", client=api, body=ConnectRequest(timeout=30))
     assert by_name.sandbox_id == sbx.sandbox_id
-    assert 25 <= _ts(by_name.end_at) - time.time() <= 31
+    assert 895 <= _ts(by_name.end_at) - time.time() <= 901
+    longer = connect_sandbox.sync("conn-test", client=api, body=ConnectRequest(timeout=1200))
+    assert 1195 <= _ts(longer.end_at) - time.time() <= 1201
     assert connect_sandbox.sync_detailed("no-such-name", client=api, body=ConnectRequest()).status_code == 404
 
 

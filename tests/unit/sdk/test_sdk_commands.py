@@ -73,13 +73,15 @@ async def test_non_zero_exit_raises_command_exit_exception_which_is_a_result(sdk
     assert "code 3" in str(exc) and "boom" in str(exc)
 
 
-async def test_callbacks_get_whole_lines(sdk, api, sbx, started):
-    chunks = [("stdout", "a\nb"), ("stdout", "c\nd"), ("stderr", "e\n"), ("stdout", "\n\nlast")]
+async def test_callbacks_get_each_chunk_as_it_arrives_not_lines(sdk, api, sbx, started):
+    # Issue 12 changed this from whole lines to E2B's semantics: each chunk, newlines kept, a
+    # chunk without a newline (a prompt) delivered at once.
+    chunks = [("stdout", "a\nb"), ("stdout", "c\nd"), ("stderr", "e\n"), ("stdout", "\n\nlast"), ("stdout", "é€")]
     api.get(OUTPUT).respond(200, content=ndjson(*command_events(*chunks)))
     out, err = [], []
     await sdk(sbx.commands.run("x", on_stdout=out.append, on_stderr=err.append))
-    assert out == ["a", "bc", "d", "", "last"]
-    assert err == ["e"]
+    assert out == ["a\nb", "c\nd", "\n\nlast", "é€"]
+    assert err == ["e\n"]
 
 
 async def test_callbacks_fire_while_the_command_still_runs(sdk, api, sbx, started):
@@ -90,14 +92,31 @@ async def test_callbacks_fire_while_the_command_still_runs(sdk, api, sbx, starte
     api.get(OUTPUT).mock(return_value=httpx.Response(200, stream=stream))
     seen: list[tuple[str, bool]] = []
 
-    def on_stdout(line: str) -> None:
-        seen.append((line, stream.gate.is_set()))
+    def on_stdout(chunk: str) -> None:
+        seen.append((chunk, stream.gate.is_set()))
         stream.gate.set()  # only now does the fake server send the rest
 
     result = await sdk(sbx.commands.run("x", on_stdout=on_stdout))
-    assert seen == [("first line", False), ("second", True)]
+    assert seen == [("first line\n", False), ("second\n", True)]
     assert stream.gate_waited < 4  # the first callback ran before the stream ended
     assert result.stdout == "first line\nsecond\n"
+
+
+async def test_a_prompt_without_a_newline_reaches_the_callback_while_the_command_waits(sdk, api, sbx, started):
+    stream = GatedStream(
+        ndjson({"type": "start", "pid": 7}, {"type": "stdout", "data": "Password: "}),
+        ndjson({"type": "stdout", "data": "ok\n"}, {"type": "exit", "exitCode": 0}),
+    )
+    api.get(OUTPUT).mock(return_value=httpx.Response(200, stream=stream))
+    seen: list[tuple[str, bool]] = []
+
+    def on_stdout(chunk: str) -> None:
+        seen.append((chunk, stream.gate.is_set()))
+        stream.gate.set()
+
+    await sdk(sbx.commands.run("read -p 'Password: '", on_stdout=on_stdout))
+    assert seen == [("Password: ", False), ("ok\n", True)]
+    assert stream.gate_waited < 4
 
 
 async def test_async_callbacks_may_be_coroutines(api, created, started):
@@ -111,7 +130,7 @@ async def test_async_callbacks_may_be_coroutines(api, created, started):
 
     async with AsyncSandbox.create() as sbx:
         await sbx.commands.run("x", on_stdout=on_stdout)
-    assert lines == ["x", "y"]
+    assert lines == ["x\ny\n"]
 
 
 async def test_background_handle_iterates_waits_and_accumulates(sdk, api, sbx, started):
@@ -120,11 +139,11 @@ async def test_background_handle_iterates_waits_and_accumulates(sdk, api, sbx, s
     handle = await sdk(sbx.commands.run("x", background=True))
     assert handle.pid == 7
     chunks = await sdk.items(handle)
-    assert chunks == [("one\n", None), (None, "two\n"), ("three\n", None)]
+    assert chunks == [("one\n", None, None), (None, "two\n", None), ("three\n", None, None)]
     assert (handle.stdout, handle.stderr, handle.exit_code) == ("one\nthree\n", "two\n", 0)
     lines: list[str] = []
     result = await sdk(handle.wait(on_stdout=lines.append))
-    assert result.stdout == "one\nthree\n" and lines == ["one", "three"]  # earlier output replayed
+    assert result.stdout == "one\nthree\n" and lines == ["one\n", "three\n"]  # earlier output replayed
 
 
 async def test_handle_actions(sdk, api, sbx, started):
@@ -239,7 +258,7 @@ async def test_async_handle_accumulates_without_being_read(api, created, started
         assert (handle.stdout, handle.exit_code) == ("bg\n", 2)
         with pytest.raises(CommandExitException):
             await handle.wait()
-        assert [c async for c in handle] == [("bg\n", None)]  # every async for replays
+        assert [c async for c in handle] == [("bg\n", None, None)]  # every async for replays
 
 
 async def test_disconnect_stops_reading_and_a_later_wait_reads_on(sdk, api, sbx, started):

@@ -113,9 +113,11 @@ async def test_write_files_is_one_multipart_request_with_a_random_boundary(sdk, 
     assert [p.get_payload(decode=True) for p in parts] == [b"text", evil]
 
 
-async def test_write_files_refuses_an_empty_list(sdk, sbx):
-    with pytest.raises(InvalidArgumentException):
-        await sdk(sbx.files.write_files([]))
+async def test_write_files_with_no_items_writes_nothing(sdk, api, sbx):
+    # issue 12 changed this from a refusal to E2B's answer: []
+    route = api.post(FILES + "/batch")
+    assert await sdk(sbx.files.write_files([])) == []
+    assert route.call_count == 0
 
 
 async def test_list_exists_info_remove_rename_make_dir(sdk, api, sbx):

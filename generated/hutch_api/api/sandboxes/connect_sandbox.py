@@ -91,7 +91,8 @@ def sync_detailed(
     """Connect to a sandbox
 
      Looks a sandbox up by ID or name, resumes it if it is paused and, when `timeout` is given,
-    resets its lifetime. Answers 404 for a killed sandbox.
+    extends its lifetime to end no earlier than `timeout` seconds from now (it never shortens
+    it: a later end stays, as in E2B). Answers 404 for a killed sandbox.
 
     Args:
         sandbox_id (str):
@@ -126,7 +127,8 @@ def sync(
     """Connect to a sandbox
 
      Looks a sandbox up by ID or name, resumes it if it is paused and, when `timeout` is given,
-    resets its lifetime. Answers 404 for a killed sandbox.
+    extends its lifetime to end no earlier than `timeout` seconds from now (it never shortens
+    it: a later end stays, as in E2B). Answers 404 for a killed sandbox.
 
     Args:
         sandbox_id (str):
@@ -156,7 +158,8 @@ async def asyncio_detailed(
     """Connect to a sandbox
 
      Looks a sandbox up by ID or name, resumes it if it is paused and, when `timeout` is given,
-    resets its lifetime. Answers 404 for a killed sandbox.
+    extends its lifetime to end no earlier than `timeout` seconds from now (it never shortens
+    it: a later end stays, as in E2B). Answers 404 for a killed sandbox.
 
     Args:
         sandbox_id (str):
@@ -189,7 +192,8 @@ async def asyncio(
     """Connect to a sandbox
 
      Looks a sandbox up by ID or name, resumes it if it is paused and, when `timeout` is given,
-    resets its lifetime. Answers 404 for a killed sandbox.
+    extends its lifetime to end no earlier than `timeout` seconds from now (it never shortens
+    it: a later end stays, as in E2B). Answers 404 for a killed sandbox.
 
     Args:
         sandbox_id (str):

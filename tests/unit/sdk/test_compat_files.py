@@ -1,0 +1,115 @@
+"""E2B's files semantics (issue 12), sync and async: remove of a missing path is a no-op,
+write_files takes E2B's dicts and answers [] for no items, request_timeout on every method, E2B's
+depth text, the async watch handler as 2nd positional, and a raising watch callback does not stop
+later events."""
+
+from __future__ import annotations
+
+import email.parser
+import logging
+
+import httpx
+import pytest
+from sdk_fakes import entry, ndjson
+
+from hutch import InvalidArgumentException, WriteEntry
+
+FILES = "/sandboxes/sb1/files"
+WRITTEN = {"path": "/home/user/a.txt", "name": "a.txt", "type": "file"}
+
+
+@pytest.fixture
+async def sbx(sdk, api, created):
+    sandbox = await sdk.create()
+    yield sandbox
+    await sdk(sandbox.close())
+
+
+async def test_removing_a_missing_path_is_a_no_op(sdk, api, sbx):
+    route = api.delete(FILES).respond(404, json={"code": 404, "message": "no such file: /nope"})
+    assert await sdk(sbx.files.remove("/nope")) is None
+    assert route.call_count == 1
+
+
+async def test_write_files_takes_e2b_dicts_and_write_entries(sdk, api, sbx):
+    route = api.post(FILES + "/batch").respond(200, json=[WRITTEN, {**WRITTEN, "path": "/tmp/b"}])
+    entries = [{"path": "/home/user/a.txt", "data": "one"}, WriteEntry(path="/tmp/b", data=b"two")]
+    written = await sdk(sbx.files.write_files(entries))
+    assert [w.path for w in written] == ["/home/user/a.txt", "/tmp/b"]
+    request = route.calls[0].request
+    message = email.parser.BytesParser().parsebytes(
+        b"Content-Type: " + request.headers["content-type"].encode() + b"\r\n\r\n" + request.content
+    )
+    parts = [(p.get_filename(), p.get_payload(decode=True)) for p in message.get_payload()]
+    assert parts == [("/home/user/a.txt", b"one"), ("/tmp/b", b"two")]
+    with pytest.raises(InvalidArgumentException, match="'path' and 'data'"):
+        await sdk(sbx.files.write_files([{"path": "/x"}]))
+    assert route.call_count == 1
+
+
+async def test_list_depth_texts(sdk, sbx):
+    with pytest.raises(InvalidArgumentException, match=r"^depth should be at least 1$"):
+        await sdk(sbx.files.list("/", depth=0))
+    with pytest.raises(InvalidArgumentException, match="at most 32"):
+        await sdk(sbx.files.list("/", depth=33))
+
+
+async def test_every_files_method_takes_request_timeout(sdk, api, sbx):
+    seen: list[object] = []
+
+    def record(status: int, **body: object):
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request.extensions["timeout"]["connect"])  # a watch has no read limit: it idles
+            return httpx.Response(status, **body)
+
+        return answer
+
+    api.get(FILES).mock(side_effect=record(200, content=b"x"))
+    api.put(FILES).mock(side_effect=record(200, json=WRITTEN))
+    api.post(FILES + "/batch").mock(side_effect=record(200, json=[WRITTEN]))
+    api.get(FILES + "/list").mock(side_effect=record(200, json=[entry()]))
+    api.get(FILES + "/stat").mock(side_effect=record(200, json=entry()))
+    api.delete(FILES).mock(side_effect=record(204))
+    api.post(FILES + "/rename").mock(side_effect=record(200, json=entry()))
+    api.post(FILES + "/mkdir").mock(side_effect=record(201, json=entry(type="dir")))
+    api.get(FILES + "/watch").mock(side_effect=record(200, content=ndjson({"type": "ready"})))
+    f = sbx.files
+    await sdk(f.read("a", request_timeout=7))
+    await sdk(f.write("a", "x", request_timeout=7))
+    await sdk(f.write_files([WriteEntry(path="a", data="x")], request_timeout=7))
+    await sdk(f.list("/", request_timeout=7))
+    await sdk(f.exists("a", request_timeout=7))
+    await sdk(f.get_info("a", request_timeout=7))
+    await sdk(f.remove("a", request_timeout=7))
+    await sdk(f.rename("a", "b", request_timeout=7))
+    await sdk(f.make_dir("d", request_timeout=7))
+    handle = await sdk(f.watch_dir("/w", request_timeout=7))
+    await sdk(handle.stop())
+    assert seen == [7] * 10
+
+
+async def test_a_raising_watch_callback_does_not_stop_later_events(sdk, api, sbx, caplog):
+    events = ndjson(
+        {"type": "ready"},
+        {"type": "create", "name": "a", "path": "/w/a"},
+        {"type": "write", "name": "b", "path": "/w/b"},
+        {"type": "remove", "name": "c", "path": "/w/c"},
+    )
+    api.get(FILES + "/watch").respond(200, content=events)
+    got: list[str] = []
+
+    def on_event(event):
+        got.append(event.name)
+        if event.name == "a":
+            raise RuntimeError("callback bug")
+
+    with caplog.at_level(logging.ERROR, logger="hutch"):
+        if sdk.is_async:
+            handle = await sbx.files.watch_dir("/w", on_event)  # E2B: the handler is the 2nd positional
+            names = [e.name async for e in handle]
+        else:
+            handle = sbx.files.watch_dir("/w", on_event=on_event)
+            names = [e.name for e in handle]
+    await sdk(handle.stop())
+    assert names == ["a", "b", "c"] and got == ["a", "b", "c"]
+    assert "callback bug" in caplog.text
