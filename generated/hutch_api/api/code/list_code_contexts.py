@@ -87,7 +87,9 @@ def sync_detailed(
 ) -> Response[Error | list[CodeContext]]:
     """List code contexts
 
-     The sandbox's code contexts, oldest first (default contexts appear once they were used).
+     The sandbox's code contexts, oldest first, the default context of each language (`python`,
+    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+    (the python one starts with the sandbox).
 
     Args:
         sandbox_id (str):
@@ -118,7 +120,9 @@ def sync(
 ) -> Error | list[CodeContext] | None:
     """List code contexts
 
-     The sandbox's code contexts, oldest first (default contexts appear once they were used).
+     The sandbox's code contexts, oldest first, the default context of each language (`python`,
+    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+    (the python one starts with the sandbox).
 
     Args:
         sandbox_id (str):
@@ -144,7 +148,9 @@ async def asyncio_detailed(
 ) -> Response[Error | list[CodeContext]]:
     """List code contexts
 
-     The sandbox's code contexts, oldest first (default contexts appear once they were used).
+     The sandbox's code contexts, oldest first, the default context of each language (`python`,
+    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+    (the python one starts with the sandbox).
 
     Args:
         sandbox_id (str):
@@ -173,7 +179,9 @@ async def asyncio(
 ) -> Error | list[CodeContext] | None:
     """List code contexts
 
-     The sandbox's code contexts, oldest first (default contexts appear once they were used).
+     The sandbox's code contexts, oldest first, the default context of each language (`python`,
+    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+    (the python one starts with the sandbox).
 
     Args:
         sandbox_id (str):
