@@ -180,3 +180,16 @@ async def test_async_run_code_gets_ipython_results_and_charts(conn: dict[str, st
         [figure] = seen
         assert figure.chart is not None and figure.chart["type"] == "bar"
         assert [e["value"] for e in figure.chart["elements"]] == [4.0, 6.0]
+
+
+def test_a_plain_context_runs_the_stdlib_runner_with_charts_too(sandbox: Sandbox) -> None:
+    plain = sandbox.create_code_context("python", envs={"HUTCH_KERNEL": "plain"})
+    try:
+        assert ok(sandbox, "'get_ipython' in dir(__builtins__)", plain).text == "False"
+        assert ok(sandbox, "'text'", plain).text == "text"
+        code = "import matplotlib.pyplot as plt\nplt.scatter([1, 2], [2, 1])\nplt.show()"
+        [figure] = ok(sandbox, code, plain).results
+        assert figure.chart is not None and figure.chart["type"] == "scatter"
+        assert figure.chart["elements"][0]["points"] == [[1.0, 2.0], [2.0, 1.0]]
+    finally:
+        sandbox.remove_code_context(plain)

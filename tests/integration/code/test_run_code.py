@@ -149,7 +149,7 @@ def test_env_changes_are_seen_by_commands_and_code(sandbox: Sandbox) -> None:
         sandbox.env.replace({"FROM_CREATE": "created"})
     assert sandbox.run_code("os.environ.get('FROM_CREATE')").text == "created"
     per_call = sandbox.run_code("os.environ.get('ONLY_NOW')", envs={"ONLY_NOW": "1"}, cwd="/tmp")
-    assert per_call.text == "'1'"
+    assert per_call.text == "1"
     assert sandbox.run_code("os.environ.get('ONLY_NOW'), os.getcwd()").text == "(None, '/home/user')"
 
 
@@ -161,7 +161,7 @@ def test_contexts_are_independent_and_can_be_restarted_and_removed(sandbox: Sand
         assert sandbox.run_code("x", context=second).error.name == "NameError"  # type: ignore[union-attr]
         where = sandbox.run_code("import os; os.environ['WHO'], os.getcwd()", context=first)
         assert where.text == "('first', '/home/user')"
-        assert sandbox.run_code("import os; os.getcwd()", context=second).text == "'/tmp'"
+        assert sandbox.run_code("import os; os.getcwd()", context=second).text == "/tmp"
         sandbox.restart_code_context(first)
         assert sandbox.run_code("'x' in dir()", context=first).text == "False"
         with pytest.raises(InvalidArgumentException, match="runs python"):
