@@ -30,7 +30,8 @@ class CodeResultEvent:
     """ For a matplotlib figure, the data of its chart as e2b_code_interpreter's `Chart` reads it:
     `type` (`line`, `scatter`, `bar`, `pie`, `box_and_whisker`, `superchart` or `unknown`),
     `title`, `elements` (`{label, points: [[x, y], ...]}` for line and scatter, `{label, group,
-    value}` for bar, `{label, angle, radius}` for pie, the charts of each Axes for superchart),
+    value}` for bar, `{label, angle, radius}` for pie, `{label, min, first_quartile, median,
+    third_quartile, max, outliers}` for box_and_whisker, the charts of each Axes for superchart),
     and for 2-D charts `x_label`, `y_label`, `x_unit`, `y_unit` (and for line and scatter
     `x_ticks`, `x_tick_labels`, `x_scale`, the same for y). Absent for other results.
      """

@@ -61,7 +61,7 @@ def _axes_chart(ax: Axes) -> dict[str, Any]:
     if bars and all(isinstance(p, Rectangle) for p in patches) and not lines:
         return _bar_chart(ax, bars)
     if patches and all(isinstance(p, PathPatch) for p in patches):
-        return {"type": "box_and_whisker", **_frame(ax), "elements": []}
+        return _box_chart(ax, patches)
     if collections and all(isinstance(c, PathCollection) for c in collections) and not lines and not patches:
         elements = [{"label": c.get_label(), "points": [_point(ax, x, y) for x, y in c.get_offsets()]}
                     for c in collections]  # fmt: skip
@@ -176,3 +176,34 @@ def _tick_name(ax: Axes, axis: str, where: float) -> str:
 
 def _wedge(wedge: Wedge) -> dict[str, Any]:
     return {"label": wedge.get_label(), "angle": abs(round(wedge.theta2 - wedge.theta1, 4)), "radius": wedge.r}
+
+
+def _box_chart(ax: Axes, boxes: list[Any]) -> dict[str, Any]:
+    """A `boxplot(patch_artist=True)`: each box's quartiles from its patch, the median, whiskers and
+    outliers from the lines inside its span. Vertical boxes span x; horizontal ones (`vert=False`) y."""
+    spans = [(v[:, 0].min(), v[:, 0].max(), v[:, 1].min(), v[:, 1].max()) for v in
+             (box.get_path().vertices for box in boxes)]  # fmt: skip
+    vertical = len({round(x1 - x0, 9) for x0, x1, _, _ in spans}) == 1
+    axis = "x" if vertical else "y"
+    names = {_number(t): label.get_text() for t, label in
+             zip(getattr(ax, f"get_{axis}ticks")(), getattr(ax, f"get_{axis}ticklabels")(), strict=False)}  # fmt: skip
+    elements = []
+    for index, (x0, x1, y0, y1) in enumerate(spans):
+        low, high, q1, q3 = (x0, x1, y0, y1) if vertical else (y0, y1, x0, x1)
+        box: dict[str, Any] = {"first_quartile": _number(q1), "third_quartile": _number(q3), "outliers": []}
+        box.update(median=None, min=_number(q1), max=_number(q3))
+        for line in ax.lines:
+            across, along = (line.get_xdata(), line.get_ydata()) if vertical else (line.get_ydata(), line.get_xdata())
+            if not len(across) or not all(low <= float(a) <= high for a in across):
+                continue
+            values = [float(v) for v in along]
+            if line.get_linestyle() in ("None", "none", ""):  # fliers: markers only
+                box["outliers"] += [_number(v) for v in values]
+            elif len(values) == 2 and values[0] == values[1] and q1 <= values[0] <= q3 and across[0] != across[1]:
+                box["median"] = _number(values[0])
+            elif len(values) == 2 and values[0] != values[1]:  # a whisker, from a quartile outwards
+                box["min"] = min(box["min"], _number(min(values)))
+                box["max"] = max(box["max"], _number(max(values)))
+        label = names.get(_number((low + high) / 2)) or str(index + 1)
+        elements.append({"label": label, **box})
+    return {"type": "box_and_whisker", **_frame(ax, swap=not vertical), "elements": elements}

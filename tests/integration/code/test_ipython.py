@@ -158,6 +158,18 @@ def test_a_pie_chart(sandbox: Sandbox, python: CodeContext) -> None:
     ]
 
 
+def test_a_box_and_whisker_chart(sandbox: Sandbox, python: CodeContext) -> None:
+    body = "ax.boxplot([[1, 2, 3, 4, 5], [2, 3, 4, 5, 20]], patch_artist=True, labels=['a', 'b'])\nax.set_ylabel('ms')"
+    chart = chart_of(sandbox, python, body)
+    assert (chart["type"], chart["y_label"]) == ("box_and_whisker", "ms")
+    assert chart["elements"] == [
+        {"label": "a", "min": 1.0, "first_quartile": 2.0, "median": 3.0, "third_quartile": 4.0, "max": 5.0,
+         "outliers": []},
+        {"label": "b", "min": 2.0, "first_quartile": 3.0, "median": 4.0, "third_quartile": 5.0, "max": 5.0,
+         "outliers": [20.0]},
+    ]  # fmt: skip
+
+
 def test_several_axes_make_a_superchart_and_a_figure_result_has_a_chart(sandbox: Sandbox, python: CodeContext) -> None:
     code = (
         "import matplotlib.pyplot as plt\nfig, (left, right) = plt.subplots(1, 2)\n"
