@@ -351,6 +351,7 @@ RESULT_FORMATS = {
     "latex": "text/latex",
     "json": "application/json",
     "javascript": "application/javascript",
+    "data": "application/vnd.hutch.data+json",
 }
 """``Result`` attribute: the MIME type it holds."""
 
@@ -377,6 +378,8 @@ class Result:
     json: Any = None
     """``application/json``, parsed."""
     javascript: str | None = None
+    data: dict[str, list[Any]] | None = None
+    """A pandas DataFrame's columns, ``{column: [values, ...]}`` (E2B's ``Result.data``)."""
     extra: dict[str, str] = field(default_factory=dict)
     """Representations of other MIME types, by type."""
     is_main_result: bool = False
@@ -400,7 +403,7 @@ class Result:
             name = by_type.get(mime)
             if name is None:
                 extra[mime] = str(value)
-            elif name == "json":
+            elif name in ("json", "data"):
                 values[name] = _json_or_text(value)
             else:
                 values[name] = str(value)

@@ -16,9 +16,12 @@ from typing import Any
 
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
-from IPython.core.formatters import DisplayFormatter
+from IPython.core.formatters import BaseFormatter, DisplayFormatter
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets import ObjectName, Unicode
 from traitlets.config import Config
+
+from hutch_agent.kernels import tables
 
 # (MIME bundle, chart or None, is-main-result) -> sent to the agent
 Emit = Callable[[dict[str, Any], "dict[str, Any] | None", bool], None]
@@ -88,11 +91,23 @@ class Shell:
                 self.configurables.append(self.display_formatter)
 
         self.shell = Interactive.instance(config=config)
+        self.shell.display_formatter.formatters[tables.MIME] = _DataFormatter(parent=self.shell.display_formatter)
 
     def run(self, code: str) -> bool:
         """Run a cell; False if it raised (the report is sent already)."""
         result = self.shell.run_cell(code, store_history=True)
         return bool(result.success)
+
+
+class _DataFormatter(BaseFormatter):  # type: ignore[misc]
+    """`tables.MIME` for DataFrames (and objects with a `_repr_hutch_data_`)."""
+
+    format_type = Unicode(tables.MIME)
+    print_method = ObjectName("_repr_hutch_data_")
+    _return_type = (str,)
+
+    def __call__(self, obj: Any) -> str | None:
+        return tables.frame_data(obj) if tables.is_frame(obj) else super().__call__(obj)
 
 
 _CHART = "application/vnd.hutch.chart+json"  # carries the chart from the formatter to `emit`, never sent

@@ -46,6 +46,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 if __name__ == "__main__":  # run as a script: its sibling modules import through the package
     _PACKAGES = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     sys.path[0] = _PACKAGES
+from hutch_agent.kernels import tables
 
 _MIME_REPRS = (
     ("text/html", "_repr_html_"),
@@ -189,6 +190,8 @@ def mime_bundle(obj: Any) -> tuple[dict[str, str], dict[str, Any] | None]:
         if value is not None:
             bundle[mime] = _as_text(value[0] if isinstance(value, tuple) else value)
     bundle.setdefault("text/plain", repr(obj))
+    if tables.is_frame(obj) and (data := tables.frame_data(obj)) is not None:
+        bundle[tables.MIME] = data
     return bundle, None
 
 

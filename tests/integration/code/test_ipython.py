@@ -81,6 +81,16 @@ Rich()
     )  # fmt: skip
 
 
+def test_a_dataframe_has_its_data_as_well_as_html(sandbox: Sandbox, python: CodeContext) -> None:
+    code = (
+        "import pandas as pd\npd.DataFrame({'n': [1, 2], 'x': [0.5, None], 'day': pd.to_datetime(['2024-01-02'] * 2)})"
+    )
+    [frame] = ok(sandbox, code, python).results
+    assert frame.html is not None and "<table" in frame.html
+    assert frame.data == {"n": [1, 2], "x": [0.5, None], "day": ["2024-01-02T00:00:00.000", "2024-01-02T00:00:00.000"]}
+    assert frame.formats() == ["text", "html", "data"]
+
+
 def test_magics_and_shell_escapes(sandbox: Sandbox, python: CodeContext) -> None:
     timed = ok(sandbox, "%time total = sum(range(1000))", python)
     assert "Wall time" in timed.stdout
@@ -199,6 +209,7 @@ def test_a_plain_context_runs_the_stdlib_runner_with_charts_too(sandbox: Sandbox
     try:
         assert ok(sandbox, "'get_ipython' in dir(__builtins__)", plain).text == "False"
         assert ok(sandbox, "'text'", plain).text == "text"
+        assert ok(sandbox, "import pandas as pd\npd.DataFrame({'a': [1]})", plain).results[0].data == {"a": [1]}
         code = "import matplotlib.pyplot as plt\nplt.scatter([1, 2], [2, 1])\nplt.show()"
         [figure] = ok(sandbox, code, plain).results
         assert figure.chart is not None and figure.chart["type"] == "scatter"

@@ -233,6 +233,8 @@ def test_result_from_a_bundle() -> None:
         {"text/plain": "t", "image/svg+xml": "<svg/>", "application/json": "not json", "application/x-y": "z"}
     )
     assert (result.text, result.svg, result.json, result.extra) == ("t", "<svg/>", "not json", {"application/x-y": "z"})
+    frame = Result.from_bundle({"text/html": "<table/>", "application/vnd.hutch.data+json": '{"a": [1, null]}'})
+    assert (frame.data, frame.formats()) == ({"a": [1, None]}, ["html", "data"])
     assert result.formats() == ["text", "svg", "json", "application/x-y"]
     assert str(result) == "t"
     assert result._repr_mimebundle_()["image/svg+xml"] == "<svg/>"
