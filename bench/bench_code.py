@@ -5,7 +5,9 @@
 
 Needs a running `hutch serve` with a warm pool (scripts/bench.sh starts one). The first-cell samples
 wait `--gap` seconds between sandboxes so the pool refills (and its sandboxes' default python
-context has started) before the next one is taken. Prints medians, p95 and the ratio.
+context has started) before the next one is taken. Last, what starting a python context costs with
+IPython and with the plain runner: the reason the default context starts with the sandbox. Prints
+medians, p95 and the ratio.
 """
 
 from __future__ import annotations
@@ -62,11 +64,25 @@ def per_cell(n: int) -> tuple[list[float], list[float]]:
     return code, command
 
 
+def context_starts(samples: int) -> tuple[list[float], list[float]]:
+    """A new python context's start (it answers once its interpreter is ready): IPython, then plain."""
+    ipython, plain = [], []
+    with Sandbox.create(timeout=300) as sbx:
+        for _ in range(samples):
+            for times, envs in ((ipython, {}), (plain, {"HUTCH_KERNEL": "plain"})):
+                began = time.perf_counter()
+                context = sbx.create_code_context("python", envs=envs)
+                times.append((time.perf_counter() - began) * 1000)
+                sbx.remove_code_context(context)
+    return ipython, plain
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--first", type=int, default=8, help="fresh sandboxes for the first-cell figures")
     parser.add_argument("--gap", type=float, default=5.0, help="seconds between them (the pool refills)")
     parser.add_argument("-n", type=int, default=50, help="cells for the per-cell figures")
+    parser.add_argument("--contexts", type=int, default=5, help="new contexts of each kind (start-up cost)")
     args = parser.parse_args()
     print(f"{'ms':<44} {'median':>8} {'p95':>8} {'min':>8} {'n':>5}")
     create, first_code, first_command = first_cells(args.first, args.gap)
@@ -77,6 +93,9 @@ def main() -> int:
     row('run_code("1"), warm context', code)
     row('commands.run("true")', command)
     print(f"run_code / commands.run (medians): {statistics.median(code) / statistics.median(command):.2f}")
+    ipython, plain = context_starts(args.contexts)
+    row("create_code_context: IPython shell", ipython)
+    row('create_code_context: HUTCH_KERNEL="plain"', plain)
     return 0
 
 
