@@ -222,10 +222,14 @@ class Kernel:
         self.namespace["display"] = self.display
         self.executing = False
         self.shell: Any = None
+        self.notice = ""  # told to the first cell (what the kernel says before it is ready is not)
         if ipython:
-            from hutch_agent.kernels.ipython_shell import Shell
-
-            self.shell = Shell(self.send_result, self.send_error)
+            try:
+                from hutch_agent.kernels.ipython_shell import Shell
+            except ImportError as exc:  # an IPython too old or broken: the plain runner, and the first cell says why
+                self.notice = f"[hutch: IPython could not be loaded ({exc}); cells run without it]\n"
+            else:
+                self.shell = Shell(self.send_result, self.send_error)
 
     def display(self, *objects: Any) -> None:
         for obj in objects:
@@ -279,6 +283,9 @@ class Kernel:
         status = "ok"
         try:
             self.executing = True
+            if self.notice:
+                sys.stderr.write(self.notice)
+                self.notice = ""
             if cwd:
                 os.chdir(cwd)
             if self.shell is not None:
