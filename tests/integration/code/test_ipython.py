@@ -102,6 +102,10 @@ def test_magics_and_shell_escapes(sandbox: Sandbox, python: CodeContext) -> None
     assert captured.text is not None and "/etc" in captured.text and "/tmp" in captured.text
     pip = ok(sandbox, "%pip --version", python)
     assert "pip " in pip.stdout and "(python 3" in pip.stdout
+    offline = sandbox.run_code("%pip install --no-index hutch-no-such-package", context=python, timeout=120)
+    said = offline.stdout + offline.stderr
+    assert "No matching distribution found for hutch-no-such-package" in said, said  # tried: not refused by PEP 668
+    assert "externally-managed-environment" not in said
 
 
 def test_an_error_has_name_value_and_traceback(sandbox: Sandbox, python: CodeContext) -> None:
