@@ -20,11 +20,11 @@ if [ -n "${HUTCH_SOAK_SECONDS:-}" ]; then  # optional: the soak is long; bench s
   "$py" bench/soak.py --workers "${HUTCH_SOAK_WORKERS:-20}" --duration "$HUTCH_SOAK_SECONDS"
 fi
 echo
-echo "== SDK: overhead per call versus raw hutch_api (bench/bench_sdk.py)"
+echo "== SDK: overhead per call versus raw hutch_api (bench/bench_sdk.py), then run_code latency (bench/bench_code.py)"
 port="$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 key="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 data_dir=/var/tmp/hutch-bench-sdk
-"${VENV:-.venv}/bin/hutch" serve --port "$port" --data-dir "$data_dir" --api-key "$key" --pool-size 0 \
+"${VENV:-.venv}/bin/hutch" serve --port "$port" --data-dir "$data_dir" --api-key "$key" --pool-size 2 \
   >/tmp/hutch-bench-sdk.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; "${VENV:-.venv}/bin/hutch" cleanup --data-dir $data_dir >/dev/null 2>&1 || true' EXIT
@@ -34,3 +34,5 @@ for _ in $(seq 1200); do
   sleep 0.5
 done
 HUTCH_API_KEY="$key" HUTCH_DOMAIN="127.0.0.1:$port" "$py" bench/bench_sdk.py -n 200
+echo
+HUTCH_API_KEY="$key" HUTCH_DOMAIN="127.0.0.1:$port" "$py" bench/bench_code.py

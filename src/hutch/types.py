@@ -424,6 +424,7 @@ RESULT_FORMATS = {
     "latex": "text/latex",
     "json": "application/json",
     "javascript": "application/javascript",
+    "data": "application/vnd.hutch.data+json",
 }
 """``Result`` attribute: the MIME type it holds."""
 
@@ -450,14 +451,24 @@ class Result:
     json: Any = None
     """``application/json``, parsed."""
     javascript: str | None = None
+    data: dict[str, list[Any]] | None = None
+    """A pandas DataFrame's columns, ``{column: [values, ...]}`` (E2B's ``Result.data``)."""
     extra: dict[str, str] = field(default_factory=dict)
     """Representations of other MIME types, by type."""
     is_main_result: bool = False
     """Whether it is the value of the code's last expression (rather than something displayed)."""
+    chart: dict[str, Any] | None = None
+    """For a matplotlib figure, its chart data as E2B's ``Chart`` reads it (``type``, ``title``,
+    ``elements``, ...; see openapi.yaml's ``CodeResultEvent``)."""
 
     @classmethod
-    def from_bundle(cls, bundle: Mapping[str, str], is_main_result: bool = False) -> Result:
-        """A result from a Jupyter-style MIME bundle (``{"text/plain": ..., "image/png": <base64>}``)."""
+    def from_bundle(
+        cls, bundle: Mapping[str, str], is_main_result: bool = False, chart: dict[str, Any] | None = None
+    ) -> Result:
+        """A result from a Jupyter-style MIME bundle (``{"text/plain": ..., "image/png": <base64>}``).
+
+        As E2B's, ``text`` drops the single quotes of a ``str``'s repr (``'hi'`` gives ``hi``); the
+        bundle itself (``run_code_stream``'s ``data``) keeps IPython's ``text/plain``."""
         by_type = {mime: name for name, mime in RESULT_FORMATS.items()}
         values: dict[str, Any] = {}
         extra: dict[str, str] = {}
@@ -465,16 +476,19 @@ class Result:
             name = by_type.get(mime)
             if name is None:
                 extra[mime] = str(value)
-            elif name == "json":
+            elif name in ("json", "data"):
                 values[name] = _json_or_text(value)
             else:
                 values[name] = str(value)
-        return cls(**values, extra=extra, is_main_result=is_main_result)
+        text = values.get("text")
+        if text is not None and len(text) >= 2 and text[0] == text[-1] == "'":
+            values["text"] = text[1:-1]
+        return cls(**values, extra=extra, is_main_result=is_main_result, chart=chart)
 
     def formats(self) -> list[str]:
         """The names of the representations present (``["text", "html"]``), then other MIME types."""
         present = [name for name in RESULT_FORMATS if getattr(self, name) is not None]
-        return present + list(self.extra)
+        return present + ["chart"] * (self.chart is not None) + list(self.extra)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
         bundle = {mime: getattr(self, name) for name, mime in RESULT_FORMATS.items() if getattr(self, name) is not None}

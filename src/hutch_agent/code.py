@@ -486,6 +486,12 @@ class CodeContexts:
                 context = self._contexts[language] = Context(language, language, owner, owner.home, {})
             return context
 
+    def with_defaults(self, user: Callable[[], User]) -> list[Context]:
+        """Every context, the default one of each language included (as E2B lists them)."""
+        for language in dict.fromkeys(LANGUAGES.values()):
+            self.default(language, user)
+        return self.all()
+
     def get(self, context_id: str) -> Context:
         context = self._contexts.get(context_id)
         if context is None:

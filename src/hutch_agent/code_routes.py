@@ -10,7 +10,7 @@ from . import params
 from .errors import HttpError
 from .eventlog import ndjson_line
 from .server import ClientGone, Request, Response
-from .users import DEFAULT_USER, lookup
+from .users import DEFAULT_USER, User, lookup
 
 if TYPE_CHECKING:
     from .code import CodeContexts
@@ -51,9 +51,9 @@ def run_code(agent: Agent, request: Request, response: Response, pids: list[int]
     if context_id:
         context = table.get(context_id)
         if language and language_of(language) != context.language:
-            raise HttpError(409, f"code context {context_id!r} runs {context.language}, not {language}")
+            raise HttpError(400, f"code context {context_id!r} runs {context.language}, not {language}")
     else:
-        context = table.default(language_of(language or "python"), lambda: lookup(DEFAULT_USER))
+        context = table.default(language_of(language or "python"), _default_user)
     workdir = context.user.working_dir(cwd) if cwd else None
     gone = False
 
@@ -82,7 +82,18 @@ def create_code_context(agent: Agent, request: Request, response: Response, pids
 
 
 def list_code_contexts(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    response.json(200, [context.info() for context in contexts(agent).all()])
+    response.json(200, [context.info() for context in contexts(agent).with_defaults(_default_user)])
+
+
+def prewarm(agent: Agent) -> None:
+    """Start the default python context now, so the sandbox's first `run_code` finds it ready (IPython
+    takes longer to import than a cell usually takes to run)."""
+    table = contexts(agent)
+    table.default("python", _default_user).start(table.env_of)
+
+
+def _default_user() -> User:
+    return lookup(DEFAULT_USER)
 
 
 def remove_code_context(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:

@@ -46,14 +46,14 @@ class Agent:
         finally:
             if not self._warmed:
                 self._warmed = True
-                threading.Thread(target=_warm_up, daemon=True, name="warm-up").start()
+                threading.Thread(target=_warm_up, args=(self,), daemon=True, name="warm-up").start()
 
     def command_env(self, user: User, envs: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
         """A process's environment: the user's login variables, `extra`, the sandbox's, then its own."""
         return {**user.login_env(), **(extra or {}), **self.env.get(), **envs}
 
 
-def _warm_up() -> None:
+def _warm_up(agent: Agent) -> None:
     import importlib
 
     for name in _WARM_UP:
@@ -61,6 +61,10 @@ def _warm_up() -> None:
             importlib.import_module(f"{__package__}.{name}")
         except Exception as exc:
             log(f"could not load {name}: {exc}")
+    try:
+        code_routes.prewarm(agent)
+    except Exception as exc:  # the first run_code starts it, and says why it cannot
+        log(f"could not start the default python context: {exc}")
 
 
 # ---------------------------------------------------------------------------------------- health, env

@@ -5,6 +5,7 @@ from .code_context_envs import CodeContextEnvs
 from .code_done_event import CodeDoneEvent
 from .code_error_event import CodeErrorEvent
 from .code_result_event import CodeResultEvent
+from .code_result_event_chart import CodeResultEventChart
 from .code_result_event_data import CodeResultEventData
 from .code_run_request import CodeRunRequest
 from .code_run_request_envs import CodeRunRequestEnvs
@@ -73,6 +74,7 @@ __all__ = (
     "CodeDoneEvent",
     "CodeErrorEvent",
     "CodeResultEvent",
+    "CodeResultEventChart",
     "CodeResultEventData",
     "CodeRunRequest",
     "CodeRunRequestEnvs",

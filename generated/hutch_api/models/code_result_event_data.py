@@ -14,6 +14,8 @@ class CodeResultEventData:
     """A MIME bundle, as Jupyter's: each key is a MIME type (`text/plain`, `text/html`,
     `text/markdown`, `image/png`, `image/jpeg`, `image/svg+xml`, `application/json`, ...), each value
     that representation as a string: base64 for binary images, JSON text for `application/json`.
+    A pandas DataFrame (up to 100 000 cells) also has `application/vnd.hutch.data+json`: JSON text
+    of `{column: [values, ...]}` (E2B's `Result.data`).
 
     """
 

@@ -24,7 +24,7 @@ class CodeRunRequest:
     language: str | Unset = UNSET
     """ `python`, `bash` or `javascript` (aliases: `python3`, `sh`, `js`, `node`). Runs in that
     language's default context; `python` when neither `language` nor `contextID` is given.
-    With `contextID`, it may be omitted and must otherwise match the context's language (409 if not).
+    With `contextID`, it may be omitted and must otherwise match the context's language (400 if not).
      """
     context_id: str | Unset = UNSET
     """ The context to run in (see `createCodeContext`); the language's default context when absent. """

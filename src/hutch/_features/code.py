@@ -133,9 +133,12 @@ class CodeRun:
                 return {"type": kind, "data": text}, self._calls(f"on_{kind}", text)
             if kind == "result":
                 bundle = {str(k): str(v) for k, v in dict(event["data"]).items()}
-                result = Result.from_bundle(bundle, bool(event.get("isMainResult", False)))
+                chart = event.get("chart")
+                chart = dict(chart) if isinstance(chart, Mapping) else None
+                result = Result.from_bundle(bundle, bool(event.get("isMainResult", False)), chart)
                 self._result.results.append(result)
                 message = {"type": "result", "data": bundle, "is_main_result": result.is_main_result, "result": result}
+                message.update({"chart": chart} if chart else {})
                 return message, self._calls("on_result", result)
             if kind == "error":
                 error = ExecutionError(str(event["name"]), str(event["value"]), str(event.get("traceback") or ""))

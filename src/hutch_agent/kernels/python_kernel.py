@@ -18,11 +18,13 @@ happen (after a first `{"type": "ready"}`):
 results; what bypasses `sys.stdout` (subprocesses, C code) goes to fds 1 and 2, which the agent
 streams as well.
 
-Like IPython, the value of a final expression is the main result, `display(obj)` shows anything
-with `_repr_*_` methods, and matplotlib figures (Agg backend, no display needed) are rendered to PNG
-when shown (`plt.show()` is replaced as pyplot is imported) or when the cell ends. SIGINT interrupts
-the running cell (the agent sends it on timeout) and leaves the namespace intact; between cells it
-is ignored. Standard library only; matplotlib is used if present.
+Where the template has IPython, cells run in IPython's shell (`ipython_shell.py`: magics, `!cmd`,
+dedent, `IPython.display`). Without it, a small runner of the standard library does what it can the
+same way: the value of a final expression is the main result and `display(obj)` shows anything with
+`_repr_*_` methods. Either way matplotlib figures (Agg backend, no display needed) are rendered to
+PNG, with their chart data (`figures.py`) in the result's `chart`, when shown (`plt.show()` is
+replaced as pyplot is imported) or when the cell ends. SIGINT interrupts the running cell (the agent
+sends it on timeout) and leaves the namespace intact; between cells it is ignored.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ import traceback
 from typing import Any
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+if __name__ == "__main__":  # run as a script: its sibling modules import through the package
+    _PACKAGES = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path[0] = _PACKAGES
+from hutch_agent.kernels import tables
 
 _MIME_REPRS = (
     ("text/html", "_repr_html_"),
@@ -155,11 +161,13 @@ class AfterImport(importlib.abc.MetaPathFinder):
         return spec
 
 
-def mime_bundle(obj: Any) -> dict[str, str]:
-    """The representations of `obj`, as Jupyter would offer them; binary ones base64."""
-    figure = _as_figure(obj)
-    if figure is not None:
-        return {"text/plain": repr(obj), "image/png": _figure_png(figure)}
+def mime_bundle(obj: Any) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """The representations of `obj`, as Jupyter would offer them (binary ones base64), and for a
+    matplotlib figure its chart data."""
+    if _as_figure(obj) is not None:
+        from hutch_agent.kernels import figures
+
+        return figures.bundle(obj)
     bundle: dict[str, str] = {}
     rich = getattr(obj, "_repr_mimebundle_", None)
     if callable(rich):
@@ -182,7 +190,9 @@ def mime_bundle(obj: Any) -> dict[str, str]:
         if value is not None:
             bundle[mime] = _as_text(value[0] if isinstance(value, tuple) else value)
     bundle.setdefault("text/plain", repr(obj))
-    return bundle
+    if tables.is_frame(obj) and (data := tables.frame_data(obj)) is not None:
+        bundle[tables.MIME] = data
+    return bundle, None
 
 
 def _as_text(value: Any) -> str:
@@ -202,30 +212,38 @@ def _as_figure(obj: Any) -> Any:
     return obj if isinstance(obj, Figure) else None
 
 
-def _figure_png(figure: Any) -> str:
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 class Kernel:
     """Executes cells in one namespace and reports what they print, show and raise."""
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, ipython: bool) -> None:
         self.channel = channel
         self.count = 0
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
         self.namespace["display"] = self.display
         self.executing = False
+        self.shell: Any = None
+        self.notice = ""  # told to the first cell (what the kernel says before it is ready is not)
+        if ipython:
+            try:
+                from hutch_agent.kernels.ipython_shell import Shell
+            except ImportError as exc:  # an IPython too old or broken: the plain runner, and the first cell says why
+                self.notice = f"[hutch: IPython could not be loaded ({exc}); cells run without it]\n"
+            else:
+                self.shell = Shell(self.send_result, self.send_error)
 
     def display(self, *objects: Any) -> None:
         for obj in objects:
             self._emit_result(obj, main=False)
 
+    def send_result(self, data: dict[str, str], chart: dict[str, Any] | None, main: bool) -> None:
+        message = {"type": "result", "data": data, "isMainResult": main}
+        self.channel.send({**message, "chart": chart} if chart else message)
+
+    def send_error(self, name: str, value: str, traceback: str) -> None:
+        self.channel.send({"type": "error", "name": name, "value": value, "traceback": traceback})
+
     def _emit_result(self, obj: Any, *, main: bool) -> None:
-        self.channel.send({"type": "result", "data": mime_bundle(obj), "isMainResult": main})
+        self.send_result(*mime_bundle(obj), main)
         if _as_figure(obj) is not None:
             sys.modules["matplotlib.pyplot"].close(obj)
 
@@ -265,13 +283,21 @@ class Kernel:
         status = "ok"
         try:
             self.executing = True
+            if self.notice:
+                sys.stderr.write(self.notice)
+                self.notice = ""
             if cwd:
                 os.chdir(cwd)
-            value = self._execute(code)
-            self.show_figures()
-            if value is not None:
-                self.namespace["_"] = value
-                self._emit_result(value, main=True)
+            if self.shell is not None:
+                if not self.shell.run(code):
+                    status = "error"
+                self.show_figures()
+            else:
+                value = self._execute(code)
+                self.show_figures()
+                if value is not None:
+                    self.namespace["_"] = value
+                    self._emit_result(value, main=True)
         except BaseException as exc:  # the user's error is a result, never the kernel's death
             self.executing = False
             status = "error"
@@ -307,16 +333,22 @@ class Kernel:
         user_frames = [f for f in frames if f.filename.startswith("<cell") or "python_kernel" not in f.filename]
         lines = ["Traceback (most recent call last):\n", *traceback.format_list(user_frames)]
         lines += traceback.format_exception_only(type(exc), exc)
-        self.channel.send({"type": "error", "name": type(exc).__name__, "value": str(exc), "traceback": "".join(lines)})
+        self.send_error(type(exc).__name__, str(exc), "".join(lines))
+
+
+def _has_ipython() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("IPython") is not None
 
 
 def main() -> None:
     in_fd, out_fd = int(sys.argv[1]), int(sys.argv[2])
-    sys.path.insert(0, "")  # like a notebook: modules in the working directory import
     channel = Channel(out_fd)
     sys.stdout = TextStream(channel, "stdout")
     sys.stderr = TextStream(channel, "stderr")
-    kernel = Kernel(channel)
+    kernel = Kernel(channel, ipython=os.environ.get("HUTCH_KERNEL") != "plain" and _has_ipython())
+    sys.path.insert(0, "")  # like a notebook: modules in the working directory import
     signal.signal(signal.SIGINT, kernel.on_sigint)
 
     def show(*_args: Any, **_kwargs: Any) -> None:

@@ -66,6 +66,8 @@ BASE_PACKAGES = (
     "sudo",
     # run_code: javascript contexts, and the common data-analysis case offline
     "nodejs",
+    "python3-ipython",  # run_code's python: IPython semantics (magics, display, dedent); %pip needs pip
+    "python3-pip",
     "python3-numpy",
     "python3-pandas",
     "python3-matplotlib",
@@ -338,6 +340,9 @@ def _configure(rootfs: Path) -> None:
     (rootfs / "etc/resolv.conf").write_text(f"nameserver {SANDBOX_DNS}\n")
     for mp in MOUNT_POINTS:
         (rootfs / mp).mkdir(parents=True, exist_ok=True)
+    # The sandbox is the environment to change: `pip install` (and `%pip`) goes to the user's site
+    # instead of refusing with PEP 668's "externally-managed-environment".
+    (rootfs / "etc/pip.conf").write_text("[global]\nbreak-system-packages = true\n")
     for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
         for f in (rootfs / cache).glob("*"):
             if f.is_file():

@@ -205,12 +205,32 @@ def test_a_context_removed_while_it_runs_ends_the_execution(client: AgentClient,
     assert events[-1]["type"] == "done"
 
 
+def test_a_broken_ipython_leaves_the_plain_runner_and_says_so(client: AgentClient, workdir: Any) -> None:
+    broken = workdir / "IPython"
+    broken.mkdir(mode=0o755)
+    (broken / "__init__.py").write_text("raise ImportError('this IPython is broken')\n")
+    (broken / "__init__.py").chmod(0o644)
+    reply = client.post(
+        "/code/contexts", json={"language": "python", "user": "user", "envs": {"PYTHONPATH": str(workdir)}}
+    )
+    assert reply.status_code == 201, reply.text
+    context = reply.json()["contextID"]
+    try:
+        events = run(client, "6 * 7", contextID=context)
+        assert "[hutch: IPython could not be loaded (this IPython is broken); cells run without it]" in text(
+            events, "stderr"
+        )
+        assert only(events, "result") == [{"type": "result", "data": {"text/plain": "42"}, "isMainResult": True}]
+    finally:
+        client.delete(f"/code/contexts/{context}")
+
+
 def test_bad_requests(client: AgentClient, context: str, test_user: pwd.struct_passwd) -> None:
     client.expect_error(client.post("/code/run", json={}), 400, "code")
     client.expect_error(client.post("/code/run", json={"code": 1}), 400, "code")
     client.expect_error(client.post("/code/run", json={"code": "1", "language": "cobol"}), 422, "cobol")
     mismatch = client.post("/code/run", json={"code": "1", "contextID": context, "language": "bash"})
-    client.expect_error(mismatch, 409, "runs python")
+    client.expect_error(mismatch, 400, "runs python")
     client.expect_error(client.post("/code/run", json={"code": "1", "timeout": -1}), 422, "timeout")
     missing_dir = client.post("/code/run", json={"code": "1", "contextID": context, "cwd": "/no/such/dir"})
     client.expect_error(missing_dir, 404, "/no/such/dir")

@@ -1,4 +1,4 @@
-"""examples/plot_chart.py runs against the test server and saves a real PNG."""
+"""examples/plot_chart.py and examples/notebook.py run against the test server."""
 
 from __future__ import annotations
 
@@ -23,3 +23,16 @@ def test_plot_chart_saves_a_png(conn: dict[str, str], tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"saved {out}" in proc.stdout
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_notebook_example_runs(conn: dict[str, str], tmp_path: Path) -> None:
+    env = {**os.environ, "HUTCH_API_KEY": conn["api_key"], "HUTCH_DOMAIN": conn["domain"]}
+    example = EXAMPLE.with_name("notebook.py")
+    proc = subprocess.run(
+        [sys.executable, str(example), str(tmp_path)], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "bar chart 'Units sold': Jan=120, Feb=135, Mar=160, Apr=150" in proc.stdout
+    assert "Wall time" in proc.stdout and "rows: 4" in proc.stdout
+    assert "markdown: **Total:** 565 units" in proc.stdout
+    assert (tmp_path / "units.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

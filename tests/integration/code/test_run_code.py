@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from hutch import AsyncSandbox, CodeContext, ConflictException, ExecutionResult, NotFoundException, Sandbox
+from hutch import (
+    AsyncSandbox,
+    CodeContext,
+    ExecutionResult,
+    InvalidArgumentException,
+    NotFoundException,
+    Sandbox,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +73,7 @@ def test_an_exception_is_reported_and_the_context_still_works(sandbox: Sandbox, 
     assert result.error is not None and result.error.name == "KeyError"
     assert "missing" in result.error.value and "Traceback" in result.error.traceback
     assert (result.stdout, result.exit_code, result.success) == ("before\n", 1, False)
-    assert sandbox.run_code("kept", context=python).text == "'still here'"
+    assert sandbox.run_code("kept", context=python).text == "still here"
 
 
 def test_output_streams_before_the_code_finishes(sandbox: Sandbox, python: CodeContext) -> None:
@@ -102,7 +109,7 @@ def test_a_timeout_interrupts_and_the_state_survives(sandbox: Sandbox, python: C
     assert time.monotonic() - began < 30
     assert result.error is not None and result.error.name == "TimeoutError"
     assert "keeps its state" in result.error.value
-    assert sandbox.run_code("survivor", context=python).text == "'yes'"
+    assert sandbox.run_code("survivor", context=python).text == "yes"
 
     stubborn = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.1)"
     result = sandbox.run_code(stubborn, context=python, timeout=1)
@@ -129,9 +136,9 @@ def test_env_changes_are_seen_by_commands_and_code(sandbox: Sandbox) -> None:
     sandbox.env.set("SHARED_TOKEN", "t-1")
     try:
         assert sandbox.commands.run('echo "$SHARED_TOKEN"').stdout == "t-1\n"
-        assert sandbox.run_code("import os\nos.environ['SHARED_TOKEN']").text == "'t-1'"
+        assert sandbox.run_code("import os\nos.environ['SHARED_TOKEN']").text == "t-1"
         assert sandbox.run_code('echo "$SHARED_TOKEN"', "bash").stdout == "t-1\n"
-        assert sandbox.run_code("process.env.SHARED_TOKEN", "javascript").text == "'t-1'"
+        assert sandbox.run_code("process.env.SHARED_TOKEN", "javascript").text == "t-1"
         sandbox.env.update({"SHARED_TOKEN": "t-2", "FROM_CREATE": None})
         assert sandbox.env.get("SHARED_TOKEN") == "t-2" and sandbox.env.get("FROM_CREATE") is None
         assert sandbox.run_code("os.environ.get('SHARED_TOKEN'), os.environ.get('FROM_CREATE')").text == "('t-2', None)"
@@ -140,9 +147,9 @@ def test_env_changes_are_seen_by_commands_and_code(sandbox: Sandbox) -> None:
         assert sandbox.env.delete("SHARED_TOKEN") is False
     finally:
         sandbox.env.replace({"FROM_CREATE": "created"})
-    assert sandbox.run_code("os.environ.get('FROM_CREATE')").text == "'created'"
+    assert sandbox.run_code("os.environ.get('FROM_CREATE')").text == "created"
     per_call = sandbox.run_code("os.environ.get('ONLY_NOW')", envs={"ONLY_NOW": "1"}, cwd="/tmp")
-    assert per_call.text == "'1'"
+    assert per_call.text == "1"
     assert sandbox.run_code("os.environ.get('ONLY_NOW'), os.getcwd()").text == "(None, '/home/user')"
 
 
@@ -154,10 +161,10 @@ def test_contexts_are_independent_and_can_be_restarted_and_removed(sandbox: Sand
         assert sandbox.run_code("x", context=second).error.name == "NameError"  # type: ignore[union-attr]
         where = sandbox.run_code("import os; os.environ['WHO'], os.getcwd()", context=first)
         assert where.text == "('first', '/home/user')"
-        assert sandbox.run_code("import os; os.getcwd()", context=second).text == "'/tmp'"
+        assert sandbox.run_code("import os; os.getcwd()", context=second).text == "/tmp"
         sandbox.restart_code_context(first)
         assert sandbox.run_code("'x' in dir()", context=first).text == "False"
-        with pytest.raises(ConflictException, match="runs python"):
+        with pytest.raises(InvalidArgumentException, match="runs python"):
             sandbox.run_code("echo", "bash", context=first)
     finally:
         sandbox.remove_code_context(first)

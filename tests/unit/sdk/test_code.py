@@ -64,6 +64,23 @@ async def test_run_code_collects_output_results_and_error(sdk, api, sbx):
     assert result.error == ExecutionError("NameError", "name 'y' is not defined", "Traceback ...")
 
 
+async def test_a_chart_and_a_str_result_come_through_as_e2b_reads_them(sdk, api, sbx):
+    chart = {"type": "pie", "title": "Share", "elements": [{"label": "a", "angle": 90.0, "radius": 1.0}]}
+    events = [
+        {"type": "result", "data": {"text/plain": "<Figure>", "image/png": PNG}, "chart": chart, "isMainResult": False},
+        {"type": "result", "data": {"text/plain": "'it''s'"}, "isMainResult": True},
+        done(),
+    ]
+    api.post(RUN).respond(200, content=ndjson(*events), headers={"content-type": "application/x-ndjson"})
+    result = await sdk(sbx.run_code("..."))
+    figure, main = result.results
+    assert figure.chart == chart and figure.formats() == ["text", "png", "chart"]
+    assert (main.chart, main.text, result.text) == (None, "it''s", "it''s")  # E2B drops the outer quotes only
+    messages = await sdk.items(sbx.run_code_stream("..."))
+    assert messages[0]["chart"] == chart and "chart" not in messages[1]
+    assert messages[1]["data"] == {"text/plain": "'it''s'"}  # the bundle stays as IPython made it
+
+
 async def test_run_code_defaults_and_languages(sdk, api, sbx):
     route = api.post(RUN).respond(200, content=ndjson(done()))
     await sdk(sbx.run_code("1"))
@@ -216,6 +233,8 @@ def test_result_from_a_bundle() -> None:
         {"text/plain": "t", "image/svg+xml": "<svg/>", "application/json": "not json", "application/x-y": "z"}
     )
     assert (result.text, result.svg, result.json, result.extra) == ("t", "<svg/>", "not json", {"application/x-y": "z"})
+    frame = Result.from_bundle({"text/html": "<table/>", "application/vnd.hutch.data+json": '{"a": [1, null]}'})
+    assert (frame.data, frame.formats()) == ({"a": [1, None]}, ["html", "data"])
     assert result.formats() == ["text", "svg", "json", "application/x-y"]
     assert str(result) == "t"
     assert result._repr_mimebundle_()["image/svg+xml"] == "<svg/>"

@@ -92,7 +92,9 @@ def sync_detailed(
 ) -> Response[Error | list[CodeContext]]:
     """List code contexts
 
-     The sandbox's code contexts, oldest first (default contexts appear once they were used).
+     The sandbox's code contexts, oldest first, the default context of each language (`python`,
+    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+    (the python one starts with the sandbox).
 
     Args:
         sandbox_id (str):
@@ -123,7 +125,9 @@ def sync(
 ) -> Error | list[CodeContext] | None:
     """List code contexts
 
-     The sandbox's code contexts, oldest first (default contexts appear once they were used).
+     The sandbox's code contexts, oldest first, the default context of each language (`python`,
+    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+    (the python one starts with the sandbox).
 
     Args:
         sandbox_id (str):
@@ -149,7 +153,9 @@ async def asyncio_detailed(
 ) -> Response[Error | list[CodeContext]]:
     """List code contexts
 
-     The sandbox's code contexts, oldest first (default contexts appear once they were used).
+     The sandbox's code contexts, oldest first, the default context of each language (`python`,
+    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+    (the python one starts with the sandbox).
 
     Args:
         sandbox_id (str):
@@ -178,7 +184,9 @@ async def asyncio(
 ) -> Error | list[CodeContext] | None:
     """List code contexts
 
-     The sandbox's code contexts, oldest first (default contexts appear once they were used).
+     The sandbox's code contexts, oldest first, the default context of each language (`python`,
+    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+    (the python one starts with the sandbox).
 
     Args:
         sandbox_id (str):
