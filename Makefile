@@ -47,6 +47,10 @@ lint: venv
 	$(VENV)/bin/ruff check src tests bench examples
 	$(VENV)/bin/ruff format --check src tests bench examples
 	$(VENV)/bin/mypy
+	@# the sync SDK is generated from the async source: fail on drift (make generate rewrites it)
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) scripts/gen_sync.py $$tmp && \
+	  for p in $$($(PY) scripts/gen_sync.py --outputs); do diff -u $$p $$tmp/$$p || { echo "$$p is stale: run 'make generate'" >&2; exit 1; }; done && \
+	  echo "the sync SDK matches its async source"
 
 test: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
