@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import respx
@@ -54,3 +55,11 @@ def created(api: respx.MockRouter) -> respx.Route:
     """POST /sandboxes answers a running sandbox ``sb1``; DELETE kills it."""
     api.delete("/sandboxes/sb1").respond(204)
     return api.post("/sandboxes").respond(201, json=detail())
+
+
+@pytest.fixture
+async def sbx(sdk: Flavor, api: respx.MockRouter, created: respx.Route) -> AsyncIterator[Any]:
+    """The sandbox ``created`` makes, in the test's flavor; closed (not killed) afterwards."""
+    sandbox = await sdk.create()
+    yield sandbox
+    await sdk(sandbox.close())

@@ -33,13 +33,6 @@ def context_reply(**over: object) -> dict[str, object]:
     return {**body, "createdAt": STAMP, **over}
 
 
-@pytest.fixture
-async def sbx(sdk, api, created):
-    sandbox = await sdk.create()
-    yield sandbox
-    await sdk(sandbox.close())
-
-
 async def test_run_code_collects_output_results_and_error(sdk, api, sbx):
     events = [
         {"type": "stdout", "text": "a\n"},

@@ -18,13 +18,6 @@ FILES = "/sandboxes/sb1/files"
 WRITTEN = {"path": "/home/user/a.txt", "name": "a.txt", "type": "file"}
 
 
-@pytest.fixture
-async def sbx(sdk, api, created):
-    sandbox = await sdk.create()
-    yield sandbox
-    await sdk(sandbox.close())
-
-
 async def test_removing_a_missing_path_is_a_no_op(sdk, api, sbx):
     route = api.delete(FILES).respond(404, json={"code": 404, "message": "no such file: /nope"})
     assert await sdk(sbx.files.remove("/nope")) is None

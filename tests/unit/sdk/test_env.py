@@ -11,13 +11,6 @@ from hutch import InvalidArgumentException, NotFoundException
 ENV = "/sandboxes/sb1/env"
 
 
-@pytest.fixture
-async def sbx(sdk, api, created):
-    sandbox = await sdk.create()
-    yield sandbox
-    await sdk(sandbox.close())
-
-
 async def test_get_all_and_get(sdk, api, sbx):
     api.get(ENV).respond(200, json={"A": "1", "B": ""})
     assert await sdk(sbx.env.get_all()) == {"A": "1", "B": ""}

@@ -22,13 +22,6 @@ FILES = "/sandboxes/sb1/files"
 WRITTEN = {"path": "/home/user/a.txt", "name": "a.txt", "type": "file"}
 
 
-@pytest.fixture
-async def sbx(sdk, api, created):
-    sandbox = await sdk.create()
-    yield sandbox
-    await sdk(sandbox.close())
-
-
 async def test_read_text_bytes_and_stream(sdk, api, sbx):
     route = api.get(FILES).respond(200, content="héllo\n".encode())
     assert await sdk(sbx.files.read("a.txt")) == "héllo\n"

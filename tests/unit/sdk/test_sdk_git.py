@@ -26,13 +26,6 @@ OUTPUT = "/sandboxes/sb1/commands/7/output"
 
 
 @pytest.fixture
-async def sbx(sdk, api, created):
-    sandbox = await sdk.create()
-    yield sandbox
-    await sdk(sandbox.close())
-
-
-@pytest.fixture
 def started(api):
     return api.post("/sandboxes/sb1/commands").respond(201, json=process())
 

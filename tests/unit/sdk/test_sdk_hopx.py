@@ -13,13 +13,6 @@ RUN = "/sandboxes/sb1/code/run"
 OUTPUT = "/sandboxes/sb1/commands/7/output"
 
 
-@pytest.fixture
-async def sbx(sdk, api, created):
-    sandbox = await sdk.create()
-    yield sandbox
-    await sdk(sandbox.close())
-
-
 async def test_create_takes_hopx_keywords(sdk, api, created):
     sandbox = await sdk.create(
         template_id="code-interpreter",
