@@ -4,10 +4,9 @@
     HUTCH_API_KEY=... HUTCH_DOMAIN=127.0.0.1:PORT python bench/bench_code.py [--first 8] [-n 50]
 
 Needs a running `hutch serve` with a warm pool (scripts/bench.sh starts one). The first-cell samples
-wait `--gap` seconds between sandboxes so the pool refills (and its sandboxes' default python
-context has started) before the next one is taken. Last, what starting a python context costs with
-IPython and with the plain runner: the reason the default context starts with the sandbox. Prints
-medians, p95 and the ratio.
+wait `--gap` seconds between sandboxes so the pool refills before the next one is taken (the first
+cell includes starting the default python context). Last, what starting a python context costs with
+IPython and with the plain runner. Prints medians, p95 and the ratio.
 """
 
 from __future__ import annotations

@@ -85,13 +85,6 @@ def list_code_contexts(agent: Agent, request: Request, response: Response, pids:
     response.json(200, [context.info() for context in contexts(agent).with_defaults(_default_user)])
 
 
-def prewarm(agent: Agent) -> None:
-    """Start the default python context now, so the sandbox's first `run_code` finds it ready (IPython
-    takes longer to import than a cell usually takes to run)."""
-    table = contexts(agent)
-    table.default("python", _default_user).start(table.env_of)
-
-
 def _default_user() -> User:
     return lookup(DEFAULT_USER)
 

@@ -61,10 +61,6 @@ def _warm_up(agent: Agent) -> None:
             importlib.import_module(f"{__package__}.{name}")
         except Exception as exc:
             log(f"could not load {name}: {exc}")
-    try:
-        code_routes.prewarm(agent)
-    except Exception as exc:  # the first run_code starts it, and says why it cannot
-        log(f"could not start the default python context: {exc}")
 
 
 # ---------------------------------------------------------------------------------------- health, env

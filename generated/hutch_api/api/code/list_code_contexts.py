@@ -94,7 +94,7 @@ def sync_detailed(
 
      The sandbox's code contexts, oldest first, the default context of each language (`python`,
     `bash`, `javascript`) included: a default context is listed before its interpreter has started
-    (the python one starts with the sandbox).
+    (it starts with its first run).
 
     Args:
         sandbox_id (str):
@@ -127,7 +127,7 @@ def sync(
 
      The sandbox's code contexts, oldest first, the default context of each language (`python`,
     `bash`, `javascript`) included: a default context is listed before its interpreter has started
-    (the python one starts with the sandbox).
+    (it starts with its first run).
 
     Args:
         sandbox_id (str):
@@ -155,7 +155,7 @@ async def asyncio_detailed(
 
      The sandbox's code contexts, oldest first, the default context of each language (`python`,
     `bash`, `javascript`) included: a default context is listed before its interpreter has started
-    (the python one starts with the sandbox).
+    (it starts with its first run).
 
     Args:
         sandbox_id (str):
@@ -186,7 +186,7 @@ async def asyncio(
 
      The sandbox's code contexts, oldest first, the default context of each language (`python`,
     `bash`, `javascript`) included: a default context is listed before its interpreter has started
-    (the python one starts with the sandbox).
+    (it starts with its first run).
 
     Args:
         sandbox_id (str):
