@@ -51,7 +51,7 @@ def run_code(agent: Agent, request: Request, response: Response, pids: list[int]
     if context_id:
         context = table.get(context_id)
         if language and language_of(language) != context.language:
-            raise HttpError(400, f"code context {context_id!r} runs {context.language}, not {language}")
+            raise HttpError(409, f"code context {context_id!r} runs {context.language}, not {language}")
     else:
         context = table.default(language_of(language or "python"), _default_user)
     workdir = context.user.working_dir(cwd) if cwd else None

@@ -26,6 +26,9 @@ HERE = Path(__file__).resolve().parent
 SPEC = HERE.parents[1] / "openapi.yaml"
 MAX_TIME = os.environ.get("HUTCH_CONTRACT_MAX_TIME", "360")  # seconds; with server start ~7 min on 2 cores
 CHECKS = os.environ.get("HUTCH_CONTRACT_CHECKS", "all")
+# A fixed seed keeps `make test` reproducible (a finding shows up on every run until it is fixed, not
+# on one run in three); HUTCH_CONTRACT_SEED=random explores new inputs, N replays a reported seed.
+SEED = os.environ.get("HUTCH_CONTRACT_SEED", "210582427214642181413791169613283044335")
 # Streams that never end (see the exclusions below).
 ENDLESS_STREAMS = ("watchDir", "streamPtyOutput")
 
@@ -55,6 +58,7 @@ def test_openapi_contract(hutch_server, tmp_path):
         "--request-timeout", "60",
         "--workers", "1",
         "--generation-database", "none",
+        *([] if SEED == "random" else ["--seed", SEED]),
         "--report", "junit,ndjson", "--report-dir", str(tmp_path),
     ]  # fmt: skip
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=int(MAX_TIME) + 300)

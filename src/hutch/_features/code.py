@@ -181,6 +181,11 @@ def plan_run(sandbox_id: str, code: str, language: str | None, opts: Mapping[str
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0):
         raise InvalidArgumentException(f"timeout must be >= 0 seconds (0 or None = none), not {timeout!r}")
     context = opts.get("context")
+    if isinstance(context, CodeContext) and language is not None and language != context.language:
+        # E2B refuses the pair as an invalid argument; with only the context's ID the server answers 409
+        raise InvalidArgumentException(
+            f"code context {context.context_id!r} runs {context.language}, not {language}: pass one of the two"
+        )
     body = CodeRunRequest(
         code=code,
         language=conv.unset(language),

@@ -230,7 +230,7 @@ def test_bad_requests(client: AgentClient, context: str, test_user: pwd.struct_p
     client.expect_error(client.post("/code/run", json={"code": 1}), 400, "code")
     client.expect_error(client.post("/code/run", json={"code": "1", "language": "cobol"}), 422, "cobol")
     mismatch = client.post("/code/run", json={"code": "1", "contextID": context, "language": "bash"})
-    client.expect_error(mismatch, 400, "runs python")
+    client.expect_error(mismatch, 409, "runs python")
     client.expect_error(client.post("/code/run", json={"code": "1", "timeout": -1}), 422, "timeout")
     missing_dir = client.post("/code/run", json={"code": "1", "contextID": context, "cwd": "/no/such/dir"})
     client.expect_error(missing_dir, 404, "/no/such/dir")

@@ -10,6 +10,7 @@ from sdk_fakes import STAMP, GatedStream, ndjson, sent_json
 
 from hutch import (
     CodeContext,
+    ConflictException,
     ExecutionError,
     ExecutionResult,
     InvalidArgumentException,
@@ -232,3 +233,14 @@ def test_result_from_a_bundle() -> None:
     assert str(result) == "t"
     assert result._repr_mimebundle_()["image/svg+xml"] == "<svg/>"
     assert "svg=" in repr(result) and "html" not in repr(result)
+
+
+async def test_a_context_of_another_language_is_refused_before_any_request(sdk, api, sbx):
+    route = api.post(RUN).respond(409, json={"code": 409, "message": "code context 'c1' runs python, not bash"})
+    context = CodeContext(context_id="c1", language="python", cwd="/home/user")
+    with pytest.raises(InvalidArgumentException, match="runs python, not bash"):
+        await sdk(sbx.run_code("echo", "bash", context=context))
+    assert route.call_count == 0  # E2B's rule, checked by the SDK: it knows the context's language
+    with pytest.raises(ConflictException, match="runs python"):  # by ID only, the server says so
+        await sdk(sbx.run_code("echo", "bash", context="c1"))
+    assert route.call_count == 1
