@@ -63,6 +63,18 @@ from .sandbox_resources import SandboxResources
 from .signal_request import SignalRequest
 from .snapshot import Snapshot
 from .template import Template
+from .template_alias import TemplateAlias
+from .template_build import TemplateBuild
+from .template_build_reason import TemplateBuildReason
+from .template_build_request import TemplateBuildRequest
+from .template_build_started import TemplateBuildStarted
+from .template_build_status import TemplateBuildStatus
+from .template_files import TemplateFiles
+from .template_log_entry import TemplateLogEntry
+from .template_log_entry_level import TemplateLogEntryLevel
+from .template_step import TemplateStep
+from .template_step_envs import TemplateStepEnvs
+from .template_step_type import TemplateStepType
 from .timeout_request import TimeoutRequest
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
 from .write_files_upload import WriteFilesUpload
@@ -132,6 +144,18 @@ __all__ = (
     "SignalRequest",
     "Snapshot",
     "Template",
+    "TemplateAlias",
+    "TemplateBuild",
+    "TemplateBuildReason",
+    "TemplateBuildRequest",
+    "TemplateBuildStarted",
+    "TemplateBuildStatus",
+    "TemplateFiles",
+    "TemplateLogEntry",
+    "TemplateLogEntryLevel",
+    "TemplateStep",
+    "TemplateStepEnvs",
+    "TemplateStepType",
     "TimeoutRequest",
     "UploadSignedFileFilesBody",
     "WriteFilesUpload",

@@ -46,9 +46,12 @@ CACHE_ENV = "HUTCH_TEMPLATE_CACHE"
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to build a template from scratch: Debian packages on top of minbase."""
+    """How to build a built-in template: Debian packages on top of minbase, or, with a `parent`, Debian
+    packages installed on top of that template (an overlay layer the server's template builder makes
+    in a sandbox: hutchd/services/template_builds.py)."""
 
     packages: tuple[str, ...]
+    parent: str | None = None
 
 
 BASE_PACKAGES = (
@@ -72,7 +75,12 @@ BASE_PACKAGES = (
     "python3-pandas",
     "python3-matplotlib",
 )
-RECIPES: dict[str, Recipe] = {"base": Recipe(packages=BASE_PACKAGES)}
+RECIPES: dict[str, Recipe] = {
+    "base": Recipe(packages=BASE_PACKAGES),
+    # hopx's template names; base already has node, so `nodejs` only adds npm
+    "nodejs": Recipe(packages=("npm",), parent="base"),
+    "go": Recipe(packages=("golang",), parent="base"),
+}
 
 
 def _stderr_progress(line: str) -> None:
@@ -130,10 +138,16 @@ class TemplateStore:
                 f"template {template_id!r} does not exist and there is no recipe to build it "
                 f"(buildable: {', '.join(sorted(RECIPES))})"
             )
+        if recipe.parent is not None:
+            raise TemplateBuildError(f"template {template_id!r} is built by the server's template builder, not here")
         with self._lock(template_id):
             if not self._current(template_id, recipe):
                 self._build(template_id, recipe, progress or _stderr_progress)
         return self.rootfs(template_id)
+
+    def current(self, template_id: str) -> bool:
+        """Built, and for a recipe template built from the recipe's present package list."""
+        return self._current(template_id, RECIPES.get(template_id))
 
     def _current(self, template_id: str, recipe: Recipe | None) -> bool:
         """Built, and for a recipe template built from the recipe's present package list."""
@@ -156,6 +170,41 @@ class TemplateStore:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
+
+    def point(self, template_id: str, parent: str, extra: dict[str, object]) -> None:
+        """Make `template_id` a template of no files of its own on top of `parent` (a built template's
+        name for its top layer), replacing what it pointed at before in one rename. Sandboxes already
+        running keep their mounts (the old, empty layer dir goes away; its parent layers stay)."""
+        check_id("template", template_id)
+        self.meta(parent)
+        with self._lock(template_id):
+            tmp = self._tmp_dir(template_id)
+            try:
+                tmp.mkdir()
+                (tmp / "rootfs").mkdir()
+                self._retire_and_finish(tmp, template_id, {"parent": parent, **extra})
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+
+    def add_rootfs(self, template_id: str, rootfs: Path, extra: dict[str, object]) -> None:
+        """Make a template with no parent from a finished root filesystem (moved, not copied)."""
+        check_id("template", template_id)
+        with self._lock(template_id):
+            if self.exists(template_id):
+                raise SnapshotExists(f"template {template_id!r} already exists")
+            tmp = self._tmp_dir(template_id)
+            try:
+                tmp.mkdir()
+                os.rename(rootfs, tmp / "rootfs")
+                self._finish(tmp, template_id, {"parent": None, **extra})
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+
+    def parent(self, template_id: str) -> str | None:
+        parent = self.meta(template_id).get("parent")
+        return str(parent) if parent else None
 
     def delete(self, template_id: str) -> None:
         """Remove a template; the caller ensures no sandbox, snapshot or child template uses it."""
@@ -186,6 +235,14 @@ class TemplateStore:
         userns.chown_to_sandbox(tmp / "rootfs")
         (tmp / "meta.json").write_text(json.dumps({"id": template_id, "created": time.time(), **meta}))
         os.rename(tmp, self._layout.template_dir(template_id))
+
+    def _retire_and_finish(self, tmp: Path, template_id: str, meta: dict[str, object]) -> None:
+        current = self._layout.template_dir(template_id)
+        gone = current.with_name(f".gone-{template_id}-{os.getpid()}")
+        if current.exists():
+            current.rename(gone)
+        self._finish(tmp, template_id, meta)
+        shutil.rmtree(gone, ignore_errors=True)
 
     def _retire(self, template_id: str, progress: Progress) -> None:
         """Move an outdated build aside, not away: sandboxes running on it keep their overlay lower dirs."""

@@ -18,6 +18,7 @@ from hutchd.services.reaper import reap_loop
 from hutchd.services.sampler import Sampler
 from hutchd.services.sandbox_service import Sandboxes
 from hutchd.services.snapshot_service import Snapshots
+from hutchd.services.template_builds import TemplateBuilds
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
 from hutchd.store import ids
@@ -45,6 +46,7 @@ class Hub:
         self.sandboxes = Sandboxes(
             self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk, self.access
         )
+        self.templates = TemplateBuilds(self.db, backend, self.agents, settings.data_dir)
         self.sampler = Sampler(
             self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone
         )
@@ -70,6 +72,7 @@ class Hub:
 
     async def start(self) -> None:
         await self.recover()
+        self.templates.recover()
         self._spawn(reap_loop(self.db, self.sandboxes, self.settings.reap_interval), "reaper")
         self._spawn(self.sampler.loop(), "sampler")
         if self.settings.snapshot_interval > 0:
@@ -87,6 +90,7 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.templates.stop()
         await self.pool.stop(drain=True)
         await self.agents.close()
         self.backend.shutdown()
