@@ -56,6 +56,8 @@ TAIL_LINES = 20
 READY_INTERVAL = 0.2
 DEFAULT_READY_TIMEOUT = 60
 START_TAG = "template-start"
+READY_TAG = "template-ready"
+EXISTING_DIRS = ("/", "/root", "/home/user", "/tmp")  # a WORKDIR of these makes no layer
 COPY_TARBALL = "/tmp/.hutch-copy.tgz"
 FILE_CHUNK = 1024 * 1024
 BUILTIN_SCOPE = "builtin"
@@ -361,7 +363,9 @@ class TemplateBuilds:
                 state = dataclasses.replace(state, envs={**state.envs, **step["envs"]})
             elif kind == "user":
                 state = dataclasses.replace(state, user=step["user"])
-            if kind in ("env", "user"):
+            elif kind == "workdir" and step["path"] in EXISTING_DIRS:
+                state = dataclasses.replace(state, workdir=step["path"])
+            if kind in ("env", "user") or (kind == "workdir" and step["path"] in EXISTING_DIRS):
                 self._progress(build, n, label)
                 continue
             if kind == "workdir":
@@ -438,10 +442,10 @@ class TemplateBuilds:
             "set -e\n"
             "t=$(mktemp -d /tmp/.hutch-copy.XXXXXX)\n"
             f"tar -xzf {COPY_TARBALL} -C \"$t\" --no-same-owner\n"
-            f"chown -R {owner}: \"$t\"\n"
+            f"find \"$t\" -mindepth 1 -exec chown -h {owner}: {{}} +\n"
             f"{mode}"
             f"mkdir -p {dest}\n"
-            f"cp -a \"$t\"/. {dest}/\n"
+            f"find \"$t\" -mindepth 1 -maxdepth 1 -exec cp -a {{}} {dest}/ \\;\n"
             f"rm -rf \"$t\" {COPY_TARBALL}\n"
         )  # fmt: skip
         return script, "root", None
@@ -551,7 +555,7 @@ class TemplateBuilds:
             return
         deadline = time.monotonic() + float(cfg.get("readyTimeout") or DEFAULT_READY_TIMEOUT)
         while True:
-            code = await self._agents.run_command(sandbox_id, ready, user=user, cwd=cwd)
+            code = await self._agents.run_command(sandbox_id, ready, user=user, cwd=cwd, tag=READY_TAG)
             if code == 0:
                 return
             if time.monotonic() > deadline:
