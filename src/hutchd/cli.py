@@ -46,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
         "env HUTCH_HOSTS_FILE)",
     )  # fmt: skip
     s.add_argument(
+        "--image-registry", action="append", default=[], metavar="HOST[:PORT]",
+        help="also pull template images from this registry (repeatable; a host alone: any port; a loopback "
+        f"one over plain HTTP); always allowed: {', '.join(Settings.image_registries)}",
+    )  # fmt: skip
+    s.add_argument(
+        "--build-ca-bundle", type=Path, default=os.environ.get("HUTCH_BUILD_CA_BUNDLE") or None,
+        help="a PEM bundle of CA certificates that template build steps trust (pip, npm, curl, git), for a "
+        "host behind a TLS-inspecting proxy; kept out of the templates (env HUTCH_BUILD_CA_BUNDLE)",
+    )  # fmt: skip
+    s.add_argument(
+        "--pool-template", action="append", default=[], metavar="TEMPLATE",
+        help="keep warm sandboxes of this template too (repeatable; base always)",
+    )  # fmt: skip
+    s.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"],
         help="`info` logs one line per request (default warning)",
     )  # fmt: skip
@@ -123,6 +137,9 @@ def serve(args: argparse.Namespace) -> int:
         disk_overcommit=args.disk_overcommit,
         disk_reserve_mb=args.disk_reserve_mb,
         log_level=args.log_level,
+        image_registries=(*Settings.image_registries, *args.image_registry),
+        build_ca_bundle=args.build_ca_bundle.resolve() if args.build_ca_bundle else None,
+        pool_templates=tuple(dict.fromkeys((*Settings.pool_templates, *args.pool_template))),
     )
     try:
         runtime = Runtime(data_dir)

@@ -33,6 +33,7 @@ RUNS = ROOT / "runs"
 TEMPLATE_READY_TIMEOUT = 900.0  # the first run on a machine builds the base template with debootstrap
 # A `debootstrap --make-tarball` of the base packages, if this machine has one, saves the download.
 DEBOOTSTRAP_TARBALL = Path("/var/tmp/hutch-cache/bookworm-base.tgz")
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 def _free_port() -> int:
@@ -228,7 +229,10 @@ def shared_server(config: pytest.Config) -> HutchServer:
         pytest.skip("integration tests need root (hutch serve mounts, maps user ids and writes cgroups)")
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed: apt-get install -y bubblewrap")
-    server = HutchServer(new_run_dir(), extra_args=["--sample-interval", "1"])
+    extra = ["--sample-interval", "1", "--image-registry", "127.0.0.1"]  # the template tests' loopback registry
+    if HOST_CA_BUNDLE.is_file():  # this host's trust (an egress proxy's CA too) for template builds' pip and npm
+        extra += ["--build-ca-bundle", str(HOST_CA_BUNDLE)]
+    server = HutchServer(new_run_dir(), extra_args=extra)
     config._hutch_server = server  # type: ignore[attr-defined]
     config.add_cleanup(lambda: _shutdown(server))
     server.start()

@@ -46,7 +46,9 @@ class Hub:
         self.sandboxes = Sandboxes(
             self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk, self.access
         )
-        self.templates = TemplateBuilds(self.db, backend, self.agents, settings.data_dir)
+        self.templates = TemplateBuilds(
+            self.db, backend, self.agents, settings.data_dir, settings.image_registries, settings.build_ca_bundle
+        )
         self.sampler = Sampler(
             self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone
         )

@@ -59,6 +59,9 @@ START_TAG = "template-start"
 READY_TAG = "template-ready"
 EXISTING_DIRS = ("/", "/root", "/home/user", "/tmp")  # a WORKDIR of these makes no layer
 COPY_TARBALL = "/tmp/.hutch-copy.tgz"
+CA_BUNDLE = "/tmp/.hutch-build-ca.crt"
+CA_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE",
+                "GIT_SSL_CAINFO")  # fmt: skip
 FILE_CHUNK = 1024 * 1024
 BUILTIN_SCOPE = "builtin"
 
@@ -132,7 +135,17 @@ def _check_steps(steps: list[dict[str, Any]]) -> None:
 
 
 class TemplateBuilds:
-    def __init__(self, db: Database, backend: Backend, agents: AgentClients, data_dir: Path) -> None:
+    def __init__(
+        self,
+        db: Database,
+        backend: Backend,
+        agents: AgentClients,
+        data_dir: Path,
+        registries: tuple[str, ...],
+        ca_bundle: Path | None = None,
+    ) -> None:
+        self._registries = registries
+        self._ca_bundle = ca_bundle
         self._db = db
         self._backend = backend
         self._agents = agents
@@ -264,7 +277,14 @@ class TemplateBuilds:
     def _base_ref(self, tenant: Tenant, body: dict[str, Any]) -> tuple[str, str]:
         """("template", runtime template to build on) or ("image", reference)."""
         if "fromImage" in body:
-            return ("image", str(body["fromImage"]))
+            ref = str(body["fromImage"])
+            registry = images.registry_of(ref)
+            if registry not in self._registries and registry.rsplit(":", 1)[0] not in self._registries:
+                raise unprocessable(
+                    f"this server pulls images only from {', '.join(self._registries)}, not {registry} "
+                    "(hutch serve --image-registry adds one)"
+                )
+            return ("image", ref)
         ref = str(body.get("fromTemplate", "base"))
         if ref in RECIPES:
             return ("template", ref)
@@ -404,9 +424,8 @@ class TemplateBuilds:
             if opts.network is not None and opts.allow_internet:
                 await self._backend.set_network(sandbox_id, opts.network)
             cmd, user, cwd = await self._step_command(sandbox_id, step, state, opts)
-            code = await self._agents.run_command(
-                sandbox_id, cmd, user=user, cwd=cwd, envs=state.envs, on_output=output
-            )
+            envs = {**await self._trust(sandbox_id), **state.envs}
+            code = await self._agents.run_command(sandbox_id, cmd, user=user, cwd=cwd, envs=envs, on_output=output)
             if pending[0]:
                 output("\n")
             if code != 0:
@@ -423,6 +442,15 @@ class TemplateBuilds:
             await self._agents.drop(sandbox_id)
             with contextlib.suppress(Exception):
                 await self._backend.destroy(sandbox_id)
+
+    async def _trust(self, sandbox_id: str) -> dict[str, str]:
+        """With `--build-ca-bundle`, the bundle in the build sandbox's /tmp (a tmpfs: never in a layer)
+        and the variables that point pip, npm, curl, git and Python at it: for hosts whose egress goes
+        through a TLS-inspecting proxy. Without it, nothing."""
+        if self._ca_bundle is None:
+            return {}
+        await self._agents.write_file(sandbox_id, CA_BUNDLE, self._ca_bundle.read_bytes(), "root")
+        return {name: CA_BUNDLE for name in CA_VARIABLES}
 
     async def _step_command(
         self, sandbox_id: str, step: dict[str, Any], state: StepState, opts: Options
