@@ -61,14 +61,17 @@ def pull(ref: str, work: Path, progress: Callable[[str], None]) -> Path:
     return rootfs
 
 
-def image_config(work: Path) -> dict[str, object]:
-    """The unpacked image's runtime config (Env, WorkingDir, Entrypoint, Cmd), as umoci wrote it."""
+KEEP_OUT = ("HOME", "HOSTNAME", "PATH", "TERM")  # the sandbox's own (its PATH covers /usr/local/bin)
+
+
+def image_env(work: Path) -> dict[str, str]:
+    """The unpacked image's ENV (from the runtime config umoci wrote), but for what every sandbox sets."""
     try:
         spec = json.loads((work / "bundle" / "config.json").read_text())
     except (OSError, ValueError):
         return {}
-    process = spec.get("process", {})
-    return {"env": process.get("env", []), "cwd": process.get("cwd"), "args": process.get("args", [])}
+    pairs = (str(item).partition("=") for item in spec.get("process", {}).get("env", []))
+    return {k: v for k, sep, v in pairs if sep and k and k not in KEEP_OUT and "\0" not in k + v}
 
 
 def scratch_dir(parent: Path) -> Path:
@@ -127,7 +130,7 @@ def _make_bootable(rootfs: Path, ref: str) -> None:
     resolv = _inside(rootfs, "etc/resolv.conf")
     resolv.unlink(missing_ok=True)
     resolv.write_text(f"nameserver {SANDBOX_DNS}\n")
-    for mp in (*MOUNT_POINTS, "tmp", "proc", "dev", "sys"):
+    for mp in (*MOUNT_POINTS, "tmp", "proc", "dev", "sys", "root"):
         _inside(rootfs, mp).mkdir(parents=True, exist_ok=True)
     tmp = rootfs / "tmp"
     if not tmp.is_symlink():  # never follow a link of the image's on the host

@@ -314,7 +314,8 @@ class TemplateBuilds:
                     layer = await self._image_layer(build, ref, opts)
                 else:
                     layer = await self._template_layer(ref)
-                state = StepState(envs=dict(config["envs"]))
+                meta = self._backend.template_meta(layer) or {}
+                state = StepState(envs=dict(meta.get("env") or {}))  # an image's ENV
                 self._progress(build, 1, f"[1/{build.steps_total}] FROM {ref}")
                 top, state = await self._layers(build, layer, steps, state, opts, first=2)
                 config = {**config, "envs": state.envs, "user": state.user, "workdir": state.workdir}
@@ -366,7 +367,8 @@ class TemplateBuilds:
         work = images.scratch_dir(self._pulls)
         try:
             rootfs = await self._backend.call(images.pull, ref, work, build.log)
-            await self._backend.call(self._backend.rt.templates.add_rootfs, layer, rootfs, {"image": ref})
+            env = images.image_env(work)
+            await self._backend.call(self._backend.rt.templates.add_rootfs, layer, rootfs, {"image": ref, "env": env})
         finally:
             await self._backend.call(_remove_tree, work)
         return layer
