@@ -36,6 +36,7 @@ SANDBOX_UID = 1000
 SANDBOX_DNS = "10.0.2.3"  # slirp4netns' DNS forwarder
 # Bind-mount targets made in the template so bwrap need not create them in every upper.
 MOUNT_POINTS = ("opt/hutch/hutch_agent",)
+TEMPLATE_ENVS = "opt/hutch/template-envs.json"  # a built template's envs, which the agent starts with
 # Set to a `debootstrap --make-tarball` of the same suite and packages to build without downloads.
 TARBALL_ENV = "HUTCH_DEBOOTSTRAP_TARBALL"
 # Set to a directory to share recipe builds between data dirs on one machine (tests, CI, benches):
@@ -81,6 +82,18 @@ RECIPES: dict[str, Recipe] = {
     "nodejs": Recipe(packages=("npm",), parent="base"),
     "go": Recipe(packages=("golang",), parent="base"),
 }
+
+
+def _write_envs(rootfs: Path, envs: dict[str, str]) -> None:
+    """The agent reads TEMPLATE_ENVS at start (hutch_agent/sandbox_env.py): a template's envs are in
+    every sandbox from its boot, pooled ones too. Its directories get the owner and mode they have
+    in every template, since the topmost layer's directory attributes are the ones a sandbox sees."""
+    path = rootfs / TEMPLATE_ENVS
+    for d in reversed(path.relative_to(rootfs).parents[:-1]):
+        (rootfs / d).mkdir(mode=0o755)
+        userns.chown_to_sandbox(rootfs / d)
+    path.write_text(json.dumps(envs))
+    userns.chown_to_sandbox(path)
 
 
 def _stderr_progress(line: str) -> None:
@@ -171,10 +184,11 @@ class TemplateStore:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
 
-    def point(self, template_id: str, parent: str, extra: dict[str, object]) -> None:
-        """Make `template_id` a template of no files of its own on top of `parent` (a built template's
-        name for its top layer), replacing what it pointed at before in one rename. Sandboxes already
-        running keep their mounts (the old, empty layer dir goes away; its parent layers stay)."""
+    def point(self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]) -> None:
+        """Make `template_id` a template on top of `parent` (a built template's name for its top layer)
+        whose only file is `envs` for the agent (TEMPLATE_ENVS), replacing what it pointed at before in
+        one rename. Sandboxes already running keep their mounts (the old layer dir goes away; its
+        parent layers stay)."""
         check_id("template", template_id)
         self.meta(parent)
         with self._lock(template_id):
@@ -182,6 +196,8 @@ class TemplateStore:
             try:
                 tmp.mkdir()
                 (tmp / "rootfs").mkdir()
+                if envs:
+                    _write_envs(tmp / "rootfs", envs)
                 self._retire_and_finish(tmp, template_id, {"parent": parent, **extra})
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -274,8 +274,8 @@ class TemplateBuilds:
         task.add_done_callback(self._tasks.discard)
         return {"templateID": template_id, "buildID": build.id, "alias": alias}
 
-    def _base_ref(self, tenant: Tenant, body: dict[str, Any]) -> tuple[str, str]:
-        """("template", runtime template to build on) or ("image", reference)."""
+    def _base_ref(self, tenant: Tenant, body: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+        """("template", runtime template to build on, its envs) or ("image", reference, {})."""
         if "fromImage" in body:
             ref = str(body["fromImage"])
             registry = images.registry_of(ref)
@@ -284,10 +284,10 @@ class TemplateBuilds:
                     f"this server pulls images only from {', '.join(self._registries)}, not {registry} "
                     "(hutch serve --image-registry adds one)"
                 )
-            return ("image", ref)
+            return ("image", ref, {})
         ref = str(body.get("fromTemplate", "base"))
         if ref in RECIPES:
-            return ("template", ref)
+            return ("template", ref, {})
         row = self.own(tenant, ref)
         if row is None:
             raise not_found(f"template {ref} not found; listTemplates shows the ones you can build on")
@@ -296,11 +296,16 @@ class TemplateBuilds:
                 raise conflict(f"template {ref} has not finished its first build")
             # on its present top layer, so that a later rebuild or delete of it leaves this one alone
             parent = self._backend.rt.templates.parent(row["id"])
-            return ("template", parent or str(row["id"]))
-        return ("template", str(row["id"]))
+            return ("template", parent or str(row["id"]), dict(self.config(row).get("envs") or {}))
+        return ("template", str(row["id"]), {})
 
     async def _run(
-        self, build: Build, base: tuple[str, str], steps: list[dict[str, Any]], config: dict[str, Any], opts: Options
+        self,
+        build: Build,
+        base: tuple[str, str, dict[str, str]],
+        steps: list[dict[str, Any]],
+        config: dict[str, Any],
+        opts: Options,
     ) -> None:
         lock = self._locks[build.template_id]
         if lock.locked():
@@ -309,17 +314,17 @@ class TemplateBuilds:
         async with lock:
             started = time.monotonic()
             try:
-                kind, ref = base
+                kind, ref, inherited = base
                 if kind == "image":
                     layer = await self._image_layer(build, ref, opts)
                 else:
                     layer = await self._template_layer(ref)
                 meta = self._backend.template_meta(layer) or {}
-                state = StepState(envs=dict(meta.get("env") or {}))  # an image's ENV
+                state = StepState(envs={**(meta.get("env") or {}), **inherited})  # an image's or a template's ENV
                 self._progress(build, 1, f"[1/{build.steps_total}] FROM {ref}")
                 top, state = await self._layers(build, layer, steps, state, opts, first=2)
                 config = {**config, "envs": state.envs, "user": state.user, "workdir": state.workdir}
-                await self._backend.point_template(build.template_id, top, {"build": build.id})
+                await self._backend.point_template(build.template_id, top, {"build": build.id}, state.envs)
                 with self._db.tx():
                     self._db.run(
                         "UPDATE templates SET config = ?, build_id = ?, created_at = ? WHERE id = ?",
@@ -353,7 +358,10 @@ class TemplateBuilds:
         self._db.run("UPDATE template_builds SET steps_done = ? WHERE id = ?", done, build.id)
 
     async def _template_layer(self, template_id: str) -> str:
-        if template_id in RECIPES:
+        recipe = RECIPES.get(template_id)
+        if recipe is not None and recipe.parent is None:
+            await self._backend.ensure_template(template_id, lambda line: log.warning("%s", line))
+        elif recipe is not None:
             await self.ensure_recipe(template_id)
         return template_id
 
@@ -525,8 +533,6 @@ class TemplateBuilds:
         """Build a recipe with a parent (apt-get on that template, in a sandbox) unless it is current."""
         recipe = RECIPES.get(template_id)
         if recipe is None or recipe.parent is None or self._backend.rt.templates.current(template_id):
-            if recipe is not None and recipe.parent is None:
-                await self._backend.ensure_template(template_id, lambda line: log.warning("%s", line))
             return
         async with self._locks[template_id]:
             if self._backend.rt.templates.current(template_id):
@@ -547,7 +553,7 @@ class TemplateBuilds:
                 top, _ = await self._layers(build, recipe.parent, [step], StepState(), opts, first=2)
             except StepFailed as e:
                 raise TemplateBuildError(e.reason["message"]) from None
-            await self._backend.point_template(template_id, top, {"packages": list(recipe.packages)})
+            await self._backend.point_template(template_id, top, {"packages": list(recipe.packages)}, {})
             log.warning("template %r ready", template_id)
 
     # ------------------------------------------------------------------ sandboxes of built templates
@@ -566,7 +572,9 @@ class TemplateBuilds:
             resources.setdefault("cpu", cfg["cpuCount"])
         if cfg.get("memoryMB") is not None:
             resources.setdefault("memoryMB", cfg["memoryMB"])
-        fitted = {**body, "templateID": row["id"], "envs": {**cfg.get("envs", {}), **body.get("envs", {})}}
+        fitted = {**body, "templateID": row["id"]}
+        if body.get("envs"):  # the agent starts with the template's envs; these replace that set, so keep them
+            fitted["envs"] = {**cfg.get("envs", {}), **body["envs"]}
         if resources:
             fitted["resources"] = resources
         return str(row["id"]), fitted
