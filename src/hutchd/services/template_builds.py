@@ -51,6 +51,8 @@ log = logging.getLogger("hutchd.templates")
 LAYER_PREFIX = "tpl-lyr-"
 IMAGE_PREFIX = "tpl-img-"
 BUILD_DISK_MB = 8192
+MAX_BUILDS_PER_TENANT = 2
+KEEP_FINISHED_BUILDS = 200  # builds whose logs stay in memory
 MAX_LOG_ENTRIES = 50_000
 TAIL_LINES = 20
 READY_INTERVAL = 0.2
@@ -99,6 +101,7 @@ class Build:
     tenant_id: str
     steps_total: int
     logs: list[dict[str, str]] = field(default_factory=list)
+    done: bool = False
 
     def log(self, message: str, level: str = "info") -> None:
         if len(self.logs) < MAX_LOG_ENTRIES:
@@ -227,6 +230,13 @@ class TemplateBuilds:
                     f"steps[{n - 1}] copies files {step['filesHash']} that were not uploaded (uploadTemplateFiles)"
                 )
         base = self._base_ref(tenant, body)
+        running = sum(1 for b in self._builds.values() if b.tenant_id == tenant.id and not b.done)
+        if running >= MAX_BUILDS_PER_TENANT:
+            raise ApiError(
+                429,
+                f"you have {running} template builds in progress (the limit); retry once one ended",
+                {"Retry-After": "5"},
+            )
         alias = body.get("alias")
         if alias in RECIPES:
             raise conflict(f"{alias} is the name of a built-in template; choose another alias")
@@ -269,6 +279,9 @@ class TemplateBuilds:
                 build.id, tenant.id, template_id, now(), build.steps_total,
             )  # fmt: skip
         self._builds[build.id] = build
+        finished = [b.id for b in self._builds.values() if b.done]
+        for old in finished[: max(0, len(finished) - KEEP_FINISHED_BUILDS)]:
+            del self._builds[old]  # its status stays in the database; its log goes
         task = asyncio.create_task(self._run(build, base, steps, config, options), name=f"build-{build.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -348,6 +361,7 @@ class TemplateBuilds:
                 self._finish(build, "error", reason)
 
     def _finish(self, build: Build, status: str, reason: dict[str, Any] | None) -> None:
+        build.done = True
         self._db.run(
             "UPDATE template_builds SET status = ?, finished_at = ?, reason = ? WHERE id = ?",
             status, now(), dumps(reason) if reason else None, build.id,
@@ -622,8 +636,20 @@ class TemplateBuilds:
                 raise conflict(
                     f"sandboxes still run from template {ref}: {', '.join(u['id'] for u in users[:5])}; kill them first"
                 )
+            snaps = self._db.all(
+                "SELECT s.id FROM snapshots s JOIN sandboxes b ON s.sandbox_id = b.id WHERE b.template_id = ?",
+                template_id,
+            )
+            if snaps:
+                raise conflict(
+                    f"snapshots of sandboxes from template {ref} boot from its layers: "
+                    f"{', '.join(r['id'] for r in snaps[:5])}; delete them first"
+                )
             with self._db.tx():
                 self._db.run("DELETE FROM templates WHERE id = ?", template_id)
+                self._db.run("DELETE FROM template_builds WHERE template_id = ?", template_id)
+            for build_id in [b.id for b in self._builds.values() if b.template_id == template_id]:
+                del self._builds[build_id]
             await self._backend.call(self._remove_with_layers, template_id)
 
     def _remove_with_layers(self, template_id: str) -> None:

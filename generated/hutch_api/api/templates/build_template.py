@@ -68,6 +68,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 500:
         response_500 = Error.from_dict(response.json())
 
@@ -104,6 +109,7 @@ def sync_detailed(
     prefix is unchanged is not run again. Answers at once; follow the build with
     `getTemplateBuild`. With an `alias` the caller already uses, the build replaces that
     template's content (sandboxes already running keep theirs); a failed build changes nothing.
+    A tenant has at most 2 builds in progress; more answer 429.
 
     Args:
         body (TemplateBuildRequest): A template to build (E2B's Template SDK serialises to this).
@@ -141,6 +147,7 @@ def sync(
     prefix is unchanged is not run again. Answers at once; follow the build with
     `getTemplateBuild`. With an `alias` the caller already uses, the build replaces that
     template's content (sandboxes already running keep theirs); a failed build changes nothing.
+    A tenant has at most 2 builds in progress; more answer 429.
 
     Args:
         body (TemplateBuildRequest): A template to build (E2B's Template SDK serialises to this).
@@ -173,6 +180,7 @@ async def asyncio_detailed(
     prefix is unchanged is not run again. Answers at once; follow the build with
     `getTemplateBuild`. With an `alias` the caller already uses, the build replaces that
     template's content (sandboxes already running keep theirs); a failed build changes nothing.
+    A tenant has at most 2 builds in progress; more answer 429.
 
     Args:
         body (TemplateBuildRequest): A template to build (E2B's Template SDK serialises to this).
@@ -208,6 +216,7 @@ async def asyncio(
     prefix is unchanged is not run again. Answers at once; follow the build with
     `getTemplateBuild`. With an `alias` the caller already uses, the build replaces that
     template's content (sandboxes already running keep theirs); a failed build changes nothing.
+    A tenant has at most 2 builds in progress; more answer 429.
 
     Args:
         body (TemplateBuildRequest): A template to build (E2B's Template SDK serialises to this).

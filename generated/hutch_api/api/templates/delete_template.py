@@ -76,8 +76,9 @@ def sync_detailed(
 ) -> Response[Any | Error]:
     """Delete a template
 
-     Deletes one of the caller's built templates (by ID or alias) and the cached layers no other
-    template uses. 409 while sandboxes run from it; built-in templates cannot be deleted (404 for
+     Deletes one of the caller's built templates (by ID or alias), its builds, and the cached layers
+    no other template uses. 409 while sandboxes run from it; built-in templates cannot be deleted (404
+    for
     another tenant's, as for any template the caller cannot see).
 
     Args:
@@ -109,8 +110,9 @@ def sync(
 ) -> Any | Error | None:
     """Delete a template
 
-     Deletes one of the caller's built templates (by ID or alias) and the cached layers no other
-    template uses. 409 while sandboxes run from it; built-in templates cannot be deleted (404 for
+     Deletes one of the caller's built templates (by ID or alias), its builds, and the cached layers
+    no other template uses. 409 while sandboxes run from it; built-in templates cannot be deleted (404
+    for
     another tenant's, as for any template the caller cannot see).
 
     Args:
@@ -137,8 +139,9 @@ async def asyncio_detailed(
 ) -> Response[Any | Error]:
     """Delete a template
 
-     Deletes one of the caller's built templates (by ID or alias) and the cached layers no other
-    template uses. 409 while sandboxes run from it; built-in templates cannot be deleted (404 for
+     Deletes one of the caller's built templates (by ID or alias), its builds, and the cached layers
+    no other template uses. 409 while sandboxes run from it; built-in templates cannot be deleted (404
+    for
     another tenant's, as for any template the caller cannot see).
 
     Args:
@@ -168,8 +171,9 @@ async def asyncio(
 ) -> Any | Error | None:
     """Delete a template
 
-     Deletes one of the caller's built templates (by ID or alias) and the cached layers no other
-    template uses. 409 while sandboxes run from it; built-in templates cannot be deleted (404 for
+     Deletes one of the caller's built templates (by ID or alias), its builds, and the cached layers
+    no other template uses. 409 while sandboxes run from it; built-in templates cannot be deleted (404
+    for
     another tenant's, as for any template the caller cannot see).
 
     Args:
