@@ -390,7 +390,8 @@ class TemplateBuilds:
         try:
             rootfs = await self._backend.call(images.pull, ref, work, build.log)
             env = images.image_env(work)
-            await self._backend.call(self._backend.rt.templates.add_rootfs, layer, rootfs, {"image": ref, "env": env})
+            extra = {"image": ref, "env": env, "scope": _scope_tag(opts.scope)}
+            await self._backend.call(self._backend.rt.templates.add_rootfs, layer, rootfs, extra)
         finally:
             await self._backend.call(_remove_tree, work)
         return layer
@@ -461,7 +462,9 @@ class TemplateBuilds:
                     "outputTail": text,
                 })  # fmt: skip
             with contextlib.suppress(SnapshotExists):  # a concurrent build made the same layer
-                await self._backend.commit_layer(sandbox_id, new, {"step": describe(step)})
+                await self._backend.commit_layer(
+                    sandbox_id, new, {"step": describe(step), "scope": _scope_tag(opts.scope)}
+                )
         finally:
             await self._agents.drop(sandbox_id)
             with contextlib.suppress(Exception):
@@ -650,27 +653,33 @@ class TemplateBuilds:
                 self._db.run("DELETE FROM template_builds WHERE template_id = ?", template_id)
             for build_id in [b.id for b in self._builds.values() if b.template_id == template_id]:
                 del self._builds[build_id]
-            await self._backend.call(self._remove_with_layers, template_id)
+            await self._backend.call(self._remove_with_layers, template_id, _scope_tag(tenant.id))
 
-    def _remove_with_layers(self, template_id: str) -> None:
-        """Remove the template and the layers of its chain that no other template uses."""
+    def _remove_with_layers(self, template_id: str, scope_tag: str) -> None:
+        """Remove the template, then the tenant's cached layers that no template uses any more (those
+        of its chain, of its earlier versions and of failed builds)."""
         store = self._backend.rt.templates
-        try:
-            chain = [p.parent.name for p in store.lowerdirs(template_id)]
-        except Exception:
-            chain = [template_id]
         store.delete(template_id)
         if self._tasks:
             return  # a build in progress may be standing on these layers: they stay as cache
         used: set[str] = set()
+        ours: list[str] = []
         for other in store.list():
             if other.startswith((LAYER_PREFIX, IMAGE_PREFIX)):
+                with contextlib.suppress(Exception):
+                    if store.meta(other).get("scope") == scope_tag:
+                        ours.append(other)
                 continue
             with contextlib.suppress(Exception):
                 used.update(p.parent.name for p in store.lowerdirs(other))
-        for layer in chain:
-            if layer.startswith((LAYER_PREFIX, IMAGE_PREFIX)) and layer not in used:
+        for layer in ours:
+            if layer not in used:
                 store.delete(layer)
+
+
+def _scope_tag(scope: str) -> str:
+    """Whose a layer is, recorded in its meta.json (a digest: tenant IDs stay out of the file tree)."""
+    return hashlib.sha256(scope.encode()).hexdigest()[:16]
 
 
 def _remove_tree(path: Path) -> None:
