@@ -69,12 +69,15 @@ from .template_build_reason import TemplateBuildReason
 from .template_build_request import TemplateBuildRequest
 from .template_build_started import TemplateBuildStarted
 from .template_build_status import TemplateBuildStatus
+from .template_copy_step import TemplateCopyStep
+from .template_env_step import TemplateEnvStep
+from .template_env_step_envs import TemplateEnvStepEnvs
 from .template_files import TemplateFiles
 from .template_log_entry import TemplateLogEntry
 from .template_log_entry_level import TemplateLogEntryLevel
-from .template_step import TemplateStep
-from .template_step_envs import TemplateStepEnvs
-from .template_step_type import TemplateStepType
+from .template_run_step import TemplateRunStep
+from .template_user_step import TemplateUserStep
+from .template_workdir_step import TemplateWorkdirStep
 from .timeout_request import TimeoutRequest
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
 from .write_files_upload import WriteFilesUpload
@@ -150,12 +153,15 @@ __all__ = (
     "TemplateBuildRequest",
     "TemplateBuildStarted",
     "TemplateBuildStatus",
+    "TemplateCopyStep",
+    "TemplateEnvStep",
+    "TemplateEnvStepEnvs",
     "TemplateFiles",
     "TemplateLogEntry",
     "TemplateLogEntryLevel",
-    "TemplateStep",
-    "TemplateStepEnvs",
-    "TemplateStepType",
+    "TemplateRunStep",
+    "TemplateUserStep",
+    "TemplateWorkdirStep",
     "TimeoutRequest",
     "UploadSignedFileFilesBody",
     "WriteFilesUpload",

@@ -9,7 +9,11 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.sandbox_network import SandboxNetwork
-    from ..models.template_step import TemplateStep
+    from ..models.template_copy_step import TemplateCopyStep
+    from ..models.template_env_step import TemplateEnvStep
+    from ..models.template_run_step import TemplateRunStep
+    from ..models.template_user_step import TemplateUserStep
+    from ..models.template_workdir_step import TemplateWorkdirStep
 
 
 T = TypeVar("T", bound="TemplateBuildRequest")
@@ -24,11 +28,17 @@ class TemplateBuildRequest:
     from_template: str | Unset = UNSET
     """ The hutch template to start from (ID or alias); `base` when neither this nor `fromImage` is given. """
     from_image: str | Unset = UNSET
-    """ An OCI image reference to start from (`registry/name:tag`); it needs a `python3` for the hutch agent. """
-    steps: list[TemplateStep] | Unset = UNSET
+    """ An OCI image reference to start from (`registry/name:tag`); it needs a `python3` for the hutch
+    agent. Only from the registries the server allows (403 otherwise); not with `fromTemplate` (409).
+     """
+    steps: (
+        list[TemplateCopyStep | TemplateEnvStep | TemplateRunStep | TemplateUserStep | TemplateWorkdirStep] | Unset
+    ) = UNSET
     start_cmd: str | Unset = UNSET
     ready_cmd: str | Unset = UNSET
-    """ Run until it exits 0 after `startCmd` started (every 0.2 s, for up to `readyTimeout` seconds). """
+    """ Run in every new sandbox (after `startCmd`, if any) until it exits 0, every 0.2 s for up to
+    `readyTimeout` seconds; `createSandbox` answers once it did.
+     """
     ready_timeout: int | Unset = UNSET
     """ Seconds `createSandbox` waits for `readyCmd`; 60 when absent. """
     cpu_count: int | Unset = UNSET
@@ -52,6 +62,11 @@ class TemplateBuildRequest:
      """
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.template_copy_step import TemplateCopyStep
+        from ..models.template_env_step import TemplateEnvStep
+        from ..models.template_run_step import TemplateRunStep
+        from ..models.template_workdir_step import TemplateWorkdirStep
+
         alias = self.alias
 
         from_template = self.from_template
@@ -62,7 +77,17 @@ class TemplateBuildRequest:
         if not isinstance(self.steps, Unset):
             steps = []
             for steps_item_data in self.steps:
-                steps_item = steps_item_data.to_dict()
+                steps_item: dict[str, Any]
+                if (
+                    isinstance(steps_item_data, TemplateRunStep)
+                    or isinstance(steps_item_data, TemplateCopyStep)
+                    or isinstance(steps_item_data, TemplateEnvStep)
+                    or isinstance(steps_item_data, TemplateWorkdirStep)
+                ):
+                    steps_item = steps_item_data.to_dict()
+                else:
+                    steps_item = steps_item_data.to_dict()
+
                 steps.append(steps_item)
 
         start_cmd = self.start_cmd
@@ -116,7 +141,11 @@ class TemplateBuildRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.sandbox_network import SandboxNetwork
-        from ..models.template_step import TemplateStep
+        from ..models.template_copy_step import TemplateCopyStep
+        from ..models.template_env_step import TemplateEnvStep
+        from ..models.template_run_step import TemplateRunStep
+        from ..models.template_user_step import TemplateUserStep
+        from ..models.template_workdir_step import TemplateWorkdirStep
 
         d = dict(src_dict)
         alias = d.pop("alias", UNSET)
@@ -126,11 +155,55 @@ class TemplateBuildRequest:
         from_image = d.pop("fromImage", UNSET)
 
         _steps = d.pop("steps", UNSET)
-        steps: list[TemplateStep] | Unset = UNSET
+        steps: (
+            list[TemplateCopyStep | TemplateEnvStep | TemplateRunStep | TemplateUserStep | TemplateWorkdirStep] | Unset
+        ) = UNSET
         if _steps is not UNSET:
             steps = []
             for steps_item_data in _steps:
-                steps_item = TemplateStep.from_dict(steps_item_data)
+
+                def _parse_steps_item(
+                    data: object,
+                ) -> TemplateCopyStep | TemplateEnvStep | TemplateRunStep | TemplateUserStep | TemplateWorkdirStep:
+                    try:
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        componentsschemas_template_step_type_0 = TemplateRunStep.from_dict(data)
+
+                        return componentsschemas_template_step_type_0
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    try:
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        componentsschemas_template_step_type_1 = TemplateCopyStep.from_dict(data)
+
+                        return componentsschemas_template_step_type_1
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    try:
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        componentsschemas_template_step_type_2 = TemplateEnvStep.from_dict(data)
+
+                        return componentsschemas_template_step_type_2
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    try:
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        componentsschemas_template_step_type_3 = TemplateWorkdirStep.from_dict(data)
+
+                        return componentsschemas_template_step_type_3
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_template_step_type_4 = TemplateUserStep.from_dict(data)
+
+                    return componentsschemas_template_step_type_4
+
+                steps_item = _parse_steps_item(steps_item_data)
 
                 steps.append(steps_item)
 

@@ -36,7 +36,7 @@ from typing import Any
 from hutchd.agentconn import AgentClients, AgentError
 from hutchd.auth import Tenant
 from hutchd.backend import DEFAULT_CPU, DEFAULT_MEMORY_MB, Backend
-from hutchd.http.errors import ApiError, conflict, not_found, unprocessable
+from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import RuntimeUnavailable, TemplateBuildError, images
 from hutchd.runtime.errors import SnapshotExists
 from hutchd.runtime.netpolicy import NetworkPolicy
@@ -125,18 +125,6 @@ def describe(step: dict[str, Any]) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _required(step: dict[str, Any], n: int, *names: str) -> None:
-    missing = [name for name in names if name not in step]
-    if missing:
-        raise unprocessable(f"steps[{n - 1}] ({step['type']}) needs {', '.join(missing)}")
-
-
-def _check_steps(steps: list[dict[str, Any]]) -> None:
-    needs = {"run": ("cmd",), "copy": ("dest", "filesHash"), "env": ("envs",), "workdir": ("path",), "user": ("user",)}
-    for n, step in enumerate(steps, 1):
-        _required(step, n, *needs[step["type"]])
-
-
 class TemplateBuilds:
     def __init__(
         self,
@@ -203,7 +191,7 @@ class TemplateBuilds:
                     digest.update(chunk)
                     f.write(chunk)
             if digest.hexdigest() != files_hash:
-                raise unprocessable(f"the body's SHA-256 is {digest.hexdigest()}, not {files_hash}")
+                raise conflict(f"the body's SHA-256 is {digest.hexdigest()}, not {files_hash}")
             os.replace(tmp, folder / files_hash)
         except OSError as e:
             if e.errno == 28:
@@ -218,15 +206,12 @@ class TemplateBuilds:
     def start(self, tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         """Check the request, record the build (and, for a new template, the template) and start it."""
         steps: list[dict[str, Any]] = body.get("steps", [])
-        _check_steps(steps)
         if "fromTemplate" in body and "fromImage" in body:
-            raise unprocessable("give fromTemplate or fromImage, not both")
-        if "readyCmd" in body and "startCmd" not in body:
-            raise unprocessable("readyCmd needs a startCmd")
+            raise conflict("give fromTemplate or fromImage, not both")
         files = self._tenant_files(tenant.id)
         for n, step in enumerate(steps, 1):
             if step["type"] == "copy" and not (files / step["filesHash"]).is_file():
-                raise unprocessable(
+                raise not_found(
                     f"steps[{n - 1}] copies files {step['filesHash']} that were not uploaded (uploadTemplateFiles)"
                 )
         base = self._base_ref(tenant, body)
@@ -293,9 +278,10 @@ class TemplateBuilds:
             ref = str(body["fromImage"])
             registry = images.registry_of(ref)
             if registry not in self._registries and registry.rsplit(":", 1)[0] not in self._registries:
-                raise unprocessable(
+                raise ApiError(
+                    403,
                     f"this server pulls images only from {', '.join(self._registries)}, not {registry} "
-                    "(hutch serve --image-registry adds one)"
+                    "(hutch serve --image-registry adds one)",
                 )
             return ("image", ref, {})
         ref = str(body.get("fromTemplate", "base"))
@@ -600,12 +586,10 @@ class TemplateBuilds:
         """Start the template's start command in a new sandbox and wait for its ready check."""
         row = self._db.one("SELECT config FROM templates WHERE id = ? AND kind = 'build'", template_id)
         cfg = self.config(row) if row is not None else {}
-        start = cfg.get("startCmd")
-        if not start:
-            return
+        start, ready = cfg.get("startCmd"), cfg.get("readyCmd")
         user, cwd = str(cfg.get("user") or "user"), cfg.get("workdir")
-        await self._agents.run_command(sandbox_id, start, user=user, cwd=cwd, background=True, tag=START_TAG)
-        ready = cfg.get("readyCmd")
+        if start:
+            await self._agents.run_command(sandbox_id, start, user=user, cwd=cwd, background=True, tag=START_TAG)
         if not ready:
             return
         deadline = time.monotonic() + float(cfg.get("readyTimeout") or DEFAULT_READY_TIMEOUT)

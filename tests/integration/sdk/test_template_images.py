@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hutch import BuildException, InvalidArgumentException, Sandbox, Template
+from hutch import BuildException, PermissionDeniedException, Sandbox, Template
 
 pytestmark = pytest.mark.integration
 
@@ -139,5 +139,5 @@ def test_an_image_without_python3_is_refused_with_the_reason(hutch_env: dict[str
 
 
 def test_an_image_from_a_registry_the_server_does_not_allow(hutch_env: dict[str, str]) -> None:
-    with pytest.raises(InvalidArgumentException, match="pulls images only from"):
+    with pytest.raises(PermissionDeniedException, match="pulls images only from"):
         Template.build(Template().from_image("10.1.2.3:5000/internal/app:1").run_cmd("true"))

@@ -40,16 +40,16 @@ def _templates(http: httpx.Client) -> list[str]:
         (b'{"steps": [{"type": "run", "cmd": "\\ud800"}]}', 400, ("surrogate",)),
         (b'{"steps": [{"type": "run", "cmd": "x", "user": "daemon"}]}', 422, ("user",)),
         (b'{"steps": [{"type": "copy", "dest": "/x", "filesHash": "../../etc"}]}', 422, ("filesHash",)),
-        (b'{"steps": [{"type": "copy", "dest": "/x", "filesHash": "' + b"a" * 64 + b'"}]}', 422, ("not uploaded",)),
+        (b'{"steps": [{"type": "copy", "dest": "/x", "filesHash": "' + b"a" * 64 + b'"}]}', 404, ("not uploaded",)),
         (b'{"steps": [{"type": "workdir", "path": "relative"}]}', 422, ("path",)),
         (b'{"steps": [{"type": "env", "envs": {"1BAD": "x"}}]}', 422, ("envs",)),
         (b'{"alias": "Has Spaces"}', 422, ("alias",)),
         (b'{"alias": "' + b"a" * 200 + b'"}', 422, ("alias",)),
         (b'{"alias": "base"}', 409, ("built-in",)),
         (b'{"fromTemplate": "tpl-doesnotexist"}', 404, ("not found",)),
-        (b'{"fromTemplate": "base", "fromImage": "debian:12"}', 422, ("not both",)),
+        (b'{"fromTemplate": "base", "fromImage": "debian:12"}', 409, ("not both",)),
+        (b'{"fromImage": "10.0.0.1:5000/x:1"}', 403, ("pulls images only from",)),
         (b'{"fromImage": "bad ref with spaces"}', 422, ("fromImage",)),
-        (b'{"readyCmd": "true"}', 422, ("startCmd",)),
         (b'{"cpuCount": "two"}', 422, ("cpuCount",)),
         (b'{"memoryMB": 1}', 422, ("memoryMB",)),
         (b'{"unknown": 1}', 422, ("unknown",)),
@@ -72,7 +72,7 @@ def test_a_huge_build_request_is_413(http):
 def test_uploads_must_match_their_digest_and_limit(http, hutch_server):
     data = b"not really a tarball"
     good = hashlib.sha256(data).hexdigest()
-    _error(http.put(f"/template-files/{'0' * 64}", content=data, headers=OCTETS), 422, "SHA-256")
+    _error(http.put(f"/template-files/{'0' * 64}", content=data, headers=OCTETS), 409, "SHA-256")
     _error(http.put("/template-files/NOT-A-HASH", content=data, headers=OCTETS), 400, "filesHash")
     # a declared length over the spec's limit is refused before a byte of the body is read
     with socket.create_connection(("127.0.0.1", hutch_server.port), timeout=30) as sock:

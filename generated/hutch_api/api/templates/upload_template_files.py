@@ -48,6 +48,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 413:
         response_413 = Error.from_dict(response.json())
 
@@ -100,7 +105,7 @@ def sync_detailed(
 
      A gzipped tar (sent as `application/octet-stream`) of the files of one `copy` step, streamed, stored
     under its SHA-256 for the
-    caller's builds (422 if the body's digest differs). Uploading what is already there is a no-op.
+    caller's builds (409 if the body's digest differs). Uploading what is already there is a no-op.
     The tar is unpacked inside the build's sandbox, never on the host.
 
     Args:
@@ -137,7 +142,7 @@ def sync(
 
      A gzipped tar (sent as `application/octet-stream`) of the files of one `copy` step, streamed, stored
     under its SHA-256 for the
-    caller's builds (422 if the body's digest differs). Uploading what is already there is a no-op.
+    caller's builds (409 if the body's digest differs). Uploading what is already there is a no-op.
     The tar is unpacked inside the build's sandbox, never on the host.
 
     Args:
@@ -169,7 +174,7 @@ async def asyncio_detailed(
 
      A gzipped tar (sent as `application/octet-stream`) of the files of one `copy` step, streamed, stored
     under its SHA-256 for the
-    caller's builds (422 if the body's digest differs). Uploading what is already there is a no-op.
+    caller's builds (409 if the body's digest differs). Uploading what is already there is a no-op.
     The tar is unpacked inside the build's sandbox, never on the host.
 
     Args:
@@ -204,7 +209,7 @@ async def asyncio(
 
      A gzipped tar (sent as `application/octet-stream`) of the files of one `copy` step, streamed, stored
     under its SHA-256 for the
-    caller's builds (422 if the body's digest differs). Uploading what is already there is a no-op.
+    caller's builds (409 if the body's digest differs). Uploading what is already there is a no-op.
     The tar is unpacked inside the build's sandbox, never on the host.
 
     Args:

@@ -6,11 +6,11 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="TemplateStepEnvs")
+T = TypeVar("T", bound="TemplateEnvStepEnvs")
 
 
 @_attrs_define
-class TemplateStepEnvs:
+class TemplateEnvStepEnvs:
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -23,10 +23,10 @@ class TemplateStepEnvs:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        template_step_envs = cls()
+        template_env_step_envs = cls()
 
-        template_step_envs.additional_properties = d
-        return template_step_envs
+        template_env_step_envs.additional_properties = d
+        return template_env_step_envs
 
     @property
     def additional_keys(self) -> list[str]:
