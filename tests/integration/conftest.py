@@ -169,6 +169,15 @@ class HutchServer:
                 for snap in c.get("/snapshots").json():
                     c.delete(f"/snapshots/{snap['snapshotID']}")
 
+    def delete_templates(self) -> None:
+        """Delete both tenants' built templates, which also removes their cached layers from the
+        shared templates dir."""
+        for key in (self.api_key, self.api_key_b):
+            with self.http(key) as c:
+                for t in c.get("/templates").json():
+                    if t["kind"] == "build":
+                        c.delete(f"/templates/{t['templateID']}")
+
     def kill_all(self) -> None:
         """Kill every live sandbox of both tenants."""
         for key in (self.api_key, self.api_key_b):
@@ -257,6 +266,8 @@ def _shutdown(server: HutchServer) -> None:
             server.kill_all()
         with contextlib.suppress(Exception):
             server.delete_snapshots()  # also removes the templates made from them, in the shared dir
+        with contextlib.suppress(Exception):
+            server.delete_templates()
     server.stop()
     _remove_run_dir(server.data_dir)
 
