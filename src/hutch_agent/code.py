@@ -189,6 +189,8 @@ class Interpreter:
                 pass  # it is gone: the reader reports that
 
     def _put(self, item: dict[str, Any] | None) -> None:
+        if item is not None and item.get("type") in ("stdout", "stderr"):
+            item.setdefault("timestamp", time.time_ns())
         while True:
             try:
                 self._messages.put(item, timeout=0.5)
@@ -418,8 +420,8 @@ class Context:
         def done(exit_code: int, status: str) -> None:
             if interrupted is not None:
                 emit(interrupted)
-            emit({"type": "done", "exitCode": exit_code, "status": status,
-                  "executionCount": interpreter.count, "contextID": self.id})  # fmt: skip
+            emit({"type": "done", "exitCode": exit_code, "status": status, "executionCount": interpreter.count,
+                  "contextID": self.id, "timedOut": interrupted is not None})  # fmt: skip
 
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
