@@ -50,14 +50,24 @@ def test_each_chart_type_has_its_class_and_data() -> None:
     assert isinstance(line, LineChart) and line.type is ChartType.LINE and line.type == "line"
     assert (line.title, line.x_label, line.y_label, line.x_unit, line.y_unit) == ("Growth", "t", "v", "s", None)
     assert (line.x_scale, line.y_scale) == (ScaleType.LINEAR, ScaleType.UNKNOWN)
-    assert (line.x_ticks, line.x_tick_labels, line.y_ticks, line.y_tick_labels) == ([0.0, 1.0], ["0", "1"], [2.0], ["2"])
+    assert (line.x_ticks, line.x_tick_labels, line.y_ticks, line.y_tick_labels) == (
+        [0.0, 1.0],
+        ["0", "1"],
+        [2.0],
+        ["2"],
+    )
     assert line.elements == [PointData({"label": "a", "points": [[0.0, 2.0], [1.0, 3.0]]})]
     assert line.elements[0].points == [(0.0, 2.0), (1.0, 3.0)] and line.elements[0].label == "a"
     scatter = chart_from_dict({**LINE, "type": "scatter"})
     assert isinstance(scatter, ScatterChart) and scatter.type is ChartType.SCATTER
     bar = chart_from_dict(BAR)
     assert isinstance(bar, BarChart) and bar.elements == [BarData({"label": "Q1", "group": "2024", "value": 4.0})]
-    assert (bar.elements[0].label, bar.elements[0].group, bar.elements[0].value, bar.x_label) == ("Q1", "2024", 4.0, "q")
+    assert (bar.elements[0].label, bar.elements[0].group, bar.elements[0].value, bar.x_label) == (
+        "Q1",
+        "2024",
+        4.0,
+        "q",
+    )
     pie = chart_from_dict(PIE)
     assert isinstance(pie, PieChart) and (pie.elements[0].label, pie.elements[0].angle) == ("a", 90.0)
     assert pie.elements == [PieData({"label": "a", "angle": 90.0, "radius": 1.0})]
@@ -90,7 +100,8 @@ async def test_one_execution_in_both_shapes(sdk, api, sbx):
         {"type": "stdout", "text": "a\n", "timestamp": 11},
         {"type": "stdout", "text": "b\n", "timestamp": 12},
         {"type": "stderr", "text": "w\n", "timestamp": 13},
-        {"type": "result", "data": {"text/plain": "<Figure>", "image/png": "iVBO"}, "chart": BAR, "isMainResult": False},
+        {"type": "result", "data": {"text/plain": "<Figure>", "image/png": "iVBO"}, "chart": BAR,
+         "isMainResult": False},
         {"type": "result", "data": {"text/plain": "3", "text/html": "<b>3</b>", "image/gif": "R0lG"},
          "isMainResult": True},
         {"type": "error", "name": "ValueError", "value": "v", "traceback": "tb"},
