@@ -74,6 +74,7 @@ DRAIN_LIMIT = 4 * 1024 * 1024  # bytes of stdout/stderr read ahead of a `done` (
 MAX_MESSAGE = 64 * 1024 * 1024  # bytes of one message line (a result with big images), as the SDK reads them
 _BASH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TIMED_OUT = object()
+BASH_SIGINT = ("stderr", "\n")  # what an interactive bash prints when interrupted
 
 Emit = Callable[[dict[str, Any]], None]
 EnvOf = Callable[[User, dict[str, str]], dict[str, str]]
@@ -464,7 +465,7 @@ class Context:
                 return
             if interrupted is not None and kind == "error":  # its own report of the interrupt
                 interrupted["traceback"] = message.get("traceback", "")
-            elif interrupted is not None and self.language == "bash" and message == {"type": "stderr", "text": "\n"}:
+            elif interrupted is not None and self.language == "bash" and (kind, message.get("text")) == BASH_SIGINT:
                 pass  # what an interactive bash prints when interrupted
             elif kind in ("stdout", "stderr", "result", "error"):
                 emit(message)
