@@ -2,7 +2,8 @@
 written with `from hopx_ai import AsyncSandbox` replaced by `from hutch import AsyncSandbox`. The key
 and server come from HUTCH_API_KEY / HUTCH_DOMAIN; `code-interpreter` is hutch's template of that
 name (`base` plus typescript, r and java). Example 3 names templates only hopx has (`nodejs`, `go`):
-here it uses `code-interpreter` and `base`. (The page's other examples, which do not run code, are in tests/integration/sdk.)"""
+here it uses `code-interpreter` and `base`. (The page's other examples, which do not run code, are in
+tests/integration/sdk.)"""
 
 from __future__ import annotations
 
