@@ -507,7 +507,10 @@ class CodeContexts:
         return context
 
     def default(self, language: str, user: Callable[[], User]) -> Context:
-        """The language's default context (made on first use, started by its first cell)."""
+        """The language's default context (made on first use, started by its first cell); 422 for a
+        language this template cannot run (so it is never listed)."""
+        if not available(language):
+            raise _missing(language)
         with self._lock:
             context = self._contexts.get(language)
             if context is None:
@@ -517,9 +520,8 @@ class CodeContexts:
 
     def with_defaults(self, user: Callable[[], User]) -> list[Context]:
         """Every context, the default one of each language this template runs included (as E2B lists them)."""
-        for language in dict.fromkeys(LANGUAGES.values()):
-            if available(language):
-                self.default(language, user)
+        for language in filter(available, dict.fromkeys(LANGUAGES.values())):
+            self.default(language, user)
         return self.all()
 
     def get(self, context_id: str) -> Context:

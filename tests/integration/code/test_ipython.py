@@ -17,6 +17,7 @@ from hutch import (
     LineChart,
     PieChart,
     Sandbox,
+    SandboxException,
     ScaleType,
     ScatterChart,
     SuperChart,
@@ -49,6 +50,12 @@ def test_a_fresh_sandbox_lists_the_default_contexts(conn: dict[str, str]) -> Non
             "python": "python", "bash": "bash", "javascript": "javascript",
         }  # fmt: skip
         assert sbx.run_code("1").text == "1"
+        # base has no typescript, r or java: the error names the template that has them, and lists stay clean
+        with pytest.raises(SandboxException, match="code-interpreter template"):
+            sbx.run_code("1 + 1", language="r")
+        with pytest.raises(SandboxException, match="code-interpreter template"):
+            sbx.create_code_context("java")
+        assert {c.context_id for c in sbx.list_code_contexts()} == {"python", "bash", "javascript"}
 
 
 def test_an_indented_cell_is_dedented(sandbox: Sandbox, python: CodeContext) -> None:
