@@ -349,7 +349,8 @@ def _install_layer(lower: list[Path], tmp: Path, packages: tuple[str, ...], prog
     for d in (upper, work, merged):
         d.mkdir()
     options = f"lowerdir={':'.join(map(str, lower))},upperdir={upper},workdir={work}"
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
+    env = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}  # as debootstrap gets them
+    env.update(PATH="/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
     apt = ["chroot", str(merged), "apt-get", "-q", "-o", "APT::Sandbox::User=root"]
     try:
         _run(["mount", "-t", "overlay", "overlay", "-o", options, str(merged)])
