@@ -98,6 +98,8 @@ public class JavaKernel {
         if (value != null && status.equals("ok")) {
             send(Map.of("type", "result", "data", Map.of("text/plain", value), "isMainResult", true));
         }
+        System.out.flush(); // print() without a newline stays buffered: it belongs to this cell
+        System.err.flush();
         send(Map.of("type", "done", "executionCount", count, "status", status));
     }
 

@@ -62,6 +62,8 @@ run <- function(request) {
     interrupt = function(i) failed("KeyboardInterrupt", "interrupted"),
     error = function(e) failed(class(e)[[1]], conditionMessage(e), paste0("Error: ", conditionMessage(e), "\n"))
   )
+  flush(stdout())  # a pipe is block-buffered: what the cell printed must reach the agent before "done"
+  flush(stderr())
   send(list(type = "done", executionCount = count, status = status))
 }
 

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.integration
 # language -> (define state, use it, its text, code that raises, the error's name, a loop that never ends)
 CASES = {
     "typescript": (
-        "interface Box { n: number }\nlet box: Box = { n: 41 };\nconsole.log('typed')",
+        "interface Box { n: number }\nlet box: Box = { n: 41 };\n"
+        "process.stdout.write('ty'); process.stdout.write('ped')",
         "box.n += 1; box.n",
         "42",
         "throw new RangeError('too far')",
@@ -25,7 +26,7 @@ CASES = {
         "while (true) {}",
     ),
     "r": (
-        "box <- list(n = 41)\nsquare <- function(x) x * x\nprint('typed')",
+        "box <- list(n = 41)\nsquare <- function(x) x * x\ncat('ty'); cat('ped')",
         "box$n <- box$n + 1; box$n",
         "[1] 42",
         "stop('too far')",
@@ -33,7 +34,7 @@ CASES = {
         "repeat {}",
     ),
     "java": (
-        'record Box(int n) {}\nvar box = new Box(41);\nSystem.out.println("typed");',
+        'record Box(int n) {}\nvar box = new Box(41);\nSystem.out.print("ty"); System.out.print("ped");',
         "box = new Box(box.n() + 1); box.n()",
         "42",
         'throw new IllegalStateException("too far");',
@@ -57,7 +58,7 @@ def test_state_errors_and_timeouts(interpreter: ci.Sandbox, language: str) -> No
     assert context.language == language
     first = interpreter.run_code(define, context=context, timeout=120)
     assert first.error is None, first.error
-    assert "typed" in first.stdout and "typed" in "".join(first.logs.stdout)
+    assert first.stdout.endswith("typed") and "".join(first.logs.stdout) == first.stdout  # no newline: flushed too
     second = interpreter.run_code(use, context=context)
     assert (second.error, second.text) == (None, text)
     assert second.execution_count == 2 and second.results[0].is_main_result
@@ -89,13 +90,13 @@ def test_default_contexts_of_every_language_and_a_syntax_error(interpreter: ci.S
 
 def test_the_python_kernel_is_started_at_boot(conn: dict[str, str], sandbox: Sandbox) -> None:
     """code-interpreter's sandboxes start the default python context with the sandbox; base's do not."""
-    with ci.Sandbox.create(**conn) as fresh:
+    with ci.Sandbox.create(envs={"GIVEN_AT_CREATE": "yes"}, **conn) as fresh:
         deadline = time.monotonic() + 60
         while "python_kernel.py" not in _processes(fresh) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert "python_kernel.py" in _processes(fresh)
-        result = fresh.run_code("import IPython; 6 * 7")
-        assert (result.text, result.execution_count) == ("42", 1)
+        result = fresh.run_code("import IPython, os; os.environ['GIVEN_AT_CREATE'], 6 * 7")
+        assert (result.text, result.execution_count) == ("('yes', 42)", 1)  # started before, yet sees them
     assert "python_kernel.py" not in _processes(sandbox)
 
 
