@@ -46,6 +46,7 @@ from hutchd.runtime.sandbox import (
 from hutchd.runtime.sandboxfs import SandboxFS
 from hutchd.runtime.snapshots import SnapshotStore
 from hutchd.runtime.templates import RECIPES, TemplateStore
+from hutchd.runtime.volumes import VolumeStore
 
 log = logging.getLogger("hutchd.runtime")
 
@@ -58,6 +59,7 @@ class Runtime:
         self.layout = Layout(Path(data_dir).resolve())
         self.templates = TemplateStore(self.layout)
         self.snapshots = SnapshotStore(self.layout)
+        self.volumes = VolumeStore(self.layout)
         self._features = detect_host_features()
         if check_host:
             optional = ("slirp4netns", "nftables", "debootstrap")  # internet, template builds: checked on use
@@ -126,6 +128,7 @@ class Runtime:
         _write_identity(upper, sid)
         state.cgroups.create(cpu=spec.cpu, memory_mb=spec.memory_mb, pids=spec.pids)
         overlay.mount(lowers, upper, work, fs.merged)
+        self.volumes.mount_into(fs.merged, spec.volumes)
         rdir.mkdir(mode=0o700)
         sock_path = rdir / "agent.sock"
         env = {
