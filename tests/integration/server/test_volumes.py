@@ -182,7 +182,9 @@ def test_hostile_volumes_and_mount_sets_are_refused(http, shared):
         ({"name": "ok", "sizeMB": 1 << 40}, 422), ({"name": "ok", "sizeMB": 63}, 422), ({"name": "ok", "sizeMB": "1"}, 422),
         ({"name": "ok", "sizeMB": 1 << 20}, 507), ({}, 422), ({"name": 5}, 422),
     ]:  # fmt: skip
-        r = http.post("/volumes", content=json.dumps(body), headers={"content-type": "application/json"})  # \ud800 escaped
+        r = http.post(
+            "/volumes", content=json.dumps(body), headers={"content-type": "application/json"}
+        )  # \ud800 escaped
         assert r.status_code == status, (body, r.text)
     assert all(v["name"] != "ok" for v in http.get("/volumes").json())
     assert http.get(f"/volumes/{vid}/files/list", params={"path": "/", "depth": 99}).status_code in (400, 422)
