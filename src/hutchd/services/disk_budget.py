@@ -50,8 +50,9 @@ class DiskBudget:
     def _sandbox_image(self, sandbox_id: str) -> Path:
         return SandboxFS(self._layout.sandbox_dir(sandbox_id), self._layout.disk_cache).image
 
-    def check(self, disk_mb: int) -> None:
-        """Raise 507 naming the limit and what is free if `disk_mb` more cannot be promised."""
+    def check(self, disk_mb: int, what: str = "diskMB") -> None:
+        """Raise 507 naming the limit (`what`: the request's field) and what is free if `disk_mb` more
+        cannot be promised."""
         free = self.free_mb()
         rows = self._db.all(
             f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(LIVE_STATES))})", *LIVE_STATES
@@ -64,7 +65,7 @@ class DiskBudget:
         if disk_mb > single:
             raise ApiError(
                 507,
-                f"{disk_mb} MB of disk is more than this host can hold: its data dir's filesystem has {free} MB free,"
+                f"{what} {disk_mb} is more than this host can hold: its data dir's filesystem has {free} MB free,"
                 f" of which {self.reserve_mb} MB is kept in reserve (hutch serve --disk-reserve-mb); ask for at"
                 f" most {max(0, single)} MB",
             )
@@ -72,7 +73,7 @@ class DiskBudget:
         if promised + disk_mb > budget:
             raise ApiError(
                 507,
-                f"{disk_mb} MB of disk cannot be promised now: live sandboxes and volumes already hold {promised} MB of"
+                f"{what} {disk_mb} cannot be promised now: live sandboxes and volumes already hold {promised} MB of"
                 f" a {budget} MB budget ({free} MB free plus {used} MB they use, less a {self.reserve_mb} MB reserve,"
                 f" times an overcommit of {self.overcommit:g} (hutch serve --disk-overcommit)); ask for at most"
                 f" {max(0, budget - promised)} MB, or kill sandboxes or delete volumes",

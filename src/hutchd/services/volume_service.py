@@ -81,7 +81,7 @@ class Volumes:
         async with self._lock:
             if self._db.one("SELECT 1 FROM volumes WHERE tenant = ? AND name = ?", tenant.id, name):
                 raise conflict(f"a volume named {name} already exists; delete it or choose another name")
-            self._disk.check(size_mb)
+            self._disk.check(size_mb, "sizeMB")
             volume_id = ids.volume_id()
             await self._backend.call(self._store.create, volume_id, size_mb)
             self._db.run(
