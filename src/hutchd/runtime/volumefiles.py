@@ -26,6 +26,7 @@ _RESOLVE = linux.RESOLVE_IN_ROOT | linux.RESOLVE_NO_MAGICLINKS | linux.RESOLVE_N
 MAX_DEPTH = 32
 MAX_ENTRIES = 100_000
 CHUNK = 1 << 20
+_SUBDIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def parts_of(path: str) -> list[str]:
@@ -146,9 +147,15 @@ def list_dir(root: Path, path: str, depth: int) -> list[dict[str, Any]]:
                 if len(out) >= MAX_ENTRIES:
                     raise OverflowError(f"more than {MAX_ENTRIES} entries: list with a smaller depth")
                 child = f"{prefix}/{entry.name}"
-                out.append(_stat_at(fd, entry.name, child))
-                if level < depth and entry.is_dir(follow_symlinks=False):
-                    sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+                try:
+                    out.append(_stat_at(fd, entry.name, child))
+                except FileNotFoundError:  # removed (by a sandbox) while we listed
+                    continue
+                if level < depth and out[-1]["type"] == "dir":
+                    try:
+                        sub = os.open(entry.name, _SUBDIR, dir_fd=fd)
+                    except (FileNotFoundError, NotADirectoryError):  # replaced meanwhile
+                        continue
                     try:
                         walk(sub, child, level + 1)
                     finally:
@@ -221,7 +228,7 @@ class Upload:
             self._dir = _open_dir(root_fd, self._names[:-1], (*self._owner, 0o755))
         finally:
             os.close(root_fd)
-        self._tmp = f".{self._names[-1][:200]}.hutch-{secrets.token_hex(6)}"
+        self._tmp = f".hutch-upload-{secrets.token_hex(8)}"
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
             self._fd = os.open(self._tmp, flags, 0o600, dir_fd=self._dir)

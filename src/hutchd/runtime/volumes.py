@@ -117,8 +117,9 @@ class VolumeStore:
     def delete(self, volume_id: str) -> None:
         """Unmount and remove a volume (idempotent). Sandboxes must not use it any more."""
         vdir = self.layout.volume_dir(volume_id)
-        overlay.unmount_all(vdir)
-        shutil.rmtree(vdir, ignore_errors=True)
+        with self._guard:  # not mounted again meanwhile (ensure_mounted)
+            overlay.unmount_all(vdir)
+            shutil.rmtree(vdir, ignore_errors=True)
 
     def used_bytes(self, volume_id: str) -> int:
         return disk.used_bytes(self.root(volume_id))

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import errno
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +29,8 @@ from hutchd.services.disk_budget import DiskBudget
 from hutchd.store import ids
 from hutchd.store.db import Database, now
 from hutchd.store.records import volume
+
+log = logging.getLogger("hutchd.volumes")
 
 _IN_USE = (
     "SELECT id FROM sandboxes WHERE state IN ('starting', 'running', 'paused')"
@@ -106,9 +110,12 @@ class Volumes:
                     f"volume {row['name']} is mounted by {', '.join(users)}; kill them first, or delete with force=true"
                     " to kill them"
                 )
-            for sandbox_id in users:
-                await kill(tenant, sandbox_id)
-            self._db.run("DELETE FROM volumes WHERE id = ?", row["id"])
+            while users:  # a create may mount it while the kills are under way
+                for sandbox_id in users:
+                    with contextlib.suppress(ApiError):  # ended meanwhile
+                        await kill(tenant, sandbox_id)
+                users = self.users(row["id"])
+            self._db.run("DELETE FROM volumes WHERE id = ?", row["id"])  # no await since the last check
             await self._backend.call(self._store.delete, row["id"])
 
     async def recover(self) -> None:
@@ -119,7 +126,10 @@ class Volumes:
             if volume_id not in known:
                 await self._backend.call(self._store.delete, volume_id)
         for volume_id in sorted(known):
-            await self._backend.call(self._store.ensure_mounted, volume_id)
+            try:
+                await self._backend.call(self._store.ensure_mounted, volume_id)
+            except OSError as e:  # the files API and mounts will say so; the server still starts
+                log.error("volume %s cannot be mounted: %s", volume_id, e)
 
     # ------------------------------------------------------------------ mounts
 
