@@ -221,11 +221,10 @@ def test_two_sandboxes_write_at_once_and_the_files_survive_both(http, shared):
     assert http.delete(f"/sandboxes/{b}").status_code == 204
     body = http.get(f"/volumes/{vid}/files", params={"path": "b.log"}).text
     assert body == "".join(f"b{i}\n" for i in range(1, 201))
-    c = _sandbox(http, {"/home/user/work": vid})
-    try:
-        assert _sh(http, c, "wc -l < work/a.log")["stdout"] == "201\n"
-    finally:
-        http.delete(f"/sandboxes/{c}")
+    c = _sandbox(http, {"/home/user/work": vid}, timeout=5)  # and one that reaches its timeout
+    assert _sh(http, c, "wc -l < work/a.log && echo c > work/c.txt")["stdout"] == "201\n"
+    wait_for(lambda: http.get(f"/sandboxes/{c}").status_code == 404, what="the timeout to kill it")
+    assert http.get(f"/volumes/{vid}/files", params={"path": "c.txt"}).text == "c\n"
 
 
 def test_in_use_volume_is_409_unless_forced(http):
@@ -246,6 +245,10 @@ def test_snapshots_restores_and_forks_mount_the_same_volume_never_a_copy(http):
         _sh(http, sid, "head -c 8M /dev/urandom > /data/blob && echo one > /data/note && echo own > ~/own")
         snap = http.post(f"/sandboxes/{sid}/snapshots", json={}).json()
         assert snap["sizeBytes"] < 4 << 20, snap  # the volume's 8 MB are not in it
+        assert http.post(f"/sandboxes/{sid}/pause").json()["state"] == "paused"
+        paused = [s for s in http.get(f"/sandboxes/{sid}/snapshots").json() if s["kind"] == "pause"]
+        assert paused and paused[0]["sizeBytes"] < 4 << 20, paused
+        assert http.post(f"/sandboxes/{sid}/resume").json()["state"] == "running"
         forks = http.post(f"/sandboxes/{sid}/fork", json={"count": 1}).json()
         fork = forks[0]["sandbox"]["sandboxID"]
         assert forks[0]["sandbox"]["volumeMounts"] == [{"path": "/data", "volumeID": vid}]
