@@ -79,9 +79,11 @@ class Runtime:
         self._disk_cache: dict[str, tuple[float, int]] = {}
 
     def close(self) -> None:
-        """At a clean stop (or after `hutch cleanup`): unmount the published agent files and remove this
-        data dir's cgroup dirs where no sandbox is left in them. Running sandboxes are not touched."""
+        """At a clean stop (or after `hutch cleanup`): unmount the published agent files and the host's
+        side of the volumes, and remove this data dir's cgroup dirs where no sandbox is left in them.
+        Running sandboxes are not touched."""
         agentfiles.unpublish(self.layout.agent_mount)
+        self.volumes.unmount_all()
         cgroups.remove_group(self._cg_group)
 
     # ---- lifecycle -------------------------------------------------------------------------

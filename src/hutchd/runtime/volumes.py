@@ -121,6 +121,12 @@ class VolumeStore:
             overlay.unmount_all(vdir)
             shutil.rmtree(vdir, ignore_errors=True)
 
+    def unmount_all(self) -> None:
+        """At a clean stop: the host's mounts go (lazily); sandboxes keep theirs, and with them the loop
+        device that `ensure_mounted` finds again."""
+        with self._guard:
+            overlay.unmount_all(self.layout.volumes)
+
     def used_bytes(self, volume_id: str) -> int:
         return disk.used_bytes(self.root(volume_id))
 
