@@ -198,13 +198,18 @@ class Volumes:
     async def write(
         self, row: sqlite3.Row, path: str, body: AsyncIterator[bytes], uid: int, gid: int, mode: int
     ) -> dict[str, Any]:
-        """Stream `body` into the file: at most one chunk in memory; a full volume is 507 and leaves
-        the old file (or none) in place."""
+        """Stream `body` into the file, gathered into writes of up to a MiB (one worker hop each, not one
+        per network chunk): a MiB or so in memory; a full volume is 507 and leaves the old file (or none)."""
         upload: volumefiles.Upload = await self._file_call(row, path, volumefiles.Upload, uid, gid, mode)
         try:
+            pending = bytearray()
             async for chunk in body:
-                if chunk:
-                    await self._backend.call(upload.write, chunk)
+                pending += chunk
+                if len(pending) >= volumefiles.CHUNK:
+                    await self._backend.call(upload.write, bytes(pending))
+                    pending.clear()
+            if pending:
+                await self._backend.call(upload.write, bytes(pending))
             entry: dict[str, Any] = await self._backend.call(upload.commit)
         except OSError as e:
             await self._backend.call(upload.abort)
