@@ -172,7 +172,7 @@ def remove(root: Path, path: str) -> None:
     """Remove a file, or a directory and everything in it (fd-relative: symlinks inside are unlinked)."""
     names = parts_of(path)
     if not names:
-        raise PermissionError(1, "refusing to remove the volume's root directory", path)
+        raise ValueError("refusing to remove the volume's root directory")
     root_fd = _open_root(root)
     try:
         parent = _open_dir(root_fd, names[:-1])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
-import errno
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from hutch_agent.errors import from_os_error
 from hutchd.auth import Tenant
 from hutchd.backend import Backend
 from hutchd.http.errors import ApiError, conflict, not_found, unprocessable
@@ -39,16 +39,11 @@ _IN_USE = (
 
 
 def file_error(e: OSError, volume_id: str, path: str) -> ApiError:
-    """What a failed file operation on a volume answers."""
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return ApiError(507, f"volume {volume_id} is full: writing {path} needs more space than its size leaves")
-    if e.errno == errno.ENOENT:
-        return not_found(f"{path} does not exist in volume {volume_id}")
-    if e.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENOTEMPTY):
-        return conflict(f"{path} in volume {volume_id}: {e.strerror}")
-    if e.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.EXDEV, errno.EPERM, errno.EACCES):
-        return unprocessable(f"{path} in volume {volume_id}: {e.strerror}")
-    return ApiError(500, f"{path} in volume {volume_id}: {e.strerror or e}")
+    """What a failed file operation on a volume answers: the sandbox files API's status and words for
+    the errno (hutch_agent/errors.py), then which volume."""
+    err = from_os_error(e, path)
+    full = " (the volume is full: its size is its limit)" if err.status == 507 else ""
+    return ApiError(err.status, f"{err.message} in volume {volume_id}{full}")
 
 
 class Volumes:
@@ -163,7 +158,7 @@ class Volumes:
         try:
             root = await self._backend.call(self._store.ensure_mounted, row["id"])
             return await self._backend.call(fn, root, path, *args)
-        except OverflowError as e:
+        except (ValueError, OverflowError) as e:  # the root removed, a listing too long
             raise unprocessable(str(e)) from None
         except OSError as e:
             raise file_error(e, row["id"], path) from None
