@@ -154,14 +154,13 @@ class HutchServer:
                 time.sleep(1.0)
         raise RuntimeError(f"template {template_id} not ready after {timeout}s:\n{self.log_tail()}")
 
-    def build_on_first_use(self, template_id: str, timeout: float = TEMPLATE_READY_TIMEOUT) -> None:
-        """Have a built-in template built on first use (`nodejs`, `go`: minutes, once per machine) by
-        creating and killing one sandbox of it, so that tests' creates stay within the SDK's timeout."""
-        with self.http(timeout=timeout) as c:
-            r = c.post("/sandboxes", json={"templateID": template_id, "timeout": 60})
-            if r.status_code != 201:
-                raise RuntimeError(f"template {template_id} could not be built: {r.text}\n{self.log_tail()}")
-            c.delete(f"/sandboxes/{r.json()['sandboxID']}")
+    def build_template(self, template_id: str) -> None:
+        """Build a recipe template here and now (once per machine: the templates are shared, and their
+        lock keeps builders apart), so that no test's create waits for apt-get within its request timeout."""
+        from hutchd.runtime.layout import Layout
+        from hutchd.runtime.templates import TemplateStore
+
+        TemplateStore(Layout(self.data_dir)).ensure(template_id)
 
     def delete_snapshots(self) -> None:
         for key in (self.api_key, self.api_key_b):
@@ -255,8 +254,8 @@ def shared_server(config: pytest.Config) -> HutchServer:
     config.add_cleanup(lambda: _shutdown(server))
     server.start()
     server.wait_template("base")
-    for built_on_base in ("nodejs", "go"):  # hopx's example templates (tests/integration/code, sdk)
-        server.build_on_first_use(built_on_base)
+    for recipe in ("code-interpreter", "nodejs", "go"):  # hopx's example templates (tests/integration/code, sdk)
+        server.build_template(recipe)
     return server
 
 

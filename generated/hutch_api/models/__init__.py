@@ -40,6 +40,7 @@ from .new_sandbox_envs import NewSandboxEnvs
 from .new_sandbox_metadata import NewSandboxMetadata
 from .new_sandbox_security import NewSandboxSecurity
 from .new_snapshot import NewSnapshot
+from .new_volume import NewVolume
 from .output_dropped_event import OutputDroppedEvent
 from .process_info import ProcessInfo
 from .process_info_envs import ProcessInfoEnvs
@@ -60,6 +61,7 @@ from .sandbox_metric import SandboxMetric
 from .sandbox_network import SandboxNetwork
 from .sandbox_network_info import SandboxNetworkInfo
 from .sandbox_resources import SandboxResources
+from .sandbox_volume_mount import SandboxVolumeMount
 from .signal_request import SignalRequest
 from .snapshot import Snapshot
 from .template import Template
@@ -80,6 +82,9 @@ from .template_user_step import TemplateUserStep
 from .template_workdir_step import TemplateWorkdirStep
 from .timeout_request import TimeoutRequest
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
+from .volume import Volume
+from .volume_entry import VolumeEntry
+from .volume_mount import VolumeMount
 from .write_files_upload import WriteFilesUpload
 from .write_info import WriteInfo
 
@@ -124,6 +129,7 @@ __all__ = (
     "NewSandboxMetadata",
     "NewSandboxSecurity",
     "NewSnapshot",
+    "NewVolume",
     "OutputDroppedEvent",
     "ProcessInfo",
     "ProcessInfoEnvs",
@@ -144,6 +150,7 @@ __all__ = (
     "SandboxNetwork",
     "SandboxNetworkInfo",
     "SandboxResources",
+    "SandboxVolumeMount",
     "SignalRequest",
     "Snapshot",
     "Template",
@@ -164,6 +171,9 @@ __all__ = (
     "TemplateWorkdirStep",
     "TimeoutRequest",
     "UploadSignedFileFilesBody",
+    "Volume",
+    "VolumeEntry",
+    "VolumeMount",
     "WriteFilesUpload",
     "WriteInfo",
 )

@@ -8,9 +8,6 @@ is found on disk and not run again, and a rebuild of an unchanged template only 
 template is a layer of no files on top of its last layer (TemplateStore.point), replaced in one
 rename when a build finishes: a failed build leaves the previous content, and the layers it did
 finish only as cache. Builds of one template run one after the other.
-
-The built-in recipes with a parent (`nodejs`, `go`) are built here too, as a step of apt-get on
-their parent, on first use.
 """
 
 from __future__ import annotations
@@ -65,7 +62,6 @@ CA_BUNDLE = "/tmp/.hutch-build-ca.crt"
 CA_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE",
                 "GIT_SSL_CAINFO")  # fmt: skip
 FILE_CHUNK = 1024 * 1024
-BUILTIN_SCOPE = "builtin"
 
 
 class StepFailed(Exception):
@@ -358,11 +354,8 @@ class TemplateBuilds:
         self._db.run("UPDATE template_builds SET steps_done = ? WHERE id = ?", done, build.id)
 
     async def _template_layer(self, template_id: str) -> str:
-        recipe = RECIPES.get(template_id)
-        if recipe is not None and recipe.parent is None:
+        if template_id in RECIPES:  # built on first use, or again when its recipe changed
             await self._backend.ensure_template(template_id, lambda line: log.warning("%s", line))
-        elif recipe is not None:
-            await self.ensure_recipe(template_id)
         return template_id
 
     async def _image_layer(self, build: Build, ref: str, opts: Options) -> str:
@@ -529,35 +522,6 @@ class TemplateBuilds:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
-
-    # ------------------------------------------------------------------ built-in recipes
-
-    async def ensure_recipe(self, template_id: str) -> None:
-        """Build a recipe with a parent (apt-get on that template, in a sandbox) unless it is current."""
-        recipe = RECIPES.get(template_id)
-        if recipe is None or recipe.parent is None or self._backend.rt.templates.current(template_id):
-            return
-        async with self._locks[template_id]:
-            if self._backend.rt.templates.current(template_id):
-                return
-            await self._template_layer(recipe.parent)
-            packages = " ".join(recipe.packages)
-            step = {
-                "type": "run",
-                "user": "root",
-                "cmd": "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
-                f"--no-install-recommends {packages} && apt-get clean && rm -rf /var/lib/apt/lists/*",
-            }
-            build = Build(id=f"recipe-{template_id}", template_id=template_id, tenant_id="", steps_total=2)
-            opts = Options(cpu=DEFAULT_CPU, memory_mb=DEFAULT_MEMORY_MB, allow_internet=True, network=None,
-                           skip_cache=False, scope=BUILTIN_SCOPE, files=None)  # fmt: skip
-            log.warning("building template %r (%s on %s)", template_id, packages, recipe.parent)
-            try:
-                top, _ = await self._layers(build, recipe.parent, [step], StepState(), opts, first=2)
-            except StepFailed as e:
-                raise TemplateBuildError(e.reason["message"]) from None
-            await self._backend.point_template(template_id, top, {"packages": list(recipe.packages)}, {})
-            log.warning("template %r ready", template_id)
 
     # ------------------------------------------------------------------ sandboxes of built templates
 

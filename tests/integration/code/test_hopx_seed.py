@@ -1,8 +1,9 @@
 """The run_code examples of hopx's AsyncSandbox page (../shared/seeds/002_238eb2bb9fe60d0c.txt), run as
 written with `from hopx_ai import AsyncSandbox` replaced by `from hutch import AsyncSandbox`. The key
-and server come from HUTCH_API_KEY / HUTCH_DOMAIN; `code-interpreter` is the server's other name for
-`base`; example 3's `nodejs` and `go` are built-in templates too (built on first use). (The page's
-other examples, which do not run code, are in tests/integration/sdk.)"""
+and server come from HUTCH_API_KEY / HUTCH_DOMAIN; `code-interpreter` is hutch's template of that
+name (`base` plus typescript, r and java); example 3's `nodejs` and `go` are hutch's built-in templates
+too (`base` plus npm, `base` plus golang). (The page's other examples, which do not run code, are in
+tests/integration/sdk.)"""
 
 from __future__ import annotations
 

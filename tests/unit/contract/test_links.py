@@ -25,6 +25,8 @@ ROOT_OPERATIONS = {
     "listSnapshots": "lists whatever exists (its sandboxID filter is optional)",
     "listTemplates": "lists the built-in templates, which exist without any call",
     "buildTemplate": "makes the template and build its links lead to (on `base`, which always exists)",
+    "createVolume": "makes the volume every volume-scoped operation is linked from",
+    "listVolumes": "lists whatever exists (no parameters)",
 }
 # Path parameters a link may leave to the generator: they name what the call itself makes.
 GENERATED_PATH_PARAMETERS = {
