@@ -237,12 +237,14 @@ class TemplateStore:
         return str(parent) if parent else None
 
     def delete(self, template_id: str) -> None:
-        """Remove a template; the caller ensures no sandbox, snapshot or child template uses it."""
+        """Remove a template (and its lock file: built templates make many layers); the caller ensures
+        no sandbox, snapshot or child template uses it."""
         d = self._layout.template_dir(template_id)
         if d.exists():
             gone = d.with_name(f".gone-{template_id}-{os.getpid()}")
             d.rename(gone)
             shutil.rmtree(gone)
+        (self._layout.templates / f".lock-{template_id}").unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def _lock(self, template_id: str) -> Iterator[None]:
