@@ -61,6 +61,7 @@ from hutch.sandbox_async.handles import AsyncCommandHandle as AsyncCommandHandle
 from hutch.sandbox_async.handles import AsyncFileStream as AsyncFileStream
 from hutch.sandbox_async.handles import AsyncPtyHandle as AsyncPtyHandle
 from hutch.sandbox_async.handles import AsyncWatchHandle as AsyncWatchHandle
+from hutch.sandbox_async.paginator import AsyncSandboxPaginator as AsyncSandboxPaginator
 from hutch.sandbox_async.pty import AsyncPty as AsyncPty
 from hutch.sandbox_async.sandbox import AsyncSandbox as AsyncSandbox
 from hutch.sandbox_async.sandbox import AsyncSandboxCreation as AsyncSandboxCreation
@@ -74,6 +75,7 @@ from hutch.sandbox_sync.handles import CommandHandle as CommandHandle
 from hutch.sandbox_sync.handles import FileStream as FileStream
 from hutch.sandbox_sync.handles import PtyHandle as PtyHandle
 from hutch.sandbox_sync.handles import WatchHandle as WatchHandle
+from hutch.sandbox_sync.paginator import SandboxPaginator as SandboxPaginator
 from hutch.sandbox_sync.pty import Pty as Pty
 from hutch.sandbox_sync.sandbox import Sandbox as Sandbox
 from hutch.types import CodeContext as CodeContext
@@ -92,6 +94,7 @@ from hutch.types import SandboxLifecycle as SandboxLifecycle
 from hutch.types import SandboxList as SandboxList
 from hutch.types import SandboxMetrics as SandboxMetrics
 from hutch.types import SandboxNetworkOpts as SandboxNetworkOpts
+from hutch.types import SandboxNetworkSelectorContext as SandboxNetworkSelectorContext
 from hutch.types import SandboxQuery as SandboxQuery
 from hutch.types import SandboxResources as SandboxResources
 from hutch.types import SandboxState as SandboxState

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, Any, Literal, Self, TypedDict, overload
@@ -120,13 +120,27 @@ class SandboxNetworkOpts(TypedDict, total=False):
     own addresses are never reachable.
     """
 
-    allow_out: list[str]
-    """Destinations the sandbox may reach."""
-    deny_out: list[str]
-    """Destinations it may not reach."""
+    allow_out: list[str] | Callable[[SandboxNetworkSelectorContext], list[str]]
+    """Destinations the sandbox may reach; or, as in E2B, a function of a
+    :class:`SandboxNetworkSelectorContext` returning them (``lambda ctx: [ctx.all_traffic]``)."""
+    deny_out: list[str] | Callable[[SandboxNetworkSelectorContext], list[str]]
+    """Destinations it may not reach (a list, or a function as for ``allow_out``)."""
     allow_public_traffic: bool
     """Whether anyone who can reach the server may use the sandbox's exposed ports (``get_host``);
     when False they need the API key or ``SandboxInfo.traffic_access_token`` (default True)."""
+    mask_request_host: str
+    """The ``Host`` header the servers on the exposed ports see (E2B's), ``${PORT}`` replaced by the
+    port: ``"${PORT}-myapp.example.com"``; by default ``localhost:<port>``."""
+
+
+@dataclass(frozen=True)
+class SandboxNetworkSelectorContext:
+    """What an ``allow_out`` / ``deny_out`` function receives (E2B's)."""
+
+    all_traffic: str
+    """``"0.0.0.0/0"``: every IPv4 destination."""
+    rules: Mapping[str, list[Any]]
+    """E2B's per-host ``rules``: always empty here (hutch refuses ``rules``)."""
 
 
 @dataclass
@@ -256,6 +270,8 @@ class SandboxQuery:
     """Only sandboxes booted from this template."""
     name: str | None = None
     """Only the sandbox with this name."""
+    started_after: datetime.datetime | None = None
+    """Only sandboxes started at or after this time (E2B's; a naive datetime is local time, as in E2B)."""
 
 
 @dataclass
@@ -406,6 +422,9 @@ class FilesystemEvent:
     """The changed path relative to the watched directory."""
     path: str
     """The changed path, absolute."""
+    entry: EntryInfo | None = None
+    """The changed path's entry when the watch was started with ``include_entry=True`` (E2B); None
+    otherwise, and for a path already gone when the event was read (remove, rename away)."""
 
     def __post_init__(self) -> None:
         self.type = FilesystemEventType(self.type)

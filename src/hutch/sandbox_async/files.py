@@ -109,12 +109,19 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         self,
         path: str,
         on_event: Callable[[FilesystemEvent], object] | None = None,
+        on_exit: Callable[[Exception | None], object] | None = None,
         user: str = "user",
         request_timeout: float | None = None,
+        timeout: float | None = None,
         recursive: bool = False,
+        include_entry: bool = False,
     ) -> AsyncWatchHandle:
         """Watch a directory: iterate the events or pass ``on_event`` (E2B's 2nd positional; a callback
         that raises is logged and later events keep coming); returns once the watch is in place, so no
-        later change is missed."""
-        stream = await self._api.stream(_files.watch(self._sandbox_id, path, recursive, user), request_timeout)
-        return await AsyncWatchHandle.start(stream, self._api.config, on_event)
+        later change is missed. ``on_exit`` gets the error that ended the watch (None after ``stop()``);
+        ``timeout`` seconds end it with a TimeoutException (default: none; E2B's async default is 60);
+        ``include_entry`` fills each event's ``entry``."""
+        callbacks = _files.WatchCallbacks.of(on_event, on_exit, timeout)
+        op = _files.watch(self._sandbox_id, path, recursive, user, include_entry)
+        stream = await self._api.stream(op, request_timeout)
+        return await AsyncWatchHandle.start(stream, self._api.config, callbacks)

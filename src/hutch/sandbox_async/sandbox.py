@@ -24,11 +24,11 @@ from hutch.sandbox_async.env import AsyncEnvironmentVariables
 from hutch.sandbox_async.files import AsyncFiles
 from hutch.sandbox_async.git import AsyncGit
 from hutch.sandbox_async.handles import AsyncCommandHandle
+from hutch.sandbox_async.paginator import AsyncSandboxPaginator
 from hutch.sandbox_async.pty import AsyncPty
 from hutch.sandbox_async.transport import AsyncApiClient, AsyncFileStream
 from hutch.types import (
     SandboxInfo,
-    SandboxList,
     SandboxMetrics,
     SandboxNetworkOpts,
     SandboxQuery,
@@ -139,48 +139,65 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
 
     @overload
     @classmethod
-    async def list(
+    def list(
         cls,
         query: SandboxQuery | None = None,
-        limit: int = 100,
+        limit: int | None = 100,
         next_token: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
         *,
         status: None = None,
         region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> SandboxList: ...
+    ) -> AsyncSandboxPaginator: ...
     @overload
     @classmethod
-    async def list(
+    def list(
         cls,
         query: SandboxQuery | None = None,
-        limit: int = 100,
+        limit: int | None = 100,
         next_token: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
         *,
         status: str | builtins.list[str],
         region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> builtins.list[Self]: ...
+    ) -> Awaitable[builtins.list[Self]]: ...
     @classmethod
-    async def list(
+    def list(
         cls,
         query: SandboxQuery | None = None,
-        limit: int = 100,
+        limit: int | None = 100,
         next_token: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
         *,
         status: str | builtins.list[str] | None = None,
         region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> SandboxList | builtins.list[Self]:
-        """One page of your sandboxes, newest first; pass its ``next_token`` for the next page.
+    ) -> AsyncSandboxPaginator | Awaitable[builtins.list[Self]]:
+        """Your sandboxes, one page at a time, newest first (``order="asc"``: oldest first).
 
-        With hopx's ``status=`` (a state or a list of them) it returns that page's sandboxes as
-        sandbox objects, as hopx does; ``region`` (hopx) is accepted and ignored.
+        The result is E2B's paginator (``while p.has_next: p.next_items()``, each call the next page)
+        and also the first page (hutch's and declaw's: ``page.sandboxes``, ``page.next_token``,
+        ``page["sandboxes"]``, iteration; the async one once awaited). With hopx's ``status=`` (a
+        state or a list of them) it is that page's sandboxes as sandbox objects, as hopx returns;
+        ``region`` (hopx) is accepted and ignored.
         """
+        if status is not None:
+            return cls._list_objects(hopx_query(query, status), limit, next_token, order, conn)
+        return AsyncSandboxPaginator.start(conn, query, limit, next_token, order)
+
+    @classmethod
+    async def _list_objects(
+        cls,
+        query: SandboxQuery | None,
+        limit: int | None,
+        next_token: str | None,
+        order: str | None,
+        conn: ConnectionOpts,
+    ) -> builtins.list[Self]:
         async with AsyncApiClient.from_opts(conn) as api:
-            page = await api.call(sandboxes.list_page(hopx_query(query, status), limit, next_token))
-            if status is None:
-                return page
+            page = await api.call(sandboxes.list_page(query, limit, next_token, order))
             return [cls(info, AsyncApiClient(api.config)) for info in page]
 
     @classmethod
@@ -265,12 +282,15 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         mode: Literal["full", "filesystem"] | None = None,
         strict: bool = False,
         request_timeout: float | None = None,
-    ) -> None:
+    ) -> bool:
         """Freeze every process in place (their memory stays while the host runs them) and record a pause
-        snapshot of the filesystem. ``keep_memory=True`` / ``mode="full"`` (E2B: a memory image that
-        survives anything) raise InvalidArgumentException: there is no CRIU here. ``strict`` is accepted."""
+        snapshot of the filesystem; True if this call paused it, False if it was paused already (E2B).
+        ``keep_memory=True`` / ``mode="full"`` (E2B: a memory image that survives anything) raise
+        InvalidArgumentException: there is no CRIU here. ``strict`` is accepted."""
         sandboxes.check_pause_options(keep_memory, mode)
-        self._remember(await self._api.call(sandboxes.pause(self.sandbox_id), request_timeout))
+        info, paused_now = await self._api.call(sandboxes.pause(self.sandbox_id), request_timeout)
+        self._remember(info)
+        return paused_now
 
     suspend = pause
     beta_pause = pause

@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Unpack
 
+from hutch._core import checks
 from hutch._core.base import SubModule
 from hutch._core.output import Callbacks
 from hutch._features import pty
-from hutch._features.pty import PtyOptions, PtyOutput
+from hutch._features.pty import DataCallbacks, PtyOptions, PtyOutput
 from hutch.sandbox_sync.handles import PtyHandle
 from hutch.sandbox_sync.transport import ApiClient
 from hutch.types import PtySize
@@ -31,9 +33,17 @@ class Pty(SubModule[ApiClient]):
         make_op = functools.partial(pty.output, self._sandbox_id, pid)
         return PtyHandle(self, pid, lambda: self._api.follow(make_op, state), state, callbacks)
 
-    def connect(self, pid: int) -> PtyHandle:
-        """Attach to a terminal; its output is replayed from the start, then followed."""
-        return self._handle(pid)
+    def connect(
+        self,
+        pid: int,
+        on_data: Callable[[bytes], object] | None = None,
+        timeout: float | None = None,
+        request_timeout: float | None = None,
+    ) -> PtyHandle:
+        """Attach to a terminal; its output is replayed from the start, then followed, and ``on_data`` (E2B's)
+        gets each chunk. ``timeout`` and ``request_timeout`` (E2B's) are accepted: attaching sends no
+        request, and the terminal's own ``timeout`` (set by ``create``) is what ends it."""
+        return self._handle(checks.pid(pid), DataCallbacks.of(on_data))
 
     def send_stdin(self, pid: int, data: str | bytes) -> None:
         """Type ``data`` into the terminal."""
