@@ -34,16 +34,17 @@ class AsyncSandboxPaginator(PaginatorBase):
 
     async def _first(self) -> Self:
         if not self._fetched:
-            self._take(await self._fetch({}), pending=True)
+            self._take(await self._fetch(self._conn), pending=True)
         return self
 
     async def next_items(self, **opts: Unpack[ConnectionOpts]) -> list[SandboxInfo]:
         """The next page's sandboxes; raises SandboxException when ``has_next`` is False. ``opts``: this
         call's connection settings on top of the paginator's."""
+        conn = self._conn_for(opts)
         pending = self._take_pending()
-        return pending if pending is not None else self._take(await self._fetch(opts))
+        return pending if pending is not None else self._take(await self._fetch(conn))
 
-    async def _fetch(self, opts: ConnectionOpts | dict[str, Any]) -> SandboxList:
+    async def _fetch(self, conn: dict[str, Any]) -> SandboxList:
         op = self._next_op()
-        async with AsyncApiClient.from_opts(self._conn_for(opts)) as api:
+        async with AsyncApiClient.from_opts(conn) as api:
             return await api.call(op)

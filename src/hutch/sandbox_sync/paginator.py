@@ -27,16 +27,17 @@ class SandboxPaginator(PaginatorBase):
     ) -> Self:
         """A paginator holding the first page (not yet handed out by ``next_items``)."""
         paginator = cls(conn, query, limit, next_token, order)
-        paginator._take(paginator._fetch({}), pending=True)
+        paginator._take(paginator._fetch(paginator._conn), pending=True)
         return paginator
 
     def next_items(self, **opts: Unpack[ConnectionOpts]) -> list[SandboxInfo]:
         """The next page's sandboxes; raises SandboxException when ``has_next`` is False. ``opts``: this
         call's connection settings on top of the paginator's."""
+        conn = self._conn_for(opts)
         pending = self._take_pending()
-        return pending if pending is not None else self._take(self._fetch(opts))
+        return pending if pending is not None else self._take(self._fetch(conn))
 
-    def _fetch(self, opts: ConnectionOpts | dict[str, Any]) -> SandboxList:
+    def _fetch(self, conn: dict[str, Any]) -> SandboxList:
         op = self._next_op()
-        with ApiClient.from_opts(self._conn_for(opts)) as api:
+        with ApiClient.from_opts(conn) as api:
             return api.call(op)
