@@ -28,22 +28,22 @@ class Pty(SubModule[ApiClient]):
         info = self._api.call(started.op, started.request_timeout)
         return self._handle(info.pid, started.callbacks)
 
-    def _handle(self, pid: int, callbacks: Callbacks[bytes] | None = None) -> PtyHandle:
+    def _handle(self, pid: int, callbacks: Callbacks[bytes] | None = None, limit: float | None = None) -> PtyHandle:
         state = PtyOutput(pid)
         make_op = functools.partial(pty.output, self._sandbox_id, pid)
-        return PtyHandle(self, pid, lambda: self._api.follow(make_op, state), state, callbacks)
+        return PtyHandle(self, pid, lambda: self._api.follow(make_op, state, limit), state, callbacks)
 
     def connect(
         self,
         pid: int,
         on_data: Callable[[bytes], object] | None = None,
-        timeout: float | None = None,
+        timeout: float = 60,
         request_timeout: float | None = None,
     ) -> PtyHandle:
-        """Attach to a terminal; its output is replayed from the start, then followed, and ``on_data`` (E2B's)
-        gets each chunk. ``timeout`` and ``request_timeout`` (E2B's) are accepted: attaching sends no
-        request, and the terminal's own ``timeout`` (set by ``create``) is what ends it."""
-        return self._handle(checks.pid(pid), DataCallbacks.of(on_data))
+        """Attach to a terminal: its output is replayed from the start, then followed for up to ``timeout``
+        seconds (0 = no limit; the terminal itself is not affected), as E2B's; ``on_data`` gets each
+        chunk. ``request_timeout`` is accepted (attaching sends no request of its own)."""
+        return self._handle(checks.pid(pid), DataCallbacks.of(on_data), limit=timeout)
 
     def send_stdin(self, pid: int, data: str | bytes) -> None:
         """Type ``data`` into the terminal."""
