@@ -7,7 +7,9 @@ reads the output lazily (a watch is read by a thread), there a task reads it fro
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import socket
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -236,6 +238,7 @@ class WatchHandle:
         """End the watch and release its connection."""
         if not self._stopped.is_set():
             self._stopped.set()
+            _wake_reader(self._events.stream)
             self._events.stream.close()
             if threading.current_thread() is not self._thread:  # stop() from on_event/on_exit
                 self._thread.join(timeout=5)
@@ -273,4 +276,15 @@ def _expire(ref: weakref.ref[WatchHandle], timeout: float) -> None:
     """A watch's ``timeout`` ran out: end it with a TimeoutException (its reading thread then exits)."""
     if (handle := ref()) is not None:
         handle._failed(watch_expired(timeout))
+        _wake_reader(handle._events.stream)
         handle._events.stream.close()
+
+
+def _wake_reader(stream: Stream) -> None:
+    """Shut the stream's socket down: closing it does not wake a thread blocked in its ``recv``, which
+    would then wait for the server's next event (and the server never learns the watch ended)."""
+    network = stream._response.extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
