@@ -87,6 +87,9 @@ class CreateOptions(ConnectionOpts, total=False):
     """hopx's name for ``envs``."""
     region: str | None
     """hopx's region: accepted and ignored (a hutch server is one place; its sandboxes run on it)."""
+    idempotency_key: str | None
+    """E2B's: a create repeated with the same key (and API key) answers the sandbox the first one made
+    (default: a fresh key per call, so the SDK's own retries never make two)."""
 
 
 # ---------------------------------------------------------------- request parts
@@ -156,7 +159,10 @@ def create(template: str | None, timeout: float | None, opts: CreateOptions) -> 
         network=network.create_body(opts.get("network")),
     )
     # One key for all tries of this create: a retried create never makes two sandboxes.
-    kwargs = build(create_sandbox, body=body, idempotency_key=str(uuid.uuid4()))
+    key = opts.get("idempotency_key")
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 200 or not key.isprintable()):
+        raise InvalidArgumentException(f"idempotency_key must be 1 to 200 printable characters, not {key!r}")
+    kwargs = build(create_sandbox, body=body, idempotency_key=key or str(uuid.uuid4()))
     conn = {key: value for key, value in opts.items() if key in CONNECTION_KEYS}
     return Op(kwargs, detail, idempotent=True, retry_timeouts=True), conn
 

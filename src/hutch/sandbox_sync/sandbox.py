@@ -9,6 +9,7 @@ import dataclasses
 import datetime
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, Self, TypeVar, Unpack, overload
+from urllib.parse import urlsplit
 
 from hutch import types
 from hutch._core.base import SandboxBase, placeholder_info
@@ -17,7 +18,7 @@ from hutch._features import hopx, metrics, sandboxes, signed, snapshots
 from hutch._features import network as _network
 from hutch._features.commands import RunOptions
 from hutch._features.sandboxes import CreateOptions, Pager, hopx_query
-from hutch.config import ConnectionOpts, split_connection_opts
+from hutch.config import ConnectionConfig, ConnectionOpts, split_connection_opts
 from hutch.sandbox_sync.cache import Cache
 from hutch.sandbox_sync.code import Code
 from hutch.sandbox_sync.commands import Commands
@@ -66,6 +67,27 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         self.env = EnvironmentVariables(self._sandbox_id, api)
         self.git = Git(self.commands)
         self.cache = Cache(self.commands)
+
+    @property
+    def connection_config(self) -> ConnectionConfig:
+        """The connection settings this sandbox object uses (E2B's)."""
+        return self._api.config
+
+    @property
+    def traffic_access_token(self) -> str | None:
+        """The token that admits requests to the exposed ports when ``allow_public_traffic`` is False (E2B's),
+        as of the last reply about this sandbox (``get_info()`` refreshes it)."""
+        return self._last_info.traffic_access_token
+
+    @property
+    def sandbox_domain(self) -> str:
+        """E2B's sandbox domain: here the hutch server's ``host:port``, through which sandboxes are reached."""
+        return urlsplit(self._api.config.base_url).netloc
+
+    @property
+    def envd_api_url(self) -> str:
+        """Where the sandbox's own routes (files, commands, ...) answer (E2B's): ``{server}/sandboxes/{id}``."""
+        return _network.public_host(self._api.config.base_url, self.sandbox_id)
 
     # ------------------------------------------------------------ getting a sandbox
 

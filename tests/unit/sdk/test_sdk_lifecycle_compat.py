@@ -154,3 +154,22 @@ async def test_fork_of_a_gone_sandbox(sdk, api):
     api.post("/sandboxes/gone/fork").respond(404, json={"code": 404, "message": "sandbox gone not found"})
     with pytest.raises(SandboxNotFoundException):
         await sdk(sdk.cls.fork("gone", count=2))
+
+
+async def test_e2b_sandbox_properties(sdk, api):
+    api.post("/sandboxes").respond(201, json=detail(trafficAccessToken="tt"))
+    sbx = await sdk.create()
+    assert sbx.connection_config.base_url == "http://localhost:7420"
+    assert sbx.sandbox_domain == "localhost:7420"
+    assert sbx.envd_api_url == "http://localhost:7420/sandboxes/sb1"
+    assert sbx.traffic_access_token == "tt"
+    await sdk(sbx.close())
+
+
+async def test_create_idempotency_key(sdk, api, created):
+    await sdk.create(idempotency_key="job-42")
+    assert created.calls[-1].request.headers["Idempotency-Key"] == "job-42"
+    for bad in ("", "x" * 201, "a\nb", 7):
+        with pytest.raises(InvalidArgumentException, match="idempotency_key"):
+            await sdk.create(idempotency_key=bad)
+    assert created.call_count == 1
