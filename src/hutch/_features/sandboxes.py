@@ -10,7 +10,7 @@ import dataclasses
 import datetime
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -284,6 +284,23 @@ class PaginatorBase(SandboxList):
         self._query, self._limit, self._order = query, limit, order
         self._fetched = False
         self._pending = False
+
+    @classmethod
+    def start(
+        cls,
+        conn: Mapping[str, Any],
+        query: SandboxQuery | None,
+        limit: int | None,
+        next_token: str | None,
+        order: str | None,
+    ) -> Self:
+        """What ``list`` returns: the paginator, after its flavour's ``_opened`` hook."""
+        paginator = cls(conn, query, limit, next_token, order)
+        paginator._opened()
+        return paginator
+
+    def _opened(self) -> None:
+        """Hook: the sync paginator fetches its first page here (the async one when awaited)."""
 
     @property
     def has_next(self) -> bool:

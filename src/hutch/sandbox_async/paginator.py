@@ -10,24 +10,12 @@ from typing import Any, Self, Unpack
 from hutch._features.sandboxes import PaginatorBase
 from hutch.config import ConnectionOpts
 from hutch.sandbox_async.transport import AsyncApiClient
-from hutch.types import SandboxInfo, SandboxList, SandboxQuery
+from hutch.types import SandboxInfo, SandboxList
 
 
 class AsyncSandboxPaginator(PaginatorBase):
     """E2B's ``AsyncSandboxPaginator``: ``while p.has_next: items = await p.next_items()``. Awaited, it is the
     first page (``page.sandboxes``, ``page.next_token``, ``page["sandboxes"]``, iteration)."""
-
-    @classmethod
-    def start(
-        cls,
-        conn: ConnectionOpts,
-        query: SandboxQuery | None,
-        limit: int | None,
-        next_token: str | None,
-        order: str | None,
-    ) -> Self:
-        """A paginator that has fetched nothing yet (E2B's ``AsyncSandbox.list`` is not awaited)."""
-        return cls(conn, query, limit, next_token, order)
 
     def __await__(self) -> Generator[Any, None, Self]:
         return self._first().__await__()

@@ -4,31 +4,21 @@ the call), there awaiting the paginator does."""
 
 from __future__ import annotations
 
-from typing import Any, Self, Unpack
+from typing import Any, Unpack
 
 from hutch._features.sandboxes import PaginatorBase
 from hutch.config import ConnectionOpts
 from hutch.sandbox_sync.transport import ApiClient
-from hutch.types import SandboxInfo, SandboxList, SandboxQuery
+from hutch.types import SandboxInfo, SandboxList
 
 
 class SandboxPaginator(PaginatorBase):
     """E2B's ``SandboxPaginator``: ``while p.has_next: items = p.next_items()``; also the first page
     (``page.sandboxes``, ``page.next_token``, ``page["sandboxes"]``, iteration)."""
 
-    @classmethod
-    def start(
-        cls,
-        conn: ConnectionOpts,
-        query: SandboxQuery | None,
-        limit: int | None,
-        next_token: str | None,
-        order: str | None,
-    ) -> Self:
-        """A paginator holding the first page (not yet handed out by ``next_items``)."""
-        paginator = cls(conn, query, limit, next_token, order)
-        paginator._take(paginator._fetch(paginator._conn), pending=True)
-        return paginator
+    def _opened(self) -> None:
+        """``Sandbox.list`` holds the first page (not yet handed out by ``next_items``)."""
+        self._take(self._fetch(self._conn), pending=True)
 
     def next_items(self, **opts: Unpack[ConnectionOpts]) -> list[SandboxInfo]:
         """The next page's sandboxes; raises SandboxException when ``has_next`` is False. ``opts``: this
