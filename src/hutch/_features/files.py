@@ -128,6 +128,24 @@ def watch(sandbox_id: str, path: str, recursive: bool, user: str | None, include
     return Op(kwargs, nothing, FileNotFoundException, stream=True, idle=True)
 
 
+def transfer_options(gzip: object, use_octet_stream: object = None, metadata: object = None) -> None:
+    """E2B's upload/download encodings, checked. hutch always streams the bytes raw
+    (``application/octet-stream``), so ``gzip`` and ``use_octet_stream``, which choose how E2B talks to
+    its envd, leave nothing to do: the file is the same. File metadata (E2B's ``user.e2b.*`` extended
+    attributes) is not kept by this server: refused rather than dropped."""
+    if not isinstance(gzip, bool):
+        raise InvalidArgumentException(f"gzip must be True or False, not {gzip!r}")
+    if use_octet_stream is not None and not isinstance(use_octet_stream, bool):
+        raise InvalidArgumentException(f"use_octet_stream must be True, False or None, not {use_octet_stream!r}")
+    if gzip and use_octet_stream is False:
+        raise InvalidArgumentException("gzip=True implies the octet-stream upload; it cannot be combined with "
+                                       "use_octet_stream=False")  # fmt: skip
+    if metadata:
+        raise InvalidArgumentException(
+            "file metadata (E2B's extended attributes on uploaded files) is not supported by this server"
+        )
+
+
 @dataclass(frozen=True)
 class WatchCallbacks:
     """What a watch handle calls (``on_event``, ``on_exit``: E2B's) and how long the watch lasts."""

@@ -18,26 +18,48 @@ class AsyncFiles(SubModule[AsyncApiClient]):
 
     @overload
     async def read(
-        self, path: str, format: Literal["text"] = "text", user: str = "user", request_timeout: float | None = None
+        self,
+        path: str,
+        format: Literal["text"] = "text",
+        user: str = "user",
+        request_timeout: float | None = None,
+        gzip: bool = False,
     ) -> str: ...
     @overload
     async def read(
-        self, path: str, format: Literal["bytes"], user: str = "user", request_timeout: float | None = None
+        self,
+        path: str,
+        format: Literal["bytes"],
+        user: str = "user",
+        request_timeout: float | None = None,
+        gzip: bool = False,
     ) -> bytearray: ...
     @overload
     async def read(
-        self, path: str, format: Literal["stream"], user: str = "user", request_timeout: float | None = None
+        self,
+        path: str,
+        format: Literal["stream"],
+        user: str = "user",
+        request_timeout: float | None = None,
+        gzip: bool = False,
     ) -> AsyncFileStream: ...
     async def read(
-        self, path: str, format: ReadFormat = "text", user: str = "user", request_timeout: float | None = None
+        self,
+        path: str,
+        format: ReadFormat = "text",
+        user: str = "user",
+        request_timeout: float | None = None,
+        gzip: bool = False,
     ) -> str | bytearray | AsyncFileStream:
         """Read a file as ``str`` (UTF-8), ``bytearray``, or a stream of ``bytes`` chunks.
 
         The content is streamed from the sandbox; with ``format="stream"`` nothing is held in memory.
+        ``gzip`` (E2B's transfer encoding) is accepted: the bytes come the same either way.
 
         Raises:
             FileNotFoundException: if there is no such file.
         """
+        _files.transfer_options(gzip)
         op = _files.read(self._sandbox_id, path, user)
         chunks = AsyncFileStream(await self._api.stream(op, request_timeout), self._api.config)
         if format == "stream":
@@ -59,9 +81,14 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         data: WriteData | AsyncIterable[bytes],
         user: str = "user",
         request_timeout: float | None = None,
+        gzip: bool = False,
+        use_octet_stream: bool | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> WriteInfo:
         """Write ``data`` (str, bytes, a binary file object or an iterable of bytes, streamed) to ``path``;
-        parent dirs are created."""
+        parent dirs are created. E2B's ``gzip`` / ``use_octet_stream`` are accepted (hutch always streams
+        the raw bytes); ``metadata`` raises InvalidArgumentException (not kept here)."""
+        _files.transfer_options(gzip, use_octet_stream, metadata)
         return await self._api.call(_files.write(self._sandbox_id, path, data, user), request_timeout)
 
     async def write_files(
@@ -69,9 +96,14 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         files: Sequence[WriteEntry | Mapping[str, Any]],
         user: str = "user",
         request_timeout: float | None = None,
+        gzip: bool = False,
+        use_octet_stream: bool | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> list[WriteInfo]:
         """Write many files in one streamed request; items are WriteEntry or E2B's ``{"path", "data"}``
-        dicts, and no items write nothing (``[]``)."""
+        dicts, and no items write nothing (``[]``). ``gzip``, ``use_octet_stream``, ``metadata``: as
+        :meth:`write`."""
+        _files.transfer_options(gzip, use_octet_stream, metadata)
         entries = _files.write_entries(files)
         if not entries:
             return []

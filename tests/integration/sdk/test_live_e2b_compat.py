@@ -16,7 +16,14 @@ import httpx
 import pytest
 from sdk_fakes import Flavor
 
-from hutch import ALL_TRAFFIC, CommandExitException, PtySize, SandboxQuery, TimeoutException
+from hutch import (
+    ALL_TRAFFIC,
+    CommandExitException,
+    InvalidArgumentException,
+    PtySize,
+    SandboxQuery,
+    TimeoutException,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -99,6 +106,15 @@ async def test_watch_include_entry_on_exit_and_timeout(box: tuple[Flavor, Any]) 
     await _until(lambda: expired)
     assert len(expired) == 1 and isinstance(expired[0], TimeoutException)
     await sdk(timed.stop())
+
+
+async def test_files_accept_e2b_transfer_options(box: tuple[Flavor, Any]) -> None:
+    sdk, sbx = box
+    await sdk(sbx.files.write("/home/user/g.bin", b"\x00\x1f\x8b raw", gzip=True, use_octet_stream=True))
+    assert await sdk(sbx.files.read("/home/user/g.bin", format="bytes", gzip=True)) == b"\x00\x1f\x8b raw"
+    with pytest.raises(InvalidArgumentException, match="metadata"):
+        await sdk(sbx.files.write("/home/user/m.txt", "x", metadata={"k": "v"}))
+    assert not await sdk(sbx.files.exists("/home/user/m.txt"))
 
 
 async def test_terminal_on_pty_on_data_and_timeout(box: tuple[Flavor, Any]) -> None:

@@ -141,3 +141,21 @@ async def test_bad_watch_options_are_refused_before_sending(sdk, api, sbx, kwarg
     with pytest.raises(InvalidArgumentException, match=says):
         await sdk(sbx.files.watch_dir("/w", **kwargs))
     assert not route.called
+
+
+async def test_e2b_transfer_options(sdk, api, sbx):
+    read = api.get(FILES).respond(200, content=b"abc")
+    written = api.put(FILES).respond(200, json=WRITTEN)
+    batch = api.post(FILES + "/batch").respond(200, json=[WRITTEN])
+    assert await sdk(sbx.files.read("/home/user/a.txt", gzip=True)) == "abc"
+    await sdk(sbx.files.write("/home/user/a.txt", "abc", gzip=True, use_octet_stream=True))
+    await sdk(sbx.files.write_files([{"path": "/home/user/a.txt", "data": "abc"}], use_octet_stream=False))
+    assert written.calls[0].request.content == b"abc"  # the same raw bytes either way
+    assert read.call_count == 1 and batch.call_count == 1
+    with pytest.raises(InvalidArgumentException, match="not supported by this server"):
+        await sdk(sbx.files.write("/home/user/a.txt", "x", metadata={"owner": "me"}))
+    with pytest.raises(InvalidArgumentException, match="use_octet_stream=False"):
+        await sdk(sbx.files.write_files([{"path": "/a", "data": "x"}], gzip=True, use_octet_stream=False))
+    with pytest.raises(InvalidArgumentException, match="gzip must be True or False"):
+        await sdk(sbx.files.read("/a", gzip="yes"))
+    assert written.call_count == 1 and batch.call_count == 1 and read.call_count == 1
