@@ -247,6 +247,19 @@ def check_pause_options(keep_memory: bool | None, mode: str | None) -> None:
         )
 
 
+def check_on_resume(on_resume: object) -> None:
+    """E2B's ``connect(on_resume=)``. A paused hutch sandbox's processes are frozen in place, and a resume
+    thaws them: E2B's ``"restore"``. ``"reboot"`` (a cold boot from the files, keeping the ID) is not
+    something a hutch sandbox does; ``Sandbox.restore(id)`` boots a new one from its pause snapshot."""
+    if on_resume == "reboot":
+        raise InvalidArgumentException(
+            "on_resume='reboot' is not supported: a paused hutch sandbox resumes its frozen processes "
+            "(on_resume='restore'); to boot a new sandbox from its files, use Sandbox.restore(sandbox_id)"
+        )
+    if on_resume != "restore":
+        raise InvalidArgumentException(f"on_resume must be 'restore' or 'reboot', not {on_resume!r}")
+
+
 def pause(sandbox_id: str) -> Op[tuple[SandboxInfo, bool]]:
     """The paused sandbox, and whether this call paused it (E2B's return value; False: it already was)."""
 

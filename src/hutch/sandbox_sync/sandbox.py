@@ -118,13 +118,27 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         return cls._open(conn, lambda api: api.call(op), owned=True)
 
     @classmethod
-    def _connect(cls, sandbox_id: str, timeout: int | None = None, **conn: Unpack[ConnectionOpts]) -> Self:
+    def _connect(
+        cls,
+        sandbox_id: str,
+        timeout: int | None = None,
+        on_resume: Literal["restore", "reboot"] = "restore",
+        **conn: Unpack[ConnectionOpts],
+    ) -> Self:
         """Attach to a sandbox by ID or name, resuming it if it is paused; ``timeout`` extends its lifetime to
-        end no earlier than that many seconds from now (never shortens it, as in E2B)."""
+        end no earlier than that many seconds from now (never shortens it, as in E2B). E2B's
+        ``on_resume="reboot"`` raises InvalidArgumentException (see :func:`check_on_resume`)."""
+        sandboxes.check_on_resume(on_resume)
         return cls._open(conn, lambda api: api.call(sandboxes.connect(sandbox_id, timeout)), owned=False)
 
-    def _connect_again(self, timeout: int | None = None, request_timeout: float | None = None) -> Self:
+    def _connect_again(
+        self,
+        timeout: int | None = None,
+        on_resume: Literal["restore", "reboot"] = "restore",
+        request_timeout: float | None = None,
+    ) -> Self:
         """``sbx.connect()`` (E2B): this sandbox again, resumed if it was paused, as a new object."""
+        sandboxes.check_on_resume(on_resume)
         api = ApiClient(self._api.config)
         try:
             info = api.call(sandboxes.connect(self.sandbox_id, timeout), request_timeout)
@@ -134,7 +148,7 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         return type(self)(info, api, owned=False)
 
     connect = either("_connect", _connect_again)
-    """``Sandbox.connect(sandbox_id, timeout=None, **conn)``, or ``sbx.connect(timeout=None)``."""
+    """``Sandbox.connect(sandbox_id, timeout=None, on_resume="restore", **conn)``, or ``sbx.connect(timeout=None)``."""
 
     @classmethod
     def restore(
