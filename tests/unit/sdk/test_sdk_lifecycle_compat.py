@@ -126,7 +126,7 @@ async def test_instance_connect(sdk, api, created):
     assert again is not sbx and again.sandbox_id == "sb1" and sent_json(connect) == {"timeout": 60}
     by_class = await sdk(sdk.cls.connect("sb1", on_resume="restore"))
     assert by_class.sandbox_id == "sb1" and connect.call_count == 2
-    with pytest.raises(InvalidArgumentException, match="Sandbox.restore"):
+    with pytest.raises(InvalidArgumentException, match=r"Sandbox\.restore"):
         await sdk(sdk.cls.connect("sb1", on_resume="reboot"))
     with pytest.raises(InvalidArgumentException, match="on_resume must be"):
         await sdk(sbx.connect(on_resume="warm"))
