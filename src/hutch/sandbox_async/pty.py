@@ -45,14 +45,14 @@ class AsyncPty(SubModule[AsyncApiClient]):
         chunk. ``request_timeout`` is accepted (attaching sends no request of its own)."""
         return self._handle(checks.pid(pid), DataCallbacks.of(on_data), limit=timeout)
 
-    async def send_stdin(self, pid: int, data: str | bytes) -> None:
+    async def send_stdin(self, pid: int, data: str | bytes, request_timeout: float | None = None) -> None:
         """Type ``data`` into the terminal."""
-        await self._api.call(pty.send_input(self._sandbox_id, pid, data))
+        await self._api.call(pty.send_input(self._sandbox_id, pid, data), request_timeout)
 
-    async def resize(self, pid: int, size: PtySize) -> None:
+    async def resize(self, pid: int, size: PtySize, request_timeout: float | None = None) -> None:
         """Set the terminal's rows and columns (its programs get SIGWINCH)."""
-        await self._api.call(pty.resize(self._sandbox_id, pid, size))
+        await self._api.call(pty.resize(self._sandbox_id, pid, size), request_timeout)
 
-    async def kill(self, pid: int) -> bool:
+    async def kill(self, pid: int, request_timeout: float | None = None) -> bool:
         """SIGKILL the terminal; False if it was already gone."""
-        return await self._api.call(pty.kill(self._sandbox_id, pid))
+        return await self._api.call(pty.kill(self._sandbox_id, pid), request_timeout)

@@ -54,3 +54,24 @@ async def test_a_command_wait_accepts_on_pty(sdk, api, sbx):
     handle = await sdk(sbx.commands.connect(7))
     never: list[bytes] = []
     assert (await sdk(handle.wait(on_pty=never.append))).stdout == "a" and never == []
+
+
+async def test_command_connect_takes_e2b_callbacks_and_request_timeout(sdk, api, sbx):
+    info = api.get("/sandboxes/sb1/commands/7").respond(200, json=process())
+    api.get("/sandboxes/sb1/commands/7/output").respond(
+        200,
+        content=ndjson({"type": "start", "pid": 7}, {"type": "stdout", "data": "a"}, {"type": "exit", "exitCode": 0}),
+    )
+    out: list[str] = []
+    handle = await sdk(sbx.commands.connect(7, 60, 5, on_stdout=out.append))
+    await sdk(handle.wait())
+    assert out == ["a"] and info.calls[0].request.extensions["timeout"]["read"] == 5
+
+
+async def test_pty_calls_take_request_timeout(sdk, api, sbx):
+    typed = api.post("/sandboxes/sb1/pty/9/input").respond(204)
+    killed = api.delete("/sandboxes/sb1/pty/9").respond(204)
+    await sdk(sbx.pty.send_stdin(9, "x", request_timeout=4))
+    assert await sdk(sbx.pty.kill(9, request_timeout=4)) is True
+    assert typed.calls[0].request.extensions["timeout"]["read"] == 4
+    assert killed.calls[0].request.extensions["timeout"]["read"] == 4
