@@ -62,6 +62,7 @@ from hutch.sandbox_async.handles import AsyncFileStream as AsyncFileStream
 from hutch.sandbox_async.handles import AsyncPtyHandle as AsyncPtyHandle
 from hutch.sandbox_async.handles import AsyncWatchHandle as AsyncWatchHandle
 from hutch.sandbox_async.paginator import AsyncSandboxPaginator as AsyncSandboxPaginator
+from hutch.sandbox_async.paginator import AsyncSnapshotPaginator as AsyncSnapshotPaginator
 from hutch.sandbox_async.pty import AsyncPty as AsyncPty
 from hutch.sandbox_async.sandbox import AsyncSandbox as AsyncSandbox
 from hutch.sandbox_async.sandbox import AsyncSandboxCreation as AsyncSandboxCreation
@@ -76,6 +77,7 @@ from hutch.sandbox_sync.handles import FileStream as FileStream
 from hutch.sandbox_sync.handles import PtyHandle as PtyHandle
 from hutch.sandbox_sync.handles import WatchHandle as WatchHandle
 from hutch.sandbox_sync.paginator import SandboxPaginator as SandboxPaginator
+from hutch.sandbox_sync.paginator import SnapshotPaginator as SnapshotPaginator
 from hutch.sandbox_sync.pty import Pty as Pty
 from hutch.sandbox_sync.sandbox import Sandbox as Sandbox
 from hutch.types import CodeContext as CodeContext

@@ -242,6 +242,8 @@ class Snapshot:
     """When it was taken."""
     template_id: str | None = None
     """For template snapshots, what to pass as ``template=`` to boot from it."""
+    names: list[str] = field(default_factory=list)
+    """The names it was given (``create_snapshot(name=)``), as E2B's ``SnapshotInfo.names``."""
 
 
 @dataclass

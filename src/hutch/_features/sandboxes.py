@@ -28,7 +28,7 @@ from hutch._core.convert import opt, unset
 from hutch._core.request import Op, build, model, nothing, true
 from hutch._features import network
 from hutch._features.detail import detail, sandbox_info
-from hutch.config import CONNECTION_KEYS, ConnectionOpts
+from hutch.config import CONNECTION_KEYS, ConnectionConfig, ConnectionOpts, call_config
 from hutch.exceptions import InvalidArgumentException, SandboxException, SandboxNotFoundException
 from hutch.types import (
     SandboxInfo,
@@ -294,6 +294,7 @@ class PaginatorBase(SandboxList):
         list_page(query, limit, next_token, order)  # refuse bad arguments at the call
         super().__init__([], next_token)
         self._conn = dict(conn)
+        self._config = call_config(self._conn, {}, "list")  # bad connection settings raise at the call too
         self._query, self._limit, self._order = query, limit, order
         self._fetched = False
         self._pending = False
@@ -320,10 +321,8 @@ class PaginatorBase(SandboxList):
         """Whether ``next_items()`` has a page to give (E2B)."""
         return self._pending or not self._fetched or self.next_token is not None
 
-    def _conn_for(self, opts: Mapping[str, Any]) -> dict[str, Any]:
-        """The paginator's connection settings with one call's on top (E2B's per-call options)."""
-        checks.known_keys(opts, ConnectionOpts, "next_items")
-        return {**self._conn, **opts}
+    def _config_for(self, opts: Mapping[str, Any]) -> ConnectionConfig:
+        return call_config(self._conn, opts, "next_items")
 
     def _next_op(self) -> Op[SandboxList]:
         if not self.has_next:

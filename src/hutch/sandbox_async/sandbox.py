@@ -16,7 +16,7 @@ from hutch._features import hopx, metrics, sandboxes, signed, snapshots
 from hutch._features import network as _network
 from hutch._features.commands import RunOptions
 from hutch._features.sandboxes import CreateOptions, Pager, hopx_query
-from hutch.config import ConnectionConfig, ConnectionOpts, split_connection_opts
+from hutch.config import ConnectionConfig, ConnectionOpts, call_config, split_connection_opts
 from hutch.sandbox_async._creation import AsyncSandboxCreation as AsyncSandboxCreation  # async only
 from hutch.sandbox_async.cache import AsyncCache
 from hutch.sandbox_async.code import AsyncCode
@@ -25,7 +25,7 @@ from hutch.sandbox_async.env import AsyncEnvironmentVariables
 from hutch.sandbox_async.files import AsyncFiles
 from hutch.sandbox_async.git import AsyncGit
 from hutch.sandbox_async.handles import AsyncCommandHandle
-from hutch.sandbox_async.paginator import AsyncSandboxPaginator
+from hutch.sandbox_async.paginator import AsyncSandboxPaginator, AsyncSnapshotPaginator
 from hutch.sandbox_async.pty import AsyncPty
 from hutch.sandbox_async.transport import AsyncApiClient, AsyncFileStream
 from hutch.types import (
@@ -364,21 +364,35 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         memory) raises InvalidArgumentException: there is no CRIU here."""
         return await self._api.call(snapshots.template_snapshot(self.sandbox_id, name, mode), request_timeout)
 
-    async def _list_own_snapshots(self, request_timeout: float | None = None) -> builtins.list[Snapshot]:
-        """This sandbox's snapshots, newest first."""
-        return await self._api.call(snapshots.list_snapshots(self.sandbox_id), request_timeout)
+    def _list_own_snapshots(
+        self,
+        limit: int | None = None,
+        next_token: str | None = None,
+        name: str | None = None,
+        request_timeout: float | None = None,
+    ) -> AsyncSnapshotPaginator:
+        """This sandbox's snapshots, newest first: E2B's paginator, and the list declaw's code reads."""
+        config = call_config(self._api.config, {"request_timeout": request_timeout}, "list_snapshots")
+        return AsyncSnapshotPaginator.start(config, snapshots.list_snapshots(self.sandbox_id), limit, next_token, name)
 
     @classmethod
-    async def _list_all_snapshots(
-        cls, sandbox_id: str | None = None, **conn: Unpack[ConnectionOpts]
-    ) -> builtins.list[Snapshot]:
-        """All of the caller's snapshots (or ``sandbox_id``'s), newest first."""
-        async with AsyncApiClient.from_opts(conn) as api:
-            return await api.call(snapshots.list_all(sandbox_id))
+    def _list_all_snapshots(
+        cls,
+        sandbox_id: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+        name: str | None = None,
+        **conn: Unpack[ConnectionOpts],
+    ) -> AsyncSnapshotPaginator:
+        """All of the caller's snapshots (or ``sandbox_id``'s), newest first; as :meth:`_list_own_snapshots`."""
+        return AsyncSnapshotPaginator.start(conn, snapshots.list_all(sandbox_id), limit, next_token, name)
 
     list_snapshots = either("_list_all_snapshots", _list_own_snapshots)
-    """``sbx.list_snapshots()``: this sandbox's; ``Sandbox.list_snapshots(sandbox_id=None, **conn)``: all of
-    the caller's (E2B's class form), or one sandbox's."""
+    """``sbx.list_snapshots(limit=None, next_token=None, name=None)``: this sandbox's;
+    ``Sandbox.list_snapshots(sandbox_id=None, limit=None, next_token=None, name=None, **conn)``: all of the
+    caller's (E2B's class form), or one sandbox's. Either is E2B's paginator (``has_next``,
+    ``next_items()``) and the list of snapshots (awaited, on the async SDK); ``name`` keeps those with
+    that name or ID."""
 
     @dual
     async def fork(

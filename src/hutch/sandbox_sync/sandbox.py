@@ -18,7 +18,7 @@ from hutch._features import hopx, metrics, sandboxes, signed, snapshots
 from hutch._features import network as _network
 from hutch._features.commands import RunOptions
 from hutch._features.sandboxes import CreateOptions, Pager, hopx_query
-from hutch.config import ConnectionConfig, ConnectionOpts, split_connection_opts
+from hutch.config import ConnectionConfig, ConnectionOpts, call_config, split_connection_opts
 from hutch.sandbox_sync.cache import Cache
 from hutch.sandbox_sync.code import Code
 from hutch.sandbox_sync.commands import Commands
@@ -26,7 +26,7 @@ from hutch.sandbox_sync.env import EnvironmentVariables
 from hutch.sandbox_sync.files import Files
 from hutch.sandbox_sync.git import Git
 from hutch.sandbox_sync.handles import CommandHandle
-from hutch.sandbox_sync.paginator import SandboxPaginator
+from hutch.sandbox_sync.paginator import SandboxPaginator, SnapshotPaginator
 from hutch.sandbox_sync.pty import Pty
 from hutch.sandbox_sync.transport import ApiClient, FileStream
 from hutch.types import (
@@ -361,21 +361,35 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         memory) raises InvalidArgumentException: there is no CRIU here."""
         return self._api.call(snapshots.template_snapshot(self.sandbox_id, name, mode), request_timeout)
 
-    def _list_own_snapshots(self, request_timeout: float | None = None) -> builtins.list[Snapshot]:
-        """This sandbox's snapshots, newest first."""
-        return self._api.call(snapshots.list_snapshots(self.sandbox_id), request_timeout)
+    def _list_own_snapshots(
+        self,
+        limit: int | None = None,
+        next_token: str | None = None,
+        name: str | None = None,
+        request_timeout: float | None = None,
+    ) -> SnapshotPaginator:
+        """This sandbox's snapshots, newest first: E2B's paginator, and the list declaw's code reads."""
+        config = call_config(self._api.config, {"request_timeout": request_timeout}, "list_snapshots")
+        return SnapshotPaginator.start(config, snapshots.list_snapshots(self.sandbox_id), limit, next_token, name)
 
     @classmethod
     def _list_all_snapshots(
-        cls, sandbox_id: str | None = None, **conn: Unpack[ConnectionOpts]
-    ) -> builtins.list[Snapshot]:
-        """All of the caller's snapshots (or ``sandbox_id``'s), newest first."""
-        with ApiClient.from_opts(conn) as api:
-            return api.call(snapshots.list_all(sandbox_id))
+        cls,
+        sandbox_id: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+        name: str | None = None,
+        **conn: Unpack[ConnectionOpts],
+    ) -> SnapshotPaginator:
+        """All of the caller's snapshots (or ``sandbox_id``'s), newest first; as :meth:`_list_own_snapshots`."""
+        return SnapshotPaginator.start(conn, snapshots.list_all(sandbox_id), limit, next_token, name)
 
     list_snapshots = either("_list_all_snapshots", _list_own_snapshots)
-    """``sbx.list_snapshots()``: this sandbox's; ``Sandbox.list_snapshots(sandbox_id=None, **conn)``: all of
-    the caller's (E2B's class form), or one sandbox's."""
+    """``sbx.list_snapshots(limit=None, next_token=None, name=None)``: this sandbox's;
+    ``Sandbox.list_snapshots(sandbox_id=None, limit=None, next_token=None, name=None, **conn)``: all of the
+    caller's (E2B's class form), or one sandbox's. Either is E2B's paginator (``has_next``,
+    ``next_items()``) and the list of snapshots (awaited, on the async SDK); ``name`` keeps those with
+    that name or ID."""
 
     @dual
     def fork(

@@ -80,6 +80,23 @@ async def test_list_paginator_started_after_and_order(box: tuple[Flavor, Any]) -
             await sdk(sbx.close())
 
 
+async def test_snapshot_paginator(box: tuple[Flavor, Any]) -> None:
+    sdk, sbx = box
+    first = await sdk(sbx.create_snapshot(name=f"e2b-pages-{sdk.name}"))
+    second = await sdk(sbx.create_snapshot())
+    paginator = sdk.cls.list_snapshots(sandbox_id=sbx.sandbox_id, limit=1)
+    pages = []
+    while paginator.has_next:
+        pages.append([s.snapshot_id for s in await sdk(paginator.next_items())])
+    listed = [snapshot_id for page in pages for snapshot_id in page]
+    assert {first.snapshot_id, second.snapshot_id} <= set(listed) and len(listed) == len(set(listed))
+    assert all(len(page) == 1 for page in pages)
+    named = await sdk(sbx.list_snapshots(name=f"e2b-pages-{sdk.name}"))  # declaw's list, filtered as E2B's name=
+    assert [s.snapshot_id for s in named] == [first.snapshot_id] and named[0].names == [f"e2b-pages-{sdk.name}"]
+    for info in (first, second):
+        await sdk(sdk.cls.delete_snapshot(info.snapshot_id))
+
+
 async def test_pause_says_whether_it_paused(box: tuple[Flavor, Any]) -> None:
     sdk, sbx = box
     assert await sdk(sbx.pause()) is True

@@ -8,7 +8,7 @@ import datetime
 
 import httpx
 import pytest
-from sdk_fakes import detail
+from sdk_fakes import detail, snapshot
 
 from hutch import AsyncSandboxPaginator, InvalidArgumentException, SandboxException, SandboxPaginator, SandboxQuery
 
@@ -103,3 +103,38 @@ async def test_hopx_status_still_returns_sandboxes_with_order(sdk, api):
     assert route.calls[0].request.url.params["order"] == "desc"
     for b in boxes:
         await sdk(b.close())
+
+
+SNAPS = [snapshot(snapshotID="s2", names=["nightly"]), snapshot(snapshotID="s1", names=[])]
+
+
+async def test_e2b_snapshot_paginator_pages_the_list(sdk, api):
+    route = api.get("/snapshots").respond(200, json=SNAPS)
+    paginator = sdk.cls.list_snapshots(limit=1)
+    assert paginator.has_next
+    pages = []
+    while paginator.has_next:
+        pages.append([s.snapshot_id for s in await sdk(paginator.next_items())])
+        if paginator.has_next:
+            assert paginator.next_token == str(len(pages))
+    assert pages == [["s2"], ["s1"]] and paginator.next_token is None and route.call_count == 1
+    with pytest.raises(SandboxException, match="No more items"):
+        await sdk(paginator.next_items())
+    resumed = sdk.cls.list_snapshots(limit=1, next_token="1")
+    assert [s.snapshot_id for s in await sdk(resumed.next_items())] == ["s1"]
+    named = await sdk(sdk.cls.list_snapshots(name="nightly"))  # declaw/hutch: the list itself (async: awaited)
+    assert [(s.snapshot_id, s.names) for s in named] == [("s2", ["nightly"])]
+
+
+async def test_a_sandbox_snapshot_paginator_keeps_its_settings(sdk, api, created):
+    own = api.get("/sandboxes/sb1/snapshots").respond(200, json=SNAPS)
+    sbx = await sdk.create(headers={"X-Team": "a"})
+    listed = await sdk(sbx.list_snapshots())
+    assert [s.snapshot_id for s in listed] == ["s2", "s1"] and own.calls[-1].request.headers["X-Team"] == "a"
+    paginator = sbx.list_snapshots()
+    assert len(await sdk(paginator.next_items(request_timeout=3))) == 2
+    with pytest.raises(InvalidArgumentException, match="takes only request_timeout"):
+        await sdk(sbx.list_snapshots().next_items(api_key="other"))
+    with pytest.raises(InvalidArgumentException, match="limit must be a positive int"):
+        sbx.list_snapshots(limit=0)
+    await sdk(sbx.close())
