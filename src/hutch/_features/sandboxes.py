@@ -10,7 +10,7 @@ import dataclasses
 import datetime
 import uuid
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -25,6 +25,7 @@ import hutch_api.api.sandboxes.resume_sandbox as resume_sandbox
 import hutch_api.api.sandboxes.set_sandbox_timeout as set_sandbox_timeout
 from hutch._core import checks
 from hutch._core.convert import opt, unset
+from hutch._core.paging import Opened
 from hutch._core.request import Op, build, model, nothing, true
 from hutch._features import network
 from hutch._features.detail import detail, sandbox_info
@@ -277,7 +278,7 @@ def refresh_token(sandbox_id: str) -> Op[SandboxInfo]:
     return Op(build(refresh_traffic_token, checks.ident(sandbox_id)), detail, SandboxNotFoundException)
 
 
-class PaginatorBase(SandboxList):
+class PaginatorBase(Opened, SandboxList):
     """E2B's sandbox paginator (``has_next``, ``next_token``, ``next_items()``), sans-I/O; also the page
     declaw's and hutch's code reads (``sandboxes``, iteration, ``page["next_token"]``): the page last
     fetched. The first page is fetched by ``Sandbox.list`` (sync) or by awaiting the paginator (async)
@@ -298,23 +299,6 @@ class PaginatorBase(SandboxList):
         self._query, self._limit, self._order = query, limit, order
         self._fetched = False
         self._pending = False
-
-    @classmethod
-    def start(
-        cls,
-        conn: Mapping[str, Any],
-        query: SandboxQuery | None,
-        limit: int | None,
-        next_token: str | None,
-        order: str | None,
-    ) -> Self:
-        """What ``list`` returns: the paginator, after its flavour's ``_opened`` hook."""
-        paginator = cls(conn, query, limit, next_token, order)
-        paginator._opened()
-        return paginator
-
-    def _opened(self) -> None:
-        """Hook: the sync paginator fetches its first page here (the async one when awaited)."""
 
     @property
     def has_next(self) -> bool:

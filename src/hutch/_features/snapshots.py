@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any
 
 import hutch_api.api.snapshots.create_snapshot as create_snapshot
 import hutch_api.api.snapshots.delete_snapshot as delete_snapshot
@@ -15,6 +15,7 @@ import hutch_api.api.snapshots.restore_sandbox as restore_sandbox
 from hutch._core import checks
 from hutch._core.convert import opt, plain, unset
 from hutch._core.errors import error_for_status
+from hutch._core.paging import Opened
 from hutch._core.request import Op, build, model, models, true
 from hutch._features.detail import detail, sandbox_info
 from hutch.config import ConnectionConfig, call_config
@@ -71,7 +72,7 @@ def list_all(sandbox_id: str | None) -> Op[list[Snapshot]]:
     return Op(kwargs, models(ApiSnapshot.from_dict, _snapshot))
 
 
-class SnapshotPaginatorBase(list[Snapshot]):
+class SnapshotPaginatorBase(Opened, list[Snapshot]):
     """E2B's snapshot paginator (``has_next``, ``next_token``, ``next_items()``), sans-I/O, which is also the
     list of snapshots declaw's and hutch's code reads. The server answers every snapshot at once; E2B's
     ``limit`` then pages that answer (``next_token`` is the offset of the next page)."""
@@ -96,23 +97,6 @@ class SnapshotPaginatorBase(list[Snapshot]):
         self._op, self._limit, self._name = op, limit, name
         self._offset = int(next_token or 0)
         self._fetched = self._given = False
-
-    @classmethod
-    def start(
-        cls,
-        origin: Mapping[str, Any] | ConnectionConfig,
-        op: Op[list[Snapshot]],
-        limit: int | None = None,
-        next_token: str | None = None,
-        name: str | None = None,
-    ) -> Self:
-        """What ``list_snapshots`` returns: the paginator, after its flavour's ``_opened`` hook."""
-        paginator = cls(origin, op, limit, next_token, name)
-        paginator._opened()
-        return paginator
-
-    def _opened(self) -> None:
-        """Hook: the sync paginator fetches the snapshots here (the async one when awaited)."""
 
     @property
     def has_next(self) -> bool:
