@@ -60,6 +60,8 @@ def test_list_order_and_started_after(http, make_sandbox):
         ("", 422, ["maskRequestHost"]),
         (42, 422, ["maskRequestHost"]),
         ("example.test:123456", 422, ["maskRequestHost"]),
+        ("example.test:0", 422, ["maskRequestHost", "1 to 65535"]),
+        ("example.test:65536", 422, ["maskRequestHost"]),
     ],
 )
 def test_bad_mask_request_host_is_refused_and_changes_nothing(http, make_sandbox, mask, status, words):
