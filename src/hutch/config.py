@@ -54,6 +54,12 @@ class ConnectionOpts(TypedDict, total=False):
     """E2B's deprecated option: accepted, has no effect."""
 
 
+ApiParams = ConnectionOpts
+"""E2B's name for the connection keywords."""
+ProxyTypes = str | httpx.URL | httpx.Proxy
+HttpVersion = Literal["1.1", "2"]
+
+
 CONNECTION_KEYS = frozenset(ConnectionOpts.__annotations__)
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import IO, Any, Literal, Self, TypedDict, overload
+from typing import IO, Any, Literal, Self, TypedDict, TypeVar, overload
 
 __all__ = [
+    "AsyncWriteData",
     "CodeContext",
     "CommandResult",
     "EntryInfo",
@@ -22,20 +23,34 @@ __all__ = [
     "FileType",
     "FilesystemEvent",
     "FilesystemEventType",
+    "OutputHandler",
     "ProcessInfo",
+    "PtyOutput",
     "PtySize",
     "ReadFormat",
     "Result",
     "SandboxInfo",
+    "SandboxInfoLifecycle",
     "SandboxLifecycle",
     "SandboxList",
+    "SandboxListOrder",
     "SandboxMetrics",
+    "SandboxNetworkInfo",
     "SandboxNetworkOpts",
+    "SandboxNetworkSelector",
+    "SandboxNetworkSelectorContext",
+    "SandboxNetworkUpdate",
+    "SandboxOnResume",
+    "SandboxOnTimeout",
     "SandboxQuery",
     "SandboxResources",
     "SandboxState",
     "Snapshot",
     "SnapshotInfo",
+    "SnapshotMode",
+    "Stderr",
+    "Stdout",
+    "Username",
     "WriteData",
     "WriteEntry",
     "WriteInfo",
@@ -598,3 +613,33 @@ class CodeContext:
     def id(self) -> str:
         """E2B's name for :attr:`context_id`."""
         return self.context_id
+
+
+# ---------------------------------------------------------------- E2B's type names (for E2B code's annotations)
+
+T = TypeVar("T")
+
+SandboxListOrder = Literal["asc", "desc"]
+"""``Sandbox.list(order=)``."""
+SnapshotMode = Literal["full", "filesystem"]
+"""``pause(mode=)`` / ``create_snapshot(mode=)``; ``"full"`` is refused here (no CRIU)."""
+SandboxOnResume = Literal["restore", "reboot"]
+"""``connect(on_resume=)``; ``"reboot"`` is refused here."""
+SandboxOnTimeout = Literal["kill", "pause"] | Mapping[str, Any]
+"""``lifecycle["on_timeout"]``: the action, or E2B's ``{"action": ..., "keep_memory": ...}``."""
+SandboxInfoLifecycle = SandboxLifecycle
+SandboxNetworkSelector = list[str] | Callable[[SandboxNetworkSelectorContext], list[str]]
+SandboxNetworkInfo = SandboxNetworkOpts
+Stdout = str
+Stderr = str
+PtyOutput = bytes
+Username = str
+OutputHandler = Callable[[T], object]
+"""A callback of output (on the async SDK it may be a coroutine function)."""
+AsyncWriteData = WriteData | AsyncIterable[bytes]
+
+
+class SandboxNetworkUpdate(SandboxNetworkOpts, total=False):
+    """``update_network``'s argument (E2B's): a policy, and ``allow_internet_access`` when it has no lists."""
+
+    allow_internet_access: bool
