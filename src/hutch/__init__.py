@@ -54,6 +54,9 @@ from hutch.exceptions import ServiceUnavailableException as ServiceUnavailableEx
 from hutch.exceptions import SnapshotNotFoundException as SnapshotNotFoundException
 from hutch.exceptions import TemplateException as TemplateException
 from hutch.exceptions import TimeoutException as TimeoutException
+from hutch.exceptions import VolumeException as VolumeException
+from hutch.exceptions import VolumeNotFoundException as VolumeNotFoundException
+from hutch.exceptions import VolumePathNotFoundException as VolumePathNotFoundException
 from hutch.sandbox_async.cache import AsyncCache as AsyncCache
 from hutch.sandbox_async.code import AsyncCode as AsyncCode
 from hutch.sandbox_async.commands import AsyncCommands as AsyncCommands
@@ -69,6 +72,7 @@ from hutch.sandbox_async.paginator import AsyncSnapshotPaginator as AsyncSnapsho
 from hutch.sandbox_async.pty import AsyncPty as AsyncPty
 from hutch.sandbox_async.sandbox import AsyncSandbox as AsyncSandbox
 from hutch.sandbox_async.sandbox import AsyncSandboxCreation as AsyncSandboxCreation
+from hutch.sandbox_async.volume import AsyncVolume as AsyncVolume
 from hutch.sandbox_sync.cache import Cache as Cache
 from hutch.sandbox_sync.code import Code as Code
 from hutch.sandbox_sync.commands import Commands as Commands
@@ -83,6 +87,7 @@ from hutch.sandbox_sync.paginator import SandboxPaginator as SandboxPaginator
 from hutch.sandbox_sync.paginator import SnapshotPaginator as SnapshotPaginator
 from hutch.sandbox_sync.pty import Pty as Pty
 from hutch.sandbox_sync.sandbox import Sandbox as Sandbox
+from hutch.sandbox_sync.volume import Volume as Volume
 from hutch.types import AsyncWriteData as AsyncWriteData
 from hutch.types import CodeContext as CodeContext
 from hutch.types import CommandResult as CommandResult
@@ -119,5 +124,7 @@ from hutch.types import SnapshotMode as SnapshotMode
 from hutch.types import Stderr as Stderr
 from hutch.types import Stdout as Stdout
 from hutch.types import Username as Username
+from hutch.types import VolumeEntryStat as VolumeEntryStat
+from hutch.types import VolumeInfo as VolumeInfo
 from hutch.types import WriteEntry as WriteEntry
 from hutch.types import WriteInfo as WriteInfo

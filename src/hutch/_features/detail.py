@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hutch._core.convert import plain, str_map
+from hutch._core.convert import opt, plain, str_map
 from hutch._core.request import model
 from hutch.types import SandboxInfo, SandboxLifecycle, SandboxNetworkOpts
 from hutch_api.models.sandbox_detail import SandboxDetail
@@ -22,6 +22,7 @@ def sandbox_info(d: SandboxDetail) -> SandboxInfo:
         envs=[str(k) for k in d.env_keys],
         network=None if isinstance(net, Unset) else _network_info(net),
         lifecycle=lifecycle,
+        volume_mounts={m.path: m.volume_id for m in opt(d.volume_mounts) or []},
     )
 
 

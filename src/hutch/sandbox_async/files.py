@@ -61,19 +61,7 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         """
         _files.transfer_options(gzip)
         op = _files.read(self._sandbox_id, path, user)
-        chunks = AsyncFileStream(await self._api.stream(op, request_timeout), self._api.config)
-        if format == "stream":
-            return chunks
-        async with chunks:
-            data = bytearray()
-            decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            text: list[str] = []
-            async for chunk in chunks:
-                if format == "bytes":
-                    data += chunk
-                else:
-                    text.append(decoder.decode(chunk))
-        return data if format == "bytes" else "".join(text) + decoder.decode(b"", final=True)
+        return await read_as(AsyncFileStream(await self._api.stream(op, request_timeout), self._api.config), format)
 
     async def write(
         self,
@@ -159,3 +147,19 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         op = _files.watch(self._sandbox_id, path, recursive, user, include_entry)
         stream = await self._api.stream(op, request_timeout)
         return await AsyncWatchHandle.start(stream, self._api.config, callbacks)
+
+
+async def read_as(chunks: AsyncFileStream, format: ReadFormat) -> str | bytearray | AsyncFileStream:
+    """A file's streamed content as ``format`` asks: the stream itself, or all of it as bytes or text."""
+    if format == "stream":
+        return chunks
+    async with chunks:
+        data = bytearray()
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        text: list[str] = []
+        async for chunk in chunks:
+            if format == "bytes":
+                data += chunk
+            else:
+                text.append(decoder.decode(chunk))
+    return data if format == "bytes" else "".join(text) + decoder.decode(b"", final=True)

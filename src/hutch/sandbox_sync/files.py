@@ -63,19 +63,7 @@ class Files(SubModule[ApiClient]):
         """
         _files.transfer_options(gzip)
         op = _files.read(self._sandbox_id, path, user)
-        chunks = FileStream(self._api.stream(op, request_timeout), self._api.config)
-        if format == "stream":
-            return chunks
-        with chunks:
-            data = bytearray()
-            decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            text: list[str] = []
-            for chunk in chunks:
-                if format == "bytes":
-                    data += chunk
-                else:
-                    text.append(decoder.decode(chunk))
-        return data if format == "bytes" else "".join(text) + decoder.decode(b"", final=True)
+        return read_as(FileStream(self._api.stream(op, request_timeout), self._api.config), format)
 
     def write(
         self,
@@ -161,3 +149,19 @@ class Files(SubModule[ApiClient]):
         op = _files.watch(self._sandbox_id, path, recursive, user, include_entry)
         stream = self._api.stream(op, request_timeout)
         return WatchHandle.start(stream, self._api.config, callbacks)
+
+
+def read_as(chunks: FileStream, format: ReadFormat) -> str | bytearray | FileStream:
+    """A file's streamed content as ``format`` asks: the stream itself, or all of it as bytes or text."""
+    if format == "stream":
+        return chunks
+    with chunks:
+        data = bytearray()
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        text: list[str] = []
+        for chunk in chunks:
+            if format == "bytes":
+                data += chunk
+            else:
+                text.append(decoder.decode(chunk))
+    return data if format == "bytes" else "".join(text) + decoder.decode(b"", final=True)
