@@ -1,7 +1,8 @@
 """The seed pages' examples (../shared/seeds) with `declaw` / `hopx_ai` / `tensorlake` replaced by
-`hutch` and the key and domain pointed at the test server. Calls of SDK-API.md sections 7-9
-(run_code, env, network) are left out here; the hopx page's numbered examples run verbatim in
-test_seed_hopx_examples.py."""
+`hutch` and the key and domain pointed at the test server (hopx's `code-interpreter` template is
+hutch's of that name). Calls of SDK-API.md sections 7-9 (run_code, env, network) are left out here;
+the hopx page's examples that tests/integration/code/test_hopx_seed.py does not run as printed run
+verbatim in test_seed_hopx_examples.py."""
 
 from __future__ import annotations
 
