@@ -9,7 +9,7 @@ each is rewritten token by token (``async def`` -> ``def``, ``await`` dropped, `
 ``# async only`` are dropped, and the result is put through the pinned ruff (import order, unused
 imports, format) so that it is byte-reproducible. What differs between the flavors on purpose is
 hand-written in both trees: ``_backend.py`` (sleep, pools, bodies, callbacks), ``handles.py``
-(task vs thread) and ``_creation.py`` (async only).
+(task vs thread), ``paginator.py`` (who fetches the first page) and ``_creation.py`` (async only).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ RULES: list[tuple[str, str]] = [
     (r"\bAsyncHTTPTransport\b", "HTTPTransport"),
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
     (r"\bAsyncGenerator\[(\w+), None\]", r"Generator[\1, None, None]"),
-    (r"\bAwaitable\[(\w+)\]", r"\1"),
+    (r"\bAwaitable\[([\w.]+(?:\[\w+\])?)\]", r"\1"),
     (r"\bAsync(Iterator|Iterable|Generator)\b", r"\1"),
     (r"\bAsync([A-Z]\w*)", r"\1"),  # AsyncSandbox -> Sandbox, AsyncApiClient -> ApiClient, ...
 ]

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import IO, Any, Literal, Self, TypedDict, overload
+from typing import IO, Any, Literal, Self, TypedDict, TypeVar, overload
 
 from hutch.charts import Chart, chart_from_dict
 
 __all__ = [
+    "AsyncWriteData",
     "CodeContext",
     "CommandResult",
     "EntryInfo",
@@ -24,20 +25,34 @@ __all__ = [
     "FileType",
     "FilesystemEvent",
     "FilesystemEventType",
+    "OutputHandler",
     "ProcessInfo",
+    "PtyOutput",
     "PtySize",
     "ReadFormat",
     "Result",
     "SandboxInfo",
+    "SandboxInfoLifecycle",
     "SandboxLifecycle",
     "SandboxList",
+    "SandboxListOrder",
     "SandboxMetrics",
+    "SandboxNetworkInfo",
     "SandboxNetworkOpts",
+    "SandboxNetworkSelector",
+    "SandboxNetworkSelectorContext",
+    "SandboxNetworkUpdate",
+    "SandboxOnResume",
+    "SandboxOnTimeout",
     "SandboxQuery",
     "SandboxResources",
     "SandboxState",
     "Snapshot",
     "SnapshotInfo",
+    "SnapshotMode",
+    "Stderr",
+    "Stdout",
+    "Username",
     "WriteData",
     "WriteEntry",
     "WriteInfo",
@@ -122,13 +137,27 @@ class SandboxNetworkOpts(TypedDict, total=False):
     own addresses are never reachable.
     """
 
-    allow_out: list[str]
-    """Destinations the sandbox may reach."""
-    deny_out: list[str]
-    """Destinations it may not reach."""
+    allow_out: list[str] | Callable[[SandboxNetworkSelectorContext], list[str]]
+    """Destinations the sandbox may reach; or, as in E2B, a function of a
+    :class:`SandboxNetworkSelectorContext` returning them (``lambda ctx: [ctx.all_traffic]``)."""
+    deny_out: list[str] | Callable[[SandboxNetworkSelectorContext], list[str]]
+    """Destinations it may not reach (a list, or a function as for ``allow_out``)."""
     allow_public_traffic: bool
     """Whether anyone who can reach the server may use the sandbox's exposed ports (``get_host``);
     when False they need the API key or ``SandboxInfo.traffic_access_token`` (default True)."""
+    mask_request_host: str
+    """The ``Host`` header the servers on the exposed ports see (E2B's), ``${PORT}`` replaced by the
+    port: ``"${PORT}-myapp.example.com"``; by default ``localhost:<port>``."""
+
+
+@dataclass(frozen=True)
+class SandboxNetworkSelectorContext:
+    """What an ``allow_out`` / ``deny_out`` function receives (E2B's)."""
+
+    all_traffic: str
+    """``"0.0.0.0/0"``: every IPv4 destination."""
+    rules: Mapping[str, list[Any]]
+    """E2B's per-host ``rules``: always empty here (hutch refuses ``rules``)."""
 
 
 @dataclass
@@ -232,6 +261,8 @@ class Snapshot:
     """When it was taken."""
     template_id: str | None = None
     """For template snapshots, what to pass as ``template=`` to boot from it."""
+    names: list[str] = field(default_factory=list)
+    """The names it was given (``create_snapshot(name=)``), as E2B's ``SnapshotInfo.names``."""
 
 
 @dataclass
@@ -260,6 +291,8 @@ class SandboxQuery:
     """Only sandboxes booted from this template."""
     name: str | None = None
     """Only the sandbox with this name."""
+    started_after: datetime.datetime | None = None
+    """Only sandboxes started at or after this time (E2B's; a naive datetime is local time, as in E2B)."""
 
 
 @dataclass
@@ -410,6 +443,9 @@ class FilesystemEvent:
     """The changed path relative to the watched directory."""
     path: str
     """The changed path, absolute."""
+    entry: EntryInfo | None = None
+    """The changed path's entry when the watch was started with ``include_entry=True`` (E2B); None
+    otherwise, and for a path already gone when the event was read (remove, rename away)."""
 
     def __post_init__(self) -> None:
         self.type = FilesystemEventType(self.type)
@@ -688,3 +724,33 @@ class VolumeEntryStat:
 
     def __post_init__(self) -> None:
         self.type = FileType(self.type)
+
+
+# ---------------------------------------------------------------- E2B's type names (for E2B code's annotations)
+
+T = TypeVar("T")
+
+SandboxListOrder = Literal["asc", "desc"]
+"""``Sandbox.list(order=)``."""
+SnapshotMode = Literal["full", "filesystem"]
+"""``pause(mode=)`` / ``create_snapshot(mode=)``; ``"full"`` is refused here (no CRIU)."""
+SandboxOnResume = Literal["restore", "reboot"]
+"""``connect(on_resume=)``; ``"reboot"`` is refused here."""
+SandboxOnTimeout = Literal["kill", "pause"] | Mapping[str, Any]
+"""``lifecycle["on_timeout"]``: the action, or E2B's ``{"action": ..., "keep_memory": ...}``."""
+SandboxInfoLifecycle = SandboxLifecycle
+SandboxNetworkSelector = list[str] | Callable[[SandboxNetworkSelectorContext], list[str]]
+SandboxNetworkInfo = SandboxNetworkOpts
+Stdout = str
+Stderr = str
+PtyOutput = bytes
+Username = str
+OutputHandler = Callable[[T], object]
+"""A callback of output (on the async SDK it may be a coroutine function)."""
+AsyncWriteData = WriteData | AsyncIterable[bytes]
+
+
+class SandboxNetworkUpdate(SandboxNetworkOpts, total=False):
+    """``update_network``'s argument (E2B's): a policy, and ``allow_internet_access`` when it has no lists."""
+
+    allow_internet_access: bool
