@@ -61,8 +61,12 @@ def main() -> int:
     try:
         with httpx.Client(base_url=pooled.base_url, headers={"X-API-Key": pooled.key}, timeout=300) as c:
             time.sleep(3)  # both pools fill
-            warm = {t: create_latency(c, args.samples, warm=True, template=t) for t in ("base", info.template_id)}
-            cold = {t: create_latency(c, args.samples, warm=False, template=t) for t in ("base", info.template_id)}
+            warm: dict[str, list[float]] = {"base": [], info.template_id: []}
+            cold: dict[str, list[float]] = {"base": [], info.template_id: []}
+            for _ in range(args.samples):  # one of each in turn, so that the machine's load drifts for both alike
+                for t in warm:
+                    warm[t] += create_latency(c, 1, warm=True, template=t)
+                    cold[t] += create_latency(c, 1, warm=False, template=t)
     finally:
         pooled.stop()
     print(f"templates benchmark ({os.cpu_count()} CPUs); ms: median, p95, min, n")
