@@ -32,7 +32,7 @@ apt:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[server,dev,codegen]'
+	$(PIP) install -q -e '.[server,cli,docs,dev,codegen]'
 	touch $@
 
 venv: $(VENV)/.installed
