@@ -23,7 +23,9 @@ MODULES = ("auth", "sandboxes", "run", "shell", "copy", "ports", "server")
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="hutch")
-@click.option("--domain", metavar="HOST:PORT", help="The hutch server (default: $HUTCH_DOMAIN, config, localhost:7420).")
+@click.option(
+    "--domain", metavar="HOST:PORT", help="The hutch server (default: $HUTCH_DOMAIN, config, localhost:7420)."
+)
 @click.option("--api-key", metavar="KEY", help="The API key (default: $HUTCH_API_KEY, then the config file).")
 @click.option(
     "--config",

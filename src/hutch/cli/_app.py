@@ -46,7 +46,7 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        vars(self)["exit_code"] = exit_code  # click declares it a class variable; each error has its own
 
     def show(self, file: Any = None) -> None:
         click.echo(f"hutch: {self.format_message()}", err=True)

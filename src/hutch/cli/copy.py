@@ -52,7 +52,7 @@ class _Copy:
 
     def upload(self, src: str, dst: str) -> None:
         if src == "-":
-            self.sbx.files.write(dst, _chunks(click.get_binary_stream("stdin"), lambda n: None), self.user)
+            self.sbx.files.write(dst, _chunks(sys.stdin.buffer, lambda n: None), self.user)
             return
         local = Path(src)
         if not local.exists():

@@ -94,9 +94,7 @@ def exec_(
             handle.disconnect()
             return
         if interactive:
-            threading.Thread(
-                target=_forward_stdin, args=(handle, click.get_binary_stream("stdin")), daemon=True
-            ).start()
+            threading.Thread(target=_forward_stdin, args=(handle, sys.stdin.buffer), daemon=True).start()
         code = _exit_code(handle)
     ctx.exit(code)
 
@@ -136,7 +134,9 @@ def ps(app: App, sandbox_id: str, as_json: bool) -> None:
     if as_json:
         print_json(found)
         return
-    rows = [[p.pid, "running" if p.running else f"exited {p.exit_code}", p.user, when(p.started_at), p.cmd] for p in found]
+    rows = [
+        [p.pid, "running" if p.running else f"exited {p.exit_code}", p.user, when(p.started_at), p.cmd] for p in found
+    ]
     print_table(["PID", "STATUS", "USER", "STARTED", "COMMAND"], rows)
 
 

@@ -24,7 +24,7 @@ from hutch.cli._app import (
     print_table,
     when,
 )
-from hutch.types import SandboxInfo, SandboxMetrics, SandboxQuery
+from hutch.types import SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxQuery, SandboxResources
 
 STATES = ("running", "paused")
 
@@ -102,16 +102,22 @@ def create(
     as_json: bool,
 ) -> None:
     """Create a sandbox and print its ID. It runs until its timeout or `hutch kill`."""
-    resources = {k: v for k, v in {"cpu": cpu, "memory_mb": memory, "disk_mb": disk}.items() if v is not None}
+    resources = SandboxResources()
+    if cpu is not None:
+        resources["cpu"] = cpu
+    if memory is not None:
+        resources["memory_mb"] = memory
+    if disk is not None:
+        resources["disk_mb"] = disk
     sbx = Sandbox.create(
         template,
         timeout,
         name=name,
         envs=key_values(env, "--env") or None,
         metadata=key_values(metadata, "--metadata") or None,
-        resources=resources or None,  # type: ignore[typeddict-item]
+        resources=resources or None,
         allow_internet_access=not no_internet,
-        lifecycle={"on_timeout": on_timeout} if on_timeout else None,  # type: ignore[typeddict-item]
+        lifecycle=SandboxLifecycle(on_timeout="pause" if on_timeout == "pause" else "kill") if on_timeout else None,
         **app.conn(),
     )
     sbx.close()  # not a ``with``: the sandbox outlives this command

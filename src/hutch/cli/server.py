@@ -17,9 +17,7 @@ DEFAULT_PORT = 7420
 def _server_installed() -> None:
     missing = [m for m in SERVER_MODULES if importlib.util.find_spec(m) is None]
     if missing:
-        raise CliError(
-            f"the server is not installed (missing {', '.join(missing)}): pip install 'hutch[server]'", 2
-        )
+        raise CliError(f"the server is not installed (missing {', '.join(missing)}): pip install 'hutch[server]'", 2)
 
 
 @click.command()
@@ -65,7 +63,7 @@ def _server_installed() -> None:
 )
 @click.pass_context
 @example("  hutch serve --port 7420 --data-dir /var/lib/hutch     # prints the API key on its first start")
-def serve(ctx: click.Context, **options: Any) -> None:
+def serve(ctx: click.Context, /, **options: Any) -> None:
     """Run the hutch server: real sandboxes on this machine (Linux, as root; needs hutch[server])."""
     _server_installed()
     from hutchd.cli import ServeOptions

@@ -61,9 +61,7 @@ def _pump(handle: PtyHandle, fd: int, done: threading.Event, resized: threading.
             handle.send_stdin(data)
 
 
-def run_terminal(
-    sbx: Sandbox, argv: Sequence[str] | None, user: str, cwd: str | None, envs: dict[str, str]
-) -> int:
+def run_terminal(sbx: Sandbox, argv: Sequence[str] | None, user: str, cwd: str | None, envs: dict[str, str]) -> int:
     """Attach this terminal to a new PTY in ``sbx`` running ``argv`` (default: a login shell); its exit code."""
     fd = sys.stdin.fileno()
     if not (os.isatty(fd) and sys.stdout.isatty()):

@@ -100,7 +100,18 @@ def test_unreachable_server_is_exit_5_one_line(env: dict[str, str]) -> None:
 
 
 def test_debug_shows_the_traceback(env: dict[str, str]) -> None:
-    argv = [sys.executable, "-m", "hutchd", "--debug", "--api-key", "k", "--domain", f"127.0.0.1:{_closed_port()}", "info", "x"]
+    argv = [
+        sys.executable,
+        "-m",
+        "hutchd",
+        "--debug",
+        "--api-key",
+        "k",
+        "--domain",
+        f"127.0.0.1:{_closed_port()}",
+        "info",
+        "x",
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and "ServiceUnavailableException" in proc.stderr
