@@ -21,6 +21,7 @@ from typing import Any
 
 from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
+from hutchd import logs
 from hutchd.auth import Tenant
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
 from hutchd.http.errors import ApiError, conflict, not_found
@@ -365,7 +366,7 @@ class Sandboxes:
 
     async def _boot(self, sandbox_id: str, launch: Launch) -> None:
         if launch.from_snapshot is None and not self._backend.template_exists(launch.template_id):
-            await self._backend.ensure_template(launch.template_id, lambda line: log.warning("%s", line))
+            await self._backend.ensure_template(launch.template_id, logs.build_progress)
         await self._backend.start(
             sandbox_id,
             launch.template_id,
