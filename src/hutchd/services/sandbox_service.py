@@ -19,9 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from hutchd import logs
 from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
-from hutchd import logs
 from hutchd.auth import Tenant
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
 from hutchd.http.errors import ApiError, conflict, not_found
