@@ -12,6 +12,7 @@ from hutch import Sandbox
 from hutch.cli._app import App, example, json_option, pass_app, print_json, print_table
 
 LISTEN = "0A"  # the TCP state column of /proc/net/tcp
+RESOLVER = ("127.0.0.53", 53)  # hutch's own DNS resolver in every sandbox, not the sandbox's server
 
 
 def _address(hex_ip: str) -> str:
@@ -30,6 +31,7 @@ def listening(proc_net_tcp: str) -> list[tuple[str, int]]:
             continue
         ip, port = fields[1].rsplit(":", 1)
         found.add((_address(ip), int(port, 16)))
+    found.discard(RESOLVER)
     return sorted(found, key=lambda a: (a[1], a[0]))
 
 

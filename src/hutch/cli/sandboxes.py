@@ -222,7 +222,7 @@ def restore(app: App, sandbox_id: str, snapshot_id: str | None, timeout: int | N
         click.echo(sbx.sandbox_id)
 
 
-_METRICS_LINE = "{:<19}  {:>14}  {:>19}  {:>19}"
+_METRICS_LINE = "{:<19}  {:<14}  {:<19}  {:<19}"
 
 
 def _metrics_row(m: SandboxMetrics) -> list[str]:

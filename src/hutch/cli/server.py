@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,16 @@ SERVER_MODULES = ("starlette", "uvicorn", "websockets", "h11", "pyseccomp")
 DEFAULT_PORT = 7420
 
 
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
 def _server_installed() -> None:
-    missing = [m for m in SERVER_MODULES if importlib.util.find_spec(m) is None]
+    missing = [m for m in SERVER_MODULES if not _importable(m)]
     if missing:
         raise CliError(f"the server is not installed (missing {', '.join(missing)}): pip install 'hutch[server]'", 2)
 

@@ -148,6 +148,24 @@ def test_listening_ports_from_proc_net_tcp() -> None:
         "   0: 00000000:1F40 00000000:0000 0A 00000000:00000000\n"  # 0.0.0.0:8000 LISTEN
         "   1: 0100007F:0BB8 00000000:0000 0A 00000000:00000000\n"  # 127.0.0.1:3000 LISTEN
         "   2: 0100007F:9C40 0100007F:1F40 01 00000000:00000000\n"  # an established connection
+        "   3: 3500007F:0035 00000000:0000 0A 00000000:00000000\n"  # hutch's resolver, 127.0.0.53:53
         "   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 0\n"  # [::1]:8080
     )
     assert listening(text) == [("127.0.0.1", 3000), ("0.0.0.0", 8000), ("::1", 8080)]
+
+
+def test_serve_without_the_server_extra_says_what_to_install(tmp_path: Path) -> None:
+    # A Python where uvicorn cannot be imported, as after `pip install hutch` without [server]
+    script = (
+        "import sys, importlib.abc\n"
+        "class NoUvicorn(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'uvicorn': raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, NoUvicorn())\n"
+        "from hutch.cli import main\n"
+        "main(['serve', '--data-dir', sys.argv[1]], prog_name='hutch')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == "hutch: the server is not installed (missing uvicorn): pip install 'hutch[server]'\n"
+    assert list(tmp_path.iterdir()) == []  # nothing was started or made
