@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from hutch.cli import config
 from hutch.config import ConnectionOpts
@@ -132,6 +133,22 @@ def example(text: str) -> Callable[[F], F]:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def complete_sandbox(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of sandbox IDs: the caller's sandboxes (none when the server cannot be asked)."""
+    from hutch import Sandbox
+
+    app = ctx.find_object(App) or App()
+    try:
+        found = Sandbox.list(limit=100, **app.conn()).sandboxes
+    except Exception:
+        return []
+    return [CompletionItem(s.sandbox_id, help=s.name) for s in found if s.sandbox_id.startswith(incomplete)]
+
+
+sandbox_argument = click.argument("sandbox_id", metavar="ID", shell_complete=complete_sandbox)
+"""The sandbox a command acts on (shell completion lists yours)."""
 
 
 def key_values(values: Sequence[str], what: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ import webbrowser
 import click
 
 from hutch import Sandbox
-from hutch.cli._app import App, example, json_option, pass_app, print_json, print_table
+from hutch.cli._app import App, example, json_option, pass_app, print_json, print_table, sandbox_argument
 
 LISTEN = "0A"  # the TCP state column of /proc/net/tcp
 RESOLVER = ("127.0.0.53", 53)  # hutch's own DNS resolver in every sandbox, not the sandbox's server
@@ -40,7 +40,7 @@ def _url(sbx: Sandbox, port: int) -> str:
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @json_option
 @pass_app
 @example("  hutch exec -d $ID -- python3 -m http.server 8000\n  hutch ports $ID")
@@ -59,7 +59,7 @@ def ports(app: App, sandbox_id: str, as_json: bool) -> None:
 
 
 @click.command("open")
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @click.argument("port", type=click.IntRange(1, 65535))
 @click.option("--no-browser", is_flag=True, help="Only print the URL.")
 @pass_app

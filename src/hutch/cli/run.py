@@ -10,7 +10,17 @@ from typing import IO
 import click
 
 from hutch import Sandbox
-from hutch.cli._app import App, example, json_option, key_values, pass_app, print_json, print_table, when
+from hutch.cli._app import (
+    App,
+    example,
+    json_option,
+    key_values,
+    pass_app,
+    print_json,
+    print_table,
+    sandbox_argument,
+    when,
+)
 from hutch.cli.shell import run_terminal
 from hutch.exceptions import CommandExitException, TimeoutException
 from hutch.sandbox_sync.handles import CommandHandle
@@ -46,7 +56,7 @@ def _exit_code(handle: CommandHandle) -> int:
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @click.argument("argv", metavar="-- CMD...", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.option("--interactive", "-i", is_flag=True, help="Forward stdin to the command.")
 @click.option("--tty", "-t", is_flag=True, help="Run it on a terminal (raw mode, resizes; needs a local terminal).")
@@ -95,7 +105,11 @@ def exec_(
             return
         if interactive:
             threading.Thread(target=_forward_stdin, args=(handle, sys.stdin.buffer), daemon=True).start()
-        code = _exit_code(handle)
+        try:
+            code = _exit_code(handle)
+        except KeyboardInterrupt:
+            handle.kill()  # Ctrl-C here ends the command there too
+            raise
     ctx.exit(code)
 
 
@@ -103,7 +117,7 @@ exec_.name = "exec"
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @click.argument("pid", type=int)
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output until the command ends.")
 @pass_app
@@ -123,7 +137,7 @@ def logs(app: App, sandbox_id: str, pid: int, follow: bool) -> None:
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @json_option
 @pass_app
 @example("  hutch ps $ID --json")

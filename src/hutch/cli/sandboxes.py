@@ -14,6 +14,7 @@ from hutch.cli._app import (
     EXIT_NOT_FOUND,
     App,
     CliError,
+    complete_sandbox,
     example,
     json_option,
     key_values,
@@ -22,6 +23,7 @@ from hutch.cli._app import (
     print_fields,
     print_json,
     print_table,
+    sandbox_argument,
     when,
 )
 from hutch.types import SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxQuery, SandboxResources
@@ -128,7 +130,7 @@ def create(
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @json_option
 @pass_app
 @example("  hutch info sbx-1234abcd --json")
@@ -160,7 +162,7 @@ def info(app: App, sandbox_id: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("sandbox_ids", metavar="ID...", nargs=-1, required=True)
+@click.argument("sandbox_ids", metavar="ID...", nargs=-1, required=True, shell_complete=complete_sandbox)
 @pass_app
 @example("  hutch kill $(hutch ls -q --state paused)")
 def kill(app: App, sandbox_ids: tuple[str, ...]) -> None:
@@ -171,7 +173,7 @@ def kill(app: App, sandbox_ids: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @pass_app
 @example("  hutch pause sbx-1234abcd && hutch resume sbx-1234abcd")
 def pause(app: App, sandbox_id: str) -> None:
@@ -180,7 +182,7 @@ def pause(app: App, sandbox_id: str) -> None:
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @pass_app
 @example("  hutch resume sbx-1234abcd")
 def resume(app: App, sandbox_id: str) -> None:
@@ -189,7 +191,7 @@ def resume(app: App, sandbox_id: str) -> None:
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @click.option("--name", help="Name it, so that `hutch create --template NAME` boots it.")
 @json_option
 @pass_app
@@ -206,7 +208,7 @@ def snapshot(app: App, sandbox_id: str, name: str | None, as_json: bool) -> None
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @click.argument("snapshot_id", metavar="[SNAPSHOT]", required=False)
 @click.option("--timeout", type=click.IntRange(min=1), help="The new sandbox's lifetime in seconds (default 300).")
 @json_option
@@ -235,7 +237,7 @@ def _metrics_row(m: SandboxMetrics) -> list[str]:
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @click.option("--watch", "-w", is_flag=True, help="Sample again every --interval seconds until Ctrl-C.")
 @click.option("--interval", type=click.FloatRange(min=0.5), default=2.0, show_default=True)
 @click.option("--count", type=click.IntRange(min=1), help="With --watch: stop after this many samples.")

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 import click
 
 from hutch import Sandbox
-from hutch.cli._app import App, CliError, example, key_values, pass_app
+from hutch.cli._app import App, CliError, example, key_values, pass_app, sandbox_argument
 from hutch.exceptions import CommandExitException
 from hutch.sandbox_sync.handles import PtyHandle
 from hutch.types import PtySize
@@ -103,7 +103,7 @@ def run_terminal(sbx: Sandbox, argv: Sequence[str] | None, user: str, cwd: str |
 
 
 @click.command()
-@click.argument("sandbox_id", metavar="ID")
+@sandbox_argument
 @click.option("--user", "-u", type=click.Choice(["user", "root"]), default="user", show_default=True)
 @click.option("--cwd", "-w", help="Start in this directory (default: the user's home).")
 @click.option("--env", "-e", multiple=True, metavar="K=V", help="An environment variable (repeatable).")

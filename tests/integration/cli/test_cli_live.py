@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -14,6 +16,8 @@ import pytest
 from hutch.cli import config
 
 pytestmark = pytest.mark.integration
+
+HUTCH = str(Path(sys.executable).with_name("hutch"))
 
 
 def test_auth_login_whoami_logout(hutch, hutch_server, cli_env) -> None:
@@ -50,6 +54,16 @@ def test_create_ls_info(hutch, sandbox_id) -> None:
     assert hutch("ls", "-q", "-m", "suite=cli").stdout.split() == [sandbox_id]
     missing = hutch("info", "sbx-0000000000000000", check=False)
     assert missing.returncode == 3 and missing.stderr.count("\n") == 1
+
+
+def test_completion_lists_my_sandboxes(hutch, sandbox_id, hutch_server) -> None:
+    env = {**hutch.env, "_HUTCH_COMPLETE": "bash_complete", "COMP_CWORD": "2"}
+    for words in (f"hutch info {sandbox_id[:6]}", "hutch kill "):
+        proc = subprocess.run([HUTCH], env={**env, "COMP_WORDS": words}, capture_output=True, text=True, timeout=60)
+        assert f"plain,{sandbox_id}" in proc.stdout.splitlines()
+    other_tenant = {**env, "HUTCH_API_KEY": hutch_server.api_key_b, "COMP_WORDS": "hutch info "}
+    proc = subprocess.run([HUTCH], env=other_tenant, capture_output=True, text=True, timeout=60)
+    assert sandbox_id not in proc.stdout
 
 
 def test_exec_passes_exit_code_output_and_stdin(hutch, sandbox_id) -> None:
