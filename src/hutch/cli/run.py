@@ -55,7 +55,7 @@ def _exit_code(handle: CommandHandle) -> int:
     return 0
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+@click.command("exec", context_settings={"ignore_unknown_options": True})
 @sandbox_argument
 @click.argument("argv", metavar="-- CMD...", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.option("--interactive", "-i", is_flag=True, help="Forward stdin to the command.")
@@ -111,9 +111,6 @@ def exec_(
             handle.kill()  # Ctrl-C here ends the command there too
             raise
     ctx.exit(code)
-
-
-exec_.name = "exec"
 
 
 @click.command()
