@@ -26,6 +26,9 @@ from hutch.exceptions import CommandExitException, TimeoutException
 from hutch.sandbox_sync.handles import CommandHandle
 
 
+SO_FAR_SECONDS = 2
+
+
 def _out(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -120,11 +123,16 @@ def exec_(
 @pass_app
 @example("  PID=$(hutch exec -d $ID -- ./build.sh)\n  hutch logs $ID $PID -f")
 def logs(app: App, sandbox_id: str, pid: int, follow: bool) -> None:
-    """Print a command's output (stdout to stdout, stderr to stderr), from its start."""
+    """Print a command's output (stdout to stdout, stderr to stderr), from its start.
+
+    Without --follow, a running command's output is printed as far as it has got (what arrives
+    within 2 seconds).
+    """
     with Sandbox.connect(sandbox_id, **app.conn()) as sbx:
         running = any(p.pid == pid and p.running for p in sbx.commands.list())
-        # Without --follow a running command's output is printed as far as it has got.
-        handle = sbx.commands.connect(pid, timeout=0 if follow or not running else 1)
+        # Without --follow a running command's output is printed as far as it has got: the stream has
+        # no "so far" mark, so it is read for a moment (the replay of earlier output comes at once).
+        handle = sbx.commands.connect(pid, timeout=0 if follow or not running else SO_FAR_SECONDS)
         try:
             _exit_code(handle)
         except TimeoutException:
