@@ -25,7 +25,6 @@ from hutch.cli.shell import run_terminal
 from hutch.exceptions import CommandExitException, TimeoutException
 from hutch.sandbox_sync.handles import CommandHandle
 
-
 SO_FAR_SECONDS = 2
 
 
