@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import inspect
 import json
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -126,7 +127,7 @@ def example(text: str) -> Callable[[F], F]:
     """Append an example to a command's help (click shows ``\\b`` blocks verbatim)."""
 
     def add(f: F) -> F:
-        f.__doc__ = (f.__doc__ or "").rstrip() + "\n\n\b\nExample:\n" + text.rstrip() + "\n"
+        f.__doc__ = inspect.cleandoc(f.__doc__ or "") + "\n\n\b\nExample:\n" + text.rstrip() + "\n"
         return f
 
     return add

@@ -67,7 +67,11 @@ def _exit_code(handle: CommandHandle) -> int:
 @click.option("--cwd", "-w", help="Working directory (default: the user's home).")
 @click.option("--env", "-e", multiple=True, metavar="K=V", help="An environment variable (repeatable).")
 @click.option(
-    "--timeout", type=click.FloatRange(min=0), default=0, show_default=True, help="Kill it after this many seconds."
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Kill it after this many seconds (0: never).",
 )
 @pass_app
 @click.pass_context
