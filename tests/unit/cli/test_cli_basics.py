@@ -169,3 +169,23 @@ def test_serve_without_the_server_extra_says_what_to_install(tmp_path: Path) -> 
     assert proc.returncode == 2
     assert proc.stderr == "hutch: the server is not installed (missing uvicorn): pip install 'hutch[server]'\n"
     assert list(tmp_path.iterdir()) == []  # nothing was started or made
+
+
+def test_without_rich_tables_and_progress_fall_back_to_click() -> None:
+    # `pip install hutch` without [cli]: no rich; tables are columns, progress is click's bar
+    script = (
+        "import sys, importlib.abc\n"
+        "class NoRich(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'rich': raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, NoRich())\n"
+        "from hutch.cli import _app\n"
+        "_app.print_table(['ID', 'STATE'], [['sbx-1', 'running'], ['sbx-22', None]])\n"
+        "with _app.progress(4 << 20, 'big.bin', True) as advance:\n"
+        "    advance(4 << 20)\n"
+        "assert 'rich' not in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "ID      STATE\nsbx-1   running\nsbx-22  -\n"
+    assert "big.bin" in proc.stderr
