@@ -125,7 +125,7 @@ def serve(args: ServeOptions) -> int:
 
 
 def cleanup(data_dir: Path | None) -> int:
-    """Destroy every sandbox a data dir knows of, and forget sandboxes and snapshots (templates stay)."""
+    """Destroy every sandbox and volume of a data dir, and forget sandboxes and snapshots (templates stay)."""
     from hutchd.runtime import Runtime
 
     data_dir = (data_dir or default_data_dir()).resolve()
@@ -133,6 +133,8 @@ def cleanup(data_dir: Path | None) -> int:
         return 0
     rt = Runtime(data_dir)
     report = rt.recover(set())
+    for volume_id in rt.volumes.ids():  # their records go with the database
+        rt.volumes.delete(volume_id)
     rt.close()
     print(f"hutch: cleaned {report}", file=sys.stderr)
     for name in ("hutch.db", "hutch.db-wal", "hutch.db-shm"):

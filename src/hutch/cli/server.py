@@ -86,7 +86,7 @@ def serve(ctx: click.Context, /, **options: Any) -> None:
 @click.pass_context
 @example("  hutch cleanup --data-dir /var/lib/hutch")
 def cleanup(ctx: click.Context, data_dir: Path | None) -> None:
-    """Destroy every sandbox of a data dir and forget them and their snapshots (with the server stopped)."""
+    """Destroy every sandbox and volume of a data dir and forget them and their snapshots (server stopped)."""
     _server_installed()
     from hutchd.cli import cleanup as run
 
