@@ -50,10 +50,10 @@ def _write(data: bytes) -> None:
 def _pump(handle: PtyHandle, fd: int, done: threading.Event, resized: threading.Event) -> None:
     """Send keys and window sizes to the terminal until it ends."""
     while not done.is_set():
-        if resized.is_set():
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if resized.is_set():  # checked after the wait: keys typed after a resize go after it
             resized.clear()
             handle.resize(_size(fd))
-        ready, _, _ = select.select([fd], [], [], 0.1)
         if ready and not done.is_set():
             data = os.read(fd, 4096)
             if not data:
