@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, Any, Literal, Self, TypedDict, overload
 
+from hutch.charts import Chart, chart_from_dict
+
 __all__ = [
     "CodeContext",
     "CommandResult",
@@ -459,13 +461,17 @@ class Result:
     """Representations of other MIME types, by type."""
     is_main_result: bool = False
     """Whether it is the value of the code's last expression (rather than something displayed)."""
-    chart: dict[str, Any] | None = None
-    """For a matplotlib figure, its chart data as E2B's ``Chart`` reads it (``type``, ``title``,
-    ``elements``, ...; see openapi.yaml's ``CodeResultEvent``)."""
+    chart: Chart | None = None
+    """For a matplotlib figure, its chart data: a :class:`~hutch.LineChart`, :class:`~hutch.BarChart`,
+    ... (E2B's classes, ``hutch.charts``; ``chart.to_dict()`` is the JSON)."""
+
+    def __getitem__(self, name: str) -> Any:
+        """E2B's ``result["png"]``: the attribute of that name."""
+        return getattr(self, name)
 
     @classmethod
     def from_bundle(
-        cls, bundle: Mapping[str, str], is_main_result: bool = False, chart: dict[str, Any] | None = None
+        cls, bundle: Mapping[str, str], is_main_result: bool = False, chart: Mapping[str, Any] | None = None
     ) -> Result:
         """A result from a Jupyter-style MIME bundle (``{"text/plain": ..., "image/png": <base64>}``).
 
@@ -485,7 +491,8 @@ class Result:
         text = values.get("text")
         if text is not None and len(text) >= 2 and text[0] == text[-1] == "'":
             values["text"] = text[1:-1]
-        return cls(**values, extra=extra, is_main_result=is_main_result, chart=chart)
+        chart_object = None if chart is None else chart_from_dict(chart)
+        return cls(**values, extra=extra, is_main_result=is_main_result, chart=chart_object)
 
     def formats(self) -> list[str]:
         """The names of the representations present (``["text", "html"]``), then other MIME types."""
@@ -530,33 +537,99 @@ class ExecutionError:
     traceback: str
     """The formatted traceback."""
 
+    def to_json(self) -> str:
+        """E2B's JSON of it: ``{"name", "value", "traceback"}``."""
+        return json.dumps(vars(self))
+
+
+class OutputMessage(str):
+    """A chunk of output as ``run_code``'s ``on_stdout``/``on_stderr`` get it: the text itself (a
+    ``str``, as hopx-style callbacks use it) that also has E2B's ``line``, ``timestamp`` and ``error``."""
+
+    timestamp: int
+    """When the sandbox read it: Unix epoch in nanoseconds."""
+    error: bool
+    """Whether it was written to standard error."""
+
+    def __new__(cls, line: str, timestamp: int = 0, error: bool = False) -> OutputMessage:
+        message = super().__new__(cls, line)
+        message.timestamp, message.error = timestamp, error
+        return message
+
+    @property
+    def line(self) -> str:
+        """The text (E2B's name)."""
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"OutputMessage(line={self.line!r}, timestamp={self.timestamp}, error={self.error})"
+
 
 @dataclass
-class ExecutionResult:
-    """How a ``run_code`` went: what the code printed, the rich results it produced, and its error."""
+class Logs:
+    """What the code printed, chunk by chunk as it arrived (E2B's ``Execution.logs``)."""
 
-    stdout: str = ""
-    stderr: str = ""
-    exit_code: int = 0
-    """0 when it ran without error; 1 after an uncaught python/javascript error; bash: the last status."""
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps({"stdout": self.stdout, "stderr": self.stderr})
+
+
+@dataclass
+class Execution:
+    """How a ``run_code`` went: what the code printed, the rich results it produced, and its error.
+
+    Both shapes in one object: E2B's (``logs.stdout``/``logs.stderr`` lists, ``results``, ``error``,
+    ``execution_count``, ``text``, ``to_json()``) and hopx's ``ExecutionResult`` (``stdout`` and
+    ``stderr`` strings, ``exit_code``, ``results``, ``error``)."""
+
     results: list[Result] = field(default_factory=list)
     """Rich outputs, in the order they were produced."""
+    logs: Logs = field(default_factory=Logs)
+    """Standard output and error, as lists of the chunks printed."""
     error: ExecutionError | None = None
     """The error the code raised, if it did (run_code does not raise for errors in the code)."""
     execution_count: int | None = None
     """How many executions the context has run since it (re)started, this one included."""
+    exit_code: int = 0
+    """0 when it ran without error; 1 after an uncaught error; bash: the last command's status."""
     context_id: str | None = None
     """The code context it ran in."""
+
+    @property
+    def stdout(self) -> str:
+        """All of standard output, as one string (hopx's)."""
+        return "".join(self.logs.stdout)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.logs.stderr)
 
     @property
     def text(self) -> str | None:
         """The plain text of the main result (the value of the last expression), if there is one."""
         return next((r.text for r in self.results if r.is_main_result), None)
 
+    def to_json(self) -> str:
+        """E2B's JSON of it (``logs`` and ``error`` are JSON strings inside it, as E2B's are)."""
+        results = [
+            {**{f: r.chart.to_dict() if f == "chart" and r.chart else r[f] for f in r.formats() if f in _SERIALIZED},
+             "text": r.text}
+            for r in self.results
+        ]  # fmt: skip
+        error = self.error.to_json() if self.error else None
+        return json.dumps({"results": results, "logs": self.logs.to_json(), "error": error})
+
     @property
     def success(self) -> bool:
         """No error and a zero exit code."""
         return self.error is None and self.exit_code == 0
+
+
+ExecutionResult = Execution
+"""hopx's name for :class:`Execution`."""
+_SERIALIZED = (*RESULT_FORMATS, "chart")
 
 
 @dataclass

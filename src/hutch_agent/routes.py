@@ -61,6 +61,10 @@ def _warm_up(agent: Agent) -> None:
             importlib.import_module(f"{__package__}.{name}")
         except Exception as exc:
             log(f"could not load {name}: {exc}")
+    try:
+        code_routes.prestart(agent)
+    except Exception as exc:  # the first run_code starts it, and says why it cannot
+        log(f"could not start the template's default code contexts: {exc}")
 
 
 # ---------------------------------------------------------------------------------------- health, env

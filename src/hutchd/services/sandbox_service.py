@@ -40,8 +40,8 @@ from hutchd.store.records import sandbox_detail
 
 log = logging.getLogger("hutchd.sandboxes")
 
-# Template names other SDKs' examples use for what `base` is here (hopx creates "code-interpreter").
-TEMPLATE_ALIASES = {"code-interpreter": "base"}
+# Template names other SDKs use for a template of another name here (E2B's code interpreter default).
+TEMPLATE_ALIASES = {"code-interpreter-v1": "code-interpreter"}
 # Default restore choice: the newest of the best kind.
 RESTORE_PREFERENCE = {"pause": 0, "periodic": 1, "manual": 2, "template": 2}
 

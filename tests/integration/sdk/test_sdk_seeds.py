@@ -1,6 +1,6 @@
 """The seed pages' examples (../shared/seeds) with `declaw` / `hopx_ai` / `tensorlake` replaced by
-`hutch`, the key and domain pointed at the test server, and hopx's `code-interpreter` template
-replaced by `base`. Calls of SDK-API.md sections 7-9 (run_code, env, network) are left out."""
+`hutch` and the key and domain pointed at the test server (hopx's `code-interpreter` template is
+hutch's of that name). Calls of SDK-API.md sections 7-9 (run_code, env, network) are left out."""
 
 from __future__ import annotations
 
