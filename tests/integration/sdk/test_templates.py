@@ -202,7 +202,7 @@ def test_cli_builds_a_dockerfile_lists_and_removes(hutch_env: dict[str, str], tm
     removed = subprocess.run([*hutch, "template", "rm", alias], capture_output=True, text=True)
     assert removed.returncode == 0 and f"removed {alias}" in removed.stdout
     again = subprocess.run([*hutch, "template", "rm", alias], capture_output=True, text=True)
-    assert again.returncode == 1 and "no such template" in again.stderr
+    assert again.returncode == 3 and "no such template" in again.stderr
 
 
 def test_ready_check_that_never_passes_fails_the_create(hutch_server, hutch_env: dict[str, str]) -> None:
