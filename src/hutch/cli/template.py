@@ -68,6 +68,7 @@ def build(
 
 @template.command(name="ls")
 @pass_app
+@example("  hutch template ls")
 def list_templates(app: App) -> None:
     """List the built-in templates and yours."""
     rows = [
@@ -80,6 +81,7 @@ def list_templates(app: App) -> None:
 @template.command(name="rm")
 @click.argument("templates", nargs=-1, required=True)
 @pass_app
+@example("  hutch template rm my-app")
 def remove(app: App, templates: tuple[str, ...]) -> None:
     """Delete templates of yours (by ID or alias)."""
     missing = []
