@@ -32,6 +32,9 @@ class ServeOptions:
     disk_reserve_mb: int = Settings.disk_reserve_mb
     hosts_file: Path | None = None
     log_level: str = "warning"
+    image_registry: list[str] = field(default_factory=list)
+    build_ca_bundle: Path | None = None
+    pool_template: list[str] = field(default_factory=list)
 
 
 def _keys(args: ServeOptions, data_dir: Path) -> list[tuple[str, str]]:
@@ -102,6 +105,9 @@ def serve(args: ServeOptions) -> int:
         disk_overcommit=args.disk_overcommit,
         disk_reserve_mb=args.disk_reserve_mb,
         log_level=args.log_level,
+        image_registries=(*Settings.image_registries, *args.image_registry),
+        build_ca_bundle=args.build_ca_bundle.resolve() if args.build_ca_bundle else None,
+        pool_templates=tuple(dict.fromkeys((*Settings.pool_templates, *args.pool_template))),
     )
     try:
         runtime = Runtime(data_dir)

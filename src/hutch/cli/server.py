@@ -63,6 +63,20 @@ def _server_installed() -> None:
     help="An /etc/hosts-format file whose names sandboxes resolve first (re-read when it changes).",
 )
 @click.option(
+    "--image-registry",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Also pull template images from this registry (repeatable; a host alone: any port; a loopback one "
+    "over plain HTTP). Always allowed: docker.io, ghcr.io, quay.io, public.ecr.aws, mcr.microsoft.com.",
+)
+@click.option(
+    "--build-ca-bundle",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HUTCH_BUILD_CA_BUNDLE",
+    help="CA certificates (PEM) that template build steps trust, for a host behind a TLS-inspecting proxy.",
+)
+@click.option("--pool-template", multiple=True, metavar="TEMPLATE", help="Keep warm sandboxes of it too (repeatable).")
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",
@@ -77,7 +91,8 @@ def serve(ctx: click.Context, /, **options: Any) -> None:
     from hutchd.cli import ServeOptions
     from hutchd.cli import serve as run
 
-    options["api_key"] = list(options["api_key"])
+    for name in ("api_key", "image_registry", "pool_template"):
+        options[name] = list(options[name])
     ctx.exit(run(ServeOptions(**options)))
 
 
