@@ -89,9 +89,10 @@ class Backend:
         await self.call(fn, sandbox_id, cpu=cpu, memory_mb=memory_mb, pids=DEFAULT_PIDS)
         return True
 
-    async def set_network(self, sandbox_id: str, policy: NetworkPolicy) -> None:
-        """Apply an egress policy to a running sandbox (it keeps running)."""
-        await self.call(self.rt.set_network, sandbox_id, policy)
+    async def set_network(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
+        """Apply an egress policy to a running sandbox (it keeps running); `proxy`: its egress proxy on
+        or off (None: as it is)."""
+        await self.call(self.rt.set_network, sandbox_id, policy, proxy=proxy)
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
         """Usage of each sandbox in `ids` that answers; one worker hop for the whole batch."""

@@ -197,7 +197,7 @@ async def update_network(request: Request) -> Response:
             policy = NetworkPolicy(allow_public_traffic=public)
         if (policy.allow_out, policy.deny_out) != (current.allow_out, current.deny_out):
             try:
-                await hub.backend.set_network(sandbox_id, policy)
+                await hub.backend.set_network(sandbox_id, policy, proxy=bool(row["secure"]))
             except RuntimeUnavailable as e:
                 raise (conflict(str(e)) if row["state"] == "paused" else ApiError(503, str(e))) from e
         hub.db.run(

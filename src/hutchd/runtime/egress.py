@@ -54,8 +54,11 @@ from hutchd.runtime.netpolicy import (
     Pin,
     add_pins_script,
     host_blocked_script,
+    no_proxy_script,
+    proxy_ruleset,
     ruleset,
 )
+from hutchd.runtime.proxy import EgressProxy
 
 log = logging.getLogger("hutchd.egress")
 
@@ -298,6 +301,7 @@ class _Box:
     parked_until: float = 0.0  # its UDP socket is not read before (monotonic), past its refusals
     tcp_connections: int = 0
     closed: bool = False
+    proxied: bool = False  # new TCP connections to 80/443 go through the egress proxy (proxy.py)
 
     def nft(self, script: str) -> None:
         proc = subprocess.run(
@@ -320,15 +324,24 @@ class _Box:
 
     def save(self) -> None:
         tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"policy": self.policy.to_api(), "generation": self.generation}))
+        state = {"policy": self.policy.to_api(), "generation": self.generation, "proxied": self.proxied}
+        tmp.write_text(json.dumps(state))
         os.replace(tmp, self.state_path)
 
 
-def load_state(state_dir: Path) -> tuple[NetworkPolicy, int] | None:
+@dataclass(frozen=True)
+class SavedState:
+    policy: NetworkPolicy
+    generation: int
+    proxied: bool
+
+
+def load_state(state_dir: Path) -> SavedState | None:
     try:
         d = json.loads((state_dir / STATE_FILE).read_text())
         p = d["policy"]
-        return NetworkPolicy.build(p["allowOut"], p["denyOut"], p["allowPublicTraffic"]), int(d["generation"])
+        policy = NetworkPolicy.build(p["allowOut"], p["denyOut"], p["allowPublicTraffic"])
+        return SavedState(policy, int(d["generation"]), bool(d.get("proxied", False)))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -352,6 +365,7 @@ class Egress:
         self._pool: ThreadPoolExecutor | None = None  # the server's own lookups (pre-resolving policies)
         self._answerers: FairPool | None = None  # sandboxes' questions
         self._parked: list[_Box] = []  # I/O loop only
+        self.proxy = EgressProxy()
 
     @property
     def hosts_file(self) -> Path | None:
@@ -370,11 +384,13 @@ class Egress:
         state_dir: Path,
         policy: NetworkPolicy | None = None,
         *,
+        proxy: bool | None = None,
         recovering: bool = False,
     ) -> None:
         """Start enforcing for a sandbox whose netns holds `netns_pid`: bind its resolver, apply `policy`
-        (or the one saved in `state_dir`, or the open policy). With `recovering`, a table that is
-        already in place (the server restarted) is left alone."""
+        (or the one saved in `state_dir`, or the open policy) and, with `proxy` (or as saved), start its
+        egress proxy. With `recovering`, a table that is already in place (the server restarted) is
+        left alone; the proxy gets a new listener and its redirect is pointed there."""
         self._start()
         self.detach(sandbox_id)
         saved = load_state(state_dir)
@@ -383,9 +399,10 @@ class Egress:
             sandbox_id=sandbox_id,
             netns_fd=fd,
             state_path=state_dir / STATE_FILE,
-            policy=policy or (saved[0] if saved else NetworkPolicy()),
-            generation=saved[1] if saved and policy is None else _new_generation(),
+            policy=policy or (saved.policy if saved else NetworkPolicy()),
+            generation=saved.generation if saved and policy is None else _new_generation(),
             host_applied=[],
+            proxied=proxy if proxy is not None else bool(saved and saved.proxied),
         )
         try:
             for make, attr in ((_udp_socket, "udp"), (_tcp_socket, "tcp")):
@@ -399,8 +416,11 @@ class Egress:
                 box.host_applied = []  # refreshed by the maintenance loop
             else:
                 self._apply(box, box.policy, box.generation)
+            if box.proxied:
+                self._start_proxy(box)
             box.save()
         except BaseException:
+            self.proxy.detach(sandbox_id)
             self._close_box(box)
             raise
         with self._guard:
@@ -408,6 +428,7 @@ class Egress:
         self._call_in_loop(lambda: self._register(box))
 
     def detach(self, sandbox_id: str) -> None:
+        self.proxy.detach(sandbox_id)
         with self._guard:
             box = self._boxes.pop(sandbox_id, None)
         if box is not None:
@@ -433,12 +454,34 @@ class Egress:
             box = self._boxes.get(sandbox_id)
         return box.policy if box else None
 
-    def set_policy(self, sandbox_id: str, policy: NetworkPolicy) -> None:
+    def proxied(self, sandbox_id: str) -> bool:
+        with self._guard:
+            box = self._boxes.get(sandbox_id)
+        return box is not None and box.proxied
+
+    def set_policy(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
         """Replace a running sandbox's policy in one nft transaction; pins that the new policy still
-        permits are kept, and established connections are judged again on their next packet."""
+        permits are kept, and established connections are judged again on their next packet. The
+        proxy reads the policy on each new connection. `proxy` turns the egress proxy on or off."""
         box = self._box(sandbox_id)
         self._apply(box, policy, _new_generation())
+        if proxy is not None and proxy != box.proxied:
+            box.proxied = proxy
+            if proxy:
+                self._start_proxy(box)
+            else:
+                self.proxy.detach(sandbox_id)
+                box.nft(no_proxy_script())
         box.save()
+
+    def _start_proxy(self, box: _Box) -> None:
+        """Bind the sandbox's proxy and point its redirect there; if it cannot bind, 80/443 are refused."""
+        try:
+            port: int | None = self.proxy.attach(box.sandbox_id, box.netns_fd, lambda: box.policy)
+        except OSError as e:
+            log.warning("sandbox %s: its egress proxy did not start (%s); 80 and 443 are closed", box.sandbox_id, e)
+            port = None
+        box.nft(proxy_ruleset(port))
 
     def close(self) -> None:
         with self._guard:

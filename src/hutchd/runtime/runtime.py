@@ -248,15 +248,18 @@ class Runtime:
 
     # ---- network policy --------------------------------------------------------------------
 
-    def set_network(self, sandbox_id: str, policy: NetworkPolicy) -> None:
+    def set_network(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
         """Apply an egress policy to a running (or paused) sandbox without restarting it. A sandbox
-        started without internet gets its network interface now, unless the policy refuses everything."""
+        started without internet gets its network interface now, unless the policy refuses everything.
+        `proxy` turns its egress proxy (runtime/proxy.py) on or off; None leaves it as it is."""
         with self._lock(sandbox_id):
             state = self._live_state(sandbox_id)
             if self.egress.attached(sandbox_id):
                 current = self.egress.policy(sandbox_id)
-                if current is None or (current.allow_out, current.deny_out) != (policy.allow_out, policy.deny_out):
-                    self.egress.set_policy(sandbox_id, policy)  # (an unchanged policy keeps its pins)
+                rules = (policy.allow_out, policy.deny_out)
+                same = current is not None and (current.allow_out, current.deny_out) == rules
+                if not same or (proxy is not None and proxy != self.egress.proxied(sandbox_id)):
+                    self.egress.set_policy(sandbox_id, policy, proxy=proxy)  # (an unchanged policy keeps its pins)
                 return
             if policy.denies_everything:
                 return  # no interface at all is stricter still
@@ -267,7 +270,7 @@ class Runtime:
             procs = state.cgroups.procs_files()
             rdir = self.layout.run_dir(sandbox_id)
             self._slirps[sandbox_id] = network.start_slirp(state.child_pid, lambda: _join(procs), rdir / "slirp.log")
-            self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy)
+            self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy, proxy=proxy)
 
     def network_policy(self, sandbox_id: str) -> NetworkPolicy | None:
         """The policy in force, or None for a sandbox without a network interface."""

@@ -377,8 +377,9 @@ class Sandboxes:
             from_snapshot=launch.from_snapshot,
         )
         crash_point("create:booted")
-        if launch.network is not None and launch.allow_internet:
-            await self._backend.set_network(sandbox_id, launch.network)  # before anyone can run code in it
+        if (launch.network is not None or launch.secure) and launch.allow_internet:
+            # before anyone can run code in it; a secure sandbox's egress goes through its proxy
+            await self._backend.set_network(sandbox_id, launch.network or NetworkPolicy(), proxy=launch.secure)
             crash_point("create:network")
 
     async def _fit_pooled(self, sandbox_id: str, launch: Launch) -> None:
@@ -392,8 +393,8 @@ class Sandboxes:
             if launch.envs:
                 await self._agents.set_envs(sandbox_id, launch.envs)
             crash_point("create:fitting")
-            if launch.network is not None:
-                await self._backend.set_network(sandbox_id, launch.network)
+            if launch.network is not None or launch.secure:
+                await self._backend.set_network(sandbox_id, launch.network or NetworkPolicy(), proxy=launch.secure)
         except Exception as e:
             log.warning("pooled sandbox %s could not be fitted (%s); booting cold", sandbox_id, e)
             await self._agents.drop(sandbox_id)

@@ -1,0 +1,245 @@
+"""The egress proxy of secure sandboxes: every new TCP connection a sandbox opens to port 80 or 443
+is redirected (netpolicy.proxy_ruleset, in the sandbox's netns) to a listener this server owns on the
+sandbox's loopback. The proxy reads the name the traffic asks for (TLS SNI or HTTP Host, sniff.py),
+applies the sandbox's network policy to that name (`NetworkPolicy.traffic_refusal`) and then
+forwards the bytes unchanged to the original destination (passthrough: nothing is decrypted).
+
+Like the resolver (egress.py), its sockets are made by this process *inside the sandbox's network
+namespace* (one thread per sandbox stays in it for that), so the sandbox can reach its own proxy
+only through the redirect and no other sandbox's at all; the upstream sockets carry PROXY_MARK,
+which exempts them from the redirect and which the sandbox (no CAP_NET_ADMIN there) cannot set.
+The egress table judges both legs' destinations by address as before.
+
+Fail closed: with no listener (this server stopped or crashed), redirected connections are reset;
+a proxy that cannot bind is recorded as down and its table refuses 80/443 instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from hutchd.runtime.netpolicy import PROXY_ADDRESS, PROXY_MARK, NetworkPolicy
+from hutchd.runtime.sniff import MAX_PREFIX, Sniffed, sniff
+
+log = logging.getLogger("hutchd.proxy")
+
+SO_ORIGINAL_DST = 80
+SNIFF_TIMEOUT = 10.0  # for the client's first bytes (a client that waits for the server gets nothing)
+CONNECT_TIMEOUT = 10.0
+MAX_CONNECTIONS = 512  # per sandbox; more are reset
+BUFFER = 256 * 1024
+_CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+_ACCESS_DENIED_ALERT = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31])  # TLS fatal alert access_denied
+
+
+def _enter_netns(fd: int) -> None:
+    if _libc.setns(fd, _CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns into the sandbox network namespace: {os.strerror(err)}")
+
+
+def _listener() -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((PROXY_ADDRESS, 0))
+        s.listen(128)
+        s.setblocking(False)
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def _upstream_socket() -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, PROXY_MARK)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.setblocking(False)
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def original_destination(conn: socket.socket) -> tuple[str, int]:
+    raw = conn.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
+    port, addr = struct.unpack_from("!2xH4s", raw)
+    return socket.inet_ntoa(addr), port
+
+
+@dataclass
+class _Box:
+    sandbox_id: str
+    policy: Callable[[], NetworkPolicy]
+    netns: ThreadPoolExecutor  # its one thread lives in the sandbox's netns
+    listener: socket.socket
+    connections: int = 0
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+class EgressProxy:
+    """The passthrough proxies of every secure sandbox, served by one asyncio loop on its own thread."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._guard = threading.Lock()
+        self._boxes: dict[str, _Box] = {}
+
+    # ---------------------------------------------------------------- lifecycle of a sandbox
+
+    def attach(self, sandbox_id: str, netns_fd: int, policy: Callable[[], NetworkPolicy]) -> int:
+        """Start proxying for a sandbox; returns the port its listener has on PROXY_ADDRESS there."""
+        self.detach(sandbox_id)
+        loop = self._start()
+        fd = os.dup(netns_fd)
+        netns = ThreadPoolExecutor(1, f"hutch-proxy-{sandbox_id[-8:]}", initializer=_enter_netns, initargs=(fd,))
+        try:
+            listener = netns.submit(_listener).result(timeout=10)
+        except BaseException:
+            netns.shutdown(wait=False)
+            raise
+        finally:
+            os.close(fd)  # the thread has joined the netns (or failed to)
+        box = _Box(sandbox_id, policy, netns, listener)
+        with self._guard:
+            self._boxes[sandbox_id] = box
+        asyncio.run_coroutine_threadsafe(self._serve(box), loop)
+        return int(listener.getsockname()[1])
+
+    def detach(self, sandbox_id: str) -> None:
+        with self._guard:
+            box = self._boxes.pop(sandbox_id, None)
+        if box is None or self._loop is None:
+            return
+        done = asyncio.run_coroutine_threadsafe(self._close(box), self._loop)
+        with contextlib.suppress(Exception):
+            done.result(timeout=10)
+        box.netns.shutdown(wait=False)
+
+    def attached(self, sandbox_id: str) -> bool:
+        with self._guard:
+            return sandbox_id in self._boxes
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        with self._guard:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="hutch-proxy", daemon=True).start()
+            return self._loop
+
+    # ---------------------------------------------------------------- serving
+
+    async def _close(self, box: _Box) -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(ValueError, KeyError):
+            loop.remove_reader(box.listener.fileno())
+        box.listener.close()
+        for task in list(box.tasks):
+            task.cancel()
+
+    async def _serve(self, box: _Box) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                conn, _ = await loop.sock_accept(box.listener)
+            except (OSError, asyncio.CancelledError):
+                return  # closed by detach
+            if box.connections >= MAX_CONNECTIONS:
+                _reset(conn)
+                continue
+            box.connections += 1
+            task = loop.create_task(self._relay(box, conn))
+            box.tasks.add(task)
+            task.add_done_callback(box.tasks.discard)
+
+    async def _relay(self, box: _Box, conn: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        upstream: socket.socket | None = None
+        try:
+            conn.setblocking(False)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            address, port = original_destination(conn)
+            if address.startswith("127.") or address == PROXY_ADDRESS:
+                return  # dialled directly, not redirected: there is nothing to forward to
+            first, seen = await asyncio.wait_for(_read_prefix(loop, conn), SNIFF_TIMEOUT)
+            refusal = box.policy().traffic_refusal(seen.name, address)
+            if refusal is not None:
+                log.debug("sandbox %s: refused %s:%d (%s): %s", box.sandbox_id, address, port, seen.name, refusal)
+                await _refuse(loop, conn, seen, refusal)
+                return
+            upstream = await loop.run_in_executor(box.netns, _upstream_socket)
+            await asyncio.wait_for(loop.sock_connect(upstream, (address, port)), CONNECT_TIMEOUT)
+            if first:
+                await loop.sock_sendall(upstream, first)
+            await asyncio.gather(_pipe(loop, conn, upstream), _pipe(loop, upstream, conn))
+        except (OSError, TimeoutError, EOFError) as e:
+            log.debug("sandbox %s: proxied connection ended: %s", box.sandbox_id, e)
+        finally:
+            box.connections -= 1
+            if upstream is not None:
+                upstream.close()
+            conn.close()
+
+
+async def _read_prefix(loop: asyncio.AbstractEventLoop, conn: socket.socket) -> tuple[bytes, Sniffed]:
+    data = b""
+    while True:
+        chunk = await loop.sock_recv(conn, MAX_PREFIX - len(data))
+        if not chunk:
+            raise EOFError("the client closed before naming a host")
+        data += chunk
+        seen = sniff(data)
+        if seen is not None:
+            return data, seen
+
+
+async def _refuse(loop: asyncio.AbstractEventLoop, conn: socket.socket, seen: Sniffed, reason: str) -> None:
+    if seen.protocol == "tls":
+        reply = _ACCESS_DENIED_ALERT
+    elif seen.protocol == "http":
+        body = f"refused by the sandbox's egress proxy: {reason}\n".encode()
+        reply = (
+            b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+    else:
+        reply = b""
+    with contextlib.suppress(OSError):
+        await loop.sock_sendall(conn, reply)
+
+
+async def _pipe(loop: asyncio.AbstractEventLoop, src: socket.socket, dst: socket.socket) -> None:
+    """Copy until `src` ends, then end `dst`'s writing side (half close, as TCP allows)."""
+    buf = bytearray(BUFFER)
+    view = memoryview(buf)
+    try:
+        while n := await loop.sock_recv_into(src, buf):
+            await loop.sock_sendall(dst, view[:n])
+    except OSError:
+        for s in (src, dst):  # wakes the other direction too; close() then sends RST
+            with contextlib.suppress(OSError):
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.shutdown(socket.SHUT_RDWR)
+        return
+    with contextlib.suppress(OSError):
+        dst.shutdown(socket.SHUT_WR)
+
+
+def _reset(s: socket.socket) -> None:
+    """Close with RST, so the peer sees the connection failed rather than ended."""
+    with contextlib.suppress(OSError):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()

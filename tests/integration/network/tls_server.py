@@ -1,0 +1,48 @@
+"""A test host's server (standard library only): HTTP on port 80 and HTTPS on 443 with the
+certificate given, each answering `hello <Host header> over <http|https>`; `/big?n=BYTES` answers
+that many bytes (the proxy benchmark's download). `python3 tls_server.py CERT KEY`."""
+
+import http.server
+import ssl
+import sys
+import threading
+
+CHUNK = b"x" * 65536
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path.startswith("/big?n="):
+            n = int(self.path.split("=", 1)[1])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            while n > 0:
+                part = CHUNK[: min(n, len(CHUNK))]
+                self.wfile.write(part)
+                n -= len(part)
+            return
+        scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
+        body = f"hello {self.headers.get('Host', '-')} over {scheme}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def main():
+    cert, key = sys.argv[1], sys.argv[2]
+    tls = http.server.ThreadingHTTPServer(("0.0.0.0", 443), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=tls.serve_forever, daemon=True).start()
+    http.server.ThreadingHTTPServer(("0.0.0.0", 80), Handler).serve_forever()
+
+
+main()
