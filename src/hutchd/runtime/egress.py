@@ -488,6 +488,7 @@ class Egress:
             ids = list(self._boxes)
         for sid in ids:
             self.detach(sid)
+        self.proxy.close()
         self._stop.set()
         if self._answerers is not None:
             self._answerers.shutdown()

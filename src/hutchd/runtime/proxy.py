@@ -37,7 +37,7 @@ SO_ORIGINAL_DST = 80
 SNIFF_TIMEOUT = 10.0  # for the client's first bytes (a client that waits for the server gets nothing)
 CONNECT_TIMEOUT = 10.0
 MAX_CONNECTIONS = 512  # per sandbox; more are reset
-BUFFER = 256 * 1024
+BUFFER = 64 * 1024
 _CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 _ACCESS_DENIED_ALERT = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31])  # TLS fatal alert access_denied
@@ -86,7 +86,7 @@ class _Box:
     netns: ThreadPoolExecutor  # its one thread lives in the sandbox's netns
     listener: socket.socket
     connections: int = 0
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)  # the acceptor and every relay
 
 
 class EgressProxy:
@@ -115,7 +115,7 @@ class EgressProxy:
         box = _Box(sandbox_id, policy, netns, listener)
         with self._guard:
             self._boxes[sandbox_id] = box
-        asyncio.run_coroutine_threadsafe(self._serve(box), loop)
+        asyncio.run_coroutine_threadsafe(self._serve(box), loop).result(timeout=10)
         return int(listener.getsockname()[1])
 
     def detach(self, sandbox_id: str) -> None:
@@ -132,6 +132,14 @@ class EgressProxy:
         with self._guard:
             return sandbox_id in self._boxes
 
+    def close(self) -> None:
+        with self._guard:
+            ids = list(self._boxes)
+        for sid in ids:
+            self.detach(sid)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
     def _start(self) -> asyncio.AbstractEventLoop:
         with self._guard:
             if self._loop is None:
@@ -142,14 +150,18 @@ class EgressProxy:
     # ---------------------------------------------------------------- serving
 
     async def _close(self, box: _Box) -> None:
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(ValueError, KeyError):
-            loop.remove_reader(box.listener.fileno())
-        box.listener.close()
-        for task in list(box.tasks):
+        tasks = list(box.tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        box.listener.close()
 
     async def _serve(self, box: _Box) -> None:
+        """Start accepting (in a task of its own, returns at once)."""
+        task = asyncio.get_running_loop().create_task(self._accept(box))
+        box.tasks.add(task)
+
+    async def _accept(self, box: _Box) -> None:
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -222,20 +234,53 @@ async def _refuse(loop: asyncio.AbstractEventLoop, conn: socket.socket, seen: Sn
 
 
 async def _pipe(loop: asyncio.AbstractEventLoop, src: socket.socket, dst: socket.socket) -> None:
-    """Copy until `src` ends, then end `dst`'s writing side (half close, as TCP allows)."""
-    buf = bytearray(BUFFER)
-    view = memoryview(buf)
+    """Copy until `src` ends, then end `dst`'s writing side (half close, as TCP allows). The bytes go
+    through a pipe with splice(2): the kernel moves them, this process never copies them."""
+    r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    flags = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
+    pending = 0
     try:
-        while n := await loop.sock_recv_into(src, buf):
-            await loop.sock_sendall(dst, view[:n])
+        while True:
+            if pending == 0:
+                try:
+                    pending = os.splice(src.fileno(), w, BUFFER, flags=flags)
+                except BlockingIOError:
+                    await _ready(loop, src, write=False)
+                    continue
+                if pending == 0:
+                    break
+            try:
+                pending -= os.splice(r, dst.fileno(), pending, flags=flags)
+            except BlockingIOError:
+                await _ready(loop, dst, write=True)
     except OSError:
         for s in (src, dst):  # wakes the other direction too; close() then sends RST
             with contextlib.suppress(OSError):
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 s.shutdown(socket.SHUT_RDWR)
         return
+    finally:
+        os.close(r)
+        os.close(w)
     with contextlib.suppress(OSError):
         dst.shutdown(socket.SHUT_WR)
+
+
+async def _ready(loop: asyncio.AbstractEventLoop, s: socket.socket, *, write: bool) -> None:
+    fd = s.fileno()
+    if fd < 0:
+        raise OSError("socket closed")
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    (loop.add_writer if write else loop.add_reader)(fd, wake)
+    try:
+        await ready
+    finally:
+        (loop.remove_writer if write else loop.remove_reader)(fd)
 
 
 def _reset(s: socket.socket) -> None:
