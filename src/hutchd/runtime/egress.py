@@ -26,7 +26,6 @@ Pins learned before a restart stay in the kernel's sets until they time out.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import logging
 import os
@@ -44,6 +43,7 @@ from functools import partial
 from pathlib import Path
 
 from hutchd.runtime import dnswire as w
+from hutchd.runtime import netns
 from hutchd.runtime.dnslimit import FairPool, QueryLimiter, Verdict
 from hutchd.runtime.netpolicy import (
     DENY_PIN_MIN_SECONDS,
@@ -73,8 +73,6 @@ ANSWERERS = 16
 PARK_MIN_SECONDS = 0.02  # a sandbox past its refusals is not read for at least this long
 MAX_TCP_CONNECTIONS = 16
 MAINTENANCE_INTERVAL = 30.0
-_CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class EgressError(OSError):
@@ -233,48 +231,12 @@ def host_addresses(max_age: float = 5.0) -> list[str]:
     return addrs
 
 
-def _in_netns(netns_fd: int, fn: Callable[[], socket.socket]) -> socket.socket:
-    """Run `fn` on a fresh thread that has joined the network namespace `netns_fd`."""
-    result: list[socket.socket | BaseException] = []
-
-    def run() -> None:
-        try:
-            if _libc.setns(netns_fd, _CLONE_NEWNET) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, f"setns into the sandbox network namespace: {os.strerror(err)}")
-            result.append(fn())
-        except BaseException as e:
-            result.append(e)
-
-    t = threading.Thread(target=run, name="hutch-netns", daemon=True)
-    t.start()
-    t.join()
-    if isinstance(result[0], BaseException):
-        raise result[0]
-    return result[0]
-
-
 def _udp_socket() -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind((RESOLVER_ADDRESS, 53))
-        s.setblocking(False)
-    except BaseException:
-        s.close()
-        raise
-    return s
+    return netns.bound(socket.SOCK_DGRAM, RESOLVER_ADDRESS, 53)
 
 
 def _tcp_socket() -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind((RESOLVER_ADDRESS, 53))
-        s.listen(16)
-        s.setblocking(False)
-    except BaseException:
-        s.close()
-        raise
-    return s
+    return netns.bound(socket.SOCK_STREAM, RESOLVER_ADDRESS, 53, backlog=16)
 
 
 def _new_generation() -> int:
@@ -407,7 +369,7 @@ class Egress:
         try:
             for make, attr in ((_udp_socket, "udp"), (_tcp_socket, "tcp")):
                 try:
-                    setattr(box, attr, _in_netns(fd, make))
+                    setattr(box, attr, netns.run_in(fd, make))
                 except OSError as e:
                     if not recovering:
                         raise EgressError(f"the resolver of sandbox {sandbox_id} could not bind: {e}") from e

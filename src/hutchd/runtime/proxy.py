@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import socket
@@ -28,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from hutchd.runtime import netns
 from hutchd.runtime.netpolicy import PROXY_ADDRESS, PROXY_MARK, NetworkPolicy
 from hutchd.runtime.sniff import MAX_PREFIX, Sniffed, sniff
 
@@ -38,27 +38,11 @@ SNIFF_TIMEOUT = 10.0  # for the client's first bytes (a client that waits for th
 CONNECT_TIMEOUT = 10.0
 MAX_CONNECTIONS = 512  # per sandbox; more are reset
 BUFFER = 64 * 1024
-_CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 _ACCESS_DENIED_ALERT = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31])  # TLS fatal alert access_denied
 
 
-def _enter_netns(fd: int) -> None:
-    if _libc.setns(fd, _CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"setns into the sandbox network namespace: {os.strerror(err)}")
-
-
 def _listener() -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind((PROXY_ADDRESS, 0))
-        s.listen(128)
-        s.setblocking(False)
-    except BaseException:
-        s.close()
-        raise
-    return s
+    return netns.bound(socket.SOCK_STREAM, PROXY_ADDRESS, 0, backlog=128)
 
 
 def _upstream_socket() -> socket.socket:
@@ -83,7 +67,7 @@ def original_destination(conn: socket.socket) -> tuple[str, int]:
 class _Box:
     sandbox_id: str
     policy: Callable[[], NetworkPolicy]
-    netns: ThreadPoolExecutor  # its one thread lives in the sandbox's netns
+    inside: ThreadPoolExecutor  # its one thread lives in the sandbox's netns
     listener: socket.socket
     connections: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)  # the acceptor and every relay
@@ -104,15 +88,15 @@ class EgressProxy:
         self.detach(sandbox_id)
         loop = self._start()
         fd = os.dup(netns_fd)
-        netns = ThreadPoolExecutor(1, f"hutch-proxy-{sandbox_id[-8:]}", initializer=_enter_netns, initargs=(fd,))
+        inside = ThreadPoolExecutor(1, f"hutch-proxy-{sandbox_id[-8:]}", initializer=netns.enter, initargs=(fd,))
         try:
-            listener = netns.submit(_listener).result(timeout=10)
+            listener = inside.submit(_listener).result(timeout=10)
         except BaseException:
-            netns.shutdown(wait=False)
+            inside.shutdown(wait=False)
             raise
         finally:
             os.close(fd)  # the thread has joined the netns (or failed to)
-        box = _Box(sandbox_id, policy, netns, listener)
+        box = _Box(sandbox_id, policy, inside, listener)
         with self._guard:
             self._boxes[sandbox_id] = box
         asyncio.run_coroutine_threadsafe(self._serve(box), loop).result(timeout=10)
@@ -126,7 +110,7 @@ class EgressProxy:
         done = asyncio.run_coroutine_threadsafe(self._close(box), self._loop)
         with contextlib.suppress(Exception):
             done.result(timeout=10)
-        box.netns.shutdown(wait=False)
+        box.inside.shutdown(wait=False)
 
     def attached(self, sandbox_id: str) -> bool:
         with self._guard:
@@ -191,7 +175,7 @@ class EgressProxy:
                 log.debug("sandbox %s: refused %s:%d (%s): %s", box.sandbox_id, address, port, seen.name, refusal)
                 await _refuse(loop, conn, seen, refusal)
                 return
-            upstream = await loop.run_in_executor(box.netns, _upstream_socket)
+            upstream = await loop.run_in_executor(box.inside, _upstream_socket)
             await asyncio.wait_for(loop.sock_connect(upstream, (address, port)), CONNECT_TIMEOUT)
             if first:
                 await loop.sock_sendall(upstream, first)

@@ -16,21 +16,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path.startswith("/big?n="):
-            n = int(self.path.split("=", 1)[1])
-            self.send_response(200)
-            self.send_header("Content-Length", str(n))
-            self.end_headers()
-            while n > 0:
-                part = CHUNK[: min(n, len(CHUNK))]
-                self.wfile.write(part)
-                n -= len(part)
+            size = int(self.path.split("=", 1)[1])
+            self._head(size)
+            for start in range(0, size, len(CHUNK)):
+                self.wfile.write(CHUNK[: size - start])
             return
         scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
         body = f"hello {self.headers.get('Host', '-')} over {scheme}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
+        self._head(len(body))
         self.wfile.write(body)
+
+    def _head(self, length):
+        self.send_response(200)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
 
     def log_message(self, *a):
         pass
