@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
+from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
 
 T = TypeVar("T")
@@ -93,6 +94,10 @@ class Backend:
         """Apply an egress policy to a running sandbox (it keeps running); `proxy`: its egress proxy on
         or off (None: as it is)."""
         await self.call(self.rt.set_network, sandbox_id, policy, proxy=proxy)
+
+    async def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
+        """A secure sandbox's secrets to its egress proxy; its CA certificate (None without secrets)."""
+        return await self.call(self.rt.set_secrets, sandbox_id, secrets)
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
         """Usage of each sandbox in `ids` that answers; one worker hop for the whole batch."""

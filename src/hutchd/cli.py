@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         "env HUTCH_HOSTS_FILE)",
     )  # fmt: skip
     s.add_argument(
+        "--proxy-upstream-ca", type=Path, default=os.environ.get("HUTCH_PROXY_UPSTREAM_CA") or None,
+        help="a PEM file of CAs the decrypting egress proxy trusts for servers besides the system's "
+        "(read when a sandbox's proxy starts; env HUTCH_PROXY_UPSTREAM_CA)",
+    )  # fmt: skip
+    s.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"],
         help="`info` logs one line per request (default warning)",
     )  # fmt: skip
@@ -131,6 +136,8 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if args.hosts_file is not None:
         runtime.egress.hosts_file = args.hosts_file.resolve()
+    if args.proxy_upstream_ca is not None:
+        runtime.egress.proxy.upstream_ca = args.proxy_upstream_ca.resolve()
     hub = Hub(settings, keyring, Backend(runtime), features)
     print(f"hutch {__version__}: serving on http://{args.host}:{args.port} (data in {data_dir})", file=sys.stderr)
     uvicorn.run(

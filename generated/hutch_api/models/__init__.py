@@ -38,6 +38,7 @@ from .new_code_context_envs import NewCodeContextEnvs
 from .new_sandbox import NewSandbox
 from .new_sandbox_envs import NewSandboxEnvs
 from .new_sandbox_metadata import NewSandboxMetadata
+from .new_sandbox_secrets import NewSandboxSecrets
 from .new_sandbox_security import NewSandboxSecurity
 from .new_snapshot import NewSnapshot
 from .output_dropped_event import OutputDroppedEvent
@@ -60,6 +61,7 @@ from .sandbox_metric import SandboxMetric
 from .sandbox_network import SandboxNetwork
 from .sandbox_network_info import SandboxNetworkInfo
 from .sandbox_resources import SandboxResources
+from .sandbox_secret import SandboxSecret
 from .signal_request import SignalRequest
 from .snapshot import Snapshot
 from .template import Template
@@ -107,6 +109,7 @@ __all__ = (
     "NewSandbox",
     "NewSandboxEnvs",
     "NewSandboxMetadata",
+    "NewSandboxSecrets",
     "NewSandboxSecurity",
     "NewSnapshot",
     "OutputDroppedEvent",
@@ -129,6 +132,7 @@ __all__ = (
     "SandboxNetwork",
     "SandboxNetworkInfo",
     "SandboxResources",
+    "SandboxSecret",
     "SignalRequest",
     "Snapshot",
     "Template",

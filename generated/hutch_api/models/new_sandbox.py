@@ -11,6 +11,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.new_sandbox_envs import NewSandboxEnvs
     from ..models.new_sandbox_metadata import NewSandboxMetadata
+    from ..models.new_sandbox_secrets import NewSandboxSecrets
     from ..models.new_sandbox_security import NewSandboxSecurity
     from ..models.sandbox_lifecycle import SandboxLifecycle
     from ..models.sandbox_network import SandboxNetwork
@@ -61,7 +62,16 @@ class NewSandbox:
     """ Give the sandbox an access token (E2B's `secure`): the create and connect replies carry it as
     `envdAccessToken`, it admits the sandbox's agent routes (header `X-Access-Token`) without the
     API key, and it is the key of its signed file URLs (`downloadSignedFile`, `uploadSignedFile`).
-    False when absent (the SDKs send true unless told otherwise, as E2B's do).
+    False when absent (the SDKs send true unless told otherwise, as E2B's do). A secure sandbox's
+    web traffic (TCP 80 and 443) also goes through its egress proxy, which judges the TLS SNI or
+    HTTP Host by the network policy and forwards without decrypting.
+     """
+    secrets: NewSandboxSecrets | Unset = UNSET
+    """ Secrets the sandbox uses without ever holding them (E2B's and Modal's proxy-side credentials):
+    the sandbox's environment has the variable with a placeholder in place of the value, and the
+    egress proxy swaps the placeholder for the value in the headers of HTTPS requests to the
+    secret's hosts only (it decrypts those hosts' TLS, with a CA of this sandbox's own that its
+    trust stores get). Needs `secure` and a network. Never returned by any operation.
      """
     security: NewSandboxSecurity | Unset = UNSET
     """ The inspecting proxy's policy (PII, env masking, audit). This server has none, so only an empty object is
@@ -99,6 +109,10 @@ class NewSandbox:
 
         secure = self.secure
 
+        secrets: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.secrets, Unset):
+            secrets = self.secrets.to_dict()
+
         security: dict[str, Any] | Unset = UNSET
         if not isinstance(self.security, Unset):
             security = self.security.to_dict()
@@ -126,6 +140,8 @@ class NewSandbox:
             field_dict["lifecycle"] = lifecycle
         if secure is not UNSET:
             field_dict["secure"] = secure
+        if secrets is not UNSET:
+            field_dict["secrets"] = secrets
         if security is not UNSET:
             field_dict["security"] = security
 
@@ -135,6 +151,7 @@ class NewSandbox:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.new_sandbox_envs import NewSandboxEnvs
         from ..models.new_sandbox_metadata import NewSandboxMetadata
+        from ..models.new_sandbox_secrets import NewSandboxSecrets
         from ..models.new_sandbox_security import NewSandboxSecurity
         from ..models.sandbox_lifecycle import SandboxLifecycle
         from ..models.sandbox_network import SandboxNetwork
@@ -186,6 +203,13 @@ class NewSandbox:
 
         secure = d.pop("secure", UNSET)
 
+        _secrets = d.pop("secrets", UNSET)
+        secrets: NewSandboxSecrets | Unset
+        if isinstance(_secrets, Unset):
+            secrets = UNSET
+        else:
+            secrets = NewSandboxSecrets.from_dict(_secrets)
+
         _security = d.pop("security", UNSET)
         security: NewSandboxSecurity | Unset
         if isinstance(_security, Unset):
@@ -204,6 +228,7 @@ class NewSandbox:
             resources=resources,
             lifecycle=lifecycle,
             secure=secure,
+            secrets=secrets,
             security=security,
         )
 

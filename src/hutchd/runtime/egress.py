@@ -45,6 +45,7 @@ from pathlib import Path
 from hutchd.runtime import dnswire as w
 from hutchd.runtime import netns
 from hutchd.runtime.dnslimit import FairPool, QueryLimiter, Verdict
+from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import (
     DENY_PIN_MIN_SECONDS,
     NFT_TABLE,
@@ -436,10 +437,19 @@ class Egress:
                 box.nft(no_proxy_script())
         box.save()
 
+    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
+        """A proxied sandbox's secrets (egress proxy, decrypting half); returns its CA certificate."""
+        box = self._box(sandbox_id)
+        if not box.proxied:
+            raise EgressError(f"sandbox {sandbox_id} has no egress proxy: secrets need secure=True")
+        return self.proxy.set_secrets(sandbox_id, secrets)
+
     def _start_proxy(self, box: _Box) -> None:
         """Bind the sandbox's proxy and point its redirect there; if it cannot bind, 80/443 are refused."""
         try:
-            port: int | None = self.proxy.attach(box.sandbox_id, box.netns_fd, lambda: box.policy)
+            port: int | None = self.proxy.attach(
+                box.sandbox_id, box.netns_fd, lambda: box.policy, box.state_path.parent
+            )
         except OSError as e:
             log.warning("sandbox %s: its egress proxy did not start (%s); 80 and 443 are closed", box.sandbox_id, e)
             port = None

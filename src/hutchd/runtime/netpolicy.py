@@ -36,6 +36,8 @@ RESOLVER_ADDRESS = "127.0.0.53"  # the sandbox's resolver, on its own loopback
 PROXY_TABLE = "hutch_proxy"
 PROXY_ADDRESS = "127.0.0.52"  # the egress proxy's listener, on the sandbox's loopback
 PROXY_MARK = 0x68757470  # SO_MARK of the proxy's own upstream sockets (the sandbox cannot set marks)
+MITM_ADDRESS = "127.0.0.51"  # the decrypting proxy's listener (runtime/mitm.py)
+MITM_UID = 65534  # the host user it runs as: nobody, outside every sandbox's host uid range (100000 and up)
 PROXIED_PORTS = (80, 443)
 MAX_ENTRIES = 256
 MAX_ENTRY_LENGTH = 253
@@ -437,11 +439,22 @@ def host_blocked_script(host_addresses: Iterable[str]) -> str:
 
 def proxy_ruleset(port: int | None) -> str:
     """The `inet hutch_proxy` table: new TCP connections to ports 80 and 443 that leave the sandbox go
-    to the egress proxy listening on PROXY_ADDRESS:`port`, except the proxy's own (marked) ones. With
-    `port` None (the proxy is not running) those connections are refused instead: egress through the
-    proxy fails closed. The egress table judges the original destination first (it runs before NAT)."""
+    to the egress proxy listening on PROXY_ADDRESS:`port`, except the proxy's own (marked) ones (the
+    decrypting proxy's are redirected too: the proxy knows them by their host uid, which nft cannot
+    see, as it shows uids as the sandbox's user namespace maps them). With `port` None (the proxy is
+    not running) those connections are refused instead: egress through the proxy fails closed. The
+    egress table judges the original destination first (it runs before NAT). Both listeners refuse whatever was not sent to them by
+    the redirect (the proxy's) or by the proxy (the decrypting one's)."""
     ports = ", ".join(map(str, PROXIED_PORTS))
     lines = [f"table inet {PROXY_TABLE}", f"delete table inet {PROXY_TABLE}", f"table inet {PROXY_TABLE} {{"]
+    lines += [
+        "  chain guard {",
+        "    type filter hook output priority 0; policy accept;",
+        f"    ip daddr {PROXY_ADDRESS} ct status dnat accept",
+        f"    ip daddr {MITM_ADDRESS} meta mark {PROXY_MARK:#x} accept",
+        f"    ip daddr {{ {PROXY_ADDRESS}, {MITM_ADDRESS} }} counter reject with icmpx type admin-prohibited",
+        "  }",
+    ]
     if port is None:
         lines += [
             "  chain closed {",

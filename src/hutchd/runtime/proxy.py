@@ -26,9 +26,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hutchd.runtime import netns
-from hutchd.runtime.netpolicy import PROXY_ADDRESS, PROXY_MARK, NetworkPolicy
+from hutchd.runtime.mitm import Decryptor, Secret
+from hutchd.runtime.netpolicy import MITM_ADDRESS, MITM_UID, PROXY_ADDRESS, PROXY_MARK, NetworkPolicy
 from hutchd.runtime.sniff import MAX_PREFIX, Sniffed, sniff
 
 log = logging.getLogger("hutchd.proxy")
@@ -57,6 +59,19 @@ def _upstream_socket() -> socket.socket:
     return s
 
 
+def socket_uid(local: tuple[str, int]) -> int | None:
+    """The host uid owning the TCP socket whose local address is `local`, in the calling thread's
+    network namespace (read as the host sees it: a sandbox's uids are 100000 and up here)."""
+    addr, port = local
+    key = f"{struct.unpack('<I', socket.inet_aton(addr))[0]:08X}:{port:04X}"
+    with open("/proc/thread-self/net/tcp") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 7 and fields[1] == key:
+                return int(fields[7])
+    return None
+
+
 def original_destination(conn: socket.socket) -> tuple[str, int]:
     raw = conn.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
     port, addr = struct.unpack_from("!2xH4s", raw)
@@ -67,24 +82,34 @@ def original_destination(conn: socket.socket) -> tuple[str, int]:
 class _Box:
     sandbox_id: str
     policy: Callable[[], NetworkPolicy]
+    netns_fd: int  # (its own duplicate)
     inside: ThreadPoolExecutor  # its one thread lives in the sandbox's netns
     listener: socket.socket
+    decryptor: Decryptor
+    decrypt_hosts: tuple[str, ...] = ()  # TLS to these names goes through the decryptor
+    decrypt_port: int | None = None  # None: not running, and those names fail closed
     connections: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)  # the acceptor and every relay
 
+    def decrypts(self, name: str) -> bool:
+        return any(name == h or (h.startswith("*.") and name.endswith(h[1:])) for h in self.decrypt_hosts)
+
 
 class EgressProxy:
-    """The passthrough proxies of every secure sandbox, served by one asyncio loop on its own thread."""
+    """The passthrough proxies of every secure sandbox, served by one asyncio loop on its own thread,
+    and the decrypting proxies (mitm.py) of those with secrets."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._guard = threading.Lock()
         self._boxes: dict[str, _Box] = {}
+        self.upstream_ca: Path | None = None  # also trusted by the decrypting proxies (tests' servers)
 
     # ---------------------------------------------------------------- lifecycle of a sandbox
 
-    def attach(self, sandbox_id: str, netns_fd: int, policy: Callable[[], NetworkPolicy]) -> int:
-        """Start proxying for a sandbox; returns the port its listener has on PROXY_ADDRESS there."""
+    def attach(self, sandbox_id: str, netns_fd: int, policy: Callable[[], NetworkPolicy], state_dir: Path) -> int:
+        """Start proxying for a sandbox; returns the port its listener has on PROXY_ADDRESS there. The
+        secrets saved in `state_dir` (a server restart) get their decrypting proxy back."""
         self.detach(sandbox_id)
         loop = self._start()
         fd = os.dup(netns_fd)
@@ -93,14 +118,40 @@ class EgressProxy:
             listener = inside.submit(_listener).result(timeout=10)
         except BaseException:
             inside.shutdown(wait=False)
+            os.close(fd)
             raise
-        finally:
-            os.close(fd)  # the thread has joined the netns (or failed to)
-        box = _Box(sandbox_id, policy, inside, listener)
+        box = _Box(sandbox_id, policy, fd, inside, listener, Decryptor(sandbox_id, state_dir, self.upstream_ca))
         with self._guard:
             self._boxes[sandbox_id] = box
         asyncio.run_coroutine_threadsafe(self._serve(box), loop).result(timeout=10)
+        saved = box.decryptor.saved()
+        if saved:
+            self._decrypt(box, saved)
         return int(listener.getsockname()[1])
+
+    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
+        """Replace a proxied sandbox's secrets (none: stop decrypting); returns its CA certificate."""
+        with self._guard:
+            box = self._boxes.get(sandbox_id)
+        if box is None:
+            raise OSError(f"sandbox {sandbox_id} has no egress proxy (secrets need secure=True and a network)")
+        if not secrets:
+            box.decrypt_hosts, box.decrypt_port = (), None
+            box.decryptor.remove()
+            return None
+        box.decryptor.write(secrets)
+        self._decrypt(box, secrets)
+        return box.decryptor.ca_cert
+
+    def _decrypt(self, box: _Box, secrets: dict[str, Secret]) -> None:
+        box.decrypt_hosts = tuple(sorted({h for s in secrets.values() for h in s.hosts}))
+        if box.decrypt_port is not None and box.decryptor.running():
+            return  # it reads the new secrets itself
+        try:
+            box.decrypt_port = box.decryptor.start(box.netns_fd)
+        except OSError as e:
+            box.decrypt_port = None
+            log.warning("sandbox %s: %s; TLS to its secrets' hosts is refused", box.sandbox_id, e)
 
     def detach(self, sandbox_id: str) -> None:
         with self._guard:
@@ -111,6 +162,8 @@ class EgressProxy:
         with contextlib.suppress(Exception):
             done.result(timeout=10)
         box.inside.shutdown(wait=False)
+        box.decryptor.stop()
+        os.close(box.netns_fd)
 
     def attached(self, sandbox_id: str) -> bool:
         with self._guard:
@@ -176,7 +229,16 @@ class EgressProxy:
                 await _refuse(loop, conn, seen, refusal)
                 return
             upstream = await loop.run_in_executor(box.inside, _upstream_socket)
-            await asyncio.wait_for(loop.sock_connect(upstream, (address, port)), CONNECT_TIMEOUT)
+            decrypt = seen.protocol == "tls" and seen.name is not None and box.decrypts(seen.name)
+            if decrypt and await loop.run_in_executor(box.inside, socket_uid, conn.getpeername()) == MITM_UID:
+                decrypt = False  # the decrypting proxy's own connection out: straight to the destination
+            if decrypt:
+                if box.decrypt_port is None:
+                    return  # its decrypting proxy is down: closed, never around it
+                await asyncio.wait_for(loop.sock_connect(upstream, (MITM_ADDRESS, box.decrypt_port)), CONNECT_TIMEOUT)
+                await _connect_through(loop, upstream, address, port)
+            else:
+                await asyncio.wait_for(loop.sock_connect(upstream, (address, port)), CONNECT_TIMEOUT)
             if first:
                 await loop.sock_sendall(upstream, first)
             await asyncio.gather(_pipe(loop, conn, upstream), _pipe(loop, upstream, conn))
@@ -187,6 +249,19 @@ class EgressProxy:
             if upstream is not None:
                 upstream.close()
             conn.close()
+
+
+async def _connect_through(loop: asyncio.AbstractEventLoop, mitm: socket.socket, address: str, port: int) -> None:
+    """Ask the decrypting proxy (regular mode) for a tunnel to the original destination."""
+    await loop.sock_sendall(mitm, f"CONNECT {address}:{port} HTTP/1.1\r\nHost: {address}:{port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = await asyncio.wait_for(loop.sock_recv(mitm, 4096), CONNECT_TIMEOUT)
+        if not chunk or len(head) > 8192:
+            raise EOFError("the decrypting proxy hung up")
+        head += chunk
+    if head.split(b" ", 2)[1:2] != [b"200"]:
+        raise OSError(f"the decrypting proxy refused the tunnel: {head[:80]!r}")
 
 
 async def _read_prefix(loop: asyncio.AbstractEventLoop, conn: socket.socket) -> tuple[bytes, Sniffed]:

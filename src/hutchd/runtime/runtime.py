@@ -34,6 +34,7 @@ from hutchd.runtime.errors import (
 )
 from hutchd.runtime.host import detect_host_features
 from hutchd.runtime.layout import Layout, check_id
+from hutchd.runtime.mitm import MITM_DIR, Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.runtime.sandbox import (
     RecoveryReport,
@@ -203,6 +204,7 @@ class Runtime:
 
     def _teardown(self, sid: str, state: SandboxState | None, *, keep_upper: bool) -> None:
         self.egress.detach(sid)
+        shutil.rmtree(self.layout.sandbox_dir(sid) / MITM_DIR, ignore_errors=True)  # its CA key and secrets
         cg = state.cgroups if state else SandboxCgroups.for_sandbox(self._cg_group, sid)
         if state is not None:
             self._stop_bwrap(state)
@@ -271,6 +273,13 @@ class Runtime:
             rdir = self.layout.run_dir(sandbox_id)
             self._slirps[sandbox_id] = network.start_slirp(state.child_pid, lambda: _join(procs), rdir / "slirp.log")
             self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy, proxy=proxy)
+
+    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
+        """Give a secure sandbox's egress proxy these secrets (its decrypting half starts, or stops
+        for none); returns the sandbox's CA certificate, which its trust stores need."""
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id)
+            return self.egress.set_secrets(sandbox_id, secrets)
 
     def network_policy(self, sandbox_id: str) -> NetworkPolicy | None:
         """The policy in force, or None for a sandbox without a network interface."""

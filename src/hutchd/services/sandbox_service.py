@@ -26,8 +26,9 @@ from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Back
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildError, TemplateNotFound
 from hutchd.runtime.crashpoints import crash_point
+from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.services import network_settings
+from hutchd.services import network_settings, proxy_secrets
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.services.snapshot_service import Snapshots
 from hutchd.services.warm_pool import WarmPool
@@ -63,6 +64,7 @@ class Launch:
     restored_from: str | None = None
     from_snapshot: str | None = None
     network: NetworkPolicy | None = None  # None: the open default
+    secrets: dict[str, Secret] = dataclasses.field(default_factory=dict)  # never stored
 
     @classmethod
     def from_body(cls, body: dict[str, Any], default_timeout: int) -> Launch:
@@ -70,13 +72,15 @@ class Launch:
         life = body.get("lifecycle", {})
         template = body.get("templateID", "base")
         network = network_settings.launch_policy(body)
+        internet = network is None or not network.denies_everything
+        secrets = proxy_secrets.parse(body, secure=body.get("secure", False), internet=internet)
         return cls(
             template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
             name=body.get("name"),
             metadata=body.get("metadata", {}),
-            envs=body.get("envs", {}),
-            allow_internet=network is None or not network.denies_everything,
+            envs={**body.get("envs", {}), **proxy_secrets.envs(secrets)},
+            allow_internet=internet,
             cpu=float(res.get("cpu", DEFAULT_CPU)),
             memory_mb=res.get("memoryMB", DEFAULT_MEMORY_MB),
             disk_mb=res.get("diskMB", DEFAULT_DISK_MB),
@@ -84,6 +88,7 @@ class Launch:
             auto_resume=life.get("autoResume", False),
             secure=body.get("secure", False),
             network=network,
+            secrets=secrets,
         )
 
     @classmethod
@@ -342,6 +347,8 @@ class Sandboxes:
                     await self._fit_pooled(sandbox_id, launch)
                 else:
                     await self._boot(sandbox_id, launch)
+                if launch.secrets:
+                    await proxy_secrets.install(self._backend, self._agents, sandbox_id, launch.secrets)
         except BaseException as e:
             with self._db.tx():
                 self._db.run("DELETE FROM idempotency WHERE sandbox_id = ?", sandbox_id)

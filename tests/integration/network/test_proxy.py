@@ -6,7 +6,9 @@ the others do not.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,10 +39,12 @@ def tls_host(hutch_server: Any, pki: Pki) -> Iterator[TestHost]:
     [host] = start_hosts(["tls"], argv=[sys.executable, str(TLS_SERVER), str(pki.cert), str(pki.key)], tag="hxp")
     before = hutch_server.hosts_file.read_text()
     hutch_server.hosts_file.write_text(before + "".join(f"{host.address} {n}\n" for n in NAMES))
+    hutch_server.upstream_ca.write_bytes(pki.ca.read_bytes())  # the decrypting proxy trusts the test server
     try:
         yield host
     finally:
         hutch_server.hosts_file.write_text(before)
+        hutch_server.upstream_ca.unlink(missing_ok=True)
         host.stop()
         assert links_left([host]) == []
 
@@ -128,6 +132,10 @@ def test_the_sandbox_cannot_get_around_its_proxy(curl: Curl, boxes: Sandboxes) -
     port = next(int(f[1].split(":")[1], 16) for f in rows if f[1].startswith("3400007F:") and f[3] == "0A")
     code, out, _ = boxes.run(sid, f"curl -sS -m 5 --resolve {SUB}:{port}:127.0.0.52 http://{SUB}:{port}/")
     assert code != 0 and "hello" not in out
+    # nor by running as its own nobody (uid 65534 in the sandbox, as nft sees the decrypting proxy's too)
+    nobody = "setpriv --reuid 65534 --regid 65534 --clear-groups "
+    code, _, _ = boxes.run(sid, nobody + f"curl -sS -m 5 -k --resolve {SUB}:443:{curl.host.address} https://{SUB}/")
+    assert code == CURL_SSL_ERROR
     # other ports are not proxied (and still judged by address)
     assert boxes.probe(sid, curl.host.address, 81) == "FAILED 111"
 
@@ -160,3 +168,90 @@ def test_egress_stays_closed_while_the_proxy_is_down(curl: Curl, boxes: Sandboxe
     boxes.http = hutch_server.http()
     assert curl.get(sid, "https://site.test/") == (0, "hello site.test over https")
     assert curl.get(sid, f"https://{SUB}/", pin=True)[0] == CURL_SSL_ERROR
+
+
+# ------------------------------------------------------------------------------------- secrets
+
+
+def _sha(text: str) -> str:
+    return "auth sha256=" + hashlib.sha256(text.encode()).hexdigest()
+
+
+NODE_GET = (
+    "node -e \"require('https').get(process.argv[1], {headers: {Authorization: 'Bearer ' + process.env.API_KEY}}, "
+    "r => { let d = ''; r.on('data', c => d += c); r.on('end', () => console.log(d)); })\" "
+)
+PYTHON_GET = (
+    'python3 -c "import os, sys, urllib.request as u; r = u.Request(sys.argv[1], '
+    "headers={'Authorization': 'Bearer ' + os.environ['API_KEY']}); print(u.urlopen(r).read().decode())\" "
+)
+
+
+@pytest.fixture(scope="module")
+def secret_box(hutch_server: Any, tls_host: TestHost, pki: Pki) -> Iterator[tuple[str, str, Sandboxes]]:
+    """One secure sandbox with a secret for site.test (module-scoped: its decrypting proxy starts once)."""
+    boxes = Sandboxes(hutch_server.http())
+    value = "sk-test-" + secrets.token_hex(16)
+    sid = str(boxes.create(secure=True, secrets={"API_KEY": {"value": value, "hosts": ["site.test"]}})["sandboxID"])
+    boxes.write(sid, CA_IN_SANDBOX, pki.ca.read_bytes())  # for other.test, which is not decrypted
+    try:
+        yield sid, value, boxes
+    finally:
+        boxes.kill_all()
+        boxes.http.close()
+
+
+def test_a_secret_reaches_only_its_hosts_and_never_the_sandbox(secret_box: tuple[str, str, Sandboxes]) -> None:
+    sid, value, boxes = secret_box
+    placeholder = boxes.run(sid, "printenv API_KEY")[1].strip()
+    assert placeholder.startswith("hutch-secret-API_KEY-") and value not in placeholder
+    get = 'curl -sS -m 8 -H "Authorization: Bearer $API_KEY" '  # the system trust store, no --cacert
+    assert boxes.run(sid, get + "https://site.test/auth")[1] == _sha("Bearer " + value)
+    # decrypted for curl, Python's urllib and node alike: each trusts the sandbox's proxy CA
+    assert boxes.run(sid, PYTHON_GET + "https://site.test/auth")[1].strip() == _sha("Bearer " + value)
+    assert boxes.run(sid, NODE_GET + "https://site.test/auth")[1].strip() == _sha("Bearer " + value)
+    # another host (same address) and plain HTTP get the placeholder, and are not decrypted
+    assert boxes.run(sid, get + f"--cacert {CA_IN_SANDBOX} https://other.test/auth")[1] == _sha("Bearer " + placeholder)
+    assert boxes.run(sid, get + "http://site.test/auth")[1] == _sha("Bearer " + placeholder)
+    # a Host header that names another host than the TLS name: no swap (domain fronting)
+    fronted = boxes.run(sid, get + '-H "Host: other.test" https://site.test/auth')[1]
+    assert fronted == _sha("Bearer " + placeholder)
+    # a server that echoes it: the value goes back to the placeholder before the sandbox sees it
+    code, out, _ = boxes.run(sid, get + "-i https://site.test/echo-auth")
+    assert code == 0 and value not in out and f"X-Echo: Bearer {placeholder}" in out
+    assert out.endswith(f"Bearer {placeholder}")
+
+
+def test_the_secret_value_is_nowhere_inside(secret_box: tuple[str, str, Sandboxes], hutch_server: Any) -> None:
+    sid, value, boxes = secret_box
+    boxes.run(sid, 'curl -sS -m 8 -o /tmp/got -H "Authorization: Bearer $API_KEY" https://site.test/echo-auth')
+    _, out, _ = boxes.run(sid, f"grep -rlsF {value} /etc /home /root /tmp /var /usr/local /opt; "
+                                  f"cat /proc/[0-9]*/environ | grep -caF {value}")  # fmt: skip
+    assert out.strip() == "0", out  # no file names, and no process's environment holds it
+    r = boxes.http.post(f"/sandboxes/{sid}/snapshots", json={})
+    assert r.status_code in (200, 201), r.text
+    snap = hutch_server.data_dir / "snapshots" / r.json()["snapshotID"]
+    found = subprocess.run(["grep", "-rlsF", value, str(snap)], capture_output=True, text=True)
+    assert snap.exists() and found.stdout == ""
+    assert value not in boxes.http.get(f"/sandboxes/{sid}").text
+    assert value not in hutch_server.log_path.read_text(errors="replace")
+
+
+def test_secrets_need_the_proxy_and_a_sane_shape(boxes: Sandboxes) -> None:
+    ok = {"value": "v", "hosts": ["api.example.com"]}
+    assert "secure=true" in boxes.create(expect=422, secrets={"K": ok})["message"]
+    assert (
+        "secure=true" in boxes.create(expect=422, secure=True, allowInternetAccess=False, secrets={"K": ok})["message"]
+    )
+    for bad in (
+        {"K": {"value": "a\r\nX-Injected: 1", "hosts": ["a.example"]}},  # a header injection
+        {"K": {"value": "v", "hosts": []}},
+        {"K": {"value": "v", "hosts": ["https://a.example/"]}},
+        {"K": {"value": "", "hosts": ["a.example"]}},
+        {"K": {"value": "v", "hosts": ["a.example"], "extra": 1}},
+        {"1BAD": ok},
+        {"K": {"value": "x" * 9000, "hosts": ["a.example"]}},
+        {f"K{i}": ok for i in range(33)},
+    ):
+        r = boxes.http.post("/sandboxes", json={"secure": True, "secrets": bad})
+        assert r.status_code in (400, 422) and "message" in r.json(), (bad, r.text)

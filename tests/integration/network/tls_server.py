@@ -1,7 +1,9 @@
 """A test host's server (standard library only): HTTP on port 80 and HTTPS on 443 with the
 certificate given, each answering `hello <Host header> over <http|https>`; `/big?n=BYTES` answers
-that many bytes (the proxy benchmark's download). `python3 tls_server.py CERT KEY`."""
+that many bytes (the proxy benchmark's download); `/auth` the SHA-256 of the Authorization header it
+got and `/echo-auth` the header itself (every answer echoes it in `X-Echo`). `python3 tls_server.py CERT KEY`."""
 
+import hashlib
 import http.server
 import ssl
 import sys
@@ -22,12 +24,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(CHUNK[: size - start])
             return
         scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
-        body = f"hello {self.headers.get('Host', '-')} over {scheme}".encode()
+        auth = self.headers.get("Authorization", "")
+        if self.path == "/auth":  # proves what arrived without sending it back
+            body = f"auth sha256={hashlib.sha256(auth.encode()).hexdigest()}".encode()
+        elif self.path == "/echo-auth":  # sends it back, in the body and a header
+            body = auth.encode()
+        else:
+            body = f"hello {self.headers.get('Host', '-')} over {scheme}".encode()
         self._head(len(body))
         self.wfile.write(body)
 
     def _head(self, length):
         self.send_response(200)
+        self.send_header("X-Echo", self.headers.get("Authorization", ""))
         self.send_header("Content-Length", str(length))
         self.end_headers()
 

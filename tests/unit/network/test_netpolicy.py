@@ -358,7 +358,7 @@ def test_proxy_ruleset() -> None:
     assert "type nat hook output priority -100" in up and "dnat ip to 127.0.0.52:41234" in up
     assert "meta mark 0x68757470 accept" in up and "tcp dport { 80, 443 }" in up
     down = proxy_ruleset(None)
-    assert "dnat" not in down and "tcp dport { 80, 443 } counter reject with tcp reset" in down
+    assert "dnat ip to" not in down and "tcp dport { 80, 443 } counter reject with tcp reset" in down
     assert "priority -150" in ruleset(NetworkPolicy(), generation=1)  # the address rules run before the NAT
 
 
