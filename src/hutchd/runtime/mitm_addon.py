@@ -53,21 +53,10 @@ class Secrets:
         swaps = [(p, s["value"]) for p, s in table.items() if _matches(sni, s["hosts"]) and host == sni]
         if not swaps:
             return
-        headers = flow.request.headers
-        for name in list(headers.keys()):
-            values = headers.get_all(name)
-            new = [_swap(v, swaps) for v in values]
-            if new != values:
-                headers.set_all(name, new)
+        _swap_headers(flow.request.headers, swaps)
 
     def responseheaders(self, flow: Any) -> None:
-        back = [(s["value"], p) for p, s in self._load().items()]
-        headers = flow.response.headers
-        for name in list(headers.keys()):
-            values = headers.get_all(name)
-            new = [_swap(v, back) for v in values]
-            if new != values:
-                headers.set_all(name, new)
+        _swap_headers(flow.response.headers, [(s["value"], p) for p, s in self._load().items()])
 
     def response(self, flow: Any) -> None:
         if flow.response.stream:
@@ -78,6 +67,14 @@ class Secrets:
             redacted = redacted.replace(value, ph)
         if redacted != body:
             flow.response.set_content(redacted)  # encoded again, Content-Length updated
+
+
+def _swap_headers(headers: Any, pairs: list[tuple[str, str]]) -> None:
+    for name in list(headers.keys()):
+        values = headers.get_all(name)
+        new = [_swap(v, pairs) for v in values]
+        if new != values:
+            headers.set_all(name, new)
 
 
 def _swap(text: str, pairs: list[tuple[str, str]]) -> str:

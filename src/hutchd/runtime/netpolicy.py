@@ -439,12 +439,12 @@ def host_blocked_script(host_addresses: Iterable[str]) -> str:
 
 def proxy_ruleset(port: int | None) -> str:
     """The `inet hutch_proxy` table: new TCP connections to ports 80 and 443 that leave the sandbox go
-    to the egress proxy listening on PROXY_ADDRESS:`port`, except the proxy's own (marked) ones (the
+    to the egress proxy listening on PROXY_ADDRESS:`port`, except the proxy's own (marked) ones. The
     decrypting proxy's are redirected too: the proxy knows them by their host uid, which nft cannot
-    see, as it shows uids as the sandbox's user namespace maps them). With `port` None (the proxy is
-    not running) those connections are refused instead: egress through the proxy fails closed. The
-    egress table judges the original destination first (it runs before NAT). Both listeners refuse whatever was not sent to them by
-    the redirect (the proxy's) or by the proxy (the decrypting one's)."""
+    see (it shows uids as the sandbox's user namespace maps them). With `port` None (the proxy is not
+    running) those connections are refused instead: egress through the proxy fails closed. The egress
+    table judges the original destination first (it runs before NAT). Both listeners refuse whatever
+    was not sent to them by the redirect (the proxy's) or by the proxy (the decrypting one's)."""
     ports = ", ".join(map(str, PROXIED_PORTS))
     lines = [f"table inet {PROXY_TABLE}", f"delete table inet {PROXY_TABLE}", f"table inet {PROXY_TABLE} {{"]
     lines += [
