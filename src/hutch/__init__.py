@@ -95,6 +95,7 @@ from hutch.types import SandboxNetworkOpts as SandboxNetworkOpts
 from hutch.types import SandboxQuery as SandboxQuery
 from hutch.types import SandboxResources as SandboxResources
 from hutch.types import SandboxState as SandboxState
+from hutch.types import Secret as Secret
 from hutch.types import Snapshot as Snapshot
 from hutch.types import SnapshotInfo as SnapshotInfo
 from hutch.types import WriteEntry as WriteEntry

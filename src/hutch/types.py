@@ -34,6 +34,7 @@ __all__ = [
     "SandboxQuery",
     "SandboxResources",
     "SandboxState",
+    "Secret",
     "Snapshot",
     "SnapshotInfo",
     "WriteData",
@@ -127,6 +128,19 @@ class SandboxNetworkOpts(TypedDict, total=False):
     allow_public_traffic: bool
     """Whether anyone who can reach the server may use the sandbox's exposed ports (``get_host``);
     when False they need the API key or ``SandboxInfo.traffic_access_token`` (default True)."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret the sandbox uses without holding it, for ``create(secrets={"NAME": Secret(...)})``.
+
+    The sandbox's ``$NAME`` is a placeholder; its egress proxy puts ``value`` in its place in the
+    headers of HTTPS requests to ``hosts`` (names, or ``*.domain`` for the names below it) and
+    nowhere else. Needs ``secure=True`` (the default) and internet access.
+    """
+
+    value: str = field(repr=False)
+    hosts: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -33,16 +33,19 @@ from hutch.types import (
     SandboxNetworkOpts,
     SandboxQuery,
     SandboxResources,
+    Secret,
 )
 from hutch_api.models.connect_request import ConnectRequest
 from hutch_api.models.new_sandbox import NewSandbox
 from hutch_api.models.new_sandbox_envs import NewSandboxEnvs
 from hutch_api.models.new_sandbox_metadata import NewSandboxMetadata
+from hutch_api.models.new_sandbox_secrets import NewSandboxSecrets
 from hutch_api.models.new_sandbox_security import NewSandboxSecurity
 from hutch_api.models.sandbox_detail import SandboxDetail
 from hutch_api.models.sandbox_lifecycle import SandboxLifecycle as ApiSandboxLifecycle
 from hutch_api.models.sandbox_list import SandboxList as ApiSandboxList
 from hutch_api.models.sandbox_resources import SandboxResources as ApiSandboxResources
+from hutch_api.models.sandbox_secret import SandboxSecret
 from hutch_api.models.timeout_request import TimeoutRequest
 from hutch_api.types import UNSET, Unset
 
@@ -72,6 +75,9 @@ class CreateOptions(ConnectionOpts, total=False):
     agent routes without the API key, and signs ``download_url`` / ``upload_url``."""
     security: Mapping[str, Any] | None
     """The inspecting proxy's policy (refused by servers that have no such proxy: 422)."""
+    secrets: Mapping[str, Secret | Mapping[str, Any]] | None
+    """Secrets held by the sandbox's egress proxy, not the sandbox (:class:`~hutch.Secret`, or
+    ``{"value": ..., "hosts": [...]}``): its environment gets a placeholder under each name."""
     template_id: str | None
     """hopx's name for ``template``."""
     timeout_seconds: int | None
@@ -123,6 +129,24 @@ def _lifecycle(lc: SandboxLifecycle | Mapping[str, Any] | None) -> ApiSandboxLif
     )
 
 
+def _secrets(raw: Mapping[str, Secret | Mapping[str, Any]] | None) -> NewSandboxSecrets | Unset:
+    if raw is None:
+        return UNSET
+    if not isinstance(raw, Mapping):
+        raise InvalidArgumentException(f"secrets must map names to Secret(value, hosts), not {raw!r}")
+    out = NewSandboxSecrets()
+    for name, secret in raw.items():
+        if isinstance(secret, Mapping) and set(secret) <= {"value", "hosts"}:
+            secret = Secret(secret.get("value"), secret.get("hosts"))  # type: ignore[arg-type]
+        if not isinstance(secret, Secret):
+            raise InvalidArgumentException(f"secrets[{name!r}] must be a Secret(value, hosts)")
+        value, hosts = secret.value, secret.hosts
+        if not isinstance(value, str) or not isinstance(hosts, list | tuple) or not hosts:
+            raise InvalidArgumentException(f"secrets[{name!r}] needs a str value and a non-empty list of hosts")
+        out[str(name)] = SandboxSecret(value=value, hosts=[str(h) for h in hosts])
+    return out
+
+
 # ---------------------------------------------------------------- operations
 
 
@@ -148,6 +172,7 @@ def create(template: str | None, timeout: float | None, opts: CreateOptions) -> 
         lifecycle=_lifecycle(opts.get("lifecycle")),
         secure=bool(opts.get("secure", True)),
         security=UNSET if security is None else NewSandboxSecurity.from_dict(dict(security)),
+        secrets=_secrets(opts.get("secrets")),
         network=network.create_body(opts.get("network")),
     )
     # One key for all tries of this create: a retried create never makes two sandboxes.

@@ -6,6 +6,7 @@ the others do not.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -19,6 +20,8 @@ import pytest
 from certs import Pki, make_pki
 from nethelpers import Sandboxes
 from testhosts import TestHost, links_left, start_hosts
+
+from hutch import AsyncSandbox, Sandbox, Secret
 
 pytestmark = pytest.mark.integration
 
@@ -255,3 +258,22 @@ def test_secrets_need_the_proxy_and_a_sane_shape(boxes: Sandboxes) -> None:
     ):
         r = boxes.http.post("/sandboxes", json={"secure": True, "secrets": bad})
         assert r.status_code in (400, 422) and "message" in r.json(), (bad, r.text)
+
+
+def test_the_sdk_gives_secrets_sync_and_async(hutch_server: Any, tls_host: TestHost) -> None:
+    conn = {"api_key": hutch_server.api_key, "domain": hutch_server.domain}
+    value = "sk-sdk-" + secrets.token_hex(8)
+    want = _sha("Bearer " + value)
+    cmd = 'curl -sS -m 8 -H "Authorization: Bearer $TOKEN" https://site.test/auth'
+    with Sandbox.create(secrets={"TOKEN": Secret(value, hosts=["*.test"])}, **conn) as sbx:
+        assert sbx.commands.run(cmd).stdout == want
+        assert value not in str(sbx.get_info())
+
+    async def run_async() -> None:
+        sbx = await AsyncSandbox.create(secrets={"TOKEN": {"value": value, "hosts": ["site.test"]}}, **conn)
+        try:
+            assert (await sbx.commands.run(cmd)).stdout == want
+        finally:
+            await sbx.kill()
+
+    asyncio.run(run_async())
