@@ -140,10 +140,12 @@ class EgressProxy:
             box.decryptor.remove()
             return None
         box.decryptor.write(secrets)
-        self._decrypt(box, secrets)
+        self._decrypt(box, secrets, strict=True)
         return box.decryptor.ca_cert
 
-    def _decrypt(self, box: _Box, secrets: dict[str, Secret]) -> None:
+    def _decrypt(self, box: _Box, secrets: dict[str, Secret], *, strict: bool = False) -> None:
+        """Point TLS to the secrets' hosts at the decryptor, starting it if it is not running; if it
+        cannot start, those hosts are refused (and `strict` raises)."""
         box.decrypt_hosts = tuple(sorted({h for s in secrets.values() for h in s.hosts}))
         if box.decrypt_port is not None and box.decryptor.running():
             return  # it reads the new secrets itself
@@ -152,6 +154,8 @@ class EgressProxy:
         except OSError as e:
             box.decrypt_port = None
             log.warning("sandbox %s: %s; TLS to its secrets' hosts is refused", box.sandbox_id, e)
+            if strict:
+                raise
 
     def detach(self, sandbox_id: str) -> None:
         with self._guard:

@@ -279,7 +279,10 @@ class Runtime:
         for none); returns the sandbox's CA certificate, which its trust stores need."""
         with self._lock(sandbox_id):
             self._live_state(sandbox_id)
-            return self.egress.set_secrets(sandbox_id, secrets)
+            try:
+                return self.egress.set_secrets(sandbox_id, secrets)
+            except OSError as e:
+                raise RuntimeUnavailable(f"the sandbox's secrets cannot be held: {e}") from e
 
     def network_policy(self, sandbox_id: str) -> NetworkPolicy | None:
         """The policy in force, or None for a sandbox without a network interface."""
