@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -25,6 +24,7 @@ import time
 from pathlib import Path
 
 from hutchd.runtime.egress import Egress
+from hutchd.runtime.mitm import MITM_DIR, Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
 
 TESTS = Path(__file__).resolve().parent.parent / "tests" / "integration" / "network"
@@ -35,6 +35,7 @@ _MARK = "HUTCH_BENCH_PROXY_NETNS"
 NAME = "bench.test"
 SERVER_IP = "198.18.202.2"
 ROUNDS = 4
+MODES = ("no proxy", "passthrough", "decrypting")
 
 # Runs in the sandbox's namespace: new connections (handshake + GET), GETs on one warm connection,
 # then one download; prints JSON.
@@ -116,8 +117,8 @@ def _p(samples: list[float], q: float) -> float:
     return sorted(samples)[min(len(samples) - 1, int(q * len(samples)))]
 
 
-def _rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _rss_kb(status: str = "/proc/self/status") -> int:
+    for line in Path(status).read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
@@ -138,14 +139,26 @@ def bench(n: int, mb: int, count: int) -> None:
         _link(sandbox.pid, 201, "hbsbx")
         time.sleep(0.5)  # the server binds
         (tmp / "sbx").mkdir()
+        egress.proxy.upstream_ca = pki.ca  # the decrypting proxy trusts the bench server
         egress.attach("sbx-bench", sandbox.pid, tmp / "sbx", proxy=False)
         _client(sandbox.pid, pki.ca, 20, 1 << 20)  # warm-up (page cache, imports)
-        runs: dict[bool, list[dict[str, list[float] | float]]] = {False: [], True: []}
-        for _ in range(ROUNDS):  # the modes alternate, so the machine's noise falls on both alike
-            for proxied in (False, True):
-                egress.set_policy("sbx-bench", NetworkPolicy(), proxy=proxied)
-                runs[proxied].append(_client(sandbox.pid, pki.ca, n // ROUNDS, mb << 20))
-        off, on = (_merge(runs[m]) for m in (False, True))
+        runs: dict[str, list[dict[str, list[float] | float]]] = {m: [] for m in MODES}
+        mitm_kb = 0
+        for _ in range(ROUNDS):  # the modes alternate, so the machine's noise falls on all alike
+            for mode in MODES:
+                egress.set_policy("sbx-bench", NetworkPolicy(), proxy=mode != "no proxy")
+                trusted = pki.ca
+                if mode == "decrypting":  # a secret for the server's name: its TLS goes through mitmproxy
+                    ca = egress.set_secrets("sbx-bench", {"K": Secret.new("K", "v", (NAME,))})
+                    assert ca is not None
+                    trusted = tmp / "trusted.pem"
+                    trusted.write_bytes(pki.ca.read_bytes() + ca)
+                runs[mode].append(_client(sandbox.pid, trusted, n // ROUNDS, mb << 20))
+                if mode == "decrypting":
+                    pid = (tmp / "sbx" / MITM_DIR / "mitm.pid").read_text().split()[0]
+                    mitm_kb = max(mitm_kb, _rss_kb(f"/proc/{pid}/status"))
+                    egress.set_secrets("sbx-bench", {})
+        results = {m: _merge(runs[m]) for m in MODES}
 
         rss0 = _rss_kb()
         for i in range(count):
@@ -153,7 +166,7 @@ def bench(n: int, mb: int, count: int) -> None:
             procs.append(extra)
             (tmp / f"m{i}").mkdir()
             egress.attach(f"sbx-m{i}", extra.pid, tmp / f"m{i}", proxy=True)
-        per_sandbox = (_rss_kb() - rss0) / count
+        per_sandbox = (_rss_kb() - rss0) / count  # (no secrets: passthrough only)
     finally:
         egress.close()
         for p in procs:
@@ -161,17 +174,23 @@ def bench(n: int, mb: int, count: int) -> None:
             p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"egress proxy, {n} HTTPS requests each way in {ROUNDS} alternating rounds; ms (p50 / p95); one run")
-    print(f"{'':34}{'no proxy':>18}{'passthrough':>18}{'added p50':>12}")
+    print(f"egress proxy, {n} HTTPS requests per mode in {ROUNDS} alternating rounds; ms (p50 / p95); one run")
+    print(f"{'':34}" + "".join(f"{m:>18}" for m in MODES) + "".join(f"{'+p50 ' + m[:7]:>16}" for m in MODES[1:]))
+    base = results["no proxy"]
     for key, label in (("cold", "new connection + handshake + GET"), ("warm", "GET on a warm connection")):
-        a, b = off[key], on[key]
-        assert isinstance(a, list) and isinstance(b, list)
-        cells = [f"{statistics.median(x):.2f} / {_p(x, 0.95):.2f}" for x in (a, b)]
-        print(f"{label:34}{cells[0]:>18}{cells[1]:>18}{statistics.median(b) - statistics.median(a):>11.2f}")
-    a_mb, b_mb = float(off["mb_s"]), float(on["mb_s"])  # type: ignore[arg-type]
-    print(f"{f'{mb} MB download, MB/s (median)':34}{a_mb:>18.0f}{b_mb:>18.0f}{b_mb / a_mb:>11.2f}x")
-    print(f"proxy memory per sandbox (server RSS over {count} idle proxied sandboxes): {per_sandbox:.0f} KiB")
-    print(f"server max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} KiB")
+        cells = "".join(f"{f'{statistics.median(r[key]):.2f} / {_p(r[key], 0.95):.2f}':>18}" for r in results.values())  # type: ignore[arg-type]
+        added = "".join(
+            f"{statistics.median(results[m][key]) - statistics.median(base[key]):>16.2f}"
+            for m in MODES[1:]  # type: ignore[arg-type]
+        )
+        print(f"{label:34}{cells}{added}")
+    speeds = [float(r["mb_s"]) for r in results.values()]  # type: ignore[arg-type]
+    ratios = "".join(f"{v / speeds[0]:>15.2f}x" for v in speeds[1:])
+    print(f"{f'{mb} MB download, MB/s (median)':34}" + "".join(f"{v:>18.0f}" for v in speeds) + ratios)
+    print(
+        f"passthrough proxy memory per sandbox (server RSS over {count} idle proxied sandboxes): {per_sandbox:.0f} KiB"
+    )
+    print(f"decrypting proxy (mitmproxy) memory, sandboxes with secrets only: {mitm_kb / 1024:.0f} MiB RSS")
 
 
 def main() -> None:
