@@ -90,6 +90,8 @@ class _Box:
     decrypt_port: int | None = None  # None: not running, and those names fail closed
     connections: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)  # the acceptor and every relay
+    reviving: bool = False  # a thread is starting its crashed decryptor again
+    closed: bool = False
 
     def decrypts(self, name: str) -> bool:
         return any(name == h or (h.startswith("*.") and name.endswith(h[1:])) for h in self.decrypt_hosts)
@@ -157,9 +159,29 @@ class EgressProxy:
             if strict:
                 raise
 
+    def _revive(self, box: _Box) -> None:
+        """Start a crashed decryptor again, on a thread of its own (the connection that found it down
+        was refused; later ones get it back)."""
+        if box.reviving or box.closed or not box.decrypt_hosts:
+            return
+        box.reviving = True
+
+        def run() -> None:
+            try:
+                log.warning("sandbox %s: its decrypting proxy is down; starting it again", box.sandbox_id)
+                self._decrypt(box, box.decryptor.saved())
+                if box.closed:
+                    box.decryptor.stop()
+            finally:
+                box.reviving = False
+
+        threading.Thread(target=run, name="hutch-proxy-revive", daemon=True).start()
+
     def detach(self, sandbox_id: str) -> None:
         with self._guard:
             box = self._boxes.pop(sandbox_id, None)
+        if box is not None:
+            box.closed = True
         if box is None or self._loop is None:
             return
         done = asyncio.run_coroutine_threadsafe(self._close(box), self._loop)
@@ -237,7 +259,8 @@ class EgressProxy:
             if decrypt and await loop.run_in_executor(box.inside, socket_uid, conn.getpeername()) == MITM_UID:
                 decrypt = False  # the decrypting proxy's own connection out: straight to the destination
             if decrypt:
-                if box.decrypt_port is None:
+                if box.decrypt_port is None or not box.decryptor.running():
+                    self._revive(box)
                     return  # its decrypting proxy is down: closed, never around it
                 await asyncio.wait_for(loop.sock_connect(upstream, (MITM_ADDRESS, box.decrypt_port)), CONNECT_TIMEOUT)
                 await _connect_through(loop, upstream, address, port)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import secrets
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +20,7 @@ from typing import Any
 
 import pytest
 from certs import Pki, make_pki
-from nethelpers import Sandboxes
+from nethelpers import Sandboxes, wait_for
 from testhosts import TestHost, links_left, start_hosts
 
 from hutch import AsyncSandbox, Sandbox, Secret
@@ -238,6 +240,31 @@ def test_the_secret_value_is_nowhere_inside(secret_box: tuple[str, str, Sandboxe
     assert snap.exists() and found.stdout == ""
     assert value not in boxes.http.get(f"/sandboxes/{sid}").text
     assert value not in hutch_server.log_path.read_text(errors="replace")
+
+
+def test_a_crashed_decrypting_proxy_refuses_then_comes_back(
+    secret_box: tuple[str, str, Sandboxes], hutch_server: Any
+) -> None:
+    sid, value, boxes = secret_box
+    get = 'curl -sS -m 8 -H "Authorization: Bearer $API_KEY" https://site.test/auth'
+    pid = int((hutch_server.data_dir / "sandboxes" / sid / "mitm" / "mitm.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)
+    code, out, _ = boxes.run(sid, get)
+    assert code != 0 and "auth" not in out  # refused, not sent around it with the placeholder
+    wait_for(lambda: boxes.run(sid, get)[1] == _sha("Bearer " + value), timeout=30)
+
+
+def test_secrets_survive_a_server_restart(secret_box: tuple[str, str, Sandboxes], hutch_server: Any) -> None:
+    """The decrypting proxy of the crashed server is replaced (not left running beside a new one)."""
+    sid, value, boxes = secret_box
+    pidfile = hutch_server.data_dir / "sandboxes" / sid / "mitm" / "mitm.pid"
+    before = int(pidfile.read_text().split()[0])
+    hutch_server.restart(crash=True)
+    boxes.http.close()
+    boxes.http = hutch_server.http()
+    get = 'curl -sS -m 8 -H "Authorization: Bearer $API_KEY" https://site.test/auth'
+    assert boxes.run(sid, get)[1] == _sha("Bearer " + value)
+    assert int(pidfile.read_text().split()[0]) != before and not Path(f"/proc/{before}").exists()
 
 
 def test_secrets_need_the_proxy_and_a_sane_shape(boxes: Sandboxes) -> None:
