@@ -242,6 +242,15 @@ def test_the_secret_value_is_nowhere_inside(secret_box: tuple[str, str, Sandboxe
     assert value not in hutch_server.log_path.read_text(errors="replace")
 
 
+def test_the_decrypting_proxy_is_out_of_the_sandboxs_reach(secret_box: tuple[str, str, Sandboxes]) -> None:
+    sid, _, boxes = secret_box
+    rows = [line.split() for line in boxes.run(sid, "cat /proc/net/tcp")[1].splitlines()[1:]]
+    [port] = [int(f[1].split(":")[1], 16) for f in rows if f[1].startswith("3300007F:") and f[3] == "0A"]  # .51
+    code, out, _ = boxes.run(sid, f"curl -sS -m 5 -x http://127.0.0.51:{port} https://site.test/auth")
+    assert code == 7 and "auth" not in out  # refused: only the egress proxy's marked sockets get there
+    assert "mitmdump" not in boxes.run(sid, "ps -eo args")[1]  # nor can it see the process or its files
+
+
 def test_a_crashed_decrypting_proxy_refuses_then_comes_back(
     secret_box: tuple[str, str, Sandboxes], hutch_server: Any
 ) -> None:
