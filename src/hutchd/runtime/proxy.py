@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import resource
 import socket
 import struct
 import threading
@@ -38,7 +39,8 @@ log = logging.getLogger("hutchd.proxy")
 SO_ORIGINAL_DST = 80
 SNIFF_TIMEOUT = 10.0  # for the client's first bytes (a client that waits for the server gets nothing)
 CONNECT_TIMEOUT = 10.0
-MAX_CONNECTIONS = 512  # per sandbox; more are reset
+MAX_CONNECTIONS = 128  # per sandbox; more are reset (each holds 6 of the server's fds: 2 sockets, 2 pipes)
+FDS_PER_CONNECTION = 6
 BUFFER = 64 * 1024
 _ACCESS_DENIED_ALERT = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31])  # TLS fatal alert access_denied
 
@@ -105,6 +107,8 @@ class EgressProxy:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._guard = threading.Lock()
         self._boxes: dict[str, _Box] = {}
+        self._connections = 0  # of all sandboxes, at most a third of the server's fds (the loop's thread only)
+        self._max_connections = resource.getrlimit(resource.RLIMIT_NOFILE)[0] // (3 * FDS_PER_CONNECTION)
         self.upstream_ca: Path | None = None  # also trusted by the decrypting proxies (tests' servers)
 
     # ---------------------------------------------------------------- lifecycle of a sandbox
@@ -231,10 +235,11 @@ class EgressProxy:
                 conn, _ = await loop.sock_accept(box.listener)
             except (OSError, asyncio.CancelledError):
                 return  # closed by detach
-            if box.connections >= MAX_CONNECTIONS:
+            if box.connections >= MAX_CONNECTIONS or self._connections >= self._max_connections:
                 _reset(conn)
                 continue
             box.connections += 1
+            self._connections += 1
             task = loop.create_task(self._relay(box, conn))
             box.tasks.add(task)
             task.add_done_callback(box.tasks.discard)
@@ -273,6 +278,7 @@ class EgressProxy:
             log.debug("sandbox %s: proxied connection ended: %s", box.sandbox_id, e)
         finally:
             box.connections -= 1
+            self._connections -= 1
             if upstream is not None:
                 upstream.close()
             conn.close()

@@ -145,6 +145,29 @@ def test_the_sandbox_cannot_get_around_its_proxy(curl: Curl, boxes: Sandboxes) -
     assert boxes.probe(sid, curl.host.address, 81) == "FAILED 111"
 
 
+HOARD = r"""
+import select, socket, sys, time
+socks = [socket.create_connection((sys.argv[1], 443), timeout=5) for _ in range(int(sys.argv[2]))]
+deadline = time.monotonic() + 7  # (before the proxy's 10 s wait for a name ends the first ones)
+while True:
+    ended = select.select(socks, [], [], 0.2)[0]  # reset or closed by the proxy; the others wait for a name
+    if len(ended) >= int(sys.argv[3]) or time.monotonic() > deadline:
+        break
+time.sleep(0.5)  # and no more than that
+print(len(select.select(socks, [], [], 0)[0]))
+"""
+
+
+def test_one_sandbox_holds_at_most_its_share_of_proxied_connections(curl: Curl, boxes: Sandboxes) -> None:
+    """Connections that never say a name wait in the proxy; past 128 of them (each holds six of the
+    server's file descriptors) new ones are reset, and the sandbox's next connections work again."""
+    sid = curl.sandbox(secure=True)
+    boxes.write(sid, "/tmp/hoard.py", HOARD.encode())
+    code, out, err = boxes.run(sid, f"python3 /tmp/hoard.py {curl.host.address} 140 12")
+    assert (code, out.strip()) == (0, "12"), err
+    assert curl.get(sid, "https://site.test/") == (0, "hello site.test over https")
+
+
 def _netns_curl(pid: int, url: str, address: str) -> subprocess.CompletedProcess[str]:
     """curl from the host, inside a sandbox's network namespace (no mark: redirected like the sandbox)."""
     name = url.split("/")[2]
