@@ -41,6 +41,7 @@ from .new_sandbox_metadata import NewSandboxMetadata
 from .new_sandbox_secrets import NewSandboxSecrets
 from .new_sandbox_security import NewSandboxSecurity
 from .new_snapshot import NewSnapshot
+from .new_volume import NewVolume
 from .output_dropped_event import OutputDroppedEvent
 from .process_info import ProcessInfo
 from .process_info_envs import ProcessInfoEnvs
@@ -62,11 +63,15 @@ from .sandbox_network import SandboxNetwork
 from .sandbox_network_info import SandboxNetworkInfo
 from .sandbox_resources import SandboxResources
 from .sandbox_secret import SandboxSecret
+from .sandbox_volume_mount import SandboxVolumeMount
 from .signal_request import SignalRequest
 from .snapshot import Snapshot
 from .template import Template
 from .timeout_request import TimeoutRequest
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
+from .volume import Volume
+from .volume_entry import VolumeEntry
+from .volume_mount import VolumeMount
 from .write_files_upload import WriteFilesUpload
 from .write_info import WriteInfo
 
@@ -112,6 +117,7 @@ __all__ = (
     "NewSandboxSecrets",
     "NewSandboxSecurity",
     "NewSnapshot",
+    "NewVolume",
     "OutputDroppedEvent",
     "ProcessInfo",
     "ProcessInfoEnvs",
@@ -133,11 +139,15 @@ __all__ = (
     "SandboxNetworkInfo",
     "SandboxResources",
     "SandboxSecret",
+    "SandboxVolumeMount",
     "SignalRequest",
     "Snapshot",
     "Template",
     "TimeoutRequest",
     "UploadSignedFileFilesBody",
+    "Volume",
+    "VolumeEntry",
+    "VolumeMount",
     "WriteFilesUpload",
     "WriteInfo",
 )

@@ -22,7 +22,7 @@ import hutch_api.api.sandboxes.set_sandbox_timeout as set_sandbox_timeout
 from hutch._core import checks
 from hutch._core.convert import opt, unset
 from hutch._core.request import Op, build, model, nothing, true
-from hutch._features import network
+from hutch._features import network, volumes
 from hutch._features.detail import detail, sandbox_info
 from hutch.config import CONNECTION_KEYS, ConnectionOpts
 from hutch.exceptions import InvalidArgumentException, SandboxNotFoundException
@@ -78,6 +78,9 @@ class CreateOptions(ConnectionOpts, total=False):
     secrets: Mapping[str, Secret | Mapping[str, Any]] | None
     """Secrets held by the sandbox's egress proxy, not the sandbox (:class:`~hutch.Secret`, or
     ``{"value": ..., "hosts": [...]}``): its environment gets a placeholder under each name."""
+    volume_mounts: Mapping[str, Any] | None
+    """``{"/data": volume}``: volumes to mount (a ``Volume``, its ID or its name), shared with every other
+    sandbox that mounts them; they outlive the sandbox."""
     template_id: str | None
     """hopx's name for ``template``."""
     timeout_seconds: int | None
@@ -174,6 +177,7 @@ def create(template: str | None, timeout: float | None, opts: CreateOptions) -> 
         security=UNSET if security is None else NewSandboxSecurity.from_dict(dict(security)),
         secrets=_secrets(opts.get("secrets")),
         network=network.create_body(opts.get("network")),
+        volume_mounts=unset(volumes.mounts(opts.get("volume_mounts"))),
     )
     # One key for all tries of this create: a retried create never makes two sandboxes.
     kwargs = build(create_sandbox, body=body, idempotency_key=str(uuid.uuid4()))
