@@ -375,12 +375,13 @@ class Egress:
                     if not recovering:
                         raise EgressError(f"the resolver of sandbox {sandbox_id} could not bind: {e}") from e
                     log.warning("sandbox %s: resolver socket not re-created (%s); its DNS is down", sandbox_id, e)
+            proxy_table = proxy_ruleset(self._start_proxy(box)) if box.proxied else ""
             if recovering and box.has_table():
                 box.host_applied = []  # refreshed by the maintenance loop
+                if proxy_table:
+                    box.nft(proxy_table)  # the new listener's port
             else:
-                self._apply(box, box.policy, box.generation)
-            if box.proxied:
-                self._start_proxy(box)
+                self._apply(box, box.policy, box.generation, proxy_table)
             box.save()
         except BaseException:
             self.proxy.detach(sandbox_id)
@@ -425,16 +426,22 @@ class Egress:
     def set_policy(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
         """Replace a running sandbox's policy in one nft transaction; pins that the new policy still
         permits are kept, and established connections are judged again on their next packet. The
-        proxy reads the policy on each new connection. `proxy` turns the egress proxy on or off."""
+        proxy reads the policy on each new connection. `proxy` turns the egress proxy on or off, in
+        the same transaction (alone when the rules stay: a secure create of a pooled sandbox)."""
         box = self._box(sandbox_id)
-        self._apply(box, policy, _new_generation())
+        proxy_table = ""
         if proxy is not None and proxy != box.proxied:
-            box.proxied = proxy
             if proxy:
-                self._start_proxy(box)
+                proxy_table = proxy_ruleset(self._start_proxy(box))
             else:
                 self.proxy.detach(sandbox_id)
-                box.nft(no_proxy_script())
+                proxy_table = no_proxy_script()
+            box.proxied = proxy
+        if proxy_table and (policy.allow_out, policy.deny_out) == (box.policy.allow_out, box.policy.deny_out):
+            box.nft(proxy_table)
+            box.policy = policy
+        else:
+            self._apply(box, policy, _new_generation(), proxy_table)
         box.save()
 
     def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
@@ -444,16 +451,14 @@ class Egress:
             raise EgressError(f"sandbox {sandbox_id} has no egress proxy: secrets need secure=True")
         return self.proxy.set_secrets(sandbox_id, secrets)
 
-    def _start_proxy(self, box: _Box) -> None:
-        """Bind the sandbox's proxy and point its redirect there; if it cannot bind, 80/443 are refused."""
+    def _start_proxy(self, box: _Box) -> int | None:
+        """Bind the sandbox's proxy; its port for the redirect, or None when it cannot bind (the
+        table then refuses 80/443)."""
         try:
-            port: int | None = self.proxy.attach(
-                box.sandbox_id, box.netns_fd, lambda: box.policy, box.state_path.parent
-            )
+            return self.proxy.attach(box.sandbox_id, box.netns_fd, lambda: box.policy, box.state_path.parent)
         except OSError as e:
             log.warning("sandbox %s: its egress proxy did not start (%s); 80 and 443 are closed", box.sandbox_id, e)
-            port = None
-        box.nft(proxy_ruleset(port))
+            return None
 
     def close(self) -> None:
         with self._guard:
@@ -477,7 +482,8 @@ class Egress:
             raise EgressError(f"sandbox {sandbox_id} has no network enforcement attached")
         return box
 
-    def _apply(self, box: _Box, policy: NetworkPolicy, generation: int) -> None:
+    def _apply(self, box: _Box, policy: NetworkPolicy, generation: int, extra: str = "") -> None:
+        """The whole egress table for `policy` (and `extra` nft lines) in one transaction."""
         fresh = self._preresolve(policy)
         host = host_addresses(max_age=0)
         with box.lock:
@@ -491,7 +497,7 @@ class Egress:
                 minimum = DENY_PIN_MIN_SECONDS if deny else PIN_MIN_SECONDS
                 kept[(addr, deny)] = (name, now + max(ttl, minimum))
             pins = [Pin(a, int(exp - now), deny) for (a, deny), (_, exp) in kept.items()]
-            box.nft(ruleset(policy, generation=generation, host_addresses=host, pins=pins))
+            box.nft(ruleset(policy, generation=generation, host_addresses=host, pins=pins) + extra)
             box.policy, box.generation, box.pins, box.host_applied = policy, generation, kept, host
 
     def _preresolve(self, policy: NetworkPolicy, deny_only: bool = False) -> list[tuple[str, str, int, bool]]:
