@@ -10,6 +10,10 @@ only through the redirect and no other sandbox's at all; the upstream sockets ca
 which exempts them from the redirect and which the sandbox (no CAP_NET_ADMIN there) cannot set.
 The egress table judges both legs' destinations by address as before.
 
+TLS to the hosts of the sandbox's secrets goes instead, through a `CONNECT` to the original
+destination, to the sandbox's decrypting proxy (mitm.py); that proxy's own connections out are
+redirected here like the sandbox's, known by their host uid (`socket_uid`), and forwarded as they are.
+
 Fail closed: with no listener (this server stopped or crashed), redirected connections are reset;
 a proxy that cannot bind is recorded as down and its table refuses 80/443 instead.
 """
