@@ -34,7 +34,7 @@ from hutchd.runtime.errors import (
 )
 from hutchd.runtime.host import detect_host_features
 from hutchd.runtime.layout import Layout, check_id
-from hutchd.runtime.mitm import MITM_DIR, Secret
+from hutchd.runtime.mitm import Decryptor, Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.runtime.sandbox import (
     RecoveryReport,
@@ -209,7 +209,7 @@ class Runtime:
 
     def _teardown(self, sid: str, state: SandboxState | None, *, keep_upper: bool) -> None:
         self.egress.detach(sid)
-        shutil.rmtree(self.layout.sandbox_dir(sid) / MITM_DIR, ignore_errors=True)  # its CA key and secrets
+        Decryptor(sid, self.layout.sandbox_dir(sid)).remove()  # its CA key and secrets (and an orphaned mitmproxy)
         cg = state.cgroups if state else SandboxCgroups.for_sandbox(self._cg_group, sid)
         if state is not None:
             self._stop_bwrap(state)
