@@ -81,6 +81,9 @@ from hutch.sandbox_sync.handles import WatchHandle as WatchHandle
 from hutch.sandbox_sync.pty import Pty as Pty
 from hutch.sandbox_sync.sandbox import Sandbox as Sandbox
 from hutch.sandbox_sync.volume import Volume as Volume
+from hutch.types import AuditEntry as AuditEntry
+from hutch.types import AuditLogPage as AuditLogPage
+from hutch.types import AuditPolicy as AuditPolicy
 from hutch.types import CodeContext as CodeContext
 from hutch.types import CommandResult as CommandResult
 from hutch.types import EntryInfo as EntryInfo
@@ -101,6 +104,7 @@ from hutch.types import SandboxQuery as SandboxQuery
 from hutch.types import SandboxResources as SandboxResources
 from hutch.types import SandboxState as SandboxState
 from hutch.types import Secret as Secret
+from hutch.types import SecurityPolicy as SecurityPolicy
 from hutch.types import Snapshot as Snapshot
 from hutch.types import SnapshotInfo as SnapshotInfo
 from hutch.types import VolumeEntryStat as VolumeEntryStat

@@ -14,6 +14,9 @@ from enum import StrEnum
 from typing import IO, Any, Literal, Self, TypedDict, overload
 
 __all__ = [
+    "AuditEntry",
+    "AuditLogPage",
+    "AuditPolicy",
     "CodeContext",
     "CommandResult",
     "EntryInfo",
@@ -35,6 +38,7 @@ __all__ = [
     "SandboxResources",
     "SandboxState",
     "Secret",
+    "SecurityPolicy",
     "Snapshot",
     "SnapshotInfo",
     "WriteData",
@@ -128,6 +132,61 @@ class SandboxNetworkOpts(TypedDict, total=False):
     allow_public_traffic: bool
     """Whether anyone who can reach the server may use the sandbox's exposed ports (``get_host``);
     when False they need the API key or ``SandboxInfo.traffic_access_token`` (default True)."""
+
+
+class AuditPolicy(TypedDict, total=False):
+    """declaw's ``audit`` part of :class:`SecurityPolicy`."""
+
+    enabled: bool
+    """Record every connection through the sandbox's egress proxy (default True when given)."""
+
+
+class SecurityPolicy(TypedDict, total=False):
+    """declaw's inspecting-proxy policy, for ``create(security=...)`` (a plain dict works too).
+
+    ``audit`` is supported (``sbx.get_audit_log()``); an empty ``pii``, ``injection_defense``,
+    ``transformations`` or ``env_masking`` is accepted and any other is refused (422) by a server
+    without them, hutch's included for now.
+    """
+
+    audit: AuditPolicy
+    pii: dict[str, Any]
+    injection_defense: dict[str, Any]
+    transformations: dict[str, Any]
+    env_masking: dict[str, Any]
+
+
+@dataclass
+class AuditEntry:
+    """One connection through a sandbox's egress proxy (never a body)."""
+
+    time: datetime.datetime
+    """When it was opened."""
+    host: str | None
+    """The name in the traffic (TLS SNI, HTTP Host), None when it named none."""
+    address: str
+    """The destination address."""
+    port: int
+    protocol: str
+    """``tls``, ``http`` or ``other``."""
+    decision: str
+    """``allowed`` or ``refused``."""
+    reason: str | None
+    """Why it was refused."""
+    decrypted: bool
+    """Whether it went through the decrypting proxy (a secret's host)."""
+    bytes_out: int
+    """Bytes the sandbox sent."""
+    bytes_in: int
+    """Bytes it received."""
+
+
+@dataclass
+class AuditLogPage:
+    """A page of :meth:`Sandbox.get_audit_log`; ``next_cursor`` (None at the end) gets the next one."""
+
+    entries: list[AuditEntry]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True)

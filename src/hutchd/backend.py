@@ -101,6 +101,13 @@ class Backend:
         """A secure sandbox's secrets to its egress proxy; its CA certificate (None without secrets)."""
         return await self.call(self.rt.set_secrets, sandbox_id, secrets)
 
+    async def enable_audit(self, sandbox_id: str) -> None:
+        """Make the egress proxy record the sandbox's connections."""
+        await self.call(self.rt.enable_audit, sandbox_id)
+
+    def audit_log(self, sandbox_id: str) -> Path:
+        return Path(self.rt.audit_log(sandbox_id))
+
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
         """Usage of each sandbox in `ids` that answers; one worker hop for the whole batch."""
 

@@ -12,10 +12,10 @@ if TYPE_CHECKING:
     from ..models.new_sandbox_envs import NewSandboxEnvs
     from ..models.new_sandbox_metadata import NewSandboxMetadata
     from ..models.new_sandbox_secrets import NewSandboxSecrets
-    from ..models.new_sandbox_security import NewSandboxSecurity
     from ..models.sandbox_lifecycle import SandboxLifecycle
     from ..models.sandbox_network import SandboxNetwork
     from ..models.sandbox_resources import SandboxResources
+    from ..models.security_policy import SecurityPolicy
     from ..models.volume_mount import VolumeMount
 
 
@@ -74,9 +74,11 @@ class NewSandbox:
     secret's hosts only (it decrypts those hosts' TLS, with a CA of this sandbox's own that its
     trust stores get). Needs `secure` and a network. Never returned by any operation.
      """
-    security: NewSandboxSecurity | Unset = UNSET
-    """ The inspecting proxy's policy (PII, env masking, audit). This server has none, so only an empty object is
-    accepted (any policy gets 422). """
+    security: SecurityPolicy | Unset = UNSET
+    """ declaw's inspecting-proxy policy. `audit` records the connections through the sandbox's egress
+    proxy (`getAuditLog`). `pii`, `injection_defense`, `transformations` and `env_masking` are not
+    supported by this server yet: an empty one is accepted, any other is refused with 422.
+     """
     volume_mounts: list[VolumeMount] | Unset = UNSET
     """ Volumes to mount (E2B's `volume_mounts`), each at its own path, none twice, none nested in another;
     they are the same volumes in every sandbox that mounts them, and restores and forks mount them again.
@@ -166,10 +168,10 @@ class NewSandbox:
         from ..models.new_sandbox_envs import NewSandboxEnvs
         from ..models.new_sandbox_metadata import NewSandboxMetadata
         from ..models.new_sandbox_secrets import NewSandboxSecrets
-        from ..models.new_sandbox_security import NewSandboxSecurity
         from ..models.sandbox_lifecycle import SandboxLifecycle
         from ..models.sandbox_network import SandboxNetwork
         from ..models.sandbox_resources import SandboxResources
+        from ..models.security_policy import SecurityPolicy
         from ..models.volume_mount import VolumeMount
 
         d = dict(src_dict)
@@ -226,11 +228,11 @@ class NewSandbox:
             secrets = NewSandboxSecrets.from_dict(_secrets)
 
         _security = d.pop("security", UNSET)
-        security: NewSandboxSecurity | Unset
+        security: SecurityPolicy | Unset
         if isinstance(_security, Unset):
             security = UNSET
         else:
-            security = NewSandboxSecurity.from_dict(_security)
+            security = SecurityPolicy.from_dict(_security)
 
         _volume_mounts = d.pop("volumeMounts", UNSET)
         volume_mounts: list[VolumeMount] | Unset = UNSET

@@ -5,6 +5,7 @@ from the spec and this registry, so a path or method is never written here."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ from hutchd.http.routing import Endpoint
 from hutchd.http.validation import json_body, param, query_time
 from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.services import network_settings
+from hutchd.services import audit_log, network_settings
 from hutchd.services.hub import Hub
 from hutchd.services.sandbox_service import Launch
 from hutchd.store.records import metric, sandbox_detail, snapshot, template, volume
@@ -176,6 +177,21 @@ async def sandbox_metrics_snapshot(request: Request) -> Response:
     if sample is None:
         raise conflict(f"sandbox {row['id']} cannot be measured now (it is {row['state']}); retry when it runs")
     return JSONResponse(metric(sample))
+
+
+@handles("getAuditLog")
+async def get_audit_log(request: Request) -> Response:
+    hub = _hub(request)
+    row = hub.sandboxes.live(request.state.tenant, request.path_params["sandboxID"])
+    page = await asyncio.to_thread(
+        audit_log.page,
+        hub.backend.audit_log(row["id"]),
+        cursor=int(param(request, "query", "cursor") or 0),
+        limit=param(request, "query", "limit") or 100,
+        host=param(request, "query", "host"),
+        decision=param(request, "query", "decision"),
+    )
+    return JSONResponse(page)
 
 
 @handles("updateSandboxNetwork")

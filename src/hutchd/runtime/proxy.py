@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import json
 import logging
 import os
 import resource
@@ -32,6 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hutchd.runtime import netns
 from hutchd.runtime.mitm import Decryptor, Secret
@@ -46,6 +49,7 @@ CONNECT_TIMEOUT = 10.0
 MAX_CONNECTIONS = 128  # per sandbox; more are reset (each holds 6 of the server's fds: 2 sockets, 2 pipes)
 FDS_PER_CONNECTION = 6
 BUFFER = 64 * 1024
+AUDIT_LOG = "audit.jsonl"  # in the sandbox's dir: its connections, one JSON object a line, while it exists
 _ACCESS_DENIED_ALERT = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31])  # TLS fatal alert access_denied
 
 
@@ -96,6 +100,7 @@ class _Box:
     decrypt_port: int | None = None  # None: not running, and those names fail closed
     connections: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)  # the acceptor and every relay
+    audit_log: Path = Path("/nonexistent")  # written while it exists (AUDIT_LOG)
     reviving: bool = False  # a thread is starting its crashed decryptor again
     closed: bool = False
 
@@ -131,6 +136,7 @@ class EgressProxy:
             os.close(fd)
             raise
         box = _Box(sandbox_id, policy, fd, inside, listener, Decryptor(sandbox_id, state_dir, self.upstream_ca))
+        box.audit_log = state_dir / AUDIT_LOG
         with self._guard:
             self._boxes[sandbox_id] = box
         asyncio.run_coroutine_threadsafe(self._serve(box), loop).result(timeout=10)
@@ -251,33 +257,45 @@ class EgressProxy:
     async def _relay(self, box: _Box, conn: socket.socket) -> None:
         loop = asyncio.get_running_loop()
         upstream: socket.socket | None = None
+        entry: dict[str, Any] | None = None  # its audit record, once it is a connection worth one
         try:
             conn.setblocking(False)
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             address, port = original_destination(conn)
             if address.startswith("127.") or address == PROXY_ADDRESS:
                 return  # dialled directly, not redirected: there is nothing to forward to
+            opened = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             first, seen = await asyncio.wait_for(_read_prefix(loop, conn), SNIFF_TIMEOUT)
+            entry = {
+                "time": opened, "host": seen.name, "address": address, "port": port, "protocol": seen.protocol,
+                "decision": "allowed", "reason": None, "decrypted": False, "bytesOut": len(first), "bytesIn": 0,
+            }  # fmt: skip
             refusal = box.policy().traffic_refusal(seen.name, address)
             if refusal is not None:
                 log.debug("sandbox %s: refused %s:%d (%s): %s", box.sandbox_id, address, port, seen.name, refusal)
-                await _refuse(loop, conn, seen, refusal)
+                entry.update(decision="refused", reason=refusal)
+                entry["bytesIn"] = await _refuse(loop, conn, seen, refusal)
                 return
             upstream = await loop.run_in_executor(box.inside, _upstream_socket)
             decrypt = seen.protocol == "tls" and seen.name is not None and box.decrypts(seen.name)
             if decrypt and await loop.run_in_executor(box.inside, socket_uid, conn.getpeername()) == MITM_UID:
-                decrypt = False  # the decrypting proxy's own connection out: straight to the destination
+                decrypt, entry = False, None  # the decrypting proxy's own connection out: as it is, unrecorded
             if decrypt:
                 if box.decrypt_port is None or not box.decryptor.running():
                     self._revive(box)
-                    return  # its decrypting proxy is down: closed, never around it
+                    entry.update(decision="refused", reason="the decrypting proxy is down")  # type: ignore[union-attr]
+                    return  # closed, never around it
                 await asyncio.wait_for(loop.sock_connect(upstream, (MITM_ADDRESS, box.decrypt_port)), CONNECT_TIMEOUT)
                 await _connect_through(loop, upstream, address, port)
+                entry["decrypted"] = True  # type: ignore[index]
             else:
                 await asyncio.wait_for(loop.sock_connect(upstream, (address, port)), CONNECT_TIMEOUT)
             if first:
                 await loop.sock_sendall(upstream, first)
-            await asyncio.gather(_pipe(loop, conn, upstream), _pipe(loop, upstream, conn))
+            sent, got = await asyncio.gather(_pipe(loop, conn, upstream), _pipe(loop, upstream, conn))
+            if entry is not None:
+                entry["bytesOut"] += sent
+                entry["bytesIn"] = got
         except (OSError, TimeoutError, EOFError) as e:
             log.debug("sandbox %s: proxied connection ended: %s", box.sandbox_id, e)
         finally:
@@ -286,6 +304,22 @@ class EgressProxy:
             if upstream is not None:
                 upstream.close()
             conn.close()
+            if entry is not None:
+                _record(box.audit_log, entry)
+
+
+def _record(path: Path, entry: dict[str, Any]) -> None:
+    """Append to the sandbox's audit log when it has one (`security.audit`: the file exists)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return  # no audit for this sandbox
+    try:
+        os.write(fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+    except OSError as e:
+        log.warning("writing the audit log %s failed: %s", path, e)
+    finally:
+        os.close(fd)
 
 
 async def _connect_through(loop: asyncio.AbstractEventLoop, mitm: socket.socket, address: str, port: int) -> None:
@@ -313,7 +347,8 @@ async def _read_prefix(loop: asyncio.AbstractEventLoop, conn: socket.socket) -> 
             return data, seen
 
 
-async def _refuse(loop: asyncio.AbstractEventLoop, conn: socket.socket, seen: Sniffed, reason: str) -> None:
+async def _refuse(loop: asyncio.AbstractEventLoop, conn: socket.socket, seen: Sniffed, reason: str) -> int:
+    """Tell the client why, as its protocol can (the bytes sent)."""
     if seen.protocol == "tls":
         reply = _ACCESS_DENIED_ALERT
     elif seen.protocol == "http":
@@ -327,14 +362,15 @@ async def _refuse(loop: asyncio.AbstractEventLoop, conn: socket.socket, seen: Sn
         reply = b""
     with contextlib.suppress(OSError):
         await loop.sock_sendall(conn, reply)
+    return len(reply)
 
 
-async def _pipe(loop: asyncio.AbstractEventLoop, src: socket.socket, dst: socket.socket) -> None:
-    """Copy until `src` ends, then end `dst`'s writing side (half close, as TCP allows). The bytes go
-    through a pipe with splice(2): the kernel moves them, this process never copies them."""
+async def _pipe(loop: asyncio.AbstractEventLoop, src: socket.socket, dst: socket.socket) -> int:
+    """Copy until `src` ends, then end `dst`'s writing side (half close, as TCP allows); the bytes
+    copied. They go through a pipe with splice(2): the kernel moves them, this process never copies them."""
     r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     flags = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
-    pending = 0
+    pending = total = 0
     try:
         while True:
             if pending == 0:
@@ -345,6 +381,7 @@ async def _pipe(loop: asyncio.AbstractEventLoop, src: socket.socket, dst: socket
                     continue
                 if pending == 0:
                     break
+                total += pending
             try:
                 pending -= os.splice(r, dst.fileno(), pending, flags=flags)
             except BlockingIOError:
@@ -354,12 +391,13 @@ async def _pipe(loop: asyncio.AbstractEventLoop, src: socket.socket, dst: socket
             with contextlib.suppress(OSError):
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 s.shutdown(socket.SHUT_RDWR)
-        return
+        return total
     finally:
         os.close(r)
         os.close(w)
     with contextlib.suppress(OSError):
         dst.shutdown(socket.SHUT_WR)
+    return total
 
 
 async def _ready(loop: asyncio.AbstractEventLoop, s: socket.socket, *, write: bool) -> None:

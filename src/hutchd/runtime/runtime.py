@@ -36,6 +36,7 @@ from hutchd.runtime.host import detect_host_features
 from hutchd.runtime.layout import Layout, check_id
 from hutchd.runtime.mitm import Decryptor, Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.runtime.proxy import AUDIT_LOG
 from hutchd.runtime.sandbox import (
     RecoveryReport,
     SandboxHandle,
@@ -288,6 +289,16 @@ class Runtime:
                 return self.egress.set_secrets(sandbox_id, secrets)
             except OSError as e:
                 raise RuntimeUnavailable(f"the sandbox's secrets cannot be held: {e}") from e
+
+    def audit_log(self, sandbox_id: str) -> Path:
+        """Where the egress proxy records a sandbox's connections (only while the file exists)."""
+        return self.layout.sandbox_dir(check_id("sandbox", sandbox_id)) / AUDIT_LOG
+
+    def enable_audit(self, sandbox_id: str) -> None:
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id)
+            fd = os.open(self.audit_log(sandbox_id), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            os.close(fd)
 
     def network_policy(self, sandbox_id: str) -> NetworkPolicy | None:
         """The policy in force, or None for a sandbox without a network interface."""

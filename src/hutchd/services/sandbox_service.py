@@ -28,7 +28,7 @@ from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildErr
 from hutchd.runtime.crashpoints import crash_point
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.services import network_settings, proxy_secrets
+from hutchd.services import audit_log, network_settings, proxy_secrets
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.services.snapshot_service import Snapshots
 from hutchd.services.volume_service import Volumes
@@ -66,6 +66,7 @@ class Launch:
     from_snapshot: str | None = None
     network: NetworkPolicy | None = None  # None: the open default
     secrets: dict[str, Secret] = dataclasses.field(default_factory=dict)  # never stored
+    audit: bool = False  # security.audit: the egress proxy records its connections
     volume_mounts: dict[str, str] = dataclasses.field(default_factory=dict)  # mount path -> volume ID
 
     @classmethod
@@ -76,6 +77,7 @@ class Launch:
         network = network_settings.launch_policy(body)
         internet = network is None or not network.denies_everything
         secrets = proxy_secrets.parse(body, secure=body.get("secure", False), internet=internet)
+        audit = audit_log.requested(body, secure=body.get("secure", False), internet=internet)
         return cls(
             template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
@@ -91,6 +93,7 @@ class Launch:
             secure=body.get("secure", False),
             network=network,
             secrets=secrets,
+            audit=audit,
         )
 
     @classmethod
@@ -356,6 +359,8 @@ class Sandboxes:
                     await self._boot(sandbox_id, launch)
                 if launch.secrets:
                     await proxy_secrets.install(self._backend, self._agents, sandbox_id, launch.secrets)
+                if launch.audit:
+                    await self._backend.enable_audit(sandbox_id)
         except BaseException as e:
             with self._db.tx():
                 self._db.run("DELETE FROM idempotency WHERE sandbox_id = ?", sandbox_id)

@@ -23,7 +23,7 @@ from certs import Pki, make_pki
 from nethelpers import Sandboxes, wait_for
 from testhosts import TestHost, links_left, start_hosts
 
-from hutch import AsyncSandbox, Sandbox, Secret
+from hutch import AsyncSandbox, AuditLogPage, AuditPolicy, Sandbox, Secret, SecurityPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -341,3 +341,61 @@ def test_the_sdk_gives_secrets_sync_and_async(hutch_server: Any, tls_host: TestH
             await sbx.kill()
 
     asyncio.run(run_async())
+
+
+# ------------------------------------------------------------------------------------- audit
+
+
+def test_the_audit_log_records_each_connection_and_pages(curl: Curl, boxes: Sandboxes) -> None:
+    sid = curl.sandbox(secure=True, network={"denyOut": [DENIED]}, security={"audit": {"enabled": True}})
+    assert curl.get(sid, "https://site.test/?secret-path") == (0, "hello site.test over https")
+    assert curl.get(sid, f"https://{SUB}/", pin=True)[0] == CURL_SSL_ERROR
+    assert "is denied" in curl.get(sid, f"http://{SUB}/", pin=True)[1]
+
+    def log(**params: Any) -> dict[str, Any]:
+        r = boxes.http.get(f"/sandboxes/{sid}/audit-log", params=params)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    # (each entry is written as its connection ends, which may be a moment after curl exits)
+    def all_three() -> list[dict[str, Any]] | None:
+        got = log()["entries"]
+        return got if len(got) == 3 else None
+
+    entries = wait_for(all_three, timeout=10)
+    assert [(e["host"], e["protocol"], e["decision"]) for e in entries] == [
+        ("site.test", "tls", "allowed"), (SUB, "tls", "refused"), (SUB, "http", "refused"),
+    ]  # fmt: skip
+    allowed, refused = entries[0], entries[1]
+    assert allowed["address"] == curl.host.address and allowed["port"] == 443 and allowed["reason"] is None
+    assert allowed["bytesOut"] > 200 and allowed["bytesIn"] > 500 and allowed["decrypted"] is False
+    assert "is denied" in refused["reason"]
+    assert "secret-path" not in str(entries)  # passthrough sees no path, and no body is ever kept
+    assert [e["protocol"] for e in log(decision="refused")["entries"]] == ["tls", "http"]
+    assert [e["decision"] for e in log(host="site.test")["entries"]] == ["allowed"]
+    first = log(limit=1)
+    assert len(first["entries"]) == 1 and first["nextCursor"]
+    second = log(limit=5, cursor=first["nextCursor"])
+    assert second["entries"] == entries[1:] and second["nextCursor"] is None
+    for bad in ({"limit": 0}, {"limit": "x"}, {"cursor": "-1"}, {"decision": "maybe"}, {"host": "h" * 300}):
+        r = boxes.http.get(f"/sandboxes/{sid}/audit-log", params=bad)
+        assert r.status_code in (400, 422) and "message" in r.json(), (bad, r.text)
+    # a sandbox without audit has an empty log
+    quiet = curl.sandbox(secure=True)
+    assert curl.get(quiet, "https://site.test/")[0] == 0
+    assert boxes.http.get(f"/sandboxes/{quiet}/audit-log").json() == {"entries": [], "nextCursor": None}
+
+
+def test_the_sdk_reads_the_audit_log(hutch_server: Any, tls_host: TestHost) -> None:
+    conn = {"api_key": hutch_server.api_key, "domain": hutch_server.domain}
+    policy = SecurityPolicy(audit=AuditPolicy(enabled=True))
+    with Sandbox.create(security=policy, **conn) as sbx:
+        sbx.commands.run(f"curl -sS -m 8 -k --resolve site.test:443:{tls_host.address} https://site.test/")
+
+        def logged() -> AuditLogPage | None:
+            got = sbx.get_audit_log(decision="allowed")
+            return got if got.entries else None
+
+        page = wait_for(logged, timeout=10)
+        assert [(e.host, e.port, e.decision) for e in page.entries] == [("site.test", 443, "allowed")]
+        assert page.next_cursor is None and page.entries[0].time.year >= 2024
