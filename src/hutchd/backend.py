@@ -101,9 +101,12 @@ class Backend:
         """A secure sandbox's secrets to its egress proxy; its CA certificate (None without secrets)."""
         return await self.call(self.rt.set_secrets, sandbox_id, secrets)
 
-    async def enable_audit(self, sandbox_id: str) -> None:
-        """Make the egress proxy record the sandbox's connections."""
-        await self.call(self.rt.enable_audit, sandbox_id)
+    async def set_audit(self, sandbox_id: str, on: bool) -> None:
+        """Make the egress proxy record the sandbox's connections, or stop."""
+        await self.call(self.rt.set_audit, sandbox_id, on)
+
+    def audit_on(self, sandbox_id: str) -> bool:
+        return bool(self.rt.audit_on(sandbox_id))
 
     def audit_log(self, sandbox_id: str) -> Path:
         return Path(self.rt.audit_log(sandbox_id))

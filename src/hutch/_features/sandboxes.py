@@ -10,7 +10,7 @@ import dataclasses
 import datetime
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -44,6 +44,7 @@ from hutch.types import (
     SecurityPolicy,
 )
 from hutch_api.api.sandboxes import get_audit_log as get_audit_log_endpoint
+from hutch_api.api.sandboxes import update_sandbox_security as update_sandbox_security_endpoint
 from hutch_api.models.audit_entry import AuditEntry as ApiAuditEntry
 from hutch_api.models.audit_log import AuditLog as ApiAuditLog
 from hutch_api.models.connect_request import ConnectRequest
@@ -181,6 +182,16 @@ def _audit_entry(e: ApiAuditEntry) -> AuditEntry:
         time=e.time, host=e.host, address=e.address, port=e.port, protocol=e.protocol, decision=e.decision,
         reason=e.reason, decrypted=e.decrypted, bytes_out=e.bytes_out, bytes_in=e.bytes_in,
     )  # fmt: skip
+
+
+def update_security(sandbox_id: str, security: SecurityPolicy | Mapping[str, Any]) -> Op[SecurityPolicy]:
+    """``PUT /sandboxes/{id}/security``: the whole policy is replaced (an absent part is off)."""
+    if not isinstance(security, Mapping):
+        raise InvalidArgumentException(f"security must be a SecurityPolicy (a dict), not {security!r}")
+    body = ApiSecurityPolicy.from_dict(_plain(security))
+    kwargs = build(update_sandbox_security_endpoint, checks.ident(sandbox_id), body=body)
+    parse = model(ApiSecurityPolicy.from_dict, lambda p: cast(SecurityPolicy, p.to_dict()))
+    return Op(kwargs, parse, SandboxNotFoundException, idempotent=True)
 
 
 def get_audit_log(

@@ -34,6 +34,7 @@ from hutch.types import (
     SandboxMetrics,
     SandboxNetworkOpts,
     SandboxQuery,
+    SecurityPolicy,
     Snapshot,
     SnapshotInfo,
 )
@@ -305,6 +306,14 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         """Replace the sandbox's traffic access token (hopx): the old one stops working at once, the new
         one is ``get_info().traffic_access_token``."""
         self._remember(await self._api.call(sandboxes.refresh_token(self.sandbox_id), request_timeout))
+
+    @dual
+    async def update_security(
+        self, security: SecurityPolicy | Mapping[str, Any], request_timeout: float | None = None
+    ) -> SecurityPolicy:
+        """Replace the sandbox's inspecting-proxy policy while it runs (declaw's ``update_security``):
+        the next connection follows it; a part left out is off. Returns the policy in force."""
+        return await self._api.call(sandboxes.update_security(self.sandbox_id, security), request_timeout)
 
     @dual
     async def get_audit_log(

@@ -35,6 +35,7 @@ from hutch.types import (
     SandboxMetrics,
     SandboxNetworkOpts,
     SandboxQuery,
+    SecurityPolicy,
     Snapshot,
     SnapshotInfo,
 )
@@ -302,6 +303,14 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         """Replace the sandbox's traffic access token (hopx): the old one stops working at once, the new
         one is ``get_info().traffic_access_token``."""
         self._remember(self._api.call(sandboxes.refresh_token(self.sandbox_id), request_timeout))
+
+    @dual
+    def update_security(
+        self, security: SecurityPolicy | Mapping[str, Any], request_timeout: float | None = None
+    ) -> SecurityPolicy:
+        """Replace the sandbox's inspecting-proxy policy while it runs (declaw's ``update_security``):
+        the next connection follows it; a part left out is off. Returns the policy in force."""
+        return self._api.call(sandboxes.update_security(self.sandbox_id, security), request_timeout)
 
     @dual
     def get_audit_log(

@@ -181,6 +181,24 @@ async def sandbox_metrics_snapshot(request: Request) -> Response:
     return JSONResponse(metric(sample))
 
 
+@handles("updateSandboxSecurity")
+async def update_security(request: Request) -> Response:
+    """PUT /sandboxes/{sandboxID}/security (declaw's update_security)."""
+    hub = _hub(request)
+    tenant = request.state.tenant
+    sandbox_id = request.path_params["sandboxID"]
+    hub.sandboxes.live(tenant, sandbox_id)
+    body = await json_body(request)
+    async with hub.sandboxes.lock(sandbox_id):
+        row = hub.sandboxes.live(tenant, sandbox_id)
+        if row["state"] not in ("running", "paused"):
+            raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+        internet = not network_settings.row_policy(row).denies_everything
+        on = audit_log.requested(body, secure=bool(row["secure"]), internet=internet)
+        await hub.backend.set_audit(sandbox_id, on)
+    return JSONResponse(audit_log.policy(hub.backend.audit_on(sandbox_id)))
+
+
 @handles("getAuditLog")
 async def get_audit_log(request: Request) -> Response:
     hub = _hub(request)

@@ -49,7 +49,8 @@ CONNECT_TIMEOUT = 10.0
 MAX_CONNECTIONS = 128  # per sandbox; more are reset (each holds 6 of the server's fds: 2 sockets, 2 pipes)
 FDS_PER_CONNECTION = 6
 BUFFER = 64 * 1024
-AUDIT_LOG = "audit.jsonl"  # in the sandbox's dir: its connections, one JSON object a line, while it exists
+AUDIT_LOG = "audit.jsonl"  # in the sandbox's dir: its connections, one JSON object a line
+AUDIT_ON = "audit.on"  # beside it: while this exists, connections are recorded (security.audit)
 _ACCESS_DENIED_ALERT = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31])  # TLS fatal alert access_denied
 
 
@@ -100,7 +101,7 @@ class _Box:
     decrypt_port: int | None = None  # None: not running, and those names fail closed
     connections: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)  # the acceptor and every relay
-    audit_log: Path = Path("/nonexistent")  # written while it exists (AUDIT_LOG)
+    state_dir: Path = Path("/nonexistent")  # where AUDIT_ON and AUDIT_LOG are
     reviving: bool = False  # a thread is starting its crashed decryptor again
     closed: bool = False
 
@@ -136,7 +137,7 @@ class EgressProxy:
             os.close(fd)
             raise
         box = _Box(sandbox_id, policy, fd, inside, listener, Decryptor(sandbox_id, state_dir, self.upstream_ca))
-        box.audit_log = state_dir / AUDIT_LOG
+        box.state_dir = state_dir
         with self._guard:
             self._boxes[sandbox_id] = box
         asyncio.run_coroutine_threadsafe(self._serve(box), loop).result(timeout=10)
@@ -305,19 +306,24 @@ class EgressProxy:
                 upstream.close()
             conn.close()
             if entry is not None:
-                _record(box.audit_log, entry)
+                _record(box.state_dir, entry)
 
 
-def _record(path: Path, entry: dict[str, Any]) -> None:
-    """Append to the sandbox's audit log when it has one (`security.audit`: the file exists)."""
+def _record(state_dir: Path, entry: dict[str, Any]) -> None:
+    """Append to the sandbox's audit log while its audit is on (`security.audit`)."""
+    if not (state_dir / AUDIT_ON).exists():
+        return
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return  # no audit for this sandbox
+        fd = os.open(
+            state_dir / AUDIT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+    except OSError as e:
+        log.warning("opening the audit log in %s failed: %s", state_dir, e)
+        return
     try:
         os.write(fd, (json.dumps(entry, separators=(",", ":")) + "\n").encode())
     except OSError as e:
-        log.warning("writing the audit log %s failed: %s", path, e)
+        log.warning("writing the audit log in %s failed: %s", state_dir, e)
     finally:
         os.close(fd)
 

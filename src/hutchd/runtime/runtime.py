@@ -36,7 +36,7 @@ from hutchd.runtime.host import detect_host_features
 from hutchd.runtime.layout import Layout, check_id
 from hutchd.runtime.mitm import Decryptor, Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.runtime.proxy import AUDIT_LOG
+from hutchd.runtime.proxy import AUDIT_LOG, AUDIT_ON
 from hutchd.runtime.sandbox import (
     RecoveryReport,
     SandboxHandle,
@@ -294,11 +294,18 @@ class Runtime:
         """Where the egress proxy records a sandbox's connections (only while the file exists)."""
         return self.layout.sandbox_dir(check_id("sandbox", sandbox_id)) / AUDIT_LOG
 
-    def enable_audit(self, sandbox_id: str) -> None:
+    def set_audit(self, sandbox_id: str, on: bool) -> None:
+        """Start or stop recording the sandbox's connections (its egress proxy reads this per connection)."""
         with self._lock(sandbox_id):
             self._live_state(sandbox_id)
-            fd = os.open(self.audit_log(sandbox_id), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-            os.close(fd)
+            marker = self.layout.sandbox_dir(sandbox_id) / AUDIT_ON
+            if on:
+                marker.touch(mode=0o600)
+            else:
+                marker.unlink(missing_ok=True)
+
+    def audit_on(self, sandbox_id: str) -> bool:
+        return (self.layout.sandbox_dir(check_id("sandbox", sandbox_id)) / AUDIT_ON).exists()
 
     def network_policy(self, sandbox_id: str) -> NetworkPolicy | None:
         """The policy in force, or None for a sandbox without a network interface."""

@@ -14,13 +14,18 @@ from hutchd.http.errors import unprocessable
 MAX_SCAN = 8 << 20  # bytes one page may read past filtered-out lines (the next page goes on from there)
 
 
-def requested(body: dict[str, Any], *, secure: bool, internet: bool) -> bool:
-    """Whether a create's `security.audit` turns the log on (it needs the egress proxy)."""
-    audit = (body.get("security") or {}).get("audit")
+def requested(security: dict[str, Any] | None, *, secure: bool, internet: bool) -> bool:
+    """Whether a policy's `audit` turns the log on (it needs the egress proxy)."""
+    audit = (security or {}).get("audit")
     wanted = audit is not None and audit.get("enabled", True)
     if wanted and not (secure and internet):
         raise unprocessable("security.audit needs secure=true and internet access: the egress proxy writes it")
     return bool(wanted)
+
+
+def policy(audit_on: bool) -> dict[str, Any]:
+    """The policy in force, as `SecurityPolicy`."""
+    return {"audit": {"enabled": audit_on}}
 
 
 def page(path: Path, *, cursor: int, limit: int, host: str | None, decision: str | None) -> dict[str, Any]:

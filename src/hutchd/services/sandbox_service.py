@@ -77,7 +77,7 @@ class Launch:
         network = network_settings.launch_policy(body)
         internet = network is None or not network.denies_everything
         secrets = proxy_secrets.parse(body, secure=body.get("secure", False), internet=internet)
-        audit = audit_log.requested(body, secure=body.get("secure", False), internet=internet)
+        audit = audit_log.requested(body.get("security"), secure=body.get("secure", False), internet=internet)
         return cls(
             template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
@@ -366,7 +366,7 @@ class Sandboxes:
                 if launch.secrets:
                     await proxy_secrets.install(self._backend, self._agents, sandbox_id, launch.secrets)
                 if launch.audit:
-                    await self._backend.enable_audit(sandbox_id)
+                    await self._backend.set_audit(sandbox_id, True)
         except BaseException as e:
             with self._db.tx():
                 self._db.run("DELETE FROM idempotency WHERE sandbox_id = ?", sandbox_id)

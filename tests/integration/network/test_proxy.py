@@ -394,6 +394,29 @@ def test_the_audit_log_records_each_connection_and_pages(curl: Curl, boxes: Sand
     assert boxes.http.get(f"/sandboxes/{quiet}/audit-log").json() == {"entries": [], "nextCursor": None}
 
 
+def test_an_audit_update_applies_to_the_next_connection(curl: Curl, boxes: Sandboxes) -> None:
+    sid = curl.sandbox(secure=True)  # no audit yet
+    url = f"/sandboxes/{sid}/security"
+    assert curl.get(sid, "https://site.test/")[0] == 0
+    assert boxes.http.put(url, json={"audit": {"enabled": True}}).json() == {"audit": {"enabled": True}}
+    assert curl.get(sid, "https://other.test/")[0] == 0
+
+    def hosts() -> list[str]:
+        return [e["host"] for e in boxes.http.get(f"/sandboxes/{sid}/audit-log").json()["entries"]]
+
+    wait_for(lambda: hosts() == ["other.test"], timeout=10)
+    assert boxes.http.put(url, json={}).json() == {"audit": {"enabled": False}}  # a part left out is off
+    assert curl.get(sid, "https://site.test/")[0] == 0
+    assert hosts() == ["other.test"]  # kept, and nothing added
+    assert "not supported" in boxes.http.put(url, json={"pii": {"types": ["ssn"]}}).json()["message"]
+    plain = curl.sandbox(secure=False)
+    r = boxes.http.put(f"/sandboxes/{plain}/security", json={"audit": {}})
+    assert r.status_code == 422 and "secure=true" in r.json()["message"]
+    for bad in (b"[]", b'{"audit": {"enabled": 1}}', b'{"audit": []}', b"{", b'{"audit": {"enabled": true, "x": 1}}'):
+        r = boxes.http.put(url, content=bad, headers={"content-type": "application/json"})
+        assert r.status_code in (400, 422) and "message" in r.json(), (bad, r.text)
+
+
 def test_the_sdk_reads_the_audit_log(hutch_server: Any, tls_host: TestHost) -> None:
     conn = {"api_key": hutch_server.api_key, "domain": hutch_server.domain}
     policy = SecurityPolicy(audit=AuditPolicy(enabled=True))
@@ -407,3 +430,4 @@ def test_the_sdk_reads_the_audit_log(hutch_server: Any, tls_host: TestHost) -> N
         page = wait_for(logged, timeout=10)
         assert [(e.host, e.port, e.decision) for e in page.entries] == [("site.test", 443, "allowed")]
         assert page.next_cursor is None and page.entries[0].time.year >= 2024
+        assert sbx.update_security({}) == {"audit": {"enabled": False}}

@@ -44,3 +44,16 @@ async def test_get_audit_log_pages_and_filters(sdk, api) -> None:
     with pytest.raises(InvalidArgumentException, match="decision"):
         await sdk(sbx.get_audit_log(decision="maybe"))  # type: ignore[arg-type]
     await sdk(sbx.close())
+
+
+async def test_update_security_replaces_the_policy(sdk, api) -> None:
+    route = api.put("/sandboxes/sb1/security").respond(200, json={"audit": {"enabled": True}})
+    api.post("/sandboxes").respond(201, json=detail())
+    sbx = await sdk.create()
+    assert await sdk(sbx.update_security(SecurityPolicy(audit=AuditPolicy(enabled=True)))) == {
+        "audit": {"enabled": True}
+    }
+    assert sent_json(route) == {"audit": {"enabled": True}}
+    with pytest.raises(InvalidArgumentException, match="SecurityPolicy"):
+        await sdk(sbx.update_security("audit"))  # type: ignore[arg-type]
+    await sdk(sbx.close())
