@@ -194,7 +194,8 @@ def test_egress_stays_closed_while_the_proxy_is_down(curl: Curl, boxes: Sandboxe
     hutch_server.kill9()
     try:
         down = _netns_curl(pid, "https://site.test/", curl.host.address)
-        assert down.returncode == 7 and "hello" not in down.stdout, down  # 7: could not connect
+        # refused (7) or reset (35, 56), depending on when curl looks: never an answer
+        assert down.returncode in (7, 35, 56) and "hello" not in down.stdout, down
     finally:
         hutch_server.start()
     boxes.http.close()
