@@ -13,6 +13,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 
+from hutchd import logs
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.store import ids
@@ -102,7 +103,7 @@ class WarmPool:
                 await wake.wait()
                 continue
             try:
-                await self._backend.ensure_template(template_id, lambda line: log.warning("%s", line))
+                await self._backend.ensure_template(template_id, logs.build_progress)
                 queue.append(await self._boot(template_id))
                 failures = 0
             except asyncio.CancelledError:
