@@ -1,7 +1,8 @@
 """A test host's server (standard library only): HTTP on port 80 and HTTPS on 443 with the
 certificate given, each answering `hello <Host header> over <http|https>`; `/big?n=BYTES` answers
 that many bytes (the proxy benchmark's download); `/auth` the SHA-256 of the Authorization header it
-got and `/echo-auth` the header itself (every answer echoes it in `X-Echo`). `python3 tls_server.py CERT KEY`."""
+got and `/echo-auth` the header itself (every answer echoes it in `X-Echo`); a POST answers its
+body as it arrived. `python3 tls_server.py CERT KEY`."""
 
 import hashlib
 import http.server
@@ -31,6 +32,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = auth.encode()
         else:
             body = f"hello {self.headers.get('Host', '-')} over {scheme}".encode()
+        self._head(len(body))
+        self.wfile.write(body)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self._head(len(body))
         self.wfile.write(body)
 
