@@ -128,6 +128,7 @@ from hutch.types import ExecutionResult as ExecutionResult
 from hutch.types import FilesystemEvent as FilesystemEvent
 from hutch.types import FilesystemEventType as FilesystemEventType
 from hutch.types import FileType as FileType
+from hutch.types import InjectionDefenseConfig as InjectionDefenseConfig
 from hutch.types import Logs as Logs
 from hutch.types import OutputHandler as OutputHandler
 from hutch.types import OutputMessage as OutputMessage

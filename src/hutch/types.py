@@ -28,6 +28,7 @@ __all__ = [
     "FileType",
     "FilesystemEvent",
     "FilesystemEventType",
+    "InjectionDefenseConfig",
     "OutputHandler",
     "PIIConfig",
     "ProcessInfo",
@@ -206,19 +207,36 @@ class TransformationRule(TypedDict, total=False):
     """Host names it applies to; every name when empty."""
 
 
+class InjectionDefenseConfig(TypedDict, total=False):
+    """declaw's ``injection_defense`` part of :class:`SecurityPolicy`: request and response bodies are
+    scored (0 to 1) against a library of prompt-injection phrases."""
+
+    enabled: bool
+    """False turns it off (default True when given)."""
+    sensitivity: Literal["low", "medium", "high"]
+    """The threshold by name: ``low`` 0.9, ``medium`` 0.7 (default), ``high`` 0.5."""
+    threshold: float
+    """The score at which a body counts as an injection (0.01 to 1); wins over ``sensitivity``."""
+    action: Literal["block", "log_only", "log"]
+    """``block`` (default): 403 with the reason in place of the request or response; ``log_only``
+    (or ``log``): only the audit log says so."""
+    domains: list[str]
+    """Host names it applies to; every name when empty."""
+
+
 class SecurityPolicy(TypedDict, total=False):
     """declaw's inspecting-proxy policy, for ``create(security=...)`` (a plain dict works too).
 
-    ``audit`` (``sbx.get_audit_log()``), ``pii`` and ``transformations`` are supported: the egress
-    proxy decrypts only the traffic ``pii`` and ``transformations`` apply to. An empty
-    ``injection_defense`` or ``env_masking`` is accepted and any other is refused (422) by a server
-    without them, hutch's included for now.
+    ``audit`` (``sbx.get_audit_log()``), ``pii``, ``transformations`` and ``injection_defense`` are
+    supported: the egress proxy decrypts only the traffic the last three apply to. An empty
+    ``env_masking`` is accepted and any other is refused (422) by a server without it, hutch's
+    included for now.
     """
 
     audit: AuditPolicy
     pii: PIIConfig
     transformations: list[TransformationRule]
-    injection_defense: dict[str, Any]
+    injection_defense: InjectionDefenseConfig
     env_masking: dict[str, Any]
 
 

@@ -36,6 +36,9 @@ from .fork_result import ForkResult
 from .get_audit_log_decision import GetAuditLogDecision
 from .health import Health
 from .host_features import HostFeatures
+from .injection_defense_policy import InjectionDefensePolicy
+from .injection_defense_policy_action import InjectionDefensePolicyAction
+from .injection_defense_policy_sensitivity import InjectionDefensePolicySensitivity
 from .list_sandboxes_order import ListSandboxesOrder
 from .make_dir_request import MakeDirRequest
 from .network_update import NetworkUpdate
@@ -140,6 +143,9 @@ __all__ = (
     "GetAuditLogDecision",
     "Health",
     "HostFeatures",
+    "InjectionDefensePolicy",
+    "InjectionDefensePolicyAction",
+    "InjectionDefensePolicySensitivity",
     "ListSandboxesOrder",
     "MakeDirRequest",
     "NetworkUpdate",

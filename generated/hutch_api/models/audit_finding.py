@@ -13,16 +13,20 @@ T = TypeVar("T", bound="AuditFinding")
 
 @_attrs_define
 class AuditFinding:
+    """What one part of the policy found in a request or its response."""
+
     policy: str
-    """ `pii` or `transformations`. """
+    """ `pii`, `transformations` or `injection_defense`. """
     count: int
-    """ How many values """
+    """ How many values or replacements (1 for `injection_defense`). """
     type_: str | Unset = UNSET
     """ The PII type (`pii` only). """
     action: str | Unset = UNSET
-    """ What `pii` did: `redact`, `block` or `log_only`. """
+    """ What the policy did: `redact`, `block` or `log_only`. """
     direction: str | Unset = UNSET
-    """ `request` or `response` (`transformations` only). """
+    """ `request` or `response` (`transformations`, `injection_defense`). """
+    score: float | Unset = UNSET
+    """ The injection score (`injection_defense` only). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,6 +39,8 @@ class AuditFinding:
         action = self.action
 
         direction = self.direction
+
+        score = self.score
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -50,6 +56,8 @@ class AuditFinding:
             field_dict["action"] = action
         if direction is not UNSET:
             field_dict["direction"] = direction
+        if score is not UNSET:
+            field_dict["score"] = score
 
         return field_dict
 
@@ -66,12 +74,15 @@ class AuditFinding:
 
         direction = d.pop("direction", UNSET)
 
+        score = d.pop("score", UNSET)
+
         audit_finding = cls(
             policy=policy,
             count=count,
             type_=type_,
             action=action,
             direction=direction,
+            score=score,
         )
 
         audit_finding.additional_properties = d

@@ -9,6 +9,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.audit_policy import AuditPolicy
+    from ..models.injection_defense_policy import InjectionDefensePolicy
     from ..models.pii_policy import PIIPolicy
     from ..models.transformation_rule import TransformationRule
     from ..models.unsupported_policy import UnsupportedPolicy
@@ -23,8 +24,9 @@ class SecurityPolicy:
     connections through the sandbox's egress proxy, and each request its decrypting proxy reads
     (`getAuditLog`). `pii` and `transformations` read bodies: the proxy decrypts the traffic they
     apply to (their `domains`, or every name without), with a CA of this sandbox's own that its
-    trust stores get, and passes everything else through. `injection_defense` and `env_masking`
-    are not supported by this server yet: an empty one is accepted, any other is refused with 422.
+    trust stores get, and passes everything else through; so does `injection_defense`.
+    `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+    refused with 422.
 
     """
 
@@ -42,8 +44,14 @@ class SecurityPolicy:
     """ Regex rewrites of bodies, in order (requests before PII detection, responses before
     rehydration). Bodies over 1 MiB are streamed and not rewritten.
      """
-    injection_defense: UnsupportedPolicy | Unset = UNSET
-    """ A part of declaw's policy this server does not have yet. """
+    injection_defense: InjectionDefensePolicy | Unset = UNSET
+    """ declaw's `injection_defense`: request and response bodies are scored (0 to 1) against a
+    library of prompt-injection phrases ("ignore all previous instructions", "reveal your system
+    prompt", chat-template markers, ...; several matches add up). At or over the threshold,
+    `block` answers 403 with the reason in place of the request or the response; `log_only`
+    records it in the audit log. Bodies over 1 MiB are not scanned (a request that large is
+    refused under `block`).
+     """
     env_masking: UnsupportedPolicy | Unset = UNSET
     """ A part of declaw's policy this server does not have yet. """
 
@@ -90,6 +98,7 @@ class SecurityPolicy:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.audit_policy import AuditPolicy
+        from ..models.injection_defense_policy import InjectionDefensePolicy
         from ..models.pii_policy import PIIPolicy
         from ..models.transformation_rule import TransformationRule
         from ..models.unsupported_policy import UnsupportedPolicy
@@ -119,11 +128,11 @@ class SecurityPolicy:
                 transformations.append(transformations_item)
 
         _injection_defense = d.pop("injection_defense", UNSET)
-        injection_defense: UnsupportedPolicy | Unset
+        injection_defense: InjectionDefensePolicy | Unset
         if isinstance(_injection_defense, Unset):
             injection_defense = UNSET
         else:
-            injection_defense = UnsupportedPolicy.from_dict(_injection_defense)
+            injection_defense = InjectionDefensePolicy.from_dict(_injection_defense)
 
         _env_masking = d.pop("env_masking", UNSET)
         env_masking: UnsupportedPolicy | Unset

@@ -113,3 +113,46 @@ def transform(text: str, rules: Iterable[Rule], direction: str, host: str) -> tu
             text, n = rule.pattern.subn(rule.replacement, text)
             count += n
     return text, count
+
+
+# Prompt injection: phrases that try to take over a model that reads the text, each with how sure a
+# match alone makes us (0 to 1). Several matches add up: score = 1 - prod(1 - weight).
+_INJECTION = [
+    (
+        0.9,
+        r"\b(?:ignore|disregard|skip)\s+(?:all\s+|any\s+)?(?:the\s+|your\s+)?"
+        r"(?:previous|prior|above|earlier|preceding)\s+(?:instructions|prompts?|rules|directions)",
+    ),
+    (0.8, r"\bforget\s+(?:everything|all|your)\s+(?:you\s+(?:were|have\s+been)\s+told|instructions|previous|rules)"),
+    (0.85, r"\byou\s+are\s+now\s+(?:in\s+)?(?:DAN|developer\s+mode|jailbroken|unrestricted|unfiltered)\b"),
+    (
+        0.85,
+        r"\b(?:reveal|print|show|output|repeat|leak)\s+(?:me\s+)?(?:your|the)\s+"
+        r"(?:system\s+prompt|initial\s+instructions|hidden\s+instructions)",
+    ),
+    (
+        0.8,
+        r"\boverride\s+(?:your|the|all)\s+(?:safety|security|content)\s+(?:policy|policies|filters?|guidelines|rules)",
+    ),
+    (
+        0.8,
+        r"\b(?:send|exfiltrate|upload|post|email)\s+(?:the\s+|all\s+|your\s+)?"
+        r"(?:secrets|credentials|api\s+keys|passwords|tokens|environment\s+variables)\s+to\b",
+    ),
+    (0.75, r"\bpretend\s+(?:that\s+)?you\s+(?:have|had)\s+no\s+(?:restrictions|rules|limits|guidelines)"),
+    (0.7, r"\bact\s+as\s+(?:if\s+you\s+(?:are|were)\s+)?(?:an?\s+)?(?:unrestricted|unfiltered|uncensored)\b"),
+    (0.6, r"<\|im_start\|>|<\|system\|>|\[/?INST\]|<<SYS>>"),
+    (0.6, r"\bnew\s+(?:system\s+)?instructions?\s*:"),
+    (0.5, r"\bdo\s+not\s+(?:tell|inform|alert)\s+the\s+user\b"),
+]
+INJECTION_PATTERNS = [(w, re.compile(p, re.IGNORECASE)) for w, p in _INJECTION]
+SENSITIVITY = {"low": 0.9, "medium": 0.7, "high": 0.5}  # the score a text needs, by declaw's sensitivity
+
+
+def injection_score(text: str) -> float:
+    """How likely `text` carries a prompt injection, from 0 (no known pattern) to 1."""
+    miss = 1.0
+    for weight, pattern in INJECTION_PATTERNS:
+        if pattern.search(text):
+            miss *= 1 - weight
+    return round(1 - miss, 4)

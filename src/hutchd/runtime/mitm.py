@@ -225,3 +225,10 @@ class Decryptor:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def clear(self) -> None:
+        """Stop, and forget the secrets and the policy; the CA stays (the sandbox trusts it already, and
+        a new one with the same name beside it would break that trust)."""
+        self.stop()
+        if self.dir.is_dir():
+            self.write({}, {})

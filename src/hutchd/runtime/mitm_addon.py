@@ -10,12 +10,12 @@ placeholder, so a server that echoes the request cannot hand it to the sandbox. 
 value.
 
 Inspection: `$HUTCH_POLICY` holds the body-reading parts of the security policy (`pii`,
-`transformations`, both optional), read again whenever it changes; the work itself is
+`transformations`, `injection`, each optional), read again whenever it changes; the work itself is
 inspection.py's. Requests: transformations, then PII (redact into this process's tokens, block with
-403, or only record). Responses: transformations, then the tokens back to their values when `pii`
-says `rehydrate`. While `$HUTCH_AUDIT_ON` exists, each request gets an audit entry (method, host,
-path without its query, status, bytes, what the policy found: never a body) written to the audit
-log's descriptor `$HUTCH_AUDIT_FD`.
+403, or only record), then the injection score. Responses: the injection score, transformations,
+then the tokens back to their values when `pii` says `rehydrate`. While `$HUTCH_AUDIT_ON` exists,
+each request gets an audit entry (method, host, path without its query, status, bytes, what the
+policy found: never a body) written to the audit log's descriptor `$HUTCH_AUDIT_FD`.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class Inspector(_JsonFile):
         self.rules: list[inspection.Rule] = []
         self.rules_of: object = None
 
-    def _policy(self) -> tuple[dict[str, Any] | None, list[inspection.Rule]]:
+    def _policy(self) -> tuple[dict[str, Any], list[inspection.Rule]]:
         policy = self._load()
         raw = policy.get("transformations") or []
         if raw is not self.rules_of:  # compiled once per version of the file
@@ -121,18 +121,17 @@ class Inspector(_JsonFile):
                 inspection.Rule(re.compile(r["pattern"]), r["replacement"], r["direction"], tuple(r["domains"]))
                 for r in raw
             ]
-        return policy.get("pii"), self.rules
+        return policy, self.rules
 
     def request(self, flow: Any) -> None:
-        pii, rules = self._policy()
+        policy, rules = self._policy()
         host = _host(flow.request.host_header) or _host(flow.client_conn.sni)
+        pii, injection = _here(policy, "pii", host), _here(policy, "injection", host)
         findings: list[dict[str, Any]] = []
         flow.metadata["hutch"] = {"findings": findings, "reason": None}
-        if pii is not None and pii["domains"] and not inspection.host_matches(host, pii["domains"]):
-            pii = None  # not for this host
         text = _text(flow.request)
-        if text is None and pii is not None and pii["action"] != "log_only":
-            self._refuse(flow, "the request's body is too large to inspect")
+        if text is None and any(p is not None and p["action"] != "log_only" for p in (pii, injection)):
+            _refuse(flow, "the request's body is too large to inspect")
             return
         if text is not None:
             before = text
@@ -146,26 +145,25 @@ class Inspector(_JsonFile):
                     findings.append({"policy": "pii", "type": kind, "action": pii["action"], "count": count})
                 if found and pii["action"] == "block":
                     kinds = ", ".join(sorted({f.type for f in found}))
-                    self._refuse(flow, f"the request carries PII ({kinds})")
+                    _refuse(flow, f"the request carries PII ({kinds})")
                     return
                 if found and pii["action"] == "redact":
                     text = self.vault.redact(text, found)
+            if injection is not None and _injection(flow, text, injection, "request"):
+                return
             if text != before:
                 flow.request.set_content(text.encode("utf-8", "surrogateescape"))
 
-    @staticmethod
-    def _refuse(flow: Any, why: str) -> None:
-        reason = f"blocked by the sandbox's security policy: {why}"
-        flow.metadata["hutch"]["reason"] = reason
-        flow.response = _http().Response.make(403, reason + "\n", {"Content-Type": "text/plain"})
-
     def response(self, flow: Any) -> None:
-        pii, rules = self._policy()
+        policy, rules = self._policy()
+        host = _host(flow.request.host_header) or _host(flow.client_conn.sni)
+        pii, injection = policy.get("pii"), _here(policy, "injection", host)
         meta = flow.metadata.setdefault("hutch", {"findings": [], "reason": None})
         text = None if meta["reason"] else _text(flow.response)
+        if text is not None and injection is not None and _injection(flow, text, injection, "response"):
+            text = None
         if text is not None:
             before = text
-            host = _host(flow.request.host_header) or _host(flow.client_conn.sni)
             text, n = inspection.transform(text, rules, "response", host)
             if n:
                 meta["findings"].append({"policy": "transformations", "direction": "response", "count": n})
@@ -177,6 +175,36 @@ class Inspector(_JsonFile):
 
     def error(self, flow: Any) -> None:
         _audit(flow, flow.metadata.get("hutch", {"findings": [], "reason": None}))
+
+
+def _refuse(flow: Any, why: str) -> None:
+    """Answer 403 with the reason in place of the request (or of the response that came)."""
+    reason = f"blocked by the sandbox's security policy: {why}"
+    flow.metadata["hutch"]["reason"] = reason
+    flow.response = _http().Response.make(403, reason + "\n", {"Content-Type": "text/plain"})
+
+
+def _here(policy: dict[str, Any], part: str, host: str) -> dict[str, Any] | None:
+    """A part of the policy if it applies to this host."""
+    found = policy.get(part)
+    if found is None or (found["domains"] and not inspection.host_matches(host, found["domains"])):
+        return None
+    return dict(found)
+
+
+def _injection(flow: Any, text: str, injection: dict[str, Any], direction: str) -> bool:
+    """Score `text`; record a score at or over the threshold, and with `block` refuse (True)."""
+    score = inspection.injection_score(text)
+    if score < injection["threshold"]:
+        return False
+    action = injection["action"]
+    flow.metadata["hutch"]["findings"].append(
+        {"policy": "injection_defense", "direction": direction, "action": action, "score": score, "count": 1}
+    )
+    if action != "block":
+        return False
+    _refuse(flow, f"the {direction} looks like a prompt injection (score {score:.2f})")
+    return True
 
 
 def _http() -> Any:

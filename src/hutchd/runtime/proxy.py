@@ -160,7 +160,7 @@ class EgressProxy:
             secrets = box.decryptor.saved()
         if not secrets and not inspect:
             box.decrypt_hosts, box.inspect_hosts, box.decrypt_port = (), (), None
-            box.decryptor.remove()
+            box.decryptor.clear()
             return None
         box.decryptor.write(secrets, inspect)
         self._decrypt(box, secrets, inspect, strict=True)
@@ -319,7 +319,7 @@ class EgressProxy:
 def inspected_hosts(inspect: dict[str, Any]) -> tuple[str, ...]:
     """The names whose traffic a body-reading policy needs to see (`*`: all): each part's `domains`,
     or every name for a part without."""
-    parts = [inspect["pii"]] if inspect.get("pii") else []
+    parts = [inspect[k] for k in ("pii", "injection") if inspect.get(k)]
     parts += inspect.get("transformations") or []
     if any(not p["domains"] for p in parts):
         return ("*",)

@@ -1,4 +1,5 @@
-"""The body-reading parts of a sandbox's security policy (`pii`, `transformations`), the server's
+"""The body-reading parts of a sandbox's security policy (`pii`, `transformations`,
+`injection_defense`), the server's
 side: a request's form (declaw's, either spelling) to the one the decrypting proxy reads
 (runtime/mitm_addon.py), and back for replies. The proxy decrypts only the traffic they apply to."""
 
@@ -8,7 +9,7 @@ import re
 from typing import Any
 
 from hutchd.http.errors import unprocessable
-from hutchd.runtime.inspection import PII_TYPES
+from hutchd.runtime.inspection import PII_TYPES, SENSITIVITY
 
 DIRECTIONS = {"request": "request", "outbound": "request", "response": "response", "inbound": "response"}
 
@@ -29,8 +30,17 @@ def parse(security: dict[str, Any] | None, *, secure: bool, internet: bool) -> d
     rules = [_rule(i, r) for i, r in enumerate(security.get("transformations") or [])]
     if rules:
         inspect["transformations"] = rules
+    injection = security.get("injection_defense")
+    if injection is not None and injection.get("enabled", True):
+        inspect["injection"] = {
+            "threshold": injection.get("threshold", SENSITIVITY[injection.get("sensitivity", "medium")]),
+            "action": "log_only" if injection.get("action") in ("log", "log_only") else "block",
+            "domains": _domains(injection),
+        }
     if inspect and not (secure and internet):
-        raise unprocessable("security.pii and security.transformations need secure=true and internet access")
+        raise unprocessable(
+            "security.pii, .transformations and .injection_defense need secure=true and internet access"
+        )
     return inspect
 
 
@@ -44,6 +54,8 @@ def public(inspect: dict[str, Any]) -> dict[str, Any]:
         }  # fmt: skip
     if rules := inspect.get("transformations"):
         reply["transformations"] = rules
+    if injection := inspect.get("injection"):
+        reply["injection_defense"] = {"enabled": True, **injection}
     return reply
 
 

@@ -108,10 +108,9 @@ def sync_detailed(
             they
             apply to (their `domains`, or every name without), with a CA of this sandbox's own that
             its
-            trust stores get, and passes everything else through. `injection_defense` and
-            `env_masking`
-            are not supported by this server yet: an empty one is accepted, any other is refused with
-            422.
+            trust stores get, and passes everything else through; so does `injection_defense`.
+            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+            refused with 422.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,10 +154,9 @@ def sync(
             they
             apply to (their `domains`, or every name without), with a CA of this sandbox's own that
             its
-            trust stores get, and passes everything else through. `injection_defense` and
-            `env_masking`
-            are not supported by this server yet: an empty one is accepted, any other is refused with
-            422.
+            trust stores get, and passes everything else through; so does `injection_defense`.
+            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+            refused with 422.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -197,10 +195,9 @@ async def asyncio_detailed(
             they
             apply to (their `domains`, or every name without), with a CA of this sandbox's own that
             its
-            trust stores get, and passes everything else through. `injection_defense` and
-            `env_masking`
-            are not supported by this server yet: an empty one is accepted, any other is refused with
-            422.
+            trust stores get, and passes everything else through; so does `injection_defense`.
+            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+            refused with 422.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -242,10 +239,9 @@ async def asyncio(
             they
             apply to (their `domains`, or every name without), with a CA of this sandbox's own that
             its
-            trust stores get, and passes everything else through. `injection_defense` and
-            `env_masking`
-            are not supported by this server yet: an empty one is accepted, any other is refused with
-            422.
+            trust stores get, and passes everything else through; so does `injection_defense`.
+            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+            refused with 422.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
