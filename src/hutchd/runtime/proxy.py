@@ -266,6 +266,7 @@ class EgressProxy:
         loop = asyncio.get_running_loop()
         upstream: socket.socket | None = None
         entry: dict[str, Any] | None = None  # its audit record, once it is a connection worth one
+        recorded = (box.state_dir / AUDIT_ON).exists()  # as the policy was when it opened (not as it closes)
         try:
             conn.setblocking(False)
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -312,7 +313,7 @@ class EgressProxy:
             if upstream is not None:
                 upstream.close()
             conn.close()
-            if entry is not None:
+            if entry is not None and recorded:
                 _record(box.state_dir, entry)
 
 
@@ -327,9 +328,7 @@ def inspected_hosts(inspect: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _record(state_dir: Path, entry: dict[str, Any]) -> None:
-    """Append to the sandbox's audit log while its audit is on (`security.audit`)."""
-    if not (state_dir / AUDIT_ON).exists():
-        return
+    """Append to the sandbox's audit log (`security.audit`)."""
     try:
         fd = os.open(
             state_dir / AUDIT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
