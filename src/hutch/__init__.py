@@ -128,9 +128,11 @@ from hutch.types import ExecutionResult as ExecutionResult
 from hutch.types import FilesystemEvent as FilesystemEvent
 from hutch.types import FilesystemEventType as FilesystemEventType
 from hutch.types import FileType as FileType
+from hutch.types import InjectionDefenseConfig as InjectionDefenseConfig
 from hutch.types import Logs as Logs
 from hutch.types import OutputHandler as OutputHandler
 from hutch.types import OutputMessage as OutputMessage
+from hutch.types import PIIConfig as PIIConfig
 from hutch.types import ProcessInfo as ProcessInfo
 from hutch.types import PtyOutput as PtyOutput
 from hutch.types import PtySize as PtySize
@@ -158,6 +160,7 @@ from hutch.types import SnapshotInfo as SnapshotInfo
 from hutch.types import SnapshotMode as SnapshotMode
 from hutch.types import Stderr as Stderr
 from hutch.types import Stdout as Stdout
+from hutch.types import TransformationRule as TransformationRule
 from hutch.types import Username as Username
 from hutch.types import VolumeEntryStat as VolumeEntryStat
 from hutch.types import VolumeInfo as VolumeInfo

@@ -28,7 +28,9 @@ __all__ = [
     "FileType",
     "FilesystemEvent",
     "FilesystemEventType",
+    "InjectionDefenseConfig",
     "OutputHandler",
+    "PIIConfig",
     "ProcessInfo",
     "PtyOutput",
     "PtySize",
@@ -57,6 +59,7 @@ __all__ = [
     "SnapshotMode",
     "Stderr",
     "Stdout",
+    "TransformationRule",
     "Username",
     "WriteData",
     "WriteEntry",
@@ -172,24 +175,75 @@ class AuditPolicy(TypedDict, total=False):
     """Record every connection through the sandbox's egress proxy (default True when given)."""
 
 
+class PIIConfig(TypedDict, total=False):
+    """declaw's ``pii`` part of :class:`SecurityPolicy`: personal data in request bodies."""
+
+    enabled: bool
+    """False turns it off (default True when given)."""
+    types: list[Literal["ssn", "credit_card", "email", "phone_number", "api_key", "ip_address"]]
+    """What to look for (default all six); ``credit_card`` only for numbers that pass the Luhn check."""
+    action: Literal["redact", "block", "log_only"]
+    """``redact`` (default): a token per value, the same in this sandbox for the same value; ``block``:
+    the request is answered 403 with the reason; ``log_only``: only the audit log says what it found."""
+    rehydrate_response: bool
+    """With ``redact``: this sandbox's tokens in response bodies go back to their values (default False)."""
+    domains: list[str]
+    """Host names (``*.example.com`` for the names below it) it applies to; every name when empty."""
+
+
+class TransformationRule(TypedDict, total=False):
+    """One of declaw's ``transformations``: a regex replacement in the bodies going one way.
+
+    declaw spells the pair both ``match``/``replace`` and ``pattern``/``replacement``: give one of each.
+    """
+
+    match: str
+    pattern: str
+    replace: str
+    replacement: str
+    direction: Literal["request", "response", "outbound", "inbound"]
+    """``request`` (default; declaw's ``outbound``) or ``response`` (``inbound``)."""
+    domains: list[str]
+    """Host names it applies to; every name when empty."""
+
+
+class InjectionDefenseConfig(TypedDict, total=False):
+    """declaw's ``injection_defense`` part of :class:`SecurityPolicy`: request and response bodies are
+    scored (0 to 1) against a library of prompt-injection phrases."""
+
+    enabled: bool
+    """False turns it off (default True when given)."""
+    sensitivity: Literal["low", "medium", "high"]
+    """The threshold by name: ``low`` 0.9, ``medium`` 0.7 (default), ``high`` 0.5."""
+    threshold: float
+    """The score at which a body counts as an injection (0.01 to 1); wins over ``sensitivity``."""
+    action: Literal["block", "log_only", "log"]
+    """``block`` (default): 403 with the reason in place of the request or response; ``log_only``
+    (or ``log``): only the audit log says so."""
+    domains: list[str]
+    """Host names it applies to; every name when empty."""
+
+
 class SecurityPolicy(TypedDict, total=False):
     """declaw's inspecting-proxy policy, for ``create(security=...)`` (a plain dict works too).
 
-    ``audit`` is supported (``sbx.get_audit_log()``); an empty ``pii``, ``injection_defense``,
-    ``transformations`` or ``env_masking`` is accepted and any other is refused (422) by a server
-    without them, hutch's included for now.
+    ``audit`` (``sbx.get_audit_log()``), ``pii``, ``transformations`` and ``injection_defense`` are
+    supported: the egress proxy decrypts only the traffic the last three apply to. An empty
+    ``env_masking`` is accepted and any other is refused (422) by a server without it, hutch's
+    included for now.
     """
 
     audit: AuditPolicy
-    pii: dict[str, Any]
-    injection_defense: dict[str, Any]
-    transformations: dict[str, Any]
+    pii: PIIConfig
+    transformations: list[TransformationRule]
+    injection_defense: InjectionDefenseConfig
     env_masking: dict[str, Any]
 
 
 @dataclass
 class AuditEntry:
-    """One connection through a sandbox's egress proxy (never a body)."""
+    """One connection through a sandbox's egress proxy, or one request its decrypting proxy read
+    (those have ``method``, ``path``, ``status`` and ``findings``); never a body."""
 
     time: datetime.datetime
     """When it was opened."""
@@ -199,17 +253,26 @@ class AuditEntry:
     """The destination address."""
     port: int
     protocol: str
-    """``tls``, ``http`` or ``other``."""
+    """``tls``, ``http`` or ``other`` for a connection; ``https`` or ``http`` for a request."""
     decision: str
     """``allowed`` or ``refused``."""
     reason: str | None
     """Why it was refused."""
     decrypted: bool
-    """Whether it went through the decrypting proxy (a secret's host)."""
+    """Whether it went through the decrypting proxy (secrets, ``pii``, ``transformations``)."""
     bytes_out: int
     """Bytes the sandbox sent."""
     bytes_in: int
     """Bytes it received."""
+    method: str | None = None
+    """A request's method."""
+    path: str | None = None
+    """A request's path, without its query."""
+    status: int | None = None
+    """A request's response status (403 when the policy blocked it)."""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    """What the policy found or did (``{"policy": "pii", "type": "email", "action": "redact",
+    "count": 1}``, ``{"policy": "transformations", "direction": "response", "count": 2}``)."""
 
 
 @dataclass

@@ -97,9 +97,15 @@ class Backend:
         or off (None: as it is)."""
         await self.call(self.rt.set_network, sandbox_id, policy, proxy=proxy)
 
-    async def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
-        """A secure sandbox's secrets to its egress proxy; its CA certificate (None without secrets)."""
-        return await self.call(self.rt.set_secrets, sandbox_id, secrets)
+    async def set_secrets(
+        self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]
+    ) -> bytes | None:
+        """A secure sandbox's secrets and body-reading policy to its egress proxy; its CA certificate
+        (None without either)."""
+        return await self.call(self.rt.set_secrets, sandbox_id, secrets, inspect)
+
+    def inspect_policy(self, sandbox_id: str) -> dict[str, Any]:
+        return dict(self.rt.inspect_policy(sandbox_id))
 
     async def set_audit(self, sandbox_id: str, on: bool) -> None:
         """Make the egress proxy record the sandbox's connections, or stop."""

@@ -1,6 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .audit_entry import AuditEntry
+from .audit_finding import AuditFinding
 from .audit_log import AuditLog
 from .audit_policy import AuditPolicy
 from .code_context import CodeContext
@@ -35,6 +36,9 @@ from .fork_result import ForkResult
 from .get_audit_log_decision import GetAuditLogDecision
 from .health import Health
 from .host_features import HostFeatures
+from .injection_defense_policy import InjectionDefensePolicy
+from .injection_defense_policy_action import InjectionDefensePolicyAction
+from .injection_defense_policy_sensitivity import InjectionDefensePolicySensitivity
 from .list_sandboxes_order import ListSandboxesOrder
 from .make_dir_request import MakeDirRequest
 from .network_update import NetworkUpdate
@@ -47,6 +51,9 @@ from .new_sandbox_secrets import NewSandboxSecrets
 from .new_snapshot import NewSnapshot
 from .new_volume import NewVolume
 from .output_dropped_event import OutputDroppedEvent
+from .pii_policy import PIIPolicy
+from .pii_policy_action import PIIPolicyAction
+from .pii_policy_types_item import PIIPolicyTypesItem
 from .process_info import ProcessInfo
 from .process_info_envs import ProcessInfoEnvs
 from .pty_data_event import PtyDataEvent
@@ -89,6 +96,8 @@ from .template_run_step import TemplateRunStep
 from .template_user_step import TemplateUserStep
 from .template_workdir_step import TemplateWorkdirStep
 from .timeout_request import TimeoutRequest
+from .transformation_rule import TransformationRule
+from .transformation_rule_direction import TransformationRuleDirection
 from .unsupported_policy import UnsupportedPolicy
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
 from .volume import Volume
@@ -99,6 +108,7 @@ from .write_info import WriteInfo
 
 __all__ = (
     "AuditEntry",
+    "AuditFinding",
     "AuditLog",
     "AuditPolicy",
     "CodeContext",
@@ -133,6 +143,9 @@ __all__ = (
     "GetAuditLogDecision",
     "Health",
     "HostFeatures",
+    "InjectionDefensePolicy",
+    "InjectionDefensePolicyAction",
+    "InjectionDefensePolicySensitivity",
     "ListSandboxesOrder",
     "MakeDirRequest",
     "NetworkUpdate",
@@ -145,6 +158,9 @@ __all__ = (
     "NewSnapshot",
     "NewVolume",
     "OutputDroppedEvent",
+    "PIIPolicy",
+    "PIIPolicyAction",
+    "PIIPolicyTypesItem",
     "ProcessInfo",
     "ProcessInfoEnvs",
     "PtyDataEvent",
@@ -187,6 +203,8 @@ __all__ = (
     "TemplateUserStep",
     "TemplateWorkdirStep",
     "TimeoutRequest",
+    "TransformationRule",
+    "TransformationRuleDirection",
     "UnsupportedPolicy",
     "UploadSignedFileFilesBody",
     "Volume",

@@ -75,9 +75,13 @@ class NewSandbox:
     trust stores get). Needs `secure` and a network. Never returned by any operation.
      """
     security: SecurityPolicy | Unset = UNSET
-    """ declaw's inspecting-proxy policy. `audit` records the connections through the sandbox's egress
-    proxy (`getAuditLog`). `pii`, `injection_defense`, `transformations` and `env_masking` are not
-    supported by this server yet: an empty one is accepted, any other is refused with 422.
+    """ declaw's inspecting-proxy policy (needs `secure` and internet access). `audit` records the
+    connections through the sandbox's egress proxy, and each request its decrypting proxy reads
+    (`getAuditLog`). `pii` and `transformations` read bodies: the proxy decrypts the traffic they
+    apply to (their `domains`, or every name without), with a CA of this sandbox's own that its
+    trust stores get, and passes everything else through; so does `injection_defense`.
+    `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+    refused with 422.
      """
     volume_mounts: list[VolumeMount] | Unset = UNSET
     """ Volumes to mount (E2B's `volume_mounts`), each at its own path, none twice, none nested in another;

@@ -9,6 +9,9 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.audit_policy import AuditPolicy
+    from ..models.injection_defense_policy import InjectionDefensePolicy
+    from ..models.pii_policy import PIIPolicy
+    from ..models.transformation_rule import TransformationRule
     from ..models.unsupported_policy import UnsupportedPolicy
 
 
@@ -17,20 +20,38 @@ T = TypeVar("T", bound="SecurityPolicy")
 
 @_attrs_define
 class SecurityPolicy:
-    """declaw's inspecting-proxy policy. `audit` records the connections through the sandbox's egress
-    proxy (`getAuditLog`). `pii`, `injection_defense`, `transformations` and `env_masking` are not
-    supported by this server yet: an empty one is accepted, any other is refused with 422.
+    """declaw's inspecting-proxy policy (needs `secure` and internet access). `audit` records the
+    connections through the sandbox's egress proxy, and each request its decrypting proxy reads
+    (`getAuditLog`). `pii` and `transformations` read bodies: the proxy decrypts the traffic they
+    apply to (their `domains`, or every name without), with a CA of this sandbox's own that its
+    trust stores get, and passes everything else through; so does `injection_defense`.
+    `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+    refused with 422.
 
     """
 
     audit: AuditPolicy | Unset = UNSET
     """ Whether the egress proxy records the sandbox's connections (needs `secure`). """
-    pii: UnsupportedPolicy | Unset = UNSET
-    """ A part of declaw's policy this server does not have yet. """
-    injection_defense: UnsupportedPolicy | Unset = UNSET
-    """ A part of declaw's policy this server does not have yet. """
-    transformations: UnsupportedPolicy | Unset = UNSET
-    """ A part of declaw's policy this server does not have yet. """
+    pii: PIIPolicy | Unset = UNSET
+    """ declaw's `PIIConfig`: personal data in request bodies (decoded, as UTF-8 text). `redact`
+    replaces each value with a token like `[EMAIL_3f9a0c12b7d4]`, the same for the same value in
+    this sandbox; `block` answers 403 with the reason instead of sending the request; `log_only`
+    sends it as it is. Every action records what it found (type and count, never the value) in
+    the audit log while `audit` is on. A request body too large to hold (over 1 MiB) is refused
+    unless the action is `log_only`.
+     """
+    transformations: list[TransformationRule] | Unset = UNSET
+    """ Regex rewrites of bodies, in order (requests before PII detection, responses before
+    rehydration). Bodies over 1 MiB are streamed and not rewritten.
+     """
+    injection_defense: InjectionDefensePolicy | Unset = UNSET
+    """ declaw's `injection_defense`: request and response bodies are scored (0 to 1) against a
+    library of prompt-injection phrases ("ignore all previous instructions", "reveal your system
+    prompt", chat-template markers, ...; several matches add up). At or over the threshold,
+    `block` answers 403 with the reason in place of the request or the response; `log_only`
+    records it in the audit log. Bodies over 1 MiB are not scanned (a request that large is
+    refused under `block`).
+     """
     env_masking: UnsupportedPolicy | Unset = UNSET
     """ A part of declaw's policy this server does not have yet. """
 
@@ -43,13 +64,16 @@ class SecurityPolicy:
         if not isinstance(self.pii, Unset):
             pii = self.pii.to_dict()
 
+        transformations: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.transformations, Unset):
+            transformations = []
+            for transformations_item_data in self.transformations:
+                transformations_item = transformations_item_data.to_dict()
+                transformations.append(transformations_item)
+
         injection_defense: dict[str, Any] | Unset = UNSET
         if not isinstance(self.injection_defense, Unset):
             injection_defense = self.injection_defense.to_dict()
-
-        transformations: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.transformations, Unset):
-            transformations = self.transformations.to_dict()
 
         env_masking: dict[str, Any] | Unset = UNSET
         if not isinstance(self.env_masking, Unset):
@@ -62,10 +86,10 @@ class SecurityPolicy:
             field_dict["audit"] = audit
         if pii is not UNSET:
             field_dict["pii"] = pii
-        if injection_defense is not UNSET:
-            field_dict["injection_defense"] = injection_defense
         if transformations is not UNSET:
             field_dict["transformations"] = transformations
+        if injection_defense is not UNSET:
+            field_dict["injection_defense"] = injection_defense
         if env_masking is not UNSET:
             field_dict["env_masking"] = env_masking
 
@@ -74,6 +98,9 @@ class SecurityPolicy:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.audit_policy import AuditPolicy
+        from ..models.injection_defense_policy import InjectionDefensePolicy
+        from ..models.pii_policy import PIIPolicy
+        from ..models.transformation_rule import TransformationRule
         from ..models.unsupported_policy import UnsupportedPolicy
 
         d = dict(src_dict)
@@ -85,25 +112,27 @@ class SecurityPolicy:
             audit = AuditPolicy.from_dict(_audit)
 
         _pii = d.pop("pii", UNSET)
-        pii: UnsupportedPolicy | Unset
+        pii: PIIPolicy | Unset
         if isinstance(_pii, Unset):
             pii = UNSET
         else:
-            pii = UnsupportedPolicy.from_dict(_pii)
+            pii = PIIPolicy.from_dict(_pii)
+
+        _transformations = d.pop("transformations", UNSET)
+        transformations: list[TransformationRule] | Unset = UNSET
+        if _transformations is not UNSET:
+            transformations = []
+            for transformations_item_data in _transformations:
+                transformations_item = TransformationRule.from_dict(transformations_item_data)
+
+                transformations.append(transformations_item)
 
         _injection_defense = d.pop("injection_defense", UNSET)
-        injection_defense: UnsupportedPolicy | Unset
+        injection_defense: InjectionDefensePolicy | Unset
         if isinstance(_injection_defense, Unset):
             injection_defense = UNSET
         else:
-            injection_defense = UnsupportedPolicy.from_dict(_injection_defense)
-
-        _transformations = d.pop("transformations", UNSET)
-        transformations: UnsupportedPolicy | Unset
-        if isinstance(_transformations, Unset):
-            transformations = UNSET
-        else:
-            transformations = UnsupportedPolicy.from_dict(_transformations)
+            injection_defense = InjectionDefensePolicy.from_dict(_injection_defense)
 
         _env_masking = d.pop("env_masking", UNSET)
         env_masking: UnsupportedPolicy | Unset
@@ -115,8 +144,8 @@ class SecurityPolicy:
         security_policy = cls(
             audit=audit,
             pii=pii,
-            injection_defense=injection_defense,
             transformations=transformations,
+            injection_defense=injection_defense,
             env_masking=env_masking,
         )
 

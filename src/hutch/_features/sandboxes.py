@@ -181,6 +181,8 @@ def _audit_entry(e: ApiAuditEntry) -> AuditEntry:
     return AuditEntry(
         time=e.time, host=e.host, address=e.address, port=e.port, protocol=e.protocol, decision=e.decision,
         reason=e.reason, decrypted=e.decrypted, bytes_out=e.bytes_out, bytes_in=e.bytes_in,
+        method=opt(e.method), path=opt(e.path), status=opt(e.status),
+        findings=[f.to_dict() for f in opt(e.findings) or []],
     )  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from hutchd.http.routing import Endpoint
 from hutchd.http.validation import check_declared_size, json_body, param, query_time
 from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.services import audit_log, network_settings
+from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets
 from hutchd.services.hub import Hub
 from hutchd.services.sandbox_service import Launch
 from hutchd.store.records import metric, sandbox_detail, snapshot, template, volume
@@ -205,8 +205,12 @@ async def update_security(request: Request) -> Response:
             raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
         internet = not network_settings.row_policy(row).denies_everything
         on = audit_log.requested(body, secure=bool(row["secure"]), internet=internet)
+        inspect = content_policy.parse(body, secure=bool(row["secure"]), internet=internet)
         await hub.backend.set_audit(sandbox_id, on)
-    return JSONResponse(audit_log.policy(hub.backend.audit_on(sandbox_id)))
+        if inspect or hub.backend.inspect_policy(sandbox_id):
+            await proxy_secrets.install(hub.backend, hub.agents, sandbox_id, None, inspect)
+    policy = audit_log.policy(hub.backend.audit_on(sandbox_id))
+    return JSONResponse({**policy, **content_policy.public(hub.backend.inspect_policy(sandbox_id))})
 
 
 @handles("getAuditLog")

@@ -41,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from hutchd.runtime import dnswire as w
 from hutchd.runtime import netns
@@ -444,12 +445,13 @@ class Egress:
             self._apply(box, policy, _new_generation(), proxy_table)
         box.save()
 
-    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
-        """A proxied sandbox's secrets (egress proxy, decrypting half); returns its CA certificate."""
+    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]) -> bytes | None:
+        """A proxied sandbox's secrets and body-reading policy (egress proxy, decrypting half); returns
+        its CA certificate."""
         box = self._box(sandbox_id)
         if not box.proxied:
-            raise EgressError(f"sandbox {sandbox_id} has no egress proxy: secrets need secure=True")
-        return self.proxy.set_secrets(sandbox_id, secrets)
+            raise EgressError(f"sandbox {sandbox_id} has no egress proxy: secrets and policies need secure=True")
+        return self.proxy.set_secrets(sandbox_id, secrets, inspect)
 
     def _start_proxy(self, box: _Box) -> int | None:
         """Bind the sandbox's proxy; its port for the redirect, or None when it cannot bind (the

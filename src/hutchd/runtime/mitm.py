@@ -1,14 +1,19 @@
-"""The decrypting half of the egress proxy: one mitmproxy per sandbox that has secrets, used as a
-library through its addon API (`mitm_addon.py`), with a CA of that sandbox's own.
+"""The decrypting half of the egress proxy: one mitmproxy per sandbox that has secrets or a policy
+that reads bodies (`pii`, `transformations`), used as a library through its addon API
+(`mitm_addon.py`, with `inspection.py`), with a CA of that sandbox's own.
 
 mitmproxy (Debian's package, `mitmdump`) runs in the sandbox's network namespace as an unprivileged
 host user (MITM_UID, never a uid of a sandbox), listening on MITM_ADDRESS. Only the egress proxy's
 marked sockets may connect to it (netpolicy.proxy_ruleset), and only for TLS to a secret's host: the
-proxy has already judged the name, sends `CONNECT address:port` and then the client's bytes. mitmproxy
+proxy has already judged the name, sends `CONNECT address:port` and then the client's bytes (TLS, or
+plain HTTP to a host the policy inspects). mitmproxy
 terminates TLS with a certificate for the SNI that this sandbox's CA signs, swaps the secrets'
 placeholders in the request headers, and opens its own connection to the destination: that one is
 redirected to the egress proxy like any other, which knows it by its host uid (proxy.socket_uid) and
 forwards it as it is, after judging its name; the egress table judges its address.
+
+Its audit entries (one per request) go to the sandbox's audit log through a descriptor it inherits,
+while `audit.on` exists in its directory (runtime.set_audit keeps it in step with the sandbox's).
 
 The CA's key and the secrets' values live only in `<sandbox dir>/mitm/` on the host (0700, owned by
 MITM_UID), removed with the sandbox: the CA is trusted inside that one sandbox and nowhere else.
@@ -28,6 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from secrets import token_hex
+from typing import Any
 
 from hutchd.runtime import netns
 from hutchd.runtime.netpolicy import MITM_ADDRESS, MITM_UID, PROXY_MARK
@@ -39,6 +45,8 @@ ADDON = Path(__file__).with_name("mitm_addon.py")
 READY_TIMEOUT = 20.0
 CA_DAYS = 30  # the key is deleted with the sandbox long before; a leaked certificate dies on its own
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+AUDIT_LOG = "audit.jsonl"  # in the sandbox's dir: its connections, one JSON object a line
+AUDIT_ON = "audit.on"  # beside it (and in MITM_DIR): while this exists, connections are recorded
 
 
 @dataclass(frozen=True)
@@ -74,23 +82,42 @@ class Decryptor:
             return {}
         return {s["name"]: Secret(s["value"], tuple(s["hosts"]), ph) for ph, s in table.items()}
 
+    def saved_policy(self) -> dict[str, Any]:
+        """The body-reading policy written last (`inspect` of `write`), if any."""
+        try:
+            return dict(json.loads((self.dir / "policy.json").read_text()))
+        except (OSError, ValueError):
+            return {}
+
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def write(self, secrets: dict[str, Secret]) -> None:
-        """Make the directory and CA (first time) and replace the secrets atomically; a running
-        mitmproxy reads them again on its next request."""
+    def write(self, secrets: dict[str, Secret], inspect: dict[str, Any]) -> None:
+        """Make the directory and CA (first time) and replace the secrets and the body-reading policy
+        atomically; a running mitmproxy reads them again on its next request."""
         self.dir.mkdir(mode=0o700, exist_ok=True)
         os.chown(self.dir, MITM_UID, MITM_UID)
         if not (self.dir / "mitmproxy-ca.pem").exists():
             self._make_ca()
         table = {s.placeholder: {"name": n, "value": s.value, "hosts": list(s.hosts)} for n, s in secrets.items()}
-        tmp = self.dir / "secrets.json.tmp"
+        self._replace("secrets.json", table)
+        self._replace("policy.json", inspect)
+        self.set_audit((self.dir.parent / AUDIT_ON).exists())
+
+    def set_audit(self, on: bool) -> None:
+        marker = self.dir / AUDIT_ON
+        if on:
+            marker.touch(mode=0o644)
+        else:
+            marker.unlink(missing_ok=True)
+
+    def _replace(self, name: str, content: dict[str, Any]) -> None:
+        tmp = self.dir / f"{name}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump(table, f)
+            json.dump(content, f)
         os.chown(tmp, MITM_UID, MITM_UID)
-        os.replace(tmp, self.dir / "secrets.json")
+        os.replace(tmp, self.dir / name)
 
     def _make_ca(self) -> None:
         key, cert = self.dir / "ca.key", self.dir / "mitmproxy-ca-cert.pem"
@@ -133,12 +160,21 @@ class Decryptor:
             "--set", "confdir=/tmp", "--set", "ssl_verify_upstream_trusted_ca=/tmp/upstream-ca.pem",
             "--set", "stream_large_bodies=1m", "--set", "http2=false", "-s", str(ADDON),
         ]  # fmt: skip
+        audit = os.open(
+            self.dir.parent / AUDIT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        env = {
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "HUTCH_SECRETS": "/tmp/secrets.json",
+            "HUTCH_POLICY": "/tmp/policy.json", "HUTCH_AUDIT_ON": f"/tmp/{AUDIT_ON}", "HUTCH_AUDIT_FD": str(audit),
+        }  # fmt: skip
         with open(self.dir / "mitm.log", "ab") as out:
-            self._proc = subprocess.Popen(
-                argv, cwd="/", stdin=subprocess.DEVNULL, stdout=out, stderr=out, pass_fds=(netns_fd,),
-                env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "HUTCH_SECRETS": "/tmp/secrets.json"},
-                start_new_session=True,
-            )  # fmt: skip
+            try:
+                self._proc = subprocess.Popen(
+                    argv, cwd="/", stdin=subprocess.DEVNULL, stdout=out, stderr=out, pass_fds=(netns_fd, audit),
+                    env=env, start_new_session=True,
+                )  # fmt: skip
+            finally:
+                os.close(audit)
         (self.dir / "mitm.pid").write_text(f"{self._proc.pid} {self.port}")
         self._wait_ready(netns_fd)
         return self.port
@@ -189,3 +225,10 @@ class Decryptor:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def clear(self) -> None:
+        """Stop, and forget the secrets and the policy; the CA stays (the sandbox trusts it already, and
+        a new one with the same name beside it would break that trust)."""
+        self.stop()
+        if self.dir.is_dir():
+            self.write({}, {})

@@ -8,17 +8,32 @@ below it); anywhere else it stays the placeholder. The value in a response's hea
 response body mitmproxy holds (up to `stream_large_bodies`; decoded first), goes back to the
 placeholder, so a server that echoes the request cannot hand it to the sandbox. Nothing here logs a
 value.
+
+Inspection: `$HUTCH_POLICY` holds the body-reading parts of the security policy (`pii`,
+`transformations`, `injection`, each optional), read again whenever it changes; the work itself is
+inspection.py's. Requests: transformations, then PII (redact into this process's tokens, block with
+403, or only record), then the injection score. Responses: the injection score, transformations,
+then the tokens back to their values when `pii` says `rehydrate`. While `$HUTCH_AUDIT_ON` exists,
+each request gets an audit entry (method, host, path without its query, status, bytes, what the
+policy found: never a body) written to the audit log's descriptor `$HUTCH_AUDIT_FD`.
 """
 
 from __future__ import annotations
 
+import datetime
+import importlib
 import json
 import os
-from typing import Any
+import re
+import secrets
+import sys
+from typing import TYPE_CHECKING, Any
 
-
-def _matches(name: str, hosts: list[str]) -> bool:
-    return any(name == h or (h.startswith("*.") and name.endswith(h[1:])) for h in hosts)
+if TYPE_CHECKING:
+    from hutchd.runtime import inspection
+else:  # mitmproxy's Python has no hutchd: the module beside this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import inspection
 
 
 def _host(value: str | None) -> str:
@@ -28,13 +43,15 @@ def _host(value: str | None) -> str:
     return value.rsplit(":", 1)[0].rstrip(".") if ":" in value else value.rstrip(".")
 
 
-class Secrets:
-    def __init__(self) -> None:
-        self.path = os.environ["HUTCH_SECRETS"]
-        self.stamp: tuple[int, int] | None = None
-        self.table: dict[str, dict[str, Any]] = {}
+class _JsonFile:
+    """A JSON object in a file, read again when the file changes ({} while there is none)."""
 
-    def _load(self) -> dict[str, dict[str, Any]]:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stamp: tuple[int, int] | None = None
+        self.table: dict[str, Any] = {}
+
+    def _load(self) -> dict[str, Any]:
         try:
             st = os.stat(self.path)
         except OSError:
@@ -46,11 +63,16 @@ class Secrets:
             self.stamp = (st.st_mtime_ns, st.st_size)
         return self.table
 
+
+class Secrets(_JsonFile):
+    def __init__(self) -> None:
+        super().__init__(os.environ["HUTCH_SECRETS"])
+
     def requestheaders(self, flow: Any) -> None:
         table = self._load()
         sni = _host(flow.client_conn.sni)
         host = _host(flow.request.host_header)
-        swaps = [(p, s["value"]) for p, s in table.items() if _matches(sni, s["hosts"]) and host == sni]
+        swaps = [(p, s["value"]) for p, s in table.items() if inspection.host_matches(sni, s["hosts"]) and host == sni]
         if not swaps:
             return
         _swap_headers(flow.request.headers, swaps)
@@ -83,4 +105,136 @@ def _swap(text: str, pairs: list[tuple[str, str]]) -> str:
     return text
 
 
-addons = [Secrets()]
+class Inspector(_JsonFile):
+    def __init__(self) -> None:
+        super().__init__(os.environ["HUTCH_POLICY"])
+        self.vault = inspection.Vault(secrets.token_bytes(32))
+        self.rules: list[inspection.Rule] = []
+        self.rules_of: object = None
+
+    def _policy(self) -> tuple[dict[str, Any], list[inspection.Rule]]:
+        policy = self._load()
+        raw = policy.get("transformations") or []
+        if raw is not self.rules_of:  # compiled once per version of the file
+            self.rules_of = raw
+            self.rules = [
+                inspection.Rule(re.compile(r["pattern"]), r["replacement"], r["direction"], tuple(r["domains"]))
+                for r in raw
+            ]
+        return policy, self.rules
+
+    def request(self, flow: Any) -> None:
+        policy, rules = self._policy()
+        host = _host(flow.request.host_header) or _host(flow.client_conn.sni)
+        pii, injection = _here(policy, "pii", host), _here(policy, "injection", host)
+        findings: list[dict[str, Any]] = []
+        flow.metadata["hutch"] = {"findings": findings, "reason": None}
+        text = _text(flow.request)
+        if text is None and any(p is not None and p["action"] != "log_only" for p in (pii, injection)):
+            _refuse(flow, "the request's body is too large to inspect")
+            return
+        if text is not None:
+            before = text
+            text, n = inspection.transform(text, rules, "request", host)
+            if n:
+                findings.append({"policy": "transformations", "direction": "request", "count": n})
+            if pii is not None:
+                found = inspection.find_pii(text, pii["types"])
+                for kind in sorted({f.type for f in found}):
+                    count = sum(f.type == kind for f in found)
+                    findings.append({"policy": "pii", "type": kind, "action": pii["action"], "count": count})
+                if found and pii["action"] == "block":
+                    kinds = ", ".join(sorted({f.type for f in found}))
+                    _refuse(flow, f"the request carries PII ({kinds})")
+                    return
+                if found and pii["action"] == "redact":
+                    text = self.vault.redact(text, found)
+            if injection is not None and _injection(flow, text, injection, "request"):
+                return
+            if text != before:
+                flow.request.set_content(text.encode("utf-8", "surrogateescape"))
+
+    def response(self, flow: Any) -> None:
+        policy, rules = self._policy()
+        host = _host(flow.request.host_header) or _host(flow.client_conn.sni)
+        pii, injection = policy.get("pii"), _here(policy, "injection", host)
+        meta = flow.metadata.setdefault("hutch", {"findings": [], "reason": None})
+        text = None if meta["reason"] else _text(flow.response)
+        if text is not None and injection is not None and _injection(flow, text, injection, "response"):
+            text = None
+        if text is not None:
+            before = text
+            text, n = inspection.transform(text, rules, "response", host)
+            if n:
+                meta["findings"].append({"policy": "transformations", "direction": "response", "count": n})
+            if pii and pii["rehydrate"]:
+                text = self.vault.rehydrate(text)
+            if text != before:
+                flow.response.set_content(text.encode("utf-8", "surrogateescape"))
+        _audit(flow, meta)
+
+    def error(self, flow: Any) -> None:
+        _audit(flow, flow.metadata.get("hutch", {"findings": [], "reason": None}))
+
+
+def _refuse(flow: Any, why: str) -> None:
+    """Answer 403 with the reason in place of the request (or of the response that came)."""
+    reason = f"blocked by the sandbox's security policy: {why}"
+    flow.metadata["hutch"]["reason"] = reason
+    flow.response = _http().Response.make(403, reason + "\n", {"Content-Type": "text/plain"})
+
+
+def _here(policy: dict[str, Any], part: str, host: str) -> dict[str, Any] | None:
+    """A part of the policy if it applies to this host."""
+    found = policy.get(part)
+    if found is None or (found["domains"] and not inspection.host_matches(host, found["domains"])):
+        return None
+    return dict(found)
+
+
+def _injection(flow: Any, text: str, injection: dict[str, Any], direction: str) -> bool:
+    """Score `text`; record a score at or over the threshold, and with `block` refuse (True)."""
+    score = inspection.injection_score(text)
+    if score < injection["threshold"]:
+        return False
+    action = injection["action"]
+    flow.metadata["hutch"]["findings"].append(
+        {"policy": "injection_defense", "direction": direction, "action": action, "score": score, "count": 1}
+    )
+    if action != "block":
+        return False
+    _refuse(flow, f"the {direction} looks like a prompt injection (score {score:.2f})")
+    return True
+
+
+def _http() -> Any:
+    return importlib.import_module("mitmproxy.http")  # mitmproxy's own Python has it, the server's not
+
+
+def _text(message: Any) -> str | None:
+    """A held body as text (decoded; bytes that are not UTF-8 kept as they are); None when streamed."""
+    if message.stream:
+        return None
+    return (message.get_content(strict=False) or b"").decode("utf-8", "surrogateescape")
+
+
+def _audit(flow: Any, meta: dict[str, Any]) -> None:
+    if not os.path.exists(os.environ["HUTCH_AUDIT_ON"]):
+        return
+    req, resp = flow.request, flow.response
+    address, port = flow.server_conn.peername or (req.host, req.port)
+    entry = {
+        "time": datetime.datetime.fromtimestamp(req.timestamp_start, datetime.UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
+        "host": _host(req.host_header) or None, "address": address, "port": port,
+        "protocol": req.scheme, "decision": "refused" if meta["reason"] else "allowed",
+        "reason": meta["reason"], "decrypted": True,
+        "bytesOut": len(req.raw_content or b""), "bytesIn": len(resp.raw_content or b"") if resp else 0,
+        "method": req.method, "path": req.path.split("?", 1)[0][:2048],
+        "status": resp.status_code if resp else None, "findings": meta["findings"],
+    }  # fmt: skip
+    os.write(int(os.environ["HUTCH_AUDIT_FD"]), (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+
+
+addons = [Secrets(), Inspector()]

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from hutchd.runtime import netns
-from hutchd.runtime.mitm import Decryptor, Secret
+from hutchd.runtime.mitm import AUDIT_LOG, AUDIT_ON, Decryptor, Secret
 from hutchd.runtime.netpolicy import MITM_ADDRESS, MITM_UID, PROXY_ADDRESS, PROXY_MARK, NetworkPolicy
 from hutchd.runtime.sniff import MAX_PREFIX, Sniffed, sniff
 
@@ -49,8 +49,6 @@ CONNECT_TIMEOUT = 10.0
 MAX_CONNECTIONS = 128  # per sandbox; more are reset (each holds 6 of the server's fds: 2 sockets, 2 pipes)
 FDS_PER_CONNECTION = 6
 BUFFER = 64 * 1024
-AUDIT_LOG = "audit.jsonl"  # in the sandbox's dir: its connections, one JSON object a line
-AUDIT_ON = "audit.on"  # beside it: while this exists, connections are recorded (security.audit)
 _ACCESS_DENIED_ALERT = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31])  # TLS fatal alert access_denied
 
 
@@ -97,7 +95,8 @@ class _Box:
     inside: ThreadPoolExecutor  # its one thread lives in the sandbox's netns
     listener: socket.socket
     decryptor: Decryptor
-    decrypt_hosts: tuple[str, ...] = ()  # TLS to these names goes through the decryptor
+    decrypt_hosts: tuple[str, ...] = ()  # TLS to these names goes through the decryptor ("*": every name)
+    inspect_hosts: tuple[str, ...] = ()  # and so does plain HTTP to these (a policy reads its bodies)
     decrypt_port: int | None = None  # None: not running, and those names fail closed
     connections: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)  # the acceptor and every relay
@@ -105,8 +104,11 @@ class _Box:
     reviving: bool = False  # a thread is starting its crashed decryptor again
     closed: bool = False
 
-    def decrypts(self, name: str) -> bool:
-        return any(name == h or (h.startswith("*.") and name.endswith(h[1:])) for h in self.decrypt_hosts)
+    def decrypts(self, seen: Sniffed) -> bool:
+        hosts = {"tls": self.decrypt_hosts, "http": self.inspect_hosts}.get(seen.protocol, ())
+        return seen.name is not None and any(
+            h in ("*", seen.name) or (h.startswith("*.") and seen.name.endswith(h[1:])) for h in hosts
+        )
 
 
 class EgressProxy:
@@ -141,29 +143,34 @@ class EgressProxy:
         with self._guard:
             self._boxes[sandbox_id] = box
         asyncio.run_coroutine_threadsafe(self._serve(box), loop).result(timeout=10)
-        saved = box.decryptor.saved()
-        if saved:
-            self._decrypt(box, saved)
+        saved, inspect = box.decryptor.saved(), box.decryptor.saved_policy()
+        if saved or inspect:
+            self._decrypt(box, saved, inspect)
         return int(listener.getsockname()[1])
 
-    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
-        """Replace a proxied sandbox's secrets (none: stop decrypting); returns its CA certificate."""
+    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]) -> bytes | None:
+        """Replace a proxied sandbox's secrets (None: keep those it has) and body-reading policy
+        (`inspect`: `pii`, `transformations`; neither and no secrets: stop decrypting); returns its CA
+        certificate."""
         with self._guard:
             box = self._boxes.get(sandbox_id)
         if box is None:
             raise OSError(f"sandbox {sandbox_id} has no egress proxy (secrets need secure=True and a network)")
-        if not secrets:
-            box.decrypt_hosts, box.decrypt_port = (), None
-            box.decryptor.remove()
+        if secrets is None:
+            secrets = box.decryptor.saved()
+        if not secrets and not inspect:
+            box.decrypt_hosts, box.inspect_hosts, box.decrypt_port = (), (), None
+            box.decryptor.clear()
             return None
-        box.decryptor.write(secrets)
-        self._decrypt(box, secrets, strict=True)
+        box.decryptor.write(secrets, inspect)
+        self._decrypt(box, secrets, inspect, strict=True)
         return box.decryptor.ca_cert
 
-    def _decrypt(self, box: _Box, secrets: dict[str, Secret], *, strict: bool = False) -> None:
-        """Point TLS to the secrets' hosts at the decryptor, starting it if it is not running; if it
-        cannot start, those hosts are refused (and `strict` raises)."""
-        box.decrypt_hosts = tuple(sorted({h for s in secrets.values() for h in s.hosts}))
+    def _decrypt(self, box: _Box, secrets: dict[str, Secret], inspect: dict[str, Any], *, strict: bool = False) -> None:
+        """Point TLS to the secrets' hosts and the traffic the policy reads at the decryptor, starting
+        it if it is not running; if it cannot start, those hosts are refused (and `strict` raises)."""
+        box.inspect_hosts = inspected_hosts(inspect)
+        box.decrypt_hosts = tuple(sorted({h for s in secrets.values() for h in s.hosts} | set(box.inspect_hosts)))
         if box.decrypt_port is not None and box.decryptor.running():
             return  # it reads the new secrets itself
         try:
@@ -184,7 +191,7 @@ class EgressProxy:
         def run() -> None:
             try:
                 log.warning("sandbox %s: its decrypting proxy is down; starting it again", box.sandbox_id)
-                self._decrypt(box, box.decryptor.saved())
+                self._decrypt(box, box.decryptor.saved(), box.decryptor.saved_policy())
                 if box.closed:
                     box.decryptor.stop()
             finally:
@@ -259,6 +266,7 @@ class EgressProxy:
         loop = asyncio.get_running_loop()
         upstream: socket.socket | None = None
         entry: dict[str, Any] | None = None  # its audit record, once it is a connection worth one
+        recorded = (box.state_dir / AUDIT_ON).exists()  # as the policy was when it opened (not as it closes)
         try:
             conn.setblocking(False)
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -278,7 +286,7 @@ class EgressProxy:
                 entry["bytesIn"] = await _refuse(loop, conn, seen, refusal)
                 return
             upstream = await loop.run_in_executor(box.inside, _upstream_socket)
-            decrypt = seen.protocol == "tls" and seen.name is not None and box.decrypts(seen.name)
+            decrypt = box.decrypts(seen)
             if decrypt and await loop.run_in_executor(box.inside, socket_uid, conn.getpeername()) == MITM_UID:
                 decrypt, entry = False, None  # the decrypting proxy's own connection out: as it is, unrecorded
             if decrypt:
@@ -305,14 +313,22 @@ class EgressProxy:
             if upstream is not None:
                 upstream.close()
             conn.close()
-            if entry is not None:
+            if entry is not None and recorded:
                 _record(box.state_dir, entry)
 
 
+def inspected_hosts(inspect: dict[str, Any]) -> tuple[str, ...]:
+    """The names whose traffic a body-reading policy needs to see (`*`: all): each part's `domains`,
+    or every name for a part without."""
+    parts = [inspect[k] for k in ("pii", "injection") if inspect.get(k)]
+    parts += inspect.get("transformations") or []
+    if any(not p["domains"] for p in parts):
+        return ("*",)
+    return tuple(sorted({d for p in parts for d in p["domains"]}))
+
+
 def _record(state_dir: Path, entry: dict[str, Any]) -> None:
-    """Append to the sandbox's audit log while its audit is on (`security.audit`)."""
-    if not (state_dir / AUDIT_ON).exists():
-        return
+    """Append to the sandbox's audit log (`security.audit`)."""
     try:
         fd = os.open(
             state_dir / AUDIT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from hutchd.runtime import agentclient, agentfiles, cgroups, egress, launcher, network, overlay, userns
 from hutchd.runtime.cgroups import SandboxCgroups
@@ -34,9 +35,8 @@ from hutchd.runtime.errors import (
 )
 from hutchd.runtime.host import detect_host_features
 from hutchd.runtime.layout import Layout, check_id
-from hutchd.runtime.mitm import Decryptor, Secret
+from hutchd.runtime.mitm import AUDIT_LOG, AUDIT_ON, MITM_DIR, Decryptor, Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.runtime.proxy import AUDIT_LOG, AUDIT_ON
 from hutchd.runtime.sandbox import (
     RecoveryReport,
     SandboxHandle,
@@ -280,13 +280,14 @@ class Runtime:
             self._slirps[sandbox_id] = network.start_slirp(state.child_pid, lambda: _join(procs), rdir / "slirp.log")
             self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy, proxy=proxy)
 
-    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
-        """Give a secure sandbox's egress proxy these secrets (its decrypting half starts, or stops
-        for none); returns the sandbox's CA certificate, which its trust stores need."""
+    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]) -> bytes | None:
+        """Give a secure sandbox's egress proxy these secrets and body-reading policy (its decrypting
+        half starts, or stops for neither); returns the sandbox's CA certificate, which its trust
+        stores need."""
         with self._lock(sandbox_id):
             self._live_state(sandbox_id)
             try:
-                return self.egress.set_secrets(sandbox_id, secrets)
+                return self.egress.set_secrets(sandbox_id, secrets, inspect)
             except OSError as e:
                 raise RuntimeUnavailable(f"the sandbox's secrets cannot be held: {e}") from e
 
@@ -298,11 +299,22 @@ class Runtime:
         """Start or stop recording the sandbox's connections (its egress proxy reads this per connection)."""
         with self._lock(sandbox_id):
             self._live_state(sandbox_id)
-            marker = self.layout.sandbox_dir(sandbox_id) / AUDIT_ON
-            if on:
-                marker.touch(mode=0o600)
-            else:
-                marker.unlink(missing_ok=True)
+            sandbox_dir = self.layout.sandbox_dir(sandbox_id)
+            for marker in (sandbox_dir / AUDIT_ON, sandbox_dir / MITM_DIR / AUDIT_ON):  # (the proxy's, its decryptor's)
+                if not marker.parent.is_dir():
+                    continue
+                if on:
+                    marker.touch(mode=0o644)
+                else:
+                    marker.unlink(missing_ok=True)
+
+    def inspect_policy(self, sandbox_id: str) -> dict[str, Any]:
+        """The body-reading policy the sandbox's decrypting proxy holds ({} for none)."""
+        path = self.layout.sandbox_dir(check_id("sandbox", sandbox_id)) / MITM_DIR / "policy.json"
+        try:
+            return dict(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            return {}
 
     def audit_on(self, sandbox_id: str) -> bool:
         return (self.layout.sandbox_dir(check_id("sandbox", sandbox_id)) / AUDIT_ON).exists()

@@ -28,20 +28,25 @@ def parse(body: dict[str, Any], *, secure: bool, internet: bool) -> dict[str, Se
     }
 
 
-def envs(secrets: dict[str, Secret]) -> dict[str, str]:
-    """What the sandbox's environment gets: each secret's placeholder, and where its proxy's CA is."""
-    if not secrets:
+def envs(secrets: dict[str, Secret], *, decrypting: bool) -> dict[str, str]:
+    """What the sandbox's environment gets: each secret's placeholder, and where its proxy's CA is
+    when it has one (secrets, or a policy that reads bodies)."""
+    if not secrets and not decrypting:
         return {}
     return {**CA_ENVS, **{name: s.placeholder for name, s in secrets.items()}}
 
 
-async def install(backend: Backend, agents: AgentClients, sandbox_id: str, secrets: dict[str, Secret]) -> None:
-    """Start the sandbox's decrypting proxy and make the sandbox trust its CA (the system bundle,
-    which curl, git, OpenSSL and Debian's Python use, and the file `CA_ENVS` name), before anyone can
-    run code in it. Written through the agent, inside the sandbox."""
-    ca = await backend.set_secrets(sandbox_id, secrets)
+async def install(
+    backend: Backend, agents: AgentClients, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]
+) -> None:
+    """Start (or stop) the sandbox's decrypting proxy with these secrets (None: the ones it has) and
+    body-reading policy, and make the sandbox trust its CA (the system bundle, which curl, git,
+    OpenSSL and Debian's Python use, and the file `CA_ENVS` name), at create before anyone can run
+    code in it. Written through the agent, inside the sandbox."""
+    ca = await backend.set_secrets(sandbox_id, secrets, inspect)
     if ca is None:
         return
     await agents.file(sandbox_id, "writeFile", CA_FILE, ca)
     bundle = await agents.file(sandbox_id, "readFile", SYSTEM_BUNDLE)
-    await agents.file(sandbox_id, "writeFile", SYSTEM_BUNDLE, bundle.rstrip(b"\n") + b"\n" + ca)
+    if ca.strip() not in bundle:  # (a live update keeps the CA it has)
+        await agents.file(sandbox_id, "writeFile", SYSTEM_BUNDLE, bundle.rstrip(b"\n") + b"\n" + ca)

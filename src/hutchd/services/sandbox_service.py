@@ -29,7 +29,7 @@ from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildErr
 from hutchd.runtime.crashpoints import crash_point
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.services import audit_log, network_settings, proxy_secrets
+from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.services.snapshot_service import Snapshots
 from hutchd.services.volume_service import Volumes
@@ -68,6 +68,7 @@ class Launch:
     network: NetworkPolicy | None = None  # None: the open default
     secrets: dict[str, Secret] = dataclasses.field(default_factory=dict)  # never stored
     audit: bool = False  # security.audit: the egress proxy records its connections
+    inspect: dict[str, Any] = dataclasses.field(default_factory=dict)  # security.pii, .transformations
     volume_mounts: dict[str, str] = dataclasses.field(default_factory=dict)  # mount path -> volume ID
 
     @classmethod
@@ -79,12 +80,13 @@ class Launch:
         internet = network is None or not network.denies_everything
         secrets = proxy_secrets.parse(body, secure=body.get("secure", False), internet=internet)
         audit = audit_log.requested(body.get("security"), secure=body.get("secure", False), internet=internet)
+        inspect = content_policy.parse(body.get("security"), secure=body.get("secure", False), internet=internet)
         return cls(
             template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
             name=body.get("name"),
             metadata=body.get("metadata", {}),
-            envs={**body.get("envs", {}), **proxy_secrets.envs(secrets)},
+            envs={**body.get("envs", {}), **proxy_secrets.envs(secrets, decrypting=bool(inspect))},
             allow_internet=internet,
             cpu=float(res.get("cpu", DEFAULT_CPU)),
             memory_mb=res.get("memoryMB", DEFAULT_MEMORY_MB),
@@ -95,6 +97,7 @@ class Launch:
             network=network,
             secrets=secrets,
             audit=audit,
+            inspect=inspect,
         )
 
     @classmethod
@@ -364,8 +367,8 @@ class Sandboxes:
                     await self._fit_pooled(sandbox_id, launch)
                 else:
                     await self._boot(sandbox_id, launch)
-                if launch.secrets:
-                    await proxy_secrets.install(self._backend, self._agents, sandbox_id, launch.secrets)
+                if launch.secrets or launch.inspect:
+                    await proxy_secrets.install(self._backend, self._agents, sandbox_id, launch.secrets, launch.inspect)
                 if launch.audit:
                     await self._backend.set_audit(sandbox_id, True)
         except BaseException as e:

@@ -1,13 +1,15 @@
 """A test host's server (standard library only): HTTP on port 80 and HTTPS on 443 with the
 certificate given, each answering `hello <Host header> over <http|https>`; `/big?n=BYTES` answers
 that many bytes (the proxy benchmark's download); `/auth` the SHA-256 of the Authorization header it
-got and `/echo-auth` the header itself (every answer echoes it in `X-Echo`). `python3 tls_server.py CERT KEY`."""
+got and `/echo-auth` the header itself (every answer echoes it in `X-Echo`); `/say?TEXT` answers
+TEXT (URL-decoded); a POST answers its body as it arrived. `python3 tls_server.py CERT KEY`."""
 
 import hashlib
 import http.server
 import ssl
 import sys
 import threading
+import urllib.parse
 
 CHUNK = b"x" * 65536
 
@@ -29,8 +31,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = f"auth sha256={hashlib.sha256(auth.encode()).hexdigest()}".encode()
         elif self.path == "/echo-auth":  # sends it back, in the body and a header
             body = auth.encode()
+        elif self.path.startswith("/say?"):
+            body = urllib.parse.unquote(self.path[5:]).encode()
         else:
             body = f"hello {self.headers.get('Host', '-')} over {scheme}".encode()
+        self._head(len(body))
+        self.wfile.write(body)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self._head(len(body))
         self.wfile.write(body)
 

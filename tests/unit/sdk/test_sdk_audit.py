@@ -1,4 +1,4 @@
-"""``security=`` (declaw's policy: its ``audit`` part) and ``get_audit_log``, both flavors, against respx."""
+"""``security=`` (declaw's policy, typed or as its dict) and ``get_audit_log``, both flavors, against respx."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import datetime
 import pytest
 from sdk_fakes import detail, sent_json
 
-from hutch import AuditPolicy, InvalidArgumentException, SecurityPolicy
+from hutch import (
+    AuditPolicy,
+    InjectionDefenseConfig,
+    InvalidArgumentException,
+    PIIConfig,
+    SecurityPolicy,
+    TransformationRule,
+)
 
 ENTRY = {
     "time": "2026-12-06T04:00:00.123Z", "host": "api.example.com", "address": "203.0.113.9", "port": 443,
@@ -56,4 +63,26 @@ async def test_update_security_replaces_the_policy(sdk, api) -> None:
     assert sent_json(route) == {"audit": {"enabled": True}}
     with pytest.raises(InvalidArgumentException, match="SecurityPolicy"):
         await sdk(sbx.update_security("audit"))  # type: ignore[arg-type]
+    await sdk(sbx.close())
+
+
+async def test_body_reading_parts_are_sent_in_declaws_form_and_findings_come_back(sdk, api) -> None:
+    created = api.post("/sandboxes").respond(201, json=detail())
+    policy = SecurityPolicy(
+        pii=PIIConfig(types=["email", "credit_card"], action="redact", rehydrate_response=True),
+        transformations=[TransformationRule(match="a(b)", replace=r"\1", direction="outbound", domains=["x.test"])],
+        injection_defense=InjectionDefenseConfig(sensitivity="high", action="log"),
+    )
+    sbx = await sdk.create(security=policy)
+    assert sent_json(created)["security"] == {
+        "pii": {"types": ["email", "credit_card"], "action": "redact", "rehydrate_response": True},
+        "transformations": [{"match": "a(b)", "replace": r"\1", "direction": "outbound", "domains": ["x.test"]}],
+        "injection_defense": {"sensitivity": "high", "action": "log"},
+    }
+    finding = {"policy": "pii", "type": "email", "action": "redact", "count": 2}
+    request = {**ENTRY, "protocol": "https", "method": "POST", "path": "/v1", "status": 200, "findings": [finding]}
+    api.get("/sandboxes/sb1/audit-log").respond(200, json={"entries": [ENTRY, request], "nextCursor": None})
+    connection, req = (await sdk(sbx.get_audit_log())).entries
+    assert (connection.method, connection.status, connection.findings) == (None, None, [])
+    assert (req.method, req.path, req.status, req.findings) == ("POST", "/v1", 200, [finding])
     await sdk(sbx.close())

@@ -100,11 +100,17 @@ def sync_detailed(
 
     Args:
         sandbox_id (str):
-        body (SecurityPolicy): declaw's inspecting-proxy policy. `audit` records the connections
-            through the sandbox's egress
-            proxy (`getAuditLog`). `pii`, `injection_defense`, `transformations` and `env_masking` are
-            not
-            supported by this server yet: an empty one is accepted, any other is refused with 422.
+        body (SecurityPolicy): declaw's inspecting-proxy policy (needs `secure` and internet
+            access). `audit` records the
+            connections through the sandbox's egress proxy, and each request its decrypting proxy
+            reads
+            (`getAuditLog`). `pii` and `transformations` read bodies: the proxy decrypts the traffic
+            they
+            apply to (their `domains`, or every name without), with a CA of this sandbox's own that
+            its
+            trust stores get, and passes everything else through; so does `injection_defense`.
+            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+            refused with 422.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,11 +146,17 @@ def sync(
 
     Args:
         sandbox_id (str):
-        body (SecurityPolicy): declaw's inspecting-proxy policy. `audit` records the connections
-            through the sandbox's egress
-            proxy (`getAuditLog`). `pii`, `injection_defense`, `transformations` and `env_masking` are
-            not
-            supported by this server yet: an empty one is accepted, any other is refused with 422.
+        body (SecurityPolicy): declaw's inspecting-proxy policy (needs `secure` and internet
+            access). `audit` records the
+            connections through the sandbox's egress proxy, and each request its decrypting proxy
+            reads
+            (`getAuditLog`). `pii` and `transformations` read bodies: the proxy decrypts the traffic
+            they
+            apply to (their `domains`, or every name without), with a CA of this sandbox's own that
+            its
+            trust stores get, and passes everything else through; so does `injection_defense`.
+            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+            refused with 422.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,11 +187,17 @@ async def asyncio_detailed(
 
     Args:
         sandbox_id (str):
-        body (SecurityPolicy): declaw's inspecting-proxy policy. `audit` records the connections
-            through the sandbox's egress
-            proxy (`getAuditLog`). `pii`, `injection_defense`, `transformations` and `env_masking` are
-            not
-            supported by this server yet: an empty one is accepted, any other is refused with 422.
+        body (SecurityPolicy): declaw's inspecting-proxy policy (needs `secure` and internet
+            access). `audit` records the
+            connections through the sandbox's egress proxy, and each request its decrypting proxy
+            reads
+            (`getAuditLog`). `pii` and `transformations` read bodies: the proxy decrypts the traffic
+            they
+            apply to (their `domains`, or every name without), with a CA of this sandbox's own that
+            its
+            trust stores get, and passes everything else through; so does `injection_defense`.
+            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+            refused with 422.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -213,11 +231,17 @@ async def asyncio(
 
     Args:
         sandbox_id (str):
-        body (SecurityPolicy): declaw's inspecting-proxy policy. `audit` records the connections
-            through the sandbox's egress
-            proxy (`getAuditLog`). `pii`, `injection_defense`, `transformations` and `env_masking` are
-            not
-            supported by this server yet: an empty one is accepted, any other is refused with 422.
+        body (SecurityPolicy): declaw's inspecting-proxy policy (needs `secure` and internet
+            access). `audit` records the
+            connections through the sandbox's egress proxy, and each request its decrypting proxy
+            reads
+            (`getAuditLog`). `pii` and `transformations` read bodies: the proxy decrypts the traffic
+            they
+            apply to (their `domains`, or every name without), with a CA of this sandbox's own that
+            its
+            trust stores get, and passes everything else through; so does `injection_defense`.
+            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
+            refused with 422.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
