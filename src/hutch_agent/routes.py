@@ -99,7 +99,10 @@ def start_command(agent: Agent, request: Request, response: Response, pids: list
         timeout=float(body.get("timeout", 0)),
         tag=body.get("tag"),
     )
-    response.json(201, process.info())
+    if params.query(request, "stream", False):
+        _stream_events(process, response, 0)  # one round trip: the `start` event names the pid
+    else:
+        response.json(201, process.info())
 
 
 def list_commands(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -115,15 +118,14 @@ def kill_command(agent: Agent, request: Request, response: Response, pids: list[
     response.empty()
 
 
-def _stream_events(process: Process, request: Request, response: Response) -> None:
-    offset = params.query(request, "offset", 0)
+def _stream_events(process: Process, response: Response, offset: int) -> None:
     response.stream(200, NDJSON)
     for batch in process.events.follow(offset, response.client_gone):
         response.write(batch)
 
 
 def command_output(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    _stream_events(agent.processes.get(pids[0], pty=False), request, response)
+    _stream_events(agent.processes.get(pids[0], pty=False), response, params.query(request, "offset", 0))
 
 
 def command_stdin(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -277,7 +279,7 @@ def kill_pty(agent: Agent, request: Request, response: Response, pids: list[int]
 
 
 def pty_output(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    _stream_events(agent.processes.get(pids[0], pty=True), request, response)
+    _stream_events(agent.processes.get(pids[0], pty=True), response, params.query(request, "offset", 0))
 
 
 def pty_input(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
