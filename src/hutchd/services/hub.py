@@ -87,6 +87,7 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.sandboxes.settle()
         await self.pool.stop(drain=True)
         await self.agents.close()
         self.backend.shutdown()
