@@ -26,7 +26,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", type=Path, default=None, help=f"state directory (default {default_data_dir()})")
     s.add_argument("--api-key", action="append", default=[], metavar="KEY", help="an API key (repeatable)")
     s.add_argument("--keys-file", type=Path, help="a file of API keys, one per line, optionally `name:key`")
-    s.add_argument("--pool-size", type=int, default=2, help="warm sandboxes per template (0 disables; default 2)")
+    s.add_argument(
+        "--pool-size", type=int, default=2, help="warm sandboxes per template at least (0 disables; default 2)"
+    )
+    s.add_argument(
+        "--pool-memory-mb",
+        type=int,
+        default=512,
+        help="memory the warm pools may hold together; recent creates grow a pool up to it (default 512)",
+    )
     s.add_argument("--sample-interval", type=float, default=5.0, help="seconds between metrics samples")
     s.add_argument("--snapshot-interval", type=float, default=0.0, help="seconds between periodic snapshots (0 = off)")
     s.add_argument("--max-sandboxes", type=int, default=500, help="live sandboxes before create answers 429")
@@ -117,6 +125,7 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         pool_size=max(0, args.pool_size),
+        pool_memory_mb=max(0, args.pool_memory_mb),
         sample_interval=max(0.2, args.sample_interval),
         snapshot_interval=max(0.0, args.snapshot_interval),
         max_sandboxes=args.max_sandboxes,

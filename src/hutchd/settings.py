@@ -23,6 +23,7 @@ class Settings:
     port: int = DEFAULT_PORT
     pool_size: int = 2  # warm sandboxes per pooled template; 0 disables the pool
     pool_templates: tuple[str, ...] = ("base",)
+    pool_memory_mb: int = 512  # memory the warm pools may hold in all; recent demand grows them up to it
     sample_interval: float = 5.0  # seconds between metrics samples
     metrics_retention: float = 24 * 3600.0
     snapshot_interval: float = 0.0  # seconds between periodic snapshots; 0 = off

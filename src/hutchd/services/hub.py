@@ -39,7 +39,9 @@ class Hub:
         self.disk = DiskBudget(
             self.db, backend.rt.layout, overcommit=settings.disk_overcommit, reserve_mb=settings.disk_reserve_mb
         )
-        self.pool = WarmPool(self.db, backend, settings.pool_templates, settings.pool_size, self.disk)
+        self.pool = WarmPool(
+            self.db, backend, settings.pool_templates, settings.pool_size, self.disk, settings.pool_memory_mb
+        )
         self.snapshots = Snapshots(self.db, backend, settings)
         self.access = AccessTokens(settings.data_dir)
         self.sandboxes = Sandboxes(
