@@ -6,8 +6,8 @@ socketpair). Medians, p95 and ratios, printed as one table.
 
 Each part runs alone with ``--part``. The hutch part starts its own ``hutch serve`` (data dir
 /var/tmp/hutch-bench-table, base template copied from the test server's when present) with the
-server's default pool; the podman part starts ``podman system service`` on a socket of its own and
-stops it at the end, and imports the hutch base rootfs as the image ``hutch-bench-base`` once
+server's default pool; the podman part starts ``podman --runtime runc system service`` on a socket of
+its own and stops it at the end, and imports the hutch base rootfs as the image ``hutch-bench-base`` once
 (``--network none`` containers). Needs root.
 """
 
@@ -203,7 +203,7 @@ def podman_service() -> Iterator[Any]:
         raise SystemExit("podman is not installed (scripts/bench.sh installs it)")
     sock = Path(tempfile.mkdtemp(prefix="hutch-bench-podman-")) / "podman.sock"
     proc = subprocess.Popen(
-        ["podman", "system", "service", "--time", "0", f"unix://{sock}"],
+        ["podman", "--runtime", "runc", "system", "service", "--time", "0", f"unix://{sock}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -243,7 +243,10 @@ def _tar_of(name: str, data: bytes) -> bytes:
 
 def podman_part(n: int) -> None:
     _import_image()
-    opts = {"network_mode": "none", "detach": True, "command": ["sleep", "infinity"]}
+    # runc (crun refuses this host's hybrid cgroups) and limits within the host's hard ones (podman's
+    # defaults are above them here and the container would not start)
+    limits = [{"Name": name, "Soft": 1024, "Hard": 1024} for name in ("nofile", "nproc")]
+    opts = {"network_mode": "none", "detach": True, "command": ["sleep", "infinity"], "ulimits": limits}
     with podman_service() as client:
         c = client.containers.run(PODMAN_IMAGE, **opts)
         try:
@@ -259,13 +262,14 @@ def podman_part(n: int) -> None:
             record("files.write 100 MB (MB/s)", "podman", w)
             record("files.read 100 MB (MB/s)", "podman", r)
         finally:
+            c.kill()
             c.remove(force=True)
         creates, kills = [], []
         for _ in range(20):
             t = time.perf_counter()
             c = client.containers.run(PODMAN_IMAGE, **opts)
             creates.append((time.perf_counter() - t) * 1000)
-            kills.append(timed(lambda c=c: c.remove(force=True)))
+            kills.append(timed(lambda c=c: (c.kill(), c.remove(force=True))))  # SIGKILL, as hutch's kill
         record("create+start (ms)", "podman", creates)
         record("cold create (ms)", "podman", creates)
         record("kill (ms)", "podman", kills)
