@@ -9,6 +9,7 @@ agent answers its readiness probe before it has loaded them (see `Agent.__call__
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 
@@ -152,15 +153,13 @@ def _user_and_path(request: Request) -> tuple[User, str]:
 
 
 def read_file(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    from contextlib import closing
-
     from . import files
 
     fd = files.open_for_read(*_user_and_path(request))
-    with closing(files.read_chunks(fd)) as chunks:
-        response.stream(200, "application/octet-stream")
-        for chunk in chunks:
-            response.write(chunk)
+    try:
+        response.file(200, fd, "application/octet-stream")
+    finally:
+        os.close(fd)
 
 
 def write_file(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
