@@ -46,3 +46,6 @@ done
 HUTCH_API_KEY="$key" HUTCH_DOMAIN="127.0.0.1:$port" "$py" bench/bench_sdk.py -n 200
 echo
 HUTCH_API_KEY="$key" HUTCH_DOMAIN="127.0.0.1:$port" "$py" bench/bench_code.py
+echo
+echo "== volumes: create, a create that mounts one, files API and in-sandbox throughput (bench/bench_volumes.py)"
+HUTCH_API_KEY="$key" HUTCH_DOMAIN="127.0.0.1:$port" "$py" bench/bench_volumes.py

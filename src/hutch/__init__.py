@@ -51,6 +51,9 @@ from hutch.exceptions import ServiceUnavailableException as ServiceUnavailableEx
 from hutch.exceptions import SnapshotNotFoundException as SnapshotNotFoundException
 from hutch.exceptions import TemplateException as TemplateException
 from hutch.exceptions import TimeoutException as TimeoutException
+from hutch.exceptions import VolumeException as VolumeException
+from hutch.exceptions import VolumeNotFoundException as VolumeNotFoundException
+from hutch.exceptions import VolumePathNotFoundException as VolumePathNotFoundException
 from hutch.sandbox_async.cache import AsyncCache as AsyncCache
 from hutch.sandbox_async.code import AsyncCode as AsyncCode
 from hutch.sandbox_async.commands import AsyncCommands as AsyncCommands
@@ -64,6 +67,7 @@ from hutch.sandbox_async.handles import AsyncWatchHandle as AsyncWatchHandle
 from hutch.sandbox_async.pty import AsyncPty as AsyncPty
 from hutch.sandbox_async.sandbox import AsyncSandbox as AsyncSandbox
 from hutch.sandbox_async.sandbox import AsyncSandboxCreation as AsyncSandboxCreation
+from hutch.sandbox_async.volume import AsyncVolume as AsyncVolume
 from hutch.sandbox_sync.cache import Cache as Cache
 from hutch.sandbox_sync.code import Code as Code
 from hutch.sandbox_sync.commands import Commands as Commands
@@ -76,6 +80,7 @@ from hutch.sandbox_sync.handles import PtyHandle as PtyHandle
 from hutch.sandbox_sync.handles import WatchHandle as WatchHandle
 from hutch.sandbox_sync.pty import Pty as Pty
 from hutch.sandbox_sync.sandbox import Sandbox as Sandbox
+from hutch.sandbox_sync.volume import Volume as Volume
 from hutch.types import CodeContext as CodeContext
 from hutch.types import CommandResult as CommandResult
 from hutch.types import EntryInfo as EntryInfo
@@ -97,5 +102,7 @@ from hutch.types import SandboxResources as SandboxResources
 from hutch.types import SandboxState as SandboxState
 from hutch.types import Snapshot as Snapshot
 from hutch.types import SnapshotInfo as SnapshotInfo
+from hutch.types import VolumeEntryStat as VolumeEntryStat
+from hutch.types import VolumeInfo as VolumeInfo
 from hutch.types import WriteEntry as WriteEntry
 from hutch.types import WriteInfo as WriteInfo

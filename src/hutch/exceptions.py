@@ -41,6 +41,9 @@ __all__ = [
     "SnapshotNotFoundException",
     "TemplateException",
     "TimeoutException",
+    "VolumeException",
+    "VolumeNotFoundException",
+    "VolumePathNotFoundException",
 ]
 
 
@@ -95,6 +98,18 @@ class FileNotFoundException(NotFoundException):
 
 class SnapshotNotFoundException(NotFoundException):
     """No such snapshot for this API key."""
+
+
+class VolumeException(SandboxException):
+    """A volume operation failed (E2B's name; the specific errors below and the HTTP ones are raised too)."""
+
+
+class VolumeNotFoundException(NotFoundException, VolumeException):
+    """No such volume for this API key."""
+
+
+class VolumePathNotFoundException(FileNotFoundException, VolumeException):
+    """No such file or directory in the volume (or no such volume)."""
 
 
 class InvalidArgumentException(SandboxException):

@@ -163,6 +163,8 @@ class SandboxInfo:
     """What happens when its lifetime ends."""
     restored_from: str | None = None
     """The snapshot it was restored from, if any."""
+    volume_mounts: dict[str, str] = field(default_factory=dict)
+    """The volumes it mounts: mount path -> volume ID."""
     traffic_access_token: str | None = None
     """When its exposed ports are not public: the token that admits requests to them (header
     ``X-Hutch-Traffic-Token``, or ``?hutch_token=`` in a browser)."""
@@ -577,3 +579,39 @@ class CodeContext:
     def id(self) -> str:
         """E2B's name for :attr:`context_id`."""
         return self.context_id
+
+
+@dataclass
+class VolumeInfo:
+    """A volume (E2B's ``VolumeInfo``, with its size limit and creation time)."""
+
+    volume_id: str
+    name: str
+    size_mb: int
+    """Its size limit in MiB: a write past it fails with ENOSPC (NotEnoughSpaceException in the files API)."""
+    created_at: datetime.datetime
+
+
+@dataclass
+class VolumeEntryStat:
+    """A file, directory or symlink in a volume (E2B's fields)."""
+
+    name: str
+    type: FileType
+    """``file``, ``dir``, ``symlink`` or ``other``."""
+    path: str
+    """Its path from the volume's root."""
+    size: int
+    mode: int
+    """Permission bits, e.g. ``0o644``."""
+    uid: int
+    """Its owner as the sandboxes see it (1000 is the sandbox user)."""
+    gid: int
+    atime: datetime.datetime
+    mtime: datetime.datetime
+    ctime: datetime.datetime
+    target: str | None = None
+    """Where a symlink points."""
+
+    def __post_init__(self) -> None:
+        self.type = FileType(self.type)

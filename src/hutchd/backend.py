@@ -49,6 +49,7 @@ class Backend:
         allow_internet: bool,
         envs: dict[str, str],
         from_snapshot: str | None = None,
+        volumes: dict[str, str] | None = None,
     ) -> None:
         spec = SandboxSpec(
             sandbox_id=sandbox_id,
@@ -60,6 +61,7 @@ class Backend:
             allow_internet=allow_internet,
             envs=envs,
             from_snapshot=from_snapshot,
+            volumes=volumes or {},
         )
         await self.call(self.rt.start, spec)
 

@@ -155,7 +155,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def cleanup(args: argparse.Namespace) -> int:
-    """Destroy every sandbox a data dir knows of, and forget sandboxes and snapshots (templates stay)."""
+    """Destroy every sandbox and volume of a data dir, and forget sandboxes and snapshots (templates stay)."""
     from hutchd.runtime import Runtime
 
     data_dir = (args.data_dir or default_data_dir()).resolve()
@@ -163,6 +163,8 @@ def cleanup(args: argparse.Namespace) -> int:
         return 0
     rt = Runtime(data_dir)
     report = rt.recover(set())
+    for volume_id in rt.volumes.ids():  # their records go with the database
+        rt.volumes.delete(volume_id)
     rt.close()
     print(f"hutch: cleaned {report}", file=sys.stderr)
     for name in ("hutch.db", "hutch.db-wal", "hutch.db-shm"):

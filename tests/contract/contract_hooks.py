@@ -11,7 +11,9 @@ bounded while the stateful phase can still use what its scenario just made.
   Schema cannot express them: an allowOut entry wholly inside a never-reachable range (confirmed
   with Python's `ipaddress`, not the server's list) and a path component over 255 bytes;
 - ST302 (a resource a linked call made answers 404) where the API shows the 404 is true and about
-  something else: the sandbox or process ended on its own, or the body named what does not exist.
+  something else: the sandbox or process ended on its own, or the body named what does not exist;
+- ST101 (a 5xx) for a 507 of disk admission, where the size asked for (a volume's sizeMB, a sandbox's
+  diskMB) is more than the most the answer says this host can promise now.
 Every other failure of every check fails the run.
 """
 
@@ -41,12 +43,12 @@ LIVE_SANDBOX_OPERATIONS = {
     "updateSandboxNetwork",
 }
 
-KEEP_CREATED = 8  # sandboxes (and snapshots) cases made stay until this many newer ones exist
+KEEP_CREATED = 8  # sandboxes (snapshots, volumes) cases made stay until this many newer ones exist
 
 _http = httpx.Client(base_url=BASE_URL, headers={"X-API-Key": API_KEY}, timeout=120)
 _live: dict[str, str] = {}
 _known: set[str] = set()  # every sandbox ID this run made: links carry these, and they are kept
-_created: dict[str, list[str]] = {"sandboxes": [], "snapshots": []}
+_created: dict[str, list[str]] = {"sandboxes": [], "snapshots": [], "volumes": []}
 
 
 def live_sandbox() -> str:
@@ -93,7 +95,7 @@ def _remember(kind: str, ident: str) -> None:
     created = _created[kind]
     created.append(ident)
     while len(created) > KEEP_CREATED:
-        _http.delete(f"/{kind}/{created.pop(0)}")
+        _http.delete(f"/{kind}/{created.pop(0)}", params={"force": "true"} if kind == "volumes" else None)
 
 
 @schemathesis.hook
@@ -112,6 +114,8 @@ def after_call(context, case, response):
         _remember("sandboxes", body["sandboxID"])
     elif op == "createSnapshot" and "snapshotID" in body:
         _remember("snapshots", body["snapshotID"])
+    elif op == "createVolume" and "volumeID" in body:
+        _remember("volumes", body["volumeID"])
 
 
 # ---------------------------------------------------------------- refusals the schema cannot express
@@ -189,10 +193,26 @@ def _not_about_the_linked_resource(case: Any, message: str) -> bool:
     return any(isinstance(v, str) and v and v in message for v in body.values())
 
 
+_AT_MOST = re.compile(r"ask for at most (\d+) MB")
+
+
+def _refused_disk(case: Any, response: Any) -> bool:
+    """A 507 of disk admission (documented): the size asked for (a volume's sizeMB, a sandbox's diskMB)
+    is more than the most the message says the host can promise now."""
+    body = case.body if isinstance(case.body, dict) else {}
+    resources = body.get("resources")
+    size = body.get("sizeMB", resources.get("diskMB") if isinstance(resources, dict) else None)
+    m = _AT_MOST.search(_message(response))
+    sized = isinstance(size, int | float) and not isinstance(size, bool)  # JSON's 5.0 is an integer too
+    return response.status_code == 507 and sized and m is not None and size > int(m.group(1))
+
+
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
     """False drops the failure (see the module's docstring for which, and why)."""
     code = getattr(failure, "code", None)
+    if code == "ST101" and _refused_disk(case, response):  # ST101: server error (5xx)
+        return False
     if code == "ST302":  # created resource not found
         return not _not_about_the_linked_resource(case, _message(response))
     if code != "ST202" or response.status_code != 422:  # ST202: schema-valid request rejected

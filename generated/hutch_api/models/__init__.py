@@ -40,6 +40,7 @@ from .new_sandbox_envs import NewSandboxEnvs
 from .new_sandbox_metadata import NewSandboxMetadata
 from .new_sandbox_security import NewSandboxSecurity
 from .new_snapshot import NewSnapshot
+from .new_volume import NewVolume
 from .output_dropped_event import OutputDroppedEvent
 from .process_info import ProcessInfo
 from .process_info_envs import ProcessInfoEnvs
@@ -60,11 +61,15 @@ from .sandbox_metric import SandboxMetric
 from .sandbox_network import SandboxNetwork
 from .sandbox_network_info import SandboxNetworkInfo
 from .sandbox_resources import SandboxResources
+from .sandbox_volume_mount import SandboxVolumeMount
 from .signal_request import SignalRequest
 from .snapshot import Snapshot
 from .template import Template
 from .timeout_request import TimeoutRequest
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
+from .volume import Volume
+from .volume_entry import VolumeEntry
+from .volume_mount import VolumeMount
 from .write_files_upload import WriteFilesUpload
 from .write_info import WriteInfo
 
@@ -109,6 +114,7 @@ __all__ = (
     "NewSandboxMetadata",
     "NewSandboxSecurity",
     "NewSnapshot",
+    "NewVolume",
     "OutputDroppedEvent",
     "ProcessInfo",
     "ProcessInfoEnvs",
@@ -129,11 +135,15 @@ __all__ = (
     "SandboxNetwork",
     "SandboxNetworkInfo",
     "SandboxResources",
+    "SandboxVolumeMount",
     "SignalRequest",
     "Snapshot",
     "Template",
     "TimeoutRequest",
     "UploadSignedFileFilesBody",
+    "Volume",
+    "VolumeEntry",
+    "VolumeMount",
     "WriteFilesUpload",
     "WriteInfo",
 )

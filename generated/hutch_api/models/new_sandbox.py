@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..models.sandbox_lifecycle import SandboxLifecycle
     from ..models.sandbox_network import SandboxNetwork
     from ..models.sandbox_resources import SandboxResources
+    from ..models.volume_mount import VolumeMount
 
 
 T = TypeVar("T", bound="NewSandbox")
@@ -66,6 +67,10 @@ class NewSandbox:
     security: NewSandboxSecurity | Unset = UNSET
     """ The inspecting proxy's policy (PII, env masking, audit). This server has none, so only an empty object is
     accepted (any policy gets 422). """
+    volume_mounts: list[VolumeMount] | Unset = UNSET
+    """ Volumes to mount (E2B's `volume_mounts`), each at its own path, none twice, none nested in another;
+    they are the same volumes in every sandbox that mounts them, and restores and forks mount them again.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,6 +108,13 @@ class NewSandbox:
         if not isinstance(self.security, Unset):
             security = self.security.to_dict()
 
+        volume_mounts: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.volume_mounts, Unset):
+            volume_mounts = []
+            for volume_mounts_item_data in self.volume_mounts:
+                volume_mounts_item = volume_mounts_item_data.to_dict()
+                volume_mounts.append(volume_mounts_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -128,6 +140,8 @@ class NewSandbox:
             field_dict["secure"] = secure
         if security is not UNSET:
             field_dict["security"] = security
+        if volume_mounts is not UNSET:
+            field_dict["volumeMounts"] = volume_mounts
 
         return field_dict
 
@@ -139,6 +153,7 @@ class NewSandbox:
         from ..models.sandbox_lifecycle import SandboxLifecycle
         from ..models.sandbox_network import SandboxNetwork
         from ..models.sandbox_resources import SandboxResources
+        from ..models.volume_mount import VolumeMount
 
         d = dict(src_dict)
         template_id = d.pop("templateID", UNSET)
@@ -193,6 +208,15 @@ class NewSandbox:
         else:
             security = NewSandboxSecurity.from_dict(_security)
 
+        _volume_mounts = d.pop("volumeMounts", UNSET)
+        volume_mounts: list[VolumeMount] | Unset = UNSET
+        if _volume_mounts is not UNSET:
+            volume_mounts = []
+            for volume_mounts_item_data in _volume_mounts:
+                volume_mounts_item = VolumeMount.from_dict(volume_mounts_item_data)
+
+                volume_mounts.append(volume_mounts_item)
+
         new_sandbox = cls(
             template_id=template_id,
             timeout=timeout,
@@ -205,6 +229,7 @@ class NewSandbox:
             lifecycle=lifecycle,
             secure=secure,
             security=security,
+            volume_mounts=volume_mounts,
         )
 
         new_sandbox.additional_properties = d

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..models.sandbox_detail_metadata import SandboxDetailMetadata
     from ..models.sandbox_lifecycle_info import SandboxLifecycleInfo
     from ..models.sandbox_network_info import SandboxNetworkInfo
+    from ..models.sandbox_volume_mount import SandboxVolumeMount
 
 
 T = TypeVar("T", bound="SandboxDetail")
@@ -50,6 +51,8 @@ class SandboxDetail:
     """ The sandbox's name, if it was given one. """
     restored_from: None | str | Unset = UNSET
     """ The snapshot it was restored from, if any. """
+    volume_mounts: list[SandboxVolumeMount] | Unset = UNSET
+    """ The volumes it mounts, by path. """
     network: SandboxNetworkInfo | Unset = UNSET
     """ The network policy in force (entries normalised). """
     envd_access_token: None | str | Unset = UNSET
@@ -102,6 +105,13 @@ class SandboxDetail:
         else:
             restored_from = self.restored_from
 
+        volume_mounts: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.volume_mounts, Unset):
+            volume_mounts = []
+            for volume_mounts_item_data in self.volume_mounts:
+                volume_mounts_item = volume_mounts_item_data.to_dict()
+                volume_mounts.append(volume_mounts_item)
+
         network: dict[str, Any] | Unset = UNSET
         if not isinstance(self.network, Unset):
             network = self.network.to_dict()
@@ -140,6 +150,8 @@ class SandboxDetail:
             field_dict["name"] = name
         if restored_from is not UNSET:
             field_dict["restoredFrom"] = restored_from
+        if volume_mounts is not UNSET:
+            field_dict["volumeMounts"] = volume_mounts
         if network is not UNSET:
             field_dict["network"] = network
         if envd_access_token is not UNSET:
@@ -154,6 +166,7 @@ class SandboxDetail:
         from ..models.sandbox_detail_metadata import SandboxDetailMetadata
         from ..models.sandbox_lifecycle_info import SandboxLifecycleInfo
         from ..models.sandbox_network_info import SandboxNetworkInfo
+        from ..models.sandbox_volume_mount import SandboxVolumeMount
 
         d = dict(src_dict)
         sandbox_id = d.pop("sandboxID")
@@ -198,6 +211,15 @@ class SandboxDetail:
 
         restored_from = _parse_restored_from(d.pop("restoredFrom", UNSET))
 
+        _volume_mounts = d.pop("volumeMounts", UNSET)
+        volume_mounts: list[SandboxVolumeMount] | Unset = UNSET
+        if _volume_mounts is not UNSET:
+            volume_mounts = []
+            for volume_mounts_item_data in _volume_mounts:
+                volume_mounts_item = SandboxVolumeMount.from_dict(volume_mounts_item_data)
+
+                volume_mounts.append(volume_mounts_item)
+
         _network = d.pop("network", UNSET)
         network: SandboxNetworkInfo | Unset
         if isinstance(_network, Unset):
@@ -238,6 +260,7 @@ class SandboxDetail:
             lifecycle=lifecycle,
             name=name,
             restored_from=restored_from,
+            volume_mounts=volume_mounts,
             network=network,
             envd_access_token=envd_access_token,
             traffic_access_token=traffic_access_token,

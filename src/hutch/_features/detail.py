@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hutch._core.convert import plain, str_map
+from hutch._core.convert import opt, plain, str_map
 from hutch._core.request import model
 from hutch.types import SandboxInfo, SandboxLifecycle, SandboxNetworkOpts
 from hutch_api.models.sandbox_detail import SandboxDetail
@@ -25,6 +25,7 @@ def sandbox_info(d: SandboxDetail) -> SandboxInfo:
             allow_out=list(net.allow_out), deny_out=list(net.deny_out), allow_public_traffic=net.allow_public_traffic
         ),
         lifecycle=lifecycle,
+        volume_mounts={m.path: m.volume_id for m in opt(d.volume_mounts) or []},
     )
 
 

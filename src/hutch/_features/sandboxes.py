@@ -22,7 +22,7 @@ import hutch_api.api.sandboxes.set_sandbox_timeout as set_sandbox_timeout
 from hutch._core import checks
 from hutch._core.convert import opt, unset
 from hutch._core.request import Op, build, model, nothing, true
-from hutch._features import network
+from hutch._features import network, volumes
 from hutch._features.detail import detail, sandbox_info
 from hutch.config import CONNECTION_KEYS, ConnectionOpts
 from hutch.exceptions import InvalidArgumentException, SandboxNotFoundException
@@ -72,6 +72,9 @@ class CreateOptions(ConnectionOpts, total=False):
     agent routes without the API key, and signs ``download_url`` / ``upload_url``."""
     security: Mapping[str, Any] | None
     """The inspecting proxy's policy (refused by servers that have no such proxy: 422)."""
+    volume_mounts: Mapping[str, Any] | None
+    """``{"/data": volume}``: volumes to mount (a ``Volume``, its ID or its name), shared with every other
+    sandbox that mounts them; they outlive the sandbox."""
     template_id: str | None
     """hopx's name for ``template``."""
     timeout_seconds: int | None
@@ -149,6 +152,7 @@ def create(template: str | None, timeout: float | None, opts: CreateOptions) -> 
         secure=bool(opts.get("secure", True)),
         security=UNSET if security is None else NewSandboxSecurity.from_dict(dict(security)),
         network=network.create_body(opts.get("network")),
+        volume_mounts=unset(volumes.mounts(opts.get("volume_mounts"))),
     )
     # One key for all tries of this create: a retried create never makes two sandboxes.
     kwargs = build(create_sandbox, body=body, idempotency_key=str(uuid.uuid4()))

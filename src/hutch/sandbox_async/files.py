@@ -39,19 +39,7 @@ class AsyncFiles(SubModule[AsyncApiClient]):
             FileNotFoundException: if there is no such file.
         """
         op = _files.read(self._sandbox_id, path, user)
-        chunks = AsyncFileStream(await self._api.stream(op, request_timeout), self._api.config)
-        if format == "stream":
-            return chunks
-        async with chunks:
-            data = bytearray()
-            decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            text: list[str] = []
-            async for chunk in chunks:
-                if format == "bytes":
-                    data += chunk
-                else:
-                    text.append(decoder.decode(chunk))
-        return data if format == "bytes" else "".join(text) + decoder.decode(b"", final=True)
+        return await read_as(AsyncFileStream(await self._api.stream(op, request_timeout), self._api.config), format)
 
     async def write(
         self,
@@ -118,3 +106,19 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         later change is missed."""
         stream = await self._api.stream(_files.watch(self._sandbox_id, path, recursive, user), request_timeout)
         return await AsyncWatchHandle.start(stream, self._api.config, on_event)
+
+
+async def read_as(chunks: AsyncFileStream, format: ReadFormat) -> str | bytearray | AsyncFileStream:
+    """A file's streamed content as ``format`` asks: the stream itself, or all of it as bytes or text."""
+    if format == "stream":
+        return chunks
+    async with chunks:
+        data = bytearray()
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        text: list[str] = []
+        async for chunk in chunks:
+            if format == "bytes":
+                data += chunk
+            else:
+                text.append(decoder.decode(chunk))
+    return data if format == "bytes" else "".join(text) + decoder.decode(b"", final=True)

@@ -41,19 +41,7 @@ class Files(SubModule[ApiClient]):
             FileNotFoundException: if there is no such file.
         """
         op = _files.read(self._sandbox_id, path, user)
-        chunks = FileStream(self._api.stream(op, request_timeout), self._api.config)
-        if format == "stream":
-            return chunks
-        with chunks:
-            data = bytearray()
-            decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            text: list[str] = []
-            for chunk in chunks:
-                if format == "bytes":
-                    data += chunk
-                else:
-                    text.append(decoder.decode(chunk))
-        return data if format == "bytes" else "".join(text) + decoder.decode(b"", final=True)
+        return read_as(FileStream(self._api.stream(op, request_timeout), self._api.config), format)
 
     def write(
         self,
@@ -120,3 +108,19 @@ class Files(SubModule[ApiClient]):
         later change is missed."""
         stream = self._api.stream(_files.watch(self._sandbox_id, path, recursive, user), request_timeout)
         return WatchHandle.start(stream, self._api.config, on_event)
+
+
+def read_as(chunks: FileStream, format: ReadFormat) -> str | bytearray | FileStream:
+    """A file's streamed content as ``format`` asks: the stream itself, or all of it as bytes or text."""
+    if format == "stream":
+        return chunks
+    with chunks:
+        data = bytearray()
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        text: list[str] = []
+        for chunk in chunks:
+            if format == "bytes":
+                data += chunk
+            else:
+                text.append(decoder.decode(chunk))
+    return data if format == "bytes" else "".join(text) + decoder.decode(b"", final=True)

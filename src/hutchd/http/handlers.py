@@ -5,12 +5,13 @@ from the spec and this registry, so a path or method is never written here."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from hutch_agent import contract
 from hutchd import __version__
@@ -24,7 +25,7 @@ from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.services import network_settings
 from hutchd.services.hub import Hub
 from hutchd.services.sandbox_service import Launch
-from hutchd.store.records import metric, sandbox_detail, snapshot, template
+from hutchd.store.records import metric, sandbox_detail, snapshot, template, volume
 
 HANDLERS: dict[str, Endpoint] = {}
 
@@ -67,6 +68,8 @@ async def create_sandbox(request: Request) -> Response:
     key = param(request, "header", "Idempotency-Key")
     body = await json_body(request)
     launch = Launch.from_body(body, hub.settings.default_timeout)
+    if mounts := body.get("volumeMounts"):
+        launch = dataclasses.replace(launch, volume_mounts=hub.volumes.resolve_mounts(request.state.tenant, mounts))
     detail = await hub.sandboxes.create(request.state.tenant, launch, key)
     return JSONResponse(detail, status_code=201)
 
@@ -346,3 +349,86 @@ async def get_template(request: Request) -> Response:
         if t["templateID"] == wanted:
             return JSONResponse(t)
     raise not_found(f"template {wanted} not found")
+
+
+# ---------------------------------------------------------------------- volumes
+
+
+@handles("createVolume")
+async def create_volume(request: Request) -> Response:
+    body = await json_body(request)
+    detail = await _hub(request).volumes.create(request.state.tenant, body["name"], body.get("sizeMB", 1024))
+    return JSONResponse(detail, status_code=201)
+
+
+@handles("listVolumes")
+async def list_volumes(request: Request) -> Response:
+    return JSONResponse(_hub(request).volumes.list(request.state.tenant))
+
+
+@handles("getVolume")
+async def get_volume(request: Request) -> Response:
+    return JSONResponse(volume(_hub(request).volumes.visible(request.state.tenant, request.path_params["volumeID"])))
+
+
+@handles("deleteVolume")
+async def delete_volume(request: Request) -> Response:
+    hub = _hub(request)
+    force = bool(param(request, "query", "force"))
+    await hub.volumes.delete(request.state.tenant, request.path_params["volumeID"], force, hub.sandboxes.kill)
+    return Response(status_code=204)
+
+
+def _volume_file(request: Request) -> tuple[Any, str]:
+    """The caller's volume (404 otherwise) and the request's path in it."""
+    row = _hub(request).volumes.visible(request.state.tenant, request.path_params["volumeID"])
+    return row, param(request, "query", "path")
+
+
+def _owner(request: Request, mode: int) -> tuple[int, int, int]:
+    uid, gid, given = (param(request, "query", name) for name in ("uid", "gid", "mode"))
+    return (1000 if uid is None else uid), (1000 if gid is None else gid), (mode if given is None else given)
+
+
+@handles("readVolumeFile")
+async def read_volume_file(request: Request) -> Response:
+    row, path = _volume_file(request)
+    chunks = await _hub(request).volumes.read(row, path)
+    return StreamingResponse(chunks, media_type="application/octet-stream")
+
+
+@handles("writeVolumeFile")
+async def write_volume_file(request: Request) -> Response:
+    row, path = _volume_file(request)
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind != "application/octet-stream":
+        raise ApiError(415, f"send the file as application/octet-stream, not {kind[:80]!r}")
+    entry = await _hub(request).volumes.write(row, path, request.stream(), *_owner(request, 0o644))
+    return JSONResponse(entry)
+
+
+@handles("removeVolumeFile")
+async def remove_volume_file(request: Request) -> Response:
+    row, path = _volume_file(request)
+    await _hub(request).volumes.remove(row, path)
+    return Response(status_code=204)
+
+
+@handles("listVolumeFiles")
+async def list_volume_files(request: Request) -> Response:
+    row, path = _volume_file(request)
+    depth = param(request, "query", "depth") or 1
+    return JSONResponse(await _hub(request).volumes.list_dir(row, path, depth))
+
+
+@handles("statVolumeFile")
+async def stat_volume_file(request: Request) -> Response:
+    row, path = _volume_file(request)
+    return JSONResponse(await _hub(request).volumes.stat(row, path))
+
+
+@handles("makeVolumeDir")
+async def make_volume_dir(request: Request) -> Response:
+    row, path = _volume_file(request)
+    made, entry = await _hub(request).volumes.make_dir(row, path, *_owner(request, 0o755))
+    return JSONResponse(entry, status_code=201 if made else 200)

@@ -71,20 +71,25 @@ def _blank(cache: Path, disk_mb: int) -> Path:
         return path
     cache.mkdir(mode=0o700, exist_ok=True)
     tmp = cache / f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}"  # unique per thread
+    format_image(tmp, disk_mb)
+    os.rename(tmp, path)
+    return path
+
+
+def format_image(path: Path, disk_mb: int) -> None:
+    """A new sparse ext4 image at `path` (removed again if mkfs fails) with about disk_mb usable."""
     # Grow the image by its metadata (256-byte inodes, one per 16 KiB, the journal, slack) so that
     # about disk_mb stays usable.
-    with open(tmp, "wb") as f:
+    with open(path, "wb") as f:
         f.truncate((disk_mb + disk_mb // 64 + _JOURNAL_MB + 8) << 20)
     mkfs = subprocess.run(
         ["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^resize_inode", "-i", "16384", "-I", "256",
-         "-J", f"size={_JOURNAL_MB}", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(tmp)],
+         "-J", f"size={_JOURNAL_MB}", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(path)],
         capture_output=True, text=True,
     )  # fmt: skip
     if mkfs.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise OSError(f"mkfs.ext4 for a {disk_mb} MB sandbox disk failed: {mkfs.stderr.strip()}")
-    os.rename(tmp, path)
-    return path
+        path.unlink(missing_ok=True)
+        raise OSError(f"mkfs.ext4 for a {disk_mb} MB disk failed: {mkfs.stderr.strip()}")
 
 
 def _sparse_copy(src: Path, dst: Path) -> None:

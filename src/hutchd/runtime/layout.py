@@ -36,6 +36,10 @@ class Layout:
         return self.root / "snapshots"
 
     @property
+    def volumes(self) -> Path:
+        return self.root / "volumes"
+
+    @property
     def sandboxes(self) -> Path:
         return self.root / "sandboxes"
 
@@ -62,6 +66,9 @@ class Layout:
     def snapshot_dir(self, snapshot_id: str) -> Path:
         return self.snapshots / check_id("snapshot", snapshot_id)
 
+    def volume_dir(self, volume_id: str) -> Path:
+        return self.volumes / check_id("volume", volume_id)
+
     def sandbox_dir(self, sandbox_id: str) -> Path:
         return self.sandboxes / check_id("sandbox", sandbox_id)
 
@@ -71,6 +78,6 @@ class Layout:
     def create(self) -> None:
         """Nothing under the data dir is for other host users, sandbox root included: bwrap is shown
         the sandbox root and the agent files elsewhere (launcher._stage), so every dir is 0700."""
-        for d in (self.root, self.sandboxes, self.agent, self.templates, self.snapshots, self.run):
+        for d in (self.root, self.sandboxes, self.agent, self.templates, self.snapshots, self.run, self.volumes):
             d.mkdir(parents=True, exist_ok=True)
             os.chmod(d, 0o700)

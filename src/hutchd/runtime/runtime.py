@@ -46,6 +46,7 @@ from hutchd.runtime.sandbox import (
 from hutchd.runtime.sandboxfs import SandboxFS
 from hutchd.runtime.snapshots import SnapshotStore
 from hutchd.runtime.templates import RECIPES, TemplateStore
+from hutchd.runtime.volumes import VolumeStore
 
 log = logging.getLogger("hutchd.runtime")
 
@@ -58,6 +59,7 @@ class Runtime:
         self.layout = Layout(Path(data_dir).resolve())
         self.templates = TemplateStore(self.layout)
         self.snapshots = SnapshotStore(self.layout)
+        self.volumes = VolumeStore(self.layout)
         self._features = detect_host_features()
         if check_host:
             optional = ("slirp4netns", "nftables", "debootstrap")  # internet, template builds: checked on use
@@ -77,9 +79,11 @@ class Runtime:
         self._disk_cache: dict[str, tuple[float, int]] = {}
 
     def close(self) -> None:
-        """At a clean stop (or after `hutch cleanup`): unmount the published agent files and remove this
-        data dir's cgroup dirs where no sandbox is left in them. Running sandboxes are not touched."""
+        """At a clean stop (or after `hutch cleanup`): unmount the published agent files and the host's
+        side of the volumes, and remove this data dir's cgroup dirs where no sandbox is left in them.
+        Running sandboxes are not touched."""
         agentfiles.unpublish(self.layout.agent_mount)
+        self.volumes.unmount_all()
         cgroups.remove_group(self._cg_group)
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -126,6 +130,7 @@ class Runtime:
         _write_identity(upper, sid)
         state.cgroups.create(cpu=spec.cpu, memory_mb=spec.memory_mb, pids=spec.pids)
         overlay.mount(lowers, upper, work, fs.merged)
+        self.volumes.mount_into(fs.merged, spec.volumes)
         rdir.mkdir(mode=0o700)
         sock_path = rdir / "agent.sock"
         env = {

@@ -21,6 +21,7 @@ class SandboxSpec:
     allow_internet: bool = True
     envs: dict[str, str] = field(default_factory=dict)  # initial sandbox env, handed to the agent
     from_snapshot: str | None = None  # seeds the upper dir; the snapshot's template is used
+    volumes: dict[str, str] = field(default_factory=dict)  # mount path -> volume id (volumes.py)
 
     def validate(self) -> None:
         if not 0.01 <= self.cpu <= 1024:

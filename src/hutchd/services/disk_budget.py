@@ -5,7 +5,8 @@ tenant a disk bigger than the host.
 Two rules, both against the filesystem the sandboxes' disk images live on:
 
 * one sandbox is never promised more than is free now, less the reserve (it alone could fill it);
-* all live sandboxes together (starting, running, paused, and the warm pool's) are promised at most
+* all live sandboxes together (starting, running, paused, and the warm pool's) and every volume (its
+  size, for as long as it exists: volumes outlive sandboxes) are promised at most
   `overcommit` times what they could ever hold: the free space plus what their images already take,
   less the reserve. Disks are sparse images, so most of a promise is never written; an overcommit of
   1 makes it impossible for sandbox disks alone to fill the host.
@@ -17,6 +18,7 @@ row right after (see sandboxes.py), so concurrent creates cannot both take the l
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from hutchd.http.errors import ApiError
 from hutchd.runtime.layout import Layout
@@ -37,28 +39,33 @@ class DiskBudget:
         st = os.statvfs(self._layout.sandboxes)
         return (st.f_bavail * st.f_frsize) >> 20
 
-    def _allocated_mb(self, sandbox_id: str, promised_mb: int) -> int:
-        """What a live sandbox's image already takes on the host, at most its promise (0 for an
+    def _allocated_mb(self, image: Path, promised_mb: int) -> int:
+        """What a sandbox's or volume's image already takes on the host, at most its promise (0 for an
         unbounded upper dir: its files are simply not in the free space any more)."""
-        image = SandboxFS(self._layout.sandbox_dir(sandbox_id), self._layout.disk_cache).image
         try:
             return min(promised_mb, (os.stat(image).st_blocks * 512) >> 20)
         except (OSError, ValueError):
             return 0
 
-    def check(self, disk_mb: int) -> None:
-        """Raise 507 naming the limit and what is free if `disk_mb` more cannot be promised."""
+    def _sandbox_image(self, sandbox_id: str) -> Path:
+        return SandboxFS(self._layout.sandbox_dir(sandbox_id), self._layout.disk_cache).image
+
+    def check(self, disk_mb: int, what: str = "diskMB") -> None:
+        """Raise 507 naming the limit (`what`: the request's field) and what is free if `disk_mb` more
+        cannot be promised."""
         free = self.free_mb()
         rows = self._db.all(
             f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(LIVE_STATES))})", *LIVE_STATES
         )
-        promised = sum(r["disk_mb"] for r in rows)
-        used = sum(self._allocated_mb(r["id"], r["disk_mb"]) for r in rows)
+        volumes = self._db.all("SELECT id, size_mb FROM volumes")
+        promised = sum(r["disk_mb"] for r in rows) + sum(v["size_mb"] for v in volumes)
+        used = sum(self._allocated_mb(self._sandbox_image(r["id"]), r["disk_mb"]) for r in rows)
+        used += sum(self._allocated_mb(self._layout.volume_dir(v["id"]) / "disk.img", v["size_mb"]) for v in volumes)
         single = free - self.reserve_mb
         if disk_mb > single:
             raise ApiError(
                 507,
-                f"diskMB {disk_mb} is more than this host can hold: its data dir's filesystem has {free} MB free,"
+                f"{what} {disk_mb} is more than this host can hold: its data dir's filesystem has {free} MB free,"
                 f" of which {self.reserve_mb} MB is kept in reserve (hutch serve --disk-reserve-mb); ask for at"
                 f" most {max(0, single)} MB",
             )
@@ -66,8 +73,8 @@ class DiskBudget:
         if promised + disk_mb > budget:
             raise ApiError(
                 507,
-                f"diskMB {disk_mb} cannot be promised now: live sandboxes already hold {promised} MB of a {budget} MB"
-                f" budget ({free} MB free plus {used} MB they use, less a {self.reserve_mb} MB reserve, times an"
-                f" overcommit of {self.overcommit:g} (hutch serve --disk-overcommit)); ask for at most"
-                f" {max(0, budget - promised)} MB or kill sandboxes",
+                f"{what} {disk_mb} cannot be promised now: live sandboxes and volumes already hold {promised} MB of"
+                f" a {budget} MB budget ({free} MB free plus {used} MB they use, less a {self.reserve_mb} MB reserve,"
+                f" times an overcommit of {self.overcommit:g} (hutch serve --disk-overcommit)); ask for at most"
+                f" {max(0, budget - promised)} MB, or kill sandboxes or delete volumes",
             )

@@ -18,6 +18,7 @@ from hutchd.services.reaper import reap_loop
 from hutchd.services.sampler import Sampler
 from hutchd.services.sandbox_service import Sandboxes
 from hutchd.services.snapshot_service import Snapshots
+from hutchd.services.volume_service import Volumes
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
 from hutchd.store import ids
@@ -44,8 +45,9 @@ class Hub:
         )
         self.snapshots = Snapshots(self.db, backend, settings)
         self.access = AccessTokens(settings.data_dir)
+        self.volumes = Volumes(self.db, backend, self.disk)
         self.sandboxes = Sandboxes(
-            self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk, self.access
+            self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk, self.access, self.volumes
         )
         self.sampler = Sampler(
             self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone
@@ -71,6 +73,7 @@ class Hub:
     # ------------------------------------------------------------------ start-up and shutdown
 
     async def start(self) -> None:
+        await self.volumes.recover()  # before the sandboxes: a restore may mount a volume
         await self.recover()
         self._spawn(reap_loop(self.db, self.sandboxes, self.settings.reap_interval), "reaper")
         self._spawn(self.sampler.loop(), "sampler")

@@ -30,6 +30,7 @@ from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.services import network_settings
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.services.snapshot_service import Snapshots
+from hutchd.services.volume_service import Volumes
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
 from hutchd.store import ids
@@ -65,6 +66,7 @@ class Launch:
     restored_from: str | None = None
     from_snapshot: str | None = None
     network: NetworkPolicy | None = None  # None: the open default
+    volume_mounts: dict[str, str] = dataclasses.field(default_factory=dict)  # mount path -> volume ID
 
     @classmethod
     def from_body(cls, body: dict[str, Any], default_timeout: int) -> Launch:
@@ -107,6 +109,7 @@ class Launch:
             restored_from=snapshot_id,
             from_snapshot=snapshot_id,
             network=network_settings.stored_policy(row),
+            volume_mounts=json.loads(row["volume_mounts"]),
         )
 
 
@@ -121,8 +124,10 @@ class Sandboxes:
         agents: AgentClients,
         disk: DiskBudget,
         access: AccessTokens,
+        volumes: Volumes,
     ) -> None:
         self._db = db
+        self._volumes = volumes
         self._access = access
         self._disk = disk
         self._backend = backend
@@ -304,6 +309,7 @@ class Sandboxes:
                 {"Retry-After": "5"},
             )
         self._disk.check(launch.disk_mb)
+        self._volumes.check_present(launch.volume_mounts)
 
     def template_visible(self, tenant: Tenant, template_id: str) -> bool:
         t = self._db.one("SELECT tenant FROM templates WHERE id = ?", template_id)
@@ -316,7 +322,7 @@ class Sandboxes:
     async def _create(self, tenant: Tenant, launch: Launch, idempotency_key: str | None) -> dict[str, Any]:
         self._check_create(tenant, launch)
         pooled = None
-        if launch.from_snapshot is None:
+        if launch.from_snapshot is None and not launch.volume_mounts:  # pooled sandboxes have no volumes
             pooled = self._pool.take(launch.template_id, disk_mb=launch.disk_mb, allow_internet=launch.allow_internet)
         sandbox_id = pooled or ids.sandbox_id()
         t = now()
@@ -346,6 +352,7 @@ class Sandboxes:
                 launch.network.to_json() if launch.network else None, network_settings.new_token(),
                 int(launch.secure), sandbox_id,
             )  # fmt: skip
+            self._db.run("UPDATE sandboxes SET volume_mounts = ? WHERE id = ?", dumps(launch.volume_mounts), sandbox_id)
             if idempotency_key is not None:
                 self._db.run(
                     "INSERT INTO idempotency (tenant, key, sandbox_id, created_at) VALUES (?, ?, ?, ?)",
@@ -391,6 +398,7 @@ class Sandboxes:
             allow_internet=launch.allow_internet,
             envs=launch.envs,
             from_snapshot=launch.from_snapshot,
+            volumes=launch.volume_mounts,
         )
         crash_point("create:booted")
         if launch.network is not None and launch.allow_internet:

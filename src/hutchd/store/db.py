@@ -1,4 +1,4 @@
-"""SQLite state in the data dir: sandboxes, snapshots, templates, idempotency keys, metrics samples.
+"""SQLite state in the data dir: sandboxes, snapshots, templates, volumes, idempotency keys, metrics samples.
 
 All access happens on the event loop's thread: every statement is short, and running them without an
 `await` in between makes a read-check-write sequence atomic with respect to other requests.
@@ -106,6 +106,18 @@ MIGRATIONS: list[str] = [
     # `secure`: the sandbox has an access token (derived, never stored: hutchd/access.py)
     """
     ALTER TABLE sandboxes ADD COLUMN secure INTEGER NOT NULL DEFAULT 0;
+    """,
+    # volumes (runtime/volumes.py) and what each sandbox mounts: JSON {mount path: volume id}
+    """
+    CREATE TABLE volumes (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size_mb INTEGER NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX volumes_name ON volumes(tenant, name);
+    ALTER TABLE sandboxes ADD COLUMN volume_mounts TEXT NOT NULL DEFAULT '{}';
     """,
 ]
 

@@ -15,3 +15,7 @@ def snapshot_id() -> str:
 
 def template_id() -> str:
     return "tpl-" + secrets.token_hex(8)
+
+
+def volume_id() -> str:
+    return "vol-" + secrets.token_hex(8)

@@ -1,4 +1,4 @@
-"""Database rows as the API's JSON shapes (SandboxDetail, Snapshot, Template, SandboxMetric)."""
+"""Database rows as the API's JSON shapes (SandboxDetail, Volume, Snapshot, Template, SandboxMetric)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,17 @@ def sandbox_detail(row: sqlite3.Row) -> dict[str, Any]:
         "allowInternetAccess": bool(row["allow_internet"]),
         "lifecycle": {"onTimeout": row["on_timeout"], "autoResume": bool(row["auto_resume"])},
         "restoredFrom": row["restored_from"],
+        "volumeMounts": [{"path": p, "volumeID": v} for p, v in sorted(json.loads(row["volume_mounts"]).items())],
         **network_settings.detail_fields(row),
+    }
+
+
+def volume(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "volumeID": row["id"],
+        "name": row["name"],
+        "sizeMB": row["size_mb"],
+        "createdAt": rfc3339(row["created_at"]),
     }
 
 

@@ -153,3 +153,19 @@ def test_a_restore_the_host_cannot_hold_is_refused(hutch_server, restart, http):
         assert _live_ids(http) == live
     finally:
         http.delete(f"/snapshots/{snapshot}")
+
+
+def test_volumes_count_as_promised_for_as_long_as_they_exist(hutch_server, restart, http):
+    """A budget of about 3 GB: a 2 GB volume leaves no room for a 2 GB sandbox or another such volume."""
+    restart(env={"HUTCH_DISK_OVERCOMMIT": f"{3072 / (_free_mb(hutch_server.data_dir) - 1024):.6f}"})
+    vol = http.post("/volumes", json={"name": "admission", "sizeMB": 2048})
+    assert vol.status_code == 201, vol.text
+    try:
+        assert "volumes" in _refused(http, hutch_server.data_dir, 2048)
+        r = http.post("/volumes", json={"name": "admission-2", "sizeMB": 2048})
+        assert r.status_code == 507 and "sizeMB 2048" in r.json()["message"], r.text
+        assert [v["name"] for v in http.get("/volumes").json()] == ["admission"]
+    finally:
+        assert http.delete(f"/volumes/{vol.json()['volumeID']}").status_code == 204
+    sid = _made(http, 2048)  # the volume's promise is gone with it
+    http.delete(f"/sandboxes/{sid}")

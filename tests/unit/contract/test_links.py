@@ -24,6 +24,8 @@ ROOT_OPERATIONS = {
     "listSandboxes": "lists whatever exists (filters only)",
     "listSnapshots": "lists whatever exists (its sandboxID filter is optional)",
     "listTemplates": "lists the built-in templates, which exist without any call",
+    "createVolume": "makes the volume every volume-scoped operation is linked from",
+    "listVolumes": "lists whatever exists (no parameters)",
 }
 # Path parameters a link may leave to the generator: they name what the call itself makes.
 GENERATED_PATH_PARAMETERS = {("setEnvVar", "path.name"): "PUT makes the variable it names"}

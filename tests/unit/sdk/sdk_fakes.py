@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import respx
 
-from hutch import AsyncSandbox, Sandbox
+from hutch import AsyncSandbox, AsyncVolume, Sandbox, Volume
 
 BASE = "http://localhost:7420"
 KEY = "unit-test-key"
@@ -103,6 +103,7 @@ class Flavor:
     def __init__(self, name: str) -> None:
         self.name = name
         self.cls: Any = Sandbox if name == "sync" else AsyncSandbox
+        self.volume: Any = Volume if name == "sync" else AsyncVolume
         self.is_async = name == "async"
 
     async def __call__(self, value: Any) -> Any:

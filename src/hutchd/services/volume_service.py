@@ -1,0 +1,215 @@
+"""The volume service: create, look up, delete volumes, check the mounts a sandbox asks for, and the
+files API on a volume without a sandbox. A volume belongs to one tenant (another's is "not found");
+its name is unique among the tenant's volumes.
+
+Deleting a volume that a live sandbox (starting, running or paused) mounts is 409; with `force` those
+sandboxes are killed first. Snapshots keep only the volume's ID: restoring one after the volume is
+gone is 409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from hutch_agent.errors import from_os_error
+from hutchd.auth import Tenant
+from hutchd.backend import Backend
+from hutchd.http.errors import ApiError, conflict, not_found, unprocessable
+from hutchd.runtime import volumefiles
+from hutchd.runtime.volumes import check_mounts
+from hutchd.services.disk_budget import DiskBudget
+from hutchd.store import ids
+from hutchd.store.db import Database, now
+from hutchd.store.records import volume
+
+log = logging.getLogger("hutchd.volumes")
+
+_IN_USE = (
+    "SELECT id FROM sandboxes WHERE state IN ('starting', 'running', 'paused')"
+    " AND EXISTS (SELECT 1 FROM json_each(sandboxes.volume_mounts) WHERE value = ?)"
+)
+
+
+def file_error(e: OSError, volume_id: str, path: str) -> ApiError:
+    """What a failed file operation on a volume answers: the sandbox files API's status and words for
+    the errno (hutch_agent/errors.py), then which volume."""
+    err = from_os_error(e, path)
+    full = " (the volume is full: its size is its limit)" if err.status == 507 else ""
+    return ApiError(err.status, f"{err.message} in volume {volume_id}{full}")
+
+
+class Volumes:
+    def __init__(self, db: Database, backend: Backend, disk: DiskBudget) -> None:
+        self._db = db
+        self._backend = backend
+        self._store = backend.rt.volumes
+        self._disk = disk
+        self._lock = asyncio.Lock()  # creates and deletes, so a name is taken once
+
+    # ------------------------------------------------------------------ lookups
+
+    def visible(self, tenant: Tenant, ref: str) -> sqlite3.Row:
+        """The tenant's volume by ID or name; 404 otherwise."""
+        row = self._db.one(
+            "SELECT * FROM volumes WHERE tenant = ? AND (id = ? OR name = ?) ORDER BY id = ? DESC LIMIT 1",
+            tenant.id, ref, ref, ref,
+        )  # fmt: skip
+        if row is None:
+            raise not_found(f"volume {ref} not found")
+        return row
+
+    def list(self, tenant: Tenant) -> list[dict[str, Any]]:
+        rows = self._db.all("SELECT * FROM volumes WHERE tenant = ? ORDER BY created_at", tenant.id)
+        return [volume(r) for r in rows]
+
+    def users(self, volume_id: str) -> builtins.list[str]:
+        """The live sandboxes that mount the volume."""
+        return [r["id"] for r in self._db.all(_IN_USE, volume_id)]
+
+    # ------------------------------------------------------------------ create, delete
+
+    async def create(self, tenant: Tenant, name: str, size_mb: int) -> dict[str, Any]:
+        async with self._lock:
+            if self._db.one("SELECT 1 FROM volumes WHERE tenant = ? AND name = ?", tenant.id, name):
+                raise conflict(f"a volume named {name} already exists; delete it or choose another name")
+            self._disk.check(size_mb, "sizeMB")
+            volume_id = ids.volume_id()
+            await self._backend.call(self._store.create, volume_id, size_mb)
+            self._db.run(
+                "INSERT INTO volumes (id, tenant, name, size_mb, created_at) VALUES (?, ?, ?, ?, ?)",
+                volume_id, tenant.id, name, size_mb, now(),
+            )  # fmt: skip
+        return self.detail(volume_id)
+
+    def detail(self, volume_id: str) -> dict[str, Any]:
+        row = self._db.one("SELECT * FROM volumes WHERE id = ?", volume_id)
+        assert row is not None
+        return volume(row)
+
+    async def delete(
+        self, tenant: Tenant, ref: str, force: bool, kill: Callable[[Tenant, str], Awaitable[None]]
+    ) -> None:
+        async with self._lock:
+            row = self.visible(tenant, ref)
+            users = self.users(row["id"])
+            if users and not force:
+                raise conflict(
+                    f"volume {row['name']} is mounted by {', '.join(users)}; kill them first, or delete with force=true"
+                    " to kill them"
+                )
+            while users:  # a create may mount it while the kills are under way
+                for sandbox_id in users:
+                    with contextlib.suppress(ApiError):  # ended meanwhile
+                        await kill(tenant, sandbox_id)
+                users = self.users(row["id"])
+            self._db.run("DELETE FROM volumes WHERE id = ?", row["id"])  # no await since the last check
+            await self._backend.call(self._store.delete, row["id"])
+
+    async def recover(self) -> None:
+        """At start-up: every volume mounted on the host again (a crashed server's mounts are usually
+        still there), images without a record removed (a create the server died in)."""
+        known = {r["id"] for r in self._db.all("SELECT id FROM volumes")}
+        for volume_id in await self._backend.call(self._store.ids):
+            if volume_id not in known:
+                await self._backend.call(self._store.delete, volume_id)
+        for volume_id in sorted(known):
+            try:
+                await self._backend.call(self._store.ensure_mounted, volume_id)
+            except OSError as e:  # the files API and mounts will say so; the server still starts
+                log.error("volume %s cannot be mounted: %s", volume_id, e)
+
+    # ------------------------------------------------------------------ mounts
+
+    def resolve_mounts(self, tenant: Tenant, mounts: builtins.list[dict[str, str]]) -> dict[str, str]:
+        """createSandbox's volumeMounts ({name: volume ID or name, path}) as {path: volume ID}."""
+        out: dict[str, str] = {}
+        for m in mounts:
+            if m["path"] in out:
+                raise unprocessable(f"two volumes are mounted at {m['path']}")
+            out[m["path"]] = self.visible(tenant, m["name"])["id"]
+        try:
+            check_mounts(out)
+        except ValueError as e:
+            raise unprocessable(str(e)) from None
+        return out
+
+    def check_present(self, mounts: dict[str, str]) -> None:
+        """Before a restore or fork boots: its volumes must still exist."""
+        for path, volume_id in mounts.items():
+            if self._db.one("SELECT 1 FROM volumes WHERE id = ?", volume_id) is None:
+                raise conflict(f"volume {volume_id} (mounted at {path}) was deleted; this sandbox cannot boot again")
+
+    @staticmethod
+    def mounts_of(row: sqlite3.Row) -> dict[str, str]:
+        mounts: dict[str, str] = json.loads(row["volume_mounts"])
+        return mounts
+
+    # ------------------------------------------------------------------ files
+
+    async def _file_call(self, row: sqlite3.Row, path: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            root = await self._backend.call(self._store.ensure_mounted, row["id"])
+            return await self._backend.call(fn, root, path, *args)
+        except (ValueError, OverflowError) as e:  # the root removed, a listing too long
+            raise unprocessable(str(e)) from None
+        except OSError as e:
+            raise file_error(e, row["id"], path) from None
+
+    async def stat(self, row: sqlite3.Row, path: str) -> dict[str, Any]:
+        entry: dict[str, Any] = await self._file_call(row, path, volumefiles.stat_path)
+        return entry
+
+    async def list_dir(self, row: sqlite3.Row, path: str, depth: int) -> builtins.list[dict[str, Any]]:
+        entries: builtins.list[dict[str, Any]] = await self._file_call(row, path, volumefiles.list_dir, depth)
+        return entries
+
+    async def remove(self, row: sqlite3.Row, path: str) -> None:
+        await self._file_call(row, path, volumefiles.remove)
+
+    async def make_dir(self, row: sqlite3.Row, path: str, uid: int, gid: int, mode: int) -> tuple[bool, dict[str, Any]]:
+        made: tuple[bool, dict[str, Any]] = await self._file_call(row, path, volumefiles.make_dir, uid, gid, mode)
+        return made
+
+    async def read(self, row: sqlite3.Row, path: str) -> AsyncIterator[bytes]:
+        """The file's bytes, a chunk at a time (opened before the first byte, so a missing file is a 404)."""
+        fd: int = await self._file_call(row, path, volumefiles.open_for_read)
+        return self._chunks(fd)
+
+    async def _chunks(self, fd: int) -> AsyncIterator[bytes]:
+        try:
+            while chunk := await self._backend.call(os.read, fd, volumefiles.CHUNK):
+                yield chunk
+        finally:
+            os.close(fd)
+
+    async def write(
+        self, row: sqlite3.Row, path: str, body: AsyncIterator[bytes], uid: int, gid: int, mode: int
+    ) -> dict[str, Any]:
+        """Stream `body` into the file, gathered into writes of up to a MiB (one worker hop each, not one
+        per network chunk): a MiB or so in memory; a full volume is 507 and leaves the old file (or none)."""
+        upload: volumefiles.Upload = await self._file_call(row, path, volumefiles.Upload, uid, gid, mode)
+        try:
+            pending = bytearray()
+            async for chunk in body:
+                pending += chunk
+                if len(pending) >= volumefiles.CHUNK:
+                    await self._backend.call(upload.write, bytes(pending))
+                    pending.clear()
+            if pending:
+                await self._backend.call(upload.write, bytes(pending))
+            entry: dict[str, Any] = await self._backend.call(upload.commit)
+        except OSError as e:
+            await self._backend.call(upload.abort)
+            raise file_error(e, row["id"], path) from None
+        except BaseException:
+            await self._backend.call(upload.abort)
+            raise
+        return entry
