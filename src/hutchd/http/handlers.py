@@ -6,6 +6,7 @@ from the spec and this registry, so a path or method is never written here."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -375,7 +376,8 @@ async def get_volume(request: Request) -> Response:
 async def delete_volume(request: Request) -> Response:
     hub = _hub(request)
     force = bool(param(request, "query", "force"))
-    await hub.volumes.delete(request.state.tenant, request.path_params["volumeID"], force, hub.sandboxes.kill)
+    kill = functools.partial(hub.sandboxes.kill, wait=True)  # the volume is unmounted everywhere before it goes
+    await hub.volumes.delete(request.state.tenant, request.path_params["volumeID"], force, kill)
     return Response(status_code=204)
 
 

@@ -426,7 +426,10 @@ class Sandboxes:
 
     # ------------------------------------------------------------------ kill
 
-    async def kill(self, tenant: Tenant, sandbox_id: str) -> None:
+    async def kill(self, tenant: Tenant, sandbox_id: str, *, wait: bool = False) -> None:
+        """Every process of the sandbox is killed and its record final when this returns; its teardown
+        (mounts, loop device, cgroups, network) goes on after, unless `wait` (a volume about to be deleted
+        must be unmounted everywhere first)."""
         self.live(tenant, sandbox_id)
         async with self.lock(sandbox_id):
             row = self.row(sandbox_id)
@@ -439,6 +442,8 @@ class Sandboxes:
         task = asyncio.create_task(self._tear_down(sandbox_id), name=f"teardown-{sandbox_id}")
         self._teardowns.add(task)
         task.add_done_callback(self._teardowns.discard)
+        if wait:
+            await asyncio.shield(task)
 
     async def _tear_down(self, sandbox_id: str) -> None:
         async with self.lock(sandbox_id):
