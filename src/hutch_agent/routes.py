@@ -82,6 +82,10 @@ def put_env(agent: Agent, request: Request, response: Response, pids: list[int])
 
 # ------------------------------------------------------------------------------------------- commands
 
+KILL_SETTLE_S = 1.0
+"""How long killCommand waits for the killed process to be reaped (a child that escaped its process
+group and holds the output open can delay that; the kill is answered anyway)."""
+
 
 def start_command(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from .commands import start_command
@@ -115,7 +119,9 @@ def get_command(agent: Agent, request: Request, response: Response, pids: list[i
 
 
 def kill_command(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    agent.processes.get(pids[0]).kill()
+    process = agent.processes.get(pids[0])
+    process.kill()
+    process.ended.wait(KILL_SETTLE_S)  # so that a listing right after shows it ended (output holders aside)
     response.empty()
 
 
