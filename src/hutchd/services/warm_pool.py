@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ POOLED_SANDBOX_MB = 10
 """What one idle pooled sandbox costs in memory (its agent and init, measured ~8.5 MB): the budget's unit."""
 DEMAND_WINDOW_S = 30.0
 """Creates counted for sizing: a pool holds as many sandboxes as were asked for in this many seconds."""
-BOOTS_AT_ONCE = 4
-"""Pooled sandboxes booted concurrently per template (boots wait on I/O as much as on the CPU)."""
+BOOTS_AT_ONCE = max(2, min(4, os.cpu_count() or 2))
+"""Pooled sandboxes booted concurrently per template: about one per CPU (boots wait on I/O too, but more
+at once slow down the creates and commands the pool is there to speed up)."""
 
 
 class WarmPool:
