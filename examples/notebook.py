@@ -10,7 +10,7 @@ import base64
 import sys
 from pathlib import Path
 
-from hutch import Sandbox
+from hutch import BarChart, Sandbox
 
 CELLS = [
     # 1: data, kept for the next cells
@@ -48,9 +48,9 @@ def main() -> None:
             for result in execution.results:
                 if result.html is not None:
                     print(f"DataFrame as HTML ({len(result.html)} characters); as text:\n{result.text}")
-                if result.chart is not None:
-                    bars = ", ".join(f"{e['label']}={e['value']:g}" for e in result.chart["elements"])
-                    print(f"{result.chart['type']} chart {result.chart['title']!r}: {bars}")
+                if isinstance(result.chart, BarChart):
+                    bars = ", ".join(f"{e.label}={e.value:g}" for e in result.chart.elements)
+                    print(f"{result.chart.type.value} chart {result.chart.title!r}: {bars}")
                 if result.png is not None:
                     image = out / "units.png"
                     image.write_bytes(base64.b64decode(result.png))

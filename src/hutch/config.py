@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 from urllib.parse import urlsplit
@@ -51,6 +52,12 @@ class ConnectionOpts(TypedDict, total=False):
     """E2B's deprecated sandbox URL: accepted and ignored (hutch reaches sandboxes through the server)."""
     validate_api_key: bool | None
     """E2B's deprecated option: accepted, has no effect."""
+
+
+ApiParams = ConnectionOpts
+"""E2B's name for the connection keywords."""
+ProxyTypes = str | httpx.URL | httpx.Proxy
+HttpVersion = Literal["1.1", "2"]
 
 
 CONNECTION_KEYS = frozenset(ConnectionOpts.__annotations__)
@@ -178,6 +185,21 @@ class ConnectionConfig:
         if unknown:
             raise InvalidArgumentException(f"unknown connection option(s): {', '.join(sorted(unknown))}")
         return cls.resolve(**opts)
+
+
+def call_config(origin: Mapping[str, Any] | ConnectionConfig, opts: Mapping[str, Any], what: str) -> ConnectionConfig:
+    """The settings of one call of a paginator (E2B's per-call options): the options it was made with and
+    the call's on top; a paginator of a sandbox object has that sandbox's settings, and a call can only
+    change their ``request_timeout``."""
+    unknown = set(opts) - CONNECTION_KEYS
+    if unknown:
+        raise InvalidArgumentException(f"{what}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    if not isinstance(origin, ConnectionConfig):
+        return ConnectionConfig.from_opts({**origin, **opts})
+    if set(opts) - {"request_timeout"}:
+        raise InvalidArgumentException(f"{what}() of a sandbox's paginator takes only request_timeout")
+    timeout = opts.get("request_timeout")
+    return origin if timeout is None else dataclasses.replace(origin, request_timeout=timeout or None)
 
 
 def _retry_policy(retries: int | None) -> RetryPolicy:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import IO, Any, Literal, Self, TypedDict, overload
+from typing import IO, Any, Literal, Self, TypedDict, TypeVar, overload
+
+from hutch.charts import Chart, chart_from_dict
 
 __all__ = [
+    "AsyncWriteData",
     "CodeContext",
     "CommandResult",
     "EntryInfo",
@@ -22,20 +25,34 @@ __all__ = [
     "FileType",
     "FilesystemEvent",
     "FilesystemEventType",
+    "OutputHandler",
     "ProcessInfo",
+    "PtyOutput",
     "PtySize",
     "ReadFormat",
     "Result",
     "SandboxInfo",
+    "SandboxInfoLifecycle",
     "SandboxLifecycle",
     "SandboxList",
+    "SandboxListOrder",
     "SandboxMetrics",
+    "SandboxNetworkInfo",
     "SandboxNetworkOpts",
+    "SandboxNetworkSelector",
+    "SandboxNetworkSelectorContext",
+    "SandboxNetworkUpdate",
+    "SandboxOnResume",
+    "SandboxOnTimeout",
     "SandboxQuery",
     "SandboxResources",
     "SandboxState",
     "Snapshot",
     "SnapshotInfo",
+    "SnapshotMode",
+    "Stderr",
+    "Stdout",
+    "Username",
     "WriteData",
     "WriteEntry",
     "WriteInfo",
@@ -120,13 +137,27 @@ class SandboxNetworkOpts(TypedDict, total=False):
     own addresses are never reachable.
     """
 
-    allow_out: list[str]
-    """Destinations the sandbox may reach."""
-    deny_out: list[str]
-    """Destinations it may not reach."""
+    allow_out: list[str] | Callable[[SandboxNetworkSelectorContext], list[str]]
+    """Destinations the sandbox may reach; or, as in E2B, a function of a
+    :class:`SandboxNetworkSelectorContext` returning them (``lambda ctx: [ctx.all_traffic]``)."""
+    deny_out: list[str] | Callable[[SandboxNetworkSelectorContext], list[str]]
+    """Destinations it may not reach (a list, or a function as for ``allow_out``)."""
     allow_public_traffic: bool
     """Whether anyone who can reach the server may use the sandbox's exposed ports (``get_host``);
     when False they need the API key or ``SandboxInfo.traffic_access_token`` (default True)."""
+    mask_request_host: str
+    """The ``Host`` header the servers on the exposed ports see (E2B's), ``${PORT}`` replaced by the
+    port: ``"${PORT}-myapp.example.com"``; by default ``localhost:<port>``."""
+
+
+@dataclass(frozen=True)
+class SandboxNetworkSelectorContext:
+    """What an ``allow_out`` / ``deny_out`` function receives (E2B's)."""
+
+    all_traffic: str
+    """``"0.0.0.0/0"``: every IPv4 destination."""
+    rules: Mapping[str, list[Any]]
+    """E2B's per-host ``rules``: always empty here (hutch refuses ``rules``)."""
 
 
 @dataclass
@@ -230,6 +261,8 @@ class Snapshot:
     """When it was taken."""
     template_id: str | None = None
     """For template snapshots, what to pass as ``template=`` to boot from it."""
+    names: list[str] = field(default_factory=list)
+    """The names it was given (``create_snapshot(name=)``), as E2B's ``SnapshotInfo.names``."""
 
 
 @dataclass
@@ -258,6 +291,8 @@ class SandboxQuery:
     """Only sandboxes booted from this template."""
     name: str | None = None
     """Only the sandbox with this name."""
+    started_after: datetime.datetime | None = None
+    """Only sandboxes started at or after this time (E2B's; a naive datetime is local time, as in E2B)."""
 
 
 @dataclass
@@ -408,6 +443,9 @@ class FilesystemEvent:
     """The changed path relative to the watched directory."""
     path: str
     """The changed path, absolute."""
+    entry: EntryInfo | None = None
+    """The changed path's entry when the watch was started with ``include_entry=True`` (E2B); None
+    otherwise, and for a path already gone when the event was read (remove, rename away)."""
 
     def __post_init__(self) -> None:
         self.type = FilesystemEventType(self.type)
@@ -459,13 +497,17 @@ class Result:
     """Representations of other MIME types, by type."""
     is_main_result: bool = False
     """Whether it is the value of the code's last expression (rather than something displayed)."""
-    chart: dict[str, Any] | None = None
-    """For a matplotlib figure, its chart data as E2B's ``Chart`` reads it (``type``, ``title``,
-    ``elements``, ...; see openapi.yaml's ``CodeResultEvent``)."""
+    chart: Chart | None = None
+    """For a matplotlib figure, its chart data: a :class:`~hutch.LineChart`, :class:`~hutch.BarChart`,
+    ... (E2B's classes, ``hutch.charts``; ``chart.to_dict()`` is the JSON)."""
+
+    def __getitem__(self, name: str) -> Any:
+        """E2B's ``result["png"]``: the attribute of that name."""
+        return getattr(self, name)
 
     @classmethod
     def from_bundle(
-        cls, bundle: Mapping[str, str], is_main_result: bool = False, chart: dict[str, Any] | None = None
+        cls, bundle: Mapping[str, str], is_main_result: bool = False, chart: Mapping[str, Any] | None = None
     ) -> Result:
         """A result from a Jupyter-style MIME bundle (``{"text/plain": ..., "image/png": <base64>}``).
 
@@ -485,7 +527,8 @@ class Result:
         text = values.get("text")
         if text is not None and len(text) >= 2 and text[0] == text[-1] == "'":
             values["text"] = text[1:-1]
-        return cls(**values, extra=extra, is_main_result=is_main_result, chart=chart)
+        chart_object = None if chart is None else chart_from_dict(chart)
+        return cls(**values, extra=extra, is_main_result=is_main_result, chart=chart_object)
 
     def formats(self) -> list[str]:
         """The names of the representations present (``["text", "html"]``), then other MIME types."""
@@ -530,33 +573,99 @@ class ExecutionError:
     traceback: str
     """The formatted traceback."""
 
+    def to_json(self) -> str:
+        """E2B's JSON of it: ``{"name", "value", "traceback"}``."""
+        return json.dumps(vars(self))
+
+
+class OutputMessage(str):
+    """A chunk of output as ``run_code``'s ``on_stdout``/``on_stderr`` get it: the text itself (a
+    ``str``, as hopx-style callbacks use it) that also has E2B's ``line``, ``timestamp`` and ``error``."""
+
+    timestamp: int
+    """When the sandbox read it: Unix epoch in nanoseconds."""
+    error: bool
+    """Whether it was written to standard error."""
+
+    def __new__(cls, line: str, timestamp: int = 0, error: bool = False) -> OutputMessage:
+        message = super().__new__(cls, line)
+        message.timestamp, message.error = timestamp, error
+        return message
+
+    @property
+    def line(self) -> str:
+        """The text (E2B's name)."""
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"OutputMessage(line={self.line!r}, timestamp={self.timestamp}, error={self.error})"
+
 
 @dataclass
-class ExecutionResult:
-    """How a ``run_code`` went: what the code printed, the rich results it produced, and its error."""
+class Logs:
+    """What the code printed, chunk by chunk as it arrived (E2B's ``Execution.logs``)."""
 
-    stdout: str = ""
-    stderr: str = ""
-    exit_code: int = 0
-    """0 when it ran without error; 1 after an uncaught python/javascript error; bash: the last status."""
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps({"stdout": self.stdout, "stderr": self.stderr})
+
+
+@dataclass
+class Execution:
+    """How a ``run_code`` went: what the code printed, the rich results it produced, and its error.
+
+    Both shapes in one object: E2B's (``logs.stdout``/``logs.stderr`` lists, ``results``, ``error``,
+    ``execution_count``, ``text``, ``to_json()``) and hopx's ``ExecutionResult`` (``stdout`` and
+    ``stderr`` strings, ``exit_code``, ``results``, ``error``)."""
+
     results: list[Result] = field(default_factory=list)
     """Rich outputs, in the order they were produced."""
+    logs: Logs = field(default_factory=Logs)
+    """Standard output and error, as lists of the chunks printed."""
     error: ExecutionError | None = None
     """The error the code raised, if it did (run_code does not raise for errors in the code)."""
     execution_count: int | None = None
     """How many executions the context has run since it (re)started, this one included."""
+    exit_code: int = 0
+    """0 when it ran without error; 1 after an uncaught error; bash: the last command's status."""
     context_id: str | None = None
     """The code context it ran in."""
+
+    @property
+    def stdout(self) -> str:
+        """All of standard output, as one string (hopx's)."""
+        return "".join(self.logs.stdout)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.logs.stderr)
 
     @property
     def text(self) -> str | None:
         """The plain text of the main result (the value of the last expression), if there is one."""
         return next((r.text for r in self.results if r.is_main_result), None)
 
+    def to_json(self) -> str:
+        """E2B's JSON of it (``logs`` and ``error`` are JSON strings inside it, as E2B's are)."""
+        results = [
+            {**{f: r.chart.to_dict() if f == "chart" and r.chart else r[f] for f in r.formats() if f in _SERIALIZED},
+             "text": r.text}
+            for r in self.results
+        ]  # fmt: skip
+        error = self.error.to_json() if self.error else None
+        return json.dumps({"results": results, "logs": self.logs.to_json(), "error": error})
+
     @property
     def success(self) -> bool:
         """No error and a zero exit code."""
         return self.error is None and self.exit_code == 0
+
+
+ExecutionResult = Execution
+"""hopx's name for :class:`Execution`."""
+_SERIALIZED = (*RESULT_FORMATS, "chart")
 
 
 @dataclass
@@ -615,3 +724,33 @@ class VolumeEntryStat:
 
     def __post_init__(self) -> None:
         self.type = FileType(self.type)
+
+
+# ---------------------------------------------------------------- E2B's type names (for E2B code's annotations)
+
+T = TypeVar("T")
+
+SandboxListOrder = Literal["asc", "desc"]
+"""``Sandbox.list(order=)``."""
+SnapshotMode = Literal["full", "filesystem"]
+"""``pause(mode=)`` / ``create_snapshot(mode=)``; ``"full"`` is refused here (no CRIU)."""
+SandboxOnResume = Literal["restore", "reboot"]
+"""``connect(on_resume=)``; ``"reboot"`` is refused here."""
+SandboxOnTimeout = Literal["kill", "pause"] | Mapping[str, Any]
+"""``lifecycle["on_timeout"]``: the action, or E2B's ``{"action": ..., "keep_memory": ...}``."""
+SandboxInfoLifecycle = SandboxLifecycle
+SandboxNetworkSelector = list[str] | Callable[[SandboxNetworkSelectorContext], list[str]]
+SandboxNetworkInfo = SandboxNetworkOpts
+Stdout = str
+Stderr = str
+PtyOutput = bytes
+Username = str
+OutputHandler = Callable[[T], object]
+"""A callback of output (on the async SDK it may be a coroutine function)."""
+AsyncWriteData = WriteData | AsyncIterable[bytes]
+
+
+class SandboxNetworkUpdate(SandboxNetworkOpts, total=False):
+    """``update_network``'s argument (E2B's): a policy, and ``allow_internet_access`` when it has no lists."""
+
+    allow_internet_access: bool

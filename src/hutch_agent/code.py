@@ -1,13 +1,14 @@
-"""Code contexts for `run_code`: persistent python, bash and javascript interpreters, and their events.
+"""Code contexts for `run_code`: persistent python, javascript, typescript, r, java and bash
+interpreters, and their events.
 
 A context is one interpreter process, started as a sandbox user in its own session, with four pipes:
-requests in, messages out (one JSON object per line), and its stdout and stderr. Python and
-javascript read JSON requests and answer with the messages themselves (kernels/python_kernel.py,
-kernels/node_kernel.js). Bash is an interactive `bash --login` reading the agent's shell text from
-its stdin: each cell is passed as a quoted here-document to `source`, so its variables, functions,
-working directory and exports stay, and a `done` line with the cell's status is printed to the
-message pipe afterwards. Interactive, because only an interactive bash abandons the running command
-on SIGINT and goes on reading the next one.
+requests in, messages out (one JSON object per line), and its stdout and stderr. All but bash read
+JSON requests and answer with the messages themselves (kernels/: python_kernel.py, node_kernel.js
+for javascript and typescript, r_kernel.R, JavaKernel.java on JShell). Bash is an interactive
+`bash --login` reading the agent's shell text from its stdin: each cell is passed as a quoted
+here-document to `source`, so its variables, functions, working directory and exports stay, and a
+`done` line with the cell's status is printed to the message pipe afterwards. Interactive, because
+only an interactive bash abandons the running command on SIGINT and goes on reading the next one.
 
 A thread per interpreter turns all of it into a queue of events; the request that runs a cell reads
 them from the queue as they come, so output streams live. Output written while no cell runs is
@@ -50,8 +51,20 @@ LANGUAGES = {
     "javascript": "javascript",
     "js": "javascript",
     "node": "javascript",
+    "typescript": "typescript",
+    "ts": "typescript",
+    "r": "r",
+    "java": "java",
 }
-RUNNERS = {"python": ("python3", "python_kernel.py"), "javascript": ("node", "node_kernel.js")}  # bash is itself
+# language -> (program and options, kernel, arguments after its two fds, a file it needs); bash is itself
+RUNNERS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...], str]] = {
+    "python": (("python3",), "python_kernel.py", (), "/usr/bin/python3"),
+    "javascript": (("node",), "node_kernel.js", (), "/usr/bin/node"),
+    "typescript": (("node",), "node_kernel.js", ("--typescript",), "/usr/share/nodejs/typescript/package.json"),
+    "r": (("Rscript", "--vanilla"), "r_kernel.R", (), "/usr/lib/R/site-library/jsonlite"),
+    "java": (("java", "-XX:+UseSerialGC", "-Xshare:auto"), "JavaKernel.java", (), "/usr/bin/jshell"),
+}
+PRESTART_FILE = "/etc/hutch/prestart-code"  # a template's list of default contexts to start at boot
 MAX_CONTEXTS = 32  # created ones; the default context of each language comes on top
 START_TIMEOUT = 30.0  # seconds an interpreter has to say it is ready
 INTERRUPT_GRACE = 3.0  # seconds an interrupted execution has to stop before its context is restarted
@@ -61,6 +74,7 @@ DRAIN_LIMIT = 4 * 1024 * 1024  # bytes of stdout/stderr read ahead of a `done` (
 MAX_MESSAGE = 64 * 1024 * 1024  # bytes of one message line (a result with big images), as the SDK reads them
 _BASH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TIMED_OUT = object()
+BASH_SIGINT = ("stderr", "\n")  # what an interactive bash prints when interrupted
 
 Emit = Callable[[dict[str, Any]], None]
 EnvOf = Callable[[User, dict[str, str]], dict[str, str]]
@@ -70,8 +84,13 @@ def language_of(name: str) -> str:
     """The canonical language for a name or alias; 422 for others."""
     language = LANGUAGES.get(name)
     if language is None:
-        raise HttpError(422, f"unknown language {name!r}: use python, bash or javascript")
+        raise HttpError(422, f"unknown language {name!r}: use {', '.join(dict.fromkeys(LANGUAGES.values()))}")
     return language
+
+
+def available(language: str) -> bool:
+    """Whether this sandbox's template has what the language's interpreter needs."""
+    return language not in RUNNERS or os.path.exists(RUNNERS[language][3])
 
 
 class Interpreter:
@@ -94,9 +113,12 @@ class Interpreter:
         self._msg_fd = msg_w  # its number in the child too (pass_fds keeps numbers)
         pass_fds: tuple[int, ...]
         if language in RUNNERS:
-            program, runner = RUNNERS[language]
-            argv = [program, os.path.join(KERNELS, runner), str(req_r), str(msg_w)]
+            program, kernel, options, _ = RUNNERS[language]
+            argv = [*program, os.path.join(KERNELS, kernel), str(req_r), str(msg_w), *options]
             stdin, pass_fds = subprocess.DEVNULL, (req_r, msg_w)
+            for fd in pass_fds:  # R and Java open them by path (/dev/fd/N), which checks the pipe's owner
+                with contextlib.suppress(PermissionError):  # the agent's tests run it unprivileged
+                    os.fchown(fd, user.uid, user.gid)
         else:
             argv = ["/bin/bash", "--login", "--noediting", "-i"]
             stdin, pass_fds = req_r, (msg_w,)
@@ -108,9 +130,7 @@ class Interpreter:
             for fd in (self._req_w, msg_r, out_r, err_r):
                 os.close(fd)
             if isinstance(exc, FileNotFoundError):
-                raise HttpError(
-                    422, f"{language} needs {argv[0]}, which this sandbox does not have (the base template has it)"
-                ) from None
+                raise _missing(language) from None
             raise spawn_error(exc, f"the {language} interpreter") from None
         finally:
             for fd in (req_r, msg_w, out_w, err_w):
@@ -173,6 +193,8 @@ class Interpreter:
                 pass  # it is gone: the reader reports that
 
     def _put(self, item: dict[str, Any] | None) -> None:
+        if item is not None and item.get("type") in ("stdout", "stderr"):
+            item.setdefault("timestamp", time.time_ns())
         while True:
             try:
                 self._messages.put(item, timeout=0.5)
@@ -316,6 +338,11 @@ class Interpreter:
         )
 
 
+def _missing(language: str) -> HttpError:
+    home = "base" if language in ("python", "javascript", "bash") else "code-interpreter"
+    return HttpError(422, f"this sandbox's template cannot run {language}: the {home} template can")
+
+
 def _read_some(fd: int) -> bytes | None:
     """A chunk, b"" at end of file, None if there is nothing now."""
     try:
@@ -356,6 +383,8 @@ class Context:
             if self.removed:
                 raise HttpError(404, f"code context {self.id!r} was removed")
             if self._interpreter is None or self._interpreter.returncode is not None:
+                if not available(self.language):
+                    raise _missing(self.language)
                 self._interpreter = Interpreter(self.language, self.user, env_of(self.user, self.envs), self.cwd)
             return self._interpreter
 
@@ -395,8 +424,8 @@ class Context:
         def done(exit_code: int, status: str) -> None:
             if interrupted is not None:
                 emit(interrupted)
-            emit({"type": "done", "exitCode": exit_code, "status": status,
-                  "executionCount": interpreter.count, "contextID": self.id})  # fmt: skip
+            emit({"type": "done", "exitCode": exit_code, "status": status, "executionCount": interpreter.count,
+                  "contextID": self.id, "timedOut": interrupted is not None})  # fmt: skip
 
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -436,7 +465,7 @@ class Context:
                 return
             if interrupted is not None and kind == "error":  # its own report of the interrupt
                 interrupted["traceback"] = message.get("traceback", "")
-            elif interrupted is not None and self.language == "bash" and message == {"type": "stderr", "text": "\n"}:
+            elif interrupted is not None and self.language == "bash" and (kind, message.get("text")) == BASH_SIGINT:
                 pass  # what an interactive bash prints when interrupted
             elif kind in ("stdout", "stderr", "result", "error"):
                 emit(message)
@@ -478,7 +507,10 @@ class CodeContexts:
         return context
 
     def default(self, language: str, user: Callable[[], User]) -> Context:
-        """The language's default context (made on first use, started by its first cell)."""
+        """The language's default context (made on first use, started by its first cell); 422 for a
+        language this template cannot run (so it is never listed)."""
+        if not available(language):
+            raise _missing(language)
         with self._lock:
             context = self._contexts.get(language)
             if context is None:
@@ -487,8 +519,8 @@ class CodeContexts:
             return context
 
     def with_defaults(self, user: Callable[[], User]) -> list[Context]:
-        """Every context, the default one of each language included (as E2B lists them)."""
-        for language in dict.fromkeys(LANGUAGES.values()):
+        """Every context, the default one of each language this template runs included (as E2B lists them)."""
+        for language in filter(available, dict.fromkeys(LANGUAGES.values())):
             self.default(language, user)
         return self.all()
 

@@ -79,6 +79,20 @@ def _entry(path: str, st: os.stat_result, names: _Names) -> dict[str, Any]:
     }
 
 
+class EntryLookup:
+    """Entries of changed paths for a watch with `includeEntry` (names cached for the watch's life)."""
+
+    def __init__(self) -> None:
+        self._names = _Names()
+
+    def __call__(self, path: str) -> dict[str, Any] | None:
+        """The entry at `path` now; None when it is gone (or unreadable) by the time it is looked at."""
+        try:
+            return _entry(path, os.lstat(path), self._names)
+        except OSError:
+            return None
+
+
 def stat_path(user: User, path: str) -> dict[str, Any]:
     """The entry at `path`, not following a final symlink."""
     with acting_on(user, path):

@@ -111,8 +111,11 @@ def _supervise(table: ProcessTable, terminal: Terminal, master: int, timeout: fl
         terminal.record({"type": "data", "data": binascii.b2a_base64(chunk, newline=False).decode()}, len(chunk))
 
     def on_end(error: str | None, timed_out: bool) -> None:
-        try:
-            terminal.finish(lambda: os.waitstatus_to_exitcode(os.waitpid(terminal.pid, 0)[1]))
+        try:  # a terminal killed for its timeout says so, as a command does (the SDK's TimeoutException)
+            terminal.finish(
+                lambda: os.waitstatus_to_exitcode(os.waitpid(terminal.pid, 0)[1]),
+                **({"reason": "timeout"} if timed_out else {}),
+            )
         finally:
             table.forget_old()
 

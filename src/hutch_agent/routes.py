@@ -62,6 +62,10 @@ def _warm_up(agent: Agent) -> None:
             importlib.import_module(f"{__package__}.{name}")
         except Exception as exc:
             log(f"could not load {name}: {exc}")
+    try:
+        code_routes.prestart(agent)
+    except Exception as exc:  # the first run_code starts it, and says why it cannot
+        log(f"could not start the template's default code contexts: {exc}")
 
 
 # ---------------------------------------------------------------------------------------- health, env
@@ -234,11 +238,13 @@ def watch_dir(agent: Agent, request: Request, response: Response, pids: list[int
     import select
     from contextlib import closing
 
+    from . import files
     from .creds import acting_as, acting_on
     from .watch import Watcher
 
     user, path = _user_and_path(request)
     recursive = params.query(request, "recursive", False)
+    entry_of = files.EntryLookup() if params.query(request, "includeEntry", False) else None
     with acting_on(user, path):
         watcher = Watcher(path, recursive)
     with closing(watcher):
@@ -253,6 +259,10 @@ def watch_dir(agent: Agent, request: Request, response: Response, pids: list[int
                 continue
             with acting_as(user):  # a recursive watch adds new subdirectories as the user
                 events = watcher.read()
+                if entry_of is not None:
+                    for event in events:
+                        if (entry := entry_of(event["path"])) is not None:
+                            event["entry"] = entry
             response.write(b"".join(dumps(event) + b"\n" for event in events))
 
 

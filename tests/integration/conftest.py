@@ -153,6 +153,14 @@ class HutchServer:
                 time.sleep(1.0)
         raise RuntimeError(f"template {template_id} not ready after {timeout}s:\n{self.log_tail()}")
 
+    def build_template(self, template_id: str) -> None:
+        """Build a recipe template here and now (once per machine: the templates are shared, and their
+        lock keeps builders apart), so that no test's create waits for apt-get within its request timeout."""
+        from hutchd.runtime.layout import Layout
+        from hutchd.runtime.templates import TemplateStore
+
+        TemplateStore(Layout(self.data_dir)).ensure(template_id)
+
     def delete_snapshots(self) -> None:
         for key in (self.api_key, self.api_key_b):
             with self.http(key) as c:
@@ -233,6 +241,7 @@ def shared_server(config: pytest.Config) -> HutchServer:
     config.add_cleanup(lambda: _shutdown(server))
     server.start()
     server.wait_template("base")
+    server.build_template("code-interpreter")
     return server
 
 

@@ -31,6 +31,7 @@ from .fork_request import ForkRequest
 from .fork_result import ForkResult
 from .health import Health
 from .host_features import HostFeatures
+from .list_sandboxes_order import ListSandboxesOrder
 from .make_dir_request import MakeDirRequest
 from .network_update import NetworkUpdate
 from .new_code_context import NewCodeContext
@@ -46,6 +47,7 @@ from .process_info import ProcessInfo
 from .process_info_envs import ProcessInfoEnvs
 from .pty_data_event import PtyDataEvent
 from .pty_exit_event import PtyExitEvent
+from .pty_exit_event_reason import PtyExitEventReason
 from .pty_request import PtyRequest
 from .pty_request_envs import PtyRequestEnvs
 from .pty_size import PtySize
@@ -105,6 +107,7 @@ __all__ = (
     "ForkResult",
     "Health",
     "HostFeatures",
+    "ListSandboxesOrder",
     "MakeDirRequest",
     "NetworkUpdate",
     "NewCodeContext",
@@ -120,6 +123,7 @@ __all__ = (
     "ProcessInfoEnvs",
     "PtyDataEvent",
     "PtyExitEvent",
+    "PtyExitEventReason",
     "PtyRequest",
     "PtyRequestEnvs",
     "PtySize",

@@ -21,7 +21,7 @@ class CodeContext:
     context_id: str
     """ Its ID; a default context's ID is its language's name. """
     language: str
-    """ `python`, `bash` or `javascript`. """
+    """ `python`, `javascript`, `typescript`, `r`, `java` or `bash`. """
     user: str
     """ The sandbox user its interpreter runs as. """
     cwd: str

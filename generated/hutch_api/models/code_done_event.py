@@ -15,7 +15,7 @@ T = TypeVar("T", bound="CodeDoneEvent")
 class CodeDoneEvent:
     type_: Literal["done"]
     exit_code: int
-    """ 0 when the code ran without error, 1 after an uncaught python or javascript error; for bash,
+    """ 0 when the code ran without error, 1 after an uncaught error; for bash,
     the status of the cell's last command; 137 when the interpreter had to be killed.
      """
     status: str
@@ -24,6 +24,10 @@ class CodeDoneEvent:
     """ The context the code ran in. """
     execution_count: int | None | Unset = UNSET
     """ How many executions this context has run since it (re)started, this one included. """
+    timed_out: bool | Unset = UNSET
+    """ Whether the execution reached its `timeout` and was interrupted (its `error` event then
+    says so): the SDK's E2B flavour raises `TimeoutException` for it.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,6 +45,8 @@ class CodeDoneEvent:
         else:
             execution_count = self.execution_count
 
+        timed_out = self.timed_out
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -53,6 +59,8 @@ class CodeDoneEvent:
         )
         if execution_count is not UNSET:
             field_dict["executionCount"] = execution_count
+        if timed_out is not UNSET:
+            field_dict["timedOut"] = timed_out
 
         return field_dict
 
@@ -78,12 +86,15 @@ class CodeDoneEvent:
 
         execution_count = _parse_execution_count(d.pop("executionCount", UNSET))
 
+        timed_out = d.pop("timedOut", UNSET)
+
         code_done_event = cls(
             type_=type_,
             exit_code=exit_code,
             status=status,
             context_id=context_id,
             execution_count=execution_count,
+            timed_out=timed_out,
         )
 
         code_done_event.additional_properties = d

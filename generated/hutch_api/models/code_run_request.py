@@ -22,7 +22,8 @@ class CodeRunRequest:
     code: str
     """ The source to run, as one cell. """
     language: str | Unset = UNSET
-    """ `python`, `bash` or `javascript` (aliases: `python3`, `sh`, `js`, `node`). Runs in that
+    """ `python`, `javascript`, `typescript`, `r`, `java` or `bash` (aliases: `python3`, `js`,
+    `node`, `ts`, `sh`). Runs in that
     language's default context; `python` when neither `language` nor `contextID` is given.
     With `contextID`, it may be omitted and must otherwise match the context's language (400 if not).
      """

@@ -6,6 +6,8 @@ from typing import Any, Literal, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="CodeStdoutEvent")
 
 
@@ -14,12 +16,16 @@ class CodeStdoutEvent:
     type_: Literal["stdout"]
     text: str
     """ Text the code wrote to standard output. """
+    timestamp: int | Unset = UNSET
+    """ When the agent read it: Unix epoch in nanoseconds (E2B's `OutputMessage.timestamp`). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_
 
         text = self.text
+
+        timestamp = self.timestamp
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -29,6 +35,8 @@ class CodeStdoutEvent:
                 "text": text,
             }
         )
+        if timestamp is not UNSET:
+            field_dict["timestamp"] = timestamp
 
         return field_dict
 
@@ -41,9 +49,12 @@ class CodeStdoutEvent:
 
         text = d.pop("text")
 
+        timestamp = d.pop("timestamp", UNSET)
+
         code_stdout_event = cls(
             type_=type_,
             text=text,
+            timestamp=timestamp,
         )
 
         code_stdout_event.additional_properties = d

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.entry_info import EntryInfo
+
 
 T = TypeVar("T", bound="FilesystemEvent")
 
@@ -21,6 +25,8 @@ class FilesystemEvent:
     """ The changed path relative to the watched directory (null for `ready`). """
     path: None | str | Unset = UNSET
     """ The changed path, absolute (null for `ready`). """
+    entry: EntryInfo | Unset = UNSET
+    """ A filesystem entry. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,6 +44,10 @@ class FilesystemEvent:
         else:
             path = self.path
 
+        entry: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.entry, Unset):
+            entry = self.entry.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -49,11 +59,15 @@ class FilesystemEvent:
             field_dict["name"] = name
         if path is not UNSET:
             field_dict["path"] = path
+        if entry is not UNSET:
+            field_dict["entry"] = entry
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.entry_info import EntryInfo
+
         d = dict(src_dict)
         type_ = d.pop("type")
 
@@ -75,10 +89,18 @@ class FilesystemEvent:
 
         path = _parse_path(d.pop("path", UNSET))
 
+        _entry = d.pop("entry", UNSET)
+        entry: EntryInfo | Unset
+        if isinstance(_entry, Unset):
+            entry = UNSET
+        else:
+            entry = EntryInfo.from_dict(_entry)
+
         filesystem_event = cls(
             type_=type_,
             name=name,
             path=path,
+            entry=entry,
         )
 
         filesystem_event.additional_properties = d

@@ -21,6 +21,13 @@ class NetworkUpdate:
     """ Destinations the sandbox may not reach; replaces the old list (absent = empty). """
     allow_public_traffic: bool | Unset = UNSET
     """ Who may use the exposed ports (see `SandboxNetwork`); unchanged when absent. """
+    mask_request_host: None | str | Unset = UNSET
+    """ The `Host` header that requests relayed to the sandbox's exposed ports carry (E2B's
+    `mask_request_host`), with `${PORT}` replaced by the port, e.g. `${PORT}-myapp.example.com`.
+    Without it (or null) they carry `localhost:<port>`. The client's own `Host` still travels as
+    `X-Forwarded-Host`. In `updateSandboxNetwork`, absent keeps the current one and null restores
+    the default.
+     """
     allow_internet_access: bool | Unset = UNSET
     """ Only when neither list is given; false refuses everything, true opens the internet. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -36,6 +43,12 @@ class NetworkUpdate:
 
         allow_public_traffic = self.allow_public_traffic
 
+        mask_request_host: None | str | Unset
+        if isinstance(self.mask_request_host, Unset):
+            mask_request_host = UNSET
+        else:
+            mask_request_host = self.mask_request_host
+
         allow_internet_access = self.allow_internet_access
 
         field_dict: dict[str, Any] = {}
@@ -47,6 +60,8 @@ class NetworkUpdate:
             field_dict["denyOut"] = deny_out
         if allow_public_traffic is not UNSET:
             field_dict["allowPublicTraffic"] = allow_public_traffic
+        if mask_request_host is not UNSET:
+            field_dict["maskRequestHost"] = mask_request_host
         if allow_internet_access is not UNSET:
             field_dict["allowInternetAccess"] = allow_internet_access
 
@@ -61,12 +76,22 @@ class NetworkUpdate:
 
         allow_public_traffic = d.pop("allowPublicTraffic", UNSET)
 
+        def _parse_mask_request_host(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        mask_request_host = _parse_mask_request_host(d.pop("maskRequestHost", UNSET))
+
         allow_internet_access = d.pop("allowInternetAccess", UNSET)
 
         network_update = cls(
             allow_out=allow_out,
             deny_out=deny_out,
             allow_public_traffic=allow_public_traffic,
+            mask_request_host=mask_request_host,
             allow_internet_access=allow_internet_access,
         )
 

@@ -20,7 +20,8 @@ class NewCodeContext:
     """A code context to create."""
 
     language: str | Unset = UNSET
-    """ `python`, `bash` or `javascript` (aliases as for `runCode`); `python` when absent. """
+    """ `python`, `javascript`, `typescript`, `r`, `java` or `bash` (aliases as for `runCode`); `python` when
+    absent. """
     user: str | Unset = UNSET
     """ The sandbox user its interpreter runs as, `user` or `root`; `user` when absent (default contexts run as
     `user`). """

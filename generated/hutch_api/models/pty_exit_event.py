@@ -6,6 +6,7 @@ from typing import Any, Literal, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.pty_exit_event_reason import PtyExitEventReason, check_pty_exit_event_reason
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PtyExitEvent")
@@ -16,6 +17,9 @@ class PtyExitEvent:
     type_: Literal["exit"]
     exit_code: int
     signal: int | None | Unset = UNSET
+    reason: PtyExitEventReason | Unset = UNSET
+    """ `timeout` when the agent killed the terminal for running past its `timeout` (the SDK raises
+    `TimeoutException` then, as E2B does). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -29,6 +33,10 @@ class PtyExitEvent:
         else:
             signal = self.signal
 
+        reason: str | Unset = UNSET
+        if not isinstance(self.reason, Unset):
+            reason = self.reason
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -39,6 +47,8 @@ class PtyExitEvent:
         )
         if signal is not UNSET:
             field_dict["signal"] = signal
+        if reason is not UNSET:
+            field_dict["reason"] = reason
 
         return field_dict
 
@@ -60,10 +70,18 @@ class PtyExitEvent:
 
         signal = _parse_signal(d.pop("signal", UNSET))
 
+        _reason = d.pop("reason", UNSET)
+        reason: PtyExitEventReason | Unset
+        if isinstance(_reason, Unset):
+            reason = UNSET
+        else:
+            reason = check_pty_exit_event_reason(_reason)
+
         pty_exit_event = cls(
             type_=type_,
             exit_code=exit_code,
             signal=signal,
+            reason=reason,
         )
 
         pty_exit_event.additional_properties = d

@@ -36,6 +36,13 @@ class SandboxNetwork:
     absent. When false, requests need the API key (`X-API-Key`) or the sandbox's
     `trafficAccessToken`.
      """
+    mask_request_host: None | str | Unset = UNSET
+    """ The `Host` header that requests relayed to the sandbox's exposed ports carry (E2B's
+    `mask_request_host`), with `${PORT}` replaced by the port, e.g. `${PORT}-myapp.example.com`.
+    Without it (or null) they carry `localhost:<port>`. The client's own `Host` still travels as
+    `X-Forwarded-Host`. In `updateSandboxNetwork`, absent keeps the current one and null restores
+    the default.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,6 +56,12 @@ class SandboxNetwork:
 
         allow_public_traffic = self.allow_public_traffic
 
+        mask_request_host: None | str | Unset
+        if isinstance(self.mask_request_host, Unset):
+            mask_request_host = UNSET
+        else:
+            mask_request_host = self.mask_request_host
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -58,6 +71,8 @@ class SandboxNetwork:
             field_dict["denyOut"] = deny_out
         if allow_public_traffic is not UNSET:
             field_dict["allowPublicTraffic"] = allow_public_traffic
+        if mask_request_host is not UNSET:
+            field_dict["maskRequestHost"] = mask_request_host
 
         return field_dict
 
@@ -70,10 +85,20 @@ class SandboxNetwork:
 
         allow_public_traffic = d.pop("allowPublicTraffic", UNSET)
 
+        def _parse_mask_request_host(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        mask_request_host = _parse_mask_request_host(d.pop("maskRequestHost", UNSET))
+
         sandbox_network = cls(
             allow_out=allow_out,
             deny_out=deny_out,
             allow_public_traffic=allow_public_traffic,
+            mask_request_host=mask_request_host,
         )
 
         sandbox_network.additional_properties = d

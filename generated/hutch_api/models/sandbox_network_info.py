@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="SandboxNetworkInfo")
 
 
@@ -19,6 +21,8 @@ class SandboxNetworkInfo:
     """ Destinations the sandbox may not reach (`0.0.0.0/0` and `::/0` when it has no internet). """
     allow_public_traffic: bool
     """ Whether the exposed ports are open to anyone who can reach this server. """
+    mask_request_host: None | str | Unset = UNSET
+    """ The `Host` header the exposed ports' servers see (`${PORT}` replaced); null for `localhost:<port>`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -27,6 +31,12 @@ class SandboxNetworkInfo:
         deny_out = self.deny_out
 
         allow_public_traffic = self.allow_public_traffic
+
+        mask_request_host: None | str | Unset
+        if isinstance(self.mask_request_host, Unset):
+            mask_request_host = UNSET
+        else:
+            mask_request_host = self.mask_request_host
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -37,6 +47,8 @@ class SandboxNetworkInfo:
                 "allowPublicTraffic": allow_public_traffic,
             }
         )
+        if mask_request_host is not UNSET:
+            field_dict["maskRequestHost"] = mask_request_host
 
         return field_dict
 
@@ -49,10 +61,20 @@ class SandboxNetworkInfo:
 
         allow_public_traffic = d.pop("allowPublicTraffic")
 
+        def _parse_mask_request_host(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        mask_request_host = _parse_mask_request_host(d.pop("maskRequestHost", UNSET))
+
         sandbox_network_info = cls(
             allow_out=allow_out,
             deny_out=deny_out,
             allow_public_traffic=allow_public_traffic,
+            mask_request_host=mask_request_host,
         )
 
         sandbox_network_info.additional_properties = d

@@ -23,8 +23,8 @@ from hutch._core.errors import MALFORMED
 from hutch._core.ndjson import NdjsonDecoder
 from hutch._core.output import Call
 from hutch._core.request import Op, build, model, models, nothing
-from hutch.exceptions import InvalidArgumentException, SandboxException
-from hutch.types import CodeContext, ExecutionError, ExecutionResult, Result
+from hutch.exceptions import InvalidArgumentException, SandboxException, TimeoutException
+from hutch.types import CodeContext, Execution, ExecutionError, OutputMessage, Result
 from hutch_api.models.code_context import CodeContext as ApiCodeContext
 from hutch_api.models.code_run_request import CodeRunRequest
 from hutch_api.models.code_run_request_envs import CodeRunRequestEnvs
@@ -39,8 +39,10 @@ class CodeOptions(TypedDict, total=False):
     """Keywords of ``run_code_stream`` (and ``run_code``) besides ``code`` and ``language``."""
 
     timeout: float | None
-    """Seconds after which the execution is interrupted (default 60; 0 or None = none). The context
-    keeps its state; code that ignores the interrupt is killed and its context restarted."""
+    """Seconds after which the execution is interrupted (default 60; 0 or None = none; in
+    ``hutch.code_interpreter`` default 300, None = the default, 0 = none, and reaching it raises
+    ``TimeoutException``). The context keeps its state; code that ignores the interrupt is killed and
+    its context restarted."""
     envs: Mapping[str, str] | None
     """Environment variables for this execution only."""
     cwd: str | None
@@ -62,10 +64,11 @@ class RunCodeOptions(CodeOptions, total=False):
     """Keywords of ``run_code``: those of ``run_code_stream`` plus live callbacks (sync or async on
     ``AsyncSandbox``)."""
 
-    on_stdout: Callable[[str], object] | None
-    """Called with each chunk of standard output as it arrives."""
-    on_stderr: Callable[[str], object] | None
-    """Called with each chunk of standard error as it arrives."""
+    on_stdout: Callable[[OutputMessage], object] | None
+    """Called with each chunk of standard output as it arrives: an :class:`~hutch.OutputMessage`, a
+    ``str`` with E2B's ``line``, ``timestamp`` and ``error``."""
+    on_stderr: Callable[[OutputMessage], object] | None
+    """Called with each chunk of standard error as it arrives (an :class:`~hutch.OutputMessage`)."""
     on_result: Callable[[Result], object] | None
     """Called with each rich result as it is produced."""
     on_error: Callable[[ExecutionError], object] | None
@@ -85,6 +88,8 @@ class CodeContextOptions(TypedDict, total=False):
 
 
 _CALLBACKS = ("on_stdout", "on_stderr", "on_result", "on_error")
+DEFAULT_TIMEOUT = 60  # seconds, as hopx's run_code
+E2B_DEFAULT_TIMEOUT = 300  # seconds, as E2B's
 
 
 @dataclass
@@ -94,9 +99,10 @@ class CodeRun:
     op: Op[None]
     request_timeout: float | None
     callbacks: Mapping[str, Callable[[Any], object] | None] = field(default_factory=dict)
-    _stdout: list[str] = field(default_factory=list)
-    _stderr: list[str] = field(default_factory=list)
-    _result: ExecutionResult = field(default_factory=ExecutionResult)
+    raise_on_timeout: bool = False
+    """E2B's flavour: an execution that reached its timeout raises ``TimeoutException``."""
+    _result: Execution = field(default_factory=Execution)
+    _timed_out: bool = False
     _decoder: NdjsonDecoder = field(default_factory=NdjsonDecoder)
     _done: bool = False
 
@@ -114,10 +120,15 @@ class CodeRun:
             )
         return last
 
-    def result(self) -> ExecutionResult:
-        """The execution's result (complete once the stream has been read to its end)."""
-        self._result.stdout = "".join(self._stdout)
-        self._result.stderr = "".join(self._stderr)
+    def result(self) -> Execution:
+        """The execution's result (complete once the stream has been read to its end); in E2B's
+        flavour, raises ``TimeoutException`` if the execution reached its timeout."""
+        if self._timed_out and self.raise_on_timeout:
+            error = self._result.error
+            raise TimeoutException(
+                f"Execution timed out — the 'timeout' option can be used to increase this timeout "
+                f"({error.value if error else 'interrupted'})"
+            )
         return self._result
 
     def _calls(self, name: str, value: object) -> list[Call]:
@@ -129,8 +140,9 @@ class CodeRun:
             kind = event["type"]
             if kind in ("stdout", "stderr"):
                 text = str(event["text"])
-                (self._stdout if kind == "stdout" else self._stderr).append(text)
-                return {"type": kind, "data": text}, self._calls(f"on_{kind}", text)
+                (self._result.logs.stdout if kind == "stdout" else self._result.logs.stderr).append(text)
+                output = OutputMessage(text, int(event.get("timestamp") or 0), kind == "stderr")
+                return {"type": kind, "data": text}, self._calls(f"on_{kind}", output)
             if kind == "result":
                 bundle = {str(k): str(v) for k, v in dict(event["data"]).items()}
                 chart = event.get("chart")
@@ -146,6 +158,7 @@ class CodeRun:
                 return {"type": "error", **vars(error)}, self._calls("on_error", error)
             if kind == "done":
                 self._done = True
+                self._timed_out = bool(event.get("timedOut", False))
                 self._result.exit_code = int(event["exitCode"])
                 count = event.get("executionCount")
                 self._result.execution_count = None if count is None else int(count)
@@ -168,8 +181,11 @@ def _envs(envs: Mapping[str, str] | None, api_model: Any) -> Any:
     return UNSET if env is None else api_model.from_dict(env)
 
 
-def plan_run(sandbox_id: str, code: str, language: str | None, opts: Mapping[str, Any], what: str) -> CodeRun:
-    """The request for ``run_code`` / ``run_code_stream`` and the state its events go to."""
+def plan_run(
+    sandbox_id: str, code: str, language: str | None, opts: Mapping[str, Any], what: str, e2b: bool = False
+) -> CodeRun:
+    """The request for ``run_code`` / ``run_code_stream`` and the state its events go to (``e2b``:
+    ``hutch.code_interpreter``'s flavour, which raises on timeout and refuses a language with a context)."""
     checks.known_keys(opts, RunCodeOptions if what == "run_code" else CodeOptions, what)
     if not isinstance(code, str):
         raise InvalidArgumentException(f"code must be a string, not {type(code).__name__}")
@@ -177,10 +193,15 @@ def plan_run(sandbox_id: str, code: str, language: str | None, opts: Mapping[str
         raise InvalidArgumentException(f"language must be a non-empty string, not {language!r}")
     if "timeout" in opts and "timeout_seconds" in opts and opts["timeout"] != opts["timeout_seconds"]:
         raise InvalidArgumentException("timeout= and timeout_seconds= disagree: pass one")
-    timeout = opts["timeout"] if "timeout" in opts else opts.get("timeout_seconds", 60)
+    default = E2B_DEFAULT_TIMEOUT if e2b else DEFAULT_TIMEOUT
+    timeout = opts["timeout"] if "timeout" in opts else opts.get("timeout_seconds", default)
+    if e2b and timeout is None:
+        timeout = default  # E2B: None means its default, 0 means none
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0):
         raise InvalidArgumentException(f"timeout must be >= 0 seconds (0 or None = none), not {timeout!r}")
     context = opts.get("context")
+    if e2b and language and context:
+        raise InvalidArgumentException("You can provide context or language, but not both at the same time.")
     if isinstance(context, CodeContext) and language is not None and language != context.language:
         # E2B refuses the pair as an invalid argument; with only the context's ID the server answers 409
         raise InvalidArgumentException(
@@ -196,7 +217,7 @@ def plan_run(sandbox_id: str, code: str, language: str | None, opts: Mapping[str
     )
     op = Op(build(run_code_api, checks.ident(sandbox_id), body=body), nothing, stream=True, idle=True)
     callbacks = {name: opts.get(name) for name in _CALLBACKS if opts.get(name) is not None}
-    return CodeRun(op, opts.get("request_timeout"), callbacks)
+    return CodeRun(op, opts.get("request_timeout"), callbacks, raise_on_timeout=e2b)
 
 
 # ---------------------------------------------------------------- code contexts

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,8 +20,9 @@ import hutch_api.api.files.write_files as write_files
 from hutch._core import checks
 from hutch._core.body import multipart, upload
 from hutch._core.convert import plain, unset
+from hutch._core.output import Call
 from hutch._core.request import STREAMED, Op, build, model, models, nothing, true
-from hutch.exceptions import FileNotFoundException, InvalidArgumentException
+from hutch.exceptions import FileNotFoundException, InvalidArgumentException, TimeoutException
 from hutch.types import EntryInfo, FilesystemEvent, FilesystemEventType, WriteEntry, WriteInfo
 from hutch_api.models.entry_info import EntryInfo as ApiEntryInfo
 from hutch_api.models.make_dir_request import MakeDirRequest
@@ -114,15 +116,70 @@ def mkdir(sandbox_id: str, path: str, user: str | None) -> Op[bool]:
     return Op(build(make_dir, checks.ident(sandbox_id), body=body), made, FileNotFoundException, idempotent=True)
 
 
-def watch(sandbox_id: str, path: str, recursive: bool, user: str | None) -> Op[None]:
+def watch(sandbox_id: str, path: str, recursive: bool, user: str | None, include_entry: bool = False) -> Op[None]:
     kwargs = build(
         watch_dir,
         checks.ident(sandbox_id),
         path=checks.path(path),
         user=unset(user),
         recursive=True if recursive else UNSET,
+        include_entry=True if include_entry else UNSET,
     )
     return Op(kwargs, nothing, FileNotFoundException, stream=True, idle=True)
+
+
+def transfer_options(gzip: object, use_octet_stream: object = None, metadata: object = None) -> None:
+    """E2B's upload/download encodings, checked. hutch always streams the bytes raw
+    (``application/octet-stream``), so ``gzip`` and ``use_octet_stream``, which choose how E2B talks to
+    its envd, leave nothing to do: the file is the same. File metadata (E2B's ``user.e2b.*`` extended
+    attributes) is not kept by this server: refused rather than dropped."""
+    if not isinstance(gzip, bool):
+        raise InvalidArgumentException(f"gzip must be True or False, not {gzip!r}")
+    if use_octet_stream is not None and not isinstance(use_octet_stream, bool):
+        raise InvalidArgumentException(f"use_octet_stream must be True, False or None, not {use_octet_stream!r}")
+    if gzip and use_octet_stream is False:
+        raise InvalidArgumentException("gzip=True implies the octet-stream upload; it cannot be combined with "
+                                       "use_octet_stream=False")  # fmt: skip
+    if metadata:
+        raise InvalidArgumentException(
+            "file metadata (E2B's extended attributes on uploaded files) is not supported by this server"
+        )
+
+
+@dataclass(frozen=True)
+class WatchCallbacks:
+    """What a watch handle calls (``on_event``, ``on_exit``: E2B's) and how long the watch lasts."""
+
+    on_event: Callable[[FilesystemEvent], object] | None = None
+    on_exit: Callable[[Exception | None], object] | None = None
+    timeout: float | None = None
+    """Seconds after which the watch ends with a TimeoutException; None: until ``stop()``."""
+
+    @classmethod
+    def of(
+        cls,
+        on_event: Callable[[FilesystemEvent], object] | None,
+        on_exit: Callable[[Exception | None], object] | None,
+        timeout: float | None,
+    ) -> WatchCallbacks:
+        """Checked: ``timeout`` 0 or None means no limit (E2B's 0)."""
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0):
+            raise InvalidArgumentException(f"timeout must be a number of seconds >= 0 (0: no limit), not {timeout!r}")
+        for name, callback in (("on_event", on_event), ("on_exit", on_exit)):
+            if callback is not None and not callable(callback):
+                raise InvalidArgumentException(f"{name} must be callable, not {callback!r}")
+        return cls(on_event, on_exit, float(timeout) if timeout else None)
+
+    def event(self, event: FilesystemEvent) -> list[Call]:
+        return [] if self.on_event is None else [(self.on_event, event)]
+
+    def exit(self, error: Exception | None) -> list[Call]:
+        return [] if self.on_exit is None else [(self.on_exit, error)]
+
+
+def watch_expired(timeout: float | None) -> TimeoutException:
+    """How a watch's ``timeout`` ends it (E2B: the stream's deadline)."""
+    return TimeoutException(f"the directory watch ended after its timeout of {timeout:g} s; pass timeout=0 for none")
 
 
 _EVENT_KINDS = frozenset(FilesystemEventType)
@@ -133,5 +190,10 @@ def fs_event(event: Mapping[str, Any]) -> FilesystemEvent | None:
     kind = event.get("type")
     if kind not in _EVENT_KINDS:
         return None
-    name, path = event.get("name"), event.get("path")
-    return FilesystemEvent(type=FilesystemEventType(kind), name=str(name or path or ""), path=str(path or name or ""))
+    name, path, entry = event.get("name"), event.get("path"), event.get("entry")
+    return FilesystemEvent(
+        type=FilesystemEventType(kind),
+        name=str(name or path or ""),
+        path=str(path or name or ""),
+        entry=_entry_info(ApiEntryInfo.from_dict(entry)) if isinstance(entry, Mapping) else None,
+    )

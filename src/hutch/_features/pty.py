@@ -59,7 +59,7 @@ def create(sandbox_id: str, size: PtySize | None, opts: PtyOptions) -> Started[b
     )
     op = Op(build(create_pty, checks.ident(sandbox_id), body=body), process, SandboxNotFoundException)
     on_data = opts.get("on_data")
-    return Started(op, DataCallbacks(on_data) if on_data else None, opts.get("request_timeout"))
+    return Started(op, DataCallbacks.of(on_data), opts.get("request_timeout"))
 
 
 def kill(sandbox_id: str, pid: int) -> Op[bool]:
@@ -98,6 +98,11 @@ class DataCallbacks(Callbacks[bytes]):
 
     def __init__(self, on_data: Callable[[bytes], object] | None) -> None:
         self._on_data = on_data
+
+    @classmethod
+    def of(cls, on_data: Callable[[bytes], object] | None) -> DataCallbacks | None:
+        """The callbacks, or None without a callback."""
+        return None if on_data is None else cls(on_data)
 
     def calls(self, chunk: bytes) -> list[Call]:
         return [] if self._on_data is None else [(self._on_data, chunk)]

@@ -6,9 +6,13 @@ pager; the facades (``Sandbox`` / ``AsyncSandbox``) only send the ops.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import uuid
 from collections.abc import Mapping
 from typing import Any
+
+import httpx
 
 import hutch_api.api.sandboxes.connect_sandbox as connect_sandbox
 import hutch_api.api.sandboxes.create_sandbox as create_sandbox
@@ -21,11 +25,12 @@ import hutch_api.api.sandboxes.resume_sandbox as resume_sandbox
 import hutch_api.api.sandboxes.set_sandbox_timeout as set_sandbox_timeout
 from hutch._core import checks
 from hutch._core.convert import opt, unset
+from hutch._core.paging import Opened
 from hutch._core.request import Op, build, model, nothing, true
 from hutch._features import network, volumes
 from hutch._features.detail import detail, sandbox_info
-from hutch.config import CONNECTION_KEYS, ConnectionOpts
-from hutch.exceptions import InvalidArgumentException, SandboxNotFoundException
+from hutch.config import CONNECTION_KEYS, ConnectionConfig, ConnectionOpts, call_config
+from hutch.exceptions import InvalidArgumentException, SandboxException, SandboxNotFoundException
 from hutch.types import (
     SandboxInfo,
     SandboxLifecycle,
@@ -35,6 +40,7 @@ from hutch.types import (
     SandboxResources,
 )
 from hutch_api.models.connect_request import ConnectRequest
+from hutch_api.models.list_sandboxes_order import check_list_sandboxes_order
 from hutch_api.models.new_sandbox import NewSandbox
 from hutch_api.models.new_sandbox_envs import NewSandboxEnvs
 from hutch_api.models.new_sandbox_metadata import NewSandboxMetadata
@@ -46,7 +52,7 @@ from hutch_api.models.sandbox_resources import SandboxResources as ApiSandboxRes
 from hutch_api.models.timeout_request import TimeoutRequest
 from hutch_api.types import UNSET, Unset
 
-__all__ = ["CreateOptions"]
+__all__ = ["CreateOptions", "PaginatorBase"]
 
 
 class CreateOptions(ConnectionOpts, total=False):
@@ -85,6 +91,9 @@ class CreateOptions(ConnectionOpts, total=False):
     """hopx's name for ``envs``."""
     region: str | None
     """hopx's region: accepted and ignored (a hutch server is one place; its sandboxes run on it)."""
+    idempotency_key: str | None
+    """E2B's: a create repeated with the same key (and API key) answers the sandbox the first one made
+    (default: a fresh key per call, so the SDK's own retries never make two)."""
 
 
 # ---------------------------------------------------------------- request parts
@@ -155,7 +164,10 @@ def create(template: str | None, timeout: float | None, opts: CreateOptions) -> 
         volume_mounts=unset(volumes.mounts(opts.get("volume_mounts"))),
     )
     # One key for all tries of this create: a retried create never makes two sandboxes.
-    kwargs = build(create_sandbox, body=body, idempotency_key=str(uuid.uuid4()))
+    key = opts.get("idempotency_key")
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 200 or not key.isprintable()):
+        raise InvalidArgumentException(f"idempotency_key must be 1 to 200 printable characters, not {key!r}")
+    kwargs = build(create_sandbox, body=body, idempotency_key=key or str(uuid.uuid4()))
     conn = {key: value for key, value in opts.items() if key in CONNECTION_KEYS}
     return Op(kwargs, detail, idempotent=True, retry_timeouts=True), conn
 
@@ -179,20 +191,35 @@ def kill(sandbox_id: str) -> Op[bool]:
     return Op(build(kill_sandbox, checks.ident(sandbox_id)), true, SandboxNotFoundException, {404: False})
 
 
-def list_page(query: SandboxQuery | None, limit: int, next_token: str | None) -> Op[SandboxList]:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+def _started_after(value: object) -> datetime.datetime | Unset:
+    if value is None:
+        return UNSET
+    if not isinstance(value, datetime.datetime):
+        raise InvalidArgumentException(f"query.started_after must be a datetime, not {value!r}")
+    return value.astimezone()  # a naive datetime is local time, as in E2B
+
+
+def list_page(
+    query: SandboxQuery | None, limit: int | None, next_token: str | None, order: str | None = None
+) -> Op[SandboxList]:
+    """One ``listSandboxes`` page; ``limit`` None is the server's default (100), ``order`` E2B's."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000):
         raise InvalidArgumentException(f"limit must be an int from 1 to 1000, not {limit!r}")
+    if order not in (None, "asc", "desc"):
+        raise InvalidArgumentException(f"Invalid order {order!r}, expected 'asc' or 'desc'")
     q = query or SandboxQuery()
     meta = checks.str_dict(q.metadata, "query.metadata")
     state = [q.state] if isinstance(q.state, str) else q.state
     kwargs = build(
         list_sandboxes,
-        limit=limit,
+        limit=unset(limit),
         next_token=unset(next_token),
         state=UNSET if not state else [str(s) for s in state],
         metadata=UNSET if not meta else [f"{k}={v}" for k, v in meta.items()],
         template=unset(q.template),
         name=unset(q.name),
+        started_after=_started_after(q.started_after),
+        order=UNSET if order is None else check_list_sandboxes_order(order),
     )
 
     def page(d: ApiSandboxList) -> SandboxList:
@@ -225,8 +252,26 @@ def check_pause_options(keep_memory: bool | None, mode: str | None) -> None:
         )
 
 
-def pause(sandbox_id: str) -> Op[SandboxInfo]:
-    return Op(build(pause_sandbox, checks.ident(sandbox_id)), detail, SandboxNotFoundException, idempotent=True)
+def check_on_resume(on_resume: object) -> None:
+    """E2B's ``connect(on_resume=)``. A paused hutch sandbox's processes are frozen in place, and a resume
+    thaws them: E2B's ``"restore"``. ``"reboot"`` (a cold boot from the files, keeping the ID) is not
+    something a hutch sandbox does; ``Sandbox.restore(id)`` boots a new one from its pause snapshot."""
+    if on_resume == "reboot":
+        raise InvalidArgumentException(
+            "on_resume='reboot' is not supported: a paused hutch sandbox resumes its frozen processes "
+            "(on_resume='restore'); to boot a new sandbox from its files, use Sandbox.restore(sandbox_id)"
+        )
+    if on_resume != "restore":
+        raise InvalidArgumentException(f"on_resume must be 'restore' or 'reboot', not {on_resume!r}")
+
+
+def pause(sandbox_id: str) -> Op[tuple[SandboxInfo, bool]]:
+    """The paused sandbox, and whether this call paused it (E2B's return value; False: it already was)."""
+
+    def paused(response: httpx.Response) -> tuple[SandboxInfo, bool]:
+        return detail(response), response.headers.get("hutch-already-paused") != "true"
+
+    return Op(build(pause_sandbox, checks.ident(sandbox_id)), paused, SandboxNotFoundException, idempotent=True)
 
 
 def resume(sandbox_id: str) -> Op[SandboxInfo]:
@@ -235,6 +280,54 @@ def resume(sandbox_id: str) -> Op[SandboxInfo]:
 
 def refresh_token(sandbox_id: str) -> Op[SandboxInfo]:
     return Op(build(refresh_traffic_token, checks.ident(sandbox_id)), detail, SandboxNotFoundException)
+
+
+class PaginatorBase(Opened, SandboxList):
+    """E2B's sandbox paginator (``has_next``, ``next_token``, ``next_items()``), sans-I/O; also the page
+    declaw's and hutch's code reads (``sandboxes``, iteration, ``page["next_token"]``): the page last
+    fetched. The first page is fetched by ``Sandbox.list`` (sync) or by awaiting the paginator (async)
+    and is still handed out by the first ``next_items()``, so E2B's ``while p.has_next`` loop sees it."""
+
+    def __init__(
+        self,
+        conn: Mapping[str, Any],
+        query: SandboxQuery | None,
+        limit: int | None,
+        next_token: str | None,
+        order: str | None,
+    ) -> None:
+        list_page(query, limit, next_token, order)  # refuse bad arguments at the call
+        super().__init__([], next_token)
+        self._conn = dict(conn)
+        self._config = call_config(self._conn, {}, "list")  # bad connection settings raise at the call too
+        self._query, self._limit, self._order = query, limit, order
+        self._fetched = False
+        self._pending = False
+
+    @property
+    def has_next(self) -> bool:
+        """Whether ``next_items()`` has a page to give (E2B)."""
+        return self._pending or not self._fetched or self.next_token is not None
+
+    def _config_for(self, opts: Mapping[str, Any]) -> ConnectionConfig:
+        return call_config(self._conn, opts, "next_items")
+
+    def _next_op(self) -> Op[SandboxList]:
+        if not self.has_next:
+            raise SandboxException("No more items to fetch")
+        return list_page(self._query, self._limit, self.next_token, self._order)
+
+    def _take(self, page: SandboxList, pending: bool = False) -> list[SandboxInfo]:
+        self.sandboxes, self.next_token = list(page.sandboxes), page.next_token
+        self._fetched, self._pending = True, pending
+        return list(page.sandboxes)
+
+    def _take_pending(self) -> list[SandboxInfo] | None:
+        """The first page, if ``next_items`` has not handed it out yet."""
+        if not self._pending:
+            return None
+        self._pending = False
+        return list(self.sandboxes)
 
 
 class Pager:
@@ -261,4 +354,4 @@ def hopx_query(query: SandboxQuery | None, status: str | list[str] | None) -> Sa
         return query
     states = [status] if isinstance(status, str) else list(status)
     base = query or SandboxQuery()
-    return SandboxQuery(metadata=base.metadata, state=states, template=base.template, name=base.name)
+    return dataclasses.replace(base, state=states)

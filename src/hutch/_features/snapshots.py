@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import hutch_api.api.snapshots.create_snapshot as create_snapshot
 import hutch_api.api.snapshots.delete_snapshot as delete_snapshot
@@ -13,8 +15,10 @@ import hutch_api.api.snapshots.restore_sandbox as restore_sandbox
 from hutch._core import checks
 from hutch._core.convert import opt, plain, unset
 from hutch._core.errors import error_for_status
+from hutch._core.paging import Opened
 from hutch._core.request import Op, build, model, models, true
 from hutch._features.detail import detail, sandbox_info
+from hutch.config import ConnectionConfig, call_config
 from hutch.exceptions import (
     InvalidArgumentException,
     SandboxException,
@@ -31,7 +35,7 @@ from hutch_api.types import UNSET, Unset
 
 
 def _snapshot(s: ApiSnapshot) -> Snapshot:
-    return plain(Snapshot, s)
+    return plain(Snapshot, s, names=list(opt(s.names) or []))
 
 
 def _snapshot_info(s: ApiSnapshot) -> SnapshotInfo:
@@ -66,6 +70,63 @@ def list_all(sandbox_id: str | None) -> Op[list[Snapshot]]:
     """All of the caller's snapshots, or one sandbox's (E2B's class-level ``list_snapshots``)."""
     kwargs = build(list_all_snapshots, sandbox_id=unset(sandbox_id))
     return Op(kwargs, models(ApiSnapshot.from_dict, _snapshot))
+
+
+class SnapshotPaginatorBase(Opened, list[Snapshot]):
+    """E2B's snapshot paginator (``has_next``, ``next_token``, ``next_items()``), sans-I/O, which is also the
+    list of snapshots declaw's and hutch's code reads. The server answers every snapshot at once; E2B's
+    ``limit`` then pages that answer (``next_token`` is the offset of the next page)."""
+
+    def __init__(
+        self,
+        origin: Mapping[str, Any] | ConnectionConfig,
+        op: Op[list[Snapshot]],
+        limit: int | None,
+        next_token: str | None,
+        name: str | None,
+    ) -> None:
+        super().__init__()
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise InvalidArgumentException(f"limit must be a positive int, not {limit!r}")
+        if next_token is not None and not (isinstance(next_token, str) and next_token.isdigit()):
+            raise InvalidArgumentException(f"next_token must be a token from an earlier page, not {next_token!r}")
+        if name is not None and not isinstance(name, str):
+            raise InvalidArgumentException(f"name must be a string, not {name!r}")
+        self._origin = origin if isinstance(origin, ConnectionConfig) else dict(origin)
+        self._config = call_config(self._origin, {}, "list_snapshots")  # bad settings raise at the call
+        self._op, self._limit, self._name = op, limit, name
+        self._offset = int(next_token or 0)
+        self._fetched = self._given = False
+
+    @property
+    def has_next(self) -> bool:
+        """Whether ``next_items()`` has a page to give (E2B)."""
+        return not self._given or self._offset < len(self)
+
+    @property
+    def next_token(self) -> str | None:
+        """The token of the next page (E2B), None when there is none."""
+        return str(self._offset) if self._given and self._offset < len(self) else None
+
+    def _config_for(self, opts: Mapping[str, Any]) -> ConnectionConfig:
+        return call_config(self._origin, opts, "next_items")
+
+    def _next_op(self) -> Op[list[Snapshot]] | None:
+        """The request still to send (None once fetched); raises past the last page."""
+        if not self.has_next:
+            raise SandboxException("No more items to fetch")
+        return None if self._fetched else self._op
+
+    def _take(self, snapshots: list[Snapshot]) -> None:
+        self[:] = [s for s in snapshots if self._name is None or self._name in (s.snapshot_id, *s.names)]
+        self._fetched = True
+
+    def _page(self) -> list[Snapshot]:
+        end = len(self) if self._limit is None else self._offset + self._limit
+        page = self[self._offset : end]
+        self._offset += len(page)
+        self._given = True
+        return page
 
 
 MAX_FORKS = 20

@@ -15,22 +15,27 @@ from hutch._features.code import CodeContextOptions, CodeOptions, CodeRun, RunCo
 from hutch.sandbox_async import _backend
 from hutch.sandbox_async.env import AsyncEnvironmentVariables as AsyncEnvironmentVariables
 from hutch.sandbox_async.transport import AsyncApiClient
-from hutch.types import CodeContext, ExecutionResult
+from hutch.types import CodeContext, Execution
 
 
 class AsyncCode(SubModule[AsyncApiClient]):
     """Code execution in persistent interpreters (``sbx.run_code`` and friends are these methods)."""
 
-    async def run(self, code: str, language: str | None = None, **opts: Unpack[RunCodeOptions]) -> ExecutionResult:
+    e2b = False
+    """E2B's flavour (``hutch.code_interpreter``): a run that reaches its timeout raises ``TimeoutException``
+    (default timeout 300 s), and ``language=`` with ``context=`` is refused."""
+
+    async def run(self, code: str, language: str | None = None, **opts: Unpack[RunCodeOptions]) -> Execution:
         """Run ``code`` in a persistent interpreter and wait for it; see :class:`~hutch.RunCodeOptions`.
 
-        ``language`` is ``python`` (default), ``bash`` or ``javascript``; variables, imports and the
-        working directory carry over from one run to the next, like a notebook's cells. Errors in the
-        code are reported in ``error`` of the :class:`~hutch.ExecutionResult`, never raised; the
-        callbacks get the output, results and error live (on the async SDK they may be coroutine
-        functions).
+        ``language`` is ``python`` (default), ``javascript`` or ``bash`` (and ``typescript``, ``r``,
+        ``java`` in the ``code-interpreter`` template); variables, imports and the working directory
+        carry over from one run to the next, like a notebook's cells. Errors in the code are reported
+        in ``error`` of the :class:`~hutch.Execution`, never raised; so is a timeout (hopx's shape), except
+        in E2B's flavour (``hutch.code_interpreter``), which raises ``TimeoutException``. The callbacks
+        get the output, results and error live (on the async SDK they may be coroutine functions).
         """
-        run = _code.plan_run(self._sandbox_id, code, language, opts, "run_code")
+        run = _code.plan_run(self._sandbox_id, code, language, opts, "run_code", self.e2b)
         async for _, calls in self._events(run):
             await _backend.fire(calls)
         return run.result()
@@ -41,7 +46,7 @@ class AsyncCode(SubModule[AsyncApiClient]):
         """Like :meth:`run`, but yields each message as it happens: ``{"type": "stdout", "data": ...}``,
         ``stderr``, ``result`` (``data``: the MIME bundle, ``result``: a :class:`~hutch.Result`),
         ``error`` (``name``, ``value``, ``traceback``), and last ``done`` (``exit_code``, ...)."""
-        run = _code.plan_run(self._sandbox_id, code, language, opts, "run_code_stream")
+        run = _code.plan_run(self._sandbox_id, code, language, opts, "run_code_stream", self.e2b)
         async for message, _ in self._events(run):
             yield message
 

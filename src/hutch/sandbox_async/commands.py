@@ -8,7 +8,7 @@ from typing import Literal, Unpack, overload
 from hutch._core.base import SubModule
 from hutch._core.output import Callbacks
 from hutch._features import commands
-from hutch._features.commands import CommandChunk, CommandOutput, RunOptions
+from hutch._features.commands import CommandChunk, CommandOutput, OutputCallback, OutputCallbacks, RunOptions
 from hutch.sandbox_async.handles import AsyncCommandHandle
 from hutch.sandbox_async.transport import AsyncApiClient, AsyncFollow
 from hutch.types import CommandResult, ProcessInfo
@@ -65,15 +65,23 @@ class AsyncCommands(SubModule[AsyncApiClient]):
 
         return AsyncCommandHandle(self, pid, open_follow, state, callbacks)
 
-    async def connect(self, pid: int, timeout: float = 60) -> AsyncCommandHandle:
+    async def connect(
+        self,
+        pid: int,
+        timeout: float = 60,
+        request_timeout: float | None = None,
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+    ) -> AsyncCommandHandle:
         """Attach to a running or finished command: its output is replayed from the start, then followed
-        for up to ``timeout`` seconds (0 = no limit; the command itself is not affected).
+        for up to ``timeout`` seconds (0 = no limit; the command itself is not affected); ``on_stdout`` /
+        ``on_stderr`` (E2B's async ones) get every chunk.
 
         Raises:
             NotFoundException: if there is no such command.
         """
-        await self._api.call(commands.get_process(self._sandbox_id, pid))
-        return self._handle(pid, limit=timeout)
+        await self._api.call(commands.get_process(self._sandbox_id, pid), request_timeout)
+        return self._handle(pid, OutputCallbacks.of(on_stdout, on_stderr), limit=timeout)
 
     async def list(self, request_timeout: float | None = None) -> list[ProcessInfo]:
         """Commands started in this sandbox, running and finished, oldest first."""

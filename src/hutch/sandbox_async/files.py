@@ -18,26 +18,48 @@ class AsyncFiles(SubModule[AsyncApiClient]):
 
     @overload
     async def read(
-        self, path: str, format: Literal["text"] = "text", user: str = "user", request_timeout: float | None = None
+        self,
+        path: str,
+        format: Literal["text"] = "text",
+        user: str = "user",
+        request_timeout: float | None = None,
+        gzip: bool = False,
     ) -> str: ...
     @overload
     async def read(
-        self, path: str, format: Literal["bytes"], user: str = "user", request_timeout: float | None = None
+        self,
+        path: str,
+        format: Literal["bytes"],
+        user: str = "user",
+        request_timeout: float | None = None,
+        gzip: bool = False,
     ) -> bytearray: ...
     @overload
     async def read(
-        self, path: str, format: Literal["stream"], user: str = "user", request_timeout: float | None = None
+        self,
+        path: str,
+        format: Literal["stream"],
+        user: str = "user",
+        request_timeout: float | None = None,
+        gzip: bool = False,
     ) -> AsyncFileStream: ...
     async def read(
-        self, path: str, format: ReadFormat = "text", user: str = "user", request_timeout: float | None = None
+        self,
+        path: str,
+        format: ReadFormat = "text",
+        user: str = "user",
+        request_timeout: float | None = None,
+        gzip: bool = False,
     ) -> str | bytearray | AsyncFileStream:
         """Read a file as ``str`` (UTF-8), ``bytearray``, or a stream of ``bytes`` chunks.
 
         The content is streamed from the sandbox; with ``format="stream"`` nothing is held in memory.
+        ``gzip`` (E2B's transfer encoding) is accepted: the bytes come the same either way.
 
         Raises:
             FileNotFoundException: if there is no such file.
         """
+        _files.transfer_options(gzip)
         op = _files.read(self._sandbox_id, path, user)
         return await read_as(AsyncFileStream(await self._api.stream(op, request_timeout), self._api.config), format)
 
@@ -47,9 +69,14 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         data: WriteData | AsyncIterable[bytes],
         user: str = "user",
         request_timeout: float | None = None,
+        gzip: bool = False,
+        use_octet_stream: bool | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> WriteInfo:
         """Write ``data`` (str, bytes, a binary file object or an iterable of bytes, streamed) to ``path``;
-        parent dirs are created."""
+        parent dirs are created. E2B's ``gzip`` / ``use_octet_stream`` are accepted (hutch always streams
+        the raw bytes); ``metadata`` raises InvalidArgumentException (not kept here)."""
+        _files.transfer_options(gzip, use_octet_stream, metadata)
         return await self._api.call(_files.write(self._sandbox_id, path, data, user), request_timeout)
 
     async def write_files(
@@ -57,9 +84,14 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         files: Sequence[WriteEntry | Mapping[str, Any]],
         user: str = "user",
         request_timeout: float | None = None,
+        gzip: bool = False,
+        use_octet_stream: bool | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> list[WriteInfo]:
         """Write many files in one streamed request; items are WriteEntry or E2B's ``{"path", "data"}``
-        dicts, and no items write nothing (``[]``)."""
+        dicts, and no items write nothing (``[]``). ``gzip``, ``use_octet_stream``, ``metadata``: as
+        :meth:`write`."""
+        _files.transfer_options(gzip, use_octet_stream, metadata)
         entries = _files.write_entries(files)
         if not entries:
             return []
@@ -97,15 +129,24 @@ class AsyncFiles(SubModule[AsyncApiClient]):
         self,
         path: str,
         on_event: Callable[[FilesystemEvent], object] | None = None,
+        on_exit: Callable[[Exception | None], object] | None = None,
         user: str = "user",
         request_timeout: float | None = None,
+        timeout: float | None = None,
         recursive: bool = False,
+        include_entry: bool = False,
+        allow_network_mounts: bool = False,
     ) -> AsyncWatchHandle:
         """Watch a directory: iterate the events or pass ``on_event`` (E2B's 2nd positional; a callback
         that raises is logged and later events keep coming); returns once the watch is in place, so no
-        later change is missed."""
-        stream = await self._api.stream(_files.watch(self._sandbox_id, path, recursive, user), request_timeout)
-        return await AsyncWatchHandle.start(stream, self._api.config, on_event)
+        later change is missed. ``on_exit`` gets the error that ended the watch (None after ``stop()``);
+        ``timeout`` seconds end it with a TimeoutException (default: none; E2B's async default is 60);
+        ``include_entry`` fills each event's ``entry``. E2B's ``allow_network_mounts`` is accepted: a
+        sandbox has no network mounts."""
+        callbacks = _files.WatchCallbacks.of(on_event, on_exit, timeout)
+        op = _files.watch(self._sandbox_id, path, recursive, user, include_entry)
+        stream = await self._api.stream(op, request_timeout)
+        return await AsyncWatchHandle.start(stream, self._api.config, callbacks)
 
 
 async def read_as(chunks: AsyncFileStream, format: ReadFormat) -> str | bytearray | AsyncFileStream:

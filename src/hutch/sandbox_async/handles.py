@@ -20,7 +20,8 @@ from hutch._core.errors import error_for_transport
 from hutch._core.handle import HandleBase
 from hutch._core.output import Callbacks
 from hutch._features.commands import CommandChunk, CommandOutputMixin, OutputCallback, OutputCallbacks
-from hutch._features.files import fs_event
+from hutch._features.files import WatchCallbacks, fs_event, watch_expired
+from hutch._features.pty import DataCallbacks
 from hutch.config import ConnectionConfig, logger
 from hutch.exceptions import SandboxException
 from hutch.sandbox_async._backend import fire as _fire
@@ -110,10 +111,14 @@ class AsyncCommandHandle(CommandOutputMixin, _AsyncHandle[CommandChunk, "AsyncCo
         return self._follow()
 
     async def wait(
-        self, on_stdout: OutputCallback | None = None, on_stderr: OutputCallback | None = None
+        self,
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+        on_pty: Callable[[bytes], object] | None = None,
     ) -> CommandResult:
         """Wait for the command to end (raises ``CommandExitException`` on a non-zero exit); callbacks may be
-        sync or async and get every chunk, the ones already read first."""
+        sync or async and get every chunk, the ones already read first. ``on_pty`` (E2B's) is accepted
+        and never called: a command has no terminal output."""
         return await self._wait(OutputCallbacks.of(on_stdout, on_stderr))
 
     async def kill(self) -> bool:
@@ -137,9 +142,11 @@ class AsyncPtyHandle(_AsyncHandle[bytes, "AsyncPty"]):
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._follow()
 
-    async def wait(self) -> CommandResult:
-        """Wait for the terminal's shell to exit; ``stdout`` of the result is its output as text."""
-        return await self._wait(None)
+    async def wait(self, on_pty: Callable[[bytes], object] | None = None) -> CommandResult:
+        """Wait for the terminal's shell to exit; ``stdout`` of the result is its output as text. ``on_pty``
+        (E2B's; sync or async) gets every chunk of output bytes, the ones already read first. Raises
+        CommandExitException on a non-zero exit, TimeoutException when it was killed for its ``timeout``."""
+        return await self._wait(DataCallbacks.of(on_pty))
 
     async def send_stdin(self, data: str | bytes) -> None:
         """Type into the terminal."""
@@ -159,32 +166,31 @@ class AsyncWatchHandle:
 
     A task reads the stream, holding the handle only weakly: if the handle is collected without
     ``stop()``, its finalizer cancels the task and hands the stream to the pool (no I/O there).
+    ``on_exit`` (E2B) is called once when the watch ends: with the error that ended it (a
+    ``TimeoutException`` after ``timeout`` seconds), or None on ``stop()`` or a clean end.
     """
 
-    def __init__(
-        self, events: AsyncEvents, config: ConnectionConfig, on_event: Callable[[FilesystemEvent], object] | None
-    ) -> None:
+    def __init__(self, events: AsyncEvents, config: ConnectionConfig, callbacks: WatchCallbacks) -> None:
         self._events = events
         self._config = config
-        self._on_event = on_event
+        self._callbacks = callbacks
         self._queue: asyncio.Queue[FilesystemEvent | None] = asyncio.Queue()
         self._error: SandboxException | None = None
         self._stopped = False
-        self._task = asyncio.create_task(_pump(weakref.ref(self), events))
+        self._exited = False
+        self._task = asyncio.create_task(_pump(weakref.ref(self), events, callbacks.timeout))
         weakref.finalize(self, self._task.cancel).atexit = False
         events.stream.tie(self)
 
     @classmethod
-    async def start(
-        cls, stream: AsyncStream, config: ConnectionConfig, on_event: Callable[[FilesystemEvent], object] | None
-    ) -> AsyncWatchHandle:
+    async def start(cls, stream: AsyncStream, config: ConnectionConfig, callbacks: WatchCallbacks) -> AsyncWatchHandle:
         events = AsyncEvents(stream)
         try:
             first = await events.read()  # "ready": the watch is in place
         except BaseException:
             await stream.aclose()
             raise
-        handle = cls(events, config, on_event)
+        handle = cls(events, config, callbacks)
         if first is not None:
             await handle._put(first)
         return handle
@@ -193,15 +199,23 @@ class AsyncWatchHandle:
         converted = fs_event(event)
         if converted is not None:
             self._queue.put_nowait(converted)
-            if self._on_event is not None:
-                try:
-                    await _fire([(self._on_event, converted)])
-                except Exception:  # one failing callback must not end the watch for later events
-                    logger.exception("watch_dir on_event raised for %s; the watch goes on", converted)
+            try:
+                await _fire(self._callbacks.event(converted))
+            except Exception:  # one failing callback must not end the watch for later events
+                logger.exception("watch_dir on_event raised for %s; the watch goes on", converted)
 
     def _failed(self, error: SandboxException) -> None:
         if not self._stopped:
-            self._error = error
+            self._error = self._error or error  # the first cause (a timeout closes the stream)
+
+    async def _exit(self) -> None:
+        """Call ``on_exit`` once, with the error that ended the watch (None if none did)."""
+        if not self._exited:
+            self._exited = True
+            try:
+                await _fire(self._callbacks.exit(self._error))
+            except Exception:
+                logger.exception("watch_dir on_exit raised")
 
     async def __aiter__(self) -> AsyncIterator[FilesystemEvent]:
         while True:
@@ -221,6 +235,7 @@ class AsyncWatchHandle:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             await self._events.stream.aclose()
+            await self._exit()
 
     async def __aenter__(self) -> AsyncWatchHandle:
         return self
@@ -229,15 +244,20 @@ class AsyncWatchHandle:
         await self.stop()
 
 
-async def _pump(ref: weakref.ref[AsyncWatchHandle], events: AsyncEvents) -> None:
-    """Read a watch's events into its handle while the handle lives."""
+async def _pump(ref: weakref.ref[AsyncWatchHandle], events: AsyncEvents, timeout: float | None) -> None:
+    """Read a watch's events into its handle while the handle lives (for at most ``timeout`` seconds)."""
     try:
-        while (event := await events.read()) is not None:
-            handle = ref()
-            if handle is None:
-                return
-            await handle._put(event)
-            del handle
+        async with asyncio.timeout(timeout):
+            while (event := await events.read()) is not None:
+                handle = ref()
+                if handle is None:
+                    return
+                await handle._put(event)
+                del handle
+    except TimeoutError:
+        await events.stream.aclose()
+        if (handle := ref()) is not None:
+            handle._failed(watch_expired(timeout))
     except httpx.HTTPError as exc:
         if (handle := ref()) is not None:
             handle._failed(error_for_transport(exc, handle._config))
@@ -246,3 +266,4 @@ async def _pump(ref: weakref.ref[AsyncWatchHandle], events: AsyncEvents) -> None
             handle._failed(exc)
     if (handle := ref()) is not None:
         handle._queue.put_nowait(None)
+        await handle._exit()

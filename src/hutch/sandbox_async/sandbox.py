@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Literal, Self, TypeVar, Unpack, overload
+from urllib.parse import urlsplit
 
 from hutch import types
 from hutch._core.base import SandboxBase, placeholder_info
@@ -15,7 +16,7 @@ from hutch._features import hopx, metrics, sandboxes, signed, snapshots
 from hutch._features import network as _network
 from hutch._features.commands import RunOptions
 from hutch._features.sandboxes import CreateOptions, Pager, hopx_query
-from hutch.config import ConnectionOpts, split_connection_opts
+from hutch.config import ConnectionConfig, ConnectionOpts, call_config, split_connection_opts
 from hutch.sandbox_async._creation import AsyncSandboxCreation as AsyncSandboxCreation  # async only
 from hutch.sandbox_async.cache import AsyncCache
 from hutch.sandbox_async.code import AsyncCode
@@ -24,11 +25,11 @@ from hutch.sandbox_async.env import AsyncEnvironmentVariables
 from hutch.sandbox_async.files import AsyncFiles
 from hutch.sandbox_async.git import AsyncGit
 from hutch.sandbox_async.handles import AsyncCommandHandle
+from hutch.sandbox_async.paginator import AsyncSandboxPaginator, AsyncSnapshotPaginator
 from hutch.sandbox_async.pty import AsyncPty
 from hutch.sandbox_async.transport import AsyncApiClient, AsyncFileStream
 from hutch.types import (
     SandboxInfo,
-    SandboxList,
     SandboxMetrics,
     SandboxNetworkOpts,
     SandboxQuery,
@@ -66,6 +67,27 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         self.git = AsyncGit(self.commands)
         self.cache = AsyncCache(self.commands)
 
+    @property
+    def connection_config(self) -> ConnectionConfig:
+        """The connection settings this sandbox object uses (E2B's)."""
+        return self._api.config
+
+    @property
+    def traffic_access_token(self) -> str | None:
+        """The token that admits requests to the exposed ports when ``allow_public_traffic`` is False (E2B's),
+        as of the last reply about this sandbox (``get_info()`` refreshes it)."""
+        return self._last_info.traffic_access_token
+
+    @property
+    def sandbox_domain(self) -> str:
+        """E2B's sandbox domain: here the hutch server's ``host:port``, through which sandboxes are reached."""
+        return urlsplit(self._api.config.base_url).netloc
+
+    @property
+    def envd_api_url(self) -> str:
+        """Where the sandbox's own routes (files, commands, ...) answer (E2B's): ``{server}/sandboxes/{id}``."""
+        return _network.public_host(self._api.config.base_url, self.sandbox_id)
+
     # ------------------------------------------------------------ getting a sandbox
 
     @classmethod
@@ -97,13 +119,27 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         return AsyncSandboxCreation(cls._open(conn, lambda api: api.call(op), owned=True))
 
     @classmethod
-    async def _connect(cls, sandbox_id: str, timeout: int | None = None, **conn: Unpack[ConnectionOpts]) -> Self:
+    async def _connect(
+        cls,
+        sandbox_id: str,
+        timeout: int | None = None,
+        on_resume: Literal["restore", "reboot"] = "restore",
+        **conn: Unpack[ConnectionOpts],
+    ) -> Self:
         """Attach to a sandbox by ID or name, resuming it if it is paused; ``timeout`` extends its lifetime to
-        end no earlier than that many seconds from now (never shortens it, as in E2B)."""
+        end no earlier than that many seconds from now (never shortens it, as in E2B). E2B's
+        ``on_resume="reboot"`` raises InvalidArgumentException (see :func:`check_on_resume`)."""
+        sandboxes.check_on_resume(on_resume)
         return await cls._open(conn, lambda api: api.call(sandboxes.connect(sandbox_id, timeout)), owned=False)
 
-    async def _connect_again(self, timeout: int | None = None, request_timeout: float | None = None) -> Self:
+    async def _connect_again(
+        self,
+        timeout: int | None = None,
+        on_resume: Literal["restore", "reboot"] = "restore",
+        request_timeout: float | None = None,
+    ) -> Self:
         """``sbx.connect()`` (E2B): this sandbox again, resumed if it was paused, as a new object."""
+        sandboxes.check_on_resume(on_resume)
         api = AsyncApiClient(self._api.config)
         try:
             info = await api.call(sandboxes.connect(self.sandbox_id, timeout), request_timeout)
@@ -113,7 +149,7 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         return type(self)(info, api, owned=False)
 
     connect = either("_connect", _connect_again)
-    """``Sandbox.connect(sandbox_id, timeout=None, **conn)``, or ``sbx.connect(timeout=None)``."""
+    """``Sandbox.connect(sandbox_id, timeout=None, on_resume="restore", **conn)``, or ``sbx.connect(timeout=None)``."""
 
     @classmethod
     async def restore(
@@ -139,48 +175,65 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
 
     @overload
     @classmethod
-    async def list(
+    def list(
         cls,
         query: SandboxQuery | None = None,
-        limit: int = 100,
+        limit: int | None = 100,
         next_token: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
         *,
         status: None = None,
         region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> SandboxList: ...
+    ) -> AsyncSandboxPaginator: ...
     @overload
     @classmethod
-    async def list(
+    def list(
         cls,
         query: SandboxQuery | None = None,
-        limit: int = 100,
+        limit: int | None = 100,
         next_token: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
         *,
         status: str | builtins.list[str],
         region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> builtins.list[Self]: ...
+    ) -> Awaitable[builtins.list[Self]]: ...
     @classmethod
-    async def list(
+    def list(
         cls,
         query: SandboxQuery | None = None,
-        limit: int = 100,
+        limit: int | None = 100,
         next_token: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
         *,
         status: str | builtins.list[str] | None = None,
         region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> SandboxList | builtins.list[Self]:
-        """One page of your sandboxes, newest first; pass its ``next_token`` for the next page.
+    ) -> AsyncSandboxPaginator | Awaitable[builtins.list[Self]]:
+        """Your sandboxes, one page at a time, newest first (``order="asc"``: oldest first).
 
-        With hopx's ``status=`` (a state or a list of them) it returns that page's sandboxes as
-        sandbox objects, as hopx does; ``region`` (hopx) is accepted and ignored.
+        The result is E2B's paginator (``while p.has_next: p.next_items()``, each call the next page)
+        and also the first page (hutch's and declaw's: ``page.sandboxes``, ``page.next_token``,
+        ``page["sandboxes"]``, iteration; the async one once awaited). With hopx's ``status=`` (a
+        state or a list of them) it is that page's sandboxes as sandbox objects, as hopx returns;
+        ``region`` (hopx) is accepted and ignored.
         """
+        if status is not None:
+            return cls._list_objects(hopx_query(query, status), limit, next_token, order, conn)
+        return AsyncSandboxPaginator.start(conn, query, limit, next_token, order)
+
+    @classmethod
+    async def _list_objects(
+        cls,
+        query: SandboxQuery | None,
+        limit: int | None,
+        next_token: str | None,
+        order: str | None,
+        conn: ConnectionOpts,
+    ) -> builtins.list[Self]:
         async with AsyncApiClient.from_opts(conn) as api:
-            page = await api.call(sandboxes.list_page(hopx_query(query, status), limit, next_token))
-            if status is None:
-                return page
+            page = await api.call(sandboxes.list_page(query, limit, next_token, order))
             return [cls(info, AsyncApiClient(api.config)) for info in page]
 
     @classmethod
@@ -265,12 +318,15 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         mode: Literal["full", "filesystem"] | None = None,
         strict: bool = False,
         request_timeout: float | None = None,
-    ) -> None:
+    ) -> bool:
         """Freeze every process in place (their memory stays while the host runs them) and record a pause
-        snapshot of the filesystem. ``keep_memory=True`` / ``mode="full"`` (E2B: a memory image that
-        survives anything) raise InvalidArgumentException: there is no CRIU here. ``strict`` is accepted."""
+        snapshot of the filesystem; True if this call paused it, False if it was paused already (E2B).
+        ``keep_memory=True`` / ``mode="full"`` (E2B: a memory image that survives anything) raise
+        InvalidArgumentException: there is no CRIU here. ``strict`` is accepted."""
         sandboxes.check_pause_options(keep_memory, mode)
-        self._remember(await self._api.call(sandboxes.pause(self.sandbox_id), request_timeout))
+        info, paused_now = await self._api.call(sandboxes.pause(self.sandbox_id), request_timeout)
+        self._remember(info)
+        return paused_now
 
     suspend = pause
     beta_pause = pause
@@ -308,21 +364,35 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         memory) raises InvalidArgumentException: there is no CRIU here."""
         return await self._api.call(snapshots.template_snapshot(self.sandbox_id, name, mode), request_timeout)
 
-    async def _list_own_snapshots(self, request_timeout: float | None = None) -> builtins.list[Snapshot]:
-        """This sandbox's snapshots, newest first."""
-        return await self._api.call(snapshots.list_snapshots(self.sandbox_id), request_timeout)
+    def _list_own_snapshots(
+        self,
+        limit: int | None = None,
+        next_token: str | None = None,
+        name: str | None = None,
+        request_timeout: float | None = None,
+    ) -> AsyncSnapshotPaginator:
+        """This sandbox's snapshots, newest first: E2B's paginator, and the list declaw's code reads."""
+        config = call_config(self._api.config, {"request_timeout": request_timeout}, "list_snapshots")
+        return AsyncSnapshotPaginator.start(config, snapshots.list_snapshots(self.sandbox_id), limit, next_token, name)
 
     @classmethod
-    async def _list_all_snapshots(
-        cls, sandbox_id: str | None = None, **conn: Unpack[ConnectionOpts]
-    ) -> builtins.list[Snapshot]:
-        """All of the caller's snapshots (or ``sandbox_id``'s), newest first."""
-        async with AsyncApiClient.from_opts(conn) as api:
-            return await api.call(snapshots.list_all(sandbox_id))
+    def _list_all_snapshots(
+        cls,
+        sandbox_id: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+        name: str | None = None,
+        **conn: Unpack[ConnectionOpts],
+    ) -> AsyncSnapshotPaginator:
+        """All of the caller's snapshots (or ``sandbox_id``'s), newest first; as :meth:`_list_own_snapshots`."""
+        return AsyncSnapshotPaginator.start(conn, snapshots.list_all(sandbox_id), limit, next_token, name)
 
     list_snapshots = either("_list_all_snapshots", _list_own_snapshots)
-    """``sbx.list_snapshots()``: this sandbox's; ``Sandbox.list_snapshots(sandbox_id=None, **conn)``: all of
-    the caller's (E2B's class form), or one sandbox's."""
+    """``sbx.list_snapshots(limit=None, next_token=None, name=None)``: this sandbox's;
+    ``Sandbox.list_snapshots(sandbox_id=None, limit=None, next_token=None, name=None, **conn)``: all of the
+    caller's (E2B's class form), or one sandbox's. Either is E2B's paginator (``has_next``,
+    ``next_items()``) and the list of snapshots (awaited, on the async SDK); ``name`` keeps those with
+    that name or ID."""
 
     @dual
     async def fork(

@@ -7,7 +7,9 @@ reads the output lazily (a watch is read by a thread), there a task reads it fro
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import socket
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -19,7 +21,8 @@ from hutch._core.errors import error_for_transport
 from hutch._core.handle import HandleBase
 from hutch._core.output import Callbacks
 from hutch._features.commands import CommandChunk, CommandOutputMixin, OutputCallback, OutputCallbacks
-from hutch._features.files import fs_event
+from hutch._features.files import WatchCallbacks, fs_event, watch_expired
+from hutch._features.pty import DataCallbacks
 from hutch.config import ConnectionConfig, logger
 from hutch.exceptions import SandboxException
 from hutch.sandbox_sync._backend import fire as _fire
@@ -83,8 +86,14 @@ class CommandHandle(CommandOutputMixin, _Handle[CommandChunk, "Commands"]):
     def __iter__(self) -> Iterator[CommandChunk]:
         return self._follow()
 
-    def wait(self, on_stdout: OutputCallback | None = None, on_stderr: OutputCallback | None = None) -> CommandResult:
+    def wait(
+        self,
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+        on_pty: Callable[[bytes], object] | None = None,
+    ) -> CommandResult:
         """Wait for the command to end; callbacks get every chunk (earlier output is replayed first).
+        ``on_pty`` (E2B's) is accepted and never called: a command has no terminal output.
 
         Raises:
             CommandExitException: if it exited with a non-zero code.
@@ -112,13 +121,15 @@ class PtyHandle(_Handle[bytes, "Pty"]):
     def __iter__(self) -> Iterator[bytes]:
         return self._follow()
 
-    def wait(self) -> CommandResult:
-        """Wait for the terminal's shell to exit; ``stdout`` of the result is its output as text.
+    def wait(self, on_pty: Callable[[bytes], object] | None = None) -> CommandResult:
+        """Wait for the terminal's shell to exit; ``stdout`` of the result is its output as text. ``on_pty``
+        (E2B's) gets every chunk of output bytes, the ones already read first.
 
         Raises:
-            CommandExitException: if it exited with a non-zero code.
+            CommandExitException: if it exited with a non-zero code (TimeoutException when it was killed
+            for running past its ``timeout``).
         """
-        return self._wait(None)
+        return self._wait(DataCallbacks.of(on_pty))
 
     def send_stdin(self, data: str | bytes) -> None:
         """Type into the terminal."""
@@ -140,49 +151,61 @@ class WatchHandle:
     """Changes under a watched directory. Iterate it (blocks for the next event) or poll
     :meth:`get_new_events`; :meth:`stop` ends the watch. ``on_event`` is called from the thread
     that reads the stream; that thread holds the handle only weakly, so that a handle collected
-    without ``stop()`` hands its stream to the pool, which closes it at its next request."""
+    without ``stop()`` hands its stream to the pool, which closes it at its next request.
+    ``on_exit`` (E2B) is called once, from that thread, when the watch ends: with the error that
+    ended it (a ``TimeoutException`` after ``timeout`` seconds), or None on ``stop()`` or a clean end."""
 
-    def __init__(
-        self, events: Events, config: ConnectionConfig, on_event: Callable[[FilesystemEvent], object] | None
-    ) -> None:
+    def __init__(self, events: Events, config: ConnectionConfig, callbacks: WatchCallbacks) -> None:
         self._events = events
         self._config = config
-        self._on_event = on_event
+        self._callbacks = callbacks
         self._queue: queue.Queue[Any] = queue.Queue()
         self._error: SandboxException | None = None
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=_pump, args=(weakref.ref(self), events), name="hutch-watch", daemon=True)
+        self._timer: threading.Timer | None = None
+        if callbacks.timeout is not None:
+            self._timer = threading.Timer(callbacks.timeout, _expire, (weakref.ref(self), callbacks.timeout))
+            self._timer.daemon = True
         events.stream.tie(self)
 
     @classmethod
-    def start(
-        cls, stream: Stream, config: ConnectionConfig, on_event: Callable[[FilesystemEvent], object] | None
-    ) -> WatchHandle:
+    def start(cls, stream: Stream, config: ConnectionConfig, callbacks: WatchCallbacks) -> WatchHandle:
         events = Events(stream)
         try:
             first = events.read()  # "ready": the watch is in place
         except BaseException:
             stream.close()
             raise
-        handle = cls(events, config, on_event)
+        handle = cls(events, config, callbacks)
         if first is not None:
             handle._put(first)
         handle._thread.start()
+        if handle._timer is not None:
+            handle._timer.start()
         return handle
 
     def _put(self, event: dict[str, Any]) -> None:
         converted = fs_event(event)
         if converted is not None:
             self._queue.put(converted)
-            if self._on_event is not None:
-                try:
-                    self._on_event(converted)
-                except Exception:  # one failing callback must not end the watch for later events
-                    logger.exception("watch_dir on_event raised for %s; the watch goes on", converted)
+            try:
+                _fire(self._callbacks.event(converted))
+            except Exception:  # one failing callback must not end the watch for later events
+                logger.exception("watch_dir on_event raised for %s; the watch goes on", converted)
 
     def _failed(self, error: SandboxException) -> None:
         if not self._stopped.is_set():
-            self._error = error
+            self._error = self._error or error  # the first cause (a timeout closes the stream)
+
+    def _exit(self) -> None:
+        """Called once by the reading thread as it ends: ``on_exit`` with the error that ended the watch."""
+        if self._timer is not None:
+            self._timer.cancel()
+        try:
+            _fire(self._callbacks.exit(self._error))
+        except Exception:
+            logger.exception("watch_dir on_exit raised")
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
@@ -215,8 +238,10 @@ class WatchHandle:
         """End the watch and release its connection."""
         if not self._stopped.is_set():
             self._stopped.set()
+            _wake_reader(self._events.stream)
             self._events.stream.close()
-            self._thread.join(timeout=5)
+            if threading.current_thread() is not self._thread:  # stop() from on_event/on_exit
+                self._thread.join(timeout=5)
 
     def __enter__(self) -> WatchHandle:
         return self
@@ -240,7 +265,26 @@ def _pump(ref: weakref.ref[WatchHandle], events: Events) -> None:
     except SandboxException as exc:
         if (handle := ref()) is not None:
             handle._failed(exc)
-    except (ValueError, RuntimeError):  # the stream was closed under this thread (stop, or the pool)
+    except (ValueError, RuntimeError):  # the stream was closed under this thread (stop, timeout or the pool)
         pass
     if (handle := ref()) is not None:
         handle._queue.put(_END)
+        handle._exit()
+
+
+def _expire(ref: weakref.ref[WatchHandle], timeout: float) -> None:
+    """A watch's ``timeout`` ran out: end it with a TimeoutException (its reading thread then exits)."""
+    if (handle := ref()) is not None:
+        handle._failed(watch_expired(timeout))
+        _wake_reader(handle._events.stream)
+        handle._events.stream.close()
+
+
+def _wake_reader(stream: Stream) -> None:
+    """Shut the stream's socket down: closing it does not wake a thread blocked in its ``recv``, which
+    would then wait for the server's next event (and the server never learns the watch ended)."""
+    network = stream._response.extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)

@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Unpack
 
+from hutch._core import checks
 from hutch._core.base import SubModule
 from hutch._core.output import Callbacks
 from hutch._features import pty
-from hutch._features.pty import PtyOptions, PtyOutput
+from hutch._features.pty import DataCallbacks, PtyOptions, PtyOutput
 from hutch.sandbox_sync.handles import PtyHandle
 from hutch.sandbox_sync.transport import ApiClient
 from hutch.types import PtySize
@@ -26,23 +28,31 @@ class Pty(SubModule[ApiClient]):
         info = self._api.call(started.op, started.request_timeout)
         return self._handle(info.pid, started.callbacks)
 
-    def _handle(self, pid: int, callbacks: Callbacks[bytes] | None = None) -> PtyHandle:
+    def _handle(self, pid: int, callbacks: Callbacks[bytes] | None = None, limit: float | None = None) -> PtyHandle:
         state = PtyOutput(pid)
         make_op = functools.partial(pty.output, self._sandbox_id, pid)
-        return PtyHandle(self, pid, lambda: self._api.follow(make_op, state), state, callbacks)
+        return PtyHandle(self, pid, lambda: self._api.follow(make_op, state, limit), state, callbacks)
 
-    def connect(self, pid: int) -> PtyHandle:
-        """Attach to a terminal; its output is replayed from the start, then followed."""
-        return self._handle(pid)
+    def connect(
+        self,
+        pid: int,
+        on_data: Callable[[bytes], object] | None = None,
+        timeout: float = 60,
+        request_timeout: float | None = None,
+    ) -> PtyHandle:
+        """Attach to a terminal: its output is replayed from the start, then followed for up to ``timeout``
+        seconds (0 = no limit; the terminal itself is not affected), as E2B's; ``on_data`` gets each
+        chunk. ``request_timeout`` is accepted (attaching sends no request of its own)."""
+        return self._handle(checks.pid(pid), DataCallbacks.of(on_data), limit=timeout)
 
-    def send_stdin(self, pid: int, data: str | bytes) -> None:
+    def send_stdin(self, pid: int, data: str | bytes, request_timeout: float | None = None) -> None:
         """Type ``data`` into the terminal."""
-        self._api.call(pty.send_input(self._sandbox_id, pid, data))
+        self._api.call(pty.send_input(self._sandbox_id, pid, data), request_timeout)
 
-    def resize(self, pid: int, size: PtySize) -> None:
+    def resize(self, pid: int, size: PtySize, request_timeout: float | None = None) -> None:
         """Set the terminal's rows and columns (its programs get SIGWINCH)."""
-        self._api.call(pty.resize(self._sandbox_id, pid, size))
+        self._api.call(pty.resize(self._sandbox_id, pid, size), request_timeout)
 
-    def kill(self, pid: int) -> bool:
+    def kill(self, pid: int, request_timeout: float | None = None) -> bool:
         """SIGKILL the terminal; False if it was already gone."""
-        return self._api.call(pty.kill(self._sandbox_id, pid))
+        return self._api.call(pty.kill(self._sandbox_id, pid), request_timeout)

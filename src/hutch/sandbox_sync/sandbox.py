@@ -9,6 +9,7 @@ import dataclasses
 import datetime
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, Self, TypeVar, Unpack, overload
+from urllib.parse import urlsplit
 
 from hutch import types
 from hutch._core.base import SandboxBase, placeholder_info
@@ -17,7 +18,7 @@ from hutch._features import hopx, metrics, sandboxes, signed, snapshots
 from hutch._features import network as _network
 from hutch._features.commands import RunOptions
 from hutch._features.sandboxes import CreateOptions, Pager, hopx_query
-from hutch.config import ConnectionOpts, split_connection_opts
+from hutch.config import ConnectionConfig, ConnectionOpts, call_config, split_connection_opts
 from hutch.sandbox_sync.cache import Cache
 from hutch.sandbox_sync.code import Code
 from hutch.sandbox_sync.commands import Commands
@@ -25,11 +26,11 @@ from hutch.sandbox_sync.env import EnvironmentVariables
 from hutch.sandbox_sync.files import Files
 from hutch.sandbox_sync.git import Git
 from hutch.sandbox_sync.handles import CommandHandle
+from hutch.sandbox_sync.paginator import SandboxPaginator, SnapshotPaginator
 from hutch.sandbox_sync.pty import Pty
 from hutch.sandbox_sync.transport import ApiClient, FileStream
 from hutch.types import (
     SandboxInfo,
-    SandboxList,
     SandboxMetrics,
     SandboxNetworkOpts,
     SandboxQuery,
@@ -67,6 +68,27 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         self.git = Git(self.commands)
         self.cache = Cache(self.commands)
 
+    @property
+    def connection_config(self) -> ConnectionConfig:
+        """The connection settings this sandbox object uses (E2B's)."""
+        return self._api.config
+
+    @property
+    def traffic_access_token(self) -> str | None:
+        """The token that admits requests to the exposed ports when ``allow_public_traffic`` is False (E2B's),
+        as of the last reply about this sandbox (``get_info()`` refreshes it)."""
+        return self._last_info.traffic_access_token
+
+    @property
+    def sandbox_domain(self) -> str:
+        """E2B's sandbox domain: here the hutch server's ``host:port``, through which sandboxes are reached."""
+        return urlsplit(self._api.config.base_url).netloc
+
+    @property
+    def envd_api_url(self) -> str:
+        """Where the sandbox's own routes (files, commands, ...) answer (E2B's): ``{server}/sandboxes/{id}``."""
+        return _network.public_host(self._api.config.base_url, self.sandbox_id)
+
     # ------------------------------------------------------------ getting a sandbox
 
     @classmethod
@@ -96,13 +118,27 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         return cls._open(conn, lambda api: api.call(op), owned=True)
 
     @classmethod
-    def _connect(cls, sandbox_id: str, timeout: int | None = None, **conn: Unpack[ConnectionOpts]) -> Self:
+    def _connect(
+        cls,
+        sandbox_id: str,
+        timeout: int | None = None,
+        on_resume: Literal["restore", "reboot"] = "restore",
+        **conn: Unpack[ConnectionOpts],
+    ) -> Self:
         """Attach to a sandbox by ID or name, resuming it if it is paused; ``timeout`` extends its lifetime to
-        end no earlier than that many seconds from now (never shortens it, as in E2B)."""
+        end no earlier than that many seconds from now (never shortens it, as in E2B). E2B's
+        ``on_resume="reboot"`` raises InvalidArgumentException (see :func:`check_on_resume`)."""
+        sandboxes.check_on_resume(on_resume)
         return cls._open(conn, lambda api: api.call(sandboxes.connect(sandbox_id, timeout)), owned=False)
 
-    def _connect_again(self, timeout: int | None = None, request_timeout: float | None = None) -> Self:
+    def _connect_again(
+        self,
+        timeout: int | None = None,
+        on_resume: Literal["restore", "reboot"] = "restore",
+        request_timeout: float | None = None,
+    ) -> Self:
         """``sbx.connect()`` (E2B): this sandbox again, resumed if it was paused, as a new object."""
+        sandboxes.check_on_resume(on_resume)
         api = ApiClient(self._api.config)
         try:
             info = api.call(sandboxes.connect(self.sandbox_id, timeout), request_timeout)
@@ -112,7 +148,7 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         return type(self)(info, api, owned=False)
 
     connect = either("_connect", _connect_again)
-    """``Sandbox.connect(sandbox_id, timeout=None, **conn)``, or ``sbx.connect(timeout=None)``."""
+    """``Sandbox.connect(sandbox_id, timeout=None, on_resume="restore", **conn)``, or ``sbx.connect(timeout=None)``."""
 
     @classmethod
     def restore(
@@ -139,20 +175,22 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
     def list(
         cls,
         query: SandboxQuery | None = None,
-        limit: int = 100,
+        limit: int | None = 100,
         next_token: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
         *,
         status: None = None,
         region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> SandboxList: ...
+    ) -> SandboxPaginator: ...
     @overload
     @classmethod
     def list(
         cls,
         query: SandboxQuery | None = None,
-        limit: int = 100,
+        limit: int | None = 100,
         next_token: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
         *,
         status: str | builtins.list[str],
         region: str | None = None,
@@ -162,22 +200,37 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
     def list(
         cls,
         query: SandboxQuery | None = None,
-        limit: int = 100,
+        limit: int | None = 100,
         next_token: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
         *,
         status: str | builtins.list[str] | None = None,
         region: str | None = None,
         **conn: Unpack[ConnectionOpts],
-    ) -> SandboxList | builtins.list[Self]:
-        """One page of your sandboxes, newest first; pass its ``next_token`` for the next page.
+    ) -> SandboxPaginator | builtins.list[Self]:
+        """Your sandboxes, one page at a time, newest first (``order="asc"``: oldest first).
 
-        With hopx's ``status=`` (a state or a list of them) it returns that page's sandboxes as
-        sandbox objects, as hopx does; ``region`` (hopx) is accepted and ignored.
+        The result is E2B's paginator (``while p.has_next: p.next_items()``, each call the next page)
+        and also the first page (hutch's and declaw's: ``page.sandboxes``, ``page.next_token``,
+        ``page["sandboxes"]``, iteration; the async one once awaited). With hopx's ``status=`` (a
+        state or a list of them) it is that page's sandboxes as sandbox objects, as hopx returns;
+        ``region`` (hopx) is accepted and ignored.
         """
+        if status is not None:
+            return cls._list_objects(hopx_query(query, status), limit, next_token, order, conn)
+        return SandboxPaginator.start(conn, query, limit, next_token, order)
+
+    @classmethod
+    def _list_objects(
+        cls,
+        query: SandboxQuery | None,
+        limit: int | None,
+        next_token: str | None,
+        order: str | None,
+        conn: ConnectionOpts,
+    ) -> builtins.list[Self]:
         with ApiClient.from_opts(conn) as api:
-            page = api.call(sandboxes.list_page(hopx_query(query, status), limit, next_token))
-            if status is None:
-                return page
+            page = api.call(sandboxes.list_page(query, limit, next_token, order))
             return [cls(info, ApiClient(api.config)) for info in page]
 
     @classmethod
@@ -262,12 +315,15 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         mode: Literal["full", "filesystem"] | None = None,
         strict: bool = False,
         request_timeout: float | None = None,
-    ) -> None:
+    ) -> bool:
         """Freeze every process in place (their memory stays while the host runs them) and record a pause
-        snapshot of the filesystem. ``keep_memory=True`` / ``mode="full"`` (E2B: a memory image that
-        survives anything) raise InvalidArgumentException: there is no CRIU here. ``strict`` is accepted."""
+        snapshot of the filesystem; True if this call paused it, False if it was paused already (E2B).
+        ``keep_memory=True`` / ``mode="full"`` (E2B: a memory image that survives anything) raise
+        InvalidArgumentException: there is no CRIU here. ``strict`` is accepted."""
         sandboxes.check_pause_options(keep_memory, mode)
-        self._remember(self._api.call(sandboxes.pause(self.sandbox_id), request_timeout))
+        info, paused_now = self._api.call(sandboxes.pause(self.sandbox_id), request_timeout)
+        self._remember(info)
+        return paused_now
 
     suspend = pause
     beta_pause = pause
@@ -305,21 +361,35 @@ class Sandbox(SandboxBase[ApiClient, Commands, Files, Pty]):
         memory) raises InvalidArgumentException: there is no CRIU here."""
         return self._api.call(snapshots.template_snapshot(self.sandbox_id, name, mode), request_timeout)
 
-    def _list_own_snapshots(self, request_timeout: float | None = None) -> builtins.list[Snapshot]:
-        """This sandbox's snapshots, newest first."""
-        return self._api.call(snapshots.list_snapshots(self.sandbox_id), request_timeout)
+    def _list_own_snapshots(
+        self,
+        limit: int | None = None,
+        next_token: str | None = None,
+        name: str | None = None,
+        request_timeout: float | None = None,
+    ) -> SnapshotPaginator:
+        """This sandbox's snapshots, newest first: E2B's paginator, and the list declaw's code reads."""
+        config = call_config(self._api.config, {"request_timeout": request_timeout}, "list_snapshots")
+        return SnapshotPaginator.start(config, snapshots.list_snapshots(self.sandbox_id), limit, next_token, name)
 
     @classmethod
     def _list_all_snapshots(
-        cls, sandbox_id: str | None = None, **conn: Unpack[ConnectionOpts]
-    ) -> builtins.list[Snapshot]:
-        """All of the caller's snapshots (or ``sandbox_id``'s), newest first."""
-        with ApiClient.from_opts(conn) as api:
-            return api.call(snapshots.list_all(sandbox_id))
+        cls,
+        sandbox_id: str | None = None,
+        limit: int | None = None,
+        next_token: str | None = None,
+        name: str | None = None,
+        **conn: Unpack[ConnectionOpts],
+    ) -> SnapshotPaginator:
+        """All of the caller's snapshots (or ``sandbox_id``'s), newest first; as :meth:`_list_own_snapshots`."""
+        return SnapshotPaginator.start(conn, snapshots.list_all(sandbox_id), limit, next_token, name)
 
     list_snapshots = either("_list_all_snapshots", _list_own_snapshots)
-    """``sbx.list_snapshots()``: this sandbox's; ``Sandbox.list_snapshots(sandbox_id=None, **conn)``: all of
-    the caller's (E2B's class form), or one sandbox's."""
+    """``sbx.list_snapshots(limit=None, next_token=None, name=None)``: this sandbox's;
+    ``Sandbox.list_snapshots(sandbox_id=None, limit=None, next_token=None, name=None, **conn)``: all of the
+    caller's (E2B's class form), or one sandbox's. Either is E2B's paginator (``has_next``,
+    ``next_items()``) and the list of snapshots (awaited, on the async SDK); ``name`` keeps those with
+    that name or ID."""
 
     @dual
     def fork(

@@ -11,7 +11,9 @@
 // `compile`). SIGINT interrupts the
 // running request (synchronous code too, via `breakOnSigint`) and is ignored between requests.
 // What bypasses `console` (process.stdout.write, child processes) goes to fds 1 and 2, which the
-// agent streams as well. Node built-ins only.
+// agent streams as well. Node built-ins only, and with a third argument `--typescript`, Debian's
+// node-typescript: each request is then TypeScript, transpiled to JavaScript (types are erased, not
+// checked, as `ts-node --transpile-only` does) before it runs the same way.
 
 const fs = require('fs');
 const path = require('path');
@@ -24,6 +26,7 @@ const { Writable } = require('stream');
 
 const inFd = Number(process.argv[2]);
 const outFd = Number(process.argv[3]);
+const ts = process.argv[4] === '--typescript' ? require('typescript') : null;
 
 function send(message) {
   const data = Buffer.from(JSON.stringify(message) + '\n');
@@ -49,6 +52,7 @@ function channelStream(type) {
 
 globalThis.console = new Console({ stdout: channelStream('stdout'), stderr: channelStream('stderr') });
 globalThis.require = createRequire(path.join(process.cwd(), '[cell]'));
+if (ts) globalThis.exports = {};
 
 let interrupt = null; // rejects the promise a request awaits, while it awaits one
 process.on('SIGINT', () => {
@@ -68,7 +72,8 @@ function interruptedError() {
 // Code with a top-level `await` runs as an async function's body, where top-level `let/const/var x =`
 // become assignments to globals (so they persist, as in the REPL) and the last line, if it is an
 // expression, is returned as the result.
-function compile(code, filename) {
+function compile(tsOrJs, filename) {
+  const code = ts ? transpile(tsOrJs, filename) : tsOrJs;
   try {
     return new vm.Script(code, { filename });
   } catch (err) {
@@ -86,6 +91,24 @@ function compile(code, filename) {
     }
   }
   throw error;
+}
+
+// A cell's TypeScript as a script: imports become require() calls on a module-less `exports`.
+function transpile(code, fileName) {
+  const output = ts.transpileModule(code, {
+    fileName: `${fileName}.ts`,
+    reportDiagnostics: true,
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true },
+  });
+  const problem = (output.diagnostics || []).find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (problem) {
+    const where = problem.file ? problem.file.getLineAndCharacterOfPosition(problem.start) : null;
+    const message = ts.flattenDiagnosticMessageText(problem.messageText, '\n');
+    const error = new SyntaxError(where ? `${message} (${where.line + 1}:${where.character + 1})` : message);
+    error.stack = `SyntaxError: ${error.message}`;
+    throw error;
+  }
+  return output.outputText.replace(/^"use strict";\n/, '');
 }
 
 function awaitInterruptibly(promise) {

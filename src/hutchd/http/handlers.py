@@ -100,6 +100,8 @@ async def list_sandboxes(request: Request) -> Response:
         metadata=metadata,
         template=param(request, "query", "template"),
         name=param(request, "query", "name"),
+        started_after=query_time(request, "startedAfter"),
+        ascending=param(request, "query", "order") == "asc",
     )
     return JSONResponse({"sandboxes": page, "nextToken": _encode_token(after) if after is not None else None})
 
@@ -127,8 +129,8 @@ async def set_timeout(request: Request) -> Response:
 
 @handles("pauseSandbox")
 async def pause_sandbox(request: Request) -> Response:
-    detail = await _hub(request).sandboxes.pause(request.state.tenant, request.path_params["sandboxID"])
-    return JSONResponse(detail)
+    detail, paused_now = await _hub(request).sandboxes.pause(request.state.tenant, request.path_params["sandboxID"])
+    return JSONResponse(detail, headers={"Hutch-Already-Paused": "false" if paused_now else "true"})
 
 
 @handles("resumeSandbox")
@@ -193,12 +195,13 @@ async def update_network(request: Request) -> Response:
             raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
         current = network_settings.row_policy(row)
         public = body.get("allowPublicTraffic", current.allow_public_traffic)
+        mask = body.get("maskRequestHost", current.mask_request_host)
         if "allowOut" in body or "denyOut" in body:
-            policy = network_settings.build(body.get("allowOut"), body.get("denyOut"), public, "")
+            policy = network_settings.build(body.get("allowOut"), body.get("denyOut"), public, "", mask)
         elif body.get("allowInternetAccess", True) is False:
-            policy = NetworkPolicy.deny_all(public)
+            policy = NetworkPolicy.deny_all(public, mask)
         else:
-            policy = NetworkPolicy(allow_public_traffic=public)
+            policy = NetworkPolicy(allow_public_traffic=public, mask_request_host=mask)
         if (policy.allow_out, policy.deny_out) != (current.allow_out, current.deny_out):
             try:
                 await hub.backend.set_network(sandbox_id, policy)

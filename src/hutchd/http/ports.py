@@ -71,6 +71,7 @@ class Target:
     prefix: str  # what the client put before it ("" in the host form)
     bare: bool = False  # the path form without even a "/" after the port
     set_cookie: bytes | None = None
+    upstream_host: str = ""  # the Host the sandboxed server sees (the sandbox's maskRequestHost)
 
 
 def match(scope: Scope) -> Target | None:
@@ -140,6 +141,7 @@ class PortsMiddleware:
         if not 1 <= target.port <= 65535:
             raise PortError(400, f"port must be 1 to 65535, not {target.port}")
         policy = network_settings.row_policy(row)
+        target.upstream_host = policy.request_host(target.port)
         if not policy.allow_public_traffic and not self._authorized(scope, row, target):
             raise PortError(
                 401,
@@ -207,7 +209,7 @@ class PortsMiddleware:
                 if not v:
                     continue
             out.append((k, v))
-        out.insert(0, (b"host", f"localhost:{target.port}".encode()))
+        out.insert(0, (b"host", target.upstream_host.encode()))
         client = scope.get("client")
         if client:
             out.append((b"x-forwarded-for", str(client[0]).encode()))
@@ -327,8 +329,8 @@ class PortsMiddleware:
 
     def _rewrite_location(self, scope: Scope, target: Target, value: bytes) -> bytes:
         """Redirects to the sandboxed server's own paths stay behind the prefix (ProxyPassReverse)."""
-        local = f"http://localhost:{target.port}".encode()
-        if value.startswith(local):
+        local = f"http://{target.upstream_host}".encode()
+        if value.startswith(local) and value[len(local) : len(local) + 1] in (b"", b"/", b"?"):
             value = value[len(local) :] or b"/"
             host = _header(scope, b"host") or b""
             base = (b"https://" if scope.get("scheme") == "https" else b"http://") + host
@@ -357,7 +359,7 @@ class PortsMiddleware:
             for k, v in self._upstream_headers(scope, target)
             if k not in WS_HANDSHAKE and not k.startswith(b"sec-websocket-")
         ]
-        uri = f"ws://localhost:{target.port}{self._request_target(scope, target).decode('latin-1')}"
+        uri = f"ws://{target.upstream_host}{self._request_target(scope, target).decode('latin-1')}"
         try:
             upstream = await connect(
                 uri,

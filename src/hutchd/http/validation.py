@@ -6,6 +6,7 @@ from openapi.yaml. The status conventions are the validator's (400 malformed, 42
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,12 +106,17 @@ def param(request: Request, location: str, name: str) -> Any:
         raise refused(exc) from None
 
 
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?\Z", re.ASCII)
+
+
 def query_time(request: Request, name: str) -> float | None:
     """An RFC 3339 date-time query parameter as a Unix timestamp (a missing offset means UTC)."""
     raw = param(request, "query", name)
     if raw is None:
         return None
     try:
+        if not _RFC3339.match(raw):  # fromisoformat alone also takes "20260101" and a trailing NUL
+            raise ValueError(raw)
         dt = datetime.fromisoformat(raw.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
         raise bad_request(f"query parameter {name!r} must be an RFC 3339 date-time, not {raw[:60]!r}") from None

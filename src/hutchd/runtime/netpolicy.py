@@ -167,11 +167,13 @@ def _parse_list(raw: object, field_name: str) -> list[Entry]:
 
 @dataclass(frozen=True)
 class NetworkPolicy:
-    """A sandbox's egress policy (normalised entries) and whether its exposed ports are public."""
+    """A sandbox's egress policy (normalised entries), whether its exposed ports are public and the `Host`
+    their servers see (`mask_request_host`, `${PORT}` replaced; None: `localhost:<port>`)."""
 
     allow_out: tuple[str, ...] = ()
     deny_out: tuple[str, ...] = ()
     allow_public_traffic: bool = True
+    mask_request_host: str | None = None
     _allow: tuple[Entry, ...] = field(default=(), repr=False, compare=False)
     _deny: tuple[Entry, ...] = field(default=(), repr=False, compare=False)
 
@@ -183,6 +185,7 @@ class NetworkPolicy:
         allow_public_traffic: bool = True,
         *,
         prefix: str = "",
+        mask_request_host: str | None = None,
     ) -> NetworkPolicy:
         """Check and normalise; PolicyError names the first bad entry (`prefix` + allowOut[i])."""
         allow = _parse_list(allow_out, f"{prefix}allowOut")
@@ -196,14 +199,19 @@ class NetworkPolicy:
             allow_out=tuple(e.value for e in allow),
             deny_out=tuple(e.value for e in deny),
             allow_public_traffic=bool(allow_public_traffic),
+            mask_request_host=mask_request_host,
             _allow=tuple(allow),
             _deny=tuple(deny),
         )
 
     @classmethod
-    def deny_all(cls, allow_public_traffic: bool = True) -> NetworkPolicy:
+    def deny_all(cls, allow_public_traffic: bool = True, mask_request_host: str | None = None) -> NetworkPolicy:
         """`allow_internet_access=False`."""
-        return cls.build(deny_out=[str(ALL_V4), str(ALL_V6)], allow_public_traffic=allow_public_traffic)
+        return cls.build(
+            deny_out=[str(ALL_V4), str(ALL_V6)],
+            allow_public_traffic=allow_public_traffic,
+            mask_request_host=mask_request_host,
+        )
 
     def __post_init__(self) -> None:
         if (self.allow_out or self.deny_out) and not (self._allow or self._deny):
@@ -264,11 +272,14 @@ class NetworkPolicy:
     # ---------------------------------------------------------------- (de)serialisation
 
     def to_api(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "allowOut": list(self.allow_out),
             "denyOut": list(self.deny_out),
             "allowPublicTraffic": self.allow_public_traffic,
         }
+        if self.mask_request_host is not None:
+            out["maskRequestHost"] = self.mask_request_host
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_api(), separators=(",", ":"))
@@ -278,10 +289,21 @@ class NetworkPolicy:
         if not text:
             return cls()
         d = json.loads(text)
-        return cls.build(d.get("allowOut"), d.get("denyOut"), d.get("allowPublicTraffic", True))
+        return cls.build(
+            d.get("allowOut"), d.get("denyOut"), d.get("allowPublicTraffic", True),
+            mask_request_host=d.get("maskRequestHost"),
+        )  # fmt: skip
 
     def with_public_traffic(self, allow_public_traffic: bool) -> NetworkPolicy:
-        return NetworkPolicy.build(self.allow_out, self.deny_out, allow_public_traffic)
+        return NetworkPolicy.build(
+            self.allow_out, self.deny_out, allow_public_traffic, mask_request_host=self.mask_request_host
+        )
+
+    def request_host(self, port: int) -> str:
+        """The `Host` a request relayed to `port` carries."""
+        if self.mask_request_host is None:
+            return f"localhost:{port}"
+        return self.mask_request_host.replace("${PORT}", str(port))
 
 
 def _name_matches(entry: Entry, name: str) -> bool:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hutch_agent.code import PRESTART_FILE
 from hutchd.runtime import userns
 from hutchd.runtime.errors import SnapshotExists, TemplateBuildError, TemplateNotFound
 from hutchd.runtime.fsutil import copy_tree
@@ -46,9 +47,18 @@ CACHE_ENV = "HUTCH_TEMPLATE_CACHE"
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to build a template from scratch: Debian packages on top of minbase."""
+    """How to build a template: Debian packages on top of minbase, or, with a `parent`, an overlay
+    layer on the parent's build holding only the packages the parent lacks (apt-get in a chroot)."""
 
     packages: tuple[str, ...]
+    parent: str | None = None
+    files: tuple[tuple[str, str], ...] = ()
+    """(path in the rootfs, text) written into the build: settings the agent reads at boot."""
+
+    def key(self) -> list[object]:
+        """What a build depends on: a build of another key is outdated."""
+        parent = RECIPES.get(self.parent or "")
+        return [DEBIAN_SUITE, list(self.packages), parent and parent.key(), [list(f) for f in self.files]]
 
 
 BASE_PACKAGES = (
@@ -72,7 +82,16 @@ BASE_PACKAGES = (
     "python3-pandas",
     "python3-matplotlib",
 )
-RECIPES: dict[str, Recipe] = {"base": Recipe(packages=BASE_PACKAGES)}
+RECIPES: dict[str, Recipe] = {
+    "base": Recipe(packages=BASE_PACKAGES),
+    # run_code's heavier languages (typescript, r, java) on top of base, and a python kernel started
+    # with every sandbox (hopx's and E2B's code interpreter template)
+    "code-interpreter": Recipe(
+        packages=("node-typescript", "r-base-core", "r-cran-jsonlite", "default-jdk-headless"),
+        parent="base",
+        files=((PRESTART_FILE.lstrip("/"), "python\n"),),
+    ),
+}
 
 
 def _stderr_progress(line: str) -> None:
@@ -123,6 +142,8 @@ class TemplateStore:
         recipe's package list changed since it was built)."""
         check_id("template", template_id)
         recipe = RECIPES.get(template_id)
+        if recipe is not None and recipe.parent is not None:
+            self.ensure(recipe.parent, progress)
         if self._current(template_id, recipe):
             return self.rootfs(template_id)
         if recipe is None:
@@ -136,10 +157,14 @@ class TemplateStore:
         return self.rootfs(template_id)
 
     def _current(self, template_id: str, recipe: Recipe | None) -> bool:
-        """Built, and for a recipe template built from the recipe's present package list."""
-        return self.exists(template_id) and (
-            recipe is None or self.meta(template_id).get("packages") == list(recipe.packages)
-        )
+        """Built, and for a recipe template built from the recipe's present key (and on its parent's
+        present build: a rebuilt parent leaves the layer on top of it outdated)."""
+        if not self.exists(template_id) or recipe is None:
+            return self.exists(template_id)
+        meta = self.meta(template_id)
+        if recipe.parent is not None and meta.get("parent_created") != self.meta(recipe.parent).get("created"):
+            return False
+        return meta.get("packages") == list(recipe.packages) and meta.get("recipe", recipe.key()) == recipe.key()
 
     def add_layer(self, template_id: str, parent: str, source_upper: Path, extra: dict[str, object]) -> None:
         """Create a derived template whose layer is a copy of `source_upper` (a snapshot's upper dir)."""
@@ -205,17 +230,28 @@ class TemplateStore:
             if cache is not None and cache.has_build():
                 progress(f"linking the build cached in {cache.entry}")
                 cache.link_into(rootfs)
+            elif recipe.parent is not None:
+                progress(f"building template {template_id!r}: {len(recipe.packages)} packages on {recipe.parent!r}")
+                _install_layer(self.lowerdirs(recipe.parent), tmp, recipe.packages, progress)
             else:
                 progress(f"building template {template_id!r} (Debian {DEBIAN_SUITE}, {len(recipe.packages)} packages)")
                 _debootstrap(rootfs, recipe.packages, progress)
                 progress("configuring: sandbox user, DNS, mount points")
                 _configure(rootfs)
+            if cache is None or not cache.has_build():
+                for path, text in recipe.files:
+                    (rootfs / path).parent.mkdir(parents=True, exist_ok=True)
+                    (rootfs / path).write_text(text)
                 progress("shifting file ownership into the sandbox id range")
                 userns.shift_tree(rootfs)
                 if cache is not None:
                     cache.store(rootfs)
             self._retire(template_id, progress)
-            self._finish(tmp, template_id, {"parent": None, "packages": list(recipe.packages)})
+            meta: dict[str, object] = {"parent": recipe.parent, "packages": list(recipe.packages)}
+            meta["recipe"] = recipe.key()
+            if recipe.parent is not None:
+                meta["parent_created"] = self.meta(recipe.parent).get("created")
+            self._finish(tmp, template_id, meta)
         except BaseException as e:
             shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(e, TemplateBuildError):
@@ -230,7 +266,8 @@ class BuildCache:
     """One recipe's finished (ownership-shifted) rootfs, shared by hard links between data dirs."""
 
     def __init__(self, root: Path, template_id: str, recipe: Recipe) -> None:
-        digest = hashlib.sha256(json.dumps([DEBIAN_SUITE, list(recipe.packages)]).encode()).hexdigest()[:16]
+        key = [DEBIAN_SUITE, list(recipe.packages)] if recipe.parent is None and not recipe.files else recipe.key()
+        digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
         self.root = root
         self.entry = root / f"{template_id}-{digest}"
 
@@ -303,6 +340,43 @@ def _debootstrap(rootfs: Path, packages: tuple[str, ...], progress: Progress) ->
     _unmount_under(rootfs)
     if code != 0:
         raise TemplateBuildError("debootstrap failed:\n" + "\n".join(tail))
+
+
+def _install_layer(lower: list[Path], tmp: Path, packages: tuple[str, ...], progress: Progress) -> None:
+    """Install `packages` with apt-get in a chroot of an overlay on `lower`: `tmp/rootfs` becomes the
+    layer (what apt-get wrote), with apt's downloads and lists left out."""
+    upper, work, merged = tmp / "rootfs", tmp / "work", tmp / "merged"
+    for d in (upper, work, merged):
+        d.mkdir()
+    options = f"lowerdir={':'.join(map(str, lower))},upperdir={upper},workdir={work}"
+    env = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}  # as debootstrap gets them
+    env.update(PATH="/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
+    apt = ["chroot", str(merged), "apt-get", "-q", "-o", "APT::Sandbox::User=root"]
+    try:
+        _run(["mount", "-t", "overlay", "overlay", "-o", options, str(merged)])
+        _run(["mount", "-t", "proc", "proc", str(merged / "proc")])
+        _run(["mount", "--bind", "-o", "ro", "/etc/resolv.conf", str(merged / "etc/resolv.conf")])
+        progress("apt-get update")
+        _run([*apt, "update"], env)
+        progress(f"apt-get install {' '.join(packages)}")
+        _run([*apt, "install", "-y", "--no-install-recommends", *packages], env)
+        _run([*apt, "clean"], env)
+    finally:
+        _unmount_under(merged)
+        subprocess.run(["umount", "-l", str(merged)], check=False, capture_output=True)
+    shutil.rmtree(work, ignore_errors=True)
+    merged.rmdir()
+    lists = upper / "var/lib/apt/lists"
+    for f in lists.rglob("*") if lists.is_dir() else ():
+        if f.is_file():
+            f.unlink()
+
+
+def _run(argv: list[str], env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(argv, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-20:])
+        raise TemplateBuildError(f"{' '.join(argv[:6])} failed:\n{tail}")
 
 
 def _unmount_under(root: Path) -> None:

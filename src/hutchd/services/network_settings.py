@@ -15,9 +15,9 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def build(allow: Any, deny: Any, public: bool, prefix: str) -> NetworkPolicy:
+def build(allow: Any, deny: Any, public: bool, prefix: str, mask: str | None = None) -> NetworkPolicy:
     try:
-        return NetworkPolicy.build(allow, deny, public, prefix=prefix)
+        return NetworkPolicy.build(allow, deny, public, prefix=prefix, mask_request_host=mask)
     except PolicyError as e:
         raise unprocessable(str(e)) from None
 
@@ -27,7 +27,8 @@ def launch_policy(body: dict[str, Any]) -> NetworkPolicy | None:
     deny-all for `allowInternetAccess: false`, else None (open, the runtime's default)."""
     net = body.get("network")
     if net is not None:
-        return build(net.get("allowOut"), net.get("denyOut"), net.get("allowPublicTraffic", True), "network.")
+        allow, deny, mask = net.get("allowOut"), net.get("denyOut"), net.get("maskRequestHost")
+        return build(allow, deny, net.get("allowPublicTraffic", True), "network.", mask)
     if body.get("allowInternetAccess", True) is False:
         return NetworkPolicy.deny_all()
     return None

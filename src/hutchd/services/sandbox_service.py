@@ -39,8 +39,8 @@ from hutchd.store.records import sandbox_detail
 
 log = logging.getLogger("hutchd.sandboxes")
 
-# Template names other SDKs' examples use for what `base` is here (hopx creates "code-interpreter").
-TEMPLATE_ALIASES = {"code-interpreter": "base"}
+# Template names other SDKs use for a template of another name here (E2B's code interpreter default).
+TEMPLATE_ALIASES = {"code-interpreter-v1": "code-interpreter"}
 # Default restore choice: the newest of the best kind.
 ROW_CACHE_SIZE = 4096
 """Rows kept in memory at most (lookups of unknown IDs are kept too, so a flood of them cannot grow it)."""
@@ -215,8 +215,11 @@ class Sandboxes:
         metadata: dict[str, str | None],
         template: str | None,
         name: str | None,
+        started_after: float | None = None,
+        ascending: bool = False,
     ) -> tuple[list[dict[str, Any]], int | None]:
-        """One page, newest first, and the seq to continue after (None on the last page)."""
+        """One page, newest first (oldest first when ``ascending``), and the seq to continue after (None on
+        the last page)."""
         sql = ["SELECT * FROM sandboxes WHERE tenant = ?"]
         args: list[Any] = [tenant.id]
         if states:
@@ -239,10 +242,13 @@ class Sandboxes:
             else:
                 sql.append("AND EXISTS (SELECT 1 FROM json_each(sandboxes.metadata) WHERE key = ? AND value = ?)")
                 args += [k, v]
+        if started_after is not None:
+            sql.append("AND started_at >= ?")
+            args.append(started_after)
         if after_seq is not None:
-            sql.append("AND seq < ?")
+            sql.append("AND seq > ?" if ascending else "AND seq < ?")
             args.append(after_seq)
-        sql.append("ORDER BY seq DESC LIMIT ?")
+        sql.append(f"ORDER BY seq {'ASC' if ascending else 'DESC'} LIMIT ?")
         args.append(limit + 1)
         rows = self._db.all(" ".join(sql), *args)
         more = len(rows) > limit
@@ -493,18 +499,19 @@ class Sandboxes:
 
     # ------------------------------------------------------------------ pause, resume, timeouts, connect
 
-    async def pause(self, tenant: Tenant, sandbox_id: str) -> dict[str, Any]:
+    async def pause(self, tenant: Tenant, sandbox_id: str) -> tuple[dict[str, Any], bool]:
+        """The detail, and whether this call paused it (False: it was paused already)."""
         self.live(tenant, sandbox_id)
         async with self.lock(sandbox_id):
-            await self._pause_locked(sandbox_id)
-        return self.detail(sandbox_id)
+            paused_now = await self._pause_locked(sandbox_id)
+        return self.detail(sandbox_id), paused_now
 
-    async def _pause_locked(self, sandbox_id: str) -> None:
+    async def _pause_locked(self, sandbox_id: str) -> bool:
         row = self.row(sandbox_id)
         if row is None or row["state"] == "killed":
             raise not_found(f"sandbox {sandbox_id} not found")
         if row["state"] == "paused":
-            return
+            return False
         if row["state"] != "running":
             raise conflict(f"sandbox {sandbox_id} is {row['state']}; only a running sandbox can be paused")
         try:
@@ -519,6 +526,7 @@ class Sandboxes:
                 await self._backend.thaw(sandbox_id)
             raise
         self._db.run("UPDATE sandboxes SET state = 'paused' WHERE id = ?", sandbox_id)
+        return True
 
     async def resume(self, tenant: Tenant, sandbox_id: str) -> dict[str, Any]:
         self.live(tenant, sandbox_id)

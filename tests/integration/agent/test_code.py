@@ -77,7 +77,7 @@ def test_python_state_persists_and_the_last_expression_is_the_result(client: Age
     assert only(first, "result") == [{"type": "result", "data": {"text/plain": "42"}, "isMainResult": True}]
     done = first[-1]
     assert {k: v for k, v in done.items() if k != "at"} == {
-        "type": "done", "exitCode": 0, "status": "ok", "executionCount": 1, "contextID": context,
+        "type": "done", "exitCode": 0, "status": "ok", "executionCount": 1, "contextID": context, "timedOut": False,
     }  # fmt: skip
     second = run(client, "x += 1\nprint(x)", contextID=context)
     assert text(second) == "42\n"
@@ -141,7 +141,8 @@ def test_a_timeout_interrupts_and_keeps_the_state(client: AgentClient, context: 
     assert error["name"] == "TimeoutError"
     assert "keeps its state" in error["value"]
     assert "KeyboardInterrupt" in error["traceback"]
-    assert events[-1]["status"] == "error"
+    assert (events[-1]["status"], events[-1]["timedOut"]) == ("error", True)
+    assert all(isinstance(e["timestamp"], int) for e in events if e["type"] in ("stdout", "stderr"))
     assert text(run(client, "print(survivor)", contextID=context)) == "7\n"
 
 

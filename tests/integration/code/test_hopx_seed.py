@@ -1,8 +1,9 @@
 """The run_code examples of hopx's AsyncSandbox page (../shared/seeds/002_238eb2bb9fe60d0c.txt), run as
 written with `from hopx_ai import AsyncSandbox` replaced by `from hutch import AsyncSandbox`. The key
-and server come from HUTCH_API_KEY / HUTCH_DOMAIN; `code-interpreter` is the server's other name for
-`base`. Example 3 names templates only hopx has (`nodejs`, `go`): here it uses `code-interpreter`
-and `base`. (The page's other examples, which do not run code, are in tests/integration/sdk.)"""
+and server come from HUTCH_API_KEY / HUTCH_DOMAIN; `code-interpreter` is hutch's template of that
+name (`base` plus typescript, r and java). Example 3 names templates only hopx has (`nodejs`, `go`):
+here it uses `code-interpreter` and `base`. (The page's other examples, which do not run code, are in
+tests/integration/sdk.)"""
 
 from __future__ import annotations
 

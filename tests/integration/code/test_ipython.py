@@ -8,7 +8,20 @@ from typing import Any
 
 import pytest
 
-from hutch import AsyncSandbox, CodeContext, Sandbox
+from hutch import (
+    AsyncSandbox,
+    BarChart,
+    BoxAndWhiskerChart,
+    ChartType,
+    CodeContext,
+    LineChart,
+    PieChart,
+    Sandbox,
+    SandboxException,
+    ScaleType,
+    ScatterChart,
+    SuperChart,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -37,6 +50,12 @@ def test_a_fresh_sandbox_lists_the_default_contexts(conn: dict[str, str]) -> Non
             "python": "python", "bash": "bash", "javascript": "javascript",
         }  # fmt: skip
         assert sbx.run_code("1").text == "1"
+        # base has no typescript, r or java: the error names the template that has them, and lists stay clean
+        with pytest.raises(SandboxException, match="code-interpreter template"):
+            sbx.run_code("1 + 1", language="r")
+        with pytest.raises(SandboxException, match="code-interpreter template"):
+            sbx.create_code_context("java")
+        assert {c.context_id for c in sbx.list_code_contexts()} == {"python", "bash", "javascript"}
 
 
 def test_an_indented_cell_is_dedented(sandbox: Sandbox, python: CodeContext) -> None:
@@ -121,10 +140,10 @@ def test_an_error_has_name_value_and_traceback(sandbox: Sandbox, python: CodeCon
 PLOT = "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\n{body}\nplt.show()"
 
 
-def chart_of(sandbox: Sandbox, context: CodeContext, body: str) -> dict[str, Any]:
+def chart_of(sandbox: Sandbox, context: CodeContext, body: str) -> Any:
     [figure] = ok(sandbox, PLOT.format(body=body), context).results
     assert figure.png is not None and figure.chart is not None
-    return dict(figure.chart)
+    return figure.chart
 
 
 def test_a_line_chart(sandbox: Sandbox, python: CodeContext) -> None:
@@ -134,54 +153,49 @@ def test_a_line_chart(sandbox: Sandbox, python: CodeContext) -> None:
         "ax.plot([1, 2, 3], [1, 4, 9], label='squares')\nax.plot([1, 2, 3], [2, 3, 4], label='lin')\n"
         "ax.set_title('Growth')\nax.set_xlabel('time (s)')\nax.set_ylabel('size [m]')",
     )
-    assert (chart["type"], chart["title"], chart["x_label"], chart["x_unit"], chart["y_unit"]) == (
-        "line", "Growth", "time (s)", "s", "m",
-    )  # fmt: skip
-    assert chart["elements"] == [
-        {"label": "squares", "points": [[1.0, 1.0], [2.0, 4.0], [3.0, 9.0]]},
-        {"label": "lin", "points": [[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]]},
+    assert isinstance(chart, LineChart) and chart.type is ChartType.LINE
+    assert (chart.title, chart.x_label, chart.x_unit, chart.y_unit) == ("Growth", "time (s)", "s", "m")
+    assert [(e.label, e.points) for e in chart.elements] == [
+        ("squares", [(1.0, 1.0), (2.0, 4.0), (3.0, 9.0)]),
+        ("lin", [(1.0, 2.0), (2.0, 3.0), (3.0, 4.0)]),
     ]
-    assert chart["x_scale"] == "linear" and chart["x_ticks"] and len(chart["x_tick_labels"]) == len(chart["x_ticks"])
+    assert chart.x_scale is ScaleType.LINEAR and chart.x_ticks and len(chart.x_tick_labels) == len(chart.x_ticks)
 
 
 def test_a_bar_chart(sandbox: Sandbox, python: CodeContext) -> None:
     chart = chart_of(sandbox, python, "ax.bar(['a', 'b', 'c'], [3, 5, 2], label='sales')\nax.set_title('Sales')")
-    assert (chart["type"], chart["title"]) == ("bar", "Sales")
-    assert chart["elements"] == [
-        {"label": "a", "group": "sales", "value": 3.0},
-        {"label": "b", "group": "sales", "value": 5.0},
-        {"label": "c", "group": "sales", "value": 2.0},
-    ]
+    assert isinstance(chart, BarChart) and (chart.type, chart.title) == (ChartType.BAR, "Sales")
+    assert [(e.label, e.group, e.value) for e in chart.elements] == [
+        ("a", "sales", 3.0), ("b", "sales", 5.0), ("c", "sales", 2.0),
+    ]  # fmt: skip
     horizontal = chart_of(sandbox, python, "ax.barh(['x', 'y'], [1.5, 2.5])\nax.set_xlabel('amount')")
-    assert horizontal["type"] == "bar" and horizontal["y_label"] == "amount"
-    assert [(e["label"], e["value"]) for e in horizontal["elements"]] == [("x", 1.5), ("y", 2.5)]
+    assert isinstance(horizontal, BarChart) and horizontal.y_label == "amount"
+    assert [(e.label, e.value) for e in horizontal.elements] == [("x", 1.5), ("y", 2.5)]
 
 
 def test_a_scatter_chart(sandbox: Sandbox, python: CodeContext) -> None:
     chart = chart_of(sandbox, python, "ax.scatter([1, 2, 3], [3, 1, 2], label='dots')")
-    assert chart["type"] == "scatter"
-    assert chart["elements"] == [{"label": "dots", "points": [[1.0, 3.0], [2.0, 1.0], [3.0, 2.0]]}]
+    assert isinstance(chart, ScatterChart) and chart.type is ChartType.SCATTER
+    assert [(e.label, e.points) for e in chart.elements] == [("dots", [(1.0, 3.0), (2.0, 1.0), (3.0, 2.0)])]
 
 
 def test_a_pie_chart(sandbox: Sandbox, python: CodeContext) -> None:
     chart = chart_of(sandbox, python, "ax.pie([1, 3], labels=['one', 'three'])\nax.set_title('Share')")
-    assert (chart["type"], chart["title"]) == ("pie", "Share")
-    assert chart["elements"] == [
-        {"label": "one", "angle": 90.0, "radius": 1.0},
-        {"label": "three", "angle": 270.0, "radius": 1.0},
-    ]
+    assert isinstance(chart, PieChart) and (chart.type, chart.title) == (ChartType.PIE, "Share")
+    assert [(e.label, e.angle, e.radius) for e in chart.elements] == [("one", 90.0, 1.0), ("three", 270.0, 1.0)]
 
 
 def test_a_box_and_whisker_chart(sandbox: Sandbox, python: CodeContext) -> None:
     body = "ax.boxplot([[1, 2, 3, 4, 5], [2, 3, 4, 5, 20]], patch_artist=True, labels=['a', 'b'])\nax.set_ylabel('ms')"
     chart = chart_of(sandbox, python, body)
-    assert (chart["type"], chart["y_label"]) == ("box_and_whisker", "ms")
-    assert chart["elements"] == [
+    assert isinstance(chart, BoxAndWhiskerChart) and chart.y_label == "ms"
+    assert chart.to_dict()["elements"] == [
         {"label": "a", "min": 1.0, "first_quartile": 2.0, "median": 3.0, "third_quartile": 4.0, "max": 5.0,
          "outliers": []},
         {"label": "b", "min": 2.0, "first_quartile": 3.0, "median": 4.0, "third_quartile": 5.0, "max": 5.0,
          "outliers": [20.0]},
     ]  # fmt: skip
+    assert [(e.label, e.median, e.outliers) for e in chart.elements] == [("a", 3.0, []), ("b", 4.0, [20.0])]
 
 
 def test_several_axes_make_a_superchart_and_a_figure_result_has_a_chart(sandbox: Sandbox, python: CodeContext) -> None:
@@ -192,8 +206,8 @@ def test_several_axes_make_a_superchart_and_a_figure_result_has_a_chart(sandbox:
     results = ok(sandbox, code, python).results
     [figure] = results  # shown once: as the cell's value, not again when the cell ends
     assert figure.is_main_result and figure.chart is not None
-    assert (figure.chart["type"], figure.chart["title"]) == ("superchart", "Both")
-    assert [c["type"] for c in figure.chart["elements"]] == ["line", "pie"]
+    assert isinstance(figure.chart, SuperChart) and figure.chart.title == "Both"
+    assert [type(c) for c in figure.chart.elements] == [LineChart, PieChart]
 
 
 async def test_async_run_code_gets_ipython_results_and_charts(conn: dict[str, str]) -> None:
@@ -204,8 +218,8 @@ async def test_async_run_code_gets_ipython_results_and_charts(conn: dict[str, st
         assert result.error is None, result.error
         assert result.stdout == "done\n"
         [figure] = seen
-        assert figure.chart is not None and figure.chart["type"] == "bar"
-        assert [e["value"] for e in figure.chart["elements"]] == [4.0, 6.0]
+        assert isinstance(figure.chart, BarChart)
+        assert [e.value for e in figure.chart.elements] == [4.0, 6.0]
 
 
 def test_a_plain_context_runs_the_stdlib_runner_with_charts_too(sandbox: Sandbox) -> None:
@@ -216,7 +230,7 @@ def test_a_plain_context_runs_the_stdlib_runner_with_charts_too(sandbox: Sandbox
         assert ok(sandbox, "import pandas as pd\npd.DataFrame({'a': [1]})", plain).results[0].data == {"a": [1]}
         code = "import matplotlib.pyplot as plt\nplt.scatter([1, 2], [2, 1])\nplt.show()"
         [figure] = ok(sandbox, code, plain).results
-        assert figure.chart is not None and figure.chart["type"] == "scatter"
-        assert figure.chart["elements"][0]["points"] == [[1.0, 2.0], [2.0, 1.0]]
+        assert isinstance(figure.chart, ScatterChart)
+        assert figure.chart.elements[0].points == [(1.0, 2.0), (2.0, 1.0)]
     finally:
         sandbox.remove_code_context(plain)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -37,7 +39,13 @@ async def test_hopx_names_on_a_real_sandbox(sdk, hutch_server):
         assert procs[handle.pid]["status"] == "running" and procs[handle.pid]["name"] == "sleep 60"
         killed = await sdk(sbx.kill_process(procs[handle.pid]["process_id"]))
         assert killed == {"process_id": str(handle.pid), "success": True, "message": "Process killed successfully"}
-        assert {p["pid"]: p["status"] for p in await sdk(sbx.list_processes())}[handle.pid] == "killed"
+        # kill sends SIGKILL and answers; the record says "killed" once the agent has reaped the process
+        for _ in range(200):
+            status = {p["pid"]: p["status"] for p in await sdk(sbx.list_processes())}[handle.pid]
+            if status != "running":
+                break
+            await asyncio.sleep(0.05)
+        assert status == "killed"
         assert (await sdk(sbx.kill_process(handle.pid)))["success"] is False
 
         await sdk(sbx.commands.run("mkdir -p ~/.cache/pip && head -c 2097152 /dev/zero > ~/.cache/pip/blob"))

@@ -1,6 +1,8 @@
 """The seed pages' examples (../shared/seeds) with `declaw` / `hopx_ai` / `tensorlake` replaced by
-`hutch`, the key and domain pointed at the test server, and hopx's `code-interpreter` template
-replaced by `base`. Calls of SDK-API.md sections 7-9 (run_code, env, network) are left out."""
+`hutch` and the key and domain pointed at the test server (hopx's `code-interpreter` template is
+hutch's of that name). Calls of SDK-API.md sections 7-9 (run_code, env, network) are left out here;
+the hopx page's examples that tests/integration/code/test_hopx_seed.py does not run as printed run
+verbatim in test_seed_hopx_examples.py."""
 
 from __future__ import annotations
 
@@ -114,33 +116,6 @@ def test_declaw_sync_sandbox(hutch_server):
         assert sbx.kill() is True  # declaw kills inside the block; the exit then changes nothing
     assert sbx.kill() is False
     sbx.close()
-
-
-async def test_hopx_async_examples(hutch_server, hutch_env):
-    async def main():
-        sandbox = await AsyncSandbox.create(template="base")
-        info = await sandbox.get_info()
-        print(info.sandbox_id)
-        await sandbox.kill()
-
-    await main()
-
-    async def run_in_sandbox(template):
-        async with AsyncSandbox.create(template=template) as sandbox:
-            result = await sandbox.commands.run(f"echo Hello from {template}")
-            return result.stdout
-
-    results = await asyncio.gather(*[run_in_sandbox(t) for t in ["base", "base", "base"]])
-    assert results == ["Hello from base\n"] * 3
-
-    async with AsyncSandbox.create(template="base") as sandbox:
-        seen = []
-        async for sb in AsyncSandbox.iter(status="running"):
-            info = await sb.get_info()
-            seen.append(info.sandbox_id)
-            await sb.close()
-        assert sandbox.sandbox_id in seen
-        assert sandbox.files and sandbox.commands and sandbox.terminal is sandbox.pty
 
 
 async def test_hopx_async_reference(hutch_env, capsys):

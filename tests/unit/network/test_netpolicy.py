@@ -248,6 +248,15 @@ def test_json_round_trip_and_api_shape() -> None:
     assert p.with_public_traffic(True).allow_public_traffic
 
 
+def test_mask_request_host_round_trips_and_names_the_host() -> None:
+    p = NetworkPolicy.build(["a.test"], mask_request_host="${PORT}-app.example.com")
+    assert p.to_api()["maskRequestHost"] == "${PORT}-app.example.com"
+    q = NetworkPolicy.from_json(p.to_json())
+    assert q == p and q.request_host(8000) == "8000-app.example.com"
+    assert q.with_public_traffic(False).mask_request_host == "${PORT}-app.example.com"
+    assert NetworkPolicy().request_host(3000) == "localhost:3000"
+
+
 def test_direct_construction_parses_too() -> None:
     p = NetworkPolicy(allow_out=("a.test",))
     assert p.names_restricted and p.resolves("a.test")

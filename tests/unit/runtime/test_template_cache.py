@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -48,3 +50,19 @@ def test_another_recipe_has_its_own_entry(tmp_path: Path, monkeypatch: pytest.Mo
 def test_no_cache_without_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(CACHE_ENV, raising=False)
     assert BuildCache.from_env("base", Recipe(packages=("python3",))) is None
+
+
+def test_a_layered_recipe_depends_on_its_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """code-interpreter's build is keyed by its packages, its files and base's own key: a change of
+    any of them is another cache entry (and an outdated build), while base's entry keeps its name."""
+    from hutchd.runtime.templates import RECIPES
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    layered = RECIPES["code-interpreter"]
+    assert layered.parent == "base" and RECIPES["base"].key() in layered.key()
+    other_files = Recipe(packages=layered.packages, parent="base", files=(("etc/hutch/prestart-code", "r\n"),))
+    entries = {BuildCache.from_env("code-interpreter", r).entry for r in (layered, other_files)}  # type: ignore[union-attr]
+    assert len(entries) == 2
+    base = BuildCache.from_env("base", RECIPES["base"])
+    digest = hashlib.sha256(json.dumps(["bookworm", list(RECIPES["base"].packages)]).encode()).hexdigest()[:16]
+    assert base is not None and base.entry.name == f"base-{digest}"  # the entries made before layers still count

@@ -15,6 +15,7 @@ from hutch import (
     ExecutionResult,
     InvalidArgumentException,
     NotFoundException,
+    PieChart,
     Result,
     SandboxException,
     ServiceUnavailableException,
@@ -68,7 +69,8 @@ async def test_a_chart_and_a_str_result_come_through_as_e2b_reads_them(sdk, api,
     api.post(RUN).respond(200, content=ndjson(*events), headers={"content-type": "application/x-ndjson"})
     result = await sdk(sbx.run_code("..."))
     figure, main = result.results
-    assert figure.chart == chart and figure.formats() == ["text", "png", "chart"]
+    assert isinstance(figure.chart, PieChart) and figure.chart.to_dict() == chart
+    assert figure.formats() == ["text", "png", "chart"]
     assert (main.chart, main.text, result.text) == (None, "it''s", "it''s")  # E2B drops the outer quotes only
     messages = await sdk.items(sbx.run_code_stream("..."))
     assert messages[0]["chart"] == chart and "chart" not in messages[1]

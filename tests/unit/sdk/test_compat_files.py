@@ -106,3 +106,56 @@ async def test_a_raising_watch_callback_does_not_stop_later_events(sdk, api, sbx
     await sdk(handle.stop())
     assert names == ["a", "b", "c"] and got == ["a", "b", "c"]
     assert "callback bug" in caplog.text
+
+
+async def test_watch_include_entry_and_on_exit_after_stop(sdk, api, sbx):
+    events = ndjson(
+        {"type": "ready"},
+        {"type": "create", "name": "a.txt", "path": "/home/user/a.txt", "entry": entry()},
+        {"type": "remove", "name": "b", "path": "/home/user/b"},  # gone: no entry
+    )
+    route = api.get(FILES + "/watch").respond(200, content=events)
+    exits: list[object] = []
+    handle = await sdk(sbx.files.watch_dir("/home/user", None, exits.append, include_entry=True))
+    got = await sdk.items(handle)
+    assert route.calls[0].request.url.params["includeEntry"] == "true"
+    assert got[0].entry is not None and got[0].entry.size == 3 and got[0].entry.path == "/home/user/a.txt"
+    assert got[1].entry is None
+    await sdk(handle.stop())
+    assert exits == [None]  # once: the stream's clean end, not again on stop()
+
+
+async def test_watch_without_include_entry_sends_nothing_extra(sdk, api, sbx):
+    route = api.get(FILES + "/watch").respond(200, content=ndjson({"type": "ready"}))
+    handle = await sdk(sbx.files.watch_dir("/w"))
+    await sdk(handle.stop())
+    assert "includeEntry" not in route.calls[0].request.url.params
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [({"timeout": -1}, "timeout must be a number of seconds"), ({"on_exit": "log"}, "on_exit must be callable")],
+)
+async def test_bad_watch_options_are_refused_before_sending(sdk, api, sbx, kwargs, says):
+    route = api.get(FILES + "/watch")
+    with pytest.raises(InvalidArgumentException, match=says):
+        await sdk(sbx.files.watch_dir("/w", **kwargs))
+    assert not route.called
+
+
+async def test_e2b_transfer_options(sdk, api, sbx):
+    read = api.get(FILES).respond(200, content=b"abc")
+    written = api.put(FILES).respond(200, json=WRITTEN)
+    batch = api.post(FILES + "/batch").respond(200, json=[WRITTEN])
+    assert await sdk(sbx.files.read("/home/user/a.txt", gzip=True)) == "abc"
+    await sdk(sbx.files.write("/home/user/a.txt", "abc", gzip=True, use_octet_stream=True))
+    await sdk(sbx.files.write_files([{"path": "/home/user/a.txt", "data": "abc"}], use_octet_stream=False))
+    assert written.calls[0].request.content == b"abc"  # the same raw bytes either way
+    assert read.call_count == 1 and batch.call_count == 1
+    with pytest.raises(InvalidArgumentException, match="not supported by this server"):
+        await sdk(sbx.files.write("/home/user/a.txt", "x", metadata={"owner": "me"}))
+    with pytest.raises(InvalidArgumentException, match="use_octet_stream=False"):
+        await sdk(sbx.files.write_files([{"path": "/a", "data": "x"}], gzip=True, use_octet_stream=False))
+    with pytest.raises(InvalidArgumentException, match="gzip must be True or False"):
+        await sdk(sbx.files.read("/a", gzip="yes"))
+    assert written.call_count == 1 and batch.call_count == 1 and read.call_count == 1

@@ -194,7 +194,11 @@ async def test_set_timeout_metrics_pause_resume(sdk, api, created):
             | {"memTotalMB": 1024, "diskUsedMB": 3, "diskTotalMB": 2048}
         ],
     )
-    pause = api.post("/sandboxes/sb1/pause").respond(200, json=detail(state="paused"))
+    pause = api.post("/sandboxes/sb1/pause")
+    pause.side_effect = [
+        httpx.Response(200, json=detail(state="paused"), headers={"Hutch-Already-Paused": "false"}),
+        httpx.Response(200, json=detail(state="paused"), headers={"Hutch-Already-Paused": "true"}),
+    ]
     resume = api.post("/sandboxes/sb1/resume").respond(200, json=detail())
     sbx = await sdk.create()
     assert await sdk(sbx.set_timeout(900)) is None
@@ -203,8 +207,8 @@ async def test_set_timeout_metrics_pause_resume(sdk, api, created):
     samples = await sdk(sbx.get_metrics(start=start))
     assert metrics.calls[0].request.url.params["start"] == "2025-01-01T00:00:00+00:00"
     assert samples[0].cpu_used_pct == 5 and samples[0].mem_total_mb == 1024
-    assert await sdk(sbx.pause()) is None and pause.called
-    assert await sdk(sbx.suspend()) is None and pause.call_count == 2
+    assert await sdk(sbx.pause()) is True and pause.called  # E2B: True when this call paused it
+    assert await sdk(sbx.suspend()) is False and pause.call_count == 2  # it was paused already
     assert await sdk(sbx.resume()) is None and resume.called
     await sdk(sbx.close())
 
@@ -240,7 +244,8 @@ async def test_snapshots_and_restore(sdk, api, created):
 
 
 def test_async_methods_are_coroutine_functions():
-    for name in ("connect", "list", "restore", "kill", "get_info", "set_timeout", "pause", "run_command", "read_file"):
+    # ``list`` is not: as in E2B it returns a paginator at once (awaiting it fetches the first page)
+    for name in ("connect", "restore", "kill", "get_info", "set_timeout", "pause", "run_command", "read_file"):
         assert inspect.iscoroutinefunction(getattr(AsyncSandbox, name)), name
     for name in ("list_commands", "kill_command", "write_file", "list_files"):
         assert hasattr(AsyncSandbox, name) and hasattr(Sandbox, name)

@@ -124,8 +124,13 @@ async def test_instance_connect(sdk, api, created):
     sbx = await sdk.create()
     again = await sdk(sbx.connect(timeout=60))
     assert again is not sbx and again.sandbox_id == "sb1" and sent_json(connect) == {"timeout": 60}
-    by_class = await sdk(sdk.cls.connect("sb1"))
+    by_class = await sdk(sdk.cls.connect("sb1", on_resume="restore"))
     assert by_class.sandbox_id == "sb1" and connect.call_count == 2
+    with pytest.raises(InvalidArgumentException, match=r"Sandbox\.restore"):
+        await sdk(sdk.cls.connect("sb1", on_resume="reboot"))
+    with pytest.raises(InvalidArgumentException, match="on_resume must be"):
+        await sdk(sbx.connect(on_resume="warm"))
+    assert connect.call_count == 2
     for s in (again, by_class, sbx):
         await sdk(s.close())
 
@@ -154,3 +159,22 @@ async def test_fork_of_a_gone_sandbox(sdk, api):
     api.post("/sandboxes/gone/fork").respond(404, json={"code": 404, "message": "sandbox gone not found"})
     with pytest.raises(SandboxNotFoundException):
         await sdk(sdk.cls.fork("gone", count=2))
+
+
+async def test_e2b_sandbox_properties(sdk, api):
+    api.post("/sandboxes").respond(201, json=detail(trafficAccessToken="tt"))
+    sbx = await sdk.create()
+    assert sbx.connection_config.base_url == "http://localhost:7420"
+    assert sbx.sandbox_domain == "localhost:7420"
+    assert sbx.envd_api_url == "http://localhost:7420/sandboxes/sb1"
+    assert sbx.traffic_access_token == "tt"
+    await sdk(sbx.close())
+
+
+async def test_create_idempotency_key(sdk, api, created):
+    await sdk.create(idempotency_key="job-42")
+    assert created.calls[-1].request.headers["Idempotency-Key"] == "job-42"
+    for bad in ("", "x" * 201, "a\nb", 7):
+        with pytest.raises(InvalidArgumentException, match="idempotency_key"):
+            await sdk.create(idempotency_key=bad)
+    assert created.call_count == 1

@@ -112,3 +112,44 @@ async def test_get_host_follows_the_domain(domain, host):
         assert sbx.get_host(80) == host
         asbx = await AsyncSandbox.create(domain=domain)
         assert asbx.get_host(80) == host
+
+
+async def test_e2b_selector_functions_and_mask_request_host(sdk, api, created):
+    seen = []
+
+    def allow(ctx):
+        seen.append(ctx)
+        return ["pypi.org"]
+
+    await sdk.create(
+        network={"allow_out": allow, "deny_out": lambda ctx: [ctx.all_traffic], "mask_request_host": "${PORT}-app.test"}
+    )
+    assert sent_json(created)["network"] == {
+        "allowOut": ["pypi.org"],
+        "denyOut": ["0.0.0.0/0"],
+        "maskRequestHost": "${PORT}-app.test",
+    }
+    assert seen[0].all_traffic == ALL_TRAFFIC and dict(seen[0].rules) == {}
+
+
+@pytest.mark.parametrize("key", ["rules", "egress_proxy", "dns_servers", "https_ports", "dnsServers"])
+async def test_e2b_options_this_server_cannot_honour_are_refused(sdk, api, created, key):
+    with pytest.raises(InvalidArgumentException, match=f"network.{key} is not supported: "):
+        await sdk.create(network={"allow_out": ["pypi.org"], key: ["x"]})
+    assert not created.called
+
+
+async def test_a_selector_returning_a_bad_value_is_refused(sdk, api, created):
+    with pytest.raises(InvalidArgumentException, match="or a function returning one"):
+        await sdk.create(network={"deny_out": lambda ctx: ctx.all_traffic})
+    assert not created.called
+
+
+async def test_update_takes_e2b_inline_allow_internet_access_and_the_mask(sdk, api, created):
+    route = api.put("/sandboxes/sb1/network").respond(200, json=detail(network={**POLICY, "maskRequestHost": "h"}))
+    sbx = await sdk.create()
+    await sdk(sbx.update_network({"allow_internet_access": False, "mask_request_host": None}))
+    assert sent_json(route) == {"allowInternetAccess": False, "maskRequestHost": None}
+    assert sbx._last_info.network["mask_request_host"] == "h"
+    with pytest.raises(InvalidArgumentException, match="given twice"):
+        await sdk(sbx.update_network({"allow_internet_access": False}, allow_internet_access=True))

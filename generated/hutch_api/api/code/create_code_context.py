@@ -104,8 +104,9 @@ def sync_detailed(
     """Create a code context
 
      Starts a new interpreter for `language`, independent of every other context, and answers its
-    ID for `runCode`. 422 if the sandbox's template lacks the language's interpreter (javascript
-    needs `node`); 409 when the sandbox already has as many contexts as it may.
+    ID for `runCode`. 422 if the sandbox's template lacks the language's interpreter (`base` runs
+    python, javascript and bash; `code-interpreter` typescript, r and java too); 409 when the sandbox
+    already has as many contexts as it may.
 
     Args:
         sandbox_id (str):
@@ -140,8 +141,9 @@ def sync(
     """Create a code context
 
      Starts a new interpreter for `language`, independent of every other context, and answers its
-    ID for `runCode`. 422 if the sandbox's template lacks the language's interpreter (javascript
-    needs `node`); 409 when the sandbox already has as many contexts as it may.
+    ID for `runCode`. 422 if the sandbox's template lacks the language's interpreter (`base` runs
+    python, javascript and bash; `code-interpreter` typescript, r and java too); 409 when the sandbox
+    already has as many contexts as it may.
 
     Args:
         sandbox_id (str):
@@ -171,8 +173,9 @@ async def asyncio_detailed(
     """Create a code context
 
      Starts a new interpreter for `language`, independent of every other context, and answers its
-    ID for `runCode`. 422 if the sandbox's template lacks the language's interpreter (javascript
-    needs `node`); 409 when the sandbox already has as many contexts as it may.
+    ID for `runCode`. 422 if the sandbox's template lacks the language's interpreter (`base` runs
+    python, javascript and bash; `code-interpreter` typescript, r and java too); 409 when the sandbox
+    already has as many contexts as it may.
 
     Args:
         sandbox_id (str):
@@ -205,8 +208,9 @@ async def asyncio(
     """Create a code context
 
      Starts a new interpreter for `language`, independent of every other context, and answers its
-    ID for `runCode`. 422 if the sandbox's template lacks the language's interpreter (javascript
-    needs `node`); 409 when the sandbox already has as many contexts as it may.
+    ID for `runCode`. 422 if the sandbox's template lacks the language's interpreter (`base` runs
+    python, javascript and bash; `code-interpreter` typescript, r and java too); 409 when the sandbox
+    already has as many contexts as it may.
 
     Args:
         sandbox_id (str):

@@ -92,8 +92,9 @@ def sync_detailed(
 ) -> Response[Error | list[CodeContext]]:
     """List code contexts
 
-     The sandbox's code contexts, oldest first, the default context of each language (`python`,
-    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+     The sandbox's code contexts, oldest first, the default context of each language the template
+    runs (`python`, `bash`, `javascript`; `typescript`, `r`, `java` in `code-interpreter`) included: a
+    default context is listed before its interpreter has started
     (it starts with its first run).
 
     Args:
@@ -125,8 +126,9 @@ def sync(
 ) -> Error | list[CodeContext] | None:
     """List code contexts
 
-     The sandbox's code contexts, oldest first, the default context of each language (`python`,
-    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+     The sandbox's code contexts, oldest first, the default context of each language the template
+    runs (`python`, `bash`, `javascript`; `typescript`, `r`, `java` in `code-interpreter`) included: a
+    default context is listed before its interpreter has started
     (it starts with its first run).
 
     Args:
@@ -153,8 +155,9 @@ async def asyncio_detailed(
 ) -> Response[Error | list[CodeContext]]:
     """List code contexts
 
-     The sandbox's code contexts, oldest first, the default context of each language (`python`,
-    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+     The sandbox's code contexts, oldest first, the default context of each language the template
+    runs (`python`, `bash`, `javascript`; `typescript`, `r`, `java` in `code-interpreter`) included: a
+    default context is listed before its interpreter has started
     (it starts with its first run).
 
     Args:
@@ -184,8 +187,9 @@ async def asyncio(
 ) -> Error | list[CodeContext] | None:
     """List code contexts
 
-     The sandbox's code contexts, oldest first, the default context of each language (`python`,
-    `bash`, `javascript`) included: a default context is listed before its interpreter has started
+     The sandbox's code contexts, oldest first, the default context of each language the template
+    runs (`python`, `bash`, `javascript`; `typescript`, `r`, `java` in `code-interpreter`) included: a
+    default context is listed before its interpreter has started
     (it starts with its first run).
 
     Args:

@@ -17,6 +17,7 @@ def _get_kwargs(
     path: str,
     user: str | Unset = UNSET,
     recursive: bool | Unset = UNSET,
+    include_entry: bool | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -26,6 +27,8 @@ def _get_kwargs(
     params["user"] = user
 
     params["recursive"] = recursive
+
+    params["includeEntry"] = include_entry
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -108,6 +111,7 @@ def sync_detailed(
     path: str,
     user: str | Unset = UNSET,
     recursive: bool | Unset = UNSET,
+    include_entry: bool | Unset = UNSET,
 ) -> Response[Error | File]:
     """Watch a directory
 
@@ -119,6 +123,7 @@ def sync_detailed(
         path (str):
         user (str | Unset):
         recursive (bool | Unset):
+        include_entry (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,6 +138,7 @@ def sync_detailed(
         path=path,
         user=user,
         recursive=recursive,
+        include_entry=include_entry,
     )
 
     response = client.get_httpx_client().request(
@@ -149,6 +155,7 @@ def sync(
     path: str,
     user: str | Unset = UNSET,
     recursive: bool | Unset = UNSET,
+    include_entry: bool | Unset = UNSET,
 ) -> Error | File | None:
     """Watch a directory
 
@@ -160,6 +167,7 @@ def sync(
         path (str):
         user (str | Unset):
         recursive (bool | Unset):
+        include_entry (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,6 +183,7 @@ def sync(
         path=path,
         user=user,
         recursive=recursive,
+        include_entry=include_entry,
     ).parsed
 
 
@@ -185,6 +194,7 @@ async def asyncio_detailed(
     path: str,
     user: str | Unset = UNSET,
     recursive: bool | Unset = UNSET,
+    include_entry: bool | Unset = UNSET,
 ) -> Response[Error | File]:
     """Watch a directory
 
@@ -196,6 +206,7 @@ async def asyncio_detailed(
         path (str):
         user (str | Unset):
         recursive (bool | Unset):
+        include_entry (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -210,6 +221,7 @@ async def asyncio_detailed(
         path=path,
         user=user,
         recursive=recursive,
+        include_entry=include_entry,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -224,6 +236,7 @@ async def asyncio(
     path: str,
     user: str | Unset = UNSET,
     recursive: bool | Unset = UNSET,
+    include_entry: bool | Unset = UNSET,
 ) -> Error | File | None:
     """Watch a directory
 
@@ -235,6 +248,7 @@ async def asyncio(
         path (str):
         user (str | Unset):
         recursive (bool | Unset):
+        include_entry (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -251,5 +265,6 @@ async def asyncio(
             path=path,
             user=user,
             recursive=recursive,
+            include_entry=include_entry,
         )
     ).parsed

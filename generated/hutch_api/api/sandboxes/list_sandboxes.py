@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -6,6 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.list_sandboxes_order import ListSandboxesOrder
 from ...models.sandbox_list import SandboxList
 from ...types import UNSET, Response, Unset
 
@@ -18,6 +20,8 @@ def _get_kwargs(
     metadata: list[str] | Unset = UNSET,
     template: str | Unset = UNSET,
     name: str | Unset = UNSET,
+    started_after: datetime.datetime | Unset = UNSET,
+    order: ListSandboxesOrder | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -41,6 +45,17 @@ def _get_kwargs(
     params["template"] = template
 
     params["name"] = name
+
+    json_started_after: str | Unset = UNSET
+    if not isinstance(started_after, Unset):
+        json_started_after = started_after.isoformat()
+    params["startedAfter"] = json_started_after
+
+    json_order: str | Unset = UNSET
+    if not isinstance(order, Unset):
+        json_order = order
+
+    params["order"] = json_order
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -98,6 +113,8 @@ def sync_detailed(
     metadata: list[str] | Unset = UNSET,
     template: str | Unset = UNSET,
     name: str | Unset = UNSET,
+    started_after: datetime.datetime | Unset = UNSET,
+    order: ListSandboxesOrder | Unset = UNSET,
 ) -> Response[Error | SandboxList]:
     """List sandboxes
 
@@ -111,6 +128,8 @@ def sync_detailed(
         metadata (list[str] | Unset):
         template (str | Unset):
         name (str | Unset):
+        started_after (datetime.datetime | Unset):
+        order (ListSandboxesOrder | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -127,6 +146,8 @@ def sync_detailed(
         metadata=metadata,
         template=template,
         name=name,
+        started_after=started_after,
+        order=order,
     )
 
     response = client.get_httpx_client().request(
@@ -145,6 +166,8 @@ def sync(
     metadata: list[str] | Unset = UNSET,
     template: str | Unset = UNSET,
     name: str | Unset = UNSET,
+    started_after: datetime.datetime | Unset = UNSET,
+    order: ListSandboxesOrder | Unset = UNSET,
 ) -> Error | SandboxList | None:
     """List sandboxes
 
@@ -158,6 +181,8 @@ def sync(
         metadata (list[str] | Unset):
         template (str | Unset):
         name (str | Unset):
+        started_after (datetime.datetime | Unset):
+        order (ListSandboxesOrder | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,6 +200,8 @@ def sync(
         metadata=metadata,
         template=template,
         name=name,
+        started_after=started_after,
+        order=order,
     ).parsed
 
 
@@ -187,6 +214,8 @@ async def asyncio_detailed(
     metadata: list[str] | Unset = UNSET,
     template: str | Unset = UNSET,
     name: str | Unset = UNSET,
+    started_after: datetime.datetime | Unset = UNSET,
+    order: ListSandboxesOrder | Unset = UNSET,
 ) -> Response[Error | SandboxList]:
     """List sandboxes
 
@@ -200,6 +229,8 @@ async def asyncio_detailed(
         metadata (list[str] | Unset):
         template (str | Unset):
         name (str | Unset):
+        started_after (datetime.datetime | Unset):
+        order (ListSandboxesOrder | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -216,6 +247,8 @@ async def asyncio_detailed(
         metadata=metadata,
         template=template,
         name=name,
+        started_after=started_after,
+        order=order,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -232,6 +265,8 @@ async def asyncio(
     metadata: list[str] | Unset = UNSET,
     template: str | Unset = UNSET,
     name: str | Unset = UNSET,
+    started_after: datetime.datetime | Unset = UNSET,
+    order: ListSandboxesOrder | Unset = UNSET,
 ) -> Error | SandboxList | None:
     """List sandboxes
 
@@ -245,6 +280,8 @@ async def asyncio(
         metadata (list[str] | Unset):
         template (str | Unset):
         name (str | Unset):
+        started_after (datetime.datetime | Unset):
+        order (ListSandboxesOrder | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -263,5 +300,7 @@ async def asyncio(
             metadata=metadata,
             template=template,
             name=name,
+            started_after=started_after,
+            order=order,
         )
     ).parsed
