@@ -3,6 +3,7 @@ leaves no process, mount, cgroup or loop device behind, and a kill that races a 
 
 from __future__ import annotations
 
+import glob
 import subprocess
 import threading
 from pathlib import Path
@@ -16,7 +17,8 @@ def leftovers(sandbox_id: str) -> list[str]:
     procs = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
     found = [f"process {line}" for line in procs.splitlines() if sandbox_id in line and "pytest" not in line]
     found += [f"mount {m}" for m in Path("/proc/self/mounts").read_text().splitlines() if sandbox_id in m]
-    found += [f"cgroup {d}" for d in Path("/sys/fs/cgroup").glob(f"**/hutch*/*/{sandbox_id}")]
+    cgroup_dirs = (f"/sys/fs/cgroup/*/hutch/*/{sandbox_id}", f"/sys/fs/cgroup/hutch/*/{sandbox_id}")  # v1 + v2
+    found += [f"cgroup {d}" for pattern in cgroup_dirs for d in glob.glob(pattern)]  # glob.glob: dirs may go meanwhile
     loops = subprocess.run(["losetup", "-a"], capture_output=True, text=True).stdout
     found += [f"loop {line}" for line in loops.splitlines() if sandbox_id in line]
     return found
