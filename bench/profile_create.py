@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hutchd.runtime import Runtime, SandboxSpec, cgroups, launcher, network, overlay, sandboxfs
+from hutchd.runtime import Runtime, SandboxSpec, cgroups, egress, launcher, network, overlay, sandboxfs
 from hutchd.runtime import runtime as runtime_module
 
 BASE_TEMPLATE = Path("/var/tmp/hutch-test-server/templates/base")
@@ -45,6 +45,8 @@ def instrument() -> None:
     runtime_module.launcher.launch = timed("bwrap launch (namespaces, seccomp)", launcher.launch)
     runtime_module.Runtime._wait_ready = timed("agent start until /health", runtime_module.Runtime._wait_ready)  # type: ignore[method-assign]
     runtime_module.network.start_slirp = timed("slirp4netns", network.start_slirp)
+    runtime_module.network.apply_egress = timed("egress table (nft in the netns)", network.apply_egress)
+    egress.Egress.attach = timed("egress policy + resolver attach", egress.Egress.attach)  # type: ignore[method-assign]
 
 
 def main() -> None:
