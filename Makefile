@@ -4,9 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
-DEBIAN_PACKAGES := bubblewrap slirp4netns nftables debootstrap zstd iproute2 e2fsprogs util-linux libseccomp2 ca-certificates curl
+DEBIAN_PACKAGES := bubblewrap slirp4netns nftables debootstrap zstd iproute2 e2fsprogs util-linux libseccomp2 ca-certificates curl tmux chromium fonts-dejavu-core skopeo umoci docker-registry
 
-.PHONY: help setup apt venv generate check-generated lint typecheck test test-unit test-integration test-contract serve demo bench build clean
+.PHONY: help setup apt venv generate check-generated lint typecheck test test-unit test-integration test-contract serve demo bench build docs clean
 
 help:
 	@echo "make setup            Debian packages + $(VENV) with hutch installed editable (all extras)"
@@ -17,6 +17,7 @@ help:
 	@echo "make check-generated  fail if generated/ differs from what openapi.yaml generates"
 	@echo "make lint             ruff + mypy"
 	@echo "make bench            print benchmark figures"
+	@echo "make docs             build the documentation site into site/ (warnings are errors)"
 
 setup: apt $(VENV)/.installed
 
@@ -32,7 +33,7 @@ apt:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[server,dev,codegen]'
+	$(PIP) install -q -e '.[server,cli,docs,dev,codegen]'
 	touch $@
 
 venv: $(VENV)/.installed
@@ -76,5 +77,9 @@ bench: setup
 build: venv
 	$(PY) -m build --outdir dist .
 
+# The documentation site (mkdocs.yml): README sections, examples, the CLI's help and openapi.yaml included.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 clean:
-	rm -rf dist build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist build site .pytest_cache .mypy_cache .ruff_cache

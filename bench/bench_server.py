@@ -46,13 +46,14 @@ def _summary(values: list[float]) -> str:
 
 
 class Server:
-    def __init__(self) -> None:
+    def __init__(self, extra_args: list[str] | None = None) -> None:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.key = "bench-" + secrets.token_hex(8)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.extra_args = list(extra_args or [])
 
-    def start(self) -> None:
+    def start(self, *, clean: bool = True) -> None:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         base = DATA_DIR / "templates" / "base"
         for src in TEMPLATE_SOURCES:
@@ -60,10 +61,11 @@ class Server:
                 base.parent.mkdir(parents=True, exist_ok=True)
                 subprocess.run(["cp", "-a", "--reflink=auto", str(src), str(base)], check=True)
         hutch = Path(sys.executable).with_name("hutch")
-        subprocess.run([str(hutch), "cleanup", "--data-dir", str(DATA_DIR)], check=False, capture_output=True)
+        if clean:
+            subprocess.run([str(hutch), "cleanup", "--data-dir", str(DATA_DIR)], check=False, capture_output=True)
         argv = [
             str(hutch), "serve", "--port", str(self.port), "--data-dir", str(DATA_DIR),
-            "--api-key", self.key, "--pool-size", str(POOL_SIZE), "--log-level", "warning",
+            "--api-key", self.key, "--pool-size", str(POOL_SIZE), "--log-level", "warning", *self.extra_args,
         ]  # fmt: skip
         log = open(DATA_DIR.parent / "hutch-bench.log", "ab")  # noqa: SIM115 (the child keeps it)
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -79,7 +81,7 @@ class Server:
                 time.sleep(0.5)
         raise SystemExit("the base template did not become ready")
 
-    def stop(self) -> None:
+    def stop(self, *, clean: bool = True) -> None:
         with (
             httpx.Client(base_url=self.base_url, headers={"X-API-Key": self.key}, timeout=60) as c,
             contextlib.suppress(httpx.HTTPError),
@@ -92,6 +94,8 @@ class Server:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        if not clean:
+            return
         subprocess.run(
             [str(Path(sys.executable).with_name("hutch")), "cleanup", "--data-dir", str(DATA_DIR)],
             check=False,
@@ -99,11 +103,13 @@ class Server:
         )
 
 
-def create_latency(c: httpx.Client, samples: int, *, warm: bool) -> list[float]:
+def create_latency(c: httpx.Client, samples: int, *, warm: bool, template: str = "base") -> list[float]:
     """ms from request to 201. Warm: the default shape, after the pool refilled. Cold: a disk size
     the pool does not hold, so the sandbox boots on the request path (same work otherwise)."""
     out = []
-    body = {"timeout": 120} if warm else {"timeout": 120, "resources": {"diskMB": 2049}}
+    body: dict[str, object] = {"timeout": 120, "templateID": template}
+    if not warm:
+        body["resources"] = {"diskMB": 2049}
     for _ in range(samples):
         if warm:
             time.sleep(0.6)  # let the pool refill: one boot takes ~0.1-0.3 s

@@ -22,6 +22,9 @@ echo
 echo "== server: create latency, concurrent creates, gateway overhead (bench/bench_server.py)"
 "$py" bench/bench_server.py
 echo
+echo "== templates: rebuild of an unchanged template, create from a built template vs base (bench/bench_templates.py)"
+"$py" bench/bench_templates.py
+echo
 echo "== resolver: another sandbox's lookups during one sandbox's DNS flood (bench/bench_dns_flood.py)"
 "$py" bench/bench_dns_flood.py
 if [ -n "${HUTCH_SOAK_SECONDS:-}" ]; then  # optional: the soak is long; bench stays within 10 minutes without it

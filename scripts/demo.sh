@@ -12,10 +12,12 @@ healthy() { curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; }
 if ! healthy; then
   echo "demo: no hutch serve on 127.0.0.1:$port; starting one (data in $data_dir, log in $log)"
   # Without HUTCH_API_KEY the server uses (or makes) the key stored in its data dir.
-  nohup "$venv/bin/hutch" serve --port "$port" --data-dir "$data_dir" >"$log" 2>&1 &
+  : >"$log"  # exists before the tail starts (the server's shell opens it only once it runs)
+  nohup "$venv/bin/hutch" serve --port "$port" --data-dir "$data_dir" >>"$log" 2>&1 &
   server=$!
-  # The first start builds the base template with debootstrap: show its progress while we wait.
-  tail -n +1 -f "$log" --pid "$server" &
+  # The first start builds the base template with debootstrap: show its progress (logged at info,
+  # shown at the default level) as it happens.
+  tail -n +1 -F "$log" --pid "$server" 2>/dev/null &
   tailer=$!
   for _ in $(seq 1200); do
     healthy && break

@@ -162,6 +162,18 @@ class TemplateException(SandboxException):
     """The template cannot be used by this SDK (E2B's name; hutch's templates all can)."""
 
 
+class BuildException(Exception):
+    """A template build failed (E2B's name); ``reason`` has the step, its exit code and its output's tail."""
+
+    def __init__(self, message: str, reason: object = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class FileUploadException(BuildException):
+    """The files of a template's ``copy`` step could not be uploaded (E2B's name)."""
+
+
 class GuestUnresponsiveException(ConflictException):
     """A paused sandbox cannot be resumed because its agent did not answer when it was paused (HTTP 409;
     E2B's name)."""

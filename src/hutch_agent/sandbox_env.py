@@ -6,6 +6,19 @@ import json
 import os
 import threading
 
+TEMPLATE_ENVS = "/opt/hutch/template-envs.json"
+
+
+def _template_envs() -> dict[str, str]:
+    try:
+        with open(TEMPLATE_ENVS, encoding="utf-8") as f:
+            envs = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(envs, dict):
+        return {}
+    return {str(k): v for k, v in envs.items() if isinstance(v, str) and "=" not in str(k) and "\0" not in k + v}
+
 
 class SandboxEnv:
     """A dict guarded by a lock; readers get copies."""
@@ -16,12 +29,13 @@ class SandboxEnv:
 
     @classmethod
     def from_environ(cls) -> SandboxEnv:
-        """Seeded from `HUTCH_ENVS_JSON`, the envs the sandbox was created with."""
+        """Seeded from the template's envs (TEMPLATE_ENVS, written by the server's template builder)
+        under `HUTCH_ENVS_JSON`, the envs the sandbox was created with."""
         raw = os.environ.get("HUTCH_ENVS_JSON")
         initial = json.loads(raw) if raw else {}
         if not isinstance(initial, dict) or not all(isinstance(v, str) for v in initial.values()):
             raise ValueError("HUTCH_ENVS_JSON must be a JSON object of strings")
-        return cls(initial)
+        return cls({**_template_envs(), **initial})
 
     def get(self) -> dict[str, str]:
         with self._lock:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from hutchd.cli import main
+from hutch.cli import main
 
-raise SystemExit(main())
+main(prog_name="hutch")

@@ -1,4 +1,5 @@
-"""The server's one HTTP/1.1 client for the agents' Unix sockets (gateway, exposed ports, envs):
+"""The server's one HTTP/1.1 client for the agents' Unix sockets (gateway, exposed ports, envs, the
+template builder's commands and files):
 h11 over asyncio streams, kept-alive connections, bodies streamed both ways, one small pool per
 sandbox, the retry of a request a stale kept-alive connection lost, and the agent's TCP tunnels
 into the sandbox (`open_tunnel`, for exposed ports). The runtime's readiness probe
@@ -14,7 +15,9 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import quote, urlencode
 
 import h11
 
@@ -295,3 +298,64 @@ class AgentClients:
         text = await resp.read()
         if resp.status_code >= 300:
             raise RuntimeError(f"agent refused the environment: HTTP {resp.status_code} {text[:200]!r}")
+
+    async def _call(
+        self, sandbox_id: str, operation_id: str, body: bytes | AsyncIterator[bytes] | None, **params: Any
+    ) -> bytes:
+        """One agent operation by its operationId: path parameters filled, the rest as the query."""
+        op = contract.operation(operation_id)
+        template = op.agent_path or ""
+        path = template.format(**{k: params.pop(k) for k in list(params) if "{" + k + "}" in template})
+        target = f"{path}?{urlencode(params, quote_via=quote)}" if params else path
+        kind = "application/json" if op.json_schema is not None else "application/octet-stream"
+        headers = [("content-type", kind)] if body is not None else []
+        resp = await self.get(sandbox_id).request(op.method, target, headers, body)
+        data = await resp.read()
+        if resp.status_code >= 300:
+            raise AgentError(f"{operation_id} answered HTTP {resp.status_code}: {data[:300].decode(errors='replace')}")
+        return data
+
+    async def write_file(self, sandbox_id: str, path: str, data: bytes | AsyncIterator[bytes], user: str) -> None:
+        await self._call(sandbox_id, "writeFile", data, path=path, user=user)
+
+    async def run_command(
+        self,
+        sandbox_id: str,
+        cmd: str,
+        *,
+        user: str,
+        cwd: str | None = None,
+        envs: dict[str, str] | None = None,
+        on_output: Callable[[str], None] | None = None,
+        background: bool = False,
+        tag: str | None = None,
+    ) -> int:
+        """Run `cmd` in the sandbox and return its exit code, handing its output to `on_output` as it
+        comes (stdout and stderr interleaved); with `background`, return its pid once it started."""
+        request: dict[str, Any] = {"cmd": cmd, "user": user, "envs": envs or {}}
+        if cwd is not None:
+            request["cwd"] = cwd
+        if tag is not None:
+            request["tag"] = tag
+        started = json.loads(await self._call(sandbox_id, "startCommand", json.dumps(request).encode()))
+        pid = int(started["pid"])
+        if background:
+            return pid
+        op = contract.operation("streamCommandOutput")
+        resp = await self.get(sandbox_id).request(op.method, (op.agent_path or "").format(pid=pid), [])
+        if resp.status_code >= 300:
+            raise AgentError(f"streamCommandOutput answered HTTP {resp.status_code}: {(await resp.read())[:300]!r}")
+        pending = b""
+        code: int | None = None
+        async for chunk in resp.iter_body():  # the stream ends after the exit event
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                event = json.loads(line) if line.strip() else {}
+                if event.get("type") in ("stdout", "stderr") and on_output is not None:
+                    on_output(str(event["data"]))
+                elif event.get("type") == "exit":
+                    code = int(event["exitCode"])
+        if code is None:
+            raise AgentError(f"the output of command {pid} ended without its exit")
+        return code

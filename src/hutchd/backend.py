@@ -131,6 +131,14 @@ class Backend:
     async def promote(self, snapshot_id: str, template_id: str) -> None:
         await self.call(self.rt.promote_snapshot_to_template, snapshot_id, template_id)
 
+    async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
+        await self.call(self.rt.commit_layer, sandbox_id, template_id, extra)
+
+    async def point_template(
+        self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]
+    ) -> None:
+        await self.call(self.rt.templates.point, template_id, parent, extra, envs)
+
     async def delete_template(self, template_id: str) -> None:
         await self.call(self.rt.templates.delete, template_id)
 

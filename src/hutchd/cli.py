@@ -1,12 +1,12 @@
-"""`hutch serve` (and `python -m hutchd serve`): start the server; `hutch cleanup`: remove every sandbox."""
+"""What `hutch serve` and `hutch cleanup` do (their command line is `hutch.cli.server`)."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shutil
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hutchd import __version__, auth, logs
@@ -15,55 +15,30 @@ from hutchd.settings import DEFAULT_PORT, Settings, default_data_dir
 log = logging.getLogger("hutchd")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="hutch", description="hutch: disposable, isolated Linux sandboxes.")
-    p.add_argument("--version", action="version", version=f"hutch {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+@dataclass
+class ServeOptions:
+    """``hutch serve``'s options (the command line is ``hutch.cli.server``)."""
 
-    s = sub.add_parser("serve", help="run the server")
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    s.add_argument("--data-dir", type=Path, default=None, help=f"state directory (default {default_data_dir()})")
-    s.add_argument("--api-key", action="append", default=[], metavar="KEY", help="an API key (repeatable)")
-    s.add_argument("--keys-file", type=Path, help="a file of API keys, one per line, optionally `name:key`")
-    s.add_argument(
-        "--pool-size", type=int, default=2, help="warm sandboxes per template at least (0 disables; default 2)"
-    )
-    s.add_argument(
-        "--pool-memory-mb",
-        type=int,
-        default=512,
-        help="memory the warm pools may hold together; recent creates grow a pool up to it (default 512)",
-    )
-    s.add_argument("--sample-interval", type=float, default=5.0, help="seconds between metrics samples")
-    s.add_argument("--snapshot-interval", type=float, default=0.0, help="seconds between periodic snapshots (0 = off)")
-    s.add_argument("--max-sandboxes", type=int, default=500, help="live sandboxes before create answers 429")
-    s.add_argument(
-        "--disk-overcommit", type=float,
-        default=os.environ.get("HUTCH_DISK_OVERCOMMIT") or str(Settings.disk_overcommit),
-        help="live sandboxes' disks may together promise this many times the data dir's free space (default 4; "
-        "1 = never more than the host holds; env HUTCH_DISK_OVERCOMMIT)",
-    )  # fmt: skip
-    s.add_argument(
-        "--disk-reserve-mb", type=int, default=os.environ.get("HUTCH_DISK_RESERVE_MB") or str(Settings.disk_reserve_mb),
-        help="MB of the data dir's filesystem never promised to sandboxes (default 1024; env HUTCH_DISK_RESERVE_MB)",
-    )  # fmt: skip
-    s.add_argument(
-        "--hosts-file", type=Path, default=os.environ.get("HUTCH_HOSTS_FILE") or None,
-        help="an /etc/hosts-format file whose names sandboxes resolve first (re-read when it changes; "
-        "env HUTCH_HOSTS_FILE)",
-    )  # fmt: skip
-    s.add_argument(
-        "--log-level", default="warning", choices=["debug", "info", "warning", "error"],
-        help="`info` logs one line per request (default warning)",
-    )  # fmt: skip
-
-    c = sub.add_parser("cleanup", help="destroy every sandbox of a data dir and forget them (server stopped)")
-    c.add_argument("--data-dir", type=Path, default=None)
-    return p
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path | None = None
+    api_key: list[str] = field(default_factory=list)
+    keys_file: Path | None = None
+    pool_size: int = 2
+    pool_memory_mb: int = 512
+    sample_interval: float = 5.0
+    snapshot_interval: float = 0.0
+    max_sandboxes: int = 500
+    disk_overcommit: float = Settings.disk_overcommit
+    disk_reserve_mb: int = Settings.disk_reserve_mb
+    hosts_file: Path | None = None
+    log_level: str = "warning"
+    image_registry: list[str] = field(default_factory=list)
+    build_ca_bundle: Path | None = None
+    pool_template: list[str] = field(default_factory=list)
 
 
-def _keys(args: argparse.Namespace, data_dir: Path) -> list[tuple[str, str]]:
+def _keys(args: ServeOptions, data_dir: Path) -> list[tuple[str, str]]:
     keys: list[tuple[str, str]] = [("", k) for k in args.api_key]
     env = os.environ.get("HUTCH_API_KEY")
     if env:
@@ -83,7 +58,7 @@ def _keys(args: argparse.Namespace, data_dir: Path) -> list[tuple[str, str]]:
     return generated
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: ServeOptions) -> int:
     import uvicorn
 
     from hutchd.backend import Backend
@@ -132,6 +107,9 @@ def serve(args: argparse.Namespace) -> int:
         disk_overcommit=args.disk_overcommit,
         disk_reserve_mb=args.disk_reserve_mb,
         log_level=args.log_level,
+        image_registries=(*Settings.image_registries, *args.image_registry),
+        build_ca_bundle=args.build_ca_bundle.resolve() if args.build_ca_bundle else None,
+        pool_templates=tuple(dict.fromkeys((*Settings.pool_templates, *args.pool_template))),
     )
     try:
         runtime = Runtime(data_dir)
@@ -154,11 +132,11 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cleanup(args: argparse.Namespace) -> int:
+def cleanup(data_dir: Path | None) -> int:
     """Destroy every sandbox and volume of a data dir, and forget sandboxes and snapshots (templates stay)."""
     from hutchd.runtime import Runtime
 
-    data_dir = (args.data_dir or default_data_dir()).resolve()
+    data_dir = (data_dir or default_data_dir()).resolve()
     if not data_dir.exists():
         return 0
     rt = Runtime(data_dir)
@@ -177,16 +155,3 @@ def cleanup(args: argparse.Namespace) -> int:
     for d in stale:
         shutil.rmtree(d, ignore_errors=True)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
-    if args.command == "cleanup":
-        return cleanup(args)
-    return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""Logging: one structured (logfmt) line per event on stderr; quiet (warnings only) by default."""
+"""Logging: one structured (logfmt) line per event on stderr; quiet (warnings and template builds) by default."""
 
 from __future__ import annotations
 
@@ -27,6 +27,16 @@ class LogfmtFormatter(logging.Formatter):
         return " ".join(parts)
 
 
+builds = logging.getLogger("hutchd.templates")
+"""Template builds' progress: logged at info, shown at the default level (warning) too: a first build takes
+minutes, and a new user should see it going."""
+
+
+def build_progress(line: str) -> None:
+    """One line of a template build's progress (the callback of ``Backend.ensure_template``)."""
+    builds.info("%s", line)
+
+
 def setup(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter())
@@ -34,3 +44,5 @@ def setup(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     logging.getLogger("hutchd").setLevel(level.upper())
+    n = logging.getLevelName(level.upper())
+    builds.setLevel(min(logging.INFO, n) if n <= logging.WARNING else n)  # `error` hides them too

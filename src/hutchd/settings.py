@@ -24,6 +24,10 @@ class Settings:
     pool_size: int = 2  # warm sandboxes per pooled template; 0 disables the pool
     pool_templates: tuple[str, ...] = ("base",)
     pool_memory_mb: int = 512  # memory the warm pools may hold in all; recent demand grows them up to it
+    # registries template builds may pull images from (`fromImage`); others are refused, so that a
+    # build cannot make the server reach a service of its host or its network
+    image_registries: tuple[str, ...] = ("docker.io", "ghcr.io", "quay.io", "public.ecr.aws", "mcr.microsoft.com")
+    build_ca_bundle: Path | None = None  # CA certificates template build steps trust (see template_builds.py)
     sample_interval: float = 5.0  # seconds between metrics samples
     metrics_retention: float = 24 * 3600.0
     snapshot_interval: float = 0.0  # seconds between periodic snapshots; 0 = off

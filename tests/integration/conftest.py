@@ -33,6 +33,7 @@ RUNS = ROOT / "runs"
 TEMPLATE_READY_TIMEOUT = 900.0  # the first run on a machine builds the base template with debootstrap
 # A `debootstrap --make-tarball` of the base packages, if this machine has one, saves the download.
 DEBOOTSTRAP_TARBALL = Path("/var/tmp/hutch-cache/bookworm-base.tgz")
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 def _free_port() -> int:
@@ -167,6 +168,15 @@ class HutchServer:
                 for snap in c.get("/snapshots").json():
                     c.delete(f"/snapshots/{snap['snapshotID']}")
 
+    def delete_templates(self) -> None:
+        """Delete both tenants' built templates, which also removes their cached layers from the
+        shared templates dir."""
+        for key in (self.api_key, self.api_key_b):
+            with self.http(key) as c:
+                for t in c.get("/templates").json():
+                    if t["kind"] == "build":
+                        c.delete(f"/templates/{t['templateID']}")
+
     def kill_all(self) -> None:
         """Kill every live sandbox of both tenants."""
         for key in (self.api_key, self.api_key_b):
@@ -236,12 +246,16 @@ def shared_server(config: pytest.Config) -> HutchServer:
         pytest.skip("integration tests need root (hutch serve mounts, maps user ids and writes cgroups)")
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap is not installed: apt-get install -y bubblewrap")
-    server = HutchServer(new_run_dir(), extra_args=["--sample-interval", "1"])
+    extra = ["--sample-interval", "1", "--image-registry", "127.0.0.1"]  # the template tests' loopback registry
+    if HOST_CA_BUNDLE.is_file():  # this host's trust (an egress proxy's CA too) for template builds' pip and npm
+        extra += ["--build-ca-bundle", str(HOST_CA_BUNDLE)]
+    server = HutchServer(new_run_dir(), extra_args=extra)
     config._hutch_server = server  # type: ignore[attr-defined]
     config.add_cleanup(lambda: _shutdown(server))
     server.start()
     server.wait_template("base")
-    server.build_template("code-interpreter")
+    for recipe in ("code-interpreter", "nodejs", "go"):  # hopx's example templates (tests/integration/code, sdk)
+        server.build_template(recipe)
     return server
 
 
@@ -251,6 +265,8 @@ def _shutdown(server: HutchServer) -> None:
             server.kill_all()
         with contextlib.suppress(Exception):
             server.delete_snapshots()  # also removes the templates made from them, in the shared dir
+        with contextlib.suppress(Exception):
+            server.delete_templates()
     server.stop()
     _remove_run_dir(server.data_dir)
 

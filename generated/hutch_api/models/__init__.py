@@ -67,6 +67,21 @@ from .sandbox_volume_mount import SandboxVolumeMount
 from .signal_request import SignalRequest
 from .snapshot import Snapshot
 from .template import Template
+from .template_alias import TemplateAlias
+from .template_build import TemplateBuild
+from .template_build_reason import TemplateBuildReason
+from .template_build_request import TemplateBuildRequest
+from .template_build_started import TemplateBuildStarted
+from .template_build_status import TemplateBuildStatus
+from .template_copy_step import TemplateCopyStep
+from .template_env_step import TemplateEnvStep
+from .template_env_step_envs import TemplateEnvStepEnvs
+from .template_files import TemplateFiles
+from .template_log_entry import TemplateLogEntry
+from .template_log_entry_level import TemplateLogEntryLevel
+from .template_run_step import TemplateRunStep
+from .template_user_step import TemplateUserStep
+from .template_workdir_step import TemplateWorkdirStep
 from .timeout_request import TimeoutRequest
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
 from .volume import Volume
@@ -143,6 +158,21 @@ __all__ = (
     "SignalRequest",
     "Snapshot",
     "Template",
+    "TemplateAlias",
+    "TemplateBuild",
+    "TemplateBuildReason",
+    "TemplateBuildRequest",
+    "TemplateBuildStarted",
+    "TemplateBuildStatus",
+    "TemplateCopyStep",
+    "TemplateEnvStep",
+    "TemplateEnvStepEnvs",
+    "TemplateFiles",
+    "TemplateLogEntry",
+    "TemplateLogEntryLevel",
+    "TemplateRunStep",
+    "TemplateUserStep",
+    "TemplateWorkdirStep",
     "TimeoutRequest",
     "UploadSignedFileFilesBody",
     "Volume",

@@ -26,6 +26,17 @@ class Template:
     size_bytes: int | None | Unset = UNSET
     source_sandbox_id: None | str | Unset = UNSET
     """ For snapshot templates, the sandbox they were made from. """
+    aliases: list[str] | Unset = UNSET
+    """ Names `createSandbox` accepts for it besides its ID. """
+    cpu_count: int | None | Unset = UNSET
+    """ For built templates, the CPUs its sandboxes get unless `createSandbox` says otherwise. """
+    memory_mb: int | None | Unset = UNSET
+    """ For built templates, the memory its sandboxes get unless `createSandbox` says otherwise. """
+    start_cmd: None | str | Unset = UNSET
+    """ The command started in every new sandbox; `createSandbox` answers once `readyCmd` passes. """
+    ready_cmd: None | str | Unset = UNSET
+    build_id: None | str | Unset = UNSET
+    """ For built templates, the build that made its present content (or is making the first). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,6 +66,40 @@ class Template:
         else:
             source_sandbox_id = self.source_sandbox_id
 
+        aliases: list[str] | Unset = UNSET
+        if not isinstance(self.aliases, Unset):
+            aliases = self.aliases
+
+        cpu_count: int | None | Unset
+        if isinstance(self.cpu_count, Unset):
+            cpu_count = UNSET
+        else:
+            cpu_count = self.cpu_count
+
+        memory_mb: int | None | Unset
+        if isinstance(self.memory_mb, Unset):
+            memory_mb = UNSET
+        else:
+            memory_mb = self.memory_mb
+
+        start_cmd: None | str | Unset
+        if isinstance(self.start_cmd, Unset):
+            start_cmd = UNSET
+        else:
+            start_cmd = self.start_cmd
+
+        ready_cmd: None | str | Unset
+        if isinstance(self.ready_cmd, Unset):
+            ready_cmd = UNSET
+        else:
+            ready_cmd = self.ready_cmd
+
+        build_id: None | str | Unset
+        if isinstance(self.build_id, Unset):
+            build_id = UNSET
+        else:
+            build_id = self.build_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -71,6 +116,18 @@ class Template:
             field_dict["sizeBytes"] = size_bytes
         if source_sandbox_id is not UNSET:
             field_dict["sourceSandboxID"] = source_sandbox_id
+        if aliases is not UNSET:
+            field_dict["aliases"] = aliases
+        if cpu_count is not UNSET:
+            field_dict["cpuCount"] = cpu_count
+        if memory_mb is not UNSET:
+            field_dict["memoryMB"] = memory_mb
+        if start_cmd is not UNSET:
+            field_dict["startCmd"] = start_cmd
+        if ready_cmd is not UNSET:
+            field_dict["readyCmd"] = ready_cmd
+        if build_id is not UNSET:
+            field_dict["buildID"] = build_id
 
         return field_dict
 
@@ -112,6 +169,53 @@ class Template:
 
         source_sandbox_id = _parse_source_sandbox_id(d.pop("sourceSandboxID", UNSET))
 
+        aliases = cast(list[str], d.pop("aliases", UNSET))
+
+        def _parse_cpu_count(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        cpu_count = _parse_cpu_count(d.pop("cpuCount", UNSET))
+
+        def _parse_memory_mb(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        memory_mb = _parse_memory_mb(d.pop("memoryMB", UNSET))
+
+        def _parse_start_cmd(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        start_cmd = _parse_start_cmd(d.pop("startCmd", UNSET))
+
+        def _parse_ready_cmd(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        ready_cmd = _parse_ready_cmd(d.pop("readyCmd", UNSET))
+
+        def _parse_build_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        build_id = _parse_build_id(d.pop("buildID", UNSET))
+
         template = cls(
             template_id=template_id,
             kind=kind,
@@ -120,6 +224,12 @@ class Template:
             description=description,
             size_bytes=size_bytes,
             source_sandbox_id=source_sandbox_id,
+            aliases=aliases,
+            cpu_count=cpu_count,
+            memory_mb=memory_mb,
+            start_cmd=start_cmd,
+            ready_cmd=ready_cmd,
+            build_id=build_id,
         )
 
         template.additional_properties = d

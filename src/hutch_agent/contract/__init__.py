@@ -268,9 +268,28 @@ def _check_alternatives(options: list[Any], value: Any, path: str, type_status: 
             errors.append(exc)
     matched = len(options) - len(errors)
     if matched == 0:
-        raise errors[0]
+        raise _discriminated(options, errors, value, path) or errors[0]
     if exactly_one and matched > 1:
         raise Invalid(422, f"{_quote(path)} matches more than one of its alternatives")
+
+
+def _discriminated(options: list[Any], errors: list[Invalid], value: Any, path: str) -> Invalid | None:
+    """For alternatives told apart by a `const` field (a step's `type`): the error of the one the value
+    names, or the field's allowed values when it names none."""
+    if not isinstance(value, dict):
+        return None
+    keys = {k for o in options for k, p in o.get("properties", {}).items() if "const" in p}
+    for key in keys:
+        consts = [o.get("properties", {}).get(key, {}).get("const") for o in options]
+        for const, error in zip(consts, errors, strict=True):
+            if const is not None and value.get(key) == const:
+                return error
+        if all(c is not None for c in consts):
+            field = f"{path}.{key}" if path else key
+            return Invalid(
+                422, f"{_quote(field)} must be one of {', '.join(map(_plain, consts))}, not {_short(value.get(key))}"
+            )
+    return None
 
 
 def _has_type(value: Any, types: str | list[str]) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
@@ -20,7 +20,7 @@ from hutchd.http import gateway, upload
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.http.gateway import AgentCall
 from hutchd.http.routing import Endpoint
-from hutchd.http.validation import json_body, param, query_time
+from hutchd.http.validation import check_declared_size, json_body, param, query_time
 from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.services import network_settings
@@ -68,10 +68,20 @@ async def create_sandbox(request: Request) -> Response:
     hub = _hub(request)
     key = param(request, "header", "Idempotency-Key")
     body = await json_body(request)
+    tenant = request.state.tenant
+    built = hub.templates.fit(tenant, body.get("templateID", "base"), body)
+    if built is not None:
+        body = built[1]
     launch = Launch.from_body(body, hub.settings.default_timeout)
     if mounts := body.get("volumeMounts"):
-        launch = dataclasses.replace(launch, volume_mounts=hub.volumes.resolve_mounts(request.state.tenant, mounts))
-    detail = await hub.sandboxes.create(request.state.tenant, launch, key)
+        launch = dataclasses.replace(launch, volume_mounts=hub.volumes.resolve_mounts(tenant, mounts))
+    detail = await hub.sandboxes.create(tenant, launch, key)
+    if built is not None:
+        try:
+            await hub.templates.start_in(detail["sandboxID"], built[0])
+        except BaseException:
+            await hub.sandboxes.kill(tenant, detail["sandboxID"])
+            raise
     return JSONResponse(detail, status_code=201)
 
 
@@ -331,11 +341,14 @@ def _templates(hub: Hub, tenant_id: str) -> list[dict[str, object]]:
             template(
                 r["id"],
                 kind=r["kind"],
-                ready=True,
+                ready=r["kind"] != "build" or r["build_id"] is not None,
                 created_at=r["created_at"],
                 description=r["description"],
                 size_bytes=r["size_bytes"],
                 source_sandbox_id=r["source_sandbox_id"],
+                aliases=[r["alias"]] if r["alias"] else [],
+                config=hub.templates.config(r),
+                build_id=r["build_id"],
             )
         )
     return out
@@ -350,9 +363,47 @@ async def list_templates(request: Request) -> Response:
 async def get_template(request: Request) -> Response:
     wanted = request.path_params["templateID"]
     for t in _templates(_hub(request), request.state.tenant.id):
-        if t["templateID"] == wanted:
+        if wanted in (t["templateID"], *cast(list[str], t["aliases"])):
             return JSONResponse(t)
     raise not_found(f"template {wanted} not found")
+
+
+@handles("buildTemplate")
+async def build_template(request: Request) -> Response:
+    body = await json_body(request)
+    return JSONResponse(_hub(request).templates.start(request.state.tenant, body), status_code=202)
+
+
+@handles("getTemplateBuild")
+async def get_template_build(request: Request) -> Response:
+    build = _hub(request).templates.status(
+        request.state.tenant,
+        request.path_params["templateID"],
+        request.path_params["buildID"],
+        param(request, "query", "logsOffset") or 0,
+    )
+    return JSONResponse(build)
+
+
+@handles("deleteTemplate")
+async def delete_template(request: Request) -> Response:
+    await _hub(request).templates.delete(request.state.tenant, request.path_params["templateID"])
+    return Response(status_code=204)
+
+
+@handles("getTemplateAlias")
+async def get_template_alias(request: Request) -> Response:
+    alias = request.path_params["alias"]
+    return JSONResponse({"alias": alias, "templateID": _hub(request).templates.alias_of(request.state.tenant, alias)})
+
+
+@handles("uploadTemplateFiles")
+async def upload_template_files(request: Request) -> Response:
+    limit = check_declared_size(request)
+    stored = await _hub(request).templates.store_files(
+        request.state.tenant, request.path_params["filesHash"], request.stream(), limit
+    )
+    return JSONResponse(stored, status_code=201)
 
 
 # ---------------------------------------------------------------------- volumes

@@ -348,6 +348,23 @@ class Runtime:
             self._teardown(sandbox_id, state, keep_upper=False)
             return size
 
+    def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
+        """A template = the sandbox's template + a copy of its upper dir, taken while it is frozen
+        (a template build's step: one copy, no snapshot in between)."""
+        with self._lock(sandbox_id):
+            state = self._require_state(sandbox_id)
+            cg = state.cgroups
+            running = cg.populated() and not cg.is_frozen()
+            if running:
+                cg.set_frozen(True)
+            try:
+                self.templates.add_layer(
+                    template_id, parent=state.template_id, source_upper=self._fs(sandbox_id).upper(), extra=extra
+                )
+            finally:
+                if running:
+                    cg.set_frozen(False)
+
     def delete_snapshot(self, snapshot_id: str) -> None:
         self.snapshots.delete(snapshot_id)
 

@@ -37,6 +37,7 @@ SANDBOX_UID = 1000
 SANDBOX_DNS = "10.0.2.3"  # slirp4netns' DNS forwarder
 # Bind-mount targets made in the template so bwrap need not create them in every upper.
 MOUNT_POINTS = ("opt/hutch/hutch_agent",)
+TEMPLATE_ENVS = "opt/hutch/template-envs.json"  # a built template's envs, which the agent starts with
 # Set to a `debootstrap --make-tarball` of the same suite and packages to build without downloads.
 TARBALL_ENV = "HUTCH_DEBOOTSTRAP_TARBALL"
 # Set to a directory to share recipe builds between data dirs on one machine (tests, CI, benches):
@@ -91,7 +92,22 @@ RECIPES: dict[str, Recipe] = {
         parent="base",
         files=((PRESTART_FILE.lstrip("/"), "python\n"),),
     ),
+    # hopx's template names; base already has node, so `nodejs` only adds npm
+    "nodejs": Recipe(packages=("npm",), parent="base"),
+    "go": Recipe(packages=("golang",), parent="base"),
 }
+
+
+def _write_envs(rootfs: Path, envs: dict[str, str]) -> None:
+    """The agent reads TEMPLATE_ENVS at start (hutch_agent/sandbox_env.py): a template's envs are in
+    every sandbox from its boot, pooled ones too. Its directories get the owner and mode they have
+    in every template, since the topmost layer's directory attributes are the ones a sandbox sees."""
+    path = rootfs / TEMPLATE_ENVS
+    for d in reversed(path.relative_to(rootfs).parents[:-1]):
+        (rootfs / d).mkdir(mode=0o755)
+        userns.chown_to_sandbox(rootfs / d)
+    path.write_text(json.dumps(envs))
+    userns.chown_to_sandbox(path)
 
 
 def _stderr_progress(line: str) -> None:
@@ -182,13 +198,53 @@ class TemplateStore:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
 
+    def point(self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]) -> None:
+        """Make `template_id` a template on top of `parent` (a built template's name for its top layer)
+        whose only file is `envs` for the agent (TEMPLATE_ENVS), replacing what it pointed at before in
+        one rename. Sandboxes already running keep their mounts (the old layer dir goes away; its
+        parent layers stay)."""
+        check_id("template", template_id)
+        self.meta(parent)
+        with self._lock(template_id):
+            tmp = self._tmp_dir(template_id)
+            try:
+                tmp.mkdir()
+                (tmp / "rootfs").mkdir()
+                if envs:
+                    _write_envs(tmp / "rootfs", envs)
+                self._retire_and_finish(tmp, template_id, {"parent": parent, **extra})
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+
+    def add_rootfs(self, template_id: str, rootfs: Path, extra: dict[str, object]) -> None:
+        """Make a template with no parent from a finished root filesystem (moved, not copied)."""
+        check_id("template", template_id)
+        with self._lock(template_id):
+            if self.exists(template_id):
+                raise SnapshotExists(f"template {template_id!r} already exists")
+            tmp = self._tmp_dir(template_id)
+            try:
+                tmp.mkdir()
+                os.rename(rootfs, tmp / "rootfs")
+                self._finish(tmp, template_id, {"parent": None, **extra})
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+
+    def parent(self, template_id: str) -> str | None:
+        parent = self.meta(template_id).get("parent")
+        return str(parent) if parent else None
+
     def delete(self, template_id: str) -> None:
-        """Remove a template; the caller ensures no sandbox, snapshot or child template uses it."""
+        """Remove a template (and its lock file: built templates make many layers); the caller ensures
+        no sandbox, snapshot or child template uses it."""
         d = self._layout.template_dir(template_id)
         if d.exists():
             gone = d.with_name(f".gone-{template_id}-{os.getpid()}")
             d.rename(gone)
             shutil.rmtree(gone)
+        (self._layout.templates / f".lock-{template_id}").unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def _lock(self, template_id: str) -> Iterator[None]:
@@ -211,6 +267,14 @@ class TemplateStore:
         userns.chown_to_sandbox(tmp / "rootfs")
         (tmp / "meta.json").write_text(json.dumps({"id": template_id, "created": time.time(), **meta}))
         os.rename(tmp, self._layout.template_dir(template_id))
+
+    def _retire_and_finish(self, tmp: Path, template_id: str, meta: dict[str, object]) -> None:
+        current = self._layout.template_dir(template_id)
+        gone = current.with_name(f".gone-{template_id}-{os.getpid()}")
+        if current.exists():
+            current.rename(gone)
+        self._finish(tmp, template_id, meta)
+        shutil.rmtree(gone, ignore_errors=True)
 
     def _retire(self, template_id: str, progress: Progress) -> None:
         """Move an outdated build aside, not away: sandboxes running on it keep their overlay lower dirs."""

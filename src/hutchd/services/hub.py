@@ -18,6 +18,7 @@ from hutchd.services.reaper import reap_loop
 from hutchd.services.sampler import Sampler
 from hutchd.services.sandbox_service import Sandboxes
 from hutchd.services.snapshot_service import Snapshots
+from hutchd.services.template_builds import TemplateBuilds
 from hutchd.services.volume_service import Volumes
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
@@ -49,6 +50,9 @@ class Hub:
         self.sandboxes = Sandboxes(
             self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk, self.access, self.volumes
         )
+        self.templates = TemplateBuilds(
+            self.db, backend, self.agents, settings.data_dir, settings.image_registries, settings.build_ca_bundle
+        )
         self.sampler = Sampler(
             self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone
         )
@@ -75,6 +79,7 @@ class Hub:
     async def start(self) -> None:
         await self.volumes.recover()  # before the sandboxes: a restore may mount a volume
         await self.recover()
+        self.templates.recover()
         self._spawn(reap_loop(self.db, self.sandboxes, self.settings.reap_interval), "reaper")
         self._spawn(self.sampler.loop(), "sampler")
         if self.settings.snapshot_interval > 0:
@@ -93,6 +98,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.sandboxes.settle()
+        await self.templates.stop()
         await self.pool.stop(drain=True)
         await self.agents.close()
         self.backend.shutdown()

@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from hutchd import logs
 from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
 from hutchd.auth import Tenant
@@ -394,7 +395,7 @@ class Sandboxes:
 
     async def _boot(self, sandbox_id: str, launch: Launch) -> None:
         if launch.from_snapshot is None and not self._backend.template_exists(launch.template_id):
-            await self._backend.ensure_template(launch.template_id, lambda line: log.warning("%s", line))
+            await self._backend.ensure_template(launch.template_id, logs.build_progress)
         await self._backend.start(
             sandbox_id,
             launch.template_id,

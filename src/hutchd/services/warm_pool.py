@@ -15,6 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from hutchd import logs
 from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.store import ids
@@ -160,7 +161,7 @@ class WarmPool:
 
     async def _boot_one(self, template_id: str) -> None:
         try:
-            await self._backend.ensure_template(template_id, lambda line: log.warning("%s", line))
+            await self._backend.ensure_template(template_id, logs.build_progress)
             self._ready[template_id].append(await self._boot(template_id))
             self._failures[template_id] = 0
         except asyncio.CancelledError:

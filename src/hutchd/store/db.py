@@ -119,6 +119,25 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX volumes_name ON volumes(tenant, name);
     ALTER TABLE sandboxes ADD COLUMN volume_mounts TEXT NOT NULL DEFAULT '{}';
     """,
+    # built templates (kind `build`): an alias per tenant, what their sandboxes start with (config,
+    # JSON), the build of their present content; and the builds themselves
+    """
+    ALTER TABLE templates ADD COLUMN alias TEXT;
+    ALTER TABLE templates ADD COLUMN config TEXT;
+    ALTER TABLE templates ADD COLUMN build_id TEXT;
+    CREATE UNIQUE INDEX templates_alias ON templates(tenant, alias);
+    CREATE TABLE template_builds (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        status TEXT NOT NULL,              -- building, ready, error
+        created_at REAL NOT NULL,
+        finished_at REAL,
+        reason TEXT,                       -- JSON of TemplateBuildReason
+        steps_total INTEGER NOT NULL,
+        steps_done INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 ]
 
 LIVE_STATES = ("starting", "running", "paused")

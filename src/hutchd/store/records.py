@@ -69,7 +69,11 @@ def template(
     description: str | None = None,
     size_bytes: int | None = None,
     source_sandbox_id: str | None = None,
+    aliases: list[str] | None = None,
+    config: Mapping[str, Any] | None = None,
+    build_id: str | None = None,
 ) -> dict[str, Any]:
+    cfg = config or {}
     return {
         "templateID": template_id,
         "kind": kind,
@@ -78,6 +82,12 @@ def template(
         "createdAt": rfc3339(created_at),
         "sizeBytes": size_bytes,
         "sourceSandboxID": source_sandbox_id,
+        "aliases": aliases or [],
+        "cpuCount": cfg.get("cpuCount"),
+        "memoryMB": cfg.get("memoryMB"),
+        "startCmd": cfg.get("startCmd"),
+        "readyCmd": cfg.get("readyCmd"),
+        "buildID": build_id,
     }
 
 

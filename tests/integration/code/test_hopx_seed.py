@@ -1,8 +1,8 @@
 """The run_code examples of hopx's AsyncSandbox page (../shared/seeds/002_238eb2bb9fe60d0c.txt), run as
 written with `from hopx_ai import AsyncSandbox` replaced by `from hutch import AsyncSandbox`. The key
 and server come from HUTCH_API_KEY / HUTCH_DOMAIN; `code-interpreter` is hutch's template of that
-name (`base` plus typescript, r and java). Example 3 names templates only hopx has (`nodejs`, `go`):
-here it uses `code-interpreter` and `base`. (The page's other examples, which do not run code, are in
+name (`base` plus typescript, r and java); example 3's `nodejs` and `go` are hutch's built-in templates
+too (`base` plus npm, `base` plus golang). (The page's other examples, which do not run code, are in
 tests/integration/sdk.)"""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def test_example_3_concurrent_sandboxes(capsys: pytest.CaptureFixture[str]) -> N
             return result.stdout
 
     async def main():
-        templates = ["code-interpreter", "base", "code-interpreter"]
+        templates = ["code-interpreter", "nodejs", "go"]
         results = await asyncio.gather(*[run_in_sandbox(t) for t in templates])
         for r in results:
             print(r)

@@ -24,11 +24,15 @@ ROOT_OPERATIONS = {
     "listSandboxes": "lists whatever exists (filters only)",
     "listSnapshots": "lists whatever exists (its sandboxID filter is optional)",
     "listTemplates": "lists the built-in templates, which exist without any call",
+    "buildTemplate": "makes the template and build its links lead to (on `base`, which always exists)",
     "createVolume": "makes the volume every volume-scoped operation is linked from",
     "listVolumes": "lists whatever exists (no parameters)",
 }
 # Path parameters a link may leave to the generator: they name what the call itself makes.
-GENERATED_PATH_PARAMETERS = {("setEnvVar", "path.name"): "PUT makes the variable it names"}
+GENERATED_PATH_PARAMETERS = {
+    ("setEnvVar", "path.name"): "PUT makes the variable it names",
+    ("uploadTemplateFiles", "path.filesHash"): "PUT stores the body under the digest it names",
+}
 
 
 def _operations() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:

@@ -64,7 +64,7 @@ def sync_detailed(
 ) -> Response[Error | list[Template]]:
     """List templates
 
-     The built-in templates and the caller's snapshot templates.
+     The built-in templates and the caller's own (built ones and snapshot templates).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -89,7 +89,7 @@ def sync(
 ) -> Error | list[Template] | None:
     """List templates
 
-     The built-in templates and the caller's snapshot templates.
+     The built-in templates and the caller's own (built ones and snapshot templates).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -110,7 +110,7 @@ async def asyncio_detailed(
 ) -> Response[Error | list[Template]]:
     """List templates
 
-     The built-in templates and the caller's snapshot templates.
+     The built-in templates and the caller's own (built ones and snapshot templates).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,7 +133,7 @@ async def asyncio(
 ) -> Error | list[Template] | None:
     """List templates
 
-     The built-in templates and the caller's snapshot templates.
+     The built-in templates and the caller's own (built ones and snapshot templates).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -1,0 +1,120 @@
+"""``hutch serve`` and ``hutch cleanup``: the server's commands. They need ``hutch[server]``, imported only when run."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hutch.cli._app import CliError, example
+
+SERVER_MODULES = ("starlette", "uvicorn", "websockets", "h11", "pyseccomp")
+DEFAULT_PORT = 7420
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def _server_installed() -> None:
+    missing = [m for m in SERVER_MODULES if not _importable(m)]
+    if missing:
+        raise CliError(f"the server is not installed (missing {', '.join(missing)}): pip install 'hutch[server]'", 2)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="State directory.")
+@click.option("--api-key", multiple=True, metavar="KEY", help="An API key (repeatable; also $HUTCH_API_KEY).")
+@click.option("--keys-file", type=click.Path(dir_okay=False, path_type=Path), help="API keys, one a line, `name:key`.")
+@click.option(
+    "--pool-size", type=int, default=2, show_default=True, help="Warm sandboxes per template at least (0: none)."
+)
+@click.option(
+    "--pool-memory-mb",
+    type=int,
+    default=512,
+    show_default=True,
+    help="Memory the warm pools may hold together; recent creates grow a pool up to it.",
+)
+@click.option("--sample-interval", type=float, default=5.0, show_default=True, help="Seconds between metrics samples.")
+@click.option(
+    "--snapshot-interval", type=float, default=0.0, show_default=True, help="Seconds between snapshots (0: off)."
+)
+@click.option("--max-sandboxes", type=int, default=500, show_default=True, help="Live sandboxes before 429.")
+@click.option(
+    "--disk-overcommit",
+    type=float,
+    envvar="HUTCH_DISK_OVERCOMMIT",
+    default=4.0,
+    show_default=True,
+    help="Live sandboxes' disks may together promise this many times the data dir's free space (1: never more).",
+)
+@click.option(
+    "--disk-reserve-mb",
+    type=int,
+    envvar="HUTCH_DISK_RESERVE_MB",
+    default=1024,
+    show_default=True,
+    help="MB of the data dir's filesystem never promised to sandboxes.",
+)
+@click.option(
+    "--hosts-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HUTCH_HOSTS_FILE",
+    help="An /etc/hosts-format file whose names sandboxes resolve first (re-read when it changes).",
+)
+@click.option(
+    "--image-registry",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Also pull template images from this registry (repeatable; a host alone: any port; a loopback one "
+    "over plain HTTP). Always allowed: docker.io, ghcr.io, quay.io, public.ecr.aws, mcr.microsoft.com.",
+)
+@click.option(
+    "--build-ca-bundle",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HUTCH_BUILD_CA_BUNDLE",
+    help="CA certificates (PEM) that template build steps trust, for a host behind a TLS-inspecting proxy.",
+)
+@click.option("--pool-template", multiple=True, metavar="TEMPLATE", help="Keep warm sandboxes of it too (repeatable).")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="`info` logs one line per request (template builds are logged at any level).",
+)
+@click.pass_context
+@example("  hutch serve --port 7420 --data-dir /var/lib/hutch     # prints the API key on its first start")
+def serve(ctx: click.Context, /, **options: Any) -> None:
+    """Run the hutch server: real sandboxes on this machine (Linux, as root; needs hutch[server])."""
+    _server_installed()
+    from hutchd.cli import ServeOptions
+    from hutchd.cli import serve as run
+
+    for name in ("api_key", "image_registry", "pool_template"):
+        options[name] = list(options[name])
+    ctx.exit(run(ServeOptions(**options)))
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="State directory.")
+@click.pass_context
+@example("  hutch cleanup --data-dir /var/lib/hutch")
+def cleanup(ctx: click.Context, data_dir: Path | None) -> None:
+    """Destroy every sandbox and volume of a data dir and forget them and their snapshots (server stopped)."""
+    _server_installed()
+    from hutchd.cli import cleanup as run
+
+    ctx.exit(run(data_dir))
+
+
+COMMANDS = [serve, cleanup]

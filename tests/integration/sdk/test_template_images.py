@@ -1,0 +1,143 @@
+"""Templates from OCI images: a registry on loopback (Debian's `docker-registry`), an image this test
+makes itself with umoci (a small root filesystem: the host's python3 and bash with their libraries)
+and pushes with skopeo, then `Template().from_image(...)` built and booted by a real `hutch serve`
+(started with `--image-registry 127.0.0.1`, see tests/integration/conftest.py). An image without a
+python3 is refused with the reason."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hutch import BuildException, PermissionDeniedException, Sandbox, Template
+
+pytestmark = pytest.mark.integration
+
+PROGRAMS = ("/usr/bin/python3.11", "/usr/bin/bash", "/usr/bin/cat", "/usr/bin/ls", "/usr/bin/id", "/usr/bin/env")
+PYTHON_LIB = Path("/usr/lib/python3.11")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    for tool in ("docker-registry", "skopeo", "umoci"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: make apt installs it (DEBIAN_PACKAGES)")
+    root = tmp_path_factory.mktemp("registry")
+    port = _free_port()
+    config = root / "config.yml"
+    config.write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root / 'data'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
+    )
+    proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
+                    break
+            assert time.monotonic() < deadline and proc.poll() is None, "docker-registry did not start"
+            time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _libraries(paths: list[Path]) -> set[Path]:
+    found: set[Path] = set()
+    for path in paths:
+        out = subprocess.run(["ldd", str(path)], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            words = line.split()
+            lib = next((w for w in words if w.startswith("/")), None)
+            if lib is not None:
+                found.add(Path(lib))
+    return found
+
+
+def _copy_in(rootfs: Path, path: Path) -> None:
+    dest = rootfs / path.relative_to("/")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, dest, follow_symlinks=True)
+
+
+def _small_rootfs(rootfs: Path, with_python: bool) -> None:
+    for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"), ("sbin", "usr/sbin")):
+        (rootfs / target).mkdir(parents=True, exist_ok=True)
+        (rootfs / link).symlink_to(target)
+    (rootfs / "etc").mkdir(exist_ok=True)
+    (rootfs / "etc" / "os-release").write_text("NAME=hutch-test-mini\n")
+    if not with_python:
+        return
+    programs = [Path(p) for p in PROGRAMS]
+    modules = sorted((PYTHON_LIB / "lib-dynload").glob("*.so"))
+    for path in [*programs, *_libraries([*programs, *modules])]:
+        _copy_in(rootfs, path)
+    shutil.copytree(PYTHON_LIB, rootfs / "usr/lib/python3.11", symlinks=True,
+                    ignore=shutil.ignore_patterns("test", "idlelib", "tkinter", "ensurepip", "lib2to3"))  # fmt: skip
+    (rootfs / "usr/bin/python3").symlink_to("python3.11")
+    (rootfs / "usr/bin/sh").symlink_to("bash")
+
+
+def _push(work: Path, registry: str, name: str, with_python: bool) -> str:
+    layout = work / f"{name}-oci"
+    bundle = work / f"{name}-bundle"
+    subprocess.run(["umoci", "init", "--layout", str(layout)], check=True)
+    subprocess.run(["umoci", "new", "--image", f"{layout}:1"], check=True)
+    subprocess.run(["umoci", "unpack", "--image", f"{layout}:1", str(bundle)], check=True, capture_output=True)
+    _small_rootfs(bundle / "rootfs", with_python)
+    subprocess.run(["umoci", "repack", "--image", f"{layout}:1", str(bundle)], check=True)
+    subprocess.run(["umoci", "config", "--image", f"{layout}:1", "--config.env", "FROM_IMAGE=yes"], check=True)
+    ref = f"{registry}/hutch-test/{name}:1"
+    subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:1", f"docker://{ref}"],
+                   check=True)  # fmt: skip
+    return ref
+
+
+@pytest.fixture(scope="module")
+def images(registry: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    work = tmp_path_factory.mktemp("images")
+    return {
+        "mini": _push(work, registry, "mini", with_python=True),
+        "nopython": _push(work, registry, "nopython", with_python=False),
+    }
+
+
+def test_a_template_from_an_image_on_a_loopback_registry(hutch_env: dict[str, str], images: dict[str, str]) -> None:
+    alias = f"from-image-{uuid.uuid4().hex[:8]}"
+    template = Template().from_image(images["mini"]).run_cmd("python3 -c 'print(6 * 7)' > /marker", user="root")
+    logs: list[str] = []
+    info = Template.build(template, alias=alias, on_build_logs=lambda e: logs.append(e.message))
+    assert any(f"pulling {images['mini']}" in m for m in logs)
+    try:
+        with Sandbox.create(alias) as sbx:
+            out = sbx.commands.run("cat /marker /etc/os-release; id -un; echo $FROM_IMAGE; python3 -c 'print(1)'")
+            assert out.stdout.splitlines() == ["42", "NAME=hutch-test-mini", "user", "yes", "1"]
+    finally:
+        Template.delete(info.template_id)
+
+
+def test_an_image_without_python3_is_refused_with_the_reason(hutch_env: dict[str, str], images: dict[str, str]) -> None:
+    with pytest.raises(BuildException, match="has no python3"):
+        Template.build(Template().from_image(images["nopython"]).run_cmd("true"), alias=f"nopy-{uuid.uuid4().hex[:8]}")
+
+
+def test_an_image_from_a_registry_the_server_does_not_allow(hutch_env: dict[str, str]) -> None:
+    with pytest.raises(PermissionDeniedException, match="pulls images only from"):
+        Template.build(Template().from_image("10.1.2.3:5000/internal/app:1").run_cmd("true"))
