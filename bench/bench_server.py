@@ -103,13 +103,18 @@ class Server:
         )
 
 
-def create_latency(c: httpx.Client, samples: int, *, warm: bool, template: str = "base") -> list[float]:
+def create_latency(
+    c: httpx.Client, samples: int, *, warm: bool, template: str = "base", secure: bool = False
+) -> list[float]:
     """ms from request to 201. Warm: the default shape, after the pool refilled. Cold: a disk size
-    the pool does not hold, so the sandbox boots on the request path (same work otherwise)."""
+    the pool does not hold, so the sandbox boots on the request path (same work otherwise). Secure:
+    also an access token and the egress proxy (what the SDK asks for by default)."""
     out = []
     body: dict[str, object] = {"timeout": 120, "templateID": template}
     if not warm:
         body["resources"] = {"diskMB": 2049}
+    if secure:
+        body["secure"] = True
     for _ in range(samples):
         if warm:
             time.sleep(0.6)  # let the pool refill: one boot takes ~0.1-0.3 s
@@ -177,8 +182,10 @@ def main() -> int:
         with httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.key}, timeout=300) as c:
             create_latency(c, 2, warm=False)  # warm-up: page in the template, start the workers
             warm = create_latency(c, args.samples, warm=True)
+            warm_secure = create_latency(c, args.samples, warm=True, secure=True)
             cold = create_latency(c, args.samples, warm=False)
             rows.append(("create, warm pool (ms)", _summary(warm)))
+            rows.append(("create, warm pool, secure (ms)", _summary(warm_secure)))
             rows.append(("create, cold boot (ms)", _summary(cold)))
 
             wall, lat, ids = asyncio.run(burst(server.base_url, server.key, args.concurrency))

@@ -27,6 +27,9 @@ echo "== templates: rebuild of an unchanged template, create from a built templa
 echo
 echo "== resolver: another sandbox's lookups during one sandbox's DNS flood (bench/bench_dns_flood.py)"
 "$py" bench/bench_dns_flood.py
+echo
+echo "== egress proxy: added HTTPS latency, 100 MB throughput, memory per sandbox (bench/bench_proxy.py)"
+"$py" bench/bench_proxy.py
 if [ -n "${HUTCH_SOAK_SECONDS:-}" ]; then  # optional: the soak is long; bench stays within 10 minutes without it
   echo
   echo "== soak: ${HUTCH_SOAK_WORKERS:-20} workers for ${HUTCH_SOAK_SECONDS} s, then leftovers (bench/soak.py)"

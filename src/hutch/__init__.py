@@ -116,6 +116,9 @@ from hutch.sandbox_sync.sandbox import Sandbox as Sandbox
 from hutch.sandbox_sync.template import Template as Template
 from hutch.sandbox_sync.volume import Volume as Volume
 from hutch.types import AsyncWriteData as AsyncWriteData
+from hutch.types import AuditEntry as AuditEntry
+from hutch.types import AuditLogPage as AuditLogPage
+from hutch.types import AuditPolicy as AuditPolicy
 from hutch.types import CodeContext as CodeContext
 from hutch.types import CommandResult as CommandResult
 from hutch.types import EntryInfo as EntryInfo
@@ -148,6 +151,8 @@ from hutch.types import SandboxOnTimeout as SandboxOnTimeout
 from hutch.types import SandboxQuery as SandboxQuery
 from hutch.types import SandboxResources as SandboxResources
 from hutch.types import SandboxState as SandboxState
+from hutch.types import Secret as Secret
+from hutch.types import SecurityPolicy as SecurityPolicy
 from hutch.types import Snapshot as Snapshot
 from hutch.types import SnapshotInfo as SnapshotInfo
 from hutch.types import SnapshotMode as SnapshotMode

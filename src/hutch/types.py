@@ -17,6 +17,9 @@ from hutch.charts import Chart, chart_from_dict
 
 __all__ = [
     "AsyncWriteData",
+    "AuditEntry",
+    "AuditLogPage",
+    "AuditPolicy",
     "CodeContext",
     "CommandResult",
     "EntryInfo",
@@ -47,6 +50,8 @@ __all__ = [
     "SandboxQuery",
     "SandboxResources",
     "SandboxState",
+    "Secret",
+    "SecurityPolicy",
     "Snapshot",
     "SnapshotInfo",
     "SnapshotMode",
@@ -158,6 +163,74 @@ class SandboxNetworkSelectorContext:
     """``"0.0.0.0/0"``: every IPv4 destination."""
     rules: Mapping[str, list[Any]]
     """E2B's per-host ``rules``: always empty here (hutch refuses ``rules``)."""
+
+
+class AuditPolicy(TypedDict, total=False):
+    """declaw's ``audit`` part of :class:`SecurityPolicy`."""
+
+    enabled: bool
+    """Record every connection through the sandbox's egress proxy (default True when given)."""
+
+
+class SecurityPolicy(TypedDict, total=False):
+    """declaw's inspecting-proxy policy, for ``create(security=...)`` (a plain dict works too).
+
+    ``audit`` is supported (``sbx.get_audit_log()``); an empty ``pii``, ``injection_defense``,
+    ``transformations`` or ``env_masking`` is accepted and any other is refused (422) by a server
+    without them, hutch's included for now.
+    """
+
+    audit: AuditPolicy
+    pii: dict[str, Any]
+    injection_defense: dict[str, Any]
+    transformations: dict[str, Any]
+    env_masking: dict[str, Any]
+
+
+@dataclass
+class AuditEntry:
+    """One connection through a sandbox's egress proxy (never a body)."""
+
+    time: datetime.datetime
+    """When it was opened."""
+    host: str | None
+    """The name in the traffic (TLS SNI, HTTP Host), None when it named none."""
+    address: str
+    """The destination address."""
+    port: int
+    protocol: str
+    """``tls``, ``http`` or ``other``."""
+    decision: str
+    """``allowed`` or ``refused``."""
+    reason: str | None
+    """Why it was refused."""
+    decrypted: bool
+    """Whether it went through the decrypting proxy (a secret's host)."""
+    bytes_out: int
+    """Bytes the sandbox sent."""
+    bytes_in: int
+    """Bytes it received."""
+
+
+@dataclass
+class AuditLogPage:
+    """A page of :meth:`Sandbox.get_audit_log`; ``next_cursor`` (None at the end) gets the next one."""
+
+    entries: list[AuditEntry]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret the sandbox uses without holding it, for ``create(secrets={"NAME": Secret(...)})``.
+
+    The sandbox's ``$NAME`` is a placeholder; its egress proxy puts ``value`` in its place in the
+    headers of HTTPS requests to ``hosts`` (names, or ``*.domain`` for the names below it) and
+    nowhere else. Needs ``secure=True`` (the default) and internet access.
+    """
+
+    value: str = field(repr=False)
+    hosts: list[str] = field(default_factory=list)
 
 
 @dataclass

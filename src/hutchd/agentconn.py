@@ -289,6 +289,18 @@ class AgentClients:
         for sid in list(self._pools):
             await self.drop(sid)
 
+    async def file(self, sandbox_id: str, operation_id: str, path: str, body: bytes | None = None) -> bytes:
+        """Read (`readFile`) or write (`writeFile`) a file as the sandbox's root, inside the sandbox (so
+        its own symlinks lead nowhere outside it)."""
+        op = contract.operation(operation_id)
+        target = (op.agent_path or "") + "?" + urlencode({"path": path, "user": "root"})
+        headers = [("content-type", "application/octet-stream")] if body is not None else []
+        resp = await self.get(sandbox_id).request(op.method, target, headers, body)
+        data = await resp.read()
+        if resp.status_code >= 300:
+            raise RuntimeError(f"agent {operation_id} {path}: HTTP {resp.status_code} {data[:200]!r}")
+        return data
+
     async def set_envs(self, sandbox_id: str, envs: dict[str, str]) -> None:
         """Replace the agent's sandbox-wide environment (what every later command sees)."""
         body = json.dumps(envs).encode()

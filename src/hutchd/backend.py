@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
+from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
 
 T = TypeVar("T")
@@ -96,9 +97,24 @@ class Backend:
         await self.call(fn, sandbox_id, cpu=cpu, memory_mb=memory_mb, pids=DEFAULT_PIDS)
         return True
 
-    async def set_network(self, sandbox_id: str, policy: NetworkPolicy) -> None:
-        """Apply an egress policy to a running sandbox (it keeps running)."""
-        await self.call(self.rt.set_network, sandbox_id, policy)
+    async def set_network(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
+        """Apply an egress policy to a running sandbox (it keeps running); `proxy`: its egress proxy on
+        or off (None: as it is)."""
+        await self.call(self.rt.set_network, sandbox_id, policy, proxy=proxy)
+
+    async def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
+        """A secure sandbox's secrets to its egress proxy; its CA certificate (None without secrets)."""
+        return await self.call(self.rt.set_secrets, sandbox_id, secrets)
+
+    async def set_audit(self, sandbox_id: str, on: bool) -> None:
+        """Make the egress proxy record the sandbox's connections, or stop."""
+        await self.call(self.rt.set_audit, sandbox_id, on)
+
+    def audit_on(self, sandbox_id: str) -> bool:
+        return bool(self.rt.audit_on(sandbox_id))
+
+    def audit_log(self, sandbox_id: str) -> Path:
+        return Path(self.rt.audit_log(sandbox_id))
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
         """Usage of each sandbox in `ids` that answers; one worker hop for the whole batch."""

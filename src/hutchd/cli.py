@@ -32,6 +32,7 @@ class ServeOptions:
     disk_overcommit: float = Settings.disk_overcommit
     disk_reserve_mb: int = Settings.disk_reserve_mb
     hosts_file: Path | None = None
+    proxy_upstream_ca: Path | None = None
     log_level: str = "warning"
     image_registry: list[str] = field(default_factory=list)
     build_ca_bundle: Path | None = None
@@ -118,6 +119,8 @@ def serve(args: ServeOptions) -> int:
         return 2
     if args.hosts_file is not None:
         runtime.egress.hosts_file = args.hosts_file.resolve()
+    if args.proxy_upstream_ca is not None:
+        runtime.egress.proxy.upstream_ca = args.proxy_upstream_ca.resolve()
     hub = Hub(settings, keyring, Backend(runtime), features)
     print(f"hutch {__version__}: serving on http://{args.host}:{args.port} (data in {data_dir})", file=sys.stderr)
     uvicorn.run(

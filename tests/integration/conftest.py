@@ -63,6 +63,8 @@ class HutchServer:
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
         # /etc/hosts format; the server's resolver answers its names to sandboxes (network tests add theirs)
         self.hosts_file = data_dir.parent / f"{data_dir.name}.hosts"
+        # CAs the decrypting egress proxy trusts besides the system's (the proxy tests' own CA)
+        self.upstream_ca = data_dir.parent / f"{data_dir.name}.upstream-ca.pem"
 
     # ---------------------------------------------------------------- process control
 
@@ -78,7 +80,7 @@ class HutchServer:
             "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir),
             "--api-key", self.api_key, "--api-key", self.api_key_b,
             "--pool-size", str(self.pool_size), "--log-level", "info", "--hosts-file", str(self.hosts_file),
-            *self.extra_args,
+            "--proxy-upstream-ca", str(self.upstream_ca), *self.extra_args,
         ]  # fmt: skip
         log = open(self.log_path, "ab")  # noqa: SIM115 (the child keeps it)
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)

@@ -1,5 +1,8 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .audit_entry import AuditEntry
+from .audit_log import AuditLog
+from .audit_policy import AuditPolicy
 from .code_context import CodeContext
 from .code_context_envs import CodeContextEnvs
 from .code_done_event import CodeDoneEvent
@@ -29,6 +32,7 @@ from .error import Error
 from .filesystem_event import FilesystemEvent
 from .fork_request import ForkRequest
 from .fork_result import ForkResult
+from .get_audit_log_decision import GetAuditLogDecision
 from .health import Health
 from .host_features import HostFeatures
 from .list_sandboxes_order import ListSandboxesOrder
@@ -39,7 +43,7 @@ from .new_code_context_envs import NewCodeContextEnvs
 from .new_sandbox import NewSandbox
 from .new_sandbox_envs import NewSandboxEnvs
 from .new_sandbox_metadata import NewSandboxMetadata
-from .new_sandbox_security import NewSandboxSecurity
+from .new_sandbox_secrets import NewSandboxSecrets
 from .new_snapshot import NewSnapshot
 from .new_volume import NewVolume
 from .output_dropped_event import OutputDroppedEvent
@@ -63,7 +67,9 @@ from .sandbox_metric import SandboxMetric
 from .sandbox_network import SandboxNetwork
 from .sandbox_network_info import SandboxNetworkInfo
 from .sandbox_resources import SandboxResources
+from .sandbox_secret import SandboxSecret
 from .sandbox_volume_mount import SandboxVolumeMount
+from .security_policy import SecurityPolicy
 from .signal_request import SignalRequest
 from .snapshot import Snapshot
 from .template import Template
@@ -83,6 +89,7 @@ from .template_run_step import TemplateRunStep
 from .template_user_step import TemplateUserStep
 from .template_workdir_step import TemplateWorkdirStep
 from .timeout_request import TimeoutRequest
+from .unsupported_policy import UnsupportedPolicy
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
 from .volume import Volume
 from .volume_entry import VolumeEntry
@@ -91,6 +98,9 @@ from .write_files_upload import WriteFilesUpload
 from .write_info import WriteInfo
 
 __all__ = (
+    "AuditEntry",
+    "AuditLog",
+    "AuditPolicy",
     "CodeContext",
     "CodeContextEnvs",
     "CodeDoneEvent",
@@ -120,6 +130,7 @@ __all__ = (
     "FilesystemEvent",
     "ForkRequest",
     "ForkResult",
+    "GetAuditLogDecision",
     "Health",
     "HostFeatures",
     "ListSandboxesOrder",
@@ -130,7 +141,7 @@ __all__ = (
     "NewSandbox",
     "NewSandboxEnvs",
     "NewSandboxMetadata",
-    "NewSandboxSecurity",
+    "NewSandboxSecrets",
     "NewSnapshot",
     "NewVolume",
     "OutputDroppedEvent",
@@ -154,7 +165,9 @@ __all__ = (
     "SandboxNetwork",
     "SandboxNetworkInfo",
     "SandboxResources",
+    "SandboxSecret",
     "SandboxVolumeMount",
+    "SecurityPolicy",
     "SignalRequest",
     "Snapshot",
     "Template",
@@ -174,6 +187,7 @@ __all__ = (
     "TemplateUserStep",
     "TemplateWorkdirStep",
     "TimeoutRequest",
+    "UnsupportedPolicy",
     "UploadSignedFileFilesBody",
     "Volume",
     "VolumeEntry",

@@ -11,10 +11,11 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.new_sandbox_envs import NewSandboxEnvs
     from ..models.new_sandbox_metadata import NewSandboxMetadata
-    from ..models.new_sandbox_security import NewSandboxSecurity
+    from ..models.new_sandbox_secrets import NewSandboxSecrets
     from ..models.sandbox_lifecycle import SandboxLifecycle
     from ..models.sandbox_network import SandboxNetwork
     from ..models.sandbox_resources import SandboxResources
+    from ..models.security_policy import SecurityPolicy
     from ..models.volume_mount import VolumeMount
 
 
@@ -62,11 +63,22 @@ class NewSandbox:
     """ Give the sandbox an access token (E2B's `secure`): the create and connect replies carry it as
     `envdAccessToken`, it admits the sandbox's agent routes (header `X-Access-Token`) without the
     API key, and it is the key of its signed file URLs (`downloadSignedFile`, `uploadSignedFile`).
-    False when absent (the SDKs send true unless told otherwise, as E2B's do).
+    False when absent (the SDKs send true unless told otherwise, as E2B's do). A secure sandbox's
+    web traffic (TCP 80 and 443) also goes through its egress proxy, which judges the TLS SNI or
+    HTTP Host by the network policy and forwards without decrypting.
      """
-    security: NewSandboxSecurity | Unset = UNSET
-    """ The inspecting proxy's policy (PII, env masking, audit). This server has none, so only an empty object is
-    accepted (any policy gets 422). """
+    secrets: NewSandboxSecrets | Unset = UNSET
+    """ Secrets the sandbox uses without ever holding them (E2B's and Modal's proxy-side credentials):
+    the sandbox's environment has the variable with a placeholder in place of the value, and the
+    egress proxy swaps the placeholder for the value in the headers of HTTPS requests to the
+    secret's hosts only (it decrypts those hosts' TLS, with a CA of this sandbox's own that its
+    trust stores get). Needs `secure` and a network. Never returned by any operation.
+     """
+    security: SecurityPolicy | Unset = UNSET
+    """ declaw's inspecting-proxy policy. `audit` records the connections through the sandbox's egress
+    proxy (`getAuditLog`). `pii`, `injection_defense`, `transformations` and `env_masking` are not
+    supported by this server yet: an empty one is accepted, any other is refused with 422.
+     """
     volume_mounts: list[VolumeMount] | Unset = UNSET
     """ Volumes to mount (E2B's `volume_mounts`), each at its own path, none twice, none nested in another;
     they are the same volumes in every sandbox that mounts them, and restores and forks mount them again.
@@ -104,6 +116,10 @@ class NewSandbox:
 
         secure = self.secure
 
+        secrets: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.secrets, Unset):
+            secrets = self.secrets.to_dict()
+
         security: dict[str, Any] | Unset = UNSET
         if not isinstance(self.security, Unset):
             security = self.security.to_dict()
@@ -138,6 +154,8 @@ class NewSandbox:
             field_dict["lifecycle"] = lifecycle
         if secure is not UNSET:
             field_dict["secure"] = secure
+        if secrets is not UNSET:
+            field_dict["secrets"] = secrets
         if security is not UNSET:
             field_dict["security"] = security
         if volume_mounts is not UNSET:
@@ -149,10 +167,11 @@ class NewSandbox:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.new_sandbox_envs import NewSandboxEnvs
         from ..models.new_sandbox_metadata import NewSandboxMetadata
-        from ..models.new_sandbox_security import NewSandboxSecurity
+        from ..models.new_sandbox_secrets import NewSandboxSecrets
         from ..models.sandbox_lifecycle import SandboxLifecycle
         from ..models.sandbox_network import SandboxNetwork
         from ..models.sandbox_resources import SandboxResources
+        from ..models.security_policy import SecurityPolicy
         from ..models.volume_mount import VolumeMount
 
         d = dict(src_dict)
@@ -201,12 +220,19 @@ class NewSandbox:
 
         secure = d.pop("secure", UNSET)
 
+        _secrets = d.pop("secrets", UNSET)
+        secrets: NewSandboxSecrets | Unset
+        if isinstance(_secrets, Unset):
+            secrets = UNSET
+        else:
+            secrets = NewSandboxSecrets.from_dict(_secrets)
+
         _security = d.pop("security", UNSET)
-        security: NewSandboxSecurity | Unset
+        security: SecurityPolicy | Unset
         if isinstance(_security, Unset):
             security = UNSET
         else:
-            security = NewSandboxSecurity.from_dict(_security)
+            security = SecurityPolicy.from_dict(_security)
 
         _volume_mounts = d.pop("volumeMounts", UNSET)
         volume_mounts: list[VolumeMount] | Unset = UNSET
@@ -228,6 +254,7 @@ class NewSandbox:
             resources=resources,
             lifecycle=lifecycle,
             secure=secure,
+            secrets=secrets,
             security=security,
             volume_mounts=volume_mounts,
         )

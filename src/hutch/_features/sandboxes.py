@@ -10,7 +10,7 @@ import dataclasses
 import datetime
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -32,23 +32,34 @@ from hutch._features.detail import detail, sandbox_info
 from hutch.config import CONNECTION_KEYS, ConnectionConfig, ConnectionOpts, call_config
 from hutch.exceptions import InvalidArgumentException, SandboxException, SandboxNotFoundException
 from hutch.types import (
+    AuditEntry,
+    AuditLogPage,
     SandboxInfo,
     SandboxLifecycle,
     SandboxList,
     SandboxNetworkOpts,
     SandboxQuery,
     SandboxResources,
+    Secret,
+    SecurityPolicy,
 )
+from hutch_api.api.sandboxes import get_audit_log as get_audit_log_endpoint
+from hutch_api.api.sandboxes import update_sandbox_security as update_sandbox_security_endpoint
+from hutch_api.models.audit_entry import AuditEntry as ApiAuditEntry
+from hutch_api.models.audit_log import AuditLog as ApiAuditLog
 from hutch_api.models.connect_request import ConnectRequest
+from hutch_api.models.get_audit_log_decision import check_get_audit_log_decision
 from hutch_api.models.list_sandboxes_order import check_list_sandboxes_order
 from hutch_api.models.new_sandbox import NewSandbox
 from hutch_api.models.new_sandbox_envs import NewSandboxEnvs
 from hutch_api.models.new_sandbox_metadata import NewSandboxMetadata
-from hutch_api.models.new_sandbox_security import NewSandboxSecurity
+from hutch_api.models.new_sandbox_secrets import NewSandboxSecrets
 from hutch_api.models.sandbox_detail import SandboxDetail
 from hutch_api.models.sandbox_lifecycle import SandboxLifecycle as ApiSandboxLifecycle
 from hutch_api.models.sandbox_list import SandboxList as ApiSandboxList
 from hutch_api.models.sandbox_resources import SandboxResources as ApiSandboxResources
+from hutch_api.models.sandbox_secret import SandboxSecret
+from hutch_api.models.security_policy import SecurityPolicy as ApiSecurityPolicy
 from hutch_api.models.timeout_request import TimeoutRequest
 from hutch_api.types import UNSET, Unset
 
@@ -76,8 +87,12 @@ class CreateOptions(ConnectionOpts, total=False):
     secure: bool
     """Give the sandbox an access token (default True, as in E2B): ``sbx.envd_access_token`` admits its
     agent routes without the API key, and signs ``download_url`` / ``upload_url``."""
-    security: Mapping[str, Any] | None
-    """The inspecting proxy's policy (refused by servers that have no such proxy: 422)."""
+    security: SecurityPolicy | Mapping[str, Any] | None
+    """declaw's inspecting-proxy policy (:class:`~hutch.SecurityPolicy`): ``{"audit": {"enabled": True}}``
+    records the sandbox's connections (``get_audit_log``); its other parts are refused for now (422)."""
+    secrets: Mapping[str, Secret | Mapping[str, Any]] | None
+    """Secrets held by the sandbox's egress proxy, not the sandbox (:class:`~hutch.Secret`, or
+    ``{"value": ..., "hosts": [...]}``): its environment gets a placeholder under each name."""
     volume_mounts: Mapping[str, Any] | None
     """``{"/data": volume}``: volumes to mount (a ``Volume``, its ID or its name), shared with every other
     sandbox that mounts them; they outlive the sandbox."""
@@ -135,6 +150,71 @@ def _lifecycle(lc: SandboxLifecycle | Mapping[str, Any] | None) -> ApiSandboxLif
     )
 
 
+def _secrets(raw: Mapping[str, Secret | Mapping[str, Any]] | None) -> NewSandboxSecrets | Unset:
+    if raw is None:
+        return UNSET
+    if not isinstance(raw, Mapping):
+        raise InvalidArgumentException(f"secrets must map names to Secret(value, hosts), not {raw!r}")
+    out = NewSandboxSecrets()
+    for name, secret in raw.items():
+        if isinstance(secret, Mapping) and set(secret) <= {"value", "hosts"}:
+            secret = Secret(secret.get("value"), secret.get("hosts"))  # type: ignore[arg-type]
+        if not isinstance(secret, Secret):
+            raise InvalidArgumentException(f"secrets[{name!r}] must be a Secret(value, hosts)")
+        value, hosts = secret.value, secret.hosts
+        if not isinstance(value, str) or not isinstance(hosts, list | tuple) or not hosts:
+            raise InvalidArgumentException(f"secrets[{name!r}] needs a str value and a non-empty list of hosts")
+        out[str(name)] = SandboxSecret(value=value, hosts=[str(h) for h in hosts])
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Mappings (TypedDicts, declaw's dicts) as plain dicts, all the way down."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _audit_entry(e: ApiAuditEntry) -> AuditEntry:
+    return AuditEntry(
+        time=e.time, host=e.host, address=e.address, port=e.port, protocol=e.protocol, decision=e.decision,
+        reason=e.reason, decrypted=e.decrypted, bytes_out=e.bytes_out, bytes_in=e.bytes_in,
+    )  # fmt: skip
+
+
+def update_security(sandbox_id: str, security: SecurityPolicy | Mapping[str, Any]) -> Op[SecurityPolicy]:
+    """``PUT /sandboxes/{id}/security``: the whole policy is replaced (an absent part is off)."""
+    if not isinstance(security, Mapping):
+        raise InvalidArgumentException(f"security must be a SecurityPolicy (a dict), not {security!r}")
+    body = ApiSecurityPolicy.from_dict(_plain(security))
+    kwargs = build(update_sandbox_security_endpoint, checks.ident(sandbox_id), body=body)
+    parse = model(ApiSecurityPolicy.from_dict, lambda p: cast(SecurityPolicy, p.to_dict()))
+    return Op(kwargs, parse, SandboxNotFoundException, idempotent=True)
+
+
+def get_audit_log(
+    sandbox_id: str, limit: int | None, cursor: str | None, host: str | None, decision: str | None
+) -> Op[AuditLogPage]:
+    """``GET /sandboxes/{id}/audit-log``: a page of the egress proxy's record of the sandbox's connections."""
+    if decision not in (None, "allowed", "refused"):
+        raise InvalidArgumentException(f"decision must be 'allowed' or 'refused', not {decision!r}")
+    kwargs = build(
+        get_audit_log_endpoint,
+        checks.ident(sandbox_id),
+        limit=unset(limit),
+        cursor=unset(cursor),
+        host=unset(host),
+        decision=UNSET if decision is None else check_get_audit_log_decision(decision),
+    )
+    parse = model(
+        ApiAuditLog.from_dict,
+        lambda page: AuditLogPage([_audit_entry(e) for e in page.entries], page.next_cursor),
+    )
+    return Op(kwargs, parse, SandboxNotFoundException, idempotent=True)
+
+
 # ---------------------------------------------------------------- operations
 
 
@@ -159,7 +239,8 @@ def create(template: str | None, timeout: float | None, opts: CreateOptions) -> 
         resources=_resources(opts.get("resources")),
         lifecycle=_lifecycle(opts.get("lifecycle")),
         secure=bool(opts.get("secure", True)),
-        security=UNSET if security is None else NewSandboxSecurity.from_dict(dict(security)),
+        security=UNSET if security is None else ApiSecurityPolicy.from_dict(_plain(security)),
+        secrets=_secrets(opts.get("secrets")),
         network=network.create_body(opts.get("network")),
         volume_mounts=unset(volumes.mounts(opts.get("volume_mounts"))),
     )

@@ -86,6 +86,13 @@ def _server_installed() -> None:
 )
 @click.option("--pool-template", multiple=True, metavar="TEMPLATE", help="Keep warm sandboxes of it too (repeatable).")
 @click.option(
+    "--proxy-upstream-ca",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HUTCH_PROXY_UPSTREAM_CA",
+    help="A PEM file of CAs the decrypting egress proxy trusts for servers besides the system's "
+    "(read when a sandbox's proxy starts).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",

@@ -29,10 +29,12 @@ from hutch.sandbox_async.paginator import AsyncSandboxPaginator, AsyncSnapshotPa
 from hutch.sandbox_async.pty import AsyncPty
 from hutch.sandbox_async.transport import AsyncApiClient, AsyncFileStream
 from hutch.types import (
+    AuditLogPage,
     SandboxInfo,
     SandboxMetrics,
     SandboxNetworkOpts,
     SandboxQuery,
+    SecurityPolicy,
     Snapshot,
     SnapshotInfo,
 )
@@ -304,6 +306,30 @@ class AsyncSandbox(SandboxBase[AsyncApiClient, AsyncCommands, AsyncFiles, AsyncP
         """Replace the sandbox's traffic access token (hopx): the old one stops working at once, the new
         one is ``get_info().traffic_access_token``."""
         self._remember(await self._api.call(sandboxes.refresh_token(self.sandbox_id), request_timeout))
+
+    @dual
+    async def update_security(
+        self, security: SecurityPolicy | Mapping[str, Any], request_timeout: float | None = None
+    ) -> SecurityPolicy:
+        """Replace the sandbox's inspecting-proxy policy while it runs (declaw's ``update_security``):
+        the next connection follows it; a part left out is off. Returns the policy in force."""
+        return await self._api.call(sandboxes.update_security(self.sandbox_id, security), request_timeout)
+
+    @dual
+    async def get_audit_log(
+        self,
+        limit: int | None = None,
+        cursor: str | None = None,
+        *,
+        host: str | None = None,
+        decision: Literal["allowed", "refused"] | None = None,
+        request_timeout: float | None = None,
+    ) -> AuditLogPage:
+        """A page of the sandbox's connections through its egress proxy (``security={"audit": {}}`` at
+        create): oldest first, ``limit`` (1-1000, default 100) of them from ``cursor`` (a previous page's
+        ``next_cursor``), only to ``host`` or only ``allowed``/``refused`` ones if asked. Never bodies."""
+        op = sandboxes.get_audit_log(self.sandbox_id, limit, cursor, host, decision)
+        return await self._api.call(op, request_timeout)
 
     @dual
     async def get_metrics_snapshot(self, request_timeout: float | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from the spec and this registry, so a path or method is never written here."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from hutchd.http.routing import Endpoint
 from hutchd.http.validation import check_declared_size, json_body, param, query_time
 from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.services import network_settings
+from hutchd.services import audit_log, network_settings
 from hutchd.services.hub import Hub
 from hutchd.services.sandbox_service import Launch
 from hutchd.store.records import metric, sandbox_detail, snapshot, template, volume
@@ -191,6 +192,39 @@ async def sandbox_metrics_snapshot(request: Request) -> Response:
     return JSONResponse(metric(sample))
 
 
+@handles("updateSandboxSecurity")
+async def update_security(request: Request) -> Response:
+    """PUT /sandboxes/{sandboxID}/security (declaw's update_security)."""
+    hub = _hub(request)
+    tenant = request.state.tenant
+    sandbox_id = request.path_params["sandboxID"]
+    hub.sandboxes.live(tenant, sandbox_id)
+    body = await json_body(request)
+    async with hub.sandboxes.lock(sandbox_id):
+        row = hub.sandboxes.live(tenant, sandbox_id)
+        if row["state"] not in ("running", "paused"):
+            raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+        internet = not network_settings.row_policy(row).denies_everything
+        on = audit_log.requested(body, secure=bool(row["secure"]), internet=internet)
+        await hub.backend.set_audit(sandbox_id, on)
+    return JSONResponse(audit_log.policy(hub.backend.audit_on(sandbox_id)))
+
+
+@handles("getAuditLog")
+async def get_audit_log(request: Request) -> Response:
+    hub = _hub(request)
+    row = hub.sandboxes.live(request.state.tenant, request.path_params["sandboxID"])
+    page = await asyncio.to_thread(
+        audit_log.page,
+        hub.backend.audit_log(row["id"]),
+        cursor=int(param(request, "query", "cursor") or 0),
+        limit=param(request, "query", "limit") or 100,
+        host=param(request, "query", "host"),
+        decision=param(request, "query", "decision"),
+    )
+    return JSONResponse(page)
+
+
 @handles("updateSandboxNetwork")
 async def update_network(request: Request) -> Response:
     """PUT /sandboxes/{sandboxID}/network."""
@@ -214,7 +248,7 @@ async def update_network(request: Request) -> Response:
             policy = NetworkPolicy(allow_public_traffic=public, mask_request_host=mask)
         if (policy.allow_out, policy.deny_out) != (current.allow_out, current.deny_out):
             try:
-                await hub.backend.set_network(sandbox_id, policy)
+                await hub.backend.set_network(sandbox_id, policy, proxy=bool(row["secure"]))
             except RuntimeUnavailable as e:
                 raise (conflict(str(e)) if row["state"] == "paused" else ApiError(503, str(e))) from e
         hub.db.run(

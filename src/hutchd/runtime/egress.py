@@ -26,7 +26,6 @@ Pins learned before a restart stay in the kernel's sets until they time out.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import logging
 import os
@@ -44,7 +43,9 @@ from functools import partial
 from pathlib import Path
 
 from hutchd.runtime import dnswire as w
+from hutchd.runtime import netns
 from hutchd.runtime.dnslimit import FairPool, QueryLimiter, Verdict
+from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import (
     DENY_PIN_MIN_SECONDS,
     NFT_TABLE,
@@ -54,8 +55,11 @@ from hutchd.runtime.netpolicy import (
     Pin,
     add_pins_script,
     host_blocked_script,
+    no_proxy_script,
+    proxy_ruleset,
     ruleset,
 )
+from hutchd.runtime.proxy import EgressProxy
 
 log = logging.getLogger("hutchd.egress")
 
@@ -70,8 +74,6 @@ ANSWERERS = 16
 PARK_MIN_SECONDS = 0.02  # a sandbox past its refusals is not read for at least this long
 MAX_TCP_CONNECTIONS = 16
 MAINTENANCE_INTERVAL = 30.0
-_CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class EgressError(OSError):
@@ -230,48 +232,12 @@ def host_addresses(max_age: float = 5.0) -> list[str]:
     return addrs
 
 
-def _in_netns(netns_fd: int, fn: Callable[[], socket.socket]) -> socket.socket:
-    """Run `fn` on a fresh thread that has joined the network namespace `netns_fd`."""
-    result: list[socket.socket | BaseException] = []
-
-    def run() -> None:
-        try:
-            if _libc.setns(netns_fd, _CLONE_NEWNET) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, f"setns into the sandbox network namespace: {os.strerror(err)}")
-            result.append(fn())
-        except BaseException as e:
-            result.append(e)
-
-    t = threading.Thread(target=run, name="hutch-netns", daemon=True)
-    t.start()
-    t.join()
-    if isinstance(result[0], BaseException):
-        raise result[0]
-    return result[0]
-
-
 def _udp_socket() -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind((RESOLVER_ADDRESS, 53))
-        s.setblocking(False)
-    except BaseException:
-        s.close()
-        raise
-    return s
+    return netns.bound(socket.SOCK_DGRAM, RESOLVER_ADDRESS, 53)
 
 
 def _tcp_socket() -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind((RESOLVER_ADDRESS, 53))
-        s.listen(16)
-        s.setblocking(False)
-    except BaseException:
-        s.close()
-        raise
-    return s
+    return netns.bound(socket.SOCK_STREAM, RESOLVER_ADDRESS, 53, backlog=16)
 
 
 def _new_generation() -> int:
@@ -298,6 +264,7 @@ class _Box:
     parked_until: float = 0.0  # its UDP socket is not read before (monotonic), past its refusals
     tcp_connections: int = 0
     closed: bool = False
+    proxied: bool = False  # new TCP connections to 80/443 go through the egress proxy (proxy.py)
 
     def nft(self, script: str) -> None:
         proc = subprocess.run(
@@ -320,15 +287,24 @@ class _Box:
 
     def save(self) -> None:
         tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"policy": self.policy.to_api(), "generation": self.generation}))
+        state = {"policy": self.policy.to_api(), "generation": self.generation, "proxied": self.proxied}
+        tmp.write_text(json.dumps(state))
         os.replace(tmp, self.state_path)
 
 
-def load_state(state_dir: Path) -> tuple[NetworkPolicy, int] | None:
+@dataclass(frozen=True)
+class SavedState:
+    policy: NetworkPolicy
+    generation: int
+    proxied: bool
+
+
+def load_state(state_dir: Path) -> SavedState | None:
     try:
         d = json.loads((state_dir / STATE_FILE).read_text())
         p = d["policy"]
-        return NetworkPolicy.build(p["allowOut"], p["denyOut"], p["allowPublicTraffic"]), int(d["generation"])
+        policy = NetworkPolicy.build(p["allowOut"], p["denyOut"], p["allowPublicTraffic"])
+        return SavedState(policy, int(d["generation"]), bool(d.get("proxied", False)))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -352,6 +328,7 @@ class Egress:
         self._pool: ThreadPoolExecutor | None = None  # the server's own lookups (pre-resolving policies)
         self._answerers: FairPool | None = None  # sandboxes' questions
         self._parked: list[_Box] = []  # I/O loop only
+        self.proxy = EgressProxy()
 
     @property
     def hosts_file(self) -> Path | None:
@@ -370,11 +347,13 @@ class Egress:
         state_dir: Path,
         policy: NetworkPolicy | None = None,
         *,
+        proxy: bool | None = None,
         recovering: bool = False,
     ) -> None:
         """Start enforcing for a sandbox whose netns holds `netns_pid`: bind its resolver, apply `policy`
-        (or the one saved in `state_dir`, or the open policy). With `recovering`, a table that is
-        already in place (the server restarted) is left alone."""
+        (or the one saved in `state_dir`, or the open policy) and, with `proxy` (or as saved), start its
+        egress proxy. With `recovering`, a table that is already in place (the server restarted) is
+        left alone; the proxy gets a new listener and its redirect is pointed there."""
         self._start()
         self.detach(sandbox_id)
         saved = load_state(state_dir)
@@ -383,24 +362,29 @@ class Egress:
             sandbox_id=sandbox_id,
             netns_fd=fd,
             state_path=state_dir / STATE_FILE,
-            policy=policy or (saved[0] if saved else NetworkPolicy()),
-            generation=saved[1] if saved and policy is None else _new_generation(),
+            policy=policy or (saved.policy if saved else NetworkPolicy()),
+            generation=saved.generation if saved and policy is None else _new_generation(),
             host_applied=[],
+            proxied=proxy if proxy is not None else bool(saved and saved.proxied),
         )
         try:
             for make, attr in ((_udp_socket, "udp"), (_tcp_socket, "tcp")):
                 try:
-                    setattr(box, attr, _in_netns(fd, make))
+                    setattr(box, attr, netns.run_in(fd, make))
                 except OSError as e:
                     if not recovering:
                         raise EgressError(f"the resolver of sandbox {sandbox_id} could not bind: {e}") from e
                     log.warning("sandbox %s: resolver socket not re-created (%s); its DNS is down", sandbox_id, e)
+            proxy_table = proxy_ruleset(self._start_proxy(box)) if box.proxied else ""
             if recovering and box.has_table():
                 box.host_applied = []  # refreshed by the maintenance loop
+                if proxy_table:
+                    box.nft(proxy_table)  # the new listener's port
             else:
-                self._apply(box, box.policy, box.generation)
+                self._apply(box, box.policy, box.generation, proxy_table)
             box.save()
         except BaseException:
+            self.proxy.detach(sandbox_id)
             self._close_box(box)
             raise
         with self._guard:
@@ -408,6 +392,7 @@ class Egress:
         self._call_in_loop(lambda: self._register(box))
 
     def detach(self, sandbox_id: str) -> None:
+        self.proxy.detach(sandbox_id)
         with self._guard:
             box = self._boxes.pop(sandbox_id, None)
         if box is not None:
@@ -433,18 +418,54 @@ class Egress:
             box = self._boxes.get(sandbox_id)
         return box.policy if box else None
 
-    def set_policy(self, sandbox_id: str, policy: NetworkPolicy) -> None:
+    def proxied(self, sandbox_id: str) -> bool:
+        with self._guard:
+            box = self._boxes.get(sandbox_id)
+        return box is not None and box.proxied
+
+    def set_policy(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
         """Replace a running sandbox's policy in one nft transaction; pins that the new policy still
-        permits are kept, and established connections are judged again on their next packet."""
+        permits are kept, and established connections are judged again on their next packet. The
+        proxy reads the policy on each new connection. `proxy` turns the egress proxy on or off, in
+        the same transaction (alone when the rules stay: a secure create of a pooled sandbox)."""
         box = self._box(sandbox_id)
-        self._apply(box, policy, _new_generation())
+        proxy_table = ""
+        if proxy is not None and proxy != box.proxied:
+            if proxy:
+                proxy_table = proxy_ruleset(self._start_proxy(box))
+            else:
+                self.proxy.detach(sandbox_id)
+                proxy_table = no_proxy_script()
+            box.proxied = proxy
+        if proxy_table and (policy.allow_out, policy.deny_out) == (box.policy.allow_out, box.policy.deny_out):
+            box.nft(proxy_table)
+            box.policy = policy
+        else:
+            self._apply(box, policy, _new_generation(), proxy_table)
         box.save()
+
+    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
+        """A proxied sandbox's secrets (egress proxy, decrypting half); returns its CA certificate."""
+        box = self._box(sandbox_id)
+        if not box.proxied:
+            raise EgressError(f"sandbox {sandbox_id} has no egress proxy: secrets need secure=True")
+        return self.proxy.set_secrets(sandbox_id, secrets)
+
+    def _start_proxy(self, box: _Box) -> int | None:
+        """Bind the sandbox's proxy; its port for the redirect, or None when it cannot bind (the
+        table then refuses 80/443)."""
+        try:
+            return self.proxy.attach(box.sandbox_id, box.netns_fd, lambda: box.policy, box.state_path.parent)
+        except OSError as e:
+            log.warning("sandbox %s: its egress proxy did not start (%s); 80 and 443 are closed", box.sandbox_id, e)
+            return None
 
     def close(self) -> None:
         with self._guard:
             ids = list(self._boxes)
         for sid in ids:
             self.detach(sid)
+        self.proxy.close()
         self._stop.set()
         if self._answerers is not None:
             self._answerers.shutdown()
@@ -461,7 +482,8 @@ class Egress:
             raise EgressError(f"sandbox {sandbox_id} has no network enforcement attached")
         return box
 
-    def _apply(self, box: _Box, policy: NetworkPolicy, generation: int) -> None:
+    def _apply(self, box: _Box, policy: NetworkPolicy, generation: int, extra: str = "") -> None:
+        """The whole egress table for `policy` (and `extra` nft lines) in one transaction."""
         fresh = self._preresolve(policy)
         host = host_addresses(max_age=0)
         with box.lock:
@@ -475,7 +497,7 @@ class Egress:
                 minimum = DENY_PIN_MIN_SECONDS if deny else PIN_MIN_SECONDS
                 kept[(addr, deny)] = (name, now + max(ttl, minimum))
             pins = [Pin(a, int(exp - now), deny) for (a, deny), (_, exp) in kept.items()]
-            box.nft(ruleset(policy, generation=generation, host_addresses=host, pins=pins))
+            box.nft(ruleset(policy, generation=generation, host_addresses=host, pins=pins) + extra)
             box.policy, box.generation, box.pins, box.host_applied = policy, generation, kept, host
 
     def _preresolve(self, policy: NetworkPolicy, deny_only: bool = False) -> list[tuple[str, str, int, bool]]:

@@ -33,6 +33,12 @@ Verdict = Literal["allow", "deny", "unlisted"]
 
 NFT_TABLE = "hutch"  # the same table runtime/network.py creates: applying ours replaces it
 RESOLVER_ADDRESS = "127.0.0.53"  # the sandbox's resolver, on its own loopback
+PROXY_TABLE = "hutch_proxy"
+PROXY_ADDRESS = "127.0.0.52"  # the egress proxy's listener, on the sandbox's loopback
+PROXY_MARK = 0x68757470  # SO_MARK of the proxy's own upstream sockets (the sandbox cannot set marks)
+MITM_ADDRESS = "127.0.0.51"  # the decrypting proxy's listener (runtime/mitm.py)
+MITM_UID = 65534  # the host user it runs as: nobody, outside every sandbox's host uid range (100000 and up)
+PROXIED_PORTS = (80, 443)
 MAX_ENTRIES = 256
 MAX_ENTRY_LENGTH = 253
 PIN_MIN_SECONDS = 900  # a pinned answer outlives a short TTL: programs cache lookups longer than TTLs
@@ -269,6 +275,23 @@ class NetworkPolicy:
         verdict = self.name_verdict(name)
         return verdict == "allow" or (verdict == "unlisted" and not self.names_restricted)
 
+    def traffic_refusal(self, name: str | None, address: str) -> str | None:
+        """Why the egress proxy refuses a connection to `address` whose traffic names `name` (TLS SNI,
+        HTTP Host; None when it names none), or None to let it through. The address rules have already
+        passed (the nft table judged the destination first). An explicit allow entry for the address
+        admits any name the deny entries do not refuse; otherwise, with an allow list, the name must be
+        allowed, and traffic that names nothing is refused."""
+        if name is not None and self.name_verdict(name) == "deny":
+            return f"{name} is denied by the sandbox's network policy"
+        ip = ipaddress.ip_address(address)
+        if any(ip in net for net in self.allow_nets(ip.version)) or not self.names_restricted:
+            return None
+        if name is None:
+            return f"traffic to {address} names no host (TLS SNI or HTTP Host) and only listed names are allowed"
+        if self.name_verdict(name) != "allow":
+            return f"{name} is not in the sandbox's allow list"
+        return None
+
     # ---------------------------------------------------------------- (de)serialisation
 
     def to_api(self) -> dict[str, Any]:
@@ -395,7 +418,8 @@ def ruleset(
             )
     lines += [
         "  chain egress {",
-        "    type filter hook output priority 0; policy accept;",
+        # Before NAT (-100): the egress proxy's redirect must not hide the destination from these rules.
+        "    type filter hook output priority -150; policy accept;",
         '    oifname "lo" accept',
         f"    ip daddr @blocked4 {reject}",
         f"    ip6 daddr @blocked6 {reject}",
@@ -433,3 +457,47 @@ def host_blocked_script(host_addresses: Iterable[str]) -> str:
         lines.append(f"flush set inet {NFT_TABLE} blocked{v}")
         lines.append(f"add element inet {NFT_TABLE} blocked{v} {{ {', '.join(nets)} }}")
     return "\n".join(lines) + "\n"
+
+
+def proxy_ruleset(port: int | None) -> str:
+    """The `inet hutch_proxy` table: new TCP connections to ports 80 and 443 that leave the sandbox go
+    to the egress proxy listening on PROXY_ADDRESS:`port`, except the proxy's own (marked) ones. The
+    decrypting proxy's are redirected too: the proxy knows them by their host uid, which nft cannot
+    see (it shows uids as the sandbox's user namespace maps them). With `port` None (the proxy is not
+    running) those connections are refused instead: egress through the proxy fails closed. The egress
+    table judges the original destination first (it runs before NAT). Both listeners refuse whatever
+    was not sent to them by the redirect (the proxy's) or by the proxy (the decrypting one's)."""
+    ports = ", ".join(map(str, PROXIED_PORTS))
+    lines = [f"table inet {PROXY_TABLE}", f"delete table inet {PROXY_TABLE}", f"table inet {PROXY_TABLE} {{"]
+    lines += [
+        "  chain guard {",
+        "    type filter hook output priority 0; policy accept;",
+        f"    ip daddr {PROXY_ADDRESS} ct status dnat accept",
+        f"    ip daddr {MITM_ADDRESS} meta mark {PROXY_MARK:#x} accept",
+        f"    ip daddr {{ {PROXY_ADDRESS}, {MITM_ADDRESS} }} counter reject with icmpx type admin-prohibited",
+        "  }",
+    ]
+    if port is None:
+        lines += [
+            "  chain closed {",
+            "    type filter hook output priority -140; policy accept;",
+            '    oifname "lo" accept',
+            f"    meta mark {PROXY_MARK:#x} accept",
+            f"    tcp dport {{ {ports} }} counter reject with tcp reset",
+            "  }",
+        ]
+    else:
+        lines += [
+            "  chain to_proxy {",
+            "    type nat hook output priority -100; policy accept;",
+            '    oifname "lo" accept',
+            f"    meta mark {PROXY_MARK:#x} accept",
+            f"    meta nfproto ipv4 tcp dport {{ {ports} }} dnat ip to {PROXY_ADDRESS}:{port}",
+            "  }",
+        ]
+    lines += ["}"]
+    return "\n".join(lines) + "\n"
+
+
+def no_proxy_script() -> str:
+    return f"table inet {PROXY_TABLE}\ndelete table inet {PROXY_TABLE}\n"

@@ -34,7 +34,9 @@ from hutchd.runtime.errors import (
 )
 from hutchd.runtime.host import detect_host_features
 from hutchd.runtime.layout import Layout, check_id
+from hutchd.runtime.mitm import Decryptor, Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.runtime.proxy import AUDIT_LOG, AUDIT_ON
 from hutchd.runtime.sandbox import (
     RecoveryReport,
     SandboxHandle,
@@ -215,6 +217,7 @@ class Runtime:
 
     def _teardown(self, sid: str, state: SandboxState | None, *, keep_upper: bool) -> None:
         self.egress.detach(sid)
+        Decryptor(sid, self.layout.sandbox_dir(sid)).remove()  # its CA key and secrets (and an orphaned mitmproxy)
         cg = state.cgroups if state else SandboxCgroups.for_sandbox(self._cg_group, sid)
         if state is not None:
             self._stop_bwrap(state)
@@ -267,15 +270,18 @@ class Runtime:
 
     # ---- network policy --------------------------------------------------------------------
 
-    def set_network(self, sandbox_id: str, policy: NetworkPolicy) -> None:
+    def set_network(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
         """Apply an egress policy to a running (or paused) sandbox without restarting it. A sandbox
-        started without internet gets its network interface now, unless the policy refuses everything."""
+        started without internet gets its network interface now, unless the policy refuses everything.
+        `proxy` turns its egress proxy (runtime/proxy.py) on or off; None leaves it as it is."""
         with self._lock(sandbox_id):
             state = self._live_state(sandbox_id)
             if self.egress.attached(sandbox_id):
                 current = self.egress.policy(sandbox_id)
-                if current is None or (current.allow_out, current.deny_out) != (policy.allow_out, policy.deny_out):
-                    self.egress.set_policy(sandbox_id, policy)  # (an unchanged policy keeps its pins)
+                rules = (policy.allow_out, policy.deny_out)
+                same = current is not None and (current.allow_out, current.deny_out) == rules
+                if not same or (proxy is not None and proxy != self.egress.proxied(sandbox_id)):
+                    self.egress.set_policy(sandbox_id, policy, proxy=proxy)  # (an unchanged policy keeps its pins)
                 return
             if policy.denies_everything:
                 return  # no interface at all is stricter still
@@ -286,7 +292,34 @@ class Runtime:
             procs = state.cgroups.procs_files()
             rdir = self.layout.run_dir(sandbox_id)
             self._slirps[sandbox_id] = network.start_slirp(state.child_pid, lambda: _join(procs), rdir / "slirp.log")
-            self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy)
+            self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy, proxy=proxy)
+
+    def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret]) -> bytes | None:
+        """Give a secure sandbox's egress proxy these secrets (its decrypting half starts, or stops
+        for none); returns the sandbox's CA certificate, which its trust stores need."""
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id)
+            try:
+                return self.egress.set_secrets(sandbox_id, secrets)
+            except OSError as e:
+                raise RuntimeUnavailable(f"the sandbox's secrets cannot be held: {e}") from e
+
+    def audit_log(self, sandbox_id: str) -> Path:
+        """Where the egress proxy records a sandbox's connections (only while the file exists)."""
+        return self.layout.sandbox_dir(check_id("sandbox", sandbox_id)) / AUDIT_LOG
+
+    def set_audit(self, sandbox_id: str, on: bool) -> None:
+        """Start or stop recording the sandbox's connections (its egress proxy reads this per connection)."""
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id)
+            marker = self.layout.sandbox_dir(sandbox_id) / AUDIT_ON
+            if on:
+                marker.touch(mode=0o600)
+            else:
+                marker.unlink(missing_ok=True)
+
+    def audit_on(self, sandbox_id: str) -> bool:
+        return (self.layout.sandbox_dir(check_id("sandbox", sandbox_id)) / AUDIT_ON).exists()
 
     def network_policy(self, sandbox_id: str) -> NetworkPolicy | None:
         """The policy in force, or None for a sandbox without a network interface."""

@@ -174,7 +174,7 @@ class Hub:
                 await self.backend.freeze(sid)
             elif r["state"] != "paused" and frozen:
                 await self.backend.thaw(sid)  # the previous server died in the middle of a pause
-            await self.backend.set_network(sid, network_settings.row_policy(r))
+            await self.backend.set_network(sid, network_settings.row_policy(r), proxy=bool(r["secure"]))
         except Exception as e:
             log.error("sandbox %s could not be made what its record says (%s); destroying it", sid, e)
             with contextlib.suppress(Exception):

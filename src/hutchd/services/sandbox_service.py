@@ -27,8 +27,9 @@ from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Back
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildError, TemplateNotFound
 from hutchd.runtime.crashpoints import crash_point
+from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.services import network_settings
+from hutchd.services import audit_log, network_settings, proxy_secrets
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.services.snapshot_service import Snapshots
 from hutchd.services.volume_service import Volumes
@@ -67,6 +68,8 @@ class Launch:
     restored_from: str | None = None
     from_snapshot: str | None = None
     network: NetworkPolicy | None = None  # None: the open default
+    secrets: dict[str, Secret] = dataclasses.field(default_factory=dict)  # never stored
+    audit: bool = False  # security.audit: the egress proxy records its connections
     volume_mounts: dict[str, str] = dataclasses.field(default_factory=dict)  # mount path -> volume ID
 
     @classmethod
@@ -75,13 +78,16 @@ class Launch:
         life = body.get("lifecycle", {})
         template = body.get("templateID", "base")
         network = network_settings.launch_policy(body)
+        internet = network is None or not network.denies_everything
+        secrets = proxy_secrets.parse(body, secure=body.get("secure", False), internet=internet)
+        audit = audit_log.requested(body.get("security"), secure=body.get("secure", False), internet=internet)
         return cls(
             template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
             name=body.get("name"),
             metadata=body.get("metadata", {}),
-            envs=body.get("envs", {}),
-            allow_internet=network is None or not network.denies_everything,
+            envs={**body.get("envs", {}), **proxy_secrets.envs(secrets)},
+            allow_internet=internet,
             cpu=float(res.get("cpu", DEFAULT_CPU)),
             memory_mb=res.get("memoryMB", DEFAULT_MEMORY_MB),
             disk_mb=res.get("diskMB", DEFAULT_DISK_MB),
@@ -89,6 +95,8 @@ class Launch:
             auto_resume=life.get("autoResume", False),
             secure=body.get("secure", False),
             network=network,
+            secrets=secrets,
+            audit=audit,
         )
 
     @classmethod
@@ -372,6 +380,10 @@ class Sandboxes:
                     await self._fit_pooled(sandbox_id, launch)
                 else:
                     await self._boot(sandbox_id, launch)
+                if launch.secrets:
+                    await proxy_secrets.install(self._backend, self._agents, sandbox_id, launch.secrets)
+                if launch.audit:
+                    await self._backend.set_audit(sandbox_id, True)
         except BaseException as e:
             with self._db.tx():
                 self._db.run("DELETE FROM idempotency WHERE sandbox_id = ?", sandbox_id)
@@ -408,8 +420,9 @@ class Sandboxes:
             volumes=launch.volume_mounts,
         )
         crash_point("create:booted")
-        if launch.network is not None and launch.allow_internet:
-            await self._backend.set_network(sandbox_id, launch.network)  # before anyone can run code in it
+        if (launch.network is not None or launch.secure) and launch.allow_internet:
+            # before anyone can run code in it; a secure sandbox's egress goes through its proxy
+            await self._backend.set_network(sandbox_id, launch.network or NetworkPolicy(), proxy=launch.secure)
             crash_point("create:network")
 
     async def _fit_pooled(self, sandbox_id: str, launch: Launch) -> None:
@@ -423,8 +436,8 @@ class Sandboxes:
             if launch.envs:
                 await self._agents.set_envs(sandbox_id, launch.envs)
             crash_point("create:fitting")
-            if launch.network is not None:
-                await self._backend.set_network(sandbox_id, launch.network)
+            if launch.network is not None or launch.secure:
+                await self._backend.set_network(sandbox_id, launch.network or NetworkPolicy(), proxy=launch.secure)
         except Exception as e:
             log.warning("pooled sandbox %s could not be fitted (%s); booting cold", sandbox_id, e)
             await self._agents.drop(sandbox_id)

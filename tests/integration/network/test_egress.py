@@ -269,10 +269,11 @@ def test_bad_updates_are_refused_and_change_nothing(boxes: Sandboxes) -> None:
     assert boxes.http.put("/sandboxes/sbx-0000000000000000/network", json={}).status_code == 404
 
 
-def test_security_is_refused_and_secure_is_accepted(boxes: Sandboxes) -> None:
-    # `security` (declaw's proxy policy) waits for the inspecting proxy (issue 15); `secure` is E2B's
-    # access token, which does not touch the network (tests/integration/server/test_secure.py)
-    assert "inspecting egress proxy" in boxes.create(expect=422, security={"pii": True})["message"]
+def test_security_is_refused_but_for_audit_and_secure_is_accepted(boxes: Sandboxes) -> None:
+    # of `security` (declaw's proxy policy) only `audit` is there yet (test_proxy.py); `secure` is also
+    # E2B's access token (tests/integration/server/test_secure.py)
+    assert "not supported" in boxes.create(expect=422, security={"pii": {"types": ["ssn"]}})["message"]
+    assert "secure=true" in boxes.create(expect=422, security={"audit": {"enabled": True}})["message"]
     assert boxes.create(secure=True)["envdAccessToken"]
 
 

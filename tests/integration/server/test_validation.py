@@ -30,7 +30,9 @@ def _error(r, status, *words):
         (b'{"lifecycle": {"onTimeout": "explode"}}', 422, ["lifecycle.onTimeout", "kill, pause"]),
         (b'{"allowInternetAccess": "yes"}', 422, ["allowInternetAccess"]),
         (b'{"secure": "yes"}', 422, ["secure", "true or false"]),
-        (b'{"security": {"pii": true}}', 422, ["security", "inspecting egress proxy"]),
+        (b'{"security": {"pii": {"types": ["ssn"]}}}', 422, ["security.pii", "not supported"]),
+        (b'{"security": {"audit": {"enabled": "yes"}}}', 422, ["security.audit.enabled"]),
+        (b'{"security": {"bogus": {}}}', 422, ["security", "bogus"]),
         (b'{"templateID": "no-such-template"}', 404, ["no-such-template"]),
     ],
 )

@@ -54,7 +54,8 @@ def test_the_type_status_is_the_callers_and_integral_floats_become_ints() -> Non
 
 def test_x_refusal_says_why_a_const_or_pattern_refuses() -> None:
     assert contract.check_body(OPS["createSandbox"], {"secure": True}, 422) == {"secure": True}
-    assert "inspecting egress proxy" in _refusal("createSandbox", b'{"security": {"pii": true}}', 422)[1]
+    refused = _refusal("createSandbox", b'{"security": {"pii": {"types": ["ssn"]}}}', 422)[1]
+    assert refused.startswith("'security.pii' is not supported by this server yet"), refused
     refused = _refusal("createSandbox", b'{"network": {"denyOut": ["http://a.test/"]}}', 422)[1]
     assert refused.startswith("'network.denyOut[0]' 'http://a.test/' is not an IP address, a CIDR block"), refused
 

@@ -20,7 +20,9 @@ from hutchd.runtime.netpolicy import (
     add_pins_script,
     blocked_reason,
     host_blocked_script,
+    no_proxy_script,
     parse_entry,
+    proxy_ruleset,
     ruleset,
 )
 
@@ -335,6 +337,40 @@ def test_incremental_scripts() -> None:
     assert "flush set inet hutch blocked4" in script and "198.18.5.1" in script and "10.0.0.0/8" in script
 
 
+# ----------------------------------------------------------------------------- the egress proxy's view
+
+
+@pytest.mark.parametrize(
+    ("allow", "deny", "name", "address", "refused"),
+    [
+        ([], [], "any.example", "198.18.0.2", None),  # the open policy
+        ([], [], None, "198.18.0.2", None),
+        ([], ["*.bad.test"], "x.bad.test", "198.18.0.2", "x.bad.test is denied"),
+        ([], ["bad.test"], "BAD.test.", "198.18.0.2", "is denied"),
+        (["good.test"], [], "good.test", "198.18.0.2", None),
+        (["good.test"], [], "other.test", "198.18.0.2", "other.test is not in the sandbox's allow list"),
+        (["good.test"], [], None, "198.18.0.2", "names no host"),
+        (["198.18.0.0/24"], ["bad.test"], "other.test", "198.18.0.2", None),  # the address is listed
+        (["198.18.0.0/24"], ["bad.test"], None, "198.18.0.2", None),
+        (["198.18.0.0/24"], ["bad.test"], "bad.test", "198.18.0.2", "bad.test is denied"),
+        (["198.18.0.0/24", "good.test"], [], "other.test", "198.18.1.2", "not in the sandbox's allow list"),
+        (["0.0.0.0/0"], ["*.bad.test"], "ok.test", "203.0.113.9", None),
+    ],
+)
+def test_traffic_refusal(allow: list[str], deny: list[str], name: str | None, address: str, refused: object) -> None:
+    why = NetworkPolicy.build(allow, deny).traffic_refusal(name, address)
+    assert why is None if refused is None else str(refused) in (why or "")
+
+
+def test_proxy_ruleset() -> None:
+    up = proxy_ruleset(41234)
+    assert "type nat hook output priority -100" in up and "dnat ip to 127.0.0.52:41234" in up
+    assert "meta mark 0x68757470 accept" in up and "tcp dport { 80, 443 }" in up
+    down = proxy_ruleset(None)
+    assert "dnat ip to" not in down and "tcp dport { 80, 443 } counter reject with tcp reset" in down
+    assert "priority -150" in ruleset(NetworkPolicy(), generation=1)  # the address rules run before the NAT
+
+
 def _can_run_nft() -> bool:
     return os.geteuid() == 0 and shutil.which("nft") is not None and shutil.which("unshare") is not None
 
@@ -346,17 +382,25 @@ def test_nft_accepts_what_we_compile(tmp_path) -> None:
         p, generation=9, host_addresses=["127.0.0.1", "192.0.2.2", "fe80::1"], pins=[Pin("198.18.2.2", 60, False)]
     )
     (tmp_path / "a.nft").write_text(full + full)  # twice: re-applying must work
-    (tmp_path / "b.nft").write_text(add_pins_script([Pin("198.18.9.9", 60, True)]) + host_blocked_script(["1.2.3.4"]))
+    (tmp_path / "b.nft").write_text(
+        add_pins_script([Pin("198.18.9.9", 60, True)])
+        + host_blocked_script(["1.2.3.4"])
+        + proxy_ruleset(40000)
+        + proxy_ruleset(None)  # the proxy went down: its table is replaced by the refusing one
+        + no_proxy_script()
+        + proxy_ruleset(40001)
+    )
     proc = subprocess.run(
         [
             "unshare",
             "-n",
             "sh",
             "-c",
-            f"nft -f {tmp_path}/a.nft && nft -f {tmp_path}/b.nft && nft list table inet hutch",
+            f"nft -f {tmp_path}/a.nft && nft -f {tmp_path}/b.nft && nft list ruleset",
         ],
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
     assert "198.18.9.9" in proc.stdout and "1.2.3.4" in proc.stdout
+    assert "dnat ip to 127.0.0.52:40001" in proc.stdout and "reject with tcp reset" not in proc.stdout

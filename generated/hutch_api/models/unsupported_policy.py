@@ -6,15 +6,12 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="NewSandboxSecurity")
+T = TypeVar("T", bound="UnsupportedPolicy")
 
 
 @_attrs_define
-class NewSandboxSecurity:
-    """The inspecting proxy's policy (PII, env masking, audit). This server has none, so only an empty object is accepted
-    (any policy gets 422).
-
-    """
+class UnsupportedPolicy:
+    """A part of declaw's policy this server does not have yet."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -28,10 +25,10 @@ class NewSandboxSecurity:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        new_sandbox_security = cls()
+        unsupported_policy = cls()
 
-        new_sandbox_security.additional_properties = d
-        return new_sandbox_security
+        unsupported_policy.additional_properties = d
+        return unsupported_policy
 
     @property
     def additional_keys(self) -> list[str]:
