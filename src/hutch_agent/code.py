@@ -340,7 +340,8 @@ class Interpreter:
 
 def _missing(language: str) -> HttpError:
     home = "base" if language in ("python", "javascript", "bash") else "code-interpreter"
-    return HttpError(422, f"this sandbox's template cannot run {language}: the {home} template can")
+    # 409, not 422: the request is valid, this sandbox's template (its state) is what cannot serve it
+    return HttpError(409, f"this sandbox's template cannot run {language}: the {home} template can")
 
 
 def _read_some(fd: int) -> bytes | None:

@@ -12,7 +12,9 @@ def copy_tree(src: Path, dst: Path) -> None:
     markers), device nodes and sparse files; reflinks where the filesystem can. Never hardlinks:
     overlay writes upper files in place, so a hardlinked copy would change with the live sandbox."""
     argv = ["cp", "-dR", "--preserve=mode,ownership,timestamps,links,xattr", "--reflink=auto"]
-    subprocess.run([*argv, "--", str(src), str(dst)], check=True, capture_output=True)
+    done = subprocess.run([*argv, "--", str(src), str(dst)], capture_output=True, text=True)
+    if done.returncode != 0:  # cp names the file it could not copy: keep that, not only the status
+        raise OSError(f"copying {src} failed: {done.stderr.strip()[-2000:] or f'cp exit {done.returncode}'}")
 
 
 def tree_size(root: Path) -> int:

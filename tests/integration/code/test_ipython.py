@@ -14,10 +14,10 @@ from hutch import (
     BoxAndWhiskerChart,
     ChartType,
     CodeContext,
+    ConflictException,
     LineChart,
     PieChart,
     Sandbox,
-    SandboxException,
     ScaleType,
     ScatterChart,
     SuperChart,
@@ -51,9 +51,9 @@ def test_a_fresh_sandbox_lists_the_default_contexts(conn: dict[str, str]) -> Non
         }  # fmt: skip
         assert sbx.run_code("1").text == "1"
         # base has no typescript, r or java: the error names the template that has them, and lists stay clean
-        with pytest.raises(SandboxException, match="code-interpreter template"):
+        with pytest.raises(ConflictException, match="code-interpreter template"):
             sbx.run_code("1 + 1", language="r")
-        with pytest.raises(SandboxException, match="code-interpreter template"):
+        with pytest.raises(ConflictException, match="code-interpreter template"):
             sbx.create_code_context("java")
         assert {c.context_id for c in sbx.list_code_contexts()} == {"python", "bash", "javascript"}
 
