@@ -6,6 +6,16 @@ cd "$(dirname "$0")/.."
 py="${VENV:-.venv}/bin/python"
 export HUTCH_TEMPLATE_CACHE="${HUTCH_TEMPLATE_CACHE:-/var/tmp/hutch-template-cache}"
 
+# bench-only tools, never on CI's install path: Debian's podman with runc, and podman-py (the `bench` extra)
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >/dev/null
+fi
+"$py" -c 'import podman' 2>/dev/null || "${VENV:-.venv}/bin/pip" install -q -e '.[bench]'
+
+echo "== issue 17's table: hutch, podman and the floors side by side (bench/bench_table.py)"
+"$py" bench/bench_table.py
+echo
+
 echo "== runtime: cold start, destroy, command round trip (bench/bench_runtime.py)"
 "$py" bench/bench_runtime.py --data-dir /var/tmp/hutch-bench-runtime
 echo

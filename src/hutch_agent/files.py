@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 
 from .creds import acting_on
@@ -19,7 +19,6 @@ TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are ne
 if TYPE_CHECKING:
     from typing import Any
 
-CHUNK = 256 * 1024
 UPLOAD_PREFIX = ".hutch-upload-"  # temp files of writes in progress (hidden from watchers)
 
 
@@ -109,15 +108,6 @@ def open_for_read(user: User, path: str) -> int:
         what = "is a directory" if os.path.isdir(path) else "is not a regular file"
         raise HttpError(409, f"{what}: {path}")
     return fd
-
-
-def read_chunks(fd: int) -> Generator[bytes, None, None]:
-    """The file's bytes from its current offset; closes `fd` when done or abandoned."""
-    try:
-        while data := os.read(fd, CHUNK):
-            yield data
-    finally:
-        os.close(fd)
 
 
 def write_file(user: User, path: str, chunks: Iterable[bytes]) -> dict[str, str]:

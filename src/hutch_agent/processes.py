@@ -83,6 +83,8 @@ class Process:
         self._status_lock = threading.Lock()  # exit status vs signals: never signal a reaped (reusable) pid
         self._input_fd: int | None = None
         self._input_lock = threading.Lock()
+        self.ended = threading.Event()
+        """Set once the process is reaped and its `exit` event recorded."""
 
     @property
     def running(self) -> bool:
@@ -163,6 +165,7 @@ class Process:
         self.record({"type": "exit", "exitCode": self.exit_code, "signal": self.signal, **extra})
         self.events.close()
         self.close_input()
+        self.ended.set()
 
 
 class ProcessTable:

@@ -9,6 +9,7 @@ agent answers its readiness probe before it has loaded them (see `Agent.__call__
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 
@@ -85,6 +86,10 @@ def put_env(agent: Agent, request: Request, response: Response, pids: list[int])
 
 # ------------------------------------------------------------------------------------------- commands
 
+KILL_SETTLE_S = 1.0
+"""How long killCommand waits for the killed process to be reaped (a child that escaped its process
+group and holds the output open can delay that; the kill is answered anyway)."""
+
 
 def start_command(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     from .commands import start_command
@@ -103,7 +108,10 @@ def start_command(agent: Agent, request: Request, response: Response, pids: list
         timeout=float(body.get("timeout", 0)),
         tag=body.get("tag"),
     )
-    response.json(201, process.info())
+    if params.query(request, "stream", False):
+        _stream_events(process, response, 0)  # one round trip: the `start` event names the pid
+    else:
+        response.json(201, process.info())
 
 
 def list_commands(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -115,19 +123,20 @@ def get_command(agent: Agent, request: Request, response: Response, pids: list[i
 
 
 def kill_command(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    agent.processes.get(pids[0]).kill()
+    process = agent.processes.get(pids[0])
+    process.kill()
+    process.ended.wait(KILL_SETTLE_S)  # so that a listing right after shows it ended (output holders aside)
     response.empty()
 
 
-def _stream_events(process: Process, request: Request, response: Response) -> None:
-    offset = params.query(request, "offset", 0)
+def _stream_events(process: Process, response: Response, offset: int) -> None:
     response.stream(200, NDJSON)
     for batch in process.events.follow(offset, response.client_gone):
         response.write(batch)
 
 
 def command_output(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    _stream_events(agent.processes.get(pids[0], pty=False), request, response)
+    _stream_events(agent.processes.get(pids[0], pty=False), response, params.query(request, "offset", 0))
 
 
 def command_stdin(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -154,15 +163,13 @@ def _user_and_path(request: Request) -> tuple[User, str]:
 
 
 def read_file(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    from contextlib import closing
-
     from . import files
 
     fd = files.open_for_read(*_user_and_path(request))
-    with closing(files.read_chunks(fd)) as chunks:
-        response.stream(200, "application/octet-stream")
-        for chunk in chunks:
-            response.write(chunk)
+    try:
+        response.file(200, fd, "application/octet-stream")
+    finally:
+        os.close(fd)
 
 
 def write_file(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -287,7 +294,7 @@ def kill_pty(agent: Agent, request: Request, response: Response, pids: list[int]
 
 
 def pty_output(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    _stream_events(agent.processes.get(pids[0], pty=True), request, response)
+    _stream_events(agent.processes.get(pids[0], pty=True), response, params.query(request, "offset", 0))
 
 
 def pty_input(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import queue
 import re
 import select
@@ -226,6 +227,22 @@ class Response:
 
     def empty(self, status: int = 204) -> None:
         self._start(status, [] if status == 204 else [("Content-Length", "0")])
+        self.finished = True
+
+    def file(self, status: int, fd: int, content_type: str) -> None:
+        """The regular file `fd` from its offset to its current end as the body, with its size as
+        Content-Length, copied by the kernel (sendfile: the bytes never pass through the agent). A file
+        that shrinks meanwhile cuts the connection, which then cannot keep its promise."""
+        offset = os.lseek(fd, 0, os.SEEK_CUR)
+        size = max(0, os.fstat(fd).st_size - offset)
+        self._start(status, [("Content-Type", content_type), ("Content-Length", str(size))])
+        try:
+            with open(fd, "rb", closefd=False) as f:
+                sent = self._conn.sendfile(f, offset, size) if size else 0
+        except OSError as exc:
+            raise ClientGone(str(exc)) from exc
+        if sent != size:
+            raise ClientGone(f"the file shrank while it was sent ({sent} of {size} bytes)")
         self.finished = True
 
     def stream(self, status: int, content_type: str) -> None:

@@ -24,7 +24,7 @@ import h11
 from hutch_agent import contract
 from hutchd.backend import Backend
 
-READ_SIZE = 64 * 1024
+READ_SIZE = 1024 * 1024  # large reads: fewer parser events and awaits per MB relayed
 MAX_IDLE = 8  # kept-alive connections per sandbox
 CONNECT_TIMEOUT = 10.0
 MAX_ERROR_BODY = 64 * 1024  # of an agent's answer refusing a tunnel

@@ -69,6 +69,11 @@ class Backend:
     async def destroy(self, sandbox_id: str) -> None:
         await self.call(self.rt.destroy, sandbox_id)
 
+    def halt(self, sandbox_id: str) -> None:
+        """Every process of the sandbox is SIGKILLed now, on the caller's thread (no queueing behind boots
+        in the worker pool); `destroy` removes the rest later."""
+        self.rt.halt(sandbox_id)
+
     async def freeze(self, sandbox_id: str) -> None:
         await self.call(self.rt.freeze, sandbox_id)
 

@@ -25,6 +25,7 @@ class ServeOptions:
     api_key: list[str] = field(default_factory=list)
     keys_file: Path | None = None
     pool_size: int = 2
+    pool_memory_mb: int = 512
     sample_interval: float = 5.0
     snapshot_interval: float = 0.0
     max_sandboxes: int = 500
@@ -100,6 +101,7 @@ def serve(args: ServeOptions) -> int:
         host=args.host,
         port=args.port,
         pool_size=max(0, args.pool_size),
+        pool_memory_mb=max(0, args.pool_memory_mb),
         sample_interval=max(0.2, args.sample_interval),
         snapshot_interval=max(0.0, args.snapshot_interval),
         max_sandboxes=args.max_sandboxes,

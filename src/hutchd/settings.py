@@ -23,6 +23,7 @@ class Settings:
     port: int = DEFAULT_PORT
     pool_size: int = 2  # warm sandboxes per pooled template; 0 disables the pool
     pool_templates: tuple[str, ...] = ("base",)
+    pool_memory_mb: int = 512  # memory the warm pools may hold in all; recent demand grows them up to it
     # registries template builds may pull images from (`fromImage`); others are refused, so that a
     # build cannot make the server reach a service of its host or its network
     image_registries: tuple[str, ...] = ("docker.io", "ghcr.io", "quay.io", "public.ecr.aws", "mcr.microsoft.com")

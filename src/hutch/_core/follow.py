@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from hutch._core.ndjson import NdjsonDecoder
+from hutch._core.ndjson import NdjsonDecoder, decode_line
 from hutch._core.output import OutputState
 from hutch._core.request import Op
 from hutch._core.retry import Attempts
@@ -48,6 +48,10 @@ class Follower(Generic[C]):
             )
 
     @property
+    def state(self) -> OutputState[C]:
+        return self._state
+
+    @property
     def done(self) -> bool:
         return self._state.finished
 
@@ -85,3 +89,16 @@ class Follower(Generic[C]):
         """The connection failed mid-stream: the delay before re-attaching, or raise it mapped."""
         self._check_deadline()
         return self._attempts.after_drop(exc)
+
+
+def started_pid(head: bytes) -> int | None:
+    """The pid of a process whose start answered with its event stream (``startCommand?stream=true``),
+    once ``head`` (the stream's first bytes) holds the first line, its ``start`` event; else None."""
+    end = head.find(b"\n")
+    if end < 0:
+        return None
+    event = decode_line(head[:end])
+    pid = event.get("pid")
+    if event.get("type") != "start" or not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        raise SandboxException(f"The server's output stream did not begin with a start event: {head[:200]!r}")
+    return pid

@@ -24,15 +24,15 @@ class NdjsonDecoder:
                 raise SandboxException(f"The server sent an event line longer than {MAX_LINE} bytes")
             return []
         complete, self._buf = bytes(self._buf[: end + 1]), self._buf[end + 1 :]
-        return [_decode(line) for line in complete.split(b"\n") if line.strip()]
+        return [decode_line(line) for line in complete.split(b"\n") if line.strip()]
 
     def close(self) -> list[dict[str, Any]]:
         """The last object if the stream ended without a final newline."""
         rest, self._buf = bytes(self._buf), bytearray()
-        return [_decode(rest)] if rest.strip() else []
+        return [decode_line(rest)] if rest.strip() else []
 
 
-def _decode(line: bytes) -> dict[str, Any]:
+def decode_line(line: bytes) -> dict[str, Any]:
     try:
         event = json.loads(line)
     except ValueError:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hutch._core.errors import MALFORMED
 from hutch.exceptions import CommandExitException, CommandTimeoutException, SandboxException
-from hutch.types import CommandResult, ProcessInfo
+from hutch.types import CommandResult
 
 if TYPE_CHECKING:
     from hutch._core.request import Op
@@ -95,6 +95,7 @@ class Callbacks(Generic[C]):
 class Started(Generic[C]):
     """A request that starts a process (command or terminal), with what its handle needs."""
 
-    op: Op[ProcessInfo]
+    op: Op[Any]
+    """Answers with the process (``ProcessInfo``) or, started in the foreground, its output stream."""
     callbacks: Callbacks[C] | None
     request_timeout: float | None

@@ -77,7 +77,8 @@ def input_body(data: str | bytes) -> Body:
 # ---------------------------------------------------------------- operations
 
 
-def run(sandbox_id: str, cmd: str, opts: RunOptions) -> Started[CommandChunk]:
+def run(sandbox_id: str, cmd: str, opts: RunOptions, *, background: bool) -> Started[CommandChunk]:
+    """The start of a command; in the foreground its answer is the output stream (one round trip)."""
     checks.known_keys(opts, RunOptions, "run")
     if not isinstance(cmd, str) or not cmd:
         raise InvalidArgumentException(f"cmd must be a non-empty string, not {cmd!r}")
@@ -91,7 +92,12 @@ def run(sandbox_id: str, cmd: str, opts: RunOptions) -> Started[CommandChunk]:
         stdin=True if opts.get("stdin", False) else UNSET,
         timeout=unset(timeout),
     )
-    op = Op(build(start_command, checks.ident(sandbox_id), body=body), process, SandboxNotFoundException)
+    op: Op[Any]
+    if background:
+        op = Op(build(start_command, checks.ident(sandbox_id), body=body), process, SandboxNotFoundException)
+    else:
+        kwargs = build(start_command, checks.ident(sandbox_id), body=body, stream=True)
+        op = Op(kwargs, nothing, SandboxNotFoundException, stream=True, idle=True)
     callbacks = OutputCallbacks.of(opts.get("on_stdout"), opts.get("on_stderr"))
     return Started(op, callbacks, opts.get("request_timeout"))
 

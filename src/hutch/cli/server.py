@@ -34,7 +34,16 @@ def _server_installed() -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="State directory.")
 @click.option("--api-key", multiple=True, metavar="KEY", help="An API key (repeatable; also $HUTCH_API_KEY).")
 @click.option("--keys-file", type=click.Path(dir_okay=False, path_type=Path), help="API keys, one a line, `name:key`.")
-@click.option("--pool-size", type=int, default=2, show_default=True, help="Warm sandboxes per template (0: none).")
+@click.option(
+    "--pool-size", type=int, default=2, show_default=True, help="Warm sandboxes per template at least (0: none)."
+)
+@click.option(
+    "--pool-memory-mb",
+    type=int,
+    default=512,
+    show_default=True,
+    help="Memory the warm pools may hold together; recent creates grow a pool up to it.",
+)
 @click.option("--sample-interval", type=float, default=5.0, show_default=True, help="Seconds between metrics samples.")
 @click.option(
     "--snapshot-interval", type=float, default=0.0, show_default=True, help="Seconds between snapshots (0: off)."

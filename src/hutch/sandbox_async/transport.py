@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, Generic, Self, TypeVar, cast
 
 import httpx
 
 from hutch._core.errors import error_for_transport
-from hutch._core.follow import Follower
+from hutch._core.follow import Follower, started_pid
 from hutch._core.ndjson import NdjsonDecoder
 from hutch._core.output import OutputState
 from hutch._core.pool import Pool, answer, is_answer, log_request, log_response, timeout_for
 from hutch._core.request import Op
 from hutch._core.retry import Attempts
 from hutch.config import ConnectionConfig, ConnectionOpts
+from hutch.exceptions import SandboxException
 from hutch.sandbox_async import _backend
 
 T = TypeVar("T")
@@ -123,6 +125,30 @@ class AsyncApiClient:
         reached if the stream drops."""
         return AsyncFollow(self, Follower(make_op, state, self.config, limit))
 
+    async def start_following(
+        self,
+        op: Op[Any],
+        output: Callable[[int, int], Op[Any]],
+        state_for: Callable[[int], OutputState[C]],
+        timeout: float | None = None,
+    ) -> AsyncFollow[C]:
+        """Send a start that answers with the process's event stream (one round trip) and follow it from
+        there; ``output(pid, offset)`` re-attaches if the stream drops."""
+        stream = await self.stream(op, timeout)
+        head = b""
+        try:
+            while (pid := started_pid(head)) is None:
+                head += await stream.__anext__()
+        except StopAsyncIteration:
+            raise SandboxException("The output stream ended before the process's start event") from None
+        except httpx.HTTPError as exc:
+            raise error_for_transport(exc, self.config) from exc
+        except BaseException:
+            await stream.aclose()
+            raise
+        follower = Follower(functools.partial(output, pid), state_for(pid), self.config)
+        return AsyncFollow(self, follower, stream, head)
+
 
 class AsyncStream:
     """The body of a streamed answer, chunk by chunk; raises ``httpx`` errors as they are (closed first)."""
@@ -194,12 +220,19 @@ class AsyncFollow(Generic[C]):
     """The output chunks of a process, across reconnects (an iterator object, not a generator, so that
     abandoning it leaves only an :class:`AsyncStream` to its finalizer)."""
 
-    def __init__(self, api: AsyncApiClient, follower: Follower[C]) -> None:
+    def __init__(
+        self, api: AsyncApiClient, follower: Follower[C], stream: AsyncStream | None = None, head: bytes = b""
+    ) -> None:
         self._api = api
         self._follower = follower
-        self._stream: AsyncStream | None = None
-        self._ready: collections.deque[C] = collections.deque()
+        self._stream = stream
+        """The answer being read; one already open when the start itself answered with the stream."""
+        self._ready: collections.deque[C] = collections.deque(follower.feed(head) if head else ())
         self._closed = False
+
+    @property
+    def state(self) -> OutputState[C]:
+        return self._follower.state
 
     def __aiter__(self) -> Self:
         return self
@@ -213,6 +246,10 @@ class AsyncFollow(Generic[C]):
 
     async def _read(self) -> None:
         follower = self._follower
+        if follower.done:
+            self._closed = True
+            await self._release()
+            return
         if self._stream is None:
             op = follower.next_op()
             if op is None:

@@ -12,7 +12,7 @@ from hutch._core.output import Callbacks
 from hutch._features import commands
 from hutch._features.commands import CommandChunk, CommandOutput, OutputCallback, OutputCallbacks, RunOptions
 from hutch.sandbox_sync.handles import CommandHandle
-from hutch.sandbox_sync.transport import ApiClient
+from hutch.sandbox_sync.transport import ApiClient, Follow
 from hutch.types import CommandResult, ProcessInfo
 
 
@@ -34,22 +34,34 @@ class Commands(SubModule[ApiClient]):
         With ``background=True`` it returns a handle at once. ``timeout`` (default 60 s, 0 = none) is
         enforced inside the sandbox by killing the command's process tree.
         """
-        started = commands.run(self._sandbox_id, cmd, opts)
-        info = self._api.call(started.op, started.request_timeout)
-        handle = self._handle(info.pid, started.callbacks)
+        started = commands.run(self._sandbox_id, cmd, opts, background=background)
         if background:
-            return handle
+            info = self._api.call(started.op, started.request_timeout)
+            return self._handle(info.pid, started.callbacks)
+        output = functools.partial(commands.output, self._sandbox_id)
+        follow = self._api.start_following(started.op, output, CommandOutput, started.request_timeout)
+        handle = self._handle(follow.state.pid, started.callbacks, follow=follow)
         try:
             return handle.wait()
         finally:
             handle._stop()
 
     def _handle(
-        self, pid: int, callbacks: Callbacks[CommandChunk] | None = None, limit: float | None = None
+        self,
+        pid: int,
+        callbacks: Callbacks[CommandChunk] | None = None,
+        limit: float | None = None,
+        follow: Follow[CommandChunk] | None = None,
     ) -> CommandHandle:
-        state = CommandOutput(pid)
+        """A handle on ``pid``; ``follow`` is the output stream its start already opened, read first."""
+        state = CommandOutput(pid) if follow is None else follow.state
         make_op = functools.partial(commands.output, self._sandbox_id, pid)
-        return CommandHandle(self, pid, lambda: self._api.follow(make_op, state, limit), state, callbacks)
+        opened = [] if follow is None else [follow]
+
+        def open_follow() -> Follow[CommandChunk]:
+            return opened.pop() if opened else self._api.follow(make_op, state, limit)
+
+        return CommandHandle(self, pid, open_follow, state, callbacks)
 
     def connect(
         self,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import quote, urlencode
@@ -467,7 +468,8 @@ async def get_volume(request: Request) -> Response:
 async def delete_volume(request: Request) -> Response:
     hub = _hub(request)
     force = bool(param(request, "query", "force"))
-    await hub.volumes.delete(request.state.tenant, request.path_params["volumeID"], force, hub.sandboxes.kill)
+    kill = functools.partial(hub.sandboxes.kill, wait=True)  # the volume is unmounted everywhere before it goes
+    await hub.volumes.delete(request.state.tenant, request.path_params["volumeID"], force, kill)
     return Response(status_code=204)
 
 

@@ -208,6 +208,13 @@ class Runtime:
         with self._lock(sid):
             self._teardown(sid, self._load_state(sid), keep_upper=keep_upper)
 
+    def halt(self, sandbox_id: str) -> None:
+        """SIGKILL the sandbox's pid 1, which ends every process of its pid namespace at once, and return
+        without waiting: bwrap reaps it and exits, `destroy` removes the rest. Quick enough for the event loop."""
+        state = self._load_state(check_id("sandbox", sandbox_id))
+        if state is not None:
+            self._kill_init(state)
+
     def _teardown(self, sid: str, state: SandboxState | None, *, keep_upper: bool) -> None:
         self.egress.detach(sid)
         Decryptor(sid, self.layout.sandbox_dir(sid)).remove()  # its CA key and secrets (and an orphaned mitmproxy)
@@ -230,19 +237,26 @@ class Runtime:
     def _stop_bwrap(self, state: SandboxState, timeout: float = 2.0) -> None:
         """Kill the sandbox's pid 1 first, so bwrap reaps it and exits by itself: killing bwrap first
         would orphan its child to host pid 1, which need not reap (it doesn't on this host kind)."""
-        cg = state.cgroups
-        pids = cg.pids()
-        if state.child_pid not in pids:
+        if not self._kill_init(state):
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(state.child_pid, signal.SIGKILL)
-        if cg.is_frozen():
-            cg.set_frozen(False)  # bwrap must run to reap; everything else in the pid ns is dying
+        cg = state.cgroups
         deadline = time.monotonic() + timeout
         while state.pid in cg.pids() and time.monotonic() < deadline:
             if self._reap(state):
                 return
             time.sleep(0.001)
+
+    @staticmethod
+    def _kill_init(state: SandboxState) -> bool:
+        """SIGKILL the sandbox's pid 1 (its pid namespace dies with it); False if it was not running."""
+        cg = state.cgroups
+        if state.child_pid not in cg.pids():
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(state.child_pid, signal.SIGKILL)
+        if cg.is_frozen():
+            cg.set_frozen(False)  # bwrap must run to reap; everything else in the pid ns is dying
+        return True
 
     def set_limits(self, sandbox_id: str, *, cpu: float, memory_mb: int, pids: int) -> None:
         """Change the cpu, memory and pids limits of a running sandbox."""

@@ -41,7 +41,9 @@ class Hub:
         self.disk = DiskBudget(
             self.db, backend.rt.layout, overcommit=settings.disk_overcommit, reserve_mb=settings.disk_reserve_mb
         )
-        self.pool = WarmPool(self.db, backend, settings.pool_templates, settings.pool_size, self.disk)
+        self.pool = WarmPool(
+            self.db, backend, settings.pool_templates, settings.pool_size, self.disk, settings.pool_memory_mb
+        )
         self.snapshots = Snapshots(self.db, backend, settings)
         self.access = AccessTokens(settings.data_dir)
         self.volumes = Volumes(self.db, backend, self.disk)
@@ -95,6 +97,7 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.sandboxes.settle()
         await self.templates.stop()
         await self.pool.stop(drain=True)
         await self.agents.close()

@@ -44,6 +44,8 @@ log = logging.getLogger("hutchd.sandboxes")
 # Template names other SDKs use for a template of another name here (E2B's code interpreter default).
 TEMPLATE_ALIASES = {"code-interpreter-v1": "code-interpreter"}
 # Default restore choice: the newest of the best kind.
+ROW_CACHE_SIZE = 4096
+"""Rows kept in memory at most (lookups of unknown IDs are kept too, so a flood of them cannot grow it)."""
 RESTORE_PREFERENCE = {"pause": 0, "periodic": 1, "manual": 2, "template": 2}
 
 
@@ -147,6 +149,9 @@ class Sandboxes:
         self._agents = agents
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._inflight: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
+        self._teardowns: set[asyncio.Task[None]] = set()
+        self._rows: dict[str, sqlite3.Row | None] = {}
+        self._rows_generation = -1
 
     def lock(self, sandbox_id: str) -> asyncio.Lock:
         return self._locks[sandbox_id]
@@ -154,7 +159,15 @@ class Sandboxes:
     # ------------------------------------------------------------------ lookups
 
     def row(self, sandbox_id: str) -> sqlite3.Row | None:
-        return self._db.one("SELECT * FROM sandboxes WHERE id = ?", sandbox_id)
+        """The sandbox's row; from memory while no write touched sandboxes or snapshots since it was read
+        (the gateway and the access-token check read it on every forwarded call)."""
+        if self._rows_generation != self._db.generation or len(self._rows) >= ROW_CACHE_SIZE:
+            self._rows.clear()
+            self._rows_generation = self._db.generation
+        if sandbox_id in self._rows:
+            return self._rows[sandbox_id]
+        row = self._rows[sandbox_id] = self._db.one("SELECT * FROM sandboxes WHERE id = ?", sandbox_id)
+        return row
 
     def visible(self, tenant: Tenant, sandbox_id: str) -> sqlite3.Row:
         """The tenant's sandbox; a killed one only while it has snapshots. Otherwise 404."""
@@ -170,8 +183,11 @@ class Sandboxes:
 
     def live(self, tenant: Tenant, sandbox_id: str) -> sqlite3.Row:
         """The tenant's sandbox if it is not killed; 404 otherwise."""
-        row = self.visible(tenant, sandbox_id)
+        row = self.row(sandbox_id)
+        if row is None or row["tenant"] != tenant.id:
+            raise not_found(f"sandbox {sandbox_id} not found")
         if row["state"] == "killed":
+            self.visible(tenant, sandbox_id)  # "not found" unless it has snapshots
             raise not_found(f"sandbox {sandbox_id} was killed; restore it from a snapshot with restoreSandbox")
         return row
 
@@ -433,13 +449,38 @@ class Sandboxes:
 
     # ------------------------------------------------------------------ kill
 
-    async def kill(self, tenant: Tenant, sandbox_id: str) -> None:
+    async def kill(self, tenant: Tenant, sandbox_id: str, *, wait: bool = False) -> None:
+        """Every process of the sandbox is killed and its record final when this returns; its teardown
+        (mounts, loop device, cgroups, network) goes on after, unless `wait` (a volume about to be deleted
+        must be unmounted everywhere first)."""
         self.live(tenant, sandbox_id)
         async with self.lock(sandbox_id):
             row = self.row(sandbox_id)
             if row is None or row["state"] == "killed":
                 raise not_found(f"sandbox {sandbox_id} not found")
-            await self.destroy(sandbox_id)
+            self._backend.halt(sandbox_id)
+            self._db.run("UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ?", now(), sandbox_id)
+        # The answer does not wait for the teardown (unmounts, cgroups, slirp4netns, files): nothing of the
+        # sandbox runs any more and its record is final; `settle` waits for what is still being removed.
+        task = asyncio.create_task(self._tear_down(sandbox_id), name=f"teardown-{sandbox_id}")
+        self._teardowns.add(task)
+        task.add_done_callback(self._teardowns.discard)
+        if wait:
+            await asyncio.shield(task)
+
+    async def _tear_down(self, sandbox_id: str) -> None:
+        async with self.lock(sandbox_id):
+            await self._agents.drop(sandbox_id)
+            try:
+                await self._backend.destroy(sandbox_id)
+            except Exception as e:
+                log.error("tearing down killed sandbox %s failed (the next server start retries): %s", sandbox_id, e)
+            self._locks.pop(sandbox_id, None)
+
+    async def settle(self) -> None:
+        """Wait for the teardowns of killed sandboxes still under way (at server stop)."""
+        while self._teardowns:
+            await asyncio.gather(*self._teardowns, return_exceptions=True)
 
     async def destroy(self, sandbox_id: str) -> None:
         """Stop it for good (caller holds the lock); the record stays, as `killed`."""

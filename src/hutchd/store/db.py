@@ -8,6 +8,7 @@ WAL mode plus `synchronous=NORMAL` keeps every committed row across a `kill -9` 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -142,9 +143,15 @@ MIGRATIONS: list[str] = [
 LIVE_STATES = ("starting", "running", "paused")
 
 
+_ROW_TABLES = re.compile(r"\b(sandboxes|snapshots)\b", re.IGNORECASE)
+
+
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.generation = 0
+        """Bumped by every write that may change a sandbox's or snapshot's row (and at the end of every
+        transaction): in-memory copies of those rows are good while it stays the same."""
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -169,8 +176,10 @@ class Database:
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self.generation += 1
             raise
         self.conn.execute("COMMIT")
+        self.generation += 1  # after the write: a copy read before it is then stale
 
     def one(self, sql: str, *args: Any) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.conn.execute(sql, args).fetchone()
@@ -180,7 +189,10 @@ class Database:
         return list(self.conn.execute(sql, args).fetchall())
 
     def run(self, sql: str, *args: Any) -> int:
-        return self.conn.execute(sql, args).rowcount
+        count = self.conn.execute(sql, args).rowcount
+        if _ROW_TABLES.search(sql):
+            self.generation += 1  # after the write: a copy read before it is then stale
+        return count
 
     def next_seq(self) -> int:
         row = self.one("SELECT COALESCE(MAX(seq), 0) + 1 FROM sandboxes")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from sdk_fakes import BASE, KEY, Flavor, detail
@@ -47,13 +48,32 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        router.post(path__regex=r"^/sandboxes/[^/]+/commands$", params={"stream": "true"}, name="streamed-start").mock(
+            side_effect=lambda request: streamed_start(router, request)
+        )
         yield router
+
+
+def streamed_start(router: respx.MockRouter, request: httpx.Request) -> httpx.Response:
+    """A foreground start (``startCommand?stream=true``) as the agent answers it: the test's own mock of
+    the start (which records the call and may refuse it), then, for a 201, the events the test mocked
+    on ``streamCommandOutput`` (what the agent sends from offset 0)."""
+    plain = httpx.Request(
+        "POST", request.url.copy_remove_param("stream"), headers=request.headers, content=request.content
+    )
+    started = router.handler(plain)
+    if started.status_code != 201:
+        return started
+    pid = started.json()["pid"]
+    return router.handler(
+        httpx.Request("GET", request.url.copy_with(path=f"{request.url.path}/{pid}/output", query=None))
+    )
 
 
 @pytest.fixture
 def created(api: respx.MockRouter) -> respx.Route:
-    """POST /sandboxes answers a running sandbox ``sb1``; DELETE kills it."""
-    api.delete("/sandboxes/sb1").respond(204)
+    """POST /sandboxes answers a running sandbox ``sb1``; DELETE (the route named ``kill``) kills it."""
+    api.delete("/sandboxes/sb1", name="kill").respond(204)
     return api.post("/sandboxes").respond(201, json=detail())
 
 

@@ -201,7 +201,7 @@ async def test_a_stream_that_stops_making_progress_gives_up(sdk, api, sbx, start
 
 
 async def test_malformed_output_events_are_sandbox_exceptions(sdk, api, sbx, started):
-    api.get(OUTPUT).respond(200, content=b'{"type":"stdout"}\n')
+    api.get(OUTPUT).respond(200, content=ndjson({"type": "start", "pid": 7}) + b'{"type":"stdout"}\n')
     with pytest.raises(SandboxException, match="malformed output event"):
         await sdk(sbx.commands.run("x"))
     api.get(OUTPUT).respond(200, content=b"<html>\n")
@@ -321,3 +321,24 @@ async def test_connect_follows_for_at_most_its_timeout(sdk, api, sbx):
     threading.Timer(0.4, stream.gate.set).start()
     with pytest.raises(TimeoutException, match="connect"):
         await sdk(handle.wait())
+
+
+async def test_a_foreground_run_is_one_request(sdk, api, sbx):
+    # No output route is mocked: a second request would fail as unmocked.
+    start = api.routes["streamed-start"]
+    start.side_effect = None
+    start.respond(200, content=ndjson(*command_events(("stdout", "hi\n"))))
+    result = await sdk(sbx.commands.run("echo hi"))
+    assert (result.stdout, result.exit_code, start.call_count) == ("hi\n", 0, 1)
+    assert start.calls[0].request.url.params["stream"] == "true"
+
+
+async def test_a_foreground_run_whose_stream_drops_reattaches_at_its_offset(sdk, api, sbx):
+    start, first, *rest = command_events(("stdout", "a"), ("stdout", "b"))
+    api.routes["streamed-start"].side_effect = None
+    api.routes["streamed-start"].respond(200, content=ndjson(start, first))
+    output = api.get(OUTPUT).respond(200, content=ndjson(*rest))
+    out: list[str] = []
+    result = await sdk(sbx.commands.run("x", on_stdout=out.append))
+    assert (result.stdout, out) == ("ab", ["a", "b"])
+    assert output.calls[0].request.url.params["offset"] == "2"

@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 import respx
-from sdk_fakes import BASE, detail, process
+from sdk_fakes import BASE, command_events, detail, ndjson, process
 
 import hutch.config
 from hutch import (
@@ -215,7 +215,7 @@ async def test_non_idempotent_calls_are_not_retried_on_errors(sdk, api, created)
         await sdk(sbx.commands.run("true"))
     assert route.call_count == 1
     route.side_effect = [httpx.ConnectError("refused"), httpx.Response(201, json=process(running=False))]
-    api.get("/sandboxes/sb1/commands/7/output").respond(200, content=b'{"type":"exit","exitCode":0}\n')
+    api.get("/sandboxes/sb1/commands/7/output").respond(200, content=ndjson(*command_events()))
     assert (await sdk(sbx.commands.run("true"))).exit_code == 0  # never sent: safe to retry
     await sdk(sbx.close())
 

@@ -73,11 +73,11 @@ async def test_create_refuses_unknown_keywords_and_bad_values_before_sending(sdk
 async def test_sync_context_manager_kills_a_created_sandbox(api, created):
     with Sandbox.create() as sbx:
         assert sbx.sandbox_id == "sb1"
-    assert api.routes[0].called  # DELETE /sandboxes/sb1
+    assert api.routes["kill"].called  # DELETE /sandboxes/sb1
 
 
 async def test_async_create_is_an_async_context_manager_with_and_without_await(api, created):
-    killed = api.routes[0]
+    killed = api.routes["kill"]
     async with AsyncSandbox.create() as sbx:
         assert isinstance(sbx, AsyncSandbox)
     assert killed.call_count == 1
@@ -87,12 +87,12 @@ async def test_async_create_is_an_async_context_manager_with_and_without_await(a
 
 
 async def test_declaw_style_kill_inside_the_block_is_harmless(sdk, api, created):
-    api.routes[0].side_effect = [httpx.Response(204), httpx.Response(404, json={"code": 404, "message": "gone"})]
+    api.routes["kill"].side_effect = [httpx.Response(204), httpx.Response(404, json={"code": 404, "message": "gone"})]
     sbx = await sdk.create()
     await sdk(sbx.__aenter__() if sdk.is_async else sbx.__enter__())
     assert await sdk(sbx.kill()) is True
     await sdk(sbx.__aexit__(None, None, None) if sdk.is_async else sbx.__exit__(None, None, None))
-    assert api.routes[0].call_count == 2
+    assert api.routes["kill"].call_count == 2
 
 
 async def test_connect_resumes_and_only_closes_on_exit(sdk, api):
@@ -154,7 +154,7 @@ async def test_iter_stops_asking_when_the_caller_stops(api):
 
 
 async def test_kill_is_true_then_false_and_static_variant(sdk, api, created):
-    route = api.routes[0]
+    route = api.routes["kill"]
     route.side_effect = [httpx.Response(204), httpx.Response(404, json={"code": 404, "message": "gone"})]
     sbx = await sdk.create()
     assert await sdk(sbx.kill()) is True

@@ -32,13 +32,13 @@ def entry(**over: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def vol(sdk, api) -> Any:
-    api.post("/volumes").respond(201, json=VOL)
+    api.post("/volumes", name="create-volume").respond(201, json=VOL)
     return await sdk(sdk.volume.create("data", size_mb=64))
 
 
 async def test_create_connect_get_and_get_info(sdk, api, vol):
     assert (vol.volume_id, vol.name, vol.size_mb, vol.token) == ("vol-1", "data", 64, None)
-    assert sent_json(api.routes[0]) == {"name": "data", "sizeMB": 64}
+    assert sent_json(api.routes["create-volume"]) == {"name": "data", "sizeMB": 64}
     route = api.get("/volumes/data").respond(200, json=VOL)
     for method in (sdk.volume.connect, sdk.volume.get):
         again = await sdk(method("data"))

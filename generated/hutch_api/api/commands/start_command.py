@@ -1,4 +1,5 @@
 from http import HTTPStatus
+from io import BytesIO
 from typing import Any
 from urllib.parse import quote
 
@@ -9,21 +10,29 @@ from ...client import AuthenticatedClient, Client
 from ...models.command_request import CommandRequest
 from ...models.error import Error
 from ...models.process_info import ProcessInfo
-from ...types import Response
+from ...types import UNSET, File, Response, Unset
 
 
 def _get_kwargs(
     sandbox_id: str,
     *,
     body: CommandRequest,
+    stream: bool | Unset = False,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    params["stream"] = stream
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/sandboxes/{sandbox_id}/commands".format(
             sandbox_id=quote(str(sandbox_id), safe=""),
         ),
+        "params": params,
     }
 
     _kwargs["json"] = body.to_dict()
@@ -34,7 +43,14 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | ProcessInfo | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | File | ProcessInfo | None:
+    if response.status_code == 200:
+        response_200 = File(payload=BytesIO(response.content))
+
+        return response_200
+
     if response.status_code == 201:
         response_201 = ProcessInfo.from_dict(response.json())
 
@@ -86,7 +102,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | ProcessInfo]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | File | ProcessInfo]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -100,15 +118,22 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CommandRequest,
-) -> Response[Error | ProcessInfo]:
+    stream: bool | Unset = False,
+) -> Response[Error | File | ProcessInfo]:
     """Start a command
 
      Starts `cmd` with `/bin/bash -l -c` as `user` and answers at once with its pid. Read its output
     with `streamCommandOutput`; the agent keeps all of it for the life of the sandbox's command
     table, so a reader can attach late or re-attach and replay from the start.
 
+    With `stream=true` the answer is the command's event stream itself (200, what
+    `streamCommandOutput` sends from offset 0: its first event, `start`, carries the pid), so a
+    foreground command costs one round trip; a reader whose connection drops re-attaches with
+    `streamCommandOutput` at the offset it reached.
+
     Args:
         sandbox_id (str):
+        stream (bool | Unset):  Default: False.
         body (CommandRequest): A command to start.
 
     Raises:
@@ -116,12 +141,13 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | ProcessInfo]
+        Response[Error | File | ProcessInfo]
     """
 
     kwargs = _get_kwargs(
         sandbox_id=sandbox_id,
         body=body,
+        stream=stream,
     )
 
     response = client.get_httpx_client().request(
@@ -136,15 +162,22 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: CommandRequest,
-) -> Error | ProcessInfo | None:
+    stream: bool | Unset = False,
+) -> Error | File | ProcessInfo | None:
     """Start a command
 
      Starts `cmd` with `/bin/bash -l -c` as `user` and answers at once with its pid. Read its output
     with `streamCommandOutput`; the agent keeps all of it for the life of the sandbox's command
     table, so a reader can attach late or re-attach and replay from the start.
 
+    With `stream=true` the answer is the command's event stream itself (200, what
+    `streamCommandOutput` sends from offset 0: its first event, `start`, carries the pid), so a
+    foreground command costs one round trip; a reader whose connection drops re-attaches with
+    `streamCommandOutput` at the offset it reached.
+
     Args:
         sandbox_id (str):
+        stream (bool | Unset):  Default: False.
         body (CommandRequest): A command to start.
 
     Raises:
@@ -152,13 +185,14 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | ProcessInfo
+        Error | File | ProcessInfo
     """
 
     return sync_detailed(
         sandbox_id=sandbox_id,
         client=client,
         body=body,
+        stream=stream,
     ).parsed
 
 
@@ -167,15 +201,22 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CommandRequest,
-) -> Response[Error | ProcessInfo]:
+    stream: bool | Unset = False,
+) -> Response[Error | File | ProcessInfo]:
     """Start a command
 
      Starts `cmd` with `/bin/bash -l -c` as `user` and answers at once with its pid. Read its output
     with `streamCommandOutput`; the agent keeps all of it for the life of the sandbox's command
     table, so a reader can attach late or re-attach and replay from the start.
 
+    With `stream=true` the answer is the command's event stream itself (200, what
+    `streamCommandOutput` sends from offset 0: its first event, `start`, carries the pid), so a
+    foreground command costs one round trip; a reader whose connection drops re-attaches with
+    `streamCommandOutput` at the offset it reached.
+
     Args:
         sandbox_id (str):
+        stream (bool | Unset):  Default: False.
         body (CommandRequest): A command to start.
 
     Raises:
@@ -183,12 +224,13 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | ProcessInfo]
+        Response[Error | File | ProcessInfo]
     """
 
     kwargs = _get_kwargs(
         sandbox_id=sandbox_id,
         body=body,
+        stream=stream,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -201,15 +243,22 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CommandRequest,
-) -> Error | ProcessInfo | None:
+    stream: bool | Unset = False,
+) -> Error | File | ProcessInfo | None:
     """Start a command
 
      Starts `cmd` with `/bin/bash -l -c` as `user` and answers at once with its pid. Read its output
     with `streamCommandOutput`; the agent keeps all of it for the life of the sandbox's command
     table, so a reader can attach late or re-attach and replay from the start.
 
+    With `stream=true` the answer is the command's event stream itself (200, what
+    `streamCommandOutput` sends from offset 0: its first event, `start`, carries the pid), so a
+    foreground command costs one round trip; a reader whose connection drops re-attaches with
+    `streamCommandOutput` at the offset it reached.
+
     Args:
         sandbox_id (str):
+        stream (bool | Unset):  Default: False.
         body (CommandRequest): A command to start.
 
     Raises:
@@ -217,7 +266,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | ProcessInfo
+        Error | File | ProcessInfo
     """
 
     return (
@@ -225,5 +274,6 @@ async def asyncio(
             sandbox_id=sandbox_id,
             client=client,
             body=body,
+            stream=stream,
         )
     ).parsed
