@@ -193,6 +193,32 @@ def _not_about_the_linked_resource(case: Any, message: str) -> bool:
     return any(isinstance(v, str) and v and v in message for v in body.values())
 
 
+# DELETE of a command or a terminal kills it and keeps its record (schemathesis.toml says why); the
+# per-operation switch there covers the fuzzing phase, this the stateful phase's use-after-free check.
+KEPT_AFTER_DELETE = {"getCommand", "streamCommandOutput", "streamPtyOutput"}
+_NEEDS_PROXY = re.compile(r"need(s)? secure=true and internet access")
+_ALL = {"0.0.0.0/0", "::/0"}
+
+
+def _operation_id_of(case: Any) -> str:
+    return str(case.operation.definition.raw.get("operationId", ""))
+
+
+def _refused_proxy_without_secure(body: Any, message: str) -> bool:
+    """A create that asks for what lives in the egress proxy (secrets, security.*) without one: the
+    body says secure is not true, or no internet (allowInternetAccess false without `network`, or a
+    `network` with no allowOut entry whose denyOut refuses all of IPv4 and IPv6)."""
+    if not _NEEDS_PROXY.search(message) or not isinstance(body, dict):
+        return False
+    if body.get("secure") is not True:
+        return True
+    network = body.get("network")
+    if not isinstance(network, dict):
+        return body.get("allowInternetAccess") is False
+    allow, deny = network.get("allowOut"), network.get("denyOut") or []
+    return not allow and {str(d) for d in deny} >= _ALL
+
+
 _AT_MOST = re.compile(r"ask for at most (\d+) MB")
 
 
@@ -213,12 +239,18 @@ def filter_failure(context, failure, case, response):
     code = getattr(failure, "code", None)
     if code == "ST101" and _refused_disk(case, response):  # ST101: server error (5xx)
         return False
+    if code == "ST301" and _operation_id_of(case) in KEPT_AFTER_DELETE:  # ST301: deleted resource still there
+        return False
     if code == "ST302":  # created resource not found
         return not _not_about_the_linked_resource(case, _message(response))
     if code != "ST202" or response.status_code != 422:  # ST202: schema-valid request rejected
         return True
     message = _message(response)
-    return not (_refused_unreachable_entry(case.body, message) or _refused_long_name(case, message))
+    return not (
+        _refused_unreachable_entry(case.body, message)
+        or _refused_long_name(case, message)
+        or _refused_proxy_without_secure(case.body, message)
+    )
 
 
 def _message(response: Any) -> str:

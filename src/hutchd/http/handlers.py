@@ -205,8 +205,10 @@ async def update_security(request: Request) -> Response:
         if row["state"] not in ("running", "paused"):
             raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
         internet = not network_settings.row_policy(row).denies_everything
-        on = audit_log.requested(body, secure=bool(row["secure"]), internet=internet)
-        inspect = content_policy.parse(body, secure=bool(row["secure"]), internet=internet)
+        # a valid policy that this sandbox (made without the egress proxy) cannot serve: 409
+        secure = bool(row["secure"])
+        on = audit_log.requested(body, secure=secure, internet=internet, refusal=conflict)
+        inspect = content_policy.parse(body, secure=secure, internet=internet, refusal=conflict)
         await hub.backend.set_audit(sandbox_id, on)
         if inspect or hub.backend.inspect_policy(sandbox_id):
             await proxy_secrets.install(hub.backend, hub.agents, sandbox_id, None, inspect)

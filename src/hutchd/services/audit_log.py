@@ -6,20 +6,28 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hutchd.http.errors import unprocessable
+from hutchd.http.errors import ApiError, unprocessable
 
 MAX_SCAN = 8 << 20  # bytes one page may read past filtered-out lines (the next page goes on from there)
 
 
-def requested(security: dict[str, Any] | None, *, secure: bool, internet: bool) -> bool:
-    """Whether a policy's `audit` turns the log on (it needs the egress proxy)."""
+def requested(
+    security: dict[str, Any] | None,
+    *,
+    secure: bool,
+    internet: bool,
+    refusal: Callable[[str], ApiError] = unprocessable,
+) -> bool:
+    """Whether a policy's `audit` turns the log on (it needs the egress proxy: `refusal` makes the
+    error without one, 422 for a create that asks for both, 409 for a live sandbox made without)."""
     audit = (security or {}).get("audit")
     wanted = audit is not None and audit.get("enabled", True)
     if wanted and not (secure and internet):
-        raise unprocessable("security.audit needs secure=true and internet access: the egress proxy writes it")
+        raise refusal("security.audit needs secure=true and internet access: the egress proxy writes it")
     return bool(wanted)
 
 

@@ -6,17 +6,25 @@ side: a request's form (declaw's, either spelling) to the one the decrypting pro
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from hutchd.http.errors import unprocessable
+from hutchd.http.errors import ApiError, unprocessable
 from hutchd.runtime.inspection import PII_TYPES, SENSITIVITY
 
 DIRECTIONS = {"request": "request", "outbound": "request", "response": "response", "inbound": "response"}
 
 
-def parse(security: dict[str, Any] | None, *, secure: bool, internet: bool) -> dict[str, Any]:
+def parse(
+    security: dict[str, Any] | None,
+    *,
+    secure: bool,
+    internet: bool,
+    refusal: Callable[[str], ApiError] = unprocessable,
+) -> dict[str, Any]:
     """`security` (already checked against the spec's schema) as the decrypting proxy's policy; {}
-    when it reads no bodies."""
+    when it reads no bodies. `refusal` makes the error when the sandbox has no egress proxy: 422 for a
+    create that asks for both, 409 for a live sandbox made without one."""
     security = security or {}
     inspect: dict[str, Any] = {}
     pii = security.get("pii")
@@ -38,9 +46,7 @@ def parse(security: dict[str, Any] | None, *, secure: bool, internet: bool) -> d
             "domains": _domains(injection),
         }
     if inspect and not (secure and internet):
-        raise unprocessable(
-            "security.pii, .transformations and .injection_defense need secure=true and internet access"
-        )
+        raise refusal("security.pii, .transformations and .injection_defense need secure=true and internet access")
     return inspect
 
 
