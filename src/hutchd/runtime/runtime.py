@@ -50,6 +50,7 @@ from hutchd.runtime.snapshots import SnapshotStore
 from hutchd.runtime.templates import RECIPES, TemplateStore
 from hutchd.runtime.volumes import VolumeStore
 
+SANDBOX_TMP = Path("/tmp")  # every sandbox has its own tmpfs here (launcher.py), hiding the host's
 log = logging.getLogger("hutchd.runtime")
 
 _DISK_CACHE_SECONDS = 5.0
@@ -58,7 +59,13 @@ _TMP_MAX_BYTES = 1 << 30
 
 class Runtime:
     def __init__(self, data_dir: Path, *, agent_src: Path | None = None, check_host: bool = True) -> None:
-        self.layout = Layout(Path(data_dir).resolve())
+        data_dir = Path(data_dir).resolve()
+        if data_dir == SANDBOX_TMP or SANDBOX_TMP in data_dir.parents:
+            raise RuntimeUnavailable(
+                f"the data dir {data_dir} is under {SANDBOX_TMP}, which every sandbox mounts its own {SANDBOX_TMP}"
+                " over, so no sandbox could start: choose another (the default is /var/lib/hutch; /var/tmp works)"
+            )
+        self.layout = Layout(data_dir)
         self.templates = TemplateStore(self.layout)
         self.snapshots = SnapshotStore(self.layout)
         self.volumes = VolumeStore(self.layout)
