@@ -219,6 +219,30 @@ def _refused_proxy_without_secure(body: Any, message: str) -> bool:
     return not allow and {str(d) for d in deny} >= _ALL
 
 
+_TRANSFORMATION = re.compile(r"^security\.transformations\[(\d+)\] (needs one regex|is not a valid regex)")
+
+
+def _refused_transformation(body: Any, message: str) -> bool:
+    """A transformation rule the spec's prose refuses (TransformationRule: one of each spelling): the
+    rule the message names has both or neither of `match`/`pattern`, both `replace` and `replacement`,
+    or a regex and replacement Python's `re` itself rejects."""
+    m = _TRANSFORMATION.match(message)
+    security = body.get("security") if isinstance(body, dict) and "security" in body else body
+    rules = security.get("transformations") if isinstance(security, dict) else None
+    if m is None or not isinstance(rules, list) or int(m.group(1)) >= len(rules):
+        return False
+    rule = rules[int(m.group(1))]
+    patterns = [rule[k] for k in ("match", "pattern") if k in rule]
+    replacements = [rule[k] for k in ("replace", "replacement") if k in rule]
+    if len(patterns) != 1 or len(replacements) > 1:
+        return True
+    try:
+        re.compile(patterns[0]).sub(replacements[0] if replacements else "", "")
+    except (re.error, RecursionError, OverflowError):
+        return True
+    return False
+
+
 _AT_MOST = re.compile(r"ask for at most (\d+) MB")
 
 
@@ -250,6 +274,7 @@ def filter_failure(context, failure, case, response):
         _refused_unreachable_entry(case.body, message)
         or _refused_long_name(case, message)
         or _refused_proxy_without_secure(case.body, message)
+        or _refused_transformation(case.body, message)
     )
 
 

@@ -51,9 +51,10 @@ def hutch(cli_env: dict[str, str]) -> Hutch:
     return Hutch(cli_env)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sandbox_id(hutch: Hutch) -> Iterator[str]:
-    """One sandbox for the CLI's tests, made and killed by the CLI."""
+    """One sandbox for a module of the CLI's tests, made and killed by the CLI (module-scoped: a
+    session-long sandbox would be counted by later tests, the disk admission ones among them)."""
     sid = hutch("create", "--timeout", "600", "-e", "GREETING=hello", "-m", "suite=cli").stdout.strip()
     yield sid
     hutch("kill", sid, check=False)

@@ -185,14 +185,28 @@ def test_parse_hosts() -> None:
     assert names == {"a.test": ["198.18.0.1", "::1"], "b.test": ["198.18.0.1"]}
 
 
+def _udp_and_tcp_on_one_port() -> tuple[socket.socket, socket.socket, int]:
+    """A UDP port the kernel picks, and TCP on the same number: another process may hold that TCP port
+    (a busy machine runs servers of its own), so pick again until both are ours."""
+    for _ in range(100):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        port = int(udp.getsockname()[1])
+        tcp = socket.socket()
+        try:
+            tcp.bind(("127.0.0.1", port))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        return udp, tcp, port
+    raise RuntimeError("no port free for both UDP and TCP in 100 tries")
+
+
 @pytest.fixture
 def dns_server() -> Iterator[tuple[int, list[bytes]]]:
     """A UDP and TCP nameserver on 127.0.0.1 that answers a.test (truncated over UDP for big.test)."""
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", 0))
-    port = udp.getsockname()[1]
-    tcp = socket.socket()
-    tcp.bind(("127.0.0.1", port))
+    udp, tcp, port = _udp_and_tcp_on_one_port()
     tcp.listen(4)
     seen: list[bytes] = []
 
