@@ -200,10 +200,7 @@ async def update_security(request: Request) -> Response:
     sandbox_id = request.path_params["sandboxID"]
     hub.sandboxes.live(tenant, sandbox_id)
     body = await json_body(request)
-    async with hub.sandboxes.lock(sandbox_id):
-        row = hub.sandboxes.live(tenant, sandbox_id)
-        if row["state"] not in ("running", "paused"):
-            raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+    async with hub.sandboxes.held_live(tenant, sandbox_id) as row:
         internet = not network_settings.row_policy(row).denies_everything
         # a valid policy that this sandbox (made without the egress proxy) cannot serve: 409
         secure = bool(row["secure"])
@@ -239,10 +236,7 @@ async def update_network(request: Request) -> Response:
     sandbox_id = request.path_params["sandboxID"]
     hub.sandboxes.live(tenant, sandbox_id)
     body = await json_body(request)
-    async with hub.sandboxes.lock(sandbox_id):
-        row = hub.sandboxes.live(tenant, sandbox_id)
-        if row["state"] not in ("running", "paused"):
-            raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+    async with hub.sandboxes.held_live(tenant, sandbox_id) as row:
         current = network_settings.row_policy(row)
         public = body.get("allowPublicTraffic", current.allow_public_traffic)
         mask = body.get("maskRequestHost", current.mask_request_host)
@@ -307,10 +301,7 @@ async def create_snapshot(request: Request) -> Response:
     sandbox_id = request.path_params["sandboxID"]
     hub.sandboxes.live(request.state.tenant, sandbox_id)
     body = await json_body(request)
-    async with hub.sandboxes.lock(sandbox_id):
-        row = hub.sandboxes.live(request.state.tenant, sandbox_id)
-        if row["state"] not in ("running", "paused"):
-            raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+    async with hub.sandboxes.held_live(request.state.tenant, sandbox_id) as row:
         snap = await hub.snapshots.create(row, as_template=body.get("asTemplate", False), name=body.get("name"))
     return JSONResponse(snap, status_code=201)
 

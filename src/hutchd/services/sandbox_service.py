@@ -16,6 +16,7 @@ import json
 import logging
 import sqlite3
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +156,16 @@ class Sandboxes:
 
     def lock(self, sandbox_id: str) -> asyncio.Lock:
         return self._locks[sandbox_id]
+
+    @contextlib.asynccontextmanager
+    async def held_live(self, tenant: Tenant, sandbox_id: str) -> AsyncIterator[sqlite3.Row]:
+        """The tenant's sandbox under its lock, running or paused (409 while it starts or ends): what
+        changing a live sandbox's policy, files or snapshots needs."""
+        async with self.lock(sandbox_id):
+            row = self.live(tenant, sandbox_id)
+            if row["state"] not in ("running", "paused"):
+                raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+            yield row
 
     # ------------------------------------------------------------------ lookups
 
@@ -612,10 +623,7 @@ class Sandboxes:
         """One snapshot of the sandbox's files, then `count` sandboxes booted from it at once; one
         result per fork (its detail, or the Error its boot met). The disks of all forks are admitted
         together first, so a fork the host cannot hold is refused before anything is taken."""
-        async with self.lock(sandbox_id):
-            row = self.live(tenant, sandbox_id)
-            if row["state"] not in ("running", "paused"):
-                raise conflict(f"sandbox {sandbox_id} is {row['state']}; retry when it is running")
+        async with self.held_live(tenant, sandbox_id) as row:
             self._disk.check(row["disk_mb"] * count)
             snap = await self._snapshots.take(row, kind="manual")
         launch = Launch.from_row(row, timeout=timeout or self._settings.default_timeout, snapshot_id=snap["id"])
