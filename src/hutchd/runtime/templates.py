@@ -189,14 +189,9 @@ class TemplateStore:
         with self._lock(template_id):
             if self.exists(template_id):
                 raise SnapshotExists(f"template {template_id!r} already exists; choose another id")
-            tmp = self._tmp_dir(template_id)
-            try:
-                tmp.mkdir()
+            with self._staging(template_id) as tmp:
                 copy_tree(source_upper, tmp / "rootfs")
                 self._finish(tmp, template_id, {"parent": parent, **extra})
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
 
     def point(self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]) -> None:
         """Make `template_id` a template on top of `parent` (a built template's name for its top layer)
@@ -205,17 +200,11 @@ class TemplateStore:
         parent layers stay)."""
         check_id("template", template_id)
         self.meta(parent)
-        with self._lock(template_id):
-            tmp = self._tmp_dir(template_id)
-            try:
-                tmp.mkdir()
-                (tmp / "rootfs").mkdir()
-                if envs:
-                    _write_envs(tmp / "rootfs", envs)
-                self._retire_and_finish(tmp, template_id, {"parent": parent, **extra})
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
+        with self._lock(template_id), self._staging(template_id) as tmp:
+            (tmp / "rootfs").mkdir()
+            if envs:
+                _write_envs(tmp / "rootfs", envs)
+            self._retire_and_finish(tmp, template_id, {"parent": parent, **extra})
 
     def add_rootfs(self, template_id: str, rootfs: Path, extra: dict[str, object]) -> None:
         """Make a template with no parent from a finished root filesystem (moved, not copied)."""
@@ -223,14 +212,9 @@ class TemplateStore:
         with self._lock(template_id):
             if self.exists(template_id):
                 raise SnapshotExists(f"template {template_id!r} already exists")
-            tmp = self._tmp_dir(template_id)
-            try:
-                tmp.mkdir()
+            with self._staging(template_id) as tmp:
                 os.rename(rootfs, tmp / "rootfs")
                 self._finish(tmp, template_id, {"parent": None, **extra})
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
 
     def parent(self, template_id: str) -> str | None:
         parent = self.meta(template_id).get("parent")
@@ -255,6 +239,18 @@ class TemplateStore:
             yield
         finally:
             os.close(fd)
+
+    @contextlib.contextmanager
+    def _staging(self, template_id: str) -> Iterator[Path]:
+        """A new temp dir to build `template_id` in (the caller holds its lock), removed if the build
+        fails before it is renamed into place."""
+        tmp = self._tmp_dir(template_id)
+        try:
+            tmp.mkdir()
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
     def _tmp_dir(self, template_id: str) -> Path:
         """A fresh build dir; leftovers of crashed builds of this id are removed first (we hold the lock)."""
