@@ -24,6 +24,7 @@ from hutchd.http.routing import Endpoint
 from hutchd.http.validation import check_declared_size, json_body, param, query_time
 from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.runtime.templates import SANDBOX_UID
 from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets
 from hutchd.services.hub import Hub
 from hutchd.services.sandbox_service import Launch
@@ -474,7 +475,8 @@ def _volume_file(request: Request) -> tuple[Any, str]:
 
 def _owner(request: Request, mode: int) -> tuple[int, int, int]:
     uid, gid, given = (param(request, "query", name) for name in ("uid", "gid", "mode"))
-    return (1000 if uid is None else uid), (1000 if gid is None else gid), (mode if given is None else given)
+    owner = SANDBOX_UID  # the sandbox user, uid and gid alike (the spec's volumeUid/volumeGid)
+    return (owner if uid is None else uid), (owner if gid is None else gid), (mode if given is None else given)
 
 
 @handles("readVolumeFile")
