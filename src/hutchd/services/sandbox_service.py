@@ -81,9 +81,10 @@ class Launch:
         template = body.get("templateID", "base")
         network = network_settings.launch_policy(body)
         internet = network is None or not network.denies_everything
-        secrets = proxy_secrets.parse(body, secure=body.get("secure", False), internet=internet)
-        audit = audit_log.requested(body.get("security"), secure=body.get("secure", False), internet=internet)
-        inspect = content_policy.parse(body.get("security"), secure=body.get("secure", False), internet=internet)
+        secure = body.get("secure", False)
+        secrets = proxy_secrets.parse(body, secure=secure, internet=internet)
+        audit = audit_log.requested(body.get("security"), secure=secure, internet=internet)
+        inspect = content_policy.parse(body.get("security"), secure=secure, internet=internet)
         return cls(
             template_id=TEMPLATE_ALIASES.get(template, template),
             timeout=body.get("timeout", default_timeout),
@@ -96,7 +97,7 @@ class Launch:
             disk_mb=res.get("diskMB", DEFAULT_DISK_MB),
             on_timeout=life.get("onTimeout", "kill"),
             auto_resume=life.get("autoResume", False),
-            secure=body.get("secure", False),
+            secure=secure,
             network=network,
             secrets=secrets,
             audit=audit,
@@ -377,11 +378,10 @@ class Sandboxes:
                     *values, self._db.next_seq(), sandbox_id,
                 )  # fmt: skip
             self._db.run(
-                "UPDATE sandboxes SET network = ?, traffic_token = ?, secure = ? WHERE id = ?",
+                "UPDATE sandboxes SET network = ?, traffic_token = ?, secure = ?, volume_mounts = ? WHERE id = ?",
                 launch.network.to_json() if launch.network else None, network_settings.new_token(),
-                int(launch.secure), sandbox_id,
+                int(launch.secure), dumps(launch.volume_mounts), sandbox_id,
             )  # fmt: skip
-            self._db.run("UPDATE sandboxes SET volume_mounts = ? WHERE id = ?", dumps(launch.volume_mounts), sandbox_id)
             if idempotency_key is not None:
                 self._db.run(
                     "INSERT INTO idempotency (tenant, key, sandbox_id, created_at) VALUES (?, ?, ?, ?)",
