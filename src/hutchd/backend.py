@@ -109,6 +109,10 @@ class Backend:
         (None without either)."""
         return await self.call(self.rt.set_secrets, sandbox_id, secrets, inspect)
 
+    async def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        """Values of env_masking's variables (value -> name) for the decrypting proxy to take out."""
+        await self.call(self.rt.add_masked, sandbox_id, values)
+
     def inspect_policy(self, sandbox_id: str) -> dict[str, Any]:
         return dict(self.rt.inspect_policy(sandbox_id))
 

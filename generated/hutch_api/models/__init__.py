@@ -24,6 +24,7 @@ from .command_stderr_event import CommandStderrEvent
 from .command_stdout_event import CommandStdoutEvent
 from .connect_request import ConnectRequest
 from .entry_info import EntryInfo
+from .env_masking_policy import EnvMaskingPolicy
 from .env_var import EnvVar
 from .env_var_value import EnvVarValue
 from .env_vars import EnvVars
@@ -98,7 +99,6 @@ from .template_workdir_step import TemplateWorkdirStep
 from .timeout_request import TimeoutRequest
 from .transformation_rule import TransformationRule
 from .transformation_rule_direction import TransformationRuleDirection
-from .unsupported_policy import UnsupportedPolicy
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
 from .volume import Volume
 from .volume_entry import VolumeEntry
@@ -131,6 +131,7 @@ __all__ = (
     "CommandStdoutEvent",
     "ConnectRequest",
     "EntryInfo",
+    "EnvMaskingPolicy",
     "EnvVar",
     "EnvVarValue",
     "EnvVars",
@@ -205,7 +206,6 @@ __all__ = (
     "TimeoutRequest",
     "TransformationRule",
     "TransformationRuleDirection",
-    "UnsupportedPolicy",
     "UploadSignedFileFilesBody",
     "Volume",
     "VolumeEntry",

@@ -72,13 +72,16 @@ class Vault:
     key: bytes
     values: dict[str, str] = field(default_factory=dict)  # token -> value
 
-    def redact(self, text: str, findings: list[Finding]) -> str:
+    def redact(self, text: str, findings: list[Finding], *, remember: bool = True) -> str:
+        """Tokens in place of the findings; only `remember`ed ones are rehydrated later (the
+        sandbox's own values, not those a response brought)."""
         out, last = [], 0
         for f in findings:
             value = text[f.start : f.end]
             digest = hmac.new(self.key, f"{f.type}\0{value}".encode(), hashlib.sha256).hexdigest()[:12]
             token = f"[{f.type.upper()}_{digest}]"
-            self.values[token] = value
+            if remember:
+                self.values[token] = value
             out += [text[last : f.start], token]
             last = f.end
         return "".join(out) + text[last:]

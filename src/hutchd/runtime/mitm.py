@@ -47,6 +47,8 @@ CA_DAYS = 30  # the key is deleted with the sandbox long before; a leaked certif
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 AUDIT_LOG = "audit.jsonl"  # in the sandbox's dir: its connections, one JSON object a line
 AUDIT_ON = "audit.on"  # beside it (and in MITM_DIR): while this exists, connections are recorded
+MASKED = "masked.json"  # env_masking's values (value -> variable name), taken out of requests
+MAX_MASKED = 4096  # values kept; past that the oldest go first
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,26 @@ class Decryptor:
             return dict(json.loads((self.dir / "policy.json").read_text()))
         except (OSError, ValueError):
             return {}
+
+    def masked(self) -> dict[str, str]:
+        """The masked variables' values known so far (value -> name)."""
+        try:
+            return dict(json.loads((self.dir / MASKED).read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def add_masked(self, values: dict[str, str]) -> None:
+        """More values of masked variables for the proxy to take out of requests (a running one reads
+        them on its next request). A placeholder of this sandbox's secrets is never one: the proxy
+        must see it to swap it."""
+        if not self.dir.is_dir():
+            return
+        known = self.masked()
+        placeholders = {s.placeholder for s in self.saved().values()}
+        new = {v: n for v, n in values.items() if v not in placeholders and known.get(v) != n}
+        if new:
+            merged = {**known, **new}
+            self._replace(MASKED, dict(list(merged.items())[-MAX_MASKED:]))
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -165,7 +187,8 @@ class Decryptor:
         )
         env = {
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "HUTCH_SECRETS": "/tmp/secrets.json",
-            "HUTCH_POLICY": "/tmp/policy.json", "HUTCH_AUDIT_ON": f"/tmp/{AUDIT_ON}", "HUTCH_AUDIT_FD": str(audit),
+            "HUTCH_POLICY": "/tmp/policy.json", "HUTCH_MASKED": f"/tmp/{MASKED}",
+            "HUTCH_AUDIT_ON": f"/tmp/{AUDIT_ON}", "HUTCH_AUDIT_FD": str(audit),
         }  # fmt: skip
         with open(self.dir / "mitm.log", "ab") as out:
             try:

@@ -13,7 +13,9 @@ Inspection: `$HUTCH_POLICY` holds the body-reading parts of the security policy 
 `transformations`, `injection`, each optional), read again whenever it changes; the work itself is
 inspection.py's. Requests: transformations, then PII (redact into this process's tokens, block with
 403, or only record), then the injection score. Responses: the injection score, transformations,
-then the tokens back to their values when `pii` says `rehydrate`. While `$HUTCH_AUDIT_ON` exists,
+then the tokens back to their values when `pii` says `rehydrate`. With `env_masking`, the values
+in `$HUTCH_MASKED` (value -> variable name) become `[MASKED:NAME]` in every request's headers, path
+and body, before anything else reads them. While `$HUTCH_AUDIT_ON` exists,
 each request gets an audit entry (method, host, path without its query, status, bytes, what the
 policy found: never a body) written to the audit log's descriptor `$HUTCH_AUDIT_FD`.
 """
@@ -27,6 +29,7 @@ import os
 import re
 import secrets
 import sys
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -105,12 +108,54 @@ def _swap(text: str, pairs: list[tuple[str, str]]) -> str:
     return text
 
 
+def _swap_counted(text: str, pairs: list[tuple[str, str]]) -> tuple[str, int]:
+    count = 0
+    for old, new in pairs:
+        if old in text:
+            count += text.count(old)
+            text = text.replace(old, new)
+    return text, count
+
+
 class Inspector(_JsonFile):
     def __init__(self) -> None:
         super().__init__(os.environ["HUTCH_POLICY"])
         self.vault = inspection.Vault(secrets.token_bytes(32))
         self.rules: list[inspection.Rule] = []
         self.rules_of: object = None
+        self.masked = _JsonFile(os.environ["HUTCH_MASKED"])
+        self.masks: list[tuple[str, str]] = []
+        self.masks_of: object = None
+
+    def _masks(self, policy: dict[str, Any]) -> list[tuple[str, str]]:
+        """env_masking's (value, token) pairs, longest value first, with each value's URL-quoted
+        form too; none while the policy has no env_masking."""
+        if not policy.get("env_masking"):
+            return []
+        table = self.masked._load()
+        if table is not self.masks_of:
+            self.masks_of = table
+            pairs = {(v, f"[MASKED:{n}]") for v, n in table.items()}
+            pairs |= {(urllib.parse.quote(v, safe=""), f"[MASKED:{n}]") for v, n in table.items()}
+            self.masks = sorted(pairs, key=lambda p: -len(p[0]))
+        return self.masks
+
+    def requestheaders(self, flow: Any) -> None:
+        masks = self._masks(self._policy()[0])
+        if not masks:
+            return
+        req = flow.request
+        count = 0
+        for name in list(req.headers.keys()):
+            values = req.headers.get_all(name)
+            new = [_swap_counted(v, masks) for v in values]
+            if any(n for _, n in new):
+                req.headers.set_all(name, [v for v, _ in new])
+                count += sum(n for _, n in new)
+        path, n = _swap_counted(req.path, masks)
+        if n:
+            req.path, count = path, count + n
+        flow.metadata["hutch_masked"] = count
 
     def _policy(self) -> tuple[dict[str, Any], list[inspection.Rule]]:
         policy = self._load()
@@ -129,35 +174,51 @@ class Inspector(_JsonFile):
         pii, injection = _here(policy, "pii", host), _here(policy, "injection", host)
         findings: list[dict[str, Any]] = []
         flow.metadata["hutch"] = {"findings": findings, "reason": None}
+        masks = self._masks(policy)
+        masked = flow.metadata.get("hutch_masked", 0)
         text = _text(flow.request)
-        if text is None and any(p is not None and p["action"] != "log_only" for p in (pii, injection)):
+        if text is None and (masks or any(p is not None and p["action"] != "log_only" for p in (pii, injection))):
             _refuse(flow, "the request's body is too large to inspect")
             return
         if text is not None:
             before = text
+            text, n = _swap_counted(text, masks)
+            masked += n
+            if masked:
+                findings.append({"policy": "env_masking", "direction": "request", "count": masked})
             text, n = inspection.transform(text, rules, "request", host)
             if n:
                 findings.append({"policy": "transformations", "direction": "request", "count": n})
-            if pii is not None:
-                found = inspection.find_pii(text, pii["types"])
-                for kind in sorted({f.type for f in found}):
-                    count = sum(f.type == kind for f in found)
-                    findings.append({"policy": "pii", "type": kind, "action": pii["action"], "count": count})
-                if found and pii["action"] == "block":
-                    kinds = ", ".join(sorted({f.type for f in found}))
-                    _refuse(flow, f"the request carries PII ({kinds})")
+            if pii is not None and pii.get("requests", True):
+                text, refused = self._pii(flow, text, pii, "request")
+                if refused:
                     return
-                if found and pii["action"] == "redact":
-                    text = self.vault.redact(text, found)
             if injection is not None and _injection(flow, text, injection, "request"):
                 return
             if text != before:
                 flow.request.set_content(text.encode("utf-8", "surrogateescape"))
 
+    def _pii(self, flow: Any, text: str, pii: dict[str, Any], direction: str) -> tuple[str, bool]:
+        """PII in a body going one way: recorded, then redacted, or refused (True) under `block`."""
+        found = inspection.find_pii(text, pii["types"])
+        for kind in sorted({f.type for f in found}):
+            count = sum(f.type == kind for f in found)
+            flow.metadata["hutch"]["findings"].append(
+                {"policy": "pii", "type": kind, "action": pii["action"], "direction": direction, "count": count}
+            )
+        if found and pii["action"] == "block":
+            kinds = ", ".join(sorted({f.type for f in found}))
+            _refuse(flow, f"the {direction} carries PII ({kinds})")
+            return text, True
+        if found and pii["action"] == "redact":
+            text = self.vault.redact(text, found, remember=direction == "request")
+        return text, False
+
     def response(self, flow: Any) -> None:
         policy, rules = self._policy()
         host = _host(flow.request.host_header) or _host(flow.client_conn.sni)
         pii, injection = policy.get("pii"), _here(policy, "injection", host)
+        scan = _here(policy, "pii", host)
         meta = flow.metadata.setdefault("hutch", {"findings": [], "reason": None})
         text = None if meta["reason"] else _text(flow.response)
         if text is not None and injection is not None and _injection(flow, text, injection, "response"):
@@ -167,9 +228,12 @@ class Inspector(_JsonFile):
             text, n = inspection.transform(text, rules, "response", host)
             if n:
                 meta["findings"].append({"policy": "transformations", "direction": "response", "count": n})
-            if pii and pii["rehydrate"]:
+            refused = False
+            if scan is not None and scan.get("responses"):  # before rehydration: the server's PII, not ours
+                text, refused = self._pii(flow, text, scan, "response")
+            if pii and pii["rehydrate"] and not refused:
                 text = self.vault.rehydrate(text)
-            if text != before:
+            if text != before and not refused:
                 flow.response.set_content(text.encode("utf-8", "surrogateescape"))
         _audit(flow, meta)
 

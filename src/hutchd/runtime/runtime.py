@@ -312,6 +312,12 @@ class Runtime:
             except OSError as e:
                 raise RuntimeUnavailable(f"the sandbox's secrets cannot be held: {e}") from e
 
+    def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        """Values of env_masking's variables (value -> name) for the sandbox's decrypting proxy."""
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id)
+            Decryptor(sandbox_id, self.layout.sandbox_dir(sandbox_id)).add_masked(values)
+
     def audit_log(self, sandbox_id: str) -> Path:
         """Where the egress proxy records a sandbox's connections (only while the file exists)."""
         return self.layout.sandbox_dir(check_id("sandbox", sandbox_id)) / AUDIT_LOG

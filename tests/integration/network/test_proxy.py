@@ -419,7 +419,7 @@ def test_an_audit_update_applies_to_the_next_connection(curl: Curl, boxes: Sandb
     assert boxes.http.put(url, json={}).json() == {"audit": {"enabled": False}}  # a part left out is off
     assert curl.get(sid, "https://site.test/")[0] == 0
     assert hosts() == ["other.test"]  # kept, and nothing added
-    assert "not supported" in boxes.http.put(url, json={"env_masking": {"mask_patterns": ["*_KEY"]}}).json()["message"]
+    assert boxes.http.put(url, json={"env_masking": {"mask_patterns": ["A B"]}}).status_code == 422
     plain = curl.sandbox(secure=False)
     r = boxes.http.put(f"/sandboxes/{plain}/security", json={"audit": {}})
     assert r.status_code == 409 and "secure=true" in r.json()["message"]  # valid, but this sandbox has no proxy
@@ -584,3 +584,90 @@ def test_the_sdk_takes_typed_pii_and_transformations(hutch_server: Any, tls_host
         sent = sbx.commands.run(f"curl -sS -m 8 -k {resolve} -d 'to a@b.example' https://site.test/echo")
         assert "carries PII (email)" in sent.stdout
         assert sbx.update_security({"pii": {"types": ["ssn"], "action": "log_only"}})["pii"]["types"] == ["ssn"]
+
+
+MASKED = {  # a name the default globs match -> its value (long enough to be taken out of traffic)
+    "OPENAI_API_KEY": "sk-masked-" + secrets.token_hex(12),
+    "DB_PASSWORD": "pw-masked-" + secrets.token_hex(12),
+}
+
+
+def _masked_box(boxes: Sandboxes, pki: Pki) -> str:
+    sid = str(
+        boxes.create(
+            secure=True,
+            envs={**MASKED, "PLAIN": "plain-value-visible"},
+            secrets={"SVC_KEY": {"value": "svc-" + secrets.token_hex(12), "hosts": ["site.test"]}},
+            security={"audit": {}, "env": {}},  # declaw's other spelling; the default globs
+        )["sandboxID"]
+    )
+    boxes.write(sid, CA_IN_SANDBOX, pki.ca.read_bytes())
+    return sid
+
+
+def test_env_masking_masks_every_reply_that_shows_values(hutch_server: Any, tls_host: TestHost, pki: Pki) -> None:
+    boxes = Sandboxes(hutch_server.http())
+    try:
+        sid = _masked_box(boxes, pki)
+        api, token = boxes.http, "[MASKED:{}]".format
+        envs = api.get(f"/sandboxes/{sid}/env").json()
+        assert envs["OPENAI_API_KEY"] == token("OPENAI_API_KEY") and envs["PLAIN"] == "plain-value-visible"
+        assert envs["SVC_KEY"] == token("SVC_KEY")  # a secret's placeholder matches too
+        new = "tok-" + secrets.token_hex(12)
+        replies = [
+            api.put(f"/sandboxes/{sid}/env/GH_TOKEN", json={"value": new}),
+            api.get(f"/sandboxes/{sid}/env/GH_TOKEN"),
+            api.patch(f"/sandboxes/{sid}/env", json={"X_SECRET": new + "x"}),
+            api.put(f"/sandboxes/{sid}/env", json={**envs, **MASKED, "GH_TOKEN": new, "X_SECRET": new + "x"}),
+            api.post(f"/sandboxes/{sid}/commands", json={"cmd": "sleep 30", "envs": {"RUN_KEY": new + "r"}}),
+            api.post(f"/sandboxes/{sid}/code/contexts", json={"envs": {"CTX_TOKEN": new + "c"}}),
+        ]
+        pid = replies[4].json()["pid"]
+        replies += [api.get(f"/sandboxes/{sid}/commands"), api.get(f"/sandboxes/{sid}/commands/{pid}")]
+        replies += [api.get(f"/sandboxes/{sid}/code/contexts"), api.get(f"/sandboxes/{sid}/env")]
+        values = [*MASKED.values(), new, new + "x", new + "r", new + "r2", new + "c"]
+        for r in replies:
+            assert r.status_code < 300, r.text
+            assert not any(v in r.text for v in values), r.text
+        assert token("RUN_KEY") in replies[4].text and token("CTX_TOKEN") in replies[5].text
+        assert replies[0].json() == {"name": "GH_TOKEN", "value": token("GH_TOKEN")}
+        # a masked reply sent back as it came keeps the values (SVC_KEY came masked in `envs`)
+        assert boxes.run(sid, "printenv SVC_KEY")[1].startswith("hutch-secret-SVC_KEY-")
+        # inside the sandbox the values are what they are
+        assert boxes.run(sid, "printenv OPENAI_API_KEY GH_TOKEN")[1].split() == [MASKED["OPENAI_API_KEY"], new]
+        # ... and none of them leaves through the proxy: headers, path, query and body, any host
+        boxes.write(sid, "/tmp/body", " ".join(f"${k}" for k in MASKED).encode())
+        sent = (
+            'curl -sS -m 8 -H "Authorization: Bearer $OPENAI_API_KEY" -d "db=$DB_PASSWORD&gh=$GH_TOKEN"'
+            ' "https://site.test/echo?k=$OPENAI_API_KEY"'
+        )
+        code, out, err = boxes.run(sid, sent)
+        assert code == 0 and out == f"db={token('DB_PASSWORD')}&gh={token('GH_TOKEN')}", err
+        # a command's own envs are learnt from its start
+        run = {"cmd": 'curl -sS -m 8 -d "$RUN_KEY" https://site.test/echo', "envs": {"RUN_KEY": new + "r2"}}
+        events = api.post(f"/sandboxes/{sid}/commands", params={"stream": "true"}, json=run).text.splitlines()
+        assert "".join(e.get("data", "") for e in map(json.loads, events) if e["type"] == "stdout") == token("RUN_KEY")
+        auth = 'curl -sS -m 8 -H "Authorization: Bearer $OPENAI_API_KEY" https://other.test/echo-auth'
+        assert boxes.run(sid, auth)[1] == f"Bearer {token('OPENAI_API_KEY')}"  # other.test too: every host is read
+        assert boxes.run(sid, 'curl -sS -m 8 "http://site.test/say?$DB_PASSWORD"')[1] == token("DB_PASSWORD")
+        # a proxy secret still reaches its host: its placeholder is not a masked value in traffic
+        svc = boxes.run(sid, 'curl -sS -m 8 -H "Authorization: Bearer $SVC_KEY" https://site.test/auth')[1]
+        assert svc.startswith("auth sha256=") and svc != _sha("Bearer " + token("SVC_KEY"))
+
+        def masked_entries() -> list[dict[str, Any]] | None:
+            entries = api.get(f"/sandboxes/{sid}/audit-log").json()["entries"]
+            found = [e for e in entries if any(f["policy"] == "env_masking" for f in e.get("findings", []))]
+            return found if len(found) >= 3 else None
+
+        entries = wait_for(masked_entries, timeout=10)
+        log = json.dumps(api.get(f"/sandboxes/{sid}/audit-log").json())
+        assert entries and not any(v in log for v in values)
+        assert not any(v in hutch_server.log_path.read_text(errors="replace") for v in values)
+        assert api.put(f"/sandboxes/{sid}/security", json={"env": {}, "env_masking": {}}).status_code == 422
+        got = api.put(f"/sandboxes/{sid}/security", json={"env_masking": {"mask_patterns": ["PLAIN"]}}).json()
+        assert got["env_masking"] == {"enabled": True, "mask_patterns": ["PLAIN"]}
+        assert api.get(f"/sandboxes/{sid}/env/PLAIN").json()["value"] == token("PLAIN")
+        assert api.get(f"/sandboxes/{sid}/env/OPENAI_API_KEY").json()["value"] == MASKED["OPENAI_API_KEY"]
+    finally:
+        boxes.kill_all()
+        boxes.http.close()
