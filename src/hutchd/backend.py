@@ -51,6 +51,7 @@ class Backend:
         envs: dict[str, str],
         from_snapshot: str | None = None,
         volumes: dict[str, str] | None = None,
+        proxy: bool = False,
     ) -> None:
         spec = SandboxSpec(
             sandbox_id=sandbox_id,
@@ -63,6 +64,7 @@ class Backend:
             envs=envs,
             from_snapshot=from_snapshot,
             volumes=volumes or {},
+            proxy=proxy,
         )
         await self.call(self.rt.start, spec)
 
@@ -101,6 +103,13 @@ class Backend:
         """Apply an egress policy to a running sandbox (it keeps running); `proxy`: its egress proxy on
         or off (None: as it is)."""
         await self.call(self.rt.set_network, sandbox_id, policy, proxy=proxy)
+
+    def proxied(self, sandbox_id: str) -> bool:
+        return bool(self.rt.proxied(sandbox_id))
+
+    async def set_proxy(self, sandbox_id: str, on: bool) -> None:
+        """Turn the sandbox's egress proxy on or off, keeping its policy."""
+        await self.call(self.rt.set_proxy, sandbox_id, on)
 
     async def set_secrets(
         self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]

@@ -180,7 +180,8 @@ class Runtime:
             self._slirps[sid] = network.start_slirp(launched.child_pid, lambda: _join(procs), rdir / "slirp.log")
             crash_point("start:slirp")
             network.apply_egress(launched.child_pid)
-            self.egress.attach(sid, launched.child_pid, sdir)  # replaces the table with the policy's
+            # replaces the table with the policy's, the egress proxy's redirect in the same transaction
+            self.egress.attach(sid, launched.child_pid, sdir, proxy=spec.proxy)
         return SandboxHandle(sid, spec, sock_path, launched.pid, state.started_at)
 
     def _wait_ready(self, state: SandboxState, sock_path: Path, timeout: float) -> None:
@@ -300,6 +301,18 @@ class Runtime:
             rdir = self.layout.run_dir(sandbox_id)
             self._slirps[sandbox_id] = network.start_slirp(state.child_pid, lambda: _join(procs), rdir / "slirp.log")
             self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy, proxy=proxy)
+
+    def proxied(self, sandbox_id: str) -> bool:
+        """Whether the sandbox's web traffic goes through its egress proxy now."""
+        return self.egress.proxied(sandbox_id)
+
+    def set_proxy(self, sandbox_id: str, on: bool) -> None:
+        """Turn a running sandbox's egress proxy on or off, keeping its policy (no-op if it is already)."""
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id)
+            policy = self.egress.policy(sandbox_id)
+            if policy is not None and self.egress.proxied(sandbox_id) != on:
+                self.egress.set_policy(sandbox_id, policy, proxy=on)
 
     def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]) -> bytes | None:
         """Give a secure sandbox's egress proxy these secrets and body-reading policy (its decrypting

@@ -22,6 +22,7 @@ class SandboxSpec:
     envs: dict[str, str] = field(default_factory=dict)  # initial sandbox env, handed to the agent
     from_snapshot: str | None = None  # seeds the upper dir; the snapshot's template is used
     volumes: dict[str, str] = field(default_factory=dict)  # mount path -> volume id (volumes.py)
+    proxy: bool = False  # its TCP 80/443 goes through the egress proxy from the start (a secure sandbox)
 
     def validate(self) -> None:
         if not 0.01 <= self.cpu <= 1024:

@@ -33,6 +33,7 @@ class PoolShape:
     memory_mb: int = DEFAULT_MEMORY_MB
     disk_mb: int = DEFAULT_DISK_MB
     allow_internet: bool = True
+    secure: bool = True  # booted with the egress proxy's redirect in place: the SDKs' default create
 
 
 POOLED_SANDBOX_MB = 10
@@ -198,6 +199,7 @@ class WarmPool:
                 disk_mb=s.disk_mb,
                 allow_internet=s.allow_internet,
                 envs={},
+                proxy=s.secure,
             )
         except BaseException:
             self._db.run("DELETE FROM sandboxes WHERE id = ?", sandbox_id)

@@ -7,12 +7,14 @@ the others do not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
 import re
 import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -506,7 +508,7 @@ def test_pii_actions_change_with_the_policy(pii_box: tuple[str, Sandboxes]) -> N
     got = policy(rehydrate_response=True, types=["email", "ssn"])
     assert got["pii"] == {
         "enabled": True, "types": ["email", "ssn"], "action": "redact", "rehydrate_response": True,
-        "domains": ["site.test"],
+        "scan_requests": True, "scan_responses": False, "domains": ["site.test"],
     }  # fmt: skip
     assert "transformations" not in got  # a part left out is off
     assert _post(boxes, sid, "https://site.test/echo") == PII_BODY  # redacted on the way out, back on the way in
@@ -516,6 +518,13 @@ def test_pii_actions_change_with_the_policy(pii_box: tuple[str, Sandboxes]) -> N
     assert out.endswith(" 403") and "carries PII (credit_card)" in out
     boxes.write(sid, "/tmp/clean", NOT_LUHN.encode())
     assert boxes.run(sid, "curl -sS -m 8 --data-binary @/tmp/clean https://site.test/echo")[1] == NOT_LUHN
+    # PII in responses: redacted (and not rehydrated: the server's, not the sandbox's), or blocked
+    say = "curl -sS -m 8 'https://site.test/say?mail%20bo.k@example.net'"  # (an address the sandbox never sent)
+    policy(types=["email"], scan_requests=False, scan_responses=True, rehydrate_response=True)
+    assert re.fullmatch(r"mail \[EMAIL_[0-9a-f]{12}\]", boxes.run(sid, say)[1])
+    assert _post(boxes, sid, "https://site.test/echo") == PII_BODY  # requests are not read now
+    policy(types=["email"], scan_responses=True, action="block")
+    assert "the response carries PII (email)" in boxes.run(sid, say)[1]
     policy(action="log_only")
     assert _post(boxes, sid, "https://site.test/echo") == PII_BODY
 
@@ -525,7 +534,9 @@ def test_pii_actions_change_with_the_policy(pii_box: tuple[str, Sandboxes]) -> N
 
     entries = wait_for(requests, timeout=10)
     blocked = [e for e in entries if e["status"] == 403]
-    assert len(blocked) == 1 and blocked[0]["decision"] == "refused" and "credit_card" in blocked[0]["reason"]
+    assert [e["decision"] for e in blocked] == ["refused", "refused"]
+    assert "request carries PII (credit_card)" in blocked[0]["reason"]
+    assert "response carries PII (email)" in blocked[1]["reason"]
     last = entries[-1]
     assert (last["method"], last["host"], last["path"], last["protocol"], last["status"]) == (
         "POST", "site.test", "/echo", "https", 200,
@@ -671,3 +682,29 @@ def test_env_masking_masks_every_reply_that_shows_values(hutch_server: Any, tls_
     finally:
         boxes.kill_all()
         boxes.http.close()
+
+
+def _has_proxy_table(hutch_server: Any, sid: str) -> bool:
+    try:
+        pid = json.loads((hutch_server.data_dir / "sandboxes" / sid / "state.json").read_text())["child_pid"]
+    except FileNotFoundError:
+        return False  # still booting
+    listed = subprocess.run(["nsenter", "-t", str(pid), "-n", "nft", "list", "tables"], capture_output=True, text=True)
+    return "hutch_proxy" in listed.stdout
+
+
+def test_pooled_sandboxes_wait_with_the_proxy_and_a_plain_create_loses_it(
+    hutch_server: Any, boxes: Sandboxes, tls_host: TestHost
+) -> None:
+    """The pool boots its sandboxes with the egress proxy's redirect in place, so a secure create (the
+    SDKs' default) changes no nft table; one without `secure` has the redirect taken away just after
+    its create answered."""
+    with contextlib.closing(sqlite3.connect(f"file:{hutch_server.data_dir / 'hutch.db'}?mode=ro", uri=True)) as db:
+        pooled = [row[0] for row in db.execute("SELECT id FROM sandboxes WHERE state = 'pooled'")]
+    assert pooled
+    wait_for(lambda: all(_has_proxy_table(hutch_server, sid) for sid in pooled), timeout=20)  # (booting ones too)
+    secure = str(boxes.create(secure=True)["sandboxID"])
+    plain = str(boxes.create()["sandboxID"])
+    assert _has_proxy_table(hutch_server, secure)
+    wait_for(lambda: not _has_proxy_table(hutch_server, plain), timeout=10)
+    assert boxes.run(plain, "curl -sS -m 5 -o /dev/null -w '%{http_code}' http://site.test/")[1] == "200"
