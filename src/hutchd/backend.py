@@ -52,6 +52,7 @@ class Backend:
         from_snapshot: str | None = None,
         volumes: dict[str, str] | None = None,
         proxy: bool = False,
+        proxy_state_from: str | None = None,
     ) -> None:
         spec = SandboxSpec(
             sandbox_id=sandbox_id,
@@ -65,6 +66,7 @@ class Backend:
             from_snapshot=from_snapshot,
             volumes=volumes or {},
             proxy=proxy,
+            proxy_state_from=proxy_state_from,
         )
         await self.call(self.rt.start, spec)
 

@@ -49,6 +49,8 @@ AUDIT_LOG = "audit.jsonl"  # in the sandbox's dir: its connections, one JSON obj
 AUDIT_ON = "audit.on"  # beside it (and in MITM_DIR): while this exists, connections are recorded
 MASKED = "masked.json"  # env_masking's values (value -> variable name), taken out of requests
 MAX_MASKED = 4096  # values kept; past that the oldest go first
+KEPT = ("secrets.json", "policy.json", MASKED, "mitmproxy-ca.pem", "mitmproxy-ca-cert.pem")
+"""What a restore or fork of the sandbox needs to have its secrets, policy and CA (`keep`, `adopt`)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,39 @@ class Decryptor:
         if new:
             merged = {**known, **new}
             self._replace(MASKED, dict(list(merged.items())[-MAX_MASKED:]))
+
+    def keep(self, dest: Path) -> None:
+        """Copy what a restore of this sandbox needs to `dest` (a directory of root's alone, beside
+        its snapshot, never in it): its secrets, body-reading policy, masked values, CA and whether
+        it is audited. The files in the snapshot already trust that CA and hold the placeholders."""
+        audited = (self.dir.parent / AUDIT_ON).exists()
+        if not self.dir.is_dir() and not audited:
+            return
+        dest.mkdir(mode=0o700, parents=True)
+        for name in KEPT:
+            with contextlib.suppress(FileNotFoundError):
+                shutil.copyfile(self.dir / name, dest / name)  # (created 0600 under the 0700 dest)
+        if audited:
+            (dest / AUDIT_ON).touch(mode=0o600)
+
+    def adopt(self, kept: Path) -> None:
+        """Make what `keep` copied this (new, not yet running) sandbox's own: its egress proxy then
+        starts decrypting as for a server restart."""
+        if not kept.is_dir():
+            return
+        if (kept / AUDIT_ON).exists():
+            (self.dir.parent / AUDIT_ON).touch(mode=0o644)
+        names = [n for n in KEPT if (kept / n).exists()]
+        if not names:
+            return
+        self.dir.mkdir(mode=0o700, exist_ok=True)
+        os.chown(self.dir, MITM_UID, MITM_UID)
+        for name in names:
+            fd = os.open(self.dir / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write((kept / name).read_bytes())
+            os.chown(self.dir / name, MITM_UID, MITM_UID)
+        self.set_audit((kept / AUDIT_ON).exists())
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

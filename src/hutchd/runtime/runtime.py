@@ -135,6 +135,8 @@ class Runtime:
         fs = self._fs(sid)
         sdir.mkdir(mode=0o700)
         state.save(sdir / "state.json")  # first, so a crash from here on is recoverable
+        if spec.proxy_state_from:  # a restore or fork: the egress proxy's state of the sandbox it copies
+            Decryptor(sid, sdir).adopt(self._kept_proxy_state(spec.proxy_state_from))
         upper, work = fs.prepare(disk_mb=spec.disk_mb, bounded=self._bounded, seed=seed)
         _write_identity(upper, sid)
         state.cgroups.create(cpu=spec.cpu, memory_mb=spec.memory_mb, pids=spec.pids)
@@ -400,10 +402,16 @@ class Runtime:
             if running:
                 cg.set_frozen(True)
             try:
-                return self.snapshots.create(snapshot_id, upper, template_id=state.template_id, source=sandbox_id)
+                size = self.snapshots.create(snapshot_id, upper, template_id=state.template_id, source=sandbox_id)
             finally:
                 if running:
                     cg.set_frozen(False)
+            Decryptor(sandbox_id, self.layout.sandbox_dir(sandbox_id)).keep(self._kept_proxy_state(snapshot_id))
+            return size
+
+    def _kept_proxy_state(self, snapshot_id: str) -> Path:
+        """Where a snapshot's sandbox's egress-proxy state is kept for its restores (not in the snapshot)."""
+        return self.layout.root / "proxy-state" / check_id("snapshot", snapshot_id)
 
     def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         """Turn the kept upper dir of a dead sandbox (see `recover`) into a snapshot, O(1), and forget
@@ -438,6 +446,7 @@ class Runtime:
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         self.snapshots.delete(snapshot_id)
+        shutil.rmtree(self._kept_proxy_state(snapshot_id), ignore_errors=True)
 
     def promote_snapshot_to_template(self, snapshot_id: str, template_id: str) -> None:
         """A template = the snapshot's template + a copy of the snapshot's upper as one more layer."""

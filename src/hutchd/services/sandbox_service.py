@@ -73,6 +73,7 @@ class Launch:
     audit: bool = False  # security.audit: the egress proxy records its connections
     inspect: dict[str, Any] = dataclasses.field(default_factory=dict)  # security.pii, .transformations
     volume_mounts: dict[str, str] = dataclasses.field(default_factory=dict)  # mount path -> volume ID
+    proxy_state_from: str | None = None  # a restore or fork keeps its egress proxy's secrets, policy and CA
 
     @classmethod
     def from_body(cls, body: dict[str, Any], default_timeout: int) -> Launch:
@@ -124,6 +125,7 @@ class Launch:
             from_snapshot=snapshot_id,
             network=network_settings.stored_policy(row),
             volume_mounts=json.loads(row["volume_mounts"]),
+            proxy_state_from=snapshot_id,
         )
 
 
@@ -455,6 +457,7 @@ class Sandboxes:
             from_snapshot=launch.from_snapshot,
             volumes=launch.volume_mounts,
             proxy=launch.secure,  # a secure sandbox's egress goes through its proxy from the start
+            proxy_state_from=launch.proxy_state_from,
         )
         crash_point("create:booted")
         if launch.network is not None and launch.allow_internet:

@@ -708,3 +708,46 @@ def test_pooled_sandboxes_wait_with_the_proxy_and_a_plain_create_loses_it(
     assert _has_proxy_table(hutch_server, secure)
     wait_for(lambda: not _has_proxy_table(hutch_server, plain), timeout=10)
     assert boxes.run(plain, "curl -sS -m 5 -o /dev/null -w '%{http_code}' http://site.test/")[1] == "200"
+
+
+def test_restores_and_forks_keep_the_network_security_policy_secrets_and_ca(
+    hutch_server: Any, tls_host: TestHost, pki: Pki
+) -> None:
+    """A fork and a restore (of the killed original) get the original's network policy, security
+    policy (audit, pii, env_masking), secrets (same placeholders, same values at the proxy) and CA
+    (the one their files trust already): each proves it by what its traffic does."""
+    boxes = Sandboxes(hutch_server.http())
+    value, masked = "sk-kept-" + secrets.token_hex(12), "masked-" + secrets.token_hex(12)
+    security = {"audit": {}, "pii": {"types": ["email"], "domains": ["site.test"]}, "env_masking": {}}
+    try:
+        original = str(
+            boxes.create(
+                secure=True, network={"denyOut": [DENIED]}, envs={"ENV_TOKEN": masked}, security=security,
+                secrets={"API_KEY": {"value": value, "hosts": ["site.test"]}},
+            )["sandboxID"]
+        )  # fmt: skip
+        boxes.write(original, CA_IN_SANDBOX, pki.ca.read_bytes())
+        policy = boxes.http.put(f"/sandboxes/{original}/security", json=security).json()
+        [fork] = boxes.http.post(f"/sandboxes/{original}/fork", json={"count": 1}).json()
+        forked = fork["sandbox"]["sandboxID"]
+        boxes.http.delete(f"/sandboxes/{original}").raise_for_status()
+        r = boxes.http.post(f"/sandboxes/{original}/restore", json={})
+        assert r.status_code in (200, 201), r.text
+        restored = r.json()["sandboxID"]
+        for sid in (forked, restored):
+            auth = boxes.run(sid, 'curl -sS -m 8 -H "Authorization: Bearer $API_KEY" https://site.test/auth')[1]
+            assert auth == _sha("Bearer " + value), sid  # the secret, through the CA its files trust
+            sent = boxes.run(sid, 'curl -sS -m 8 -d "to a@b.example $ENV_TOKEN" https://site.test/echo')[1]
+            assert re.fullmatch(r"to \[EMAIL_[0-9a-f]{12}\] \[MASKED:ENV_TOKEN\]", sent), (sid, sent)
+            assert boxes.http.get(f"/sandboxes/{sid}/env/ENV_TOKEN").json()["value"] == "[MASKED:ENV_TOKEN]"
+            boxes.write(sid, CA_IN_SANDBOX, pki.ca.read_bytes())  # (/tmp is not in a snapshot)
+            refused = boxes.run(
+                sid, f"curl -sS -m 8 --cacert {CA_IN_SANDBOX} --resolve {SUB}:443:{tls_host.address} https://{SUB}/"
+            )
+            assert refused[0] == CURL_SSL_ERROR, (sid, refused)  # the network policy's deny entry
+            assert boxes.http.put(f"/sandboxes/{sid}/security", json=security).json() == policy
+            wait_for(lambda s=sid: boxes.http.get(f"/sandboxes/{s}/audit-log").json()["entries"], timeout=10)
+            assert value not in boxes.http.get(f"/sandboxes/{sid}/audit-log").text
+    finally:
+        boxes.kill_all()
+        boxes.http.close()
