@@ -27,7 +27,7 @@ _PATTERNS = {  # in priority order: an earlier type's match wins where two overl
     ),
     "phone_number": re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]\d{3}[ .-]\d{4}(?!\w)"),
 }
-_TOKEN = re.compile(r"\[(?:SSN|CREDIT_CARD|EMAIL|PHONE_NUMBER|API_KEY|IP_ADDRESS)_[0-9a-f]{12}\]")
+TOKEN = re.compile(r"\[(?:SSN|CREDIT_CARD|EMAIL|PHONE_NUMBER|API_KEY|IP_ADDRESS)_[0-9a-f]{12}\]")
 
 
 def luhn_valid(number: str) -> bool:
@@ -87,7 +87,7 @@ class Vault:
         return "".join(out) + text[last:]
 
     def rehydrate(self, text: str) -> str:
-        return _TOKEN.sub(lambda m: self.values.get(m.group(), m.group()), text)
+        return TOKEN.sub(lambda m: self.values.get(m.group(), m.group()), text)
 
 
 def host_matches(name: str, domains: Iterable[str]) -> bool:

@@ -215,7 +215,7 @@ class Decryptor:
             shutil.which("mitmdump") or "/usr/bin/mitmdump", "-q", "--mode", "regular",
             "--listen-host", MITM_ADDRESS, "--listen-port", str(self.port),
             "--set", "confdir=/tmp", "--set", "ssl_verify_upstream_trusted_ca=/tmp/upstream-ca.pem",
-            "--set", "stream_large_bodies=1m", "--set", "http2=false", "-s", str(ADDON),
+            "--set", "http2=false", "-s", str(ADDON),  # (the addon decides which bodies it holds)
         ]  # fmt: skip
         audit = os.open(
             self.dir.parent / AUDIT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600

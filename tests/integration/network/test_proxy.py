@@ -751,3 +751,51 @@ def test_restores_and_forks_keep_the_network_security_policy_secrets_and_ca(
     finally:
         boxes.kill_all()
         boxes.http.close()
+
+
+def test_bodies_over_a_mebibyte_are_read_as_they_stream(pii_box: tuple[str, Sandboxes]) -> None:
+    """A 3 MiB body (over the 1 MiB held whole) is read in windows both ways: every address is
+    redacted on the way out and put back on the way in, wherever the windows fall; a compressed
+    one the policy cannot read is cut, not sent unread."""
+    sid, boxes = pii_box
+    url = f"/sandboxes/{sid}/security"
+    emails = [f"user{i}@mail{i}.example" for i in range(60)]
+    filler = ("lorem ipsum " * 4400)[: 50 * 1024 + 13]
+    body = "".join(filler + e for e in emails) + filler
+    boxes.write(sid, "/tmp/big", body.encode())
+    post = "curl -sS -m 30 --data-binary @/tmp/big -H 'Content-Type: text/plain' https://site.test/echo"
+    pii = {"types": ["email"], "domains": ["site.test"], "rehydrate_response": True}
+    assert boxes.http.put(url, json={"audit": {}, "pii": pii}).status_code == 200
+    code, out, err = boxes.run(sid, post + " -o /tmp/back; sha256sum /tmp/big /tmp/back | cut -c1-64 | uniq | wc -l")
+    assert (code, out.strip()) == (0, "1"), err  # what came back is what went, addresses and all
+
+    def redacted() -> dict[str, Any] | None:
+        entries = boxes.http.get(f"/sandboxes/{sid}/audit-log", params={"host": "site.test"}).json()["entries"]
+        last = [e for e in entries if e.get("method") == "POST"][-1]
+        return last if last["bytesOut"] == len(body) else None
+
+    [finding] = wait_for(redacted, timeout=10)["findings"]
+    assert (finding["type"], finding["direction"], finding["count"]) == ("email", "request", len(emails))
+    assert boxes.http.put(url, json={"pii": {**pii, "rehydrate_response": False}}).status_code == 200
+    code, out, _ = boxes.run(sid, post + " | grep -o '\\[EMAIL_[0-9a-f]*\\]' | wc -l; " + post + " | grep -c '@'")
+    assert out.split() == [str(len(emails)), "0"]  # the server got tokens only
+    boxes.run(sid, "head -c 2M /dev/urandom | gzip > /tmp/big.gz")
+    gz = "curl -sS -m 30 --data-binary @/tmp/big.gz -H 'Content-Encoding: gzip' -o /dev/null -w '%{http_code}' "
+    code, out, _ = boxes.run(sid, gz + "https://site.test/echo")
+    assert code != 0 or out != "200"  # cut: the proxy cannot read it (compressed, over 1 MiB), so it does not send it
+    boxes.http.put(url, json={})
+
+
+def test_a_ca_an_update_adds_reaches_the_commands_started_after(curl: Curl, boxes: Sandboxes) -> None:
+    """A sandbox made without a decrypting policy gets one later: its CA goes into the system bundle
+    and NODE_EXTRA_CA_CERTS (and the others) into the environment of the commands started from then on."""
+    sid = curl.sandbox(secure=True)
+    assert boxes.run(sid, "printenv NODE_EXTRA_CA_CERTS")[0] == 1
+    rule = {"match": "hello", "replace": "HOWDY", "direction": "response", "domains": ["site.test"]}
+    assert boxes.http.put(f"/sandboxes/{sid}/security", json={"transformations": [rule]}).status_code == 200
+    ca = boxes.run(sid, "printenv NODE_EXTRA_CA_CERTS")[1].strip()
+    assert ca == "/usr/local/share/ca-certificates/hutch-egress-proxy.crt"
+    node = "node -e \"require('https').get('https://site.test/', r => r.pipe(process.stdout))\""
+    assert boxes.run(sid, node)[1] == "HOWDY site.test over https"
+    assert boxes.run(sid, "curl -sS -m 8 https://site.test/")[1] == "HOWDY site.test over https"
+    assert json.loads(boxes.http.get(f"/sandboxes/{sid}").text)["envKeys"].count("NODE_EXTRA_CA_CERTS") == 1
