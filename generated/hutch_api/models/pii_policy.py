@@ -18,8 +18,8 @@ class PIIPolicy:
     replaces each value with a token like `[EMAIL_3f9a0c12b7d4]`, the same for the same value in
     this sandbox; `block` answers 403 with the reason instead of sending the request; `log_only`
     sends it as it is. Every action records what it found (type and count, never the value) in
-    the audit log while `audit` is on. A request body too large to hold (over 1 MiB) is refused
-    unless the action is `log_only`.
+    the audit log while `audit` is on. Bodies over 1 MiB are read as they stream, up to 64 MiB
+    (past that, or compressed, they are cut unless the action is `log_only`).
 
     """
 

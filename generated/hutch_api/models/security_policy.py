@@ -38,20 +38,21 @@ class SecurityPolicy:
     replaces each value with a token like `[EMAIL_3f9a0c12b7d4]`, the same for the same value in
     this sandbox; `block` answers 403 with the reason instead of sending the request; `log_only`
     sends it as it is. Every action records what it found (type and count, never the value) in
-    the audit log while `audit` is on. A request body too large to hold (over 1 MiB) is refused
-    unless the action is `log_only`.
+    the audit log while `audit` is on. Bodies over 1 MiB are read as they stream, up to 64 MiB
+    (past that, or compressed, they are cut unless the action is `log_only`).
      """
     transformations: list[TransformationRule] | Unset = UNSET
     """ Regex rewrites of bodies, in order (requests before PII detection, responses before
-    rehydration). Bodies over 1 MiB are streamed and not rewritten.
+    rehydration). Bodies over 1 MiB are rewritten as they stream, up to 64 MiB (past that, or
+    compressed, they are cut).
      """
     injection_defense: InjectionDefensePolicy | Unset = UNSET
     """ declaw's `injection_defense`: request and response bodies are scored (0 to 1) against a
     library of prompt-injection phrases ("ignore all previous instructions", "reveal your system
     prompt", chat-template markers, ...; several matches add up). At or over the threshold,
     `block` answers 403 with the reason in place of the request or the response; `log_only`
-    records it in the audit log. Bodies over 1 MiB are not scanned (a request that large is
-    refused under `block`).
+    records it in the audit log. Bodies over 1 MiB are scanned as they stream, up to 64 MiB
+    (past that, or compressed, they are cut under `block`); a refusal there closes the connection.
      """
     env_masking: EnvMaskingPolicy | Unset = UNSET
     """ declaw's `EnvSecurityConfig`: environment variables whose names match one of `mask_patterns`

@@ -273,19 +273,22 @@ class Inspector(_JsonFile):
                 flow.metadata["hutch"]["findings"].append(finding)
         if _held(req.headers, request=True):
             return
+        length = req.headers.get("content-length", "").strip()
+        encoded = req.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
+        if (encoded or (length.isdigit() and int(length) > STREAM_LIMIT)) and self._must_read(work):
+            why = "compressed" if encoded else f"over {STREAM_LIMIT >> 20} MiB"
+            reason = f"blocked by the sandbox's security policy: the request's body is {why}: more than the proxy reads"
+            flow.metadata["hutch"]["reason"] = reason
+            flow.kill()  # before anything of it went
+            return
         if any(work[k] for k in ("rules", "injection", "pii", "masks")):
             req.stream = _Streamed(self, flow, "request", work, req.headers)
         else:
             req.stream = True  # nothing to read in it: as it comes
 
     def request(self, flow: Any) -> None:
-        meta = flow.metadata.setdefault("hutch", {"findings": [], "reason": None})
-        if isinstance(flow.request.stream, _Streamed):
-            if meta["reason"]:
-                flow.kill()  # headers and part of the body went: the rest never does, nor the end
-            return
         if flow.request.stream:
-            return
+            return  # streamed: read (and refused) on the way
         work = self._work(flow, "request")
         text = _text(flow.request)
         before = text
@@ -327,24 +330,30 @@ class Inspector(_JsonFile):
 class _Streamed:
     """A body over HOLD bytes (or of unknown length), read as it passes: in windows of about
     WINDOW bytes, each cut where no match of the policy's patterns is split, up to STREAM_LIMIT
-    bytes. A refusal cuts the stream (the start went already); past the limit a body the policy
-    must read is cut too, any other passes unread."""
+    bytes. A refusal cuts the stream (the start went already, never the end); past the limit a body
+    the policy must read is cut too, any other passes unread."""
 
     def __init__(self, inspector: Inspector, flow: Any, direction: str, work: dict[str, Any], headers: Any) -> None:
         self.inspector, self.flow, self.direction, self.work = inspector, flow, direction, work
         self.encoded = headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
-        if "content-length" in headers:  # what it reads may change its length: sent in chunks instead
-            del headers["content-length"]
+        self.chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        if "content-length" in headers and any(work.get(k) for k in ("masks", "rules", "pii", "rehydrate", "secrets")):
+            del headers["content-length"]  # what it reads may change its length: sent in chunks instead
             headers["transfer-encoding"] = "chunked"
+            self.chunked = True
         self.pending = b""
         self.seen = 0
         self.refused = False
+        self.aborted = False
         self.passing = False
 
     def __call__(self, data: bytes) -> list[bytes]:
         """What to send on for `data` (b"": the end); nothing while a window fills (an empty chunk
         would end a chunked body)."""
         out = self._next(data)
+        if self.refused and self.direction == "request" and not self.aborted:
+            self.aborted = True
+            _abort(self.flow)
         return [out] if out else []
 
     def _next(self, data: bytes) -> bytes:
@@ -379,6 +388,21 @@ class _Streamed:
         self.pending = b""
         self.flow.metadata["hutch"]["reason"] = f"blocked by the sandbox's security policy: {why}"
         return b""
+
+
+def _abort(flow: Any) -> None:
+    """Close a flow's connections both ways at once: the end of a chunked request would otherwise
+    still go and make what went before it a whole request (and one with a length would hang
+    waiting for the rest). mitmproxy 8 cannot kill a flow in transit (its issue 4711), so this goes
+    through the proxyserver addon's handler of the connection (Debian's 8.1.1; if that changes, the
+    flow is only killed, which its response then ends)."""
+    flow.kill()
+    proxyserver = importlib.import_module("mitmproxy.ctx").master.addons.get("proxyserver")
+    client = flow.client_conn
+    handler = getattr(proxyserver, "_connections", {}).get(("tcp", client.peername, client.sockname))
+    for conn in (flow.server_conn, client):
+        if handler is not None and conn in getattr(handler, "transports", {}):
+            handler.close_connection(conn)
 
 
 def _held(headers: Any, *, request: bool) -> bool:
