@@ -30,6 +30,7 @@ from hutch import (
     AsyncSandbox,
     AuditLogPage,
     AuditPolicy,
+    EnvMaskingConfig,
     PIIConfig,
     Sandbox,
     Secret,
@@ -595,6 +596,17 @@ def test_the_sdk_takes_typed_pii_and_transformations(hutch_server: Any, tls_host
         sent = sbx.commands.run(f"curl -sS -m 8 -k {resolve} -d 'to a@b.example' https://site.test/echo")
         assert "carries PII (email)" in sent.stdout
         assert sbx.update_security({"pii": {"types": ["ssn"], "action": "log_only"}})["pii"]["types"] == ["ssn"]
+        # env masking, sync and async: the SDK's env reads show the mask, commands the value
+        assert sbx.update_security(SecurityPolicy(env_masking=EnvMaskingConfig()))["env_masking"]["enabled"]
+        sbx.env.set("MY_TOKEN", "tok-" + "x" * 20)
+        assert sbx.env.get("MY_TOKEN") == "[MASKED:MY_TOKEN]"
+        assert sbx.commands.run("printenv MY_TOKEN").stdout.strip() == "tok-" + "x" * 20
+
+        async def read_async() -> str | None:
+            async with await AsyncSandbox.connect(sbx.sandbox_id, **conn) as asbx:
+                return await asbx.env.get("MY_TOKEN")
+
+        assert asyncio.run(read_async()) == "[MASKED:MY_TOKEN]"
 
 
 MASKED = {  # a name the default globs match -> its value (long enough to be taken out of traffic)
