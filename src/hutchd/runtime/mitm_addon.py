@@ -281,15 +281,14 @@ class Inspector(_JsonFile):
             flow.metadata["hutch"]["reason"] = reason
             flow.kill()  # before anything of it went
             return
-        if any(work[k] for k in ("rules", "injection", "pii", "masks")):
-            req.stream = _Streamed(self, flow, "request", work, req.headers)
-        else:
-            req.stream = True  # nothing to read in it: as it comes
+        req.stream = _Streamed(self, flow, "request", work, req.headers) if _busy(work) else True
 
     def request(self, flow: Any) -> None:
         if flow.request.stream:
             return  # streamed: read (and refused) on the way
         work = self._work(flow, "request")
+        if not _busy(work):
+            return
         text = _text(flow.request)
         before = text
         text, refusal = self._process(flow, text, "request", work)
@@ -304,16 +303,14 @@ class Inspector(_JsonFile):
             return
         flow.metadata["hutch_streamed"] = True
         work = self._work(flow, "response")
-        busy = any(work[k] for k in ("rules", "injection", "pii", "rehydrate", "secrets"))
-        flow.response.stream = _Streamed(self, flow, "response", work, flow.response.headers) if busy else True
+        flow.response.stream = _Streamed(self, flow, "response", work, flow.response.headers) if _busy(work) else True
 
     def response(self, flow: Any) -> None:
         meta = flow.metadata.setdefault("hutch", {"findings": [], "reason": None})
         if isinstance(flow.response.stream, _Streamed):
             if meta["reason"] and flow.response.stream.refused:
                 flow.kill()  # the status and part of the body went: the rest never does
-        elif not meta["reason"]:
-            work = self._work(flow, "response")
+        elif not meta["reason"] and _busy(work := self._work(flow, "response")):
             text = _text(flow.response)
             before = text
             text, refusal = self._process(flow, text, "response", work)
@@ -403,6 +400,11 @@ def _abort(flow: Any) -> None:
     for conn in (flow.server_conn, client):
         if handler is not None and conn in getattr(handler, "transports", {}):
             handler.close_connection(conn)
+
+
+def _busy(work: dict[str, Any]) -> bool:
+    """Whether the policy has anything to do with a body (else it goes as it is, unread)."""
+    return any(work.get(k) for k in ("rules", "injection", "pii", "masks", "rehydrate", "secrets"))
 
 
 def _held(headers: Any, *, request: bool) -> bool:
