@@ -1,5 +1,6 @@
 """The decrypting half of the egress proxy: one mitmproxy per sandbox that has secrets or a policy
-that reads bodies (`pii`, `transformations`), used as a library through its addon API
+that reads bodies (`pii`, `transformations`, `injection_defense`, `env_masking`), used as a
+library through its addon API
 (`mitm_addon.py`, with `inspection.py`), with a CA of that sandbox's own.
 
 mitmproxy (Debian's package, `mitmdump`) runs in the sandbox's network namespace as an unprivileged
