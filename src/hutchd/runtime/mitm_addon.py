@@ -334,7 +334,10 @@ class _Streamed:
         self.inspector, self.flow, self.direction, self.work = inspector, flow, direction, work
         self.encoded = headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
         self.chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        if "content-length" in headers and any(work.get(k) for k in ("masks", "rules", "pii", "rehydrate", "secrets")):
+        redacts = work.get("pii") is not None and work["pii"]["action"] == "redact"
+        if "content-length" in headers and (
+            redacts or any(work.get(k) for k in ("masks", "rules", "rehydrate", "secrets"))
+        ):
             del headers["content-length"]  # what it reads may change its length: sent in chunks instead
             headers["transfer-encoding"] = "chunked"
             self.chunked = True
