@@ -6,7 +6,6 @@ from the spec and this registry, so a path or method is never written here."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, cast
@@ -25,9 +24,8 @@ from hutchd.http.validation import check_declared_size, json_body, param, query_
 from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.runtime.templates import SANDBOX_UID
-from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets
+from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets, template_sandboxes
 from hutchd.services.hub import Hub
-from hutchd.services.sandbox_service import Launch
 from hutchd.store.records import metric, sandbox_detail, snapshot, template, volume
 
 HANDLERS: dict[str, Endpoint] = {}
@@ -70,20 +68,7 @@ async def create_sandbox(request: Request) -> Response:
     hub = _hub(request)
     key = param(request, "header", "Idempotency-Key")
     body = await json_body(request)
-    tenant = request.state.tenant
-    built = hub.templates.fit(tenant, body.get("templateID", "base"), body)
-    if built is not None:
-        body = built[1]
-    launch = Launch.from_body(body, hub.settings.default_timeout)
-    if mounts := body.get("volumeMounts"):
-        launch = dataclasses.replace(launch, volume_mounts=hub.volumes.resolve_mounts(tenant, mounts))
-    detail = await hub.sandboxes.create(tenant, launch, key)
-    if built is not None:
-        try:
-            await hub.templates.start_in(detail["sandboxID"], built[0])
-        except BaseException:
-            await hub.sandboxes.kill(tenant, detail["sandboxID"])
-            raise
+    detail = await hub.sandboxes.create(request.state.tenant, body, key)
     return JSONResponse(detail, status_code=201)
 
 
@@ -379,7 +364,7 @@ def _templates(hub: Hub, tenant_id: str) -> list[dict[str, object]]:
                 size_bytes=r["size_bytes"],
                 source_sandbox_id=r["source_sandbox_id"],
                 aliases=[r["alias"]] if r["alias"] else [],
-                config=hub.templates.config(r),
+                config=template_sandboxes.config(r),
                 build_id=r["build_id"],
             )
         )

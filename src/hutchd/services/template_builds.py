@@ -22,7 +22,6 @@ import os
 import secrets
 import shlex
 import shutil
-import sqlite3
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -39,6 +38,8 @@ from hutchd.runtime.errors import SnapshotExists
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.runtime.templates import RECIPES
 from hutchd.services import network_settings
+from hutchd.services.template_sandboxes import DEFAULT_READY_TIMEOUT, config, own
+from hutchd.services.warm_pool import WarmPool
 from hutchd.store import ids
 from hutchd.store.db import Database, dumps, now
 from hutchd.store.records import rfc3339
@@ -52,10 +53,6 @@ MAX_BUILDS_PER_TENANT = 2
 KEEP_FINISHED_BUILDS = 200  # builds whose logs stay in memory
 MAX_LOG_ENTRIES = 50_000
 TAIL_LINES = 20
-READY_INTERVAL = 0.2
-DEFAULT_READY_TIMEOUT = 60
-START_TAG = "template-start"
-READY_TAG = "template-ready"
 EXISTING_DIRS = ("/", "/root", "/home/user", "/tmp")  # a WORKDIR of these makes no layer
 COPY_TARBALL = "/tmp/.hutch-copy.tgz"
 CA_BUNDLE = "/tmp/.hutch-build-ca.crt"
@@ -127,6 +124,7 @@ class TemplateBuilds:
         db: Database,
         backend: Backend,
         agents: AgentClients,
+        pool: WarmPool,
         data_dir: Path,
         registries: tuple[str, ...],
         ca_bundle: Path | None = None,
@@ -136,6 +134,7 @@ class TemplateBuilds:
         self._db = db
         self._backend = backend
         self._agents = agents
+        self._pool = pool
         self._files = data_dir / "template-files"
         self._pulls = data_dir / "template-pulls"
         self._builds: dict[str, Build] = {}
@@ -144,13 +143,6 @@ class TemplateBuilds:
 
     # ------------------------------------------------------------------ lookups
 
-    def own(self, tenant: Tenant, ref: str) -> sqlite3.Row | None:
-        """The tenant's template (built or from a snapshot) with ID or alias `ref`."""
-        return self._db.one(
-            "SELECT * FROM templates WHERE tenant = ? AND (id = ? OR alias = ?) ORDER BY id = ? DESC",
-            tenant.id, ref, ref, ref,
-        )  # fmt: skip
-
     def alias_of(self, tenant: Tenant, alias: str) -> str:
         if alias in RECIPES:
             return alias
@@ -158,11 +150,6 @@ class TemplateBuilds:
         if row is None:
             raise not_found(f"no template has the alias {alias}")
         return str(row["id"])
-
-    @staticmethod
-    def config(row: sqlite3.Row) -> dict[str, Any]:
-        raw = row["config"]
-        return dict(json.loads(raw)) if raw else {}
 
     # ------------------------------------------------------------------ uploaded files
 
@@ -283,7 +270,7 @@ class TemplateBuilds:
         ref = str(body.get("fromTemplate", "base"))
         if ref in RECIPES:
             return ("template", ref, {})
-        row = self.own(tenant, ref)
+        row = own(self._db, tenant, ref)
         if row is None:
             raise not_found(f"template {ref} not found; listTemplates shows the ones you can build on")
         if row["kind"] == "build":
@@ -291,7 +278,7 @@ class TemplateBuilds:
                 raise conflict(f"template {ref} has not finished its first build")
             # on its present top layer, so that a later rebuild or delete of it leaves this one alone
             parent = self._backend.rt.templates.parent(row["id"])
-            return ("template", parent or str(row["id"]), dict(self.config(row).get("envs") or {}))
+            return ("template", parent or str(row["id"]), dict(config(row).get("envs") or {}))
         return ("template", str(row["id"]), {})
 
     async def _run(
@@ -326,6 +313,7 @@ class TemplateBuilds:
                         dumps(config), build.id, now(), build.template_id,
                     )  # fmt: skip
                     self._finish(build, "ready", None)
+                await self._pool.refresh(build.template_id)
                 build.log(f"template {build.template_id} ready in {time.monotonic() - started:.1f}s")
                 return
             except StepFailed as e:
@@ -523,56 +511,10 @@ class TemplateBuilds:
             with contextlib.suppress(BaseException):
                 await task
 
-    # ------------------------------------------------------------------ sandboxes of built templates
-
-    def fit(self, tenant: Tenant, template_ref: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        """For a built template of the tenant (by ID or alias): its ID and the create body with the
-        template's envs and resources under what the request gives; None for any other template."""
-        row = self.own(tenant, template_ref)
-        if row is None or row["kind"] != "build":
-            return None
-        if row["build_id"] is None:
-            raise conflict(f"template {template_ref} has not finished its first build")
-        cfg = self.config(row)
-        resources = dict(body.get("resources", {}))
-        if cfg.get("cpuCount") is not None:
-            resources.setdefault("cpu", cfg["cpuCount"])
-        if cfg.get("memoryMB") is not None:
-            resources.setdefault("memoryMB", cfg["memoryMB"])
-        fitted = {**body, "templateID": row["id"]}
-        if body.get("envs"):  # the agent starts with the template's envs; these replace that set, so keep them
-            fitted["envs"] = {**cfg.get("envs", {}), **body["envs"]}
-        if resources:
-            fitted["resources"] = resources
-        return str(row["id"]), fitted
-
-    async def start_in(self, sandbox_id: str, template_id: str) -> None:
-        """Start the template's start command in a new sandbox and wait for its ready check."""
-        row = self._db.one("SELECT config FROM templates WHERE id = ? AND kind = 'build'", template_id)
-        cfg = self.config(row) if row is not None else {}
-        start, ready = cfg.get("startCmd"), cfg.get("readyCmd")
-        user, cwd = str(cfg.get("user") or "user"), cfg.get("workdir")
-        if start:
-            await self._agents.run_command(sandbox_id, start, user=user, cwd=cwd, background=True, tag=START_TAG)
-        if not ready:
-            return
-        deadline = time.monotonic() + float(cfg.get("readyTimeout") or DEFAULT_READY_TIMEOUT)
-        while True:
-            code = await self._agents.run_command(sandbox_id, ready, user=user, cwd=cwd, tag=READY_TAG)
-            if code == 0:
-                return
-            if time.monotonic() > deadline:
-                raise ApiError(
-                    503,
-                    f"the ready check of template {template_id} ({ready}) still exited {code} after "
-                    f"{cfg.get('readyTimeout') or DEFAULT_READY_TIMEOUT}s; the sandbox was removed",
-                )
-            await asyncio.sleep(READY_INTERVAL)
-
     # ------------------------------------------------------------------ delete
 
     async def delete(self, tenant: Tenant, ref: str) -> None:
-        row = self.own(tenant, ref)
+        row = own(self._db, tenant, ref)
         if row is None or row["kind"] != "build":
             if row is not None:
                 raise conflict(f"template {ref} is a snapshot template: delete its snapshot {row['snapshot_id']}")
@@ -596,9 +538,10 @@ class TemplateBuilds:
                     f"snapshots of sandboxes from template {ref} boot from its layers: "
                     f"{', '.join(r['id'] for r in snaps[:5])}; delete them first"
                 )
-            with self._db.tx():
+            with self._db.tx():  # first: no create can take the template's pool from here on
                 self._db.run("DELETE FROM templates WHERE id = ?", template_id)
                 self._db.run("DELETE FROM template_builds WHERE template_id = ?", template_id)
+            await self._pool.forget(template_id)
             for build_id in [b.id for b in self._builds.values() if b.template_id == template_id]:
                 del self._builds[build_id]
             await self._backend.call(self._remove_with_layers, template_id, _scope_tag(tenant.id))
