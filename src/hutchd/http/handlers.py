@@ -351,6 +351,7 @@ def _templates(hub: Hub, tenant_id: str) -> list[dict[str, object]]:
                 ready=meta is not None,
                 created_at=float(meta.get("created", hub.started_at)) if meta else hub.started_at,
                 description="Debian with Python, bash, git and curl" if tid == "base" else None,
+                warm_sandboxes=hub.pool.ready_count(tid),
             )
         )
     for r in hub.db.all("SELECT * FROM templates WHERE tenant = ? ORDER BY created_at", tenant_id):
@@ -366,6 +367,7 @@ def _templates(hub: Hub, tenant_id: str) -> list[dict[str, object]]:
                 aliases=[r["alias"]] if r["alias"] else [],
                 config=template_sandboxes.config(r),
                 build_id=r["build_id"],
+                warm_sandboxes=hub.pool.ready_count(r["id"]),
             )
         )
     return out
@@ -393,7 +395,7 @@ async def build_template(request: Request) -> Response:
 
 @handles("getTemplateBuild")
 async def get_template_build(request: Request) -> Response:
-    build = _hub(request).templates.status(
+    build = await _hub(request).templates.status(
         request.state.tenant,
         request.path_params["templateID"],
         request.path_params["buildID"],

@@ -50,8 +50,10 @@ LAYER_PREFIX = "tpl-lyr-"
 IMAGE_PREFIX = "tpl-img-"
 BUILD_DISK_MB = 8192
 MAX_BUILDS_PER_TENANT = 2
-KEEP_FINISHED_BUILDS = 200  # builds whose logs stay in memory
+KEEP_FINISHED_BUILDS = 200  # builds whose logs stay in memory (all are in their log files)
 MAX_LOG_ENTRIES = 50_000
+MAX_LOG_BYTES = 16 * 1024 * 1024  # of one build's stored log
+KEEP_LOG_FILES = 1000  # stored build logs, the newest; older ones go (their builds' status stays)
 TAIL_LINES = 20
 EXISTING_DIRS = ("/", "/root", "/home/user", "/tmp")  # a WORKDIR of these makes no layer
 COPY_TARBALL = "/tmp/.hutch-copy.tgz"
@@ -89,18 +91,34 @@ class Options:
 
 @dataclass
 class Build:
+    """A build in progress, or finished a short while ago: its log in memory, and in `log_file` (one
+    JSON entry a line) for after a restart or once it is forgotten here."""
+
     id: str
     template_id: str
     tenant_id: str
     steps_total: int
+    log_file: Path
     logs: list[dict[str, str]] = field(default_factory=list)
     done: bool = False
+    cut: bool = False
+    stored_bytes: int = 0
 
     def log(self, message: str, level: str = "info") -> None:
-        if len(self.logs) < MAX_LOG_ENTRIES:
-            self.logs.append({"timestamp": rfc3339(now()), "level": level, "message": message})
-        elif len(self.logs) == MAX_LOG_ENTRIES:
-            self.logs.append({"timestamp": rfc3339(now()), "level": "warn", "message": "(the log is cut here)"})
+        if self.cut:
+            return
+        if len(self.logs) >= MAX_LOG_ENTRIES or self.stored_bytes >= MAX_LOG_BYTES:
+            self.cut = True
+            level, message = "warn", "(the log is cut here)"
+        entry = {"timestamp": rfc3339(now()), "level": level, "message": message}
+        self.logs.append(entry)
+        line = json.dumps(entry) + "\n"
+        self.stored_bytes += len(line)
+        try:
+            with open(self.log_file, "a", encoding="utf-8") as f:
+                f.write(line)
+        except OSError as e:  # a full disk loses the stored log, not the build
+            log.warning("storing the log of build %s failed: %s", self.id, e)
 
 
 def describe(step: dict[str, Any]) -> str:
@@ -137,6 +155,7 @@ class TemplateBuilds:
         self._pool = pool
         self._files = data_dir / "template-files"
         self._pulls = data_dir / "template-pulls"
+        self._logs = data_dir / "template-logs"
         self._builds: dict[str, Build] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -222,8 +241,9 @@ class TemplateBuilds:
         if alias is not None:
             row = self._db.one("SELECT id FROM templates WHERE tenant = ? AND alias = ?", tenant.id, alias)
         template_id = str(row["id"]) if row is not None else ids.template_id()
-        build = Build(id="bld-" + secrets.token_hex(8), template_id=template_id, tenant_id=tenant.id,
-                      steps_total=len(steps) + 1)  # fmt: skip
+        build_id = "bld-" + secrets.token_hex(8)
+        build = Build(id=build_id, template_id=template_id, tenant_id=tenant.id, steps_total=len(steps) + 1,
+                      log_file=self._logs / f"{build_id}.jsonl")  # fmt: skip
         config = {
             "envs": {},
             "user": "user",
@@ -307,13 +327,13 @@ class TemplateBuilds:
                 top, state = await self._layers(build, layer, steps, state, opts, first=2)
                 config = {**config, "envs": state.envs, "user": state.user, "workdir": state.workdir}
                 await self._backend.point_template(build.template_id, top, {"build": build.id}, state.envs)
-                with self._db.tx():
-                    self._db.run(
-                        "UPDATE templates SET config = ?, build_id = ?, created_at = ? WHERE id = ?",
-                        dumps(config), build.id, now(), build.template_id,
-                    )  # fmt: skip
-                    self._finish(build, "ready", None)
+                self._db.run(
+                    "UPDATE templates SET config = ?, build_id = ?, created_at = ? WHERE id = ?",
+                    dumps(config), build.id, now(), build.template_id,
+                )  # fmt: skip
+                # the pool's sandboxes of the old content (and start command) go before the build is done
                 await self._pool.refresh(build.template_id)
+                self._finish(build, "ready", None)
                 build.log(f"template {build.template_id} ready in {time.monotonic() - started:.1f}s")
                 return
             except StepFailed as e:
@@ -472,7 +492,7 @@ class TemplateBuilds:
         )  # fmt: skip
         return script, "root", None
 
-    def status(self, tenant: Tenant, template_id: str, build_id: str, offset: int) -> dict[str, Any]:
+    async def status(self, tenant: Tenant, template_id: str, build_id: str, offset: int) -> dict[str, Any]:
         row = self._db.one(
             "SELECT * FROM template_builds WHERE id = ? AND tenant = ? AND template_id = ?", build_id, tenant.id,
             template_id,
@@ -480,7 +500,10 @@ class TemplateBuilds:
         if row is None:
             raise not_found(f"build {build_id} of template {template_id} not found")
         build = self._builds.get(build_id)
-        logs = build.logs[offset:] if build is not None else []
+        if build is not None:
+            logs = build.logs[offset:]
+        else:  # finished before this server started, or long ago: its stored log
+            logs = await asyncio.to_thread(_stored_log, self._logs / f"{build_id}.jsonl", offset)
         out = {
             "templateID": template_id,
             "buildID": build_id,
@@ -503,6 +526,10 @@ class TemplateBuilds:
                 now(), dumps({"message": "the server stopped during the build; build it again"}),
             )  # fmt: skip
             self._db.run("DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL")
+        self._logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stored = sorted(self._logs.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+        for old in stored[: max(0, len(stored) - KEEP_LOG_FILES)]:
+            old.unlink(missing_ok=True)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -538,10 +565,13 @@ class TemplateBuilds:
                     f"snapshots of sandboxes from template {ref} boot from its layers: "
                     f"{', '.join(r['id'] for r in snaps[:5])}; delete them first"
                 )
+            builds = self._db.all("SELECT id FROM template_builds WHERE template_id = ?", template_id)
             with self._db.tx():  # first: no create can take the template's pool from here on
                 self._db.run("DELETE FROM templates WHERE id = ?", template_id)
                 self._db.run("DELETE FROM template_builds WHERE template_id = ?", template_id)
             await self._pool.forget(template_id)
+            for b in builds:
+                (self._logs / f"{b['id']}.jsonl").unlink(missing_ok=True)
             for build_id in [b.id for b in self._builds.values() if b.template_id == template_id]:
                 del self._builds[build_id]
             await self._backend.call(self._remove_with_layers, template_id, _scope_tag(tenant.id))
@@ -571,6 +601,17 @@ class TemplateBuilds:
 def _scope_tag(scope: str) -> str:
     """Whose a layer is, recorded in its meta.json (a digest: tenant IDs stay out of the file tree)."""
     return hashlib.sha256(scope.encode()).hexdigest()[:16]
+
+
+def _stored_log(path: Path, offset: int) -> list[dict[str, str]]:
+    """A build's stored log entries from `offset` (none if it has no stored log)."""
+    entries: list[dict[str, str]] = []
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f):
+            if n >= offset:
+                with contextlib.suppress(ValueError):  # a line a crash cut short
+                    entries.append(json.loads(line))
+    return entries
 
 
 def _remove_tree(path: Path) -> None:
