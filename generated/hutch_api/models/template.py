@@ -39,6 +39,8 @@ class Template:
     ready_cmd: None | str | Unset = UNSET
     build_id: None | str | Unset = UNSET
     """ For built templates, the build that made its present content (or is making the first). """
+    tags: list[str] | Unset = UNSET
+    """ For built templates, the `tags` of the build that made its present content. """
     warm_sandboxes: int | Unset = UNSET
     """ Sandboxes of it booted ahead in the server's warm pool now (a template gets a pool when it is used,
     and loses it when unused for a while, rebuilt or deleted).
@@ -106,6 +108,10 @@ class Template:
         else:
             build_id = self.build_id
 
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
         warm_sandboxes = self.warm_sandboxes
 
         field_dict: dict[str, Any] = {}
@@ -136,6 +142,8 @@ class Template:
             field_dict["readyCmd"] = ready_cmd
         if build_id is not UNSET:
             field_dict["buildID"] = build_id
+        if tags is not UNSET:
+            field_dict["tags"] = tags
         if warm_sandboxes is not UNSET:
             field_dict["warmSandboxes"] = warm_sandboxes
 
@@ -226,6 +234,8 @@ class Template:
 
         build_id = _parse_build_id(d.pop("buildID", UNSET))
 
+        tags = cast(list[str], d.pop("tags", UNSET))
+
         warm_sandboxes = d.pop("warmSandboxes", UNSET)
 
         template = cls(
@@ -242,6 +252,7 @@ class Template:
             start_cmd=start_cmd,
             ready_cmd=ready_cmd,
             build_id=build_id,
+            tags=tags,
             warm_sandboxes=warm_sandboxes,
         )
 

@@ -87,6 +87,7 @@ class Options:
     skip_cache: bool
     scope: str  # whose layers: a tenant's, or the built-ins'
     files: Path | None  # where the tenant's uploaded files are
+    login: images.Login | None = None  # for fromImage's registry: in memory for the pull, never stored
 
 
 @dataclass
@@ -210,6 +211,8 @@ class TemplateBuilds:
         steps: list[dict[str, Any]] = body.get("steps", [])
         if "fromTemplate" in body and "fromImage" in body:
             raise conflict("give fromTemplate or fromImage, not both")
+        if "fromImageRegistry" in body and "fromImage" not in body:
+            raise conflict("fromImageRegistry is the login for fromImage's registry; give fromImage too")
         files = self._tenant_files(tenant.id)
         for n, step in enumerate(steps, 1):
             if step["type"] == "copy" and not (files / step["filesHash"]).is_file():
@@ -236,6 +239,7 @@ class TemplateBuilds:
             skip_cache=bool(body.get("skipCache", False)),
             scope=tenant.id,
             files=files,
+            login=_login(body.get("fromImageRegistry")),
         )
         row = None
         if alias is not None:
@@ -253,6 +257,7 @@ class TemplateBuilds:
             "readyTimeout": body.get("readyTimeout", DEFAULT_READY_TIMEOUT),
             "cpuCount": body.get("cpuCount"),
             "memoryMB": body.get("memoryMB"),
+            "tags": body.get("tags", []),
         }
         with self._db.tx():
             if row is None:
@@ -375,7 +380,7 @@ class TemplateBuilds:
             return layer
         work = images.scratch_dir(self._pulls)
         try:
-            rootfs = await self._backend.call(images.pull, ref, work, build.log)
+            rootfs = await self._backend.call(images.pull, ref, work, build.log, opts.login)
             env = images.image_env(work)
             extra = {"image": ref, "env": env, "scope": _scope_tag(opts.scope)}
             await self._backend.call(self._backend.rt.templates.add_rootfs, layer, rootfs, extra)
@@ -596,6 +601,15 @@ class TemplateBuilds:
         for layer in ours:
             if layer not in used:
                 store.delete(layer)
+
+
+def _login(registry: dict[str, str] | None) -> images.Login | None:
+    """The user name and password of a `fromImageRegistry` (a GCP key logs in as `_json_key`)."""
+    if registry is None:
+        return None
+    if registry["type"] == "gcp":
+        return images.Login("_json_key", registry["serviceAccountJson"])
+    return images.Login(registry["username"], registry["password"])
 
 
 def _scope_tag(scope: str) -> str:

@@ -89,6 +89,7 @@ def template(
         "startCmd": cfg.get("startCmd"),
         "readyCmd": cfg.get("readyCmd"),
         "buildID": build_id,
+        "tags": list(cfg.get("tags") or []),
         "warmSandboxes": warm_sandboxes,
     }
 
