@@ -20,10 +20,9 @@ from hutchd.http import gateway, upload
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.http.gateway import AgentCall
 from hutchd.http.routing import Endpoint
-from hutchd.http.validation import check_declared_size, json_body, param, query_time
+from hutchd.http.validation import check_declared_size, check_media_type, json_body, param, query_time
 from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.runtime.templates import SANDBOX_UID
 from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets, template_sandboxes
 from hutchd.services.hub import Hub
 from hutchd.store.records import metric, sandbox_detail, snapshot, template, volume
@@ -431,7 +430,7 @@ async def upload_template_files(request: Request) -> Response:
 @handles("createVolume")
 async def create_volume(request: Request) -> Response:
     body = await json_body(request)
-    detail = await _hub(request).volumes.create(request.state.tenant, body["name"], body.get("sizeMB", 1024))
+    detail = await _hub(request).volumes.create(request.state.tenant, body["name"], body["sizeMB"])
     return JSONResponse(detail, status_code=201)
 
 
@@ -460,10 +459,10 @@ def _volume_file(request: Request) -> tuple[Any, str]:
     return row, param(request, "query", "path")
 
 
-def _owner(request: Request, mode: int) -> tuple[int, int, int]:
-    uid, gid, given = (param(request, "query", name) for name in ("uid", "gid", "mode"))
-    owner = SANDBOX_UID  # the sandbox user, uid and gid alike (the spec's volumeUid/volumeGid)
-    return (owner if uid is None else uid), (owner if gid is None else gid), (mode if given is None else given)
+def _owner(request: Request) -> tuple[int, int, int]:
+    """uid, gid and mode of what a volume files call makes (the spec's defaults when absent)."""
+    uid, gid, mode = (param(request, "query", name) for name in ("uid", "gid", "mode"))
+    return uid, gid, mode
 
 
 @handles("readVolumeFile")
@@ -476,10 +475,8 @@ async def read_volume_file(request: Request) -> Response:
 @handles("writeVolumeFile")
 async def write_volume_file(request: Request) -> Response:
     row, path = _volume_file(request)
-    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if kind != "application/octet-stream":
-        raise ApiError(415, f"send the file as application/octet-stream, not {kind[:80]!r}")
-    entry = await _hub(request).volumes.write(row, path, request.stream(), *_owner(request, 0o644))
+    check_media_type(request)
+    entry = await _hub(request).volumes.write(row, path, request.stream(), *_owner(request))
     return JSONResponse(entry)
 
 
@@ -506,5 +503,5 @@ async def stat_volume_file(request: Request) -> Response:
 @handles("makeVolumeDir")
 async def make_volume_dir(request: Request) -> Response:
     row, path = _volume_file(request)
-    made, entry = await _hub(request).volumes.make_dir(row, path, *_owner(request, 0o755))
+    made, entry = await _hub(request).volumes.make_dir(row, path, *_owner(request))
     return JSONResponse(entry, status_code=201 if made else 200)
