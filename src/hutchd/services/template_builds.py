@@ -274,7 +274,8 @@ class TemplateBuilds:
         self._builds[build.id] = build
         finished = [b.id for b in self._builds.values() if b.done]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED_BUILDS)]:
-            del self._builds[old]  # its status stays in the database; its log goes
+            del self._builds[old]  # its status stays in the database, its log in its file
+        self._prune_logs()
         task = asyncio.create_task(self._run(build, base, steps, config, options), name=f"build-{build.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -532,9 +533,15 @@ class TemplateBuilds:
             )  # fmt: skip
             self._db.run("DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL")
         self._logs.mkdir(parents=True, exist_ok=True, mode=0o700)
-        stored = sorted(self._logs.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
-        for old in stored[: max(0, len(stored) - KEEP_LOG_FILES)]:
-            old.unlink(missing_ok=True)
+        self._prune_logs()
+
+    def _prune_logs(self) -> None:
+        """Keep the newest KEEP_LOG_FILES stored build logs."""
+        stored = list(self._logs.glob("*.jsonl"))
+        if len(stored) > KEEP_LOG_FILES:
+            stored.sort(key=lambda p: p.stat().st_mtime)
+            for old in stored[: len(stored) - KEEP_LOG_FILES]:
+                old.unlink(missing_ok=True)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
