@@ -414,6 +414,7 @@ class Sandboxes:
         try:
             async with self.lock(sandbox_id):
                 if pooled:
+                    await self._pool.thaw(sandbox_id)
                     await self._fit_pooled(sandbox_id, launch)
                 else:
                     await self._boot(sandbox_id, launch)

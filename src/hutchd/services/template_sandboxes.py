@@ -111,9 +111,9 @@ class TemplateSandboxes:
 
     # ------------------------------------------------------------------ start commands
 
-    async def start_in(self, sandbox_id: str, template_id: str) -> None:
-        """Start the template's start command in a new sandbox and wait for its ready check (nothing
-        for a template without them)."""
+    async def start_in(self, sandbox_id: str, template_id: str) -> bool:
+        """Start the template's start command in a new sandbox and wait for its ready check; False for a
+        template without them (nothing to do)."""
         row = self._db.one("SELECT config FROM templates WHERE id = ? AND kind = 'build'", template_id)
         cfg = config(row) if row is not None else {}
         start, ready = cfg.get("startCmd"), cfg.get("readyCmd")
@@ -121,13 +121,13 @@ class TemplateSandboxes:
         if start:
             await self._agents.run_command(sandbox_id, start, user=user, cwd=cwd, background=True, tag=START_TAG)
         if not ready:
-            return
+            return bool(start)
         timeout = float(cfg.get("readyTimeout") or DEFAULT_READY_TIMEOUT)
         deadline = time.monotonic() + timeout
         while True:
             code = await self._agents.run_command(sandbox_id, ready, user=user, cwd=cwd, tag=READY_TAG)
             if code == 0:
-                return
+                return True
             if time.monotonic() > deadline:
                 raise ApiError(
                     503,

@@ -52,8 +52,10 @@ BOOTS_AT_ONCE = max(2, min(4, os.cpu_count() or 2))
 """Pooled sandboxes booted concurrently per template: about one per CPU (boots wait on I/O too, but more
 at once slow down the creates and commands the pool is there to speed up)."""
 
-Prepare = Callable[[str, str], Awaitable[None]]
-"""Run on a pooled sandbox (its ID, its template's) after its boot: the template's start command."""
+Prepare = Callable[[str, str], Awaitable[bool]]
+"""Run on a pooled sandbox (its ID, its template's) after its boot: the template's start command. True
+when it started something: the sandbox is then frozen until it is taken (`thaw`), so that a tenant's
+start command uses no CPU in a sandbox nobody has asked for yet."""
 
 
 @dataclass(eq=False)
@@ -105,6 +107,7 @@ class WarmPool:
         self._pinned = templates
         self._pools: dict[str, _Pool] = {t: _Pool(pinned=True) for t in templates}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._frozen: set[str] = set()
         self._running = False
 
     @property
@@ -154,6 +157,12 @@ class WarmPool:
         pool.demand.append(pool.last_used)
         pool.wake.set()
         return pool.ready.popleft() if pool.ready else None
+
+    async def thaw(self, sandbox_id: str) -> None:
+        """Let a taken sandbox run again if the pool froze it after its start command (see Prepare)."""
+        if sandbox_id in self._frozen:
+            self._frozen.discard(sandbox_id)
+            await self._backend.thaw(sandbox_id)
 
     def start(self) -> None:
         if self._size <= 0:
@@ -206,6 +215,7 @@ class WarmPool:
             await self._discard(template_id, pool.ready.popleft())
 
     async def _discard(self, template_id: str, sandbox_id: str) -> None:
+        self._frozen.discard(sandbox_id)
         if self._agents is not None:
             await self._agents.drop(sandbox_id)
         try:
@@ -284,8 +294,9 @@ class WarmPool:
                 allow_internet=s.allow_internet,
                 envs={},
             )
-            if self._prepare is not None:
-                await self._prepare(sandbox_id, template_id)
+            if self._prepare is not None and await self._prepare(sandbox_id, template_id):
+                await self._backend.freeze(sandbox_id)
+                self._frozen.add(sandbox_id)
         except BaseException:
             self._db.run("DELETE FROM sandboxes WHERE id = ?", sandbox_id)
             with contextlib.suppress(Exception):

@@ -38,26 +38,22 @@ def _pooled(server, template_id: str) -> set[str]:
         db.close()
 
 
-def _wait_warm(server, alias: str, at_least: int = 1, timeout: float = 120.0) -> int:
+def _wait_warm(alias: str, at_least: int = 1, timeout: float = 120.0) -> int:
     deadline = time.monotonic() + timeout
-    with server.http() as c:
-        while True:
-            warm = c.get(f"/templates/{alias}").json()["warmSandboxes"]
-            if warm >= at_least:
-                return int(warm)
-            assert time.monotonic() < deadline, f"the pool of {alias} holds {warm} after {timeout}s"
-            time.sleep(0.2)
+    while (warm := Template.get(alias).warm_sandboxes) < at_least:
+        assert time.monotonic() < deadline, f"the pool of {alias} holds {warm} after {timeout}s"
+        time.sleep(0.2)
+    return warm
 
 
 def test_a_used_template_is_pooled_and_its_pool_follows_rebuilds_and_delete(hutch_server, hutch_env) -> None:
     alias = f"pooled-{uuid.uuid4().hex[:8]}"
     info = Template.build(_template("v1"), alias=alias)
     try:
-        with hutch_server.http() as c:
-            assert c.get(f"/templates/{alias}").json()["warmSandboxes"] == 0, "unused: no pool"
+        assert Template.get(alias).warm_sandboxes == 0, "unused: no pool"
         with Sandbox.create(alias) as cold:  # the first use starts the template's pool
             assert cold.files.read("/tmp/started") == "v1 who=\n"
-        _wait_warm(hutch_server, alias)
+        _wait_warm(alias)
         pooled = _pooled(hutch_server, info.template_id)
         with Sandbox.create(alias) as warm:
             assert warm.sandbox_id in pooled, "served by the pool"
@@ -67,14 +63,14 @@ def test_a_used_template_is_pooled_and_its_pool_follows_rebuilds_and_delete(hutc
             assert with_envs.sandbox_id not in _pooled(hutch_server, info.template_id) | pooled
             assert with_envs.files.read("/tmp/started") == "v1 who=me\n", "the start command saw the envs"
 
-        _wait_warm(hutch_server, alias)  # full again: without draining, the next create would get v1
+        _wait_warm(alias)  # full again: without draining, the next create would get v1
         before = _pooled(hutch_server, info.template_id)
         Template.build(_template("v2"), alias=alias)
         assert not before & _pooled(hutch_server, info.template_id), "the rebuild emptied the pool"
         with Sandbox.create(alias) as rebuilt:
             assert rebuilt.commands.run("cat /opt/version /tmp/started").stdout == "v2\nv2 who=\n"
 
-        _wait_warm(hutch_server, alias)
+        _wait_warm(alias)
         last = _pooled(hutch_server, info.template_id)
     finally:
         assert Template.delete(info.template_id)

@@ -18,6 +18,7 @@ class SlowBackend:
         self.running = 0
         self.most_at_once = 0
         self.alive: set[str] = set()
+        self.frozen: set[str] = set()
 
     async def ensure_template(self, template_id: str, progress: Any) -> None:
         return None
@@ -33,6 +34,13 @@ class SlowBackend:
 
     async def destroy(self, sandbox_id: str) -> None:
         self.alive.discard(sandbox_id)
+        self.frozen.discard(sandbox_id)
+
+    async def freeze(self, sandbox_id: str) -> None:
+        self.frozen.add(sandbox_id)
+
+    async def thaw(self, sandbox_id: str) -> None:
+        self.frozen.discard(sandbox_id)
 
 
 class NoDiskLimit:
@@ -146,3 +154,31 @@ async def test_refresh_replaces_the_pool_and_forget_empties_it(tmp_path: Path) -
         assert len(backend.alive) == 1  # the sandbox handed out before the refresh
     finally:
         await p.stop(drain=True)
+
+
+async def test_sandboxes_that_ran_a_start_command_wait_frozen_until_taken(tmp_path: Path) -> None:
+    backend = SlowBackend(boot_s=0.001)
+    started: list[str] = []
+
+    async def prepare(sandbox_id: str, template_id: str) -> bool:
+        started.append(sandbox_id)
+        return template_id == "starts"
+
+    db = Database(tmp_path / "db.sqlite")
+    p = WarmPool(db, backend, ("starts", "plain"), 1, NoDiskLimit(), prepare=prepare)  # type: ignore[arg-type]
+    p.start()
+    try:
+        await wait_ready(p, 1, "starts")
+        await wait_ready(p, 1, "plain")
+        assert set(started) == backend.alive and len(started) == 2
+        assert backend.frozen == set(p._pools["starts"].ready), "only the one whose prepare started something"
+        taken = take(p, "starts")
+        assert taken is not None and taken in backend.frozen
+        await p.thaw(taken)
+        assert taken not in backend.frozen
+        plain = take(p, "plain")
+        await p.thaw(plain)  # nothing to do
+        assert plain in backend.alive
+    finally:
+        await p.stop(drain=True)
+    assert not backend.frozen
