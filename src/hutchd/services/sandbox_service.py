@@ -359,7 +359,12 @@ class Sandboxes:
                 f"this server already runs {row[0]} sandboxes (its limit); kill some or retry later",
                 {"Retry-After": "5"},
             )
-        self._disk.check(launch.disk_mb)
+        try:
+            self._disk.check(launch.disk_mb)
+        except ApiError:
+            if not self._pool.evict():  # the warm pools' disks are promised too: a create comes first
+                raise
+            self._disk.check(launch.disk_mb)
         self._volumes.check_present(launch.volume_mounts)
         if launch.from_snapshot is None:
             self._templates.require_built(launch.template_id)

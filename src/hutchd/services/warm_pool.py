@@ -108,6 +108,7 @@ class WarmPool:
         self._pools: dict[str, _Pool] = {t: _Pool(pinned=True) for t in templates}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._frozen: set[str] = set()
+        self._evictions: set[asyncio.Task[None]] = set()
         self._running = False
 
     @property
@@ -164,6 +165,19 @@ class WarmPool:
             self._frozen.discard(sandbox_id)
             await self._backend.thaw(sandbox_id)
 
+    def evict(self) -> bool:
+        """Give back the disk the pools hold, for a create the disk budget refused (creates come first):
+        every ready sandbox's record goes now, the sandbox itself just after. False if they held none."""
+        held = [(t, sandbox_id) for t, pool in self._pools.items() for sandbox_id in pool.ready]
+        for pool in self._pools.values():
+            pool.ready.clear()
+        for template_id, sandbox_id in held:
+            self._db.run("DELETE FROM sandboxes WHERE id = ? AND state = 'pooled'", sandbox_id)
+            task = asyncio.create_task(self._discard(template_id, sandbox_id), name=f"pool-evict-{sandbox_id}")
+            self._evictions.add(task)
+            task.add_done_callback(self._evictions.discard)
+        return bool(held)
+
     def start(self) -> None:
         if self._size <= 0:
             return
@@ -185,6 +199,7 @@ class WarmPool:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        await asyncio.gather(*self._evictions, return_exceptions=True)
         if drain:
             await self.drain()
 

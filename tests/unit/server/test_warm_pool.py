@@ -182,3 +182,20 @@ async def test_sandboxes_that_ran_a_start_command_wait_frozen_until_taken(tmp_pa
     finally:
         await p.stop(drain=True)
     assert not backend.frozen
+
+
+async def test_evict_gives_the_pools_disk_back_at_once(tmp_path: Path) -> None:
+    backend = SlowBackend(boot_s=0.001)
+    p = pool(tmp_path, backend, size=2, templates=("base", "custom"))
+    p.start()
+    try:
+        await wait_ready(p, 2)
+        await wait_ready(p, 2, "custom")
+        held = set(backend.alive)
+        assert p.evict()
+        assert not p._db.all("SELECT id FROM sandboxes WHERE id IN (?, ?, ?, ?)", *held), "records go at once"
+        assert p.ready_count("base") == p.ready_count("custom") == 0
+        await asyncio.sleep(0.1)
+        assert not held & backend.alive, "the sandboxes just after"
+    finally:
+        await p.stop(drain=True)
