@@ -361,10 +361,9 @@ class Sandboxes:
             )
         try:
             self._disk.check(launch.disk_mb)
-        except ApiError:
-            if not self._pool.evict():  # the warm pools' disks are promised too: a create comes first
-                raise
-            self._disk.check(launch.disk_mb)
+        except ApiError:  # the warm pools' disks are promised too; a create comes first, if that makes room
+            self._disk.check(launch.disk_mb, pooled=False)
+            self._pool.evict()
         self._volumes.check_present(launch.volume_mounts)
         if launch.from_snapshot is None:
             self._templates.require_built(launch.template_id)

@@ -165,9 +165,9 @@ class WarmPool:
             self._frozen.discard(sandbox_id)
             await self._backend.thaw(sandbox_id)
 
-    def evict(self) -> bool:
+    def evict(self) -> None:
         """Give back the disk the pools hold, for a create the disk budget refused (creates come first):
-        every ready sandbox's record goes now, the sandbox itself just after. False if they held none."""
+        every ready sandbox's record goes now, the sandbox itself just after."""
         held = [(t, sandbox_id) for t, pool in self._pools.items() for sandbox_id in pool.ready]
         for pool in self._pools.values():
             pool.ready.clear()
@@ -176,7 +176,6 @@ class WarmPool:
             task = asyncio.create_task(self._discard(template_id, sandbox_id), name=f"pool-evict-{sandbox_id}")
             self._evictions.add(task)
             task.add_done_callback(self._evictions.discard)
-        return bool(held)
 
     def start(self) -> None:
         if self._size <= 0:
