@@ -22,7 +22,6 @@ import os
 import secrets
 import shlex
 import shutil
-import sqlite3
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -40,7 +39,7 @@ from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.runtime.templates import RECIPES
 from hutchd.services import network_settings
 from hutchd.store import ids
-from hutchd.store.db import Database, dumps, now
+from hutchd.store.db import Database, Row, dumps, now
 from hutchd.store.records import rfc3339
 
 log = logging.getLogger("hutchd.templates")
@@ -130,7 +129,10 @@ class TemplateBuilds:
         data_dir: Path,
         registries: tuple[str, ...],
         ca_bundle: Path | None = None,
+        *,
+        owner: str,
     ) -> None:
+        self._owner = owner  # a build runs on the replica that took it; its record says which
         self._registries = registries
         self._ca_bundle = ca_bundle
         self._db = db
@@ -144,7 +146,7 @@ class TemplateBuilds:
 
     # ------------------------------------------------------------------ lookups
 
-    def own(self, tenant: Tenant, ref: str) -> sqlite3.Row | None:
+    def own(self, tenant: Tenant, ref: str) -> Row | None:
         """The tenant's template (built or from a snapshot) with ID or alias `ref`."""
         return self._db.one(
             "SELECT * FROM templates WHERE tenant = ? AND (id = ? OR alias = ?) ORDER BY id = ? DESC",
@@ -160,7 +162,7 @@ class TemplateBuilds:
         return str(row["id"])
 
     @staticmethod
-    def config(row: sqlite3.Row) -> dict[str, Any]:
+    def config(row: Row) -> dict[str, Any]:
         raw = row["config"]
         return dict(json.loads(raw)) if raw else {}
 
@@ -255,9 +257,9 @@ class TemplateBuilds:
                     template_id, tenant.id, f"built from {base[1]}", now(), alias, dumps(config),
                 )  # fmt: skip
             self._db.run(
-                "INSERT INTO template_builds (id, tenant, template_id, status, created_at, steps_total)"
-                " VALUES (?, ?, ?, 'building', ?, ?)",
-                build.id, tenant.id, template_id, now(), build.steps_total,
+                "INSERT INTO template_builds (id, tenant, template_id, status, created_at, steps_total, owner)"
+                " VALUES (?, ?, ?, 'building', ?, ?, ?)",
+                build.id, tenant.id, template_id, now(), build.steps_total, self._owner,
             )  # fmt: skip
         self._builds[build.id] = build
         finished = [b.id for b in self._builds.values() if b.done]
@@ -507,14 +509,18 @@ class TemplateBuilds:
         return out
 
     def recover(self) -> None:
-        """At start: builds a previous server process did not finish failed, and leave no template
-        without content."""
+        """At start: builds this replica's previous process did not finish failed, and leave no template
+        without content (but those whose first build another replica runs)."""
         with self._db.tx():
             self._db.run(
-                "UPDATE template_builds SET status = 'error', finished_at = ?, reason = ? WHERE status = 'building'",
-                now(), dumps({"message": "the server stopped during the build; build it again"}),
+                "UPDATE template_builds SET status = 'error', finished_at = ?, reason = ?"
+                " WHERE status = 'building' AND owner = ?",
+                now(), dumps({"message": "the server stopped during the build; build it again"}), self._owner,
             )  # fmt: skip
-            self._db.run("DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL")
+            self._db.run(
+                "DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL AND NOT EXISTS"
+                " (SELECT 1 FROM template_builds b WHERE b.template_id = templates.id AND b.status = 'building')"
+            )
 
     async def stop(self) -> None:
         for task in list(self._tasks):

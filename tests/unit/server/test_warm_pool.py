@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hutchd.services.warm_pool import BOOTS_AT_ONCE, POOLED_SANDBOX_MB, WarmPool
-from hutchd.store.db import Database
+from hutchd.store.sqlite import SQLiteDatabase
 
 
 class SlowBackend:
@@ -41,7 +41,8 @@ class NoDiskLimit:
 
 
 def pool(tmp_path: Path, backend: SlowBackend, *, size: int, memory_mb: int = 512, templates=("base",)) -> WarmPool:
-    return WarmPool(Database(tmp_path / "db.sqlite"), backend, templates, size, NoDiskLimit(), memory_mb)  # type: ignore[arg-type]
+    db = SQLiteDatabase(tmp_path / "db.sqlite")
+    return WarmPool(db, backend, templates, size, NoDiskLimit(), memory_mb, owner="r-test")  # type: ignore[arg-type]
 
 
 def take(p: WarmPool, template_id: str = "base") -> str | None:
