@@ -32,6 +32,7 @@ log = logging.getLogger("hutchd.store")
 
 CHANNEL = "hutch_rows"
 MIGRATION_LOCK = 0x68757463  # pg_advisory_lock key: one replica migrates at a time ("hutc")
+LISTEN_WAKE_S = 0.25  # how often the listening thread looks whether the database is being closed
 POOL_SIZE = 4  # the event loop's thread uses one at a time; workers (template builds) may use more
 
 
@@ -145,7 +146,7 @@ class PostgresDatabase(Database):
                     self._listening = True
                     self._generation += 1  # what changed while nobody listened
                     while not self._closed.is_set():
-                        for _ in conn.notifies(timeout=1.0):
+                        for _ in conn.notifies(timeout=LISTEN_WAKE_S):
                             self._generation += 1
             except psycopg.Error as e:
                 if not self._closed.is_set():

@@ -17,7 +17,8 @@ from hutchd.store.migrations import MIGRATIONS
 
 _SANDBOX = (
     "INSERT INTO sandboxes (id, tenant, name, template_id, state, cpu, memory_mb, disk_mb, allow_internet,"
-    " timeout_s, started_at, end_at, seq, metadata, owner) VALUES (?, 't', ?, 'base', ?, 1, 512, 1024, 1, 60, ?, ?, ?, ?, 'r-1')"
+    " timeout_s, started_at, end_at, seq, metadata, owner)"
+    " VALUES (?, 't', ?, 'base', ?, 1, 512, 1024, 1, 60, ?, ?, ?, ?, 'r-1')"
 )
 
 
@@ -61,7 +62,8 @@ def test_timestamps_keep_their_precision(db: Database) -> None:
     add_sandbox(db, "sbx-t", end_at=t)
     assert db.value("SELECT end_at FROM sandboxes WHERE id = ?", "sbx-t") == t
     db.run(
-        "INSERT INTO snapshots (id, tenant, sandbox_id, kind, created_at, size_bytes) VALUES (?, 't', ?, 'manual', ?, ?)",
+        "INSERT INTO snapshots (id, tenant, sandbox_id, kind, created_at, size_bytes)"
+        " VALUES (?, 't', ?, 'manual', ?, ?)",
         "snap-1", "sbx-t", t, 5 << 30,
     )  # fmt: skip
     assert db.value("SELECT size_bytes FROM snapshots WHERE id = ?", "snap-1") == 5 << 30
@@ -107,7 +109,10 @@ def test_returning_and_upsert(db: Database) -> None:
         now(), 10.0,
     )  # fmt: skip
     assert claimed == [{"id": "sbx-1"}]
-    upsert = "INSERT INTO idempotency (tenant, key, sandbox_id, created_at) VALUES ('t', 'k', ?, 0) ON CONFLICT (tenant, key) DO NOTHING"
+    upsert = (
+        "INSERT INTO idempotency (tenant, key, sandbox_id, created_at) VALUES ('t', 'k', ?, 0)"
+        " ON CONFLICT (tenant, key) DO NOTHING"
+    )
     assert db.run(upsert, "sbx-1") == 1
     assert db.run(upsert, "sbx-2") == 0
     assert db.value("SELECT sandbox_id FROM idempotency") == "sbx-1"
@@ -167,7 +172,7 @@ def test_an_unreachable_postgresql_is_named(tmp_path: Path) -> None:
         port = s.getsockname()[1]
     from hutchd.store.postgres import PostgresDatabase
 
-    with pytest.raises(DatabaseUnavailable, match="'nodb' on 127.0.0.1"):
+    with pytest.raises(DatabaseUnavailable, match=r"'nodb' on 127\.0\.0\.1"):
         PostgresDatabase(f"postgresql://u@127.0.0.1:{port}/nodb", timeout=1.0)
 
 
