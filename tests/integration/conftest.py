@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -59,6 +60,7 @@ class HutchServer:
         self.api_key_b = "test-b-" + secrets.token_hex(12)
         self.pool_size = pool_size
         self.extra_args = list(extra_args or [])
+        self.postgres: Any = None  # the tests/postgres_cluster.py cluster its database is on, if it has one
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
         # /etc/hosts format; the server's resolver answers its names to sandboxes (network tests add theirs)
@@ -237,11 +239,12 @@ def new_run_dir() -> Path:
     return run_dir
 
 
-def shared_server(config: pytest.Config) -> HutchServer:
+def shared_server(config: pytest.Config, postgres: Any = None) -> HutchServer:
     """The session's one server, made on first use and stopped when pytest ends. It lives on the
-    pytest config so that tests/contract (which loads this module by path) shares it: two servers on
-    one host at once would each treat the other's sandboxes as leftovers."""
-    server: HutchServer | None = getattr(config, "_hutch_server", None)
+    pytest config so that tests/contract (which loads this module by path) shares it. With `postgres`
+    (a tests/postgres_cluster.py cluster), the session's server whose state is in a database of it."""
+    attr = "_hutch_server" if postgres is None else "_hutch_server_postgresql"
+    server: HutchServer | None = getattr(config, attr, None)
     if server is not None:
         return server
     if os.geteuid() != 0:
@@ -251,8 +254,11 @@ def shared_server(config: pytest.Config) -> HutchServer:
     extra = ["--sample-interval", "1", "--image-registry", "127.0.0.1"]  # the template tests' loopback registry
     if HOST_CA_BUNDLE.is_file():  # this host's trust (an egress proxy's CA too) for template builds' pip and npm
         extra += ["--build-ca-bundle", str(HOST_CA_BUNDLE)]
+    if postgres is not None:
+        extra += ["--database", postgres.new_database("server")]
     server = HutchServer(new_run_dir(), extra_args=extra)
-    config._hutch_server = server  # type: ignore[attr-defined]
+    server.postgres = postgres
+    setattr(config, attr, server)
     config.add_cleanup(lambda: _shutdown(server))
     server.start()
     server.wait_template("base")
@@ -275,4 +281,8 @@ def _shutdown(server: HutchServer) -> None:
 
 @pytest.fixture(scope="session")
 def hutch_server(request: pytest.FixtureRequest) -> HutchServer:
+    """The session's server. Tests parametrized with `both_databases` (server_helpers.py) run against it
+    and against a second one whose state is in PostgreSQL (`hutch serve --database postgresql://...`)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return shared_server(request.config, request.getfixturevalue("postgres"))
     return shared_server(request.config)

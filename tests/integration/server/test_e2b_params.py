@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from server_helpers import both_databases
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +37,7 @@ def test_bad_list_parameters_are_400(http, query, words):
     _error(http.get(f"/sandboxes?{query}"), 400, *words)
 
 
+@both_databases
 def test_list_order_and_started_after(http, make_sandbox):
     older = make_sandbox(metadata={"e2b-params": "order"}).sandbox_id
     newer = make_sandbox(metadata={"e2b-params": "order"}).sandbox_id

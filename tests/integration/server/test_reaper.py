@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from server_helpers import run, wait_for
+from server_helpers import both_databases, run, wait_for
+
+pytestmark = both_databases
 
 
 def test_timeout_kills(http, make_sandbox):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from server_helpers import run
+from server_helpers import both_databases, run
+
+pytestmark = both_databases
 
 
 def test_other_tenant_gets_404_everywhere(hutch_server, http, make_sandbox):
