@@ -39,7 +39,7 @@ from hutchd.services.snapshot_service import Snapshots
 from hutchd.services.volume_service import Volumes
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
-from hutchd.store import ids
+from hutchd.store import ids, replica
 from hutchd.store.db import Conflict, Database, Row, dumps, now
 from hutchd.store.records import sandbox_detail
 
@@ -212,13 +212,7 @@ class Sandboxes:
         if row["state"] == "killed":
             self.visible(tenant, sandbox_id)  # "not found" unless it has snapshots
             raise not_found(f"sandbox {sandbox_id} was killed; restore it from a snapshot with restoreSandbox")
-        if row["owner"] != self.owner:
-            raise ApiError(
-                409,
-                f"sandbox {sandbox_id} runs on replica {row['owner']}, not on this one ({self.owner}): send calls"
-                " on it to that replica (getSandbox and listSandboxes work on any)",
-                {"Hutch-Owner": str(row["owner"])},
-            )
+        replica.check_owner(row, self.owner)
         return row
 
     def by_id_or_name(self, tenant: Tenant, ref: str) -> Row:
@@ -370,6 +364,7 @@ class Sandboxes:
             return dataclasses.replace(launch, template_id=snap["template_id"])
         source = self.row(snap["sandbox_id"])
         assert source is not None
+        replica.check_owner(source, self.owner)  # its files are there
         return dataclasses.replace(
             launch, template_id=source["template_id"], restored_from=snap["id"], from_snapshot=snap["id"]
         )
@@ -659,6 +654,7 @@ class Sandboxes:
 
     async def connect(self, tenant: Tenant, ref: str, timeout: int | None) -> dict[str, Any]:
         row = self.by_id_or_name(tenant, ref)
+        replica.check_owner(row, self.owner)
         sandbox_id = row["id"]
         await self.ensure_running(sandbox_id)
         if timeout is not None:
@@ -722,6 +718,7 @@ class Sandboxes:
         self, tenant: Tenant, sandbox_id: str, snapshot_id: str | None, timeout: int | None
     ) -> dict[str, Any]:
         row = self.visible(tenant, sandbox_id)
+        replica.check_owner(row, self.owner)  # its snapshots' files are there
         if snapshot_id is not None:
             snap = self._db.one(
                 "SELECT * FROM snapshots WHERE id = ? AND sandbox_id = ? AND tenant = ?",

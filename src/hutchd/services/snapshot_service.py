@@ -15,7 +15,7 @@ from hutchd.backend import Backend
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import SandboxNotFound
 from hutchd.settings import Settings
-from hutchd.store import ids
+from hutchd.store import ids, replica
 from hutchd.store.db import Database, Row, now
 from hutchd.store.records import snapshot as snapshot_json
 
@@ -110,8 +110,12 @@ class Snapshots:
             raise not_found(f"snapshot {snapshot_id} not found")
         return row
 
-    async def delete(self, tenant: Tenant, snapshot_id: str) -> None:
+    async def delete(self, tenant: Tenant, snapshot_id: str, owner: str) -> None:
+        """Delete the snapshot (on the replica `owner`, which holds its files)."""
         row = self.get(tenant, snapshot_id)
+        sandbox = self._db.one("SELECT id, owner FROM sandboxes WHERE id = ?", row["sandbox_id"])
+        if sandbox is not None:
+            replica.check_owner(sandbox, owner)  # the snapshot's files are there
         if row["template_id"] is not None:
             users = self._db.all(
                 "SELECT id FROM sandboxes WHERE template_id = ? AND state IN ('starting', 'running', 'paused')",

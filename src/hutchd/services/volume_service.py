@@ -25,7 +25,7 @@ from hutchd.http.errors import ApiError, conflict, not_found, unprocessable
 from hutchd.runtime import volumefiles
 from hutchd.runtime.volumes import check_mounts
 from hutchd.services.disk_budget import DiskBudget
-from hutchd.store import ids
+from hutchd.store import ids, replica
 from hutchd.store.db import Conflict, Database, Row, now
 from hutchd.store.records import volume
 
@@ -64,17 +64,8 @@ class Volumes:
     def local(self, tenant: Tenant, ref: str) -> Row:
         """The tenant's volume, if its image is on this replica's host (409 naming the one it is on)."""
         row = self.visible(tenant, ref)
-        self._check_local(row)
+        replica.check_owner(row, self.owner, "volume")
         return row
-
-    def _check_local(self, row: Row) -> None:
-        if row["owner"] != self.owner:
-            raise ApiError(
-                409,
-                f"volume {row['id']} is on replica {row['owner']}, not on this one ({self.owner}): its files, its"
-                " mounts and its deletion are that replica's",
-                {"Hutch-Owner": str(row["owner"])},
-            )
 
     def list(self, tenant: Tenant) -> list[dict[str, Any]]:
         rows = self._db.all("SELECT * FROM volumes WHERE tenant = ? ORDER BY created_at", tenant.id)
@@ -180,7 +171,7 @@ class Volumes:
     # ------------------------------------------------------------------ files
 
     async def _file_call(self, row: Row, path: str, fn: Callable[..., Any], *args: Any) -> Any:
-        self._check_local(row)
+        replica.check_owner(row, self.owner, "volume")
         try:
             root = await self._backend.call(self._store.ensure_mounted, row["id"])
             return await self._backend.call(fn, root, path, *args)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from hutchd.store.db import Database
+from hutchd.http.errors import ApiError
+from hutchd.store.db import Database, Row
 
 ID_FILE = "replica-id"
 OWNED_TABLES = ("sandboxes", "volumes", "template_builds")
@@ -27,6 +28,18 @@ def data_dir_id(data_dir: Path) -> str:
     tmp.write_text(replica_id + "\n")
     tmp.replace(path)
     return replica_id
+
+
+def check_owner(row: Row, owner: str, what: str = "sandbox") -> None:
+    """What a replica's runtime holds (a sandbox's processes and files, a volume's image) only it acts on:
+    another replica answers 409 naming the owner in `Hutch-Owner`."""
+    if row["owner"] != owner:
+        raise ApiError(
+            409,
+            f"{what} {row['id']} is on replica {row['owner']}, not on this one ({owner}): send what acts on it to"
+            " that replica (reading its record works on any)",
+            {"Hutch-Owner": str(row["owner"])},
+        )
 
 
 def take_unowned(db: Database, owner: str) -> None:
