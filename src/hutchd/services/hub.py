@@ -37,7 +37,10 @@ class Hub:
         self.missing: list[str] = list(features.missing()) if features is not None else []
         self.started_at = now()
         self.db = open_database(settings.database, settings.data_dir)
-        self.owner = owner = settings.owner or replica.data_dir_id(settings.data_dir)
+        # the replica itself, and the owner of what it makes: the same with the local runtime; replicas that
+        # reach each other's sandboxes share one owner, but each keeps its own warm pool
+        self.replica_id = replica.data_dir_id(settings.data_dir)
+        self.owner = owner = settings.owner or self.replica_id
         self.agents = AgentClients(backend)
         self.disk = DiskBudget(
             self.db,
@@ -48,7 +51,7 @@ class Hub:
         )
         self.pool = WarmPool(
             self.db, backend, settings.pool_templates, settings.pool_size, self.disk, settings.pool_memory_mb,
-            owner=owner,
+            owner=self.replica_id,
         )  # fmt: skip
         self.snapshots = Snapshots(self.db, backend, settings)
         self.access = AccessTokens(settings.data_dir)
@@ -120,9 +123,9 @@ class Hub:
         interface, its policy or envs not applied yet) and its client got no answer. It is destroyed,
         recorded as killed, and its Idempotency-Key freed so that a retry makes a new sandbox."""
         rows = self.db.all(
-            "SELECT * FROM sandboxes WHERE state IN ('pooled', 'starting', 'running', 'paused') AND owner = ?",
-            self.owner,
-        )
+            "SELECT * FROM sandboxes WHERE state IN ('pooled', 'starting', 'running', 'paused') AND owner IN (?, ?)",
+            self.owner, self.replica_id,
+        )  # fmt: skip
         adoptable = {r["id"] for r in rows if r["state"] != "starting"}
         try:
             report = await self.backend.recover(adoptable)

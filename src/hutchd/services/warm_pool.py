@@ -62,7 +62,7 @@ class WarmPool:
         owner: str,
     ) -> None:
         self._db = db
-        self._owner = owner
+        self._owner = owner  # the replica: pooled sandboxes are its own even where replicas share the others
         self._disk = disk
         self._backend = backend
         self._size = size
