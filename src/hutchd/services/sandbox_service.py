@@ -330,6 +330,7 @@ class Sandboxes:
             try:
                 return await self._create(tenant, launch, idempotency_key)
             except KeyTaken:
+                log.info("a create's Idempotency-Key was recorded first by another create; answering with its sandbox")
                 continue
         raise ApiError(503, "the create with this Idempotency-Key keeps failing on another replica; retry later")
 

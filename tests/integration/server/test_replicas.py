@@ -86,8 +86,10 @@ def test_a_sandbox_made_on_one_replica_is_seen_on_the_other(a, b):
 def test_an_idempotent_create_retried_on_the_other_replica_makes_one_sandbox(a, b):
     key = {"Idempotency-Key": "replicas-" + secrets.token_hex(4)}
     results: list[httpx.Response] = []
+    start = threading.Barrier(4)  # at once, so that both replicas' inserts race (the constraint decides)
 
     def create(client: httpx.Client) -> None:
+        start.wait()
         results.append(client.post("/sandboxes", json={"timeout": 300, "metadata": {"replicas": "idem"}}, headers=key))
 
     threads = [threading.Thread(target=create, args=(c,)) for c in (a, b, a, b)]
@@ -107,7 +109,13 @@ def test_an_idempotent_create_retried_on_the_other_replica_makes_one_sandbox(a, 
 def test_a_name_is_taken_once_across_replicas(a, b):
     name = "replica-" + secrets.token_hex(3)
     results: list[httpx.Response] = []
-    threads = [threading.Thread(target=lambda c=c: results.append(_create(c, name=name))) for c in (a, b)]  # type: ignore[misc]
+    start = threading.Barrier(2)
+
+    def create(client: httpx.Client) -> None:
+        start.wait()
+        results.append(_create(client, name=name))
+
+    threads = [threading.Thread(target=create, args=(c,)) for c in (a, b)]
     for t in threads:
         t.start()
     for t in threads:
