@@ -279,10 +279,32 @@ def _shutdown(server: HutchServer) -> None:
     _remove_run_dir(server.data_dir)
 
 
+BACKENDS = {
+    "local": "this host's runtime, state in SQLite",
+    "local+postgresql": "this host's runtime, state in PostgreSQL (hutch serve --database postgresql://...)",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "backends(*names): run the test once on each of these servers (`hutch_server` is parametrized): "
+        + "; ".join(f"{name}: {what}" for name, what in BACKENDS.items()),
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None and "hutch_server" in metafunc.fixturenames:
+        metafunc.parametrize("hutch_server", marker.args, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
 def hutch_server(request: pytest.FixtureRequest) -> HutchServer:
-    """The session's server. Tests parametrized with `both_databases` (server_helpers.py) run against it
-    and against a second one whose state is in PostgreSQL (`hutch serve --database postgresql://...`)."""
-    if getattr(request, "param", "sqlite") == "postgresql":
+    """The session's server; tests marked `backends(...)` run on each server named (BACKENDS): the
+    runtime, then `+postgresql` for a server whose state is in the session's PostgreSQL."""
+    backend, _, database = getattr(request, "param", "local").partition("+")
+    assert backend == "local" and database in ("", "postgresql"), request.param
+    if database == "postgresql":
         return shared_server(request.config, request.getfixturevalue("postgres"))
     return shared_server(request.config)

@@ -16,10 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-
-both_databases = pytest.mark.parametrize("hutch_server", ["sqlite", "postgresql"], indirect=True)
-"""Run the test against the session's server with its state in SQLite, then in PostgreSQL."""
 
 
 def run(http: httpx.Client, sandbox_id: str, cmd: str, timeout: float = 60.0, **extra: Any) -> dict[str, Any]:

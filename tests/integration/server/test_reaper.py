@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from server_helpers import both_databases, run, wait_for
+import pytest
+from server_helpers import run, wait_for
 
-pytestmark = both_databases
+pytestmark = pytest.mark.backends("local", "local+postgresql")
 
 
 def test_timeout_kills(http, make_sandbox):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from server_helpers import both_databases, run, wait_for
+import pytest
+from server_helpers import run, wait_for
 
 from hutch_api.api.metrics import get_sandbox_metrics
 from hutch_api.api.sandboxes import (
@@ -28,7 +29,7 @@ from hutch_api.api.snapshots import (
 from hutch_api.api.templates import get_template, list_templates
 from hutch_api.models import ConnectRequest, NewSnapshot, RestoreRequest, TimeoutRequest
 
-pytestmark = both_databases
+pytestmark = pytest.mark.backends("local", "local+postgresql")
 
 
 def _ts(value: datetime) -> float:

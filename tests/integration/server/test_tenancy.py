@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from server_helpers import both_databases, run
+import pytest
+from server_helpers import run
 
-pytestmark = both_databases
+pytestmark = pytest.mark.backends("local", "local+postgresql")
 
 
 def test_other_tenant_gets_404_everywhere(hutch_server, http, make_sandbox):

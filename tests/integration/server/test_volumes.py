@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import both_databases, kill_sandbox_processes, run, spare_server, stray_mounts, wait_for
+from server_helpers import kill_sandbox_processes, run, spare_server, stray_mounts, wait_for
 
 OCTET = {"content-type": "application/octet-stream"}
 
-pytestmark = both_databases
+pytestmark = pytest.mark.backends("local", "local+postgresql")
 
 
 def _volume(http: httpx.Client, size_mb: int = 64, name: str | None = None) -> dict[str, Any]:
