@@ -58,7 +58,7 @@ class Hub:
         self.volumes = Volumes(self.db, backend, self.disk, owner)
         self.sandboxes = Sandboxes(
             self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk, self.access, self.volumes,
-            owner,
+            owner, self.replica_id,
         )  # fmt: skip
         self.templates = TemplateBuilds(
             self.db, backend, self.agents, settings.data_dir, settings.image_registries, settings.build_ca_bundle,

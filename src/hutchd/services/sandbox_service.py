@@ -7,7 +7,8 @@ hand out one pooled sandbox twice, take one name twice or kill a sandbox while i
 Across replicas sharing a database, the database's constraints keep names and idempotency keys
 taken once, and a sandbox is acted on only by its `owner`, the replica whose runtime holds it
 (`settings.owner`); another replica shows its record and answers calls on it with a 409 that names
-the owner.
+the owner. While it is `starting` its owner is the replica making it (`replica`), even where
+replicas share an owner: only that replica's next start may find it half made and destroy it.
 """
 
 from __future__ import annotations
@@ -149,9 +150,11 @@ class Sandboxes:
         access: AccessTokens,
         volumes: Volumes,
         owner: str,
+        replica: str,
     ) -> None:
         self._db = db
         self.owner = owner
+        self.replica = replica
         self._volumes = volumes
         self._access = access
         self._disk = disk
@@ -378,8 +381,9 @@ class Sandboxes:
         ):
             raise self._name_taken(launch.name)
         live = self._db.value(
-            "SELECT COUNT(*) FROM sandboxes WHERE state IN ('starting', 'running', 'paused') AND owner = ?", self.owner
-        )
+            "SELECT COUNT(*) FROM sandboxes WHERE state IN ('starting', 'running', 'paused') AND owner IN (?, ?)",
+            self.owner, self.replica,
+        )  # fmt: skip
         if live >= self._settings.max_sandboxes:
             raise ApiError(
                 429,
@@ -442,8 +446,9 @@ class Sandboxes:
             raise ApiError(500, f"creating the sandbox failed: {e}") from e
         t = now()
         self._db.run(
-            "UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ? WHERE id = ? AND state = 'starting'",
-            t, t + launch.timeout, sandbox_id,
+            "UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ?, owner = ?"
+            " WHERE id = ? AND state = 'starting'",
+            t, t + launch.timeout, self.owner, sandbox_id,
         )  # fmt: skip
         return self.detail_with_token(sandbox_id)
 
@@ -477,7 +482,7 @@ class Sandboxes:
                 "UPDATE sandboxes SET network = ?, traffic_token = ?, secure = ?, volume_mounts = ?, owner = ?"
                 " WHERE id = ?",
                 launch.network.to_json() if launch.network else None, network_settings.new_token(),
-                int(launch.secure), dumps(launch.volume_mounts), self.owner, sandbox_id,
+                int(launch.secure), dumps(launch.volume_mounts), self.replica, sandbox_id,
             )  # fmt: skip
             if idempotency_key is not None:
                 self._db.run(
