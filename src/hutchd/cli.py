@@ -124,13 +124,13 @@ def serve(args: ServeOptions) -> int:
         runtime.egress.hosts_file = args.hosts_file.resolve()
     if args.proxy_upstream_ca is not None:
         runtime.egress.proxy.upstream_ca = args.proxy_upstream_ca.resolve()
+    backend = Backend(runtime)
     try:
-        hub = Hub(settings, keyring, Backend(runtime), features)
-    except ImportError as e:
-        print(f"hutch: --database {args.database} needs hutch[postgresql] ({e})", file=sys.stderr)
-        return 2
-    except (DatabaseUnavailable, ValueError) as e:  # unreachable, or not a database URL
-        print(f"hutch: the database cannot be opened: {e}", file=sys.stderr)
+        hub = Hub(settings, keyring, backend, features)
+    except (DatabaseUnavailable, ValueError, ImportError) as e:  # unreachable, not a database URL, no psycopg
+        backend.shutdown()  # the runtime's mounts with it
+        extra = " (PostgreSQL needs hutch[postgresql])" if isinstance(e, ImportError) else ""
+        print(f"hutch: the database cannot be opened: {e}{extra}", file=sys.stderr)
         return 2
     print(f"hutch {__version__}: serving on http://{args.host}:{args.port} (data in {data_dir})", file=sys.stderr)
     uvicorn.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import pytest
 from server_helpers import run, spare_server, stray_mounts
 
 from hutchd.auth import tenant_id
@@ -70,3 +71,12 @@ def test_a_database_of_an_earlier_version_opens_and_migrates(hutch_server: Any) 
         db.close()
         assert versions == list(range(1, len(MIGRATIONS) + 1))
         assert owners == {(server.data_dir / "replica-id").read_text().strip()}
+
+
+def test_a_database_it_cannot_use_stops_the_start_and_leaves_no_mount(hutch_server: Any) -> None:
+    with spare_server(hutch_server) as server:
+        server.extra_args += ["--database", "mysql://user:secret@db.invalid/hutch"]
+        with pytest.raises(RuntimeError, match="must be a postgresql:// URL or sqlite:PATH") as e:
+            server.start()
+        assert "secret" not in str(e.value)
+        assert stray_mounts(server.data_dir) == []
