@@ -49,11 +49,11 @@ log = logging.getLogger("hutchd.sandboxes")
 # Template names other SDKs use for a template of another name here (E2B's code interpreter default).
 TEMPLATE_ALIASES = {"code-interpreter-v1": "code-interpreter"}
 # Default restore choice: the newest of the best kind.
-CREATE_WAIT_S = 300.0
-"""How long a create retried with its Idempotency-Key waits for the first one, under way on another replica."""
 ROW_CACHE_SIZE = 4096
 """Rows kept in memory at most (lookups of unknown IDs are kept too, so a flood of them cannot grow it)."""
 RESTORE_PREFERENCE = {"pause": 0, "periodic": 1, "manual": 2, "template": 2}
+CREATE_WAIT_S = 300.0
+"""How long a create retried with its Idempotency-Key waits for the first one, under way on another replica."""
 
 
 @dataclass(frozen=True)
