@@ -247,3 +247,28 @@ def test_claims_skip_rows_another_replica_holds(two: tuple[Database, Database]) 
         other = b.returning(claim, now(), 10.0)
     assert held == [{"id": "sbx-1"}] and other == [{"id": "sbx-2"}]
     assert b.returning(claim, now(), 10.0) == []
+
+
+def test_while_nobody_listens_no_cached_row_is_trusted(two: tuple[Database, Database]) -> None:
+    """The listening connection dropped (a database restart, a network cut): every read of `generation`
+    differs until it listens again, then it is stable."""
+    import psycopg
+
+    a, b = two
+    deadline = time.monotonic() + 10
+    while not a._listening and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
+    url = a.url  # type: ignore[attr-defined]
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN hutch_rows'")
+    while a._listening and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
+    assert a.generation != a.generation  # down: nothing cached
+    while not a._listening and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.05)
+    seen = a.generation
+    assert a.generation == seen  # listening again
+    add_sandbox(b, "sbx-after")  # and hearing other replicas again
+    while a.generation == seen and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert a.generation != seen
