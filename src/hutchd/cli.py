@@ -64,7 +64,7 @@ def serve(args: ServeOptions) -> int:
 
     from hutchd.backend import Backend
     from hutchd.http.app import build_app
-    from hutchd.http.protocol import ErrorShapeH11Protocol
+    from hutchd.http.protocol import ErrorShapeProtocol
     from hutchd.services.hub import Hub
 
     logs.setup(args.log_level)
@@ -127,7 +127,7 @@ def serve(args: ServeOptions) -> int:
         build_app(hub),
         host=args.host,
         port=args.port,
-        http=ErrorShapeH11Protocol,
+        http=ErrorShapeProtocol,
         log_level="warning" if args.log_level != "debug" else "info",
         access_log=False,
         timeout_graceful_shutdown=5,

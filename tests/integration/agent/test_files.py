@@ -8,11 +8,13 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import stat
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -58,6 +60,45 @@ def test_a_100_mb_binary_file_round_trips_byte_exact_without_buffering(
     assert received.hexdigest() == sent.hexdigest()
     peak = fresh_agent.peak_rss_kib()
     assert peak < 50 * 1024, f"the agent's memory peaked at {peak} KiB: it buffered the file"
+
+
+def _put_head(path: Path, length: int) -> bytes:
+    target = f"/files?path={quote(str(path))}&user=root"
+    return f"PUT {target} HTTP/1.1\r\nHost: agent\r\nContent-Length: {length}\r\n\r\n".encode()
+
+
+def test_a_content_length_upload_is_byte_exact_and_the_connection_carries_on(
+    agent: AgentProcess, workdir: Path
+) -> None:
+    """Part of the body comes with the headers (buffered by the agent), the rest is spliced from the
+    socket to the file; the next request on the connection is read from where the body ended."""
+    data = b"".join(_blocks(8))
+    path = workdir / "spliced.bin"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(30)
+        sock.connect(agent.socket)
+        sock.sendall(_put_head(path, len(data)) + data[:1000])
+        sock.sendall(data[1000:] + b"GET /health HTTP/1.1\r\nHost: agent\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.count(b"HTTP/1.1 200 OK") == 2, reply[:500]
+    assert path.read_bytes() == data
+
+
+def test_a_content_length_upload_cut_short_leaves_no_temp_file(
+    agent: AgentProcess, client: AgentClient, workdir: Path
+) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(agent.socket)
+        sock.sendall(_put_head(workdir / "cut", 10 * 1024 * 1024) + b"x" * 300_000)
+    for _ in range(50):
+        if not list(workdir.iterdir()):
+            break
+        time.sleep(0.05)
+    assert list(workdir.iterdir()) == []
+    assert client.get("/health").status_code == 200
 
 
 def test_writes_make_parents_and_belong_to_the_user(client: AgentClient, test_user: pwd.struct_passwd) -> None:
