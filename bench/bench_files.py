@@ -9,6 +9,10 @@ Each layer adds one hop to the one before, so the difference between two rows is
 - ``gateway``: HTTP to ``hutch serve`` (http.client: the gateway and the agent, no SDK);
 - ``sdk``: the public ``Sandbox.files.write`` / ``files.read(format="bytes")``.
 
+Besides the throughput, the CPU time each process spent per transfer (user + system, from /proc):
+the client (this process), ``hutch serve`` and the sandbox's agent. Their sum against the time a
+transfer at the goal's speed may take says whether a goal is reachable on two CPUs at all.
+
 Starts its own ``hutch serve`` as bench_table does (data dir ``$HUTCH_BENCH_TABLE_DIR``, default
 /var/tmp/hutch-bench-table). Needs root. Medians and p95 in MB/s, and each as a share of the floor.
 """
@@ -90,6 +94,24 @@ def mbps(size: int, fn: Callable[[], object]) -> float:
     return size / MB / (time.perf_counter() - t)
 
 
+def cpu_ms(pid: int) -> float:
+    """User + system CPU time of a process so far (its threads included), in ms."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def agent_pid(sandbox_id: str) -> int:
+    """The sandbox's agent, found by the id in its environment."""
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            mine = f"HUTCH_SANDBOX_ID={sandbox_id}".encode() in environ.read_bytes().split(b"\0")
+            if mine and b"hutch_agent" in (environ.parent / "cmdline").read_bytes():
+                return int(environ.parent.name)
+        except OSError:
+            continue
+    raise SystemExit(f"no agent process found for {sandbox_id}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=5, help="samples per figure")
@@ -100,6 +122,7 @@ def main() -> int:
     size = args.mb * MB
     blob = os.urandom(size)
     rows: dict[str, list[float]] = {"socketpair": [socketpair_mbps(size) for _ in range(args.n)]}
+    cpu: dict[tuple[str, str], list[float]] = {}
     from hutch import Sandbox
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -117,18 +140,30 @@ def main() -> int:
             "write sdk": lambda: sbx.files.write(PATH, blob),
             "read sdk": lambda: sbx.files.read(PATH, format="bytes"),
         }
+        serve_pid = server.proc.pid if server.proc else 0
+        pids = {"client": os.getpid(), "server": serve_pid, "agent": agent_pid(sbx.sandbox_id)}
         for _ in range(args.n):  # interleaved, so that a busy moment of the machine weighs on every layer
             for name, step in steps.items():
+                before = {who: cpu_ms(pid) for who, pid in pids.items()}
                 rows.setdefault(name, []).append(mbps(size, step))
+                for who, pid in pids.items():
+                    cpu.setdefault((name, who), []).append(cpu_ms(pid) - before[who])
         sbx.files.remove(PATH)
     floor = statistics.median(rows["socketpair"])
     loads = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\n{args.mb} MB files, {args.n} samples ({os.cpu_count()} CPUs, load average {loads})")
-    print(f"{'layer':20s} {'MB/s p50':>9s} {'p5':>9s} {'of floor':>9s}")
+    print(f"{'layer':16s} {'MB/s p50':>9s} {'p5':>7s} {'of floor':>9s}   CPU ms p50: {'client':>7s} {'server':>7s} "
+          f"{'agent':>7s} {'sum':>7s}")  # fmt: skip
     for name in ("socketpair", "write agent", "write gateway", "write sdk", "read agent", "read gateway", "read sdk"):
         values = rows[name]
-        print(f"{name:20s} {statistics.median(values):9.0f} {pct(values, 5):9.0f} "
-              f"{statistics.median(values) / floor:9.1%}")  # fmt: skip
+        median = statistics.median(values)
+        line = f"{name:16s} {median:9.0f} {pct(values, 5):7.0f} {median / floor:9.1%}"
+        if name != "socketpair":
+            spent = [statistics.median(cpu[(name, who)]) for who in ("client", "server", "agent")]
+            line += "             " + " ".join(f"{ms:7.0f}" for ms in [*spent, sum(spent)])
+        print(line)
+    goal = args.mb / (floor / 2) * 1000
+    print(f"at half the floor a transfer takes {goal:.0f} ms: with two CPUs, at most {2 * goal:.0f} CPU ms in all")
     return 0
 
 

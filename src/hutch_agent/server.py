@@ -13,6 +13,7 @@ or is answered 503 at once, so killing and listing processes keep working in a f
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 MAX_LINE = 65536
 MAX_HEADERS = 100
 CHUNK = 256 * 1024
+SEND_BUFFER = 4 * 1024 * 1024  # socket send buffer for a file's bytes (the default is 208 KiB)
 # How much of a body nobody read is discarded so the client can finish sending and read our answer.
 DRAIN_LIMIT = 64 * 1024 * 1024
 DRAIN_TIMEOUT = 10.0
@@ -264,6 +266,9 @@ class Response:
         that shrinks meanwhile cuts the connection, which then cannot keep its promise."""
         offset = os.lseek(fd, 0, os.SEEK_CUR)
         size = max(0, os.fstat(fd).st_size - offset)
+        if size > CHUNK:  # more in flight: the reader takes it in fewer, larger reads (capped by wmem_max)
+            with contextlib.suppress(OSError):
+                self._conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         self._start(status, [("Content-Type", content_type), ("Content-Length", str(size))])
         try:
             with open(fd, "rb", closefd=False) as f:
