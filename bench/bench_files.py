@@ -20,19 +20,19 @@ Starts its own ``hutch serve`` as bench_table does (data dir ``$HUTCH_BENCH_TABL
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import os
 import socket
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_table import DATA_DIR, MB, HutchServer, pct
+from bench_table import DATA_DIR, MB, HutchServer, pct, socketpair_mbps
 
 PATH = "/tmp/bench-files"
 
@@ -45,26 +45,6 @@ class UnixHTTPConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(self.unix_path)
-
-
-def socketpair_mbps(size: int) -> float:
-    a, b = socket.socketpair()
-    chunk = b"\0" * MB
-
-    def drain() -> None:
-        buf = bytearray(MB)
-        while b.recv_into(buf):
-            pass
-
-    reader = threading.Thread(target=drain)
-    reader.start()
-    t = time.perf_counter()
-    for _ in range(size // MB):
-        a.sendall(chunk)
-    a.close()
-    reader.join()
-    b.close()
-    return size / MB / (time.perf_counter() - t)
 
 
 def put(conn: http.client.HTTPConnection, target: str, blob: bytes, headers: dict[str, str]) -> None:
@@ -100,16 +80,10 @@ def cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def agent_pid(sandbox_id: str) -> int:
-    """The sandbox's agent, found by the id in its environment."""
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            mine = f"HUTCH_SANDBOX_ID={sandbox_id}".encode() in environ.read_bytes().split(b"\0")
-            if mine and b"hutch_agent" in (environ.parent / "cmdline").read_bytes():
-                return int(environ.parent.name)
-        except OSError:
-            continue
-    raise SystemExit(f"no agent process found for {sandbox_id}")
+def sandbox_cpu(sandbox_id: str) -> Callable[[], float]:
+    """The CPU time (ms) of everything in a sandbox (its cgroup2 ``cpu.stat``): here, its agent."""
+    stat = next(Path("/sys/fs/cgroup").glob(f"**/{sandbox_id}/cpu.stat"))
+    return lambda: int(stat.read_text().split("usage_usec", 1)[1].split()[0]) / 1000
 
 
 def main() -> int:
@@ -121,7 +95,7 @@ def main() -> int:
         raise SystemExit("run as root")
     size = args.mb * MB
     blob = os.urandom(size)
-    rows: dict[str, list[float]] = {"socketpair": [socketpair_mbps(size) for _ in range(args.n)]}
+    rows: dict[str, list[float]] = {"socketpair": [socketpair_mbps(args.mb) for _ in range(args.n)]}
     cpu: dict[tuple[str, str], list[float]] = {}
     from hutch import Sandbox
 
@@ -141,13 +115,17 @@ def main() -> int:
             "read sdk": lambda: sbx.files.read(PATH, format="bytes"),
         }
         serve_pid = server.proc.pid if server.proc else 0
-        pids = {"client": os.getpid(), "server": serve_pid, "agent": agent_pid(sbx.sandbox_id)}
+        clocks = {
+            "client": functools.partial(cpu_ms, os.getpid()),
+            "server": functools.partial(cpu_ms, serve_pid),
+            "agent": sandbox_cpu(sbx.sandbox_id),
+        }
         for _ in range(args.n):  # interleaved, so that a busy moment of the machine weighs on every layer
             for name, step in steps.items():
-                before = {who: cpu_ms(pid) for who, pid in pids.items()}
+                before = {who: clock() for who, clock in clocks.items()}
                 rows.setdefault(name, []).append(mbps(size, step))
-                for who, pid in pids.items():
-                    cpu.setdefault((name, who), []).append(cpu_ms(pid) - before[who])
+                for who, clock in clocks.items():
+                    cpu.setdefault((name, who), []).append(clock() - before[who])
         sbx.files.remove(PATH)
     floor = statistics.median(rows["socketpair"])
     loads = " ".join(f"{x:.2f}" for x in os.getloadavg())
