@@ -97,7 +97,7 @@ class Runtime:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self, spec: SandboxSpec, *, ready_timeout: float = 10.0) -> SandboxHandle:
+    def start(self, spec: SandboxSpec, *, ready_timeout: float = 30.0) -> SandboxHandle:
         """Set up and start a sandbox; returns once its agent answers GET /health."""
         spec.validate()
         sid = check_id("sandbox", spec.sandbox_id)
