@@ -65,7 +65,7 @@ def serve(args: ServeOptions) -> int:
 
     from hutchd.backend import Backend
     from hutchd.http.app import build_app
-    from hutchd.http.protocol import ErrorShapeH11Protocol
+    from hutchd.http.protocol import ErrorShapeProtocol
     from hutchd.services.hub import Hub
     from hutchd.store.db import DatabaseUnavailable
 
@@ -137,7 +137,7 @@ def serve(args: ServeOptions) -> int:
         build_app(hub),
         host=args.host,
         port=args.port,
-        http=ErrorShapeH11Protocol,
+        http=ErrorShapeProtocol,
         log_level="warning" if args.log_level != "debug" else "info",
         access_log=False,
         timeout_graceful_shutdown=5,
