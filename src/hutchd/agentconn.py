@@ -82,7 +82,10 @@ class AgentResponse:
         self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
         size = self.header("content-length")
         self._length: int | None = None  # of a body read past h11 (_sized_body)
-        if size is not None and size.isdigit() and self.header("transfer-encoding") is None:
+        # Only on a connection that stays open: past h11, nobody else would see a `Connection: close`
+        # and the connection would go back to the pool, for the next request to find it closed.
+        kept_alive = response.http_version == b"1.1" and "close" not in (self.header("connection") or "").lower()
+        if size is not None and size.isdigit() and self.header("transfer-encoding") is None and kept_alive:
             self._length = int(size) if response.status_code not in (204, 304) else None
 
     def header(self, name: str) -> str | None:
