@@ -33,7 +33,7 @@ apt:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[server,cli,docs,dev,codegen]'
+	$(PIP) install -q -e '.[server,kubernetes,cli,docs,dev,codegen]'
 	touch $@
 
 venv: $(VENV)/.installed

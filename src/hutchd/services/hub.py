@@ -39,7 +39,7 @@ class Hub:
         self.db = Database(settings.data_dir / "hutch.db")
         self.agents = AgentClients(backend)
         self.disk = DiskBudget(
-            self.db, backend.rt.layout, overcommit=settings.disk_overcommit, reserve_mb=settings.disk_reserve_mb
+            self.db, backend.layout, overcommit=settings.disk_overcommit, reserve_mb=settings.disk_reserve_mb
         )
         self.pool = WarmPool(
             self.db, backend, settings.pool_templates, settings.pool_size, self.disk, settings.pool_memory_mb

@@ -391,9 +391,9 @@ class Sandboxes:
         try:
             async with self.lock(sandbox_id):
                 if pooled:
-                    await self._fit_pooled(sandbox_id, launch)
+                    await self._fit_pooled(sandbox_id, launch, tenant.id)
                 else:
-                    await self._boot(sandbox_id, launch)
+                    await self._boot(sandbox_id, launch, tenant.id)
                 if launch.secrets or launch.inspect:
                     await proxy_secrets.install(self._backend, self._agents, sandbox_id, launch.secrets, launch.inspect)
                 if launch.audit:
@@ -419,7 +419,7 @@ class Sandboxes:
         )  # fmt: skip
         return self.detail_with_token(sandbox_id)
 
-    async def _boot(self, sandbox_id: str, launch: Launch) -> None:
+    async def _boot(self, sandbox_id: str, launch: Launch, tenant_id: str) -> None:
         if launch.from_snapshot is None and not self._backend.template_exists(launch.template_id):
             await self._backend.ensure_template(launch.template_id, logs.build_progress)
         await self._backend.start(
@@ -432,6 +432,7 @@ class Sandboxes:
             envs=launch.envs,
             from_snapshot=launch.from_snapshot,
             volumes=launch.volume_mounts,
+            tenant=tenant_id,
         )
         crash_point("create:booted")
         if (launch.network is not None or launch.secure) and launch.allow_internet:
@@ -439,7 +440,7 @@ class Sandboxes:
             await self._backend.set_network(sandbox_id, launch.network or NetworkPolicy(), proxy=launch.secure)
             crash_point("create:network")
 
-    async def _fit_pooled(self, sandbox_id: str, launch: Launch) -> None:
+    async def _fit_pooled(self, sandbox_id: str, launch: Launch, tenant_id: str) -> None:
         """Make a pooled sandbox what the request asked for; boot it cold again if that fails."""
         shape = self._pool.shape
         try:
@@ -456,7 +457,7 @@ class Sandboxes:
             log.warning("pooled sandbox %s could not be fitted (%s); booting cold", sandbox_id, e)
             await self._agents.drop(sandbox_id)
             await self._backend.destroy(sandbox_id)
-            await self._boot(sandbox_id, launch)
+            await self._boot(sandbox_id, launch, tenant_id)
 
     # ------------------------------------------------------------------ kill
 

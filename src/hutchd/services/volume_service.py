@@ -50,7 +50,7 @@ class Volumes:
     def __init__(self, db: Database, backend: Backend, disk: DiskBudget) -> None:
         self._db = db
         self._backend = backend
-        self._store = backend.rt.volumes
+        self._store = backend.volumes
         self._disk = disk
         self._lock = asyncio.Lock()  # creates and deletes, so a name is taken once
 
