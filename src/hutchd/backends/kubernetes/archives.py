@@ -5,7 +5,11 @@ dir. No node access, no CSI snapshots: any cluster, any runtime class.
 What changed is what `find -cnewer` finds against a marker written when the pod became ready, on the
 root file system only (`-xdev`: not /tmp, /proc, the agent's volume); the kubelet's /etc/hosts,
 /etc/hostname and /etc/resolv.conf are left out. A file of the image that was deleted is not recorded
-(it comes back on restore), which the README says.
+(it comes back on restore), which the README says. Each archive holds every change since the
+image (a sandbox booted from an archive marks its boot before unpacking it), so a restore needs one.
+
+A template made from a snapshot is its image and its archive: templates/<id>/meta.json names the
+image, and files.tar.gz is unpacked into every sandbox booted from it.
 """
 
 from __future__ import annotations
@@ -91,11 +95,10 @@ class Archives:
             async for chunk in resp.iter_body():
                 f.write(chunk)
 
-    async def unpack(self, sandbox_id: str, snapshot_id: str) -> None:
-        """Put a snapshot's files into a freshly booted sandbox."""
-        path = self._layout.snapshot_dir(snapshot_id) / ARCHIVE
+    async def unpack(self, sandbox_id: str, path: Path) -> None:
+        """Put an archive's files into a freshly booted sandbox."""
         if not path.is_file():
-            raise SnapshotNotFound(f"snapshot {snapshot_id!r} has no archive")
+            raise SnapshotNotFound(f"{path.parent.name} has no archive")
 
         async def chunks() -> AsyncIterator[bytes]:
             with open(path, "rb") as f:
@@ -107,7 +110,39 @@ class Archives:
         cmd = f"tar -xzpf {IN_POD} -C / ; code=$?; rm -f {IN_POD}; exit $code"
         code = await self._agents.run_command(sandbox_id, cmd, user="root", on_output=output.append)
         if code != 0:
-            raise AgentError(f"unpacking snapshot {snapshot_id} failed ({code}): {''.join(output)[-500:]}")
+            raise AgentError(f"unpacking {path.parent.name} failed ({code}): {''.join(output)[-500:]}")
 
     def delete(self, snapshot_id: str) -> None:
         shutil.rmtree(self._layout.snapshot_dir(snapshot_id), ignore_errors=True)
+
+    def archive(self, snapshot_id: str) -> Path:
+        return self._layout.snapshot_dir(snapshot_id) / ARCHIVE
+
+    # ---------------------------------------------------------------- templates made from snapshots
+
+    def template_meta(self, template_id: str) -> dict[str, object] | None:
+        try:
+            meta: dict[str, object] = json.loads((self._layout.template_dir(template_id) / "meta.json").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return meta
+
+    def template_archive(self, template_id: str) -> Path:
+        return self._layout.template_dir(template_id) / ARCHIVE
+
+    def promote(self, snapshot_id: str, template_id: str, image: str) -> None:
+        """A template of `image` plus the snapshot's files (a copy: the snapshot may be deleted)."""
+        final = self._layout.template_dir(template_id)
+        tmp = self._layout.templates / f".tmp-{template_id}-{os.getpid()}"
+        try:
+            tmp.mkdir(mode=0o700)
+            shutil.copyfile(self.archive(snapshot_id), tmp / ARCHIVE)
+            meta = {"id": template_id, "image": image, "snapshot": snapshot_id, "created": time.time()}
+            (tmp / "meta.json").write_text(json.dumps(meta))
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def delete_template(self, template_id: str) -> None:
+        shutil.rmtree(self._layout.template_dir(template_id), ignore_errors=True)

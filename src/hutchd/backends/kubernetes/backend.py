@@ -6,7 +6,7 @@ Secret of its own; optional RuntimeClass (gVisor, Kata). Everything goes through
 client (kubernetes_asyncio) with the usual kubeconfig or in-cluster configuration.
 
 What a pod cannot give is refused with BackendUnsupported naming this backend: pause (no freezer),
-templates built by the server or made from snapshots (a template is an OCI image here), volumes,
+templates built by the server (a template is an OCI image here, or one plus a snapshot's files), volumes,
 egress rules by domain name, the decrypting proxy's secrets and policies, the audit log, metrics.
 """
 
@@ -45,7 +45,7 @@ log = logging.getLogger("hutchd")
 READY_TIMEOUT = 120.0  # scheduling, an image pull and the agent's start
 ORPHAN_GRACE = 600.0  # an unknown pod younger than this may be a create of another replica in flight
 AGENT_KEY_FILE = "kube-agent.key"
-GIVES = {"snapshots"}
+GIVES = {"snapshots", "snapshotTemplates"}
 WHY_IMAGE = "a template on Kubernetes is an OCI image: build and push one, then name it with --kube-template-image"
 
 
@@ -122,11 +122,23 @@ class KubernetesBackend(Backend):
     def _image(self, template_id: str) -> str:
         image = self.pods.images.get(template_id)
         if image is None:
-            raise TemplateNotFound(
-                f"template {template_id} has no image on the kubernetes backend"
-                f" (hutch serve --kube-template-image {template_id}=IMAGE)"
-            )
+            meta = self._archives.template_meta(template_id)
+            if meta is None:
+                raise TemplateNotFound(
+                    f"template {template_id} has no image on the kubernetes backend"
+                    f" (hutch serve --kube-template-image {template_id}=IMAGE)"
+                )
+            image = str(meta["image"])
         return image
+
+    def _boot_files(self, template_id: str, from_snapshot: str | None) -> tuple[str, Path | None]:
+        """The template to boot and the archive to unpack into it (a snapshot's holds every change
+        since the image, a template made from a snapshot has its own)."""
+        if from_snapshot is not None:
+            return self._archives.template_of(from_snapshot), self._archives.archive(from_snapshot)
+        if template_id in self.pods.images:
+            return template_id, None
+        return template_id, self._archives.template_archive(template_id)
 
     async def start(
         self,
@@ -144,8 +156,7 @@ class KubernetesBackend(Backend):
     ) -> None:
         if volumes:
             raise self.unsupported("mount volumes", "its volumes are files of the server's host, not of the cluster")
-        if from_snapshot is not None:
-            template_id = self._archives.template_of(from_snapshot)
+        template_id, archive = self._boot_files(template_id, from_snapshot)
         image = self._image(template_id)
         labels = manifests.labels(sandbox_id, tenant, template_id)
         ns = self.pods.namespace
@@ -164,8 +175,8 @@ class KubernetesBackend(Backend):
             await core.create_namespaced_pod(ns, _body(body))
             await self._wait_ready(sandbox_id)
             await self._archives.mark_boot(sandbox_id)
-            if from_snapshot is not None:
-                await self._archives.unpack(sandbox_id, from_snapshot)
+            if archive is not None:
+                await self._archives.unpack(sandbox_id, archive)
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.destroy(sandbox_id)
@@ -332,7 +343,8 @@ class KubernetesBackend(Backend):
         await self.call(self._archives.delete, snapshot_id)
 
     async def promote(self, snapshot_id: str, template_id: str) -> None:
-        raise self.unsupported("make a snapshot into a template", WHY_IMAGE)
+        image = self._image(self._archives.template_of(snapshot_id))
+        await self.call(self._archives.promote, snapshot_id, template_id, image)
 
     async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
         raise self.unsupported("build templates", WHY_IMAGE)
@@ -343,20 +355,23 @@ class KubernetesBackend(Backend):
         raise self.unsupported("build templates", WHY_IMAGE)
 
     async def delete_template(self, template_id: str) -> None:
-        raise self.unsupported("delete templates", WHY_IMAGE)
+        await self.call(self._archives.delete_template, template_id)
 
     async def ensure_template(self, template_id: str, progress: Callable[[str], None] | None = None) -> None:
         self._image(template_id)
 
     def template_exists(self, template_id: str) -> bool:
-        return template_id in self.pods.images
+        try:
+            return template_id in self.pods.images or self._archives.template_meta(template_id) is not None
+        except ValueError:  # not an id at all
+            return False
 
     def buildable_templates(self) -> list[str]:
         return sorted(self.pods.images)
 
     def template_meta(self, template_id: str) -> dict[str, Any] | None:
         image = self.pods.images.get(template_id)
-        return None if image is None else {"image": image}
+        return {"image": image} if image is not None else self._archives.template_meta(template_id)
 
 
 def _load_or_make_key(path: Path) -> bytes:
