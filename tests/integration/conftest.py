@@ -65,6 +65,9 @@ class HutchServer:
         self.hosts_file = data_dir.parent / f"{data_dir.name}.hosts"
         # CAs the decrypting egress proxy trusts besides the system's (the proxy tests' own CA)
         self.upstream_ca = data_dir.parent / f"{data_dir.name}.upstream-ca.pem"
+        # --backend kubernetes: the cluster it places sandboxes on (tests/integration/kube)
+        self.kubeconfig: str | None = None
+        self.kube_namespace: str | None = None
 
     # ---------------------------------------------------------------- process control
 
@@ -345,6 +348,7 @@ def kubernetes_server(config: pytest.Config, *, real: bool) -> HutchServer:
     server = HutchServer(
         new_run_dir(), pool_size=0, extra_args=["--sample-interval", "1", "--backend", "kubernetes", *args]
     )
+    server.kubeconfig, server.kube_namespace = args[1], args[3]
     setattr(config, attr, server)
     config.add_cleanup(lambda: _shutdown(server))
     server.start()
