@@ -48,7 +48,7 @@ def secret_name(sandbox_id: str) -> str:
 
 def _label_value(text: str) -> str:
     """A label value (63 characters of [A-Za-z0-9._-], alphanumeric at both ends)."""
-    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in text)[:63].strip("._-")
+    cleaned = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in text)[:63].strip("._-")
     return cleaned or "none"
 
 
