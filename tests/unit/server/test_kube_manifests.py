@@ -54,7 +54,7 @@ def test_rules_by_name_cannot_be_a_network_policy(allow: list[str], deny: list[s
 
 def test_the_pod_runs_the_agent_with_the_limits_labels_and_token_of_its_sandbox() -> None:
     labels = manifests.labels("sbx-0123456789abcdef", "tenant with spaces/é", "base")
-    assert labels["hutch.dev/tenant"] == "tenant_with_spaces__" and len(labels) == 4
+    assert labels["hutch.dev/tenant"] == "tenant_with_spaces" and len(labels) == 4
     pod = manifests.pod(
         SETTINGS,
         "sbx-0123456789abcdef",
