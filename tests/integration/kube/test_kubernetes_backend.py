@@ -7,6 +7,7 @@ refusals that name the backend. The SDK tests that also run on this backend are 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -153,3 +154,32 @@ def test_what_a_pod_cannot_do_is_refused_naming_the_backend(http: httpx.Client) 
         r = http.post("/sandboxes", json={"templateID": "base", **body})
         assert r.status_code == 409 and "the kubernetes backend cannot" in r.json()["message"], (body, r.text)
     assert {s["sandboxID"] for s in http.get("/sandboxes").json()["sandboxes"]} == before  # nothing left behind
+
+
+@pytest.fixture
+def second_replica(hutch_server) -> Any:
+    """Another `hutch serve` on the same data dir and cluster (its database, agent key and access-token
+    secret are the data dir's), as a second replica behind one address would be."""
+    replica = type(hutch_server)(hutch_server.data_dir, pool_size=0, extra_args=hutch_server.extra_args)
+    replica.api_key, replica.api_key_b = hutch_server.api_key, hutch_server.api_key_b
+    replica.log_path = hutch_server.log_path.with_suffix(".replica.log")
+    replica.start()
+    yield replica
+    replica.stop()
+    replica.log_path.unlink(missing_ok=True)
+
+
+def test_a_second_replica_adopts_and_drives_the_sandboxes_of_the_first(http: httpx.Client, second_replica) -> None:
+    sid = _create(http, envs={"MARK": "from-a"})
+    try:
+        with second_replica.http() as other:  # started after the create: its recovery adopted the pod
+            r = other.post(f"/sandboxes/{sid}/commands", json={"cmd": "echo $MARK"})
+            assert r.status_code == 201, r.text
+            pid = r.json()["pid"]
+            with other.stream("GET", f"/sandboxes/{sid}/commands/{pid}/output") as out:
+                data = "".join(json.loads(line).get("data", "") for line in out.iter_lines() if line)
+            assert data == "from-a\n"
+            assert other.delete(f"/sandboxes/{sid}").status_code == 204
+        assert http.get(f"/sandboxes/{sid}").status_code == 404
+    finally:
+        http.delete(f"/sandboxes/{sid}")
