@@ -141,6 +141,8 @@ def test_what_a_pod_cannot_do_is_refused_naming_the_backend(http: httpx.Client) 
     try:
         r = http.post(f"/sandboxes/{sid}/pause")
         assert r.status_code == 409 and r.json()["message"].startswith("the kubernetes backend cannot pause")
+        r = http.get(f"/sandboxes/{sid}/metrics/current")
+        assert r.status_code == 409 and r.json()["message"].startswith("the kubernetes backend cannot measure")
         assert http.get(f"/sandboxes/{sid}").json()["state"] == "running"
     finally:
         http.delete(f"/sandboxes/{sid}")

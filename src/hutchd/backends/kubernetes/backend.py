@@ -302,7 +302,7 @@ class KubernetesBackend(Backend):
         raise self.unsupported("keep an audit log", "it has no egress proxy to record connections")
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
-        return {}  # no usage samples: the sampler asks is_alive instead
+        return {}  # no usage samples (features()["metrics"] is False): the sampler asks is_alive instead
 
     async def recover(self, known: set[str]) -> RecoveryReport:
         """Adopt the live pods of `known` sandboxes; delete the other pods hutch made in the namespace
