@@ -88,9 +88,19 @@ class Backend(abc.ABC):
     def unsupported(self, what: str, why: str) -> BackendUnsupported:
         return BackendUnsupported(self.name, what, why)
 
-    @abc.abstractmethod
+    def why_not(self, feature: str) -> str | None:
+        """Why this backend lacks `feature` (one of FEATURES); None when it gives it."""
+        return None
+
     def features(self) -> dict[str, bool]:
         """Each of FEATURES: whether this backend gives it."""
+        return {f: self.why_not(f) is None for f in FEATURES}
+
+    def require(self, feature: str, what: str) -> None:
+        """Raise BackendUnsupported (`what`: the refused action) when this backend lacks `feature`."""
+        why = self.why_not(feature)
+        if why is not None:
+            raise self.unsupported(what, why)
 
     # ---------------------------------------------------------------- sandboxes
 

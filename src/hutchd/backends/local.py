@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hutchd.backend import DEFAULT_PIDS, FEATURES, AgentAddress, Backend
+from hutchd.backend import DEFAULT_PIDS, AgentAddress, Backend
 from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
@@ -29,9 +29,6 @@ class LocalBackend(Backend):
     def shutdown(self) -> None:
         super().shutdown()
         self.rt.close()
-
-    def features(self) -> dict[str, bool]:
-        return dict.fromkeys(FEATURES, True)
 
     # ---------------------------------------------------------------- sandboxes
 

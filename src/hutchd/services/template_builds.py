@@ -201,6 +201,7 @@ class TemplateBuilds:
 
     def start(self, tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         """Check the request, record the build (and, for a new template, the template) and start it."""
+        self._backend.require("templateBuilds", "build templates")
         steps: list[dict[str, Any]] = body.get("steps", [])
         if "fromTemplate" in body and "fromImage" in body:
             raise conflict("give fromTemplate or fromImage, not both")

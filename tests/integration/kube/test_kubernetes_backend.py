@@ -156,6 +156,10 @@ def test_what_a_pod_cannot_do_is_refused_naming_the_backend(http: httpx.Client) 
         r = http.post("/sandboxes", json={"templateID": "base", **body})
         assert r.status_code == 409 and "the kubernetes backend cannot" in r.json()["message"], (body, r.text)
     assert {s["sandboxID"] for s in http.get("/sandboxes").json()["sandboxes"]} == before  # nothing left behind
+    build = {"alias": "never-built", "fromTemplate": "base", "steps": [{"type": "run", "cmd": "true"}]}
+    r = http.post("/templates", json=build)
+    assert r.status_code == 409 and r.json()["message"].startswith("the kubernetes backend cannot build templates")
+    assert http.get("/templates/never-built").status_code == 404
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.rest import ApiException
 
 from hutchd.agentconn import AgentClients
-from hutchd.backend import FEATURES, AgentAddress, Backend
+from hutchd.backend import AgentAddress, Backend
 from hutchd.backends.kubernetes import manifests
 from hutchd.backends.kubernetes.archives import Archives
 from hutchd.backends.kubernetes.manifests import AGENT_PORT, PodSettings
@@ -45,8 +45,17 @@ log = logging.getLogger("hutchd")
 READY_TIMEOUT = 120.0  # scheduling, an image pull and the agent's start
 ORPHAN_GRACE = 600.0  # an unknown pod younger than this may be a create of another replica in flight
 AGENT_KEY_FILE = "kube-agent.key"
-GIVES = {"snapshots", "snapshotTemplates"}
-WHY_IMAGE = "a template on Kubernetes is an OCI image: build and push one, then name it with --kube-template-image"
+WHY_NOT = {
+    "pause": "a pod's processes cannot be frozen; snapshot it and kill it instead",
+    "templateBuilds": "a template on Kubernetes is an OCI image: build and push one, then name it with "
+    "--kube-template-image",
+    "volumes": "its volumes are files of the server's host, not of the cluster",
+    "liveResize": "a pod's resources are fixed when it is made",
+    "domainEgressRules": "a NetworkPolicy holds addresses only",
+    "proxySecrets": "it has no decrypting egress proxy",
+    "auditLog": "it has no egress proxy to record connections",
+    "metrics": "it takes no usage samples",
+}
 
 
 def _missing(e: ApiException) -> bool:
@@ -85,8 +94,8 @@ class KubernetesBackend(Backend):
         self._agents = AgentClients(self)
         self._archives = Archives(self.layout, self._agents)
 
-    def features(self) -> dict[str, bool]:
-        return {f: f in GIVES for f in FEATURES}
+    def why_not(self, feature: str) -> str | None:
+        return WHY_NOT.get(feature)
 
     # ---------------------------------------------------------------- the API server
 
@@ -155,7 +164,7 @@ class KubernetesBackend(Backend):
         tenant: str = "",
     ) -> None:
         if volumes:
-            raise self.unsupported("mount volumes", "its volumes are files of the server's host, not of the cluster")
+            self.require("volumes", "mount volumes")
         template_id, archive = self._boot_files(template_id, from_snapshot)
         image = self._image(template_id)
         labels = manifests.labels(sandbox_id, tenant, template_id)
@@ -225,10 +234,10 @@ class KubernetesBackend(Backend):
         """Nothing to do on the caller's thread: `destroy` deletes the pod (grace period 0) right after."""
 
     async def freeze(self, sandbox_id: str) -> None:
-        raise self.unsupported("pause a sandbox", "a pod's processes cannot be frozen; snapshot it and kill it instead")
+        self.require("pause", "pause a sandbox")
 
     async def thaw(self, sandbox_id: str) -> None:
-        raise self.unsupported("resume a sandbox", "a pod's processes cannot be frozen, so none is paused")
+        self.require("pause", "resume a sandbox")
 
     async def is_frozen(self, sandbox_id: str) -> bool:
         return False
@@ -274,9 +283,8 @@ class KubernetesBackend(Backend):
         try:
             egress = manifests.egress_rules(policy, True, self.pods)
         except manifests.DomainRulesUnsupported as e:
-            raise self.unsupported(
-                "filter egress by domain name", f"a NetworkPolicy holds addresses only (entries {e})"
-            ) from None
+            why = f"{WHY_NOT['domainEgressRules']} (entries {e})"
+            raise self.unsupported("filter egress by domain name", why) from None
         net = await self._net()
         patch = {"spec": {"egress": egress}}
         await net.patch_namespaced_network_policy(manifests.pod_name(sandbox_id), self.pods.namespace, patch)
@@ -284,22 +292,23 @@ class KubernetesBackend(Backend):
     async def set_secrets(
         self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]
     ) -> bytes | None:
-        if not secrets and not inspect:
-            return None
-        raise self.unsupported("hold secrets or inspect traffic", "it has no decrypting egress proxy")
+        if secrets or inspect:
+            self.require("proxySecrets", "hold secrets or inspect traffic")
+        return None
 
     def inspect_policy(self, sandbox_id: str) -> dict[str, Any]:
         return {}
 
     async def set_audit(self, sandbox_id: str, on: bool) -> None:
         if on:
-            raise self.unsupported("keep an audit log", "it has no egress proxy to record connections")
+            self.require("auditLog", "keep an audit log")
 
     def audit_on(self, sandbox_id: str) -> bool:
         return False
 
     def audit_log(self, sandbox_id: str) -> Path:
-        raise self.unsupported("keep an audit log", "it has no egress proxy to record connections")
+        """A log that is never written (turning the audit on is refused): an empty page."""
+        return self.layout.sandbox_dir(sandbox_id) / "audit.log"
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
         return {}  # no usage samples (features()["metrics"] is False): the sampler asks is_alive instead
@@ -347,12 +356,12 @@ class KubernetesBackend(Backend):
         await self.call(self._archives.promote, snapshot_id, template_id, image)
 
     async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
-        raise self.unsupported("build templates", WHY_IMAGE)
+        raise self.unsupported("build templates", WHY_NOT["templateBuilds"])
 
     async def point_template(
         self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]
     ) -> None:
-        raise self.unsupported("build templates", WHY_IMAGE)
+        raise self.unsupported("build templates", WHY_NOT["templateBuilds"])
 
     async def delete_template(self, template_id: str) -> None:
         await self.call(self._archives.delete_template, template_id)
