@@ -371,7 +371,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def hutch_server(request: pytest.FixtureRequest) -> HutchServer:
-    backend = getattr(request, "param", "local")
+    # a test not marked `backends` runs on $HUTCH_TEST_BACKEND (local when unset): the whole suite on one
+    backend = getattr(request, "param", os.environ.get("HUTCH_TEST_BACKEND", "local"))
     if backend == "local":
         return shared_server(request.config)
     return kubernetes_server(request.config, real=backend == "kubernetes")
