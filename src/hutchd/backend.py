@@ -117,9 +117,13 @@ class Backend(abc.ABC):
         envs: dict[str, str],
         from_snapshot: str | None = None,
         volumes: dict[str, str] | None = None,
+        proxy: bool = False,
+        proxy_state_from: str | None = None,
         tenant: str = "",
     ) -> None:
-        """Boot the sandbox; returns once its agent answers. `tenant` labels it where the backend can."""
+        """Boot the sandbox; returns once its agent answers. `proxy`: its web traffic goes through the
+        egress proxy from the start; `proxy_state_from`: a snapshot whose proxy state it keeps;
+        `tenant` labels it where the backend can."""
 
     @abc.abstractmethod
     async def destroy(self, sandbox_id: str) -> None:
@@ -154,6 +158,18 @@ class Backend(abc.ABC):
     async def set_network(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
         """Apply an egress policy to a running sandbox (it keeps running); `proxy`: its egress proxy on
         or off (None: as it is)."""
+
+    @abc.abstractmethod
+    def proxied(self, sandbox_id: str) -> bool:
+        """Whether the sandbox's web traffic goes through the egress proxy."""
+
+    @abc.abstractmethod
+    async def set_proxy(self, sandbox_id: str, on: bool) -> None:
+        """Turn the sandbox's egress proxy on or off, keeping its policy."""
+
+    @abc.abstractmethod
+    async def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        """Values of env_masking's variables (value -> name) for the decrypting proxy to take out."""
 
     @abc.abstractmethod
     async def set_secrets(

@@ -26,6 +26,7 @@ from .command_stderr_event import CommandStderrEvent
 from .command_stdout_event import CommandStdoutEvent
 from .connect_request import ConnectRequest
 from .entry_info import EntryInfo
+from .env_masking_policy import EnvMaskingPolicy
 from .env_var import EnvVar
 from .env_var_value import EnvVarValue
 from .env_vars import EnvVars
@@ -92,15 +93,16 @@ from .template_copy_step import TemplateCopyStep
 from .template_env_step import TemplateEnvStep
 from .template_env_step_envs import TemplateEnvStepEnvs
 from .template_files import TemplateFiles
+from .template_gcp_registry import TemplateGcpRegistry
 from .template_log_entry import TemplateLogEntry
 from .template_log_entry_level import TemplateLogEntryLevel
+from .template_registry_login import TemplateRegistryLogin
 from .template_run_step import TemplateRunStep
 from .template_user_step import TemplateUserStep
 from .template_workdir_step import TemplateWorkdirStep
 from .timeout_request import TimeoutRequest
 from .transformation_rule import TransformationRule
 from .transformation_rule_direction import TransformationRuleDirection
-from .unsupported_policy import UnsupportedPolicy
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
 from .volume import Volume
 from .volume_entry import VolumeEntry
@@ -135,6 +137,7 @@ __all__ = (
     "CommandStdoutEvent",
     "ConnectRequest",
     "EntryInfo",
+    "EnvMaskingPolicy",
     "EnvVar",
     "EnvVarValue",
     "EnvVars",
@@ -201,15 +204,16 @@ __all__ = (
     "TemplateEnvStep",
     "TemplateEnvStepEnvs",
     "TemplateFiles",
+    "TemplateGcpRegistry",
     "TemplateLogEntry",
     "TemplateLogEntryLevel",
+    "TemplateRegistryLogin",
     "TemplateRunStep",
     "TemplateUserStep",
     "TemplateWorkdirStep",
     "TimeoutRequest",
     "TransformationRule",
     "TransformationRuleDirection",
-    "UnsupportedPolicy",
     "UploadSignedFileFilesBody",
     "Volume",
     "VolumeEntry",

@@ -44,6 +44,8 @@ class LocalBackend(Backend):
         envs: dict[str, str],
         from_snapshot: str | None = None,
         volumes: dict[str, str] | None = None,
+        proxy: bool = False,
+        proxy_state_from: str | None = None,
         tenant: str = "",
     ) -> None:
         spec = SandboxSpec(
@@ -57,6 +59,8 @@ class LocalBackend(Backend):
             envs=envs,
             from_snapshot=from_snapshot,
             volumes=volumes or {},
+            proxy=proxy,
+            proxy_state_from=proxy_state_from,
         )
         await self.call(self.rt.start, spec)
 
@@ -95,6 +99,15 @@ class LocalBackend(Backend):
         """Apply an egress policy to a running sandbox (it keeps running); `proxy`: its egress proxy on
         or off (None: as it is)."""
         await self.call(self.rt.set_network, sandbox_id, policy, proxy=proxy)
+
+    def proxied(self, sandbox_id: str) -> bool:
+        return bool(self.rt.proxied(sandbox_id))
+
+    async def set_proxy(self, sandbox_id: str, on: bool) -> None:
+        await self.call(self.rt.set_proxy, sandbox_id, on)
+
+    async def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        await self.call(self.rt.add_masked, sandbox_id, values)
 
     async def set_secrets(
         self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]

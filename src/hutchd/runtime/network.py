@@ -97,9 +97,13 @@ def has_interface(netns_pid: int) -> bool:
 
 
 def start_slirp(
-    netns_pid: int, preexec: Callable[[], None], log: Path, timeout: float = 5.0
+    netns_pid: int, preexec: Callable[[], None], log: Path, timeout: float = 30.0
 ) -> subprocess.Popen[bytes]:
-    """Start slirp4netns for the netns of `netns_pid`; returns once it reports the tap is configured."""
+    """Start slirp4netns for the netns of `netns_pid`; returns once it reports the tap is configured.
+
+    It either reports or exits (which ends the wait at once), so `timeout` only catches a hang: a
+    hundred creates at once on two busy cores have taken longer than 5 s.
+    """
     ready_r, ready_w = os.pipe()
     try:
         with open(log, "ab") as log_file:

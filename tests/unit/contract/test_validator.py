@@ -54,8 +54,7 @@ def test_the_type_status_is_the_callers_and_integral_floats_become_ints() -> Non
 
 def test_x_refusal_says_why_a_const_or_pattern_refuses() -> None:
     assert contract.check_body(OPS["createSandbox"], {"secure": True}, 422) == {"secure": True}
-    refused = _refusal("createSandbox", b'{"security": {"env_masking": {"mask_patterns": ["*_KEY"]}}}', 422)[1]
-    assert refused.startswith("'security.env_masking' is not supported by this server yet"), refused
+    assert contract.check_body(OPS["createSandbox"], {"security": {"env": {"mask_patterns": ["*_KEY"]}}}, 422)
     refused = _refusal("createSandbox", b'{"network": {"denyOut": ["http://a.test/"]}}', 422)[1]
     assert refused.startswith("'network.denyOut[0]' 'http://a.test/' is not an IP address, a CIDR block"), refused
 
@@ -128,3 +127,15 @@ def test_a_big_body_is_checked_in_linear_time() -> None:
     started = time.perf_counter()
     contract.check_body(OPS["startCommand"], contract.parse_json(raw), 400)
     assert time.perf_counter() - started < 5  # a guard against quadratic scans, not a benchmark
+
+
+def test_x_default_fills_absent_fields_and_parameters() -> None:
+    from hutchd.runtime.templates import SANDBOX_UID
+
+    assert contract.check_body(OPS["createVolume"], {"name": "v"}, 422) == {"name": "v", "sizeMB": 1024}
+    assert contract.check_body(OPS["createVolume"], {"name": "v", "sizeMB": 64}, 422)["sizeMB"] == 64
+    for op, mode in (("writeVolumeFile", 0o644), ("makeVolumeDir", 0o755)):
+        owner = [contract.check_param(OPS[op], "query", name, None) for name in ("uid", "gid", "mode")]
+        assert owner == [SANDBOX_UID, SANDBOX_UID, mode], "the spec's defaults are the sandbox user's"
+        assert contract.check_param(OPS[op], "query", "mode", "448") == 0o700
+    assert contract.check_param(OPS["startCommand"], "query", "stream", None) is None  # a plain `default` is not filled

@@ -161,6 +161,8 @@ class KubernetesBackend(Backend):
         envs: dict[str, str],
         from_snapshot: str | None = None,
         volumes: dict[str, str] | None = None,
+        proxy: bool = False,
+        proxy_state_from: str | None = None,
         tenant: str = "",
     ) -> None:
         if volumes:
@@ -288,6 +290,16 @@ class KubernetesBackend(Backend):
         net = await self._net()
         patch = {"spec": {"egress": egress}}
         await net.patch_namespaced_network_policy(manifests.pod_name(sandbox_id), self.pods.namespace, patch)
+
+    def proxied(self, sandbox_id: str) -> bool:
+        return False  # no egress proxy: `secure` is the access token only (README)
+
+    async def set_proxy(self, sandbox_id: str, on: bool) -> None:
+        """Nothing to turn on or off: the NetworkPolicy is the whole egress filter."""
+
+    async def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        if values:
+            self.require("proxySecrets", "mask values at the egress proxy")
 
     async def set_secrets(
         self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]
