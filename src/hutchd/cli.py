@@ -42,6 +42,7 @@ class ServeOptions:
     image_registry: list[str] = field(default_factory=list)
     build_ca_bundle: Path | None = None
     pool_template: list[str] = field(default_factory=list)
+    database: str | None = None
     backend: str = "local"
     kubeconfig: Path | None = None
     kube_namespace: str | None = None
@@ -122,8 +123,9 @@ def serve(args: ServeOptions) -> int:
     import uvicorn
 
     from hutchd.http.app import build_app
-    from hutchd.http.protocol import ErrorShapeH11Protocol
+    from hutchd.http.protocol import ErrorShapeProtocol
     from hutchd.services.hub import Hub
+    from hutchd.store.db import DatabaseUnavailable
 
     logs.setup(args.log_level)
     try:
@@ -162,6 +164,7 @@ def serve(args: ServeOptions) -> int:
         image_registries=(*Settings.image_registries, *args.image_registry),
         build_ca_bundle=args.build_ca_bundle.resolve() if args.build_ca_bundle else None,
         pool_templates=tuple(dict.fromkeys((*Settings.pool_templates, *args.pool_template))),
+        database=args.database,
     )
     backend: Backend
     if kubernetes:
@@ -183,7 +186,13 @@ def serve(args: ServeOptions) -> int:
         if args.proxy_upstream_ca is not None:
             runtime.egress.proxy.upstream_ca = args.proxy_upstream_ca.resolve()
         backend = LocalBackend(runtime)
-    hub = Hub(settings, keyring, backend, features)
+    try:
+        hub = Hub(settings, keyring, backend, features)
+    except (DatabaseUnavailable, ValueError, ImportError) as e:  # unreachable, not a database URL, no psycopg
+        backend.shutdown()  # the runtime's mounts with it
+        extra = " (PostgreSQL needs hutch[postgresql])" if isinstance(e, ImportError) else ""
+        print(f"hutch: the database cannot be opened: {e}{extra}", file=sys.stderr)
+        return 2
     print(
         f"hutch {__version__}: serving on http://{args.host}:{args.port} with the {backend.name} backend"
         f" (data in {data_dir})",
@@ -193,7 +202,7 @@ def serve(args: ServeOptions) -> int:
         build_app(hub),
         host=args.host,
         port=args.port,
-        http=ErrorShapeH11Protocol,
+        http=ErrorShapeProtocol,
         log_level="warning" if args.log_level != "debug" else "info",
         access_log=False,
         timeout_graceful_shutdown=5,

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -59,6 +60,7 @@ class HutchServer:
         self.api_key_b = "test-b-" + secrets.token_hex(12)
         self.pool_size = pool_size
         self.extra_args = list(extra_args or [])
+        self.postgres: Any = None  # the tests/postgres_cluster.py cluster its database is on, if it has one
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
         # /etc/hosts format; the server's resolver answers its names to sandboxes (network tests add theirs)
@@ -240,11 +242,12 @@ def new_run_dir() -> Path:
     return run_dir
 
 
-def shared_server(config: pytest.Config) -> HutchServer:
+def shared_server(config: pytest.Config, postgres: Any = None) -> HutchServer:
     """The session's one server, made on first use and stopped when pytest ends. It lives on the
-    pytest config so that tests/contract (which loads this module by path) shares it: two servers on
-    one host at once would each treat the other's sandboxes as leftovers."""
-    server: HutchServer | None = getattr(config, "_hutch_server", None)
+    pytest config so that tests/contract (which loads this module by path) shares it. With `postgres`
+    (a tests/postgres_cluster.py cluster), the session's server whose state is in a database of it."""
+    attr = "_hutch_server" if postgres is None else "_hutch_server_postgresql"
+    server: HutchServer | None = getattr(config, attr, None)
     if server is not None:
         return server
     if os.geteuid() != 0:
@@ -254,8 +257,11 @@ def shared_server(config: pytest.Config) -> HutchServer:
     extra = ["--sample-interval", "1", "--image-registry", "127.0.0.1"]  # the template tests' loopback registry
     if HOST_CA_BUNDLE.is_file():  # this host's trust (an egress proxy's CA too) for template builds' pip and npm
         extra += ["--build-ca-bundle", str(HOST_CA_BUNDLE)]
+    if postgres is not None:
+        extra += ["--database", postgres.new_database("server")]
     server = HutchServer(new_run_dir(), extra_args=extra)
-    config._hutch_server = server  # type: ignore[attr-defined]
+    server.postgres = postgres
+    setattr(config, attr, server)
     config.add_cleanup(lambda: _shutdown(server))
     server.start()
     server.wait_template("base")
@@ -282,8 +288,10 @@ KUBE_NAMESPACE = "hutch-test"
 # The emulated kubelet runs these images as these local templates (tests/integration/kube/cluster.py).
 EMULATED_IMAGES = {"base": "hutch.test/base:emulated", "code-interpreter": "hutch.test/code-interpreter:emulated"}
 BACKENDS = {
-    "local": "this host's runtime",
+    "local": "this host's runtime, state in SQLite",
+    "local+postgresql": "this host's runtime, state in PostgreSQL (hutch serve --database postgresql://...)",
     "kubernetes-emulated": "the kubernetes backend on kmock's emulated API server and an emulated kubelet",
+    "kubernetes-emulated+postgresql": "the same, state in PostgreSQL",
     "kubernetes": "the kubernetes backend on the real cluster of $KUBECONFIG",
 }
 
@@ -319,11 +327,12 @@ class EmulatedCluster:
         _remove_run_dir(self.data_dir)
 
 
-def kubernetes_server(config: pytest.Config, *, real: bool) -> HutchServer:
+def kubernetes_server(config: pytest.Config, *, real: bool, postgres: Any = None) -> HutchServer:
     """The session's `hutch serve --backend kubernetes`: on the emulated cluster, or (`real`) on the
     cluster of $KUBECONFIG, whose pods' IPs this host must reach; the base template's image is
-    $HUTCH_TEST_KUBE_IMAGE (with the agent, or $HUTCH_TEST_KUBE_AGENT_IMAGE's)."""
-    attr = "_hutch_kube_real_server" if real else "_hutch_kube_server"
+    $HUTCH_TEST_KUBE_IMAGE (with the agent, or $HUTCH_TEST_KUBE_AGENT_IMAGE's). With `postgres`, its
+    state is in a database of that cluster."""
+    attr = ("_hutch_kube_real_server" if real else "_hutch_kube_server") + ("_postgresql" if postgres else "")
     server: HutchServer | None = getattr(config, attr, None)
     if server is not None:
         return server
@@ -345,10 +354,12 @@ def kubernetes_server(config: pytest.Config, *, real: bool) -> HutchServer:
         images = [f"--kube-template-image={t}={image}" for t, image in EMULATED_IMAGES.items() if t != "base"]
         args = ["--kubeconfig", cluster.kubeconfig, "--kube-namespace", KUBE_NAMESPACE]
         args += ["--kube-image", EMULATED_IMAGES["base"], *images]
-    server = HutchServer(
-        new_run_dir(), pool_size=0, extra_args=["--sample-interval", "1", "--backend", "kubernetes", *args]
-    )
+    extra = ["--sample-interval", "1", "--backend", "kubernetes", *args]
+    if postgres is not None:
+        extra += ["--database", postgres.new_database("kubernetes")]
+    server = HutchServer(new_run_dir(), pool_size=0, extra_args=extra)
     server.kubeconfig, server.kube_namespace = args[1], args[3]
+    server.postgres = postgres
     setattr(config, attr, server)
     config.add_cleanup(lambda: _shutdown(server))
     server.start()
@@ -371,8 +382,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def hutch_server(request: pytest.FixtureRequest) -> HutchServer:
-    # a test not marked `backends` runs on $HUTCH_TEST_BACKEND (local when unset): the whole suite on one
-    backend = getattr(request, "param", os.environ.get("HUTCH_TEST_BACKEND", "local"))
+    """The session's server; tests marked `backends(...)` run on each server named (BACKENDS), others on
+    $HUTCH_TEST_BACKEND (local when unset: the whole suite on one backend). `+postgresql`: a server
+    whose state is in the session's PostgreSQL."""
+    name = getattr(request, "param", os.environ.get("HUTCH_TEST_BACKEND", "local"))
+    backend, _, database = name.partition("+")
+    assert backend in ("local", "kubernetes-emulated", "kubernetes") and database in ("", "postgresql"), name
+    postgres = request.getfixturevalue("postgres") if database == "postgresql" else None
     if backend == "local":
-        return shared_server(request.config)
-    return kubernetes_server(request.config, real=backend == "kubernetes")
+        return shared_server(request.config, postgres)
+    return kubernetes_server(request.config, real=backend == "kubernetes", postgres=postgres)
