@@ -17,7 +17,10 @@ import pytest
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.rest import ApiException
 
-pytestmark = [pytest.mark.integration, pytest.mark.backends("kubernetes-emulated", "kubernetes")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.backends("kubernetes-emulated", "kubernetes-emulated+postgresql", "kubernetes"),
+]
 
 AGENT_PORT = 49983
 
