@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 DEBIAN_PACKAGES := bubblewrap slirp4netns nftables debootstrap zstd iproute2 e2fsprogs util-linux libseccomp2 ca-certificates curl tmux chromium fonts-dejavu-core skopeo umoci docker-registry apache2-utils openssl mitmproxy postgresql
 
-.PHONY: help setup apt venv generate check-generated lint typecheck test test-unit test-integration test-contract serve demo bench build docs clean
+.PHONY: help setup apt venv generate check-generated lint typecheck test test-unit test-integration test-contract test-kubernetes serve demo bench build docs clean
 
 help:
 	@echo "make setup            Debian packages + $(VENV) with hutch installed editable (all extras)"
@@ -33,7 +33,7 @@ apt:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[server,postgresql,cli,docs,dev,codegen]'
+	$(PIP) install -q -e '.[server,postgresql,kubernetes,cli,docs,dev,codegen]'
 	touch $@
 
 venv: $(VENV)/.installed
@@ -64,6 +64,11 @@ test-integration: setup
 
 test-contract: setup
 	$(VENV)/bin/pytest tests/contract $(PYTEST_ARGS)
+
+# The kubernetes backend's tests on a real cluster: needs KUBECONFIG and HUTCH_TEST_KUBE_IMAGE (README,
+# "Running on Kubernetes"); without them they are skipped, and pytest says so.
+test-kubernetes: setup
+	$(VENV)/bin/pytest tests/integration/kube tests/integration/sdk -k "kubernetes and not emulated" -rs $(PYTEST_ARGS)
 
 serve: setup
 	$(VENV)/bin/hutch serve

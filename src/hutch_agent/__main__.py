@@ -1,7 +1,12 @@
-"""Entry point: `python3 -S -m hutch_agent` inside a sandbox, `--listen PATH` on a host for tests.
+"""Entry point: `python3 -S -m hutch_agent` inside a sandbox, `--listen PATH` on a host for tests,
+`--listen-tcp HOST:PORT` as a Kubernetes pod's entrypoint.
 
 In a sandbox the host has already bound and listens on the socket and passes it as fd
 `HUTCH_AGENT_FD`, so nothing in the sandbox can replace the socket the control plane talks to.
+
+On a TCP listener anything on the network could connect, so `HUTCH_AGENT_TOKEN` (the sandbox's own
+random token, from the pod's Secret) must be set: every request but `GET /health` then needs it in
+`X-Hutch-Agent-Token` (see server.TokenGate).
 
 On a host, `HUTCH_AGENT_USERS` (a JSON object, for example `{"user": "hutch-agent-42"}`) names the
 host accounts the spec's users stand for, since a host has no `user` account (see users.py). A
@@ -18,13 +23,22 @@ import sys
 from .libc import make_undumpable
 from .routes import Agent
 from .sandbox_env import SandboxEnv
-from .server import log, serve
+from .server import TokenGate, log, serve
 from .users import use_accounts
 
-USAGE = "usage: python3 -m hutch_agent [--listen PATH]   (or with HUTCH_AGENT_FD set to a listening socket)"
+USAGE = (
+    "usage: python3 -m hutch_agent [--listen PATH | --listen-tcp HOST:PORT]"
+    "   (or with HUTCH_AGENT_FD set to a listening socket)"
+)
 
 
 def _listener(argv: list[str]) -> socket.socket:
+    if argv[:1] == ["--listen-tcp"] and len(argv) == 2:
+        host, _, port = argv[1].rpartition(":")
+        if not port.isdigit():
+            raise SystemExit(USAGE)
+        listener = socket.create_server((host.strip("[]") or "0.0.0.0", int(port)), backlog=128)
+        return listener
     if argv[:1] == ["--listen"] and len(argv) == 2:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         if os.path.exists(argv[1]):
@@ -54,10 +68,13 @@ def main(argv: list[str]) -> None:
     make_undumpable()
     sandbox_id = os.environ.get("HUTCH_SANDBOX_ID", "")
     agent = Agent(sandbox_id, SandboxEnv.from_environ())
-    for name in ("HUTCH_AGENT_FD", "HUTCH_ENVS_JSON", "HUTCH_AGENT_USERS"):
+    token = os.environ.get("HUTCH_AGENT_TOKEN", "")
+    if listener.family != socket.AF_UNIX and len(token) < 16:
+        raise SystemExit("a TCP listener needs HUTCH_AGENT_TOKEN (16 characters or more)")
+    for name in ("HUTCH_AGENT_FD", "HUTCH_ENVS_JSON", "HUTCH_AGENT_USERS", "HUTCH_AGENT_TOKEN"):
         os.environ.pop(name, None)
     log(f"serving sandbox {sandbox_id or '(none)'} on {listener.getsockname() or 'fd'}")
-    serve(listener, agent)
+    serve(listener, TokenGate(agent, token) if token else agent)
 
 
 if __name__ == "__main__":

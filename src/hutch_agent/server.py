@@ -50,6 +50,7 @@ _REASONS = {
     201: "Created",
     204: "No Content",
     400: "Bad Request",
+    401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -558,6 +559,26 @@ def _reject(conn: socket.socket, rfile: SocketReader) -> None:
         pass
     finally:
         conn.close()
+
+
+class TokenGate:
+    """The agent behind a shared secret: a request without the sandbox's token in
+    `X-Hutch-Agent-Token` is answered 401 (`GET /health` excepted: a readiness probe carries no
+    secret, and the answer tells nothing). For listeners others on the network can reach (a pod's
+    TCP port); on a Unix socket only the host can connect."""
+
+    def __init__(self, app: App, token: str) -> None:
+        self._app = app
+        self._token = token.encode()
+
+    def __call__(self, request: Request, response: Response) -> None:
+        import hmac
+
+        if not (request.method == "GET" and request.path == "/health"):
+            given = request.headers.get("x-hutch-agent-token", "").encode("latin-1", "replace")
+            if not hmac.compare_digest(given, self._token):
+                raise HttpError(401, "this agent needs its sandbox's token in X-Hutch-Agent-Token")
+        self._app(request, response)
 
 
 def serve(listener: socket.socket, app: App) -> None:

@@ -1,5 +1,6 @@
-"""The server's one HTTP/1.1 client for the agents' Unix sockets (gateway, exposed ports, envs, the
-template builder's commands and files):
+"""The server's one HTTP/1.1 client for the agents (gateway, exposed ports, envs, the template
+builder's commands and files), on their Unix sockets or, on Kubernetes, their pods' TCP port with the
+sandbox's agent token:
 h11 over asyncio streams, kept-alive connections, bodies streamed both ways, one small pool per
 sandbox, the retry of a request a stale kept-alive connection lost, and the agent's TCP tunnels
 into the sandbox (`open_tunnel`, for exposed ports). The runtime's readiness probe
@@ -22,7 +23,7 @@ from urllib.parse import quote, urlencode
 import h11
 
 from hutch_agent import contract
-from hutchd.backend import Backend
+from hutchd.backend import AgentAddress, Backend
 
 READ_SIZE = 1024 * 1024  # large reads: fewer parser events and awaits per MB relayed
 SEND_BUFFER = 4 * 1024 * 1024  # an upload relayed in fewer, larger writes (the default is 208 KiB)
@@ -161,20 +162,35 @@ class AgentResponse:
             conn.close()
 
 
-class AgentPool:
-    """Connections to one agent socket."""
+def _family(target: str | tuple[str, int]) -> socket.AddressFamily:
+    if isinstance(target, str):
+        return socket.AF_UNIX
+    return socket.AF_INET6 if ":" in target[0] else socket.AF_INET
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+
+class AgentPool:
+    """Connections to one agent."""
+
+    def __init__(self, address: AgentAddress) -> None:
+        self.address = address
+        self._auth = [("x-hutch-agent-token", address.token)] if address.token else []
         self._idle: list[_Conn] = []
+
+    async def _tcp_host(self) -> str:
+        assert self.address.lookup is not None, "an agent is reached by a Unix path or a TCP lookup"
+        return await self.address.lookup()
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        a = self.address
+        if a.path is not None:
+            return await asyncio.open_unix_connection(a.path, limit=READ_SIZE)
+        return await asyncio.open_connection(await self._tcp_host(), a.port, limit=READ_SIZE)
 
     async def _connect(self) -> _Conn:
         if self._idle:
             return self._idle.pop()
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_unix_connection(self.path, limit=READ_SIZE), CONNECT_TIMEOUT
-            )
+            reader, writer = await asyncio.wait_for(self._open(), CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as e:
             raise AgentError(f"cannot connect to the agent: {e!r}") from e
         with contextlib.suppress(OSError):  # capped by net.core.wmem_max
@@ -186,7 +202,9 @@ class AgentPool:
         `GET /tunnel/{port}` upgrade; the caller owns it. TunnelRefused carries the agent's answer
         when it would not open one; AgentError when the agent could not be reached."""
         loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        a = self.address
+        target: str | tuple[str, int] = a.path if a.path is not None else (await self._tcp_host(), a.port)
+        sock = socket.socket(_family(target), socket.SOCK_STREAM)
         sock.setblocking(False)
         conn = h11.Connection(h11.CLIENT)
 
@@ -197,8 +215,8 @@ class AgentPool:
 
         try:
             async with asyncio.timeout(timeout):
-                await loop.sock_connect(sock, self.path)
-                upgrade = [("host", "agent"), ("connection", "Upgrade"), ("upgrade", "tcp")]
+                await loop.sock_connect(sock, target)
+                upgrade = [("host", "agent"), ("connection", "Upgrade"), ("upgrade", "tcp"), *self._auth]
                 request = h11.Request(method="GET", target=f"/tunnel/{port}", headers=upgrade)
                 await loop.sock_sendall(sock, (conn.send(request) or b"") + (conn.send(h11.EndOfMessage()) or b""))
                 event = await next_event()
@@ -266,7 +284,7 @@ class AgentPool:
     ) -> AgentResponse:
         conn = await self._connect()
         names = {k.lower() for k, _ in headers}
-        hdrs = [("host", "agent"), *headers]
+        hdrs = [("host", "agent"), *self._auth, *headers]
         if isinstance(body, bytes):
             if "content-length" not in names:
                 hdrs.append(("content-length", str(len(body))))
@@ -310,10 +328,10 @@ class AgentClients:
         self._pools: dict[str, AgentPool] = {}
 
     def get(self, sandbox_id: str) -> AgentPool:
-        """The sandbox's pool; raises the runtime's SandboxNotFound when it has no agent socket."""
+        """The sandbox's pool; raises the runtime's SandboxNotFound when it has no agent."""
         pool = self._pools.get(sandbox_id)
         if pool is None:
-            pool = AgentPool(str(self._backend.agent_socket(sandbox_id)))
+            pool = AgentPool(self._backend.agent_address(sandbox_id))
             self._pools[sandbox_id] = pool
         return pool
 

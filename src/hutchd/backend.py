@@ -1,20 +1,29 @@
-"""The runtime as the async server sees it: each blocking runtime call runs in a worker thread.
+"""What the server needs from a place that runs sandboxes: the backend seam.
 
-This is the only module that knows the runtime's method names, so a runtime change lands here.
+`Backend` is the one interface the services, the gateway and the hub call; its implementations are
+`backends/local.py` (this host's runtime: bubblewrap, overlayfs, cgroups) and
+`backends/kubernetes/` (a Pod per sandbox). A backend that cannot give a feature raises
+`BackendUnsupported`, which the API answers 409 naming the backend; `features()` says beforehand
+what it gives (`GET /health`).
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
+from hutchd.http.errors import ApiError
+from hutchd.runtime import RecoveryReport, TemplateStore
+from hutchd.runtime.layout import Layout
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.runtime.volumes import VolumeStore
 
 T = TypeVar("T")
 
@@ -23,10 +32,50 @@ DEFAULT_MEMORY_MB = 1024
 DEFAULT_DISK_MB = 2048
 DEFAULT_PIDS = 4096
 
+# Each feature a backend may lack, as GET /health names it.
+FEATURES = (
+    "pause",  # freeze a sandbox's processes in place and thaw them
+    "snapshots",  # file-system snapshots and restore
+    "snapshotTemplates",  # a snapshot made into a template
+    "templateBuilds",  # templates built by the server (Template.build, Dockerfiles)
+    "volumes",  # persistent volumes mounted into sandboxes
+    "liveResize",  # cpu/memory of a running sandbox changed in place (the warm pool's fitting)
+    "domainEgressRules",  # egress rules by domain name (a filtering resolver and SNI proxy)
+    "proxySecrets",  # secrets, PII and transformation policies at a decrypting proxy
+    "auditLog",  # the egress proxy's record of connections
+    "metrics",  # cpu, memory and disk usage samples
+)
 
-class Backend:
-    def __init__(self, runtime: Runtime, workers: int = 16) -> None:
-        self.rt = runtime
+
+class BackendUnsupported(ApiError):
+    """The backend cannot do this at all (not now, never): a 409 naming the backend."""
+
+    def __init__(self, backend: str, what: str, why: str) -> None:
+        super().__init__(409, f"the {backend} backend cannot {what}: {why}")
+
+
+@dataclass(frozen=True)
+class AgentAddress:
+    """Where a sandbox's agent answers: a Unix socket of this host (`path`), or a TCP address on the
+    pod network behind the sandbox's agent token, whose host `lookup` finds when the connection is
+    made (a pod's IP is known once it runs, and to every replica of the server through the API)."""
+
+    path: str | None = None
+    port: int = 0
+    token: str = ""
+    lookup: Callable[[], Awaitable[str]] | None = field(default=None, compare=False)
+
+
+class Backend(abc.ABC):
+    """The sandboxes' runtime as the async server sees it. Blocking work runs in `call`'s worker
+    threads. Templates, volumes and the disk budget are files in the server's data dir (`layout`)."""
+
+    name: str
+    layout: Layout
+    templates: TemplateStore
+    volumes: VolumeStore
+
+    def __init__(self, workers: int = 16) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hutch-rt")
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -35,10 +84,27 @@ class Backend:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self.rt.close()
+
+    def unsupported(self, what: str, why: str) -> BackendUnsupported:
+        return BackendUnsupported(self.name, what, why)
+
+    def why_not(self, feature: str) -> str | None:
+        """Why this backend lacks `feature` (one of FEATURES); None when it gives it."""
+        return None
+
+    def features(self) -> dict[str, bool]:
+        """Each of FEATURES: whether this backend gives it."""
+        return {f: self.why_not(f) is None for f in FEATURES}
+
+    def require(self, feature: str, what: str) -> None:
+        """Raise BackendUnsupported (`what`: the refused action) when this backend lacks `feature`."""
+        why = self.why_not(feature)
+        if why is not None:
+            raise self.unsupported(what, why)
 
     # ---------------------------------------------------------------- sandboxes
 
+    @abc.abstractmethod
     async def start(
         self,
         sandbox_id: str,
@@ -53,148 +119,121 @@ class Backend:
         volumes: dict[str, str] | None = None,
         proxy: bool = False,
         proxy_state_from: str | None = None,
+        tenant: str = "",
     ) -> None:
-        spec = SandboxSpec(
-            sandbox_id=sandbox_id,
-            template_id=template_id,
-            cpu=cpu,
-            memory_mb=memory_mb,
-            disk_mb=disk_mb,
-            pids=DEFAULT_PIDS,
-            allow_internet=allow_internet,
-            envs=envs,
-            from_snapshot=from_snapshot,
-            volumes=volumes or {},
-            proxy=proxy,
-            proxy_state_from=proxy_state_from,
-        )
-        await self.call(self.rt.start, spec)
+        """Boot the sandbox; returns once its agent answers. `proxy`: its web traffic goes through the
+        egress proxy from the start; `proxy_state_from`: a snapshot whose proxy state it keeps;
+        `tenant` labels it where the backend can."""
 
+    @abc.abstractmethod
     async def destroy(self, sandbox_id: str) -> None:
-        await self.call(self.rt.destroy, sandbox_id)
+        """Remove everything of the sandbox; idempotent."""
 
+    @abc.abstractmethod
     def halt(self, sandbox_id: str) -> None:
-        """Every process of the sandbox is SIGKILLed now, on the caller's thread (no queueing behind boots
-        in the worker pool); `destroy` removes the rest later."""
-        self.rt.halt(sandbox_id)
+        """Stop the sandbox's processes now, on the caller's thread, where the backend can (`destroy`
+        removes the rest later)."""
 
-    async def freeze(self, sandbox_id: str) -> None:
-        await self.call(self.rt.freeze, sandbox_id)
+    @abc.abstractmethod
+    async def freeze(self, sandbox_id: str) -> None: ...
 
-    async def thaw(self, sandbox_id: str) -> None:
-        await self.call(self.rt.thaw, sandbox_id)
+    @abc.abstractmethod
+    async def thaw(self, sandbox_id: str) -> None: ...
 
-    async def is_frozen(self, sandbox_id: str) -> bool:
-        return bool(await self.call(self.rt.is_frozen, sandbox_id))
+    @abc.abstractmethod
+    async def is_frozen(self, sandbox_id: str) -> bool: ...
 
-    async def is_alive(self, sandbox_id: str) -> bool:
-        return bool(await self.call(self.rt.is_alive, sandbox_id))
+    @abc.abstractmethod
+    async def is_alive(self, sandbox_id: str) -> bool: ...
 
-    def agent_socket(self, sandbox_id: str) -> Path:
-        return Path(self.rt.agent_socket(sandbox_id))
+    @abc.abstractmethod
+    def agent_address(self, sandbox_id: str) -> AgentAddress:
+        """Raises the runtime's SandboxNotFound when the sandbox has no agent."""
 
+    @abc.abstractmethod
     async def set_limits(self, sandbox_id: str, *, cpu: float, memory_mb: int) -> bool:
-        """Rewrite a running sandbox's cgroup limits; False when the runtime cannot."""
-        fn = getattr(self.rt, "set_limits", None)
-        if fn is None:
-            return False
-        await self.call(fn, sandbox_id, cpu=cpu, memory_mb=memory_mb, pids=DEFAULT_PIDS)
-        return True
+        """Change a running sandbox's limits; False when the backend cannot."""
 
+    @abc.abstractmethod
     async def set_network(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
         """Apply an egress policy to a running sandbox (it keeps running); `proxy`: its egress proxy on
         or off (None: as it is)."""
-        await self.call(self.rt.set_network, sandbox_id, policy, proxy=proxy)
 
+    @abc.abstractmethod
     def proxied(self, sandbox_id: str) -> bool:
-        return bool(self.rt.proxied(sandbox_id))
+        """Whether the sandbox's web traffic goes through the egress proxy."""
 
+    @abc.abstractmethod
     async def set_proxy(self, sandbox_id: str, on: bool) -> None:
         """Turn the sandbox's egress proxy on or off, keeping its policy."""
-        await self.call(self.rt.set_proxy, sandbox_id, on)
 
+    @abc.abstractmethod
+    async def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        """Values of env_masking's variables (value -> name) for the decrypting proxy to take out."""
+
+    @abc.abstractmethod
     async def set_secrets(
         self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]
     ) -> bytes | None:
         """A secure sandbox's secrets and body-reading policy to its egress proxy; its CA certificate
         (None without either)."""
-        return await self.call(self.rt.set_secrets, sandbox_id, secrets, inspect)
 
-    async def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
-        """Values of env_masking's variables (value -> name) for the decrypting proxy to take out."""
-        await self.call(self.rt.add_masked, sandbox_id, values)
+    @abc.abstractmethod
+    def inspect_policy(self, sandbox_id: str) -> dict[str, Any]: ...
 
-    def inspect_policy(self, sandbox_id: str) -> dict[str, Any]:
-        return dict(self.rt.inspect_policy(sandbox_id))
+    @abc.abstractmethod
+    async def set_audit(self, sandbox_id: str, on: bool) -> None: ...
 
-    async def set_audit(self, sandbox_id: str, on: bool) -> None:
-        """Make the egress proxy record the sandbox's connections, or stop."""
-        await self.call(self.rt.set_audit, sandbox_id, on)
+    @abc.abstractmethod
+    def audit_on(self, sandbox_id: str) -> bool: ...
 
-    def audit_on(self, sandbox_id: str) -> bool:
-        return bool(self.rt.audit_on(sandbox_id))
+    @abc.abstractmethod
+    def audit_log(self, sandbox_id: str) -> Path: ...
 
-    def audit_log(self, sandbox_id: str) -> Path:
-        return Path(self.rt.audit_log(sandbox_id))
-
+    @abc.abstractmethod
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
-        """Usage of each sandbox in `ids` that answers; one worker hop for the whole batch."""
+        """Usage of each sandbox in `ids` that answers (the runtime's SandboxUsage)."""
 
-        def batch() -> dict[str, Any]:
-            out = {}
-            for sid in ids:
-                try:
-                    out[sid] = self.rt.metrics(sid)
-                except Exception:
-                    continue
-            return out
-
-        return await self.call(batch)
-
+    @abc.abstractmethod
     async def recover(self, known: set[str]) -> RecoveryReport:
-        return await self.call(self.rt.recover, known)
+        """At server start: keep the sandboxes in `known` that still run, remove the others."""
 
+    @abc.abstractmethod
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
-        return int(await self.call(self.rt.preserve_upper, sandbox_id, snapshot_id))
+        """The files of a sandbox that died with the server, kept as a snapshot; its size."""
 
     # ---------------------------------------------------------------- snapshots and templates
 
+    @abc.abstractmethod
     async def snapshot(self, sandbox_id: str, snapshot_id: str) -> int:
-        return int(await self.call(self.rt.snapshot, sandbox_id, snapshot_id))
+        """Record the sandbox's files as a snapshot; its size in bytes."""
 
-    async def delete_snapshot(self, snapshot_id: str) -> None:
-        await self.call(self.rt.delete_snapshot, snapshot_id)
+    @abc.abstractmethod
+    async def delete_snapshot(self, snapshot_id: str) -> None: ...
 
-    async def promote(self, snapshot_id: str, template_id: str) -> None:
-        await self.call(self.rt.promote_snapshot_to_template, snapshot_id, template_id)
+    @abc.abstractmethod
+    async def promote(self, snapshot_id: str, template_id: str) -> None: ...
 
-    async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
-        await self.call(self.rt.commit_layer, sandbox_id, template_id, extra)
+    @abc.abstractmethod
+    async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None: ...
 
+    @abc.abstractmethod
     async def point_template(
         self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]
-    ) -> None:
-        await self.call(self.rt.templates.point, template_id, parent, extra, envs)
+    ) -> None: ...
 
-    async def delete_template(self, template_id: str) -> None:
-        await self.call(self.rt.templates.delete, template_id)
+    @abc.abstractmethod
+    async def delete_template(self, template_id: str) -> None: ...
 
+    @abc.abstractmethod
     async def ensure_template(self, template_id: str, progress: Callable[[str], None] | None = None) -> None:
-        await self.call(self.rt.templates.ensure, template_id, progress)
+        """Make the template bootable (build a recipe); TemplateNotFound when it cannot be."""
 
-    def template_exists(self, template_id: str) -> bool:
-        try:
-            return bool(self.rt.templates.exists(template_id))
-        except ValueError:
-            return False
+    @abc.abstractmethod
+    def template_exists(self, template_id: str) -> bool: ...
 
-    def buildable_templates(self) -> list[str]:
-        from hutchd.runtime.templates import RECIPES
+    @abc.abstractmethod
+    def buildable_templates(self) -> list[str]: ...
 
-        return sorted(RECIPES)
-
-    def template_meta(self, template_id: str) -> dict[str, Any] | None:
-        try:
-            return dict(self.rt.templates.meta(template_id))
-        except Exception:
-            return None
+    @abc.abstractmethod
+    def template_meta(self, template_id: str) -> dict[str, Any] | None: ...

@@ -8,9 +8,14 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hutchd import __version__, auth, logs
 from hutchd.settings import DEFAULT_PORT, Settings, default_data_dir
+
+if TYPE_CHECKING:
+    from hutchd.backend import Backend
+    from hutchd.runtime import HostFeatures
 
 log = logging.getLogger("hutchd")
 
@@ -38,6 +43,14 @@ class ServeOptions:
     build_ca_bundle: Path | None = None
     pool_template: list[str] = field(default_factory=list)
     database: str | None = None
+    backend: str = "local"
+    kubeconfig: Path | None = None
+    kube_namespace: str | None = None
+    kube_runtime_class: str | None = None
+    kube_image: str | None = None
+    kube_template_image: list[str] = field(default_factory=list)
+    kube_agent_image: str | None = None
+    kube_agent_key_file: Path | None = None
 
 
 def _keys(args: ServeOptions, data_dir: Path) -> list[tuple[str, str]]:
@@ -60,21 +73,38 @@ def _keys(args: ServeOptions, data_dir: Path) -> list[tuple[str, str]]:
     return generated
 
 
-def serve(args: ServeOptions) -> int:
-    import uvicorn
+def _kubernetes_backend(args: ServeOptions, data_dir: Path) -> Backend:
+    """`--backend kubernetes`: pods in a cluster (raises ValueError for options that do not fit)."""
+    from hutchd.backends.kubernetes import KubernetesBackend, PodSettings
 
-    from hutchd.backend import Backend
-    from hutchd.http.app import build_app
-    from hutchd.http.protocol import ErrorShapeProtocol
-    from hutchd.services.hub import Hub
-    from hutchd.store.db import DatabaseUnavailable
+    images = {"base": args.kube_image} if args.kube_image else {}
+    for pair in args.kube_template_image:
+        template_id, sep, image = pair.partition("=")
+        if not sep or not template_id or not image:
+            raise ValueError(f"--kube-template-image takes TEMPLATE=IMAGE, not {pair!r}")
+        images[template_id] = image
+    if not images:
+        raise ValueError("the kubernetes backend needs an image: --kube-image IMAGE (the base template's)")
+    namespace = args.kube_namespace or _incluster_namespace() or "default"
+    pods = PodSettings(
+        namespace=namespace, images=images, runtime_class=args.kube_runtime_class, agent_image=args.kube_agent_image
+    )
+    key = args.kube_agent_key_file.read_bytes().strip() if args.kube_agent_key_file else None
+    kubeconfig = str(args.kubeconfig) if args.kubeconfig else None
+    return KubernetesBackend(data_dir, pods, kubeconfig=kubeconfig, agent_key=key)
 
-    logs.setup(args.log_level)
+
+def _incluster_namespace() -> str | None:
     try:
-        from hutchd.runtime import Runtime, RuntimeUnavailable, detect_host_features
-    except ImportError as e:
-        print(f"hutch: the sandbox runtime cannot be loaded: {e}", file=sys.stderr)
-        return 2
+        return Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _host_features() -> HostFeatures | None:
+    """This host's isolation features for the local backend; None (and a message) when it cannot run sandboxes."""
+    from hutchd.runtime import detect_host_features
+
     features = detect_host_features()
     missing = features.missing()
     # Internet access and its filter are optional: sandboxes without them still work.
@@ -83,9 +113,30 @@ def serve(args: ServeOptions) -> int:
         print("hutch: this host cannot run sandboxes yet:", file=sys.stderr)
         for m in missing:
             print(f"  - {m}", file=sys.stderr)
-        return 2
+        return None
     for m in missing:
         print(f"hutch: warning: {m}", file=sys.stderr)
+    return features
+
+
+def serve(args: ServeOptions) -> int:
+    import uvicorn
+
+    from hutchd.http.app import build_app
+    from hutchd.http.protocol import ErrorShapeProtocol
+    from hutchd.services.hub import Hub
+    from hutchd.store.db import DatabaseUnavailable
+
+    logs.setup(args.log_level)
+    try:
+        from hutchd.runtime import Runtime, RuntimeUnavailable
+    except ImportError as e:
+        print(f"hutch: the sandbox runtime cannot be loaded: {e}", file=sys.stderr)
+        return 2
+    kubernetes = args.backend == "kubernetes"
+    features = None if kubernetes else _host_features()
+    if features is None and not kubernetes:
+        return 2
 
     if args.disk_overcommit <= 0 or args.disk_reserve_mb < 0:
         print("hutch: --disk-overcommit must be above 0 and --disk-reserve-mb at least 0", file=sys.stderr)
@@ -102,7 +153,7 @@ def serve(args: ServeOptions) -> int:
         data_dir=data_dir,
         host=args.host,
         port=args.port,
-        pool_size=max(0, args.pool_size),
+        pool_size=0 if kubernetes else max(0, args.pool_size),  # no warm pods: see the README's backend table
         pool_memory_mb=max(0, args.pool_memory_mb),
         sample_interval=max(0.2, args.sample_interval),
         snapshot_interval=max(0.0, args.snapshot_interval),
@@ -115,16 +166,26 @@ def serve(args: ServeOptions) -> int:
         pool_templates=tuple(dict.fromkeys((*Settings.pool_templates, *args.pool_template))),
         database=args.database,
     )
-    try:
-        runtime = Runtime(data_dir)
-    except RuntimeUnavailable as e:
-        print(f"hutch: {e}", file=sys.stderr)
-        return 2
-    if args.hosts_file is not None:
-        runtime.egress.hosts_file = args.hosts_file.resolve()
-    if args.proxy_upstream_ca is not None:
-        runtime.egress.proxy.upstream_ca = args.proxy_upstream_ca.resolve()
-    backend = Backend(runtime)
+    backend: Backend
+    if kubernetes:
+        try:
+            backend = _kubernetes_backend(args, data_dir)
+        except (OSError, ValueError) as e:
+            print(f"hutch: {e}", file=sys.stderr)
+            return 2
+    else:
+        from hutchd.backends.local import LocalBackend
+
+        try:
+            runtime = Runtime(data_dir)
+        except RuntimeUnavailable as e:
+            print(f"hutch: {e}", file=sys.stderr)
+            return 2
+        if args.hosts_file is not None:
+            runtime.egress.hosts_file = args.hosts_file.resolve()
+        if args.proxy_upstream_ca is not None:
+            runtime.egress.proxy.upstream_ca = args.proxy_upstream_ca.resolve()
+        backend = LocalBackend(runtime)
     try:
         hub = Hub(settings, keyring, backend, features)
     except (DatabaseUnavailable, ValueError, ImportError) as e:  # unreachable, not a database URL, no psycopg
@@ -132,7 +193,11 @@ def serve(args: ServeOptions) -> int:
         extra = " (PostgreSQL needs hutch[postgresql])" if isinstance(e, ImportError) else ""
         print(f"hutch: the database cannot be opened: {e}{extra}", file=sys.stderr)
         return 2
-    print(f"hutch {__version__}: serving on http://{args.host}:{args.port} (data in {data_dir})", file=sys.stderr)
+    print(
+        f"hutch {__version__}: serving on http://{args.host}:{args.port} with the {backend.name} backend"
+        f" (data in {data_dir})",
+        file=sys.stderr,
+    )
     uvicorn.run(
         build_app(hub),
         host=args.host,

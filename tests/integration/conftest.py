@@ -67,6 +67,9 @@ class HutchServer:
         self.hosts_file = data_dir.parent / f"{data_dir.name}.hosts"
         # CAs the decrypting egress proxy trusts besides the system's (the proxy tests' own CA)
         self.upstream_ca = data_dir.parent / f"{data_dir.name}.upstream-ca.pem"
+        # --backend kubernetes: the cluster it places sandboxes on (tests/integration/kube)
+        self.kubeconfig: str | None = None
+        self.kube_namespace: str | None = None
 
     # ---------------------------------------------------------------- process control
 
@@ -279,10 +282,88 @@ def _shutdown(server: HutchServer) -> None:
     _remove_run_dir(server.data_dir)
 
 
+# ---------------------------------------------------------------- the kubernetes backend
+
+KUBE_NAMESPACE = "hutch-test"
+# The emulated kubelet runs these images as these local templates (tests/integration/kube/cluster.py).
+EMULATED_IMAGES = {"base": "hutch.test/base:emulated", "code-interpreter": "hutch.test/code-interpreter:emulated"}
 BACKENDS = {
     "local": "this host's runtime, state in SQLite",
     "local+postgresql": "this host's runtime, state in PostgreSQL (hutch serve --database postgresql://...)",
+    "kubernetes-emulated": "the kubernetes backend on kmock's emulated API server and an emulated kubelet",
+    "kubernetes-emulated+postgresql": "the same, state in PostgreSQL",
+    "kubernetes": "the kubernetes backend on the real cluster of $KUBECONFIG",
 }
+
+
+class EmulatedCluster:
+    """tests/integration/kube/cluster.py as a subprocess: kmock's API server and a kubelet that runs
+    each pod's agent in a real local sandbox. What is emulated is listed in that file."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.log_path = data_dir.parent / f"{data_dir.name}.log"
+        images = [f"--image={image}={template}" for template, image in EMULATED_IMAGES.items()]
+        script = Path(__file__).parent / "kube" / "cluster.py"
+        argv = [sys.executable, str(script), "--data-dir", str(data_dir), "--namespace", KUBE_NAMESPACE, *images]
+        log = open(self.log_path, "ab")  # noqa: SIM115 (the child keeps it)
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+        log.close()
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("ready "):
+            self.stop()
+            raise RuntimeError(f"the emulated cluster did not start:\n{self.log_path.read_text()[-4000:]}")
+        self.kubeconfig = line.split(" ", 1)[1].strip()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        _remove_run_dir(self.data_dir)
+
+
+def kubernetes_server(config: pytest.Config, *, real: bool, postgres: Any = None) -> HutchServer:
+    """The session's `hutch serve --backend kubernetes`: on the emulated cluster, or (`real`) on the
+    cluster of $KUBECONFIG, whose pods' IPs this host must reach; the base template's image is
+    $HUTCH_TEST_KUBE_IMAGE (with the agent, or $HUTCH_TEST_KUBE_AGENT_IMAGE's). With `postgres`, its
+    state is in a database of that cluster."""
+    attr = ("_hutch_kube_real_server" if real else "_hutch_kube_server") + ("_postgresql" if postgres else "")
+    server: HutchServer | None = getattr(config, attr, None)
+    if server is not None:
+        return server
+    if real:
+        kubeconfig, image = os.environ.get("KUBECONFIG"), os.environ.get("HUTCH_TEST_KUBE_IMAGE")
+        if not kubeconfig or not image:
+            pytest.skip("a real cluster needs KUBECONFIG and HUTCH_TEST_KUBE_IMAGE (see the README)")
+        namespace = os.environ.get("HUTCH_TEST_KUBE_NAMESPACE", KUBE_NAMESPACE)
+        args = ["--kubeconfig", kubeconfig, "--kube-namespace", namespace, "--kube-image", image]
+        if agent := os.environ.get("HUTCH_TEST_KUBE_AGENT_IMAGE"):
+            args += ["--kube-agent-image", agent]
+    else:
+        if os.geteuid() != 0 or shutil.which("bwrap") is None:
+            pytest.skip("the emulated kubelet runs pods as local sandboxes: it needs root and bubblewrap")
+        cluster_dir = new_run_dir()
+        HutchServer(cluster_dir).build_template("base")  # at once if this machine has it
+        cluster = EmulatedCluster(cluster_dir)
+        config.add_cleanup(cluster.stop)  # after the server's shutdown (cleanups run last first)
+        images = [f"--kube-template-image={t}={image}" for t, image in EMULATED_IMAGES.items() if t != "base"]
+        args = ["--kubeconfig", cluster.kubeconfig, "--kube-namespace", KUBE_NAMESPACE]
+        args += ["--kube-image", EMULATED_IMAGES["base"], *images]
+    extra = ["--sample-interval", "1", "--backend", "kubernetes", *args]
+    if postgres is not None:
+        extra += ["--database", postgres.new_database("kubernetes")]
+    server = HutchServer(new_run_dir(), pool_size=0, extra_args=extra)
+    server.kubeconfig, server.kube_namespace = args[1], args[3]
+    server.postgres = postgres
+    setattr(config, attr, server)
+    config.add_cleanup(lambda: _shutdown(server))
+    server.start()
+    return server
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -301,10 +382,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def hutch_server(request: pytest.FixtureRequest) -> HutchServer:
-    """The session's server; tests marked `backends(...)` run on each server named (BACKENDS): the
-    runtime, then `+postgresql` for a server whose state is in the session's PostgreSQL."""
-    backend, _, database = getattr(request, "param", "local").partition("+")
-    assert backend == "local" and database in ("", "postgresql"), request.param
-    if database == "postgresql":
-        return shared_server(request.config, request.getfixturevalue("postgres"))
-    return shared_server(request.config)
+    """The session's server; tests marked `backends(...)` run on each server named (BACKENDS), others on
+    $HUTCH_TEST_BACKEND (local when unset: the whole suite on one backend). `+postgresql`: a server
+    whose state is in the session's PostgreSQL."""
+    name = getattr(request, "param", os.environ.get("HUTCH_TEST_BACKEND", "local"))
+    backend, _, database = name.partition("+")
+    assert backend in ("local", "kubernetes-emulated", "kubernetes") and database in ("", "postgresql"), name
+    postgres = request.getfixturevalue("postgres") if database == "postgresql" else None
+    if backend == "local":
+        return shared_server(request.config, postgres)
+    return kubernetes_server(request.config, real=backend == "kubernetes", postgres=postgres)

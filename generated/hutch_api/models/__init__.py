@@ -4,6 +4,8 @@ from .audit_entry import AuditEntry
 from .audit_finding import AuditFinding
 from .audit_log import AuditLog
 from .audit_policy import AuditPolicy
+from .backend_features import BackendFeatures
+from .backend_info import BackendInfo
 from .code_context import CodeContext
 from .code_context_envs import CodeContextEnvs
 from .code_done_event import CodeDoneEvent
@@ -113,6 +115,8 @@ __all__ = (
     "AuditFinding",
     "AuditLog",
     "AuditPolicy",
+    "BackendFeatures",
+    "BackendInfo",
     "CodeContext",
     "CodeContextEnvs",
     "CodeDoneEvent",

@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.backend_info import BackendInfo
     from ..models.host_features import HostFeatures
 
 
@@ -17,6 +18,10 @@ T = TypeVar("T", bound="Health")
 
 @_attrs_define
 class Health:
+    backend: BackendInfo
+    """ Where sandboxes run and what that backend gives. A feature it lacks is refused with 409
+    (`ConflictException`) naming the backend.
+     """
     status: str
     """ `ok` when the server can create sandboxes, `degraded` when it cannot (see `missing`). """
     version: str
@@ -28,6 +33,8 @@ class Health:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        backend = self.backend.to_dict()
+
         status = self.status
 
         version = self.version
@@ -42,6 +49,7 @@ class Health:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "backend": backend,
                 "status": status,
                 "version": version,
                 "features": features,
@@ -54,9 +62,12 @@ class Health:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.backend_info import BackendInfo
         from ..models.host_features import HostFeatures
 
         d = dict(src_dict)
+        backend = BackendInfo.from_dict(d.pop("backend"))
+
         status = d.pop("status")
 
         version = d.pop("version")
@@ -66,6 +77,7 @@ class Health:
         missing = cast(list[str], d.pop("missing", UNSET))
 
         health = cls(
+            backend=backend,
             status=status,
             version=version,
             features=features,

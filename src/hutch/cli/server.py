@@ -11,6 +11,7 @@ import click
 from hutch.cli._app import CliError, example
 
 SERVER_MODULES = ("starlette", "uvicorn", "websockets", "h11", "pyseccomp")
+KUBERNETES_MODULES = ("kubernetes_asyncio",)
 DEFAULT_PORT = 7420
 
 
@@ -100,6 +101,46 @@ def _server_installed() -> None:
     "or sqlite:PATH. Default: SQLite in the data dir.",
 )
 @click.option(
+    "--backend",
+    type=click.Choice(["local", "kubernetes"]),
+    envvar="HUTCH_BACKEND",
+    default="local",
+    show_default=True,
+    help="Where sandboxes run: this host, or pods of a Kubernetes cluster (needs hutch[kubernetes]).",
+)
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="KUBECONFIG",
+    help="Kubernetes: the kubeconfig (default: in-cluster configuration, else ~/.kube/config).",
+)
+@click.option("--kube-namespace", envvar="HUTCH_KUBE_NAMESPACE", help="Kubernetes: the sandboxes' namespace.")
+@click.option(
+    "--kube-runtime-class", envvar="HUTCH_KUBE_RUNTIME_CLASS", help="Kubernetes: the pods' RuntimeClass (gvisor, kata)."
+)
+@click.option(
+    "--kube-image", envvar="HUTCH_KUBE_IMAGE", metavar="IMAGE", help="Kubernetes: the base template's OCI image."
+)
+@click.option(
+    "--kube-template-image",
+    multiple=True,
+    metavar="TEMPLATE=IMAGE",
+    help="Kubernetes: another template's OCI image (repeatable).",
+)
+@click.option(
+    "--kube-agent-image",
+    envvar="HUTCH_KUBE_AGENT_IMAGE",
+    metavar="IMAGE",
+    help="Kubernetes: an image with the hutch agent in /opt/hutch, copied into each pod (else the template "
+    "images must have it).",
+)
+@click.option(
+    "--kube-agent-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HUTCH_KUBE_AGENT_KEY_FILE",
+    help="Kubernetes: the key the pods' agent tokens are derived from; every replica needs the same one.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",
@@ -111,10 +152,12 @@ def _server_installed() -> None:
 def serve(ctx: click.Context, /, **options: Any) -> None:
     """Run the hutch server: real sandboxes on this machine (Linux, as root; needs hutch[server])."""
     _server_installed()
+    if options["backend"] == "kubernetes" and not all(_importable(m) for m in KUBERNETES_MODULES):
+        raise CliError("the kubernetes backend is not installed: pip install 'hutch[server,kubernetes]'", 2)
     from hutchd.cli import ServeOptions
     from hutchd.cli import serve as run
 
-    for name in ("api_key", "image_registry", "pool_template"):
+    for name in ("api_key", "image_registry", "pool_template", "kube_template_image"):
         options[name] = list(options[name])
     ctx.exit(run(ServeOptions(**options)))
 

@@ -56,6 +56,7 @@ async def health(request: Request) -> Response:
             "status": "ok" if not missing else "degraded",
             "version": __version__,
             "features": hub.features_json(),
+            "backend": {"name": hub.backend.name, "features": hub.backend.features()},
             "missing": missing,
         }
     )

@@ -234,7 +234,7 @@ class PortsMiddleware:
         except PortError as e:
             await _send_error(send, e)
             return
-        reader, writer = await asyncio.open_unix_connection(sock=sock)
+        reader, writer = await asyncio.open_connection(sock=sock)  # a Unix or TCP socket
         try:
             await self._relay_http(scope, receive, send, target, reader, writer)
         finally:

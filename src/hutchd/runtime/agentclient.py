@@ -1,4 +1,5 @@
-"""The host's one call to the agent: GET /health over its Unix socket (readiness and liveness)."""
+"""The host's one call to the agent: GET /health over its Unix socket, or its TCP address (readiness
+and liveness)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ class Agent(enum.Enum):
     GONE = "gone"  # nothing listens (the agent process is dead), or a wrong answer
 
 
-def probe(sock_path: Path, timeout: float) -> Agent:
+def probe(address: Path | tuple[str, int], timeout: float) -> Agent:
     """A connect succeeds as soon as anything listens (the kernel queues it), so only the reply proves
     the agent works; a listener that does not reply in time is a busy agent (its sandbox may be at
     its CPU quota), not a dead one."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+    family = socket.AF_INET if isinstance(address, tuple) else socket.AF_UNIX
+    with socket.socket(family, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         try:
-            s.connect(str(sock_path))
+            s.connect(address if isinstance(address, tuple) else str(address))
         except OSError:
             return Agent.GONE
         try:
@@ -40,5 +42,5 @@ def probe(sock_path: Path, timeout: float) -> Agent:
     return Agent.OK if ok else Agent.GONE
 
 
-def health(sock_path: Path, timeout: float) -> bool:
-    return probe(sock_path, timeout) is Agent.OK
+def health(address: Path | tuple[str, int], timeout: float) -> bool:
+    return probe(address, timeout) is Agent.OK

@@ -257,6 +257,10 @@ class NetworkPolicy:
         """Exact allowed names (pre-resolved when the policy is applied)."""
         return [e.value for e in self._allow if e.kind == "name"]
 
+    def named_entries(self) -> list[str]:
+        """Every entry by name or wildcard, allowed or denied (what an address filter cannot hold)."""
+        return [e.value for e in (*self._allow, *self._deny) if e.kind != "net"]
+
     def deny_names(self) -> list[str]:
         """Exact denied names (pre-resolved and refreshed, so their IPs stay refused)."""
         return [e.value for e in self._deny if e.kind == "name"]

@@ -150,10 +150,12 @@ class Runtime:
             "HUTCH_ENVS_JSON": json.dumps(spec.envs, separators=(",", ":")),
             "PYTHONPATH": "/opt/hutch",
         }
+        if spec.agent_tcp is not None:
+            env["HUTCH_AGENT_TOKEN"] = spec.agent_token
         launch = launcher.LaunchSpec(sandbox_id=sid, tmp_size_bytes=min(spec.memory_mb << 20, _TMP_MAX_BYTES), env=env)
         fds: list[int] = []
         try:
-            fds.append(_listening_socket(sock_path))
+            fds.append(_listening_socket(_agent_address(spec, rdir)))
             fds.append(os.open(fs.agent_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
             launched = launcher.launch(
                 launch,
@@ -173,7 +175,7 @@ class Runtime:
         state.started_at = time.time()
         state.save(sdir / "state.json")
         crash_point("start:launched")
-        self._wait_ready(state, sock_path, ready_timeout)
+        self._wait_ready(state, _agent_address(spec, rdir), ready_timeout)
         crash_point("start:ready")
         if spec.allow_internet:
             # Only now: bwrap configures the sandbox's loopback during set-up, and slirp4netns
@@ -186,11 +188,11 @@ class Runtime:
             self.egress.attach(sid, launched.child_pid, sdir, proxy=spec.proxy)
         return SandboxHandle(sid, spec, sock_path, launched.pid, state.started_at)
 
-    def _wait_ready(self, state: SandboxState, sock_path: Path, timeout: float) -> None:
+    def _wait_ready(self, state: SandboxState, address: Path | tuple[str, int], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
-            if agentclient.health(sock_path, timeout=max(0.05, min(left, 1.0))):
+            if agentclient.health(address, timeout=max(0.05, min(left, 1.0))):
                 return
             if self._reap(state) or not state.cgroups.populated():
                 raise SandboxStartError(
@@ -494,8 +496,8 @@ class Runtime:
             return False
         if state.cgroups.is_frozen():
             return True
-        sock = self.layout.run_dir(state.spec.sandbox_id) / "agent.sock"
-        return agentclient.probe(sock, timeout) is not agentclient.Agent.GONE
+        address = _agent_address(state.spec, self.layout.run_dir(state.spec.sandbox_id))
+        return agentclient.probe(address, timeout) is not agentclient.Agent.GONE
 
     def agent_socket(self, sandbox_id: str) -> Path:
         path = self.layout.run_dir(sandbox_id) / "agent.sock"
@@ -597,12 +599,23 @@ class Runtime:
         return bool(done)
 
 
-def _listening_socket(path: Path) -> int:
-    """Bind and listen on the agent socket; returns the raw fd, now owned only by the caller."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-        listener.bind(str(path))
-        listener.listen(64)
+def _agent_address(spec: SandboxSpec, run_dir: Path) -> Path | tuple[str, int]:
+    """Where the sandbox's agent listens: its Unix socket, or the host TCP address it was given."""
+    if spec.agent_tcp is None:
+        return run_dir / "agent.sock"
+    host, _, port = spec.agent_tcp.rpartition(":")
+    return (host, int(port))
+
+
+def _listening_socket(address: Path | tuple[str, int]) -> int:
+    """Bind and listen on the agent's address; returns the raw fd, now owned only by the caller."""
+    if isinstance(address, tuple):
+        listener = socket.create_server(address, backlog=64)
         return listener.detach()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
+        unix.bind(str(address))
+        unix.listen(64)
+        return unix.detach()
 
 
 def _join(procs_files: list[str]) -> None:

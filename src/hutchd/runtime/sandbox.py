@@ -24,6 +24,10 @@ class SandboxSpec:
     volumes: dict[str, str] = field(default_factory=dict)  # mount path -> volume id (volumes.py)
     proxy: bool = False  # its TCP 80/443 goes through the egress proxy from the start (a secure sandbox)
     proxy_state_from: str | None = None  # a snapshot whose sandbox's secrets, policy and CA it keeps
+    # The agent on a host TCP address ("127.0.0.5:49983") behind `agent_token` instead of the Unix
+    # socket: how the emulated kubelet of the Kubernetes tests runs a pod (tests/integration/kube).
+    agent_tcp: str | None = None
+    agent_token: str = ""
 
     def validate(self) -> None:
         if not 0.01 <= self.cpu <= 1024:
@@ -34,6 +38,8 @@ class SandboxSpec:
             raise ValueError(f"disk_mb must be at least 64, got {self.disk_mb}")
         if self.pids < 8:
             raise ValueError(f"pids must be at least 8, got {self.pids}")
+        if self.agent_tcp is not None and len(self.agent_token) < 16:
+            raise ValueError("an agent on TCP needs an agent_token of 16 characters or more")
         for key in self.envs:
             if not key or "=" in key or "\0" in key or "\0" in self.envs[key]:
                 raise ValueError(f"invalid environment variable name or value: {key!r}")

@@ -45,7 +45,7 @@ class Hub:
         self.agents = AgentClients(backend)
         self.disk = DiskBudget(
             self.db,
-            backend.rt.layout,
+            backend.layout,
             overcommit=settings.disk_overcommit,
             reserve_mb=settings.disk_reserve_mb,
             owner=owner,

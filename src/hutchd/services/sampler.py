@@ -69,6 +69,7 @@ class Sampler:
     async def sample_now(self, sandbox_id: str, cpu_limit: float) -> dict[str, Any] | None:
         """One sample of `sandbox_id` taken now and not stored (a metrics table row's columns), or None
         if the sandbox does not answer; its CPU percentage is since the last stored sample."""
+        self._backend.require("metrics", "measure a sandbox")
         usage = (await self._backend.metrics([sandbox_id])).get(sandbox_id)
         if usage is None:
             return None

@@ -453,9 +453,9 @@ class Sandboxes:
             async with self.lock(sandbox_id):
                 if pooled:
                     await self._pool.thaw(sandbox_id)
-                    await self._fit_pooled(sandbox_id, launch)
+                    await self._fit_pooled(sandbox_id, launch, tenant.id)
                 else:
-                    await self._boot(sandbox_id, launch)
+                    await self._boot(sandbox_id, launch, tenant.id)
                 if launch.secrets or launch.inspect:
                     await proxy_secrets.install(self._backend, self._agents, sandbox_id, launch.secrets, launch.inspect)
                 if launch.audit:
@@ -544,7 +544,7 @@ class Sandboxes:
                     tenant.id, idempotency_key, sandbox_id, t,
                 )  # fmt: skip
 
-    async def _boot(self, sandbox_id: str, launch: Launch) -> None:
+    async def _boot(self, sandbox_id: str, launch: Launch, tenant_id: str) -> None:
         await self._backend.start(
             sandbox_id,
             launch.template_id,
@@ -557,13 +557,14 @@ class Sandboxes:
             volumes=launch.volume_mounts,
             proxy=launch.secure,  # a secure sandbox's egress goes through its proxy from the start
             proxy_state_from=launch.proxy_state_from,
+            tenant=tenant_id,
         )
         crash_point("create:booted")
         if launch.network is not None and launch.allow_internet:
             await self._backend.set_network(sandbox_id, launch.network, proxy=launch.secure)  # before anyone runs code
             crash_point("create:network")
 
-    async def _fit_pooled(self, sandbox_id: str, launch: Launch) -> None:
+    async def _fit_pooled(self, sandbox_id: str, launch: Launch, tenant_id: str) -> None:
         """Make a pooled sandbox what the request asked for; boot it cold again if that fails."""
         shape = self._pool.shape
         try:
@@ -581,7 +582,7 @@ class Sandboxes:
             log.warning("pooled sandbox %s could not be fitted (%s); booting cold", sandbox_id, e)
             await self._agents.drop(sandbox_id)
             await self._backend.destroy(sandbox_id)
-            await self._boot(sandbox_id, launch)
+            await self._boot(sandbox_id, launch, tenant_id)
             if launch.starts:  # the pooled sandbox had run it
                 await self._templates.start_in(sandbox_id, launch.template_id)
 

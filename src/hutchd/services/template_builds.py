@@ -211,6 +211,7 @@ class TemplateBuilds:
 
     def start(self, tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         """Check the request, record the build (and, for a new template, the template) and start it."""
+        self._backend.require("templateBuilds", "build templates")
         steps: list[dict[str, Any]] = body.get("steps", [])
         if "fromTemplate" in body and "fromImage" in body:
             raise conflict("give fromTemplate or fromImage, not both")
@@ -306,7 +307,7 @@ class TemplateBuilds:
             if row["build_id"] is None:
                 raise conflict(f"template {ref} has not finished its first build")
             # on its present top layer, so that a later rebuild or delete of it leaves this one alone
-            parent = self._backend.rt.templates.parent(row["id"])
+            parent = self._backend.templates.parent(row["id"])
             return ("template", parent or str(row["id"]), dict(config(row).get("envs") or {}))
         return ("template", str(row["id"]), {})
 
@@ -387,7 +388,7 @@ class TemplateBuilds:
             rootfs = await self._backend.call(images.pull, ref, work, build.log, opts.login)
             env = images.image_env(work)
             extra = {"image": ref, "env": env, "scope": _scope_tag(opts.scope)}
-            await self._backend.call(self._backend.rt.templates.add_rootfs, layer, rootfs, extra)
+            await self._backend.call(self._backend.templates.add_rootfs, layer, rootfs, extra)
         finally:
             await self._backend.call(_remove_tree, work)
         return layer
@@ -598,7 +599,7 @@ class TemplateBuilds:
     def _remove_with_layers(self, template_id: str, scope_tag: str) -> None:
         """Remove the template, then the tenant's cached layers that no template uses any more (those
         of its chain, of its earlier versions and of failed builds)."""
-        store = self._backend.rt.templates
+        store = self._backend.templates
         store.delete(template_id)
         if self._tasks:
             return  # a build in progress may be standing on these layers: they stay as cache

@@ -45,7 +45,7 @@ class Volumes:
         self._db = db
         self.owner = owner  # a volume's image is on the host of the replica that made it
         self._backend = backend
-        self._store = backend.rt.volumes
+        self._store = backend.volumes
         self._disk = disk
         self._lock = asyncio.Lock()  # creates and deletes, so a name is taken once
 

@@ -153,6 +153,7 @@ async def test_terminal_on_pty_on_data_and_timeout(box: tuple[Flavor, Any]) -> N
         await sdk(short.wait())
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_selector_function_and_mask_request_host(box: tuple[Flavor, Any]) -> None:
     sdk, sbx = box
     info = await sdk(sbx.get_info())

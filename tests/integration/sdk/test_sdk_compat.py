@@ -54,6 +54,7 @@ async def test_handle_iteration_yields_stdout_stderr_pty_triples(sdk, sbx):
     assert all(len(c) == 3 and sum(x is not None for x in c) == 1 for c in chunks)
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_a_command_past_its_timeout_raises_timeout_exception_and_is_killed(sdk, sbx):
     with pytest.raises(TimeoutException) as err:
         await sdk(sbx.commands.run("echo started; sleep 300 & echo $! > /tmp/bg; sleep 300", timeout=1))
@@ -67,6 +68,7 @@ async def test_a_command_past_its_timeout_raises_timeout_exception_and_is_killed
     assert not isinstance(plain.value, TimeoutException)
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_waiting_on_a_command_whose_sandbox_is_killed_raises_sandbox_not_running(sdk):
     sandbox = await sdk.create(timeout=120)
     try:
@@ -142,6 +144,7 @@ async def test_requests_go_through_the_proxy_with_the_extra_headers(sdk):
     assert all(headers.get("x-trace") == "compat-1" for _, _, headers in proxy.seen)
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_connect_with_a_timeout_never_shortens_a_running_sandboxs_life(sdk, sbx):
     before = (await sdk(sbx.get_info())).end_at  # created with timeout=600
     shorter = await sdk(sdk.cls.connect(sbx.sandbox_id, timeout=10))
@@ -152,6 +155,7 @@ async def test_connect_with_a_timeout_never_shortens_a_running_sandboxs_life(sdk
     await sdk(longer.close())
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_files_semantics_of_e2b(sdk, sbx):
     assert await sdk(sbx.files.remove("/tmp/never-was")) is None  # a no-op, not FileNotFoundException
     assert await sdk(sbx.files.write_files([])) == []

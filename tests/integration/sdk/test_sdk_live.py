@@ -65,6 +65,7 @@ async def test_lifecycle(sdk):
     await sdk(sbx.close())
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_context_managers(sdk, hutch_server):
     if sdk.is_async:
         from hutch import AsyncSandbox
@@ -85,6 +86,7 @@ async def test_context_managers(sdk, hutch_server):
         assert not Sandbox.is_running(a.sandbox_id)
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_snapshots_and_restore(sdk):
     sbx = await sdk.create()
     try:
@@ -111,6 +113,7 @@ async def test_snapshots_and_restore(sdk):
     assert await sdk(sdk.cls.delete_snapshot(snap.snapshot_id)) is False
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_commands(sdk, sbx):
     result = await sdk(sbx.commands.run("echo $A; pwd; whoami; echo err >&2", envs={"A": "x"}, cwd="/tmp"))
     assert result.stdout == "x\n/tmp\nuser\n" and result.stderr == "err\n" and result.exit_code == 0
@@ -141,6 +144,7 @@ async def test_commands(sdk, sbx):
     assert await sdk(sbx.list_commands())
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_output_is_live_and_replayable(sdk, sbx):
     arrivals: list[tuple[str, float]] = []
     cmd = "for i in 1 2 3 4; do echo line $i; sleep 0.5; done"
@@ -162,6 +166,7 @@ async def test_output_is_live_and_replayable(sdk, sbx):
         await sdk(sbx.commands.connect(999999))
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_files(sdk, sbx):
     info = await sdk(sbx.files.write("dir/a.txt", "héllo"))
     assert info.path == "/home/user/dir/a.txt" and info.name == "a.txt"
@@ -189,6 +194,7 @@ async def test_files(sdk, sbx):
         await sdk(sbx.files.read("/no/such/file"))
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_watch_dir(sdk, sbx):
     await sdk(sbx.files.make_dir("/tmp/w"))
     if sdk.is_async:
@@ -212,6 +218,7 @@ async def test_watch_dir(sdk, sbx):
     assert any(e.type in ("create", "write", "rename") and e.path == "/tmp/w/new.txt" for e in seen), seen
 
 
+@pytest.mark.backends("local", "kubernetes-emulated", "kubernetes")
 async def test_pty(sdk, sbx):
     received: list[bytes] = []
     term = await sdk(sbx.pty.create(PtySize(rows=24, cols=80), on_data=received.append))

@@ -52,7 +52,8 @@ def sync_detailed(
 ) -> Response[Error | Health]:
     """Server health
 
-     Reports that the server is up, its version and which isolation features the host offers.
+     Reports that the server is up, its version, which isolation features the host offers, and the
+    backend sandboxes run on (`local` or `kubernetes`) with the features it gives.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -77,7 +78,8 @@ def sync(
 ) -> Error | Health | None:
     """Server health
 
-     Reports that the server is up, its version and which isolation features the host offers.
+     Reports that the server is up, its version, which isolation features the host offers, and the
+    backend sandboxes run on (`local` or `kubernetes`) with the features it gives.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -98,7 +100,8 @@ async def asyncio_detailed(
 ) -> Response[Error | Health]:
     """Server health
 
-     Reports that the server is up, its version and which isolation features the host offers.
+     Reports that the server is up, its version, which isolation features the host offers, and the
+    backend sandboxes run on (`local` or `kubernetes`) with the features it gives.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -121,7 +124,8 @@ async def asyncio(
 ) -> Error | Health | None:
     """Server health
 
-     Reports that the server is up, its version and which isolation features the host offers.
+     Reports that the server is up, its version, which isolation features the host offers, and the
+    backend sandboxes run on (`local` or `kubernetes`) with the features it gives.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

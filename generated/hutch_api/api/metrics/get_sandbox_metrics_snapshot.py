@@ -46,6 +46,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 500:
         response_500 = Error.from_dict(response.json())
 
@@ -76,7 +81,8 @@ def sync_detailed(
     """Resource usage now
 
      One sample taken for this request (not stored); `cpuUsedPct` is the CPU used since the
-    server's last stored sample, 0 when there is none yet. hopx's `get_metrics_snapshot`.
+    server's last stored sample, 0 when there is none yet. hopx's `get_metrics_snapshot`. 409 when the
+    sandbox cannot be measured now, or never on its backend (`kubernetes`: no usage samples).
 
     Args:
         sandbox_id (str):
@@ -108,7 +114,8 @@ def sync(
     """Resource usage now
 
      One sample taken for this request (not stored); `cpuUsedPct` is the CPU used since the
-    server's last stored sample, 0 when there is none yet. hopx's `get_metrics_snapshot`.
+    server's last stored sample, 0 when there is none yet. hopx's `get_metrics_snapshot`. 409 when the
+    sandbox cannot be measured now, or never on its backend (`kubernetes`: no usage samples).
 
     Args:
         sandbox_id (str):
@@ -135,7 +142,8 @@ async def asyncio_detailed(
     """Resource usage now
 
      One sample taken for this request (not stored); `cpuUsedPct` is the CPU used since the
-    server's last stored sample, 0 when there is none yet. hopx's `get_metrics_snapshot`.
+    server's last stored sample, 0 when there is none yet. hopx's `get_metrics_snapshot`. 409 when the
+    sandbox cannot be measured now, or never on its backend (`kubernetes`: no usage samples).
 
     Args:
         sandbox_id (str):
@@ -165,7 +173,8 @@ async def asyncio(
     """Resource usage now
 
      One sample taken for this request (not stored); `cpuUsedPct` is the CPU used since the
-    server's last stored sample, 0 when there is none yet. hopx's `get_metrics_snapshot`.
+    server's last stored sample, 0 when there is none yet. hopx's `get_metrics_snapshot`. 409 when the
+    sandbox cannot be measured now, or never on its backend (`kubernetes`: no usage samples).
 
     Args:
         sandbox_id (str):

@@ -1,0 +1,414 @@
+"""`hutch serve --backend kubernetes`: each sandbox is a Pod of the template's OCI image with the
+hutch agent as its entrypoint on a TCP port, reached by the gateway at the pod's IP with the
+sandbox's agent token (an HMAC of the sandbox id under the server's agent key, so every replica of
+the server computes it and none stores it). Its egress rules are a NetworkPolicy; its token is in a
+Secret of its own; optional RuntimeClass (gVisor, Kata). Everything goes through the official async
+client (kubernetes_asyncio) with the usual kubeconfig or in-cluster configuration.
+
+What a pod cannot give is refused with BackendUnsupported naming this backend: pause (no freezer),
+templates built by the server (a template is an OCI image here, or one plus a snapshot's files), volumes,
+egress rules by domain name, the decrypting proxy's secrets and policies, the audit log, metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.rest import ApiException
+
+from hutchd.agentconn import AgentClients
+from hutchd.backend import AgentAddress, Backend
+from hutchd.backends.kubernetes import manifests
+from hutchd.backends.kubernetes.archives import Archives
+from hutchd.backends.kubernetes.manifests import AGENT_PORT, PodSettings
+from hutchd.runtime import RecoveryReport, RuntimeUnavailable, SandboxNotFound, SandboxStartError, TemplateNotFound
+from hutchd.runtime.layout import Layout
+from hutchd.runtime.mitm import Secret
+from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.runtime.templates import TemplateStore
+from hutchd.runtime.volumes import VolumeStore
+
+log = logging.getLogger("hutchd")
+
+READY_TIMEOUT = 120.0  # scheduling, an image pull and the agent's start
+ORPHAN_GRACE = 600.0  # an unknown pod younger than this may be a create of another replica in flight
+AGENT_KEY_FILE = "kube-agent.key"
+WHY_NOT = {
+    "pause": "a pod's processes cannot be frozen; snapshot it and kill it instead",
+    "templateBuilds": "a template on Kubernetes is an OCI image: build and push one, then name it with "
+    "--kube-template-image",
+    "volumes": "its volumes are files of the server's host, not of the cluster",
+    "liveResize": "a pod's resources are fixed when it is made",
+    "domainEgressRules": "a NetworkPolicy holds addresses only",
+    "proxySecrets": "it has no decrypting egress proxy",
+    "auditLog": "it has no egress proxy to record connections",
+    "metrics": "it takes no usage samples",
+}
+
+
+def _missing(e: ApiException) -> bool:
+    return e.status == 404
+
+
+def _body(manifest: dict[str, object]) -> Any:
+    """A manifest as the client's body: it sends dicts as they are (the manifests are dicts so that
+    they are tested without a cluster, see manifests.py)."""
+    return manifest
+
+
+class KubernetesBackend(Backend):
+    name = "kubernetes"
+
+    def __init__(
+        self,
+        data_dir: Path,
+        pods: PodSettings,
+        *,
+        kubeconfig: str | None = None,
+        agent_key: bytes | None = None,
+        workers: int = 4,
+    ) -> None:
+        super().__init__(workers)
+        self.layout = Layout(data_dir)
+        self.layout.create()
+        self.templates = TemplateStore(self.layout)
+        self.volumes = VolumeStore(self.layout)
+        self.pods = pods
+        self._kubeconfig = kubeconfig
+        self._key = agent_key or _load_or_make_key(data_dir / AGENT_KEY_FILE)
+        self._api: client.ApiClient | None = None
+        self._api_lock = asyncio.Lock()
+        self._ips: dict[str, str] = {}
+        self._agents = AgentClients(self)
+        self._archives = Archives(self.layout, self._agents)
+
+    def why_not(self, feature: str) -> str | None:
+        return WHY_NOT.get(feature)
+
+    # ---------------------------------------------------------------- the API server
+
+    async def _client(self) -> client.ApiClient:
+        async with self._api_lock:
+            if self._api is None:
+                cfg = client.Configuration()
+                if self._kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+                    config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
+                else:
+                    await config.load_kube_config(config_file=self._kubeconfig, client_configuration=cfg)
+                self._api = client.ApiClient(cfg)
+            return self._api
+
+    async def _core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(await self._client())
+
+    async def _net(self) -> client.NetworkingV1Api:
+        return client.NetworkingV1Api(await self._client())
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        api, self._api = self._api, None
+        if api is not None:
+            with contextlib.suppress(RuntimeError):
+                asyncio.get_running_loop().create_task(api.close())
+
+    # ---------------------------------------------------------------- sandboxes
+
+    def _token(self, sandbox_id: str) -> str:
+        return hmac.new(self._key, sandbox_id.encode(), hashlib.sha256).hexdigest()
+
+    def _image(self, template_id: str) -> str:
+        image = self.pods.images.get(template_id)
+        if image is None:
+            meta = self._archives.template_meta(template_id)
+            if meta is None:
+                raise TemplateNotFound(
+                    f"template {template_id} has no image on the kubernetes backend"
+                    f" (hutch serve --kube-template-image {template_id}=IMAGE)"
+                )
+            image = str(meta["image"])
+        return image
+
+    def _boot_files(self, template_id: str, from_snapshot: str | None) -> tuple[str, Path | None]:
+        """The template to boot and the archive to unpack into it (a snapshot's holds every change
+        since the image, a template made from a snapshot has its own)."""
+        if from_snapshot is not None:
+            return self._archives.template_of(from_snapshot), self._archives.archive(from_snapshot)
+        if template_id in self.pods.images:
+            return template_id, None
+        return template_id, self._archives.template_archive(template_id)
+
+    async def start(
+        self,
+        sandbox_id: str,
+        template_id: str,
+        *,
+        cpu: float,
+        memory_mb: int,
+        disk_mb: int,
+        allow_internet: bool,
+        envs: dict[str, str],
+        from_snapshot: str | None = None,
+        volumes: dict[str, str] | None = None,
+        proxy: bool = False,
+        proxy_state_from: str | None = None,
+        tenant: str = "",
+    ) -> None:
+        if volumes:
+            self.require("volumes", "mount volumes")
+        template_id, archive = self._boot_files(template_id, from_snapshot)
+        image = self._image(template_id)
+        labels = manifests.labels(sandbox_id, tenant, template_id)
+        ns = self.pods.namespace
+        core, net = await self._core(), await self._net()
+        egress = manifests.egress_rules(NetworkPolicy(), allow_internet, self.pods)
+        try:
+            # The policy first: the pod never runs without it.
+            await net.create_namespaced_network_policy(ns, _body(manifests.network_policy(sandbox_id, labels, egress)))
+            await core.create_namespaced_secret(
+                ns, _body(manifests.secret(sandbox_id, self._token(sandbox_id), labels))
+            )
+            body = manifests.pod(
+                self.pods, sandbox_id, image, cpu=cpu, memory_mb=memory_mb, disk_mb=disk_mb, envs=envs,
+                sandbox_labels=labels,
+            )  # fmt: skip
+            await core.create_namespaced_pod(ns, _body(body))
+            await self._wait_ready(sandbox_id)
+            await self._archives.mark_boot(sandbox_id)
+            if archive is not None:
+                await self._archives.unpack(sandbox_id, archive)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.destroy(sandbox_id)
+            raise
+
+    async def _wait_ready(self, sandbox_id: str) -> None:
+        """Until the pod is Ready (its readiness probe: the agent's /health) and has an IP."""
+        core = await self._core()
+        name = manifests.pod_name(sandbox_id)
+        deadline = time.monotonic() + READY_TIMEOUT
+        delay = 0.05
+        while True:
+            pod = await core.read_namespaced_pod(name, self.pods.namespace)
+            status = pod.status
+            phase = status.phase if status is not None else None
+            if phase in ("Failed", "Succeeded"):
+                raise SandboxStartError(f"pod {name} ended ({phase}) before it was ready: {status.message or ''}")
+            conditions = (status.conditions or []) if status is not None else []
+            ready = any(c.type == "Ready" and c.status == "True" for c in conditions)
+            if ready and status.pod_ip:
+                self._ips[sandbox_id] = status.pod_ip
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeUnavailable(f"pod {name} was not ready within {READY_TIMEOUT:.0f}s (phase {phase})")
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+
+    async def destroy(self, sandbox_id: str) -> None:
+        self._ips.pop(sandbox_id, None)
+        await self._agents.drop(sandbox_id)
+        core, net = await self._core(), await self._net()
+        name, ns = manifests.pod_name(sandbox_id), self.pods.namespace
+        deletions = (
+            core.delete_namespaced_pod(name, ns, grace_period_seconds=0),
+            core.delete_namespaced_secret(manifests.secret_name(sandbox_id), ns),
+            net.delete_namespaced_network_policy(name, ns),
+        )
+        for deletion in deletions:
+            try:
+                await deletion
+            except ApiException as e:
+                if not _missing(e):
+                    raise
+
+    def halt(self, sandbox_id: str) -> None:
+        """Nothing to do on the caller's thread: `destroy` deletes the pod (grace period 0) right after."""
+
+    async def freeze(self, sandbox_id: str) -> None:
+        self.require("pause", "pause a sandbox")
+
+    async def thaw(self, sandbox_id: str) -> None:
+        self.require("pause", "resume a sandbox")
+
+    async def is_frozen(self, sandbox_id: str) -> bool:
+        return False
+
+    async def _pod(self, sandbox_id: str) -> Any:
+        """The sandbox's pod, or None when it is gone."""
+        core = await self._core()
+        try:
+            return await core.read_namespaced_pod(manifests.pod_name(sandbox_id), self.pods.namespace)
+        except ApiException as e:
+            if _missing(e):
+                return None
+            raise
+
+    async def is_alive(self, sandbox_id: str) -> bool:
+        pod = await self._pod(sandbox_id)
+        if pod is None or pod.metadata.deletion_timestamp is not None:
+            return False
+        return pod.status is not None and pod.status.phase in ("Pending", "Running")
+
+    async def pod_ip(self, sandbox_id: str) -> str:
+        """The pod's IP, from this replica's memory or the API (a sandbox another replica made)."""
+        ip = self._ips.get(sandbox_id)
+        if ip is None:
+            pod = await self._pod(sandbox_id)
+            if pod is None or pod.status is None or not pod.status.pod_ip:
+                raise SandboxNotFound(f"sandbox {sandbox_id!r} has no running pod")
+            ip = self._ips[sandbox_id] = str(pod.status.pod_ip)
+        return ip
+
+    def agent_address(self, sandbox_id: str) -> AgentAddress:
+        async def lookup() -> str:
+            return await self.pod_ip(sandbox_id)
+
+        return AgentAddress(port=AGENT_PORT, token=self._token(sandbox_id), lookup=lookup)
+
+    async def set_limits(self, sandbox_id: str, *, cpu: float, memory_mb: int) -> bool:
+        return False
+
+    async def set_network(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
+        """The policy's addresses as the sandbox's NetworkPolicy (`proxy` has no pod-side part: the
+        SNI proxy is the local backend's)."""
+        try:
+            egress = manifests.egress_rules(policy, True, self.pods)
+        except manifests.DomainRulesUnsupported as e:
+            why = f"{WHY_NOT['domainEgressRules']} (entries {e})"
+            raise self.unsupported("filter egress by domain name", why) from None
+        net = await self._net()
+        patch = {"spec": {"egress": egress}}
+        await net.patch_namespaced_network_policy(manifests.pod_name(sandbox_id), self.pods.namespace, patch)
+
+    def proxied(self, sandbox_id: str) -> bool:
+        return False  # no egress proxy: `secure` is the access token only (README)
+
+    async def set_proxy(self, sandbox_id: str, on: bool) -> None:
+        """Nothing to turn on or off: the NetworkPolicy is the whole egress filter."""
+
+    async def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        if values:
+            self.require("proxySecrets", "mask values at the egress proxy")
+
+    async def set_secrets(
+        self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]
+    ) -> bytes | None:
+        if secrets or inspect:
+            self.require("proxySecrets", "hold secrets or inspect traffic")
+        return None
+
+    def inspect_policy(self, sandbox_id: str) -> dict[str, Any]:
+        return {}
+
+    async def set_audit(self, sandbox_id: str, on: bool) -> None:
+        if on:
+            self.require("auditLog", "keep an audit log")
+
+    def audit_on(self, sandbox_id: str) -> bool:
+        return False
+
+    def audit_log(self, sandbox_id: str) -> Path:
+        """A log that is never written (turning the audit on is refused): an empty page."""
+        return self.layout.sandbox_dir(sandbox_id) / "audit.log"
+
+    async def metrics(self, ids: list[str]) -> dict[str, Any]:
+        return {}  # no usage samples (features()["metrics"] is False): the sampler asks is_alive instead
+
+    async def recover(self, known: set[str]) -> RecoveryReport:
+        """Adopt the live pods of `known` sandboxes; delete the other pods hutch made in the namespace
+        once they are older than ORPHAN_GRACE (a younger one may be another replica's create)."""
+        core = await self._core()
+        pods = await core.list_namespaced_pod(self.pods.namespace, label_selector=manifests.SELECTOR)
+        report = RecoveryReport()
+        now = datetime.now(UTC)
+        for pod in pods.items:
+            labels = pod.metadata.labels or {}
+            sid = labels.get(manifests.LABEL_SANDBOX)
+            if labels.get(manifests.LABEL_MANAGED) != manifests.MANAGED_BY or not sid:
+                continue  # a list that ignores its selector (the emulator does) shows others' pods too
+            alive = pod.status is not None and pod.status.phase in ("Pending", "Running")
+            if sid in known and alive:
+                report.adopted.append(sid)
+                continue
+            created = pod.metadata.creation_timestamp
+            if sid not in known and created is not None and (now - created).total_seconds() < ORPHAN_GRACE:
+                continue
+            await self.destroy(sid)
+            report.cleaned.append(sid)
+        return report
+
+    async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
+        raise self.unsupported("keep the files of a dead sandbox", "its pod's file system went with the pod")
+
+    # ---------------------------------------------------------------- snapshots and templates
+
+    async def snapshot(self, sandbox_id: str, snapshot_id: str) -> int:
+        pod = await self._pod(sandbox_id)
+        if pod is None:
+            raise SandboxNotFound(f"sandbox {sandbox_id!r} has no running pod")
+        template_id = (pod.metadata.labels or {}).get(manifests.LABEL_TEMPLATE, "")
+        return await self._archives.take(sandbox_id, snapshot_id, template_id)
+
+    async def delete_snapshot(self, snapshot_id: str) -> None:
+        await self.call(self._archives.delete, snapshot_id)
+
+    async def promote(self, snapshot_id: str, template_id: str) -> None:
+        image = self._image(self._archives.template_of(snapshot_id))
+        await self.call(self._archives.promote, snapshot_id, template_id, image)
+
+    async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
+        raise self.unsupported("build templates", WHY_NOT["templateBuilds"])
+
+    async def point_template(
+        self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]
+    ) -> None:
+        raise self.unsupported("build templates", WHY_NOT["templateBuilds"])
+
+    async def delete_template(self, template_id: str) -> None:
+        await self.call(self._archives.delete_template, template_id)
+
+    async def ensure_template(self, template_id: str, progress: Callable[[str], None] | None = None) -> None:
+        self._image(template_id)
+
+    def template_exists(self, template_id: str) -> bool:
+        try:
+            return template_id in self.pods.images or self._archives.template_meta(template_id) is not None
+        except ValueError:  # not an id at all
+            return False
+
+    def buildable_templates(self) -> list[str]:
+        return sorted(self.pods.images)
+
+    def template_meta(self, template_id: str) -> dict[str, Any] | None:
+        image = self.pods.images.get(template_id)
+        return {"image": image} if image is not None else self._archives.template_meta(template_id)
+
+
+def _load_or_make_key(path: Path) -> bytes:
+    """The agent key of this data dir (replicas that share none are given one: --kube-agent-key-file)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_bytes(32))
+    try:
+        os.link(tmp, path)  # the first replica's key wins; the others read it
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_bytes()

@@ -1,0 +1,192 @@
+"""The local backend: this host's runtime (bubblewrap, overlayfs, user namespaces, cgroups), each
+blocking runtime call in a worker thread.
+
+This is the only module that knows the runtime's method names, so a runtime change lands here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hutchd.backend import DEFAULT_PIDS, AgentAddress, Backend
+from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
+from hutchd.runtime.mitm import Secret
+from hutchd.runtime.netpolicy import NetworkPolicy
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(self, runtime: Runtime, workers: int = 16) -> None:
+        super().__init__(workers)
+        self.rt = runtime
+        self.layout = runtime.layout
+        self.templates = runtime.templates
+        self.volumes = runtime.volumes
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self.rt.close()
+
+    # ---------------------------------------------------------------- sandboxes
+
+    async def start(
+        self,
+        sandbox_id: str,
+        template_id: str,
+        *,
+        cpu: float,
+        memory_mb: int,
+        disk_mb: int,
+        allow_internet: bool,
+        envs: dict[str, str],
+        from_snapshot: str | None = None,
+        volumes: dict[str, str] | None = None,
+        proxy: bool = False,
+        proxy_state_from: str | None = None,
+        tenant: str = "",
+    ) -> None:
+        spec = SandboxSpec(
+            sandbox_id=sandbox_id,
+            template_id=template_id,
+            cpu=cpu,
+            memory_mb=memory_mb,
+            disk_mb=disk_mb,
+            pids=DEFAULT_PIDS,
+            allow_internet=allow_internet,
+            envs=envs,
+            from_snapshot=from_snapshot,
+            volumes=volumes or {},
+            proxy=proxy,
+            proxy_state_from=proxy_state_from,
+        )
+        await self.call(self.rt.start, spec)
+
+    async def destroy(self, sandbox_id: str) -> None:
+        await self.call(self.rt.destroy, sandbox_id)
+
+    def halt(self, sandbox_id: str) -> None:
+        """Every process of the sandbox is SIGKILLed now, on the caller's thread (no queueing behind boots
+        in the worker pool); `destroy` removes the rest later."""
+        self.rt.halt(sandbox_id)
+
+    async def freeze(self, sandbox_id: str) -> None:
+        await self.call(self.rt.freeze, sandbox_id)
+
+    async def thaw(self, sandbox_id: str) -> None:
+        await self.call(self.rt.thaw, sandbox_id)
+
+    async def is_frozen(self, sandbox_id: str) -> bool:
+        return bool(await self.call(self.rt.is_frozen, sandbox_id))
+
+    async def is_alive(self, sandbox_id: str) -> bool:
+        return bool(await self.call(self.rt.is_alive, sandbox_id))
+
+    def agent_address(self, sandbox_id: str) -> AgentAddress:
+        return AgentAddress(path=str(self.rt.agent_socket(sandbox_id)))
+
+    async def set_limits(self, sandbox_id: str, *, cpu: float, memory_mb: int) -> bool:
+        """Rewrite a running sandbox's cgroup limits; False when the runtime cannot."""
+        fn = getattr(self.rt, "set_limits", None)
+        if fn is None:
+            return False
+        await self.call(fn, sandbox_id, cpu=cpu, memory_mb=memory_mb, pids=DEFAULT_PIDS)
+        return True
+
+    async def set_network(self, sandbox_id: str, policy: NetworkPolicy, *, proxy: bool | None = None) -> None:
+        """Apply an egress policy to a running sandbox (it keeps running); `proxy`: its egress proxy on
+        or off (None: as it is)."""
+        await self.call(self.rt.set_network, sandbox_id, policy, proxy=proxy)
+
+    def proxied(self, sandbox_id: str) -> bool:
+        return bool(self.rt.proxied(sandbox_id))
+
+    async def set_proxy(self, sandbox_id: str, on: bool) -> None:
+        await self.call(self.rt.set_proxy, sandbox_id, on)
+
+    async def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        await self.call(self.rt.add_masked, sandbox_id, values)
+
+    async def set_secrets(
+        self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]
+    ) -> bytes | None:
+        """A secure sandbox's secrets and body-reading policy to its egress proxy; its CA certificate
+        (None without either)."""
+        return await self.call(self.rt.set_secrets, sandbox_id, secrets, inspect)
+
+    def inspect_policy(self, sandbox_id: str) -> dict[str, Any]:
+        return dict(self.rt.inspect_policy(sandbox_id))
+
+    async def set_audit(self, sandbox_id: str, on: bool) -> None:
+        """Make the egress proxy record the sandbox's connections, or stop."""
+        await self.call(self.rt.set_audit, sandbox_id, on)
+
+    def audit_on(self, sandbox_id: str) -> bool:
+        return bool(self.rt.audit_on(sandbox_id))
+
+    def audit_log(self, sandbox_id: str) -> Path:
+        return Path(self.rt.audit_log(sandbox_id))
+
+    async def metrics(self, ids: list[str]) -> dict[str, Any]:
+        """Usage of each sandbox in `ids` that answers; one worker hop for the whole batch."""
+
+        def batch() -> dict[str, Any]:
+            out = {}
+            for sid in ids:
+                try:
+                    out[sid] = self.rt.metrics(sid)
+                except Exception:
+                    continue
+            return out
+
+        return await self.call(batch)
+
+    async def recover(self, known: set[str]) -> RecoveryReport:
+        return await self.call(self.rt.recover, known)
+
+    async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
+        return int(await self.call(self.rt.preserve_upper, sandbox_id, snapshot_id))
+
+    # ---------------------------------------------------------------- snapshots and templates
+
+    async def snapshot(self, sandbox_id: str, snapshot_id: str) -> int:
+        return int(await self.call(self.rt.snapshot, sandbox_id, snapshot_id))
+
+    async def delete_snapshot(self, snapshot_id: str) -> None:
+        await self.call(self.rt.delete_snapshot, snapshot_id)
+
+    async def promote(self, snapshot_id: str, template_id: str) -> None:
+        await self.call(self.rt.promote_snapshot_to_template, snapshot_id, template_id)
+
+    async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
+        await self.call(self.rt.commit_layer, sandbox_id, template_id, extra)
+
+    async def point_template(
+        self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]
+    ) -> None:
+        await self.call(self.templates.point, template_id, parent, extra, envs)
+
+    async def delete_template(self, template_id: str) -> None:
+        await self.call(self.templates.delete, template_id)
+
+    async def ensure_template(self, template_id: str, progress: Callable[[str], None] | None = None) -> None:
+        await self.call(self.templates.ensure, template_id, progress)
+
+    def template_exists(self, template_id: str) -> bool:
+        try:
+            return bool(self.templates.exists(template_id))
+        except ValueError:
+            return False
+
+    def buildable_templates(self) -> list[str]:
+        from hutchd.runtime.templates import RECIPES
+
+        return sorted(RECIPES)
+
+    def template_meta(self, template_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.templates.meta(template_id))
+        except Exception:
+            return None

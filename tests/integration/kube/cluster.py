@@ -1,0 +1,198 @@
+"""An emulated Kubernetes cluster for the kubernetes backend's tests: kmock's API server emulator,
+and a kubelet played by this process that runs each Pod's hutch agent in a real local sandbox.
+
+    python cluster.py --data-dir DIR --namespace NS --image IMAGE=TEMPLATE...
+
+prints `ready KUBECONFIG` once the API answers, and serves until SIGTERM, when it stops every pod's
+sandbox. The test fixture (tests/integration/conftest.py) starts it and points `hutch serve --backend
+kubernetes` at the kubeconfig.
+
+EMULATED (what differs from a real cluster):
+- the API server is kmock's KubernetesEmulator: objects are stored as JSON and merge-patched, with no
+  scheduler, admission, garbage collection or field validation; it ignores label selectors, does
+  not implement PUT (replace), and streams a watch only for `watch=true`, which the official client
+  does not send (it sends `True`), so this kubelet polls the pod list every 0.1 s instead;
+- the kubelet is this process. It does not pull images or run the container's command or init
+  containers: it maps the pod's image to a local template (`--image`), and the local runtime starts
+  the same hutch agent in a sandbox of that template, with the pod's env (HUTCH_SANDBOX_ID,
+  HUTCH_ENVS_JSON), cpu and memory limits, and the token of the pod's Secret;
+- the pod network: each pod's IP is a loopback address of this host (127.0.0.2 and up) where the
+  sandbox's agent listens on the pod's port;
+- NetworkPolicies are stored, not enforced: a sandbox whose policy allows no egress gets no network
+  at all, any other the local runtime's default filter (no private, loopback or host addresses).
+REAL: the agent in a real sandbox (bubblewrap, user namespaces, cgroups, seccomp: never host root),
+its TCP listener and token check, and every API call the backend makes, through the official client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import signal
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import kmock
+from kubernetes_asyncio import client
+
+from hutchd.runtime import Runtime, SandboxSpec
+
+POLL = 0.1
+RESOURCES = ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies")
+
+
+def _cpu(quantity: str) -> float:
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def _mib(quantity: str) -> int:
+    assert quantity.endswith("Mi"), quantity
+    return int(quantity[:-2])
+
+
+class Kubelet:
+    """Runs the pods of one namespace as local sandboxes and reports their status to the API."""
+
+    def __init__(self, core: client.CoreV1Api, runtime: Runtime, namespace: str, images: dict[str, str]) -> None:
+        self.core = core
+        self.runtime = runtime
+        self.namespace = namespace
+        self.images = images
+        self.pods: dict[str, str] = {}  # pod name -> sandbox id
+        self.ips: dict[str, int] = {}  # pod name -> last octet of its loopback IP
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(POLL)
+            try:
+                listed = await self.core.list_namespaced_pod(self.namespace)
+            except Exception:
+                traceback.print_exc()
+                continue
+            names = set()
+            for pod in listed.items:
+                name = pod.metadata.name
+                names.add(name)
+                if name not in self.pods and not (pod.status and pod.status.phase):
+                    self.pods[name] = ""
+                    self._spawn(self._start(pod))
+            for name in set(self.pods) - names:
+                self._spawn(self._stop(name))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _ip(self, name: str) -> str:
+        used = set(self.ips.values())
+        octet = next(n for n in range(2, 255) if n not in used)
+        self.ips[name] = octet
+        return f"127.0.0.{octet}"
+
+    async def _start(self, pod: Any) -> None:
+        name = pod.metadata.name
+        try:
+            container = pod.spec.containers[0]
+            env = {e.name: e for e in container.env}
+            ref = env["HUTCH_AGENT_TOKEN"].value_from.secret_key_ref
+            secret = await self.core.read_namespaced_secret(ref.name, self.namespace)
+            token = base64.b64decode(secret.data[ref.key]).decode()
+            port = container.ports[0].container_port
+            policy = await client.NetworkingV1Api(self.core.api_client).read_namespaced_network_policy(
+                name, self.namespace
+            )
+            limits = container.resources.limits
+            ip = self._ip(name)
+            spec = SandboxSpec(
+                sandbox_id=env["HUTCH_SANDBOX_ID"].value,
+                template_id=self.images[container.image],
+                cpu=_cpu(limits["cpu"]),
+                memory_mb=_mib(limits["memory"]),
+                disk_mb=_mib(limits["ephemeral-storage"]),
+                allow_internet=bool(policy.spec.egress),
+                envs=json.loads(env["HUTCH_ENVS_JSON"].value),
+                agent_tcp=f"{ip}:{port}",
+                agent_token=token,
+            )
+            await self._status(name, {"phase": "Pending"})
+            await asyncio.to_thread(self.runtime.start, spec, ready_timeout=60.0)
+            self.pods[name] = spec.sandbox_id
+            now = datetime.now(UTC).isoformat()
+            ready = [{"type": "Ready", "status": "True", "lastTransitionTime": now}]
+            await self._status(name, {"phase": "Running", "podIP": ip, "startTime": now, "conditions": ready})
+        except Exception as e:
+            traceback.print_exc()
+            with contextlib.suppress(Exception):
+                await self._status(name, {"phase": "Failed", "message": f"emulated kubelet: {e}"})
+
+    async def _status(self, name: str, status: dict[str, Any]) -> None:
+        await self.core.patch_namespaced_pod_status(name, self.namespace, {"status": status})
+
+    async def _stop(self, name: str) -> None:
+        sandbox_id = self.pods.pop(name, "")
+        self.ips.pop(name, None)
+        if sandbox_id:
+            await asyncio.to_thread(self.runtime.destroy, sandbox_id)
+
+    async def stop_all(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for name in list(self.pods):
+            await self._stop(name)
+
+
+def kubeconfig(url: str, namespace: str) -> str:
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "emulated", "cluster": {"server": url}}],
+            "users": [{"name": "emulated", "user": {}}],
+            "contexts": [
+                {"name": "emulated", "context": {"cluster": "emulated", "user": "emulated", "namespace": namespace}}
+            ],
+            "current-context": "emulated",
+        }
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    images = dict(pair.split("=", 1) for pair in args.image)
+    runtime = Runtime(args.data_dir)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    loop.add_signal_handler(signal.SIGINT, stopping.set)
+    async with kmock.KubernetesEmulator() as emulator, kmock.Server(emulator, port=0) as server:
+        for resource in RESOURCES:  # what the backend and the kubelet use (kmock serves only declared ones)
+            emulator.resources[resource] = {}
+        url = str(server.url).rstrip("/")
+        config_path = args.data_dir / "kubeconfig"
+        config_path.write_text(kubeconfig(url, args.namespace))
+        async with client.ApiClient(client.Configuration(host=url)) as api:
+            kubelet = Kubelet(client.CoreV1Api(api), runtime, args.namespace, images)
+            task = asyncio.create_task(kubelet.run())
+            print(f"ready {config_path}", flush=True)
+            await stopping.wait()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await kubelet.stop_all()
+    runtime.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--namespace", required=True)
+    parser.add_argument("--image", action="append", default=[], metavar="IMAGE=TEMPLATE")
+    asyncio.run(main(parser.parse_args(sys.argv[1:])))

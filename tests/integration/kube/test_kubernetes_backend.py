@@ -1,0 +1,194 @@
+"""What only the kubernetes backend does, against `hutch serve --backend kubernetes` on the emulated
+cluster (tests/integration/kube/cluster.py; on a real one too when KUBECONFIG is set): a sandbox's
+Kubernetes objects, its agent's token on the pod network, kill and the reaper deleting them, and the
+refusals that name the backend. The SDK tests that also run on this backend are the ones marked
+`backends(...)` in tests/integration/sdk."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.rest import ApiException
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.backends("kubernetes-emulated", "kubernetes-emulated+postgresql", "kubernetes"),
+]
+
+AGENT_PORT = 49983
+
+
+@pytest.fixture
+async def kube(hutch_server) -> AsyncIterator[tuple[client.CoreV1Api, client.NetworkingV1Api, str]]:
+    cfg = client.Configuration()
+    await config.load_kube_config(config_file=hutch_server.kubeconfig, client_configuration=cfg)
+    async with client.ApiClient(cfg) as api:
+        yield client.CoreV1Api(api), client.NetworkingV1Api(api), hutch_server.kube_namespace
+
+
+@pytest.fixture
+def http(hutch_server) -> httpx.Client:
+    with hutch_server.http() as c:
+        yield c
+
+
+def _create(http: httpx.Client, **body: Any) -> str:
+    r = http.post("/sandboxes", json={"templateID": "base", "timeout": 300, **body})
+    assert r.status_code == 201, r.text
+    return str(r.json()["sandboxID"])
+
+
+async def _gone(read: Any, name: str, namespace: str) -> bool:
+    try:
+        await read(name, namespace)
+    except ApiException as e:
+        return e.status == 404
+    return False
+
+
+async def _wait_gone(read: Any, name: str, namespace: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await _gone(read, name, namespace):
+        assert time.monotonic() < deadline, f"{name} is still there"
+        await asyncio.sleep(0.2)
+
+
+def test_health_names_the_backend_and_its_features(http: httpx.Client) -> None:
+    backend = http.get("/health").json()["backend"]
+    assert backend["name"] == "kubernetes"
+    assert backend["features"]["snapshots"] and backend["features"]["snapshotTemplates"]
+    assert not backend["features"]["pause"] and not backend["features"]["volumes"]
+
+
+async def test_a_sandbox_is_a_pod_with_a_secret_and_a_network_policy(http: httpx.Client, kube) -> None:
+    core, net, ns = kube
+    sid = _create(http, resources={"cpu": 1, "memoryMB": 512}, allowInternetAccess=False)
+    name = f"hutch-{sid}"
+    pod = await core.read_namespaced_pod(name, ns)
+    labels = pod.metadata.labels
+    assert labels["hutch.dev/sandbox-id"] == sid and labels["hutch.dev/template"] == "base"
+    assert labels["app.kubernetes.io/managed-by"] == "hutch" and labels["hutch.dev/tenant"]
+    container = pod.spec.containers[0]
+    assert container.resources.limits == {"cpu": "1000m", "memory": "512Mi", "ephemeral-storage": "2048Mi"}
+    assert container.command[-2:] == ["--listen-tcp", f"0.0.0.0:{AGENT_PORT}"]
+    token_ref = next(e for e in container.env if e.name == "HUTCH_AGENT_TOKEN").value_from.secret_key_ref
+    assert token_ref.name == f"{name}-agent" and pod.spec.automount_service_account_token is False
+    policy = await net.read_namespaced_network_policy(name, ns)
+    assert policy.spec.egress == [] and policy.spec.pod_selector.match_labels == {"hutch.dev/sandbox-id": sid}
+    assert [p.port for rule in policy.spec.ingress for p in rule.ports] == [AGENT_PORT]
+    await core.read_namespaced_secret(token_ref.name, ns)
+
+    assert http.delete(f"/sandboxes/{sid}").status_code == 204
+    await _wait_gone(core.read_namespaced_pod, name, ns)
+    await _wait_gone(core.read_namespaced_secret, token_ref.name, ns)
+    await _wait_gone(net.read_namespaced_network_policy, name, ns)
+
+
+async def test_the_agent_on_the_pod_network_needs_the_sandboxs_token(http: httpx.Client, kube) -> None:
+    core, _, ns = kube
+    sid = _create(http)
+    try:
+        ip = (await core.read_namespaced_pod(f"hutch-{sid}", ns)).status.pod_ip
+        with httpx.Client(base_url=f"http://{ip}:{AGENT_PORT}", timeout=30) as agent:
+            assert agent.get("/health").status_code == 200  # the readiness probe's
+            for headers in ({}, {"X-Hutch-Agent-Token": "0" * 64}, {"X-Hutch-Agent-Token": ""}):
+                r = agent.post("/commands", json={"cmd": "id"}, headers=headers)
+                assert r.status_code == 401 and "X-Hutch-Agent-Token" in r.json()["message"]
+        assert http.post(f"/sandboxes/{sid}/commands", json={"cmd": "true"}).status_code == 201
+    finally:
+        http.delete(f"/sandboxes/{sid}")
+
+
+async def test_the_reaper_deletes_the_pod_of_a_sandbox_past_its_timeout(http: httpx.Client, kube) -> None:
+    core, _, ns = kube
+    sid = _create(http, timeout=1)
+    deadline = time.monotonic() + 60
+    while http.get(f"/sandboxes/{sid}").status_code != 404:  # killed: recorded once the pod is deleted
+        assert time.monotonic() < deadline, "the reaper did not kill the sandbox"
+        await asyncio.sleep(0.2)
+    assert await _gone(core.read_namespaced_pod, f"hutch-{sid}", ns)
+
+
+async def test_egress_rules_are_the_network_policy(http: httpx.Client, kube) -> None:
+    _, net, ns = kube
+    sid = _create(http, network={"denyOut": ["203.0.113.0/24"]})
+    try:
+        egress = (await net.read_namespaced_network_policy(f"hutch-{sid}", ns)).spec.egress
+        v4 = next(
+            peer.ip_block
+            for rule in egress
+            for peer in rule.to or []
+            if peer.ip_block and peer.ip_block.cidr == "0.0.0.0/0"
+        )
+        assert "203.0.113.0/24" in v4._except and "10.0.0.0/8" in v4._except and "169.254.0.0/16" in v4._except
+        r = http.put(f"/sandboxes/{sid}/network", json={"allowOut": ["198.51.100.7/32"]})
+        assert r.status_code == 200, r.text
+        egress = (await net.read_namespaced_network_policy(f"hutch-{sid}", ns)).spec.egress
+        cidrs = [peer.ip_block.cidr for rule in egress for peer in rule.to or [] if peer.ip_block]
+        assert cidrs == ["198.51.100.7/32"]
+        r = http.put(f"/sandboxes/{sid}/network", json={"denyOut": ["example.com"]})
+        assert r.status_code == 409 and "kubernetes backend cannot filter egress by domain name" in r.json()["message"]
+    finally:
+        http.delete(f"/sandboxes/{sid}")
+
+
+def test_what_a_pod_cannot_do_is_refused_naming_the_backend(http: httpx.Client) -> None:
+    sid = _create(http)
+    try:
+        r = http.post(f"/sandboxes/{sid}/pause")
+        assert r.status_code == 409 and r.json()["message"].startswith("the kubernetes backend cannot pause")
+        r = http.get(f"/sandboxes/{sid}/metrics/current")
+        assert r.status_code == 409 and r.json()["message"].startswith("the kubernetes backend cannot measure")
+        assert http.get(f"/sandboxes/{sid}").json()["state"] == "running"
+    finally:
+        http.delete(f"/sandboxes/{sid}")
+    before = {s["sandboxID"] for s in http.get("/sandboxes").json()["sandboxes"]}
+    refused = [
+        {"network": {"allowOut": ["pypi.org"]}},
+        {"secure": True, "secrets": {"TOKEN": {"value": "v", "hosts": ["api.example.com"]}}},
+        {"secure": True, "security": {"audit": {"enabled": True}}},
+    ]
+    for body in refused:
+        r = http.post("/sandboxes", json={"templateID": "base", **body})
+        assert r.status_code == 409 and "the kubernetes backend cannot" in r.json()["message"], (body, r.text)
+    assert {s["sandboxID"] for s in http.get("/sandboxes").json()["sandboxes"]} == before  # nothing left behind
+    build = {"alias": "never-built", "fromTemplate": "base", "steps": [{"type": "run", "cmd": "true"}]}
+    r = http.post("/templates", json=build)
+    assert r.status_code == 409 and r.json()["message"].startswith("the kubernetes backend cannot build templates")
+    assert http.get("/templates/never-built").status_code == 404
+
+
+@pytest.fixture
+def second_replica(hutch_server) -> Any:
+    """Another `hutch serve` on the same data dir and cluster (its database, agent key and access-token
+    secret are the data dir's), as a second replica behind one address would be."""
+    replica = type(hutch_server)(hutch_server.data_dir, pool_size=0, extra_args=hutch_server.extra_args)
+    replica.api_key, replica.api_key_b = hutch_server.api_key, hutch_server.api_key_b
+    replica.log_path = hutch_server.log_path.with_suffix(".replica.log")
+    replica.start()
+    yield replica
+    replica.stop()
+    replica.log_path.unlink(missing_ok=True)
+
+
+def test_a_second_replica_adopts_and_drives_the_sandboxes_of_the_first(http: httpx.Client, second_replica) -> None:
+    sid = _create(http, envs={"MARK": "from-a"})
+    try:
+        with second_replica.http() as other:  # started after the create: its recovery adopted the pod
+            r = other.post(f"/sandboxes/{sid}/commands", json={"cmd": "echo $MARK"})
+            assert r.status_code == 201, r.text
+            pid = r.json()["pid"]
+            with other.stream("GET", f"/sandboxes/{sid}/commands/{pid}/output") as out:
+                data = "".join(json.loads(line).get("data", "") for line in out.iter_lines() if line)
+            assert data == "from-a\n"
+            assert other.delete(f"/sandboxes/{sid}").status_code == 204
+        assert http.get(f"/sandboxes/{sid}").status_code == 404
+    finally:
+        http.delete(f"/sandboxes/{sid}")
