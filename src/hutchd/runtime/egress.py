@@ -369,6 +369,8 @@ class Egress:
             proxied=proxy if proxy is not None else bool(saved and saved.proxied),
         )
         try:
+            if not recovering:
+                netns.run_in(fd, netns.allow_ping)
             for make, attr in ((_udp_socket, "udp"), (_tcp_socket, "tcp")):
                 try:
                     setattr(box, attr, netns.run_in(fd, make))

@@ -171,16 +171,21 @@ class Runtime:
         state.started_at = time.time()
         state.save(sdir / "state.json")
         crash_point("start:launched")
+        if spec.allow_internet:
+            # While the agent starts, but only once bwrap has set the sandbox up: bwrap configures its
+            # loopback during set-up, and slirp4netns configuring the same netns at the same time makes
+            # one of them fail. The egress table is in place before slirp4netns reports its interface.
+            launcher.wait_set_up(launched, ready_timeout)
+            procs = state.cgroups.procs_files()
+            slirp = network.spawn_slirp(launched.child_pid, lambda: _join(procs), rdir / "slirp.log")
+            self._slirps[sid] = slirp.proc
+            try:
+                self.egress.attach(sid, launched.child_pid, sdir)
+            finally:
+                slirp.wait_ready()
+            crash_point("start:slirp")
         self._wait_ready(state, sock_path, ready_timeout)
         crash_point("start:ready")
-        if spec.allow_internet:
-            # Only now: bwrap configures the sandbox's loopback during set-up, and slirp4netns
-            # configuring the same netns at the same time makes one of them fail.
-            procs = state.cgroups.procs_files()
-            self._slirps[sid] = network.start_slirp(launched.child_pid, lambda: _join(procs), rdir / "slirp.log")
-            crash_point("start:slirp")
-            network.apply_egress(launched.child_pid)
-            self.egress.attach(sid, launched.child_pid, sdir)  # replaces the table with the policy's
         return SandboxHandle(sid, spec, sock_path, launched.pid, state.started_at)
 
     def _wait_ready(self, state: SandboxState, sock_path: Path, timeout: float) -> None:
