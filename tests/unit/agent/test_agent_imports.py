@@ -11,7 +11,18 @@ import hutch_agent
 
 SRC = Path(hutch_agent.__file__).parent.parent
 # Everything the agent loads by the time it is warm (routes.py's _WARM_UP runs after the first request).
-WARM = ("routes", "commands", "files", "pty_sessions", "multipart", "watch", "code", "code_routes", "env_routes", "tunnel")
+WARM = (
+    "routes",
+    "commands",
+    "files",
+    "pty_sessions",
+    "multipart",
+    "watch",
+    "code",
+    "code_routes",
+    "env_routes",
+    "tunnel",
+)
 
 
 def test_a_warm_agent_loads_neither_typing_nor_hashlib() -> None:
