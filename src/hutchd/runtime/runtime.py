@@ -182,7 +182,7 @@ class Runtime:
             try:
                 self.egress.attach(sid, launched.child_pid, sdir)
             finally:
-                slirp.wait_ready()
+                slirp.wait_ready(ready_timeout)  # (a burst of creates and teardowns can hold it up for seconds)
             crash_point("start:slirp")
         self._wait_ready(state, sock_path, ready_timeout)
         crash_point("start:ready")
