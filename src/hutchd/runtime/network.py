@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import select
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,12 +41,19 @@ class Slirp:
     proc: subprocess.Popen[bytes]
     ready_fd: int
     log: Path
+    cgroup_procs: list[str]
 
     def wait_ready(self, timeout: float = 5.0) -> None:
-        """Until it reports the tap configured; killed (and OSError) if it does not in time."""
+        """Move it into the sandbox's cgroups (so kill and limits cover it), then wait until it reports
+        the tap configured; killed (and OSError) if it does not in time."""
         try:
+            for path in self.cgroup_procs:
+                with open(path, "w") as f:
+                    f.write(str(self.proc.pid))
             readable, _, _ = select.select([self.ready_fd], [], [], timeout)
             ok = bool(readable) and os.read(self.ready_fd, 1) == b"1"
+        except ProcessLookupError:
+            ok = False  # it exited already; its log says why
         finally:
             os.close(self.ready_fd)
         if not ok:
@@ -56,9 +62,9 @@ class Slirp:
             raise OSError(f"slirp4netns did not come up: {self.log.read_text(errors='replace').strip()[-2000:]}")
 
 
-def spawn_slirp(netns_pid: int, preexec: Callable[[], None], log: Path) -> Slirp:
+def spawn_slirp(netns_pid: int, cgroup_procs: list[str], log: Path) -> Slirp:
     """Start slirp4netns for the netns of `netns_pid`, without waiting for it (its start overlaps the
-    agent's)."""
+    agent's). Spawned without a preexec hook, so without a fork of this (large, threaded) process."""
     ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
     try:
         with open(log, "ab") as log_file:
@@ -70,20 +76,18 @@ def spawn_slirp(netns_pid: int, preexec: Callable[[], None], log: Path) -> Slirp
                     f"--ready-fd={ready_w}", f"/proc/{netns_pid}/ns/net", TAP,
                 ],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file,
-                pass_fds=(ready_w,), start_new_session=True, preexec_fn=preexec,
+                pass_fds=(ready_w,), start_new_session=True,
             )  # fmt: skip
     except BaseException:
         os.close(ready_r)
         raise
     finally:
         os.close(ready_w)
-    return Slirp(proc, ready_r, log)
+    return Slirp(proc, ready_r, log, cgroup_procs)
 
 
-def start_slirp(
-    netns_pid: int, preexec: Callable[[], None], log: Path, timeout: float = 5.0
-) -> subprocess.Popen[bytes]:
+def start_slirp(netns_pid: int, cgroup_procs: list[str], log: Path, timeout: float = 5.0) -> subprocess.Popen[bytes]:
     """Start slirp4netns for the netns of `netns_pid`; returns once it reports the tap is configured."""
-    slirp = spawn_slirp(netns_pid, preexec, log)
+    slirp = spawn_slirp(netns_pid, cgroup_procs, log)
     slirp.wait_ready(timeout)
     return slirp.proc

@@ -176,8 +176,7 @@ class Runtime:
             # loopback during set-up, and slirp4netns configuring the same netns at the same time makes
             # one of them fail. The egress table is in place before slirp4netns reports its interface.
             launcher.wait_set_up(launched, ready_timeout)
-            procs = state.cgroups.procs_files()
-            slirp = network.spawn_slirp(launched.child_pid, lambda: _join(procs), rdir / "slirp.log")
+            slirp = network.spawn_slirp(launched.child_pid, state.cgroups.procs_files(), rdir / "slirp.log")
             self._slirps[sid] = slirp.proc
             try:
                 self.egress.attach(sid, launched.child_pid, sdir)
@@ -301,9 +300,9 @@ class Runtime:
                 raise RuntimeUnavailable("sandboxes cannot have internet access on this host: " + "; ".join(gaps))
             if state.cgroups.is_frozen():
                 raise RuntimeUnavailable(f"sandbox {sandbox_id!r} is paused and has no network yet; resume it first")
-            procs = state.cgroups.procs_files()
             rdir = self.layout.run_dir(sandbox_id)
-            self._slirps[sandbox_id] = network.start_slirp(state.child_pid, lambda: _join(procs), rdir / "slirp.log")
+            procs = state.cgroups.procs_files()
+            self._slirps[sandbox_id] = network.start_slirp(state.child_pid, procs, rdir / "slirp.log")
             self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy, proxy=proxy)
 
     def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]) -> bytes | None:
@@ -580,14 +579,6 @@ def _listening_socket(path: Path) -> int:
         listener.bind(str(path))
         listener.listen(64)
         return listener.detach()
-
-
-def _join(procs_files: list[str]) -> None:
-    """preexec for helpers (slirp4netns): born inside the sandbox cgroups, so kill/limits cover them."""
-    me = str(os.getpid())
-    for path in procs_files:
-        with open(path, "w") as f:
-            f.write(me)
 
 
 def _write_identity(upper: Path, sid: str) -> None:
