@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from .deadlines import passed, seconds_until
 from .errors import HttpError
 from .processes import expendable, spawn_error
 from .timestamps import rfc3339
@@ -161,7 +162,7 @@ class Interpreter:
         said: list[str] = []
         deadline = time.monotonic() + START_TIMEOUT
         while True:
-            message = self.next(max(0.0, deadline - time.monotonic()))
+            message = self.next(deadline)
             if isinstance(message, dict) and message.get("type") == "ready":
                 return
             if isinstance(message, dict):
@@ -206,14 +207,17 @@ class Interpreter:
                     with contextlib.suppress(queue.Empty):
                         self._messages.get_nowait()
 
-    def next(self, timeout: float | None) -> dict[str, Any] | object | None:
-        """The next message; None once the interpreter ended, `_TIMED_OUT` after `timeout` seconds."""
+    def next(self, deadline: float | None) -> dict[str, Any] | object | None:
+        """The next message; None once the interpreter ended, `_TIMED_OUT` once `deadline` passed."""
         if self._finished:
             return None
-        try:
-            item = self._messages.get(timeout=timeout)
-        except queue.Empty:
-            return _TIMED_OUT
+        while True:
+            try:
+                item = self._messages.get(timeout=seconds_until(deadline))
+                break
+            except queue.Empty:
+                if passed(deadline):
+                    return _TIMED_OUT
         if item is None:
             self._finished = True
         return item
@@ -431,8 +435,7 @@ class Context:
                   "contextID": self.id, "timedOut": interrupted is not None})  # fmt: skip
 
         while True:
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            message = interpreter.next(wait)
+            message = interpreter.next(deadline)
             if message is _TIMED_OUT:
                 if interrupted is None:
                     interpreter.interrupt()

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from .deadlines import seconds_until
 from .fdio import Waker
 from .server import log
 
@@ -112,8 +113,8 @@ class Pump:
     def _step(self) -> None:
         jobs = set(self._jobs.values())
         dues = [due for job in jobs if (due := job.due()) is not None]
-        wait = None if not dues else max(0.0, min(dues) - time.monotonic()) * 1000
-        ready = self._poller.poll(wait)
+        wait = seconds_until(min(dues)) if dues else None
+        ready = self._poller.poll(None if wait is None else wait * 1000)
         now = time.monotonic()
         for fd, _ in ready:
             if fd == self._waker.fileno():

@@ -146,6 +146,11 @@ def test_a_timeout_interrupts_and_keeps_the_state(client: AgentClient, context: 
     assert text(run(client, "print(survivor)", contextID=context)) == "7\n"
 
 
+def test_a_timeout_too_large_for_any_clock_is_no_timeout(client: AgentClient, context: str) -> None:
+    events = run(client, "print(6 * 7)", contextID=context, timeout=1e308)
+    assert (text(events), events[-1]["status"]) == ("42\n", "ok")
+
+
 def test_code_that_ignores_the_interrupt_is_killed_and_the_context_restarted(client: AgentClient, context: str) -> None:
     run(client, "lost = 1", contextID=context)
     code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.05)"

@@ -45,6 +45,12 @@ def test_timeout_kills_the_whole_process_group(client: AgentClient) -> None:
     assert not _alive(background), "the background job survived the timeout"
 
 
+def test_a_timeout_too_large_for_any_clock_is_no_timeout(client: AgentClient) -> None:
+    """1e308 s is valid input: poll(2) and the clock overflow long before, and must not stop the agent."""
+    assert client.run("echo first", timeout=1e308)["stdout"] == "first\n"
+    assert client.run("echo still serving", timeout=0.5)["stdout"] == "still serving\n"
+
+
 def _alive(pid: int) -> bool:
     """Running (not a zombie waiting for its reaper)."""
     try:

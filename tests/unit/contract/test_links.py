@@ -123,7 +123,11 @@ def test_link_is_well_formed(source: str, status: str, name: str, link: dict[str
     params = _parameters(target)
     for key, expression in link.get("parameters", {}).items():
         assert key in params, f"{name}: {target} has no parameter {key}"
-        assert _expression_resolves(source, status, expression), f"{name}: {expression} names nothing in {source}"
+        if expression.startswith("$"):
+            assert _expression_resolves(source, status, expression), f"{name}: {expression} names nothing in {source}"
+        else:  # a literal, as it would stand in the URL: a value the parameter accepts
+            location, param = key.split(".", 1)
+            contract.check_param(contract.operation(target), location, param, expression)
     required = {key for key in params if key.startswith("path.") and (target, key) not in GENERATED_PATH_PARAMETERS}
     missing = required - set(link.get("parameters", {}))
     assert not missing, f"{name}: the link leaves {sorted(missing)} of {target} to chance"
