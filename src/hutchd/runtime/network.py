@@ -61,6 +61,10 @@ class Slirp:
             self.proc.wait()
             raise OSError(f"slirp4netns did not come up: {self.log.read_text(errors='replace').strip()[-2000:]}")
 
+    def forget(self) -> None:
+        """Stop waiting for it (whoever kills it reaps it)."""
+        os.close(self.ready_fd)
+
 
 def spawn_slirp(netns_pid: int, cgroup_procs: list[str], log: Path) -> Slirp:
     """Start slirp4netns for the netns of `netns_pid`, without waiting for it (its start overlaps the

@@ -180,8 +180,10 @@ class Runtime:
             self._slirps[sid] = slirp.proc
             try:
                 self.egress.attach(sid, launched.child_pid, sdir)
-            finally:
-                slirp.wait_ready(ready_timeout)  # (a burst of creates and teardowns can hold it up for seconds)
+            except BaseException:
+                slirp.forget()  # the teardown kills it
+                raise
+            slirp.wait_ready(ready_timeout)  # (a burst of creates and teardowns can hold it up for seconds)
             crash_point("start:slirp")
         self._wait_ready(state, sock_path, ready_timeout)
         crash_point("start:ready")
@@ -300,8 +302,8 @@ class Runtime:
                 raise RuntimeUnavailable("sandboxes cannot have internet access on this host: " + "; ".join(gaps))
             if state.cgroups.is_frozen():
                 raise RuntimeUnavailable(f"sandbox {sandbox_id!r} is paused and has no network yet; resume it first")
-            rdir = self.layout.run_dir(sandbox_id)
             procs = state.cgroups.procs_files()
+            rdir = self.layout.run_dir(sandbox_id)
             self._slirps[sandbox_id] = network.start_slirp(state.child_pid, procs, rdir / "slirp.log")
             self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy, proxy=proxy)
 
