@@ -47,7 +47,7 @@ def instrument() -> None:
     runtime_module.launcher.launch = timed("bwrap launch (namespaces, seccomp)", launcher.launch)
     runtime_module.Runtime._wait_ready = timed("agent start until /health", runtime_module.Runtime._wait_ready)  # type: ignore[method-assign]
     runtime_module.launcher.wait_set_up = timed("bwrap set-up, until it forks the agent", launcher.wait_set_up)
-    runtime_module.network.spawn_slirp = timed("slirp4netns spawn", network.spawn_slirp)
+    runtime_module.network.spawn_slirp = timed("slirp4netns spawn, into the cgroups", network.spawn_slirp)
     network.Slirp.wait_ready = timed("slirp4netns ready, after the egress attach", network.Slirp.wait_ready)  # type: ignore[method-assign]
     egress.Egress.attach = timed("egress table, resolver (slirp starting)", egress.Egress.attach)  # type: ignore[method-assign]
 

@@ -41,19 +41,12 @@ class Slirp:
     proc: subprocess.Popen[bytes]
     ready_fd: int
     log: Path
-    cgroup_procs: list[str]
 
     def wait_ready(self, timeout: float = 5.0) -> None:
-        """Move it into the sandbox's cgroups (so kill and limits cover it), then wait until it reports
-        the tap configured; killed (and OSError) if it does not in time."""
+        """Until it reports the tap configured; killed (and OSError) if it does not in time."""
         try:
-            for path in self.cgroup_procs:
-                with open(path, "w") as f:
-                    f.write(str(self.proc.pid))
             readable, _, _ = select.select([self.ready_fd], [], [], timeout)
             ok = bool(readable) and os.read(self.ready_fd, 1) == b"1"
-        except ProcessLookupError:
-            ok = False  # it exited already; its log says why
         finally:
             os.close(self.ready_fd)
         if not ok:
@@ -67,8 +60,9 @@ class Slirp:
 
 
 def spawn_slirp(netns_pid: int, cgroup_procs: list[str], log: Path) -> Slirp:
-    """Start slirp4netns for the netns of `netns_pid`, without waiting for it (its start overlaps the
-    agent's). Spawned without a preexec hook, so without a fork of this (large, threaded) process."""
+    """Start slirp4netns for the netns of `netns_pid` and move it into the sandbox's cgroups (so kill
+    and limits cover it), without waiting for it to be ready (its start overlaps the agent's). Spawned
+    without a preexec hook, so without a fork of this (large, threaded) process."""
     ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
     try:
         with open(log, "ab") as log_file:
@@ -87,7 +81,16 @@ def spawn_slirp(netns_pid: int, cgroup_procs: list[str], log: Path) -> Slirp:
         raise
     finally:
         os.close(ready_w)
-    return Slirp(proc, ready_r, log, cgroup_procs)
+    try:
+        for path in cgroup_procs:
+            with open(path, "w") as f:
+                f.write(str(proc.pid))
+    except BaseException:
+        os.close(ready_r)
+        proc.kill()
+        proc.wait()
+        raise
+    return Slirp(proc, ready_r, log)
 
 
 def start_slirp(netns_pid: int, cgroup_procs: list[str], log: Path, timeout: float = 5.0) -> subprocess.Popen[bytes]:
