@@ -36,4 +36,10 @@ if [ -z "${HUTCH_API_KEY:-}" ]; then
   export HUTCH_API_KEY
 fi
 export HUTCH_DOMAIN="127.0.0.1:$port"
+# A create answers 503 (Retry-After) while `base` is still being built: wait for it here instead.
+base_ready() { curl -fsS -H "X-API-Key: $HUTCH_API_KEY" "http://127.0.0.1:$port/templates/base" | grep -q '"ready": *true'; }
+if ! base_ready; then
+  echo "demo: waiting for the base template to be built (once per data dir; see $log)"
+  for _ in $(seq 1200); do base_ready && break; sleep 0.5; done
+fi
 exec "$venv/bin/python" examples/quickstart.py

@@ -90,8 +90,10 @@ from .template_copy_step import TemplateCopyStep
 from .template_env_step import TemplateEnvStep
 from .template_env_step_envs import TemplateEnvStepEnvs
 from .template_files import TemplateFiles
+from .template_gcp_registry import TemplateGcpRegistry
 from .template_log_entry import TemplateLogEntry
 from .template_log_entry_level import TemplateLogEntryLevel
+from .template_registry_login import TemplateRegistryLogin
 from .template_run_step import TemplateRunStep
 from .template_user_step import TemplateUserStep
 from .template_workdir_step import TemplateWorkdirStep
@@ -197,8 +199,10 @@ __all__ = (
     "TemplateEnvStep",
     "TemplateEnvStepEnvs",
     "TemplateFiles",
+    "TemplateGcpRegistry",
     "TemplateLogEntry",
     "TemplateLogEntryLevel",
+    "TemplateRegistryLogin",
     "TemplateRunStep",
     "TemplateUserStep",
     "TemplateWorkdirStep",

@@ -20,7 +20,9 @@ class Template:
     kind: str
     """ `builtin` (built by the server) or `snapshot` (made from a sandbox). """
     ready: bool
-    """ Whether it is built; creating a sandbox from a template that is not ready builds it first. """
+    """ Whether it is built. A `createSandbox` from a built-in that is not ready starts its build in the
+    background and answers 503 with `Retry-After` until it is.
+     """
     created_at: datetime.datetime
     description: None | str | Unset = UNSET
     size_bytes: int | None | Unset = UNSET
@@ -37,6 +39,12 @@ class Template:
     ready_cmd: None | str | Unset = UNSET
     build_id: None | str | Unset = UNSET
     """ For built templates, the build that made its present content (or is making the first). """
+    tags: list[str] | Unset = UNSET
+    """ For built templates, the `tags` of the build that made its present content. """
+    warm_sandboxes: int | Unset = UNSET
+    """ Sandboxes of it booted ahead in the server's warm pool now (a template gets a pool when it is used,
+    and loses it when unused for a while, rebuilt or deleted).
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,6 +108,12 @@ class Template:
         else:
             build_id = self.build_id
 
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
+        warm_sandboxes = self.warm_sandboxes
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -128,6 +142,10 @@ class Template:
             field_dict["readyCmd"] = ready_cmd
         if build_id is not UNSET:
             field_dict["buildID"] = build_id
+        if tags is not UNSET:
+            field_dict["tags"] = tags
+        if warm_sandboxes is not UNSET:
+            field_dict["warmSandboxes"] = warm_sandboxes
 
         return field_dict
 
@@ -216,6 +234,10 @@ class Template:
 
         build_id = _parse_build_id(d.pop("buildID", UNSET))
 
+        tags = cast(list[str], d.pop("tags", UNSET))
+
+        warm_sandboxes = d.pop("warmSandboxes", UNSET)
+
         template = cls(
             template_id=template_id,
             kind=kind,
@@ -230,6 +252,8 @@ class Template:
             start_cmd=start_cmd,
             ready_cmd=ready_cmd,
             build_id=build_id,
+            tags=tags,
+            warm_sandboxes=warm_sandboxes,
         )
 
         template.additional_properties = d

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from ..models.sandbox_network import SandboxNetwork
     from ..models.template_copy_step import TemplateCopyStep
     from ..models.template_env_step import TemplateEnvStep
+    from ..models.template_gcp_registry import TemplateGcpRegistry
+    from ..models.template_registry_login import TemplateRegistryLogin
     from ..models.template_run_step import TemplateRunStep
     from ..models.template_user_step import TemplateUserStep
     from ..models.template_workdir_step import TemplateWorkdirStep
@@ -31,6 +33,13 @@ class TemplateBuildRequest:
     """ An OCI image reference to start from (`registry/name:tag`); it needs a `python3` for the hutch
     agent. Only from the registries the server allows (403 otherwise); not with `fromTemplate` (409).
      """
+    from_image_registry: TemplateGcpRegistry | TemplateRegistryLogin | Unset = UNSET
+    """ Credentials for `fromImage`'s registry (E2B's `fromImageRegistry`), for the pull only: never stored,
+    logged or shown. `registry`: a user name and password (or token); `gcp`: a Google service account's
+    JSON key (Artifact Registry's `_json_key` login).
+     """
+    tags: list[str] | Unset = UNSET
+    """ Names for this build (E2B's); the template shows those of the build that made its present content. """
     steps: (
         list[TemplateCopyStep | TemplateEnvStep | TemplateRunStep | TemplateUserStep | TemplateWorkdirStep] | Unset
     ) = UNSET
@@ -64,6 +73,7 @@ class TemplateBuildRequest:
     def to_dict(self) -> dict[str, Any]:
         from ..models.template_copy_step import TemplateCopyStep
         from ..models.template_env_step import TemplateEnvStep
+        from ..models.template_registry_login import TemplateRegistryLogin
         from ..models.template_run_step import TemplateRunStep
         from ..models.template_workdir_step import TemplateWorkdirStep
 
@@ -72,6 +82,18 @@ class TemplateBuildRequest:
         from_template = self.from_template
 
         from_image = self.from_image
+
+        from_image_registry: dict[str, Any] | Unset
+        if isinstance(self.from_image_registry, Unset):
+            from_image_registry = UNSET
+        elif isinstance(self.from_image_registry, TemplateRegistryLogin):
+            from_image_registry = self.from_image_registry.to_dict()
+        else:
+            from_image_registry = self.from_image_registry.to_dict()
+
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
 
         steps: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.steps, Unset):
@@ -117,6 +139,10 @@ class TemplateBuildRequest:
             field_dict["fromTemplate"] = from_template
         if from_image is not UNSET:
             field_dict["fromImage"] = from_image
+        if from_image_registry is not UNSET:
+            field_dict["fromImageRegistry"] = from_image_registry
+        if tags is not UNSET:
+            field_dict["tags"] = tags
         if steps is not UNSET:
             field_dict["steps"] = steps
         if start_cmd is not UNSET:
@@ -143,6 +169,8 @@ class TemplateBuildRequest:
         from ..models.sandbox_network import SandboxNetwork
         from ..models.template_copy_step import TemplateCopyStep
         from ..models.template_env_step import TemplateEnvStep
+        from ..models.template_gcp_registry import TemplateGcpRegistry
+        from ..models.template_registry_login import TemplateRegistryLogin
         from ..models.template_run_step import TemplateRunStep
         from ..models.template_user_step import TemplateUserStep
         from ..models.template_workdir_step import TemplateWorkdirStep
@@ -153,6 +181,27 @@ class TemplateBuildRequest:
         from_template = d.pop("fromTemplate", UNSET)
 
         from_image = d.pop("fromImage", UNSET)
+
+        def _parse_from_image_registry(data: object) -> TemplateGcpRegistry | TemplateRegistryLogin | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_template_image_registry_type_0 = TemplateRegistryLogin.from_dict(data)
+
+                return componentsschemas_template_image_registry_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_template_image_registry_type_1 = TemplateGcpRegistry.from_dict(data)
+
+            return componentsschemas_template_image_registry_type_1
+
+        from_image_registry = _parse_from_image_registry(d.pop("fromImageRegistry", UNSET))
+
+        tags = cast(list[str], d.pop("tags", UNSET))
 
         _steps = d.pop("steps", UNSET)
         steps: (
@@ -232,6 +281,8 @@ class TemplateBuildRequest:
             alias=alias,
             from_template=from_template,
             from_image=from_image,
+            from_image_registry=from_image_registry,
+            tags=tags,
             steps=steps,
             start_cmd=start_cmd,
             ready_cmd=ready_cmd,

@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import inspect
 import io
+import json
 import os
 import shlex
 import tarfile
@@ -34,6 +35,7 @@ import hutch_api.api.templates.upload_template_files as upload_template_files
 from hutch._core.body import Body
 from hutch._core.convert import opt
 from hutch._core.request import STREAMED, Op, build, model, models, true
+from hutch.config import ConnectionOpts
 from hutch.exceptions import InvalidArgumentException, NotFoundException
 from hutch_api.models.template import Template as ApiTemplate
 from hutch_api.models.template_build import TemplateBuild as ApiBuild
@@ -140,6 +142,22 @@ class TemplateBuildStatusResponse:
     logs_offset: int = 0
 
 
+class BuildOptions(ConnectionOpts, total=False):
+    """What ``Template.build`` and ``build_in_background`` take besides the template (E2B's keywords),
+    and the connection settings."""
+
+    alias: str | None
+    """A name for the template (``name``, E2B's newer name, wins when both are given)."""
+    tags: list[str] | None
+    """Names for this build, shown on the template while its content is this build's."""
+    cpu_count: int | None
+    """CPUs of its sandboxes unless their create says otherwise."""
+    memory_mb: int | None
+    """Memory of its sandboxes unless their create says otherwise."""
+    skip_cache: bool
+    """Run every step again, cached or not."""
+
+
 @dataclass
 class BuildInfo:
     template_id: str
@@ -165,6 +183,9 @@ class TemplateInfo:
     start_cmd: str | None = None
     ready_cmd: str | None = None
     build_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    warm_sandboxes: int = 0
+    """Sandboxes of it the server's warm pool holds now."""
 
     @property
     def name(self) -> str:
@@ -198,6 +219,7 @@ class TemplateBase:
     ) -> None:
         self._base_template: str | None = "base"
         self._base_image: str | None = None
+        self._registry: dict[str, str] | None = None  # fromImageRegistry: the login for _base_image's pull
         self._steps: list[dict[str, Any]] = []
         self._start_cmd: str | None = None
         self._ready_cmd: str | None = None
@@ -211,8 +233,8 @@ class TemplateBase:
         self._force_next = True
         return self
 
-    def _from(self, template: str | None, image: str | None) -> TemplateBuilder:
-        self._base_template, self._base_image = template, image
+    def _from(self, template: str | None, image: str | None, registry: dict[str, str] | None = None) -> TemplateBuilder:
+        self._base_template, self._base_image, self._registry = template, image, registry
         if self._force_next:
             self._force = True
         return TemplateBuilder(self)
@@ -227,10 +249,22 @@ class TemplateBase:
 
     def from_image(self, image: str, username: str | None = None, password: str | None = None) -> TemplateBuilder:
         """Start from an OCI image, pulled by the server from a registry it allows; the image needs a
-        ``python3`` (the hutch agent is a Python program)."""
-        if username is not None or password is not None:
-            raise InvalidArgumentException("registry credentials are not supported by this server yet")
-        return self._from(None, image)
+        ``python3`` (the hutch agent is a Python program). ``username`` and ``password`` (or a token) log
+        in to its registry for the pull; the server neither stores nor logs them."""
+        if username is None and password is None:
+            return self._from(None, image)
+        if not username or not password:
+            raise InvalidArgumentException("give both username and password to log in to the image's registry")
+        return self._from(None, image, {"type": "registry", "username": username, "password": password})
+
+    def from_gcp_registry(self, image: str, service_account_json: str | dict[str, Any]) -> TemplateBuilder:
+        """Start from an image in Google's Artifact Registry (or Container Registry), logged in with a
+        service account's JSON key: a dict, or the path of its file (relative to the file context)."""
+        if isinstance(service_account_json, dict):
+            key = json.dumps(service_account_json)
+        else:
+            key = (self._context / service_account_json).read_text(encoding="utf-8")
+        return self._from(None, image, {"type": "gcp", "serviceAccountJson": key})
 
     def from_debian_image(self, variant: str = "stable") -> TemplateBuilder:
         return self.from_image(f"debian:{variant}")
@@ -255,7 +289,9 @@ class TemplateBase:
         if "\n" not in text and Path(text).is_file():
             text = Path(text).read_text()
         kind, ref = parse_dockerfile(text, builder)
-        self._base_template, self._base_image = (ref, None) if kind == "template" else (None, ref)
+        self._base_template, self._base_image, self._registry = (
+            (ref, None, None) if kind == "template" else (None, ref, None)
+        )
         return builder
 
     def _step(self, step: dict[str, Any]) -> None:
@@ -421,14 +457,10 @@ class Upload:
     data: bytes
 
 
-def serialize(
-    template: TemplateClass,
-    alias: str | None,
-    cpu_count: int | None,
-    memory_mb: int | None,
-    skip_cache: bool,
-) -> tuple[dict[str, Any], list[Upload]]:
+def serialize(template: TemplateClass, name: str | None, opts: BuildOptions) -> tuple[dict[str, Any], list[Upload]]:
     """The ``buildTemplate`` body and the file uploads it needs."""
+    alias, tags, skip_cache = name or opts.get("alias"), opts.get("tags"), opts.get("skip_cache", False)
+    cpu_count, memory_mb = opts.get("cpu_count"), opts.get("memory_mb")
     base = _base_of(template)
     uploads: list[Upload] = []
     steps: list[dict[str, Any]] = []
@@ -444,12 +476,16 @@ def serialize(
     body: dict[str, Any] = {"steps": steps}
     if base._base_image is not None:
         body["fromImage"] = base._base_image
+        if base._registry is not None:
+            body["fromImageRegistry"] = base._registry
     elif base._base_template not in (None, "base"):
         body["fromTemplate"] = base._base_template
     for key, value in (("alias", alias), ("startCmd", base._start_cmd), ("readyCmd", base._ready_cmd),
                        ("cpuCount", cpu_count), ("memoryMB", memory_mb)):  # fmt: skip
         if value is not None:
             body[key] = value
+    if tags:
+        body["tags"] = list(tags)
     if skip_cache or base._force:
         body["skipCache"] = True
     return body, uploads
@@ -536,7 +572,8 @@ def _info(t: ApiTemplate) -> TemplateInfo:
         template_id=t.template_id, kind=t.kind, ready=t.ready, created_at=t.created_at,
         aliases=list(opt(t.aliases) or []), description=opt(t.description), size_bytes=opt(t.size_bytes),
         cpu_count=opt(t.cpu_count), memory_mb=opt(t.memory_mb), start_cmd=opt(t.start_cmd),
-        ready_cmd=opt(t.ready_cmd), build_id=opt(t.build_id),
+        ready_cmd=opt(t.ready_cmd), build_id=opt(t.build_id), tags=list(opt(t.tags) or []),
+        warm_sandboxes=opt(t.warm_sandboxes) or 0,
     )  # fmt: skip
 
 

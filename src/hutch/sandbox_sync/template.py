@@ -12,6 +12,7 @@ from typing import Any, Unpack
 from hutch._features import templates
 from hutch._features.templates import (
     BuildInfo,
+    BuildOptions,
     LogEntry,
     LogEntryEnd,
     LogEntryStart,
@@ -21,7 +22,7 @@ from hutch._features.templates import (
     TemplateClass,
     TemplateInfo,
 )
-from hutch.config import ConnectionOpts
+from hutch.config import ConnectionOpts, split_connection_opts
 from hutch.exceptions import BuildException
 from hutch.sandbox_sync import _backend
 from hutch.sandbox_sync.transport import ApiClient
@@ -39,13 +40,8 @@ class Template(TemplateBase):
         template: TemplateClass,
         name: str | None = None,
         *,
-        alias: str | None = None,
-        tags: list[str] | None = None,
-        cpu_count: int | None = None,
-        memory_mb: int | None = None,
-        skip_cache: bool = False,
         on_build_logs: Callable[[LogEntry], Any] | None = None,
-        **conn: Unpack[ConnectionOpts],
+        **opts: Unpack[BuildOptions],
     ) -> BuildInfo:
         """Build the template on the server and wait for it; ``on_build_logs`` gets each log entry as
         it comes. A failed step raises ``BuildException`` with the step, its exit code and the tail
@@ -53,8 +49,8 @@ class Template(TemplateBase):
         if on_build_logs is not None:
             _backend.fire([(on_build_logs, LogEntryStart(datetime.now(UTC), "debug", "Build started"))])
         try:
-            with ApiClient.from_opts(conn) as api:
-                info = cls._start(api, template, name or alias, tags, cpu_count, memory_mb, skip_cache)
+            with ApiClient.from_opts(split_connection_opts(dict(opts))) as api:
+                info = cls._start(api, template, name, opts)
                 cls._follow(api, info, on_build_logs)
                 return info
         finally:
@@ -63,36 +59,19 @@ class Template(TemplateBase):
 
     @classmethod
     def build_in_background(
-        cls,
-        template: TemplateClass,
-        name: str | None = None,
-        *,
-        alias: str | None = None,
-        tags: list[str] | None = None,
-        cpu_count: int | None = None,
-        memory_mb: int | None = None,
-        skip_cache: bool = False,
-        **conn: Unpack[ConnectionOpts],
+        cls, template: TemplateClass, name: str | None = None, **opts: Unpack[BuildOptions]
     ) -> BuildInfo:
         """Start the build and return at once; follow it with :meth:`get_build_status`."""
-        with ApiClient.from_opts(conn) as api:
-            return cls._start(api, template, name or alias, tags, cpu_count, memory_mb, skip_cache)
+        with ApiClient.from_opts(split_connection_opts(dict(opts))) as api:
+            return cls._start(api, template, name, opts)
 
     @staticmethod
-    def _start(
-        api: ApiClient,
-        template: TemplateClass,
-        alias: str | None,
-        tags: list[str] | None,
-        cpu_count: int | None,
-        memory_mb: int | None,
-        skip_cache: bool,
-    ) -> BuildInfo:
-        body, uploads = templates.serialize(template, alias, cpu_count, memory_mb, skip_cache)
+    def _start(api: ApiClient, template: TemplateClass, name: str | None, opts: BuildOptions) -> BuildInfo:
+        body, uploads = templates.serialize(template, name, opts)
         for files in uploads:
             api.call(templates.upload(files))
         info = api.call(templates.start_build(body))
-        info.tags = list(tags or [])
+        info.tags = list(opts.get("tags") or [])
         return info
 
     @staticmethod

@@ -131,10 +131,15 @@ def parse_json(raw: bytes) -> Any:
 
 
 def check_body(operation: Operation, value: Any, type_status: int) -> dict[str, Any]:
-    """A parsed JSON body checked against the operation's schema; must be an object (every body is)."""
+    """A parsed JSON body checked against the operation's schema; must be an object (every body is).
+    Its top-level fields that are absent and have an `x-default` in the schema get it."""
     if not isinstance(value, dict):
         raise Invalid(400, f"the body must be a JSON object, not {_json_type(value)}")
-    checked: dict[str, Any] = check(operation.json_schema or {}, value, "", type_status)
+    schema = operation.json_schema or {}
+    checked: dict[str, Any] = check(schema, value, "", type_status)
+    for name, prop in schema.get("properties", {}).items():
+        if name not in checked and "x-default" in prop:
+            checked[name] = prop["x-default"]
     return checked
 
 
@@ -167,8 +172,9 @@ def check(schema: dict[str, Any], value: Any, path: str, type_status: int) -> An
 
 
 def check_param(operation: Operation, location: str, name: str, raw: str | None) -> Any:
-    """A path or query parameter converted to its schema's type and checked; None when absent and
-    optional. Every problem is 400 (the spec lists no 422 for parameters)."""
+    """A path or query parameter converted to its schema's type and checked; its schema's `x-default`
+    (None if it has none) when absent and optional. Every problem is 400 (the spec lists no 422 for
+    parameters)."""
     spec = operation.param(location, name)
     label = f"{location} parameter {name!r}"
     if spec is None:
@@ -176,7 +182,7 @@ def check_param(operation: Operation, location: str, name: str, raw: str | None)
     if raw is None:
         if spec["required"]:
             raise Invalid(400, f"{label} is required")
-        return None
+        return spec["schema"].get("x-default")
     schema = spec["schema"]
     value: Any = raw
     kind = schema.get("type")

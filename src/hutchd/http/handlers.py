@@ -6,7 +6,6 @@ from the spec and this registry, so a path or method is never written here."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, cast
@@ -21,13 +20,11 @@ from hutchd.http import gateway, upload
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.http.gateway import AgentCall
 from hutchd.http.routing import Endpoint
-from hutchd.http.validation import check_declared_size, json_body, param, query_time
+from hutchd.http.validation import check_declared_size, check_media_type, json_body, param, query_time
 from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy
-from hutchd.runtime.templates import SANDBOX_UID
-from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets
+from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets, template_sandboxes
 from hutchd.services.hub import Hub
-from hutchd.services.sandbox_service import Launch
 from hutchd.store.records import metric, sandbox_detail, snapshot, template, volume
 
 HANDLERS: dict[str, Endpoint] = {}
@@ -70,20 +67,7 @@ async def create_sandbox(request: Request) -> Response:
     hub = _hub(request)
     key = param(request, "header", "Idempotency-Key")
     body = await json_body(request)
-    tenant = request.state.tenant
-    built = hub.templates.fit(tenant, body.get("templateID", "base"), body)
-    if built is not None:
-        body = built[1]
-    launch = Launch.from_body(body, hub.settings.default_timeout)
-    if mounts := body.get("volumeMounts"):
-        launch = dataclasses.replace(launch, volume_mounts=hub.volumes.resolve_mounts(tenant, mounts))
-    detail = await hub.sandboxes.create(tenant, launch, key)
-    if built is not None:
-        try:
-            await hub.templates.start_in(detail["sandboxID"], built[0])
-        except BaseException:
-            await hub.sandboxes.kill(tenant, detail["sandboxID"])
-            raise
+    detail = await hub.sandboxes.create(request.state.tenant, body, key)
     return JSONResponse(detail, status_code=201)
 
 
@@ -366,6 +350,7 @@ def _templates(hub: Hub, tenant_id: str) -> list[dict[str, object]]:
                 ready=meta is not None,
                 created_at=float(meta.get("created", hub.started_at)) if meta else hub.started_at,
                 description="Debian with Python, bash, git and curl" if tid == "base" else None,
+                warm_sandboxes=hub.pool.ready_count(tid),
             )
         )
     for r in hub.db.all("SELECT * FROM templates WHERE tenant = ? ORDER BY created_at", tenant_id):
@@ -379,8 +364,9 @@ def _templates(hub: Hub, tenant_id: str) -> list[dict[str, object]]:
                 size_bytes=r["size_bytes"],
                 source_sandbox_id=r["source_sandbox_id"],
                 aliases=[r["alias"]] if r["alias"] else [],
-                config=hub.templates.config(r),
+                config=template_sandboxes.config(r),
                 build_id=r["build_id"],
+                warm_sandboxes=hub.pool.ready_count(r["id"]),
             )
         )
     return out
@@ -408,7 +394,7 @@ async def build_template(request: Request) -> Response:
 
 @handles("getTemplateBuild")
 async def get_template_build(request: Request) -> Response:
-    build = _hub(request).templates.status(
+    build = await _hub(request).templates.status(
         request.state.tenant,
         request.path_params["templateID"],
         request.path_params["buildID"],
@@ -444,7 +430,7 @@ async def upload_template_files(request: Request) -> Response:
 @handles("createVolume")
 async def create_volume(request: Request) -> Response:
     body = await json_body(request)
-    detail = await _hub(request).volumes.create(request.state.tenant, body["name"], body.get("sizeMB", 1024))
+    detail = await _hub(request).volumes.create(request.state.tenant, body["name"], body["sizeMB"])
     return JSONResponse(detail, status_code=201)
 
 
@@ -473,10 +459,10 @@ def _volume_file(request: Request) -> tuple[Any, str]:
     return row, param(request, "query", "path")
 
 
-def _owner(request: Request, mode: int) -> tuple[int, int, int]:
-    uid, gid, given = (param(request, "query", name) for name in ("uid", "gid", "mode"))
-    owner = SANDBOX_UID  # the sandbox user, uid and gid alike (the spec's volumeUid/volumeGid)
-    return (owner if uid is None else uid), (owner if gid is None else gid), (mode if given is None else given)
+def _owner(request: Request) -> tuple[int, int, int]:
+    """uid, gid and mode of what a volume files call makes (the spec's defaults when absent)."""
+    uid, gid, mode = (param(request, "query", name) for name in ("uid", "gid", "mode"))
+    return uid, gid, mode
 
 
 @handles("readVolumeFile")
@@ -489,10 +475,8 @@ async def read_volume_file(request: Request) -> Response:
 @handles("writeVolumeFile")
 async def write_volume_file(request: Request) -> Response:
     row, path = _volume_file(request)
-    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if kind != "application/octet-stream":
-        raise ApiError(415, f"send the file as application/octet-stream, not {kind[:80]!r}")
-    entry = await _hub(request).volumes.write(row, path, request.stream(), *_owner(request, 0o644))
+    check_media_type(request)
+    entry = await _hub(request).volumes.write(row, path, request.stream(), *_owner(request))
     return JSONResponse(entry)
 
 
@@ -519,5 +503,5 @@ async def stat_volume_file(request: Request) -> Response:
 @handles("makeVolumeDir")
 async def make_volume_dir(request: Request) -> Response:
     row, path = _volume_file(request)
-    made, entry = await _hub(request).volumes.make_dir(row, path, *_owner(request, 0o755))
+    made, entry = await _hub(request).volumes.make_dir(row, path, *_owner(request))
     return JSONResponse(entry, status_code=201 if made else 200)

@@ -51,6 +51,14 @@ def check_declared_size(request: Request) -> int | None:
     return limit
 
 
+def check_media_type(request: Request) -> None:
+    """415 for a body whose Content-Type is none of those the operation's spec lists."""
+    body = operation(request).body
+    kind = request.headers.get("content-type", "")
+    if body is not None and kind.partition(";")[0].strip().lower() not in body["content"]:
+        raise ApiError(415, f"send the body as {' or '.join(body['content'])}, not {kind[:80]!r}")
+
+
 def check_body_present(request: Request) -> None:
     """400 for an operation whose body is required when the request has none at all: no bytes and no
     Content-Type. An empty body sent with its media type is a body (an empty file, no stdin bytes)."""

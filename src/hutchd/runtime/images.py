@@ -10,6 +10,7 @@ run as `/usr/bin/python3`, so an image without a python3 is refused with that re
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from hutchd.runtime import userns
 from hutchd.runtime.errors import TemplateBuildError
@@ -39,8 +41,19 @@ def is_loopback(registry: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def pull(ref: str, work: Path, progress: Callable[[str], None]) -> Path:
-    """Pull `ref` into `work` and unpack it; returns the bootable root filesystem (inside `work`)."""
+class Login(NamedTuple):
+    """Credentials for a registry: never on a command line (other host users see those), never logged."""
+
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"Login({self.username!r}, <hidden>)"
+
+
+def pull(ref: str, work: Path, progress: Callable[[str], None], login: Login | None = None) -> Path:
+    """Pull `ref` into `work` and unpack it; returns the bootable root filesystem (inside `work`). With
+    `login`, skopeo reads it from an auth file of mode 0600 in `work` (removed with it)."""
     for tool in ("skopeo", "umoci"):
         if shutil.which(tool) is None:
             raise TemplateBuildError(f"{tool} is missing on the server: apt-get install -y skopeo umoci")
@@ -49,6 +62,8 @@ def pull(ref: str, work: Path, progress: Callable[[str], None]) -> Path:
     argv = ["skopeo", "copy", "--quiet"]
     if is_loopback(registry_of(ref)):
         argv.append("--src-tls-verify=false")  # a registry on the server's own loopback speaks plain HTTP
+    if login is not None:
+        argv.append(f"--src-authfile={_auth_file(work, registry_of(ref), login)}")
     argv += [f"docker://{ref}", f"oci:{layout}:image"]
     progress(f"pulling {ref} with skopeo")
     _run(argv, f"pulling {ref}")
@@ -62,6 +77,16 @@ def pull(ref: str, work: Path, progress: Callable[[str], None]) -> Path:
 
 
 KEEP_OUT = ("HOME", "HOSTNAME", "PATH", "TERM")  # the sandbox's own (its PATH covers /usr/local/bin)
+
+
+def _auth_file(work: Path, registry: str, login: Login) -> Path:
+    """A containers-auth.json holding `login` for `registry`."""
+    token = base64.b64encode(f"{login.username}:{login.password}".encode()).decode()
+    path = work / "auth.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"auths": {registry: {"auth": token}}}, f)
+    return path
 
 
 def image_env(work: Path) -> dict[str, str]:

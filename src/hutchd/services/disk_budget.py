@@ -50,12 +50,13 @@ class DiskBudget:
     def _sandbox_image(self, sandbox_id: str) -> Path:
         return SandboxFS(self._layout.sandbox_dir(sandbox_id), self._layout.disk_cache).image
 
-    def check(self, disk_mb: int, what: str = "diskMB") -> None:
+    def check(self, disk_mb: int, what: str = "diskMB", *, pooled: bool = True) -> None:
         """Raise 507 naming the limit (`what`: the request's field) and what is free if `disk_mb` more
-        cannot be promised."""
+        cannot be promised (without `pooled`: were the warm pool's sandboxes gone)."""
         free = self.free_mb()
+        states = LIVE_STATES if pooled else tuple(s for s in LIVE_STATES if s != "pooled")
         rows = self._db.all(
-            f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(LIVE_STATES))})", *LIVE_STATES
+            f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(states))})", *states
         )
         volumes = self._db.all("SELECT id, size_mb FROM volumes")
         promised = sum(r["disk_mb"] for r in rows) + sum(v["size_mb"] for v in volumes)

@@ -19,6 +19,7 @@ from hutchd.services.sampler import Sampler
 from hutchd.services.sandbox_service import Sandboxes
 from hutchd.services.snapshot_service import Snapshots
 from hutchd.services.template_builds import TemplateBuilds
+from hutchd.services.template_sandboxes import TemplateSandboxes
 from hutchd.services.volume_service import Volumes
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
@@ -41,17 +42,40 @@ class Hub:
         self.disk = DiskBudget(
             self.db, backend.rt.layout, overcommit=settings.disk_overcommit, reserve_mb=settings.disk_reserve_mb
         )
+        self.launches = TemplateSandboxes(self.db, backend, self.agents)
         self.pool = WarmPool(
-            self.db, backend, settings.pool_templates, settings.pool_size, self.disk, settings.pool_memory_mb
+            self.db,
+            backend,
+            settings.pool_templates,
+            settings.pool_size,
+            self.disk,
+            settings.pool_memory_mb,
+            prepare=self.launches.start_in,
+            agents=self.agents,
         )
-        self.snapshots = Snapshots(self.db, backend, settings)
+        self.snapshots = Snapshots(self.db, backend, settings, self.pool)
         self.access = AccessTokens(settings.data_dir)
         self.volumes = Volumes(self.db, backend, self.disk)
         self.sandboxes = Sandboxes(
-            self.db, backend, settings, self.pool, self.snapshots, self.agents, self.disk, self.access, self.volumes
+            self.db,
+            backend,
+            settings,
+            self.pool,
+            self.snapshots,
+            self.agents,
+            self.disk,
+            self.access,
+            self.volumes,
+            self.launches,
         )
         self.templates = TemplateBuilds(
-            self.db, backend, self.agents, settings.data_dir, settings.image_registries, settings.build_ca_bundle
+            self.db,
+            backend,
+            self.agents,
+            self.pool,
+            settings.data_dir,
+            settings.image_registries,
+            settings.build_ca_bundle,
         )
         self.sampler = Sampler(
             self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone
@@ -99,6 +123,7 @@ class Hub:
                 await task
         await self.sandboxes.settle()
         await self.templates.stop()
+        await self.launches.stop()
         await self.pool.stop(drain=True)
         await self.agents.close()
         self.backend.shutdown()

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from hutchd import logs
 from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
 from hutchd.auth import Tenant
@@ -33,6 +32,7 @@ from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.services.snapshot_service import Snapshots
+from hutchd.services.template_sandboxes import TemplateSandboxes
 from hutchd.services.volume_service import Volumes
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
@@ -73,6 +73,16 @@ class Launch:
     audit: bool = False  # security.audit: the egress proxy records its connections
     inspect: dict[str, Any] = dataclasses.field(default_factory=dict)  # security.pii, .transformations
     volume_mounts: dict[str, str] = dataclasses.field(default_factory=dict)  # mount path -> volume ID
+    starts: bool = False  # its template has a start command or ready check (TemplateSandboxes.start_in)
+
+    def poolable(self) -> bool:
+        """Whether a warm-pool sandbox can serve it. Pooled sandboxes have no volumes and are not made
+        from snapshots; those of a template with a start command ran it already, so they serve only a
+        create that gives the command nothing to see at its start: no envs (secrets come as envs), no
+        decryption CA, no egress policy."""
+        if self.from_snapshot is not None or self.volume_mounts:
+            return False
+        return not self.starts or not (self.envs or self.inspect or self.network is not None)
 
     @classmethod
     def from_body(cls, body: dict[str, Any], default_timeout: int) -> Launch:
@@ -139,8 +149,10 @@ class Sandboxes:
         disk: DiskBudget,
         access: AccessTokens,
         volumes: Volumes,
+        templates: TemplateSandboxes,
     ) -> None:
         self._db = db
+        self._templates = templates
         self._volumes = volumes
         self._access = access
         self._disk = disk
@@ -281,7 +293,16 @@ class Sandboxes:
 
     # ------------------------------------------------------------------ create
 
-    async def create(self, tenant: Tenant, launch: Launch, idempotency_key: str | None) -> dict[str, Any]:
+    async def create(self, tenant: Tenant, body: dict[str, Any], idempotency_key: str | None) -> dict[str, Any]:
+        """createSandbox's body (checked against the spec): a sandbox of the template it names, with that
+        template's settings under the body's, its volumes mounted and its start command ready."""
+        body, starts = self._templates.fit(tenant, body)
+        launch = dataclasses.replace(Launch.from_body(body, self._settings.default_timeout), starts=starts)
+        if mounts := body.get("volumeMounts"):
+            launch = dataclasses.replace(launch, volume_mounts=self._volumes.resolve_mounts(tenant, mounts))
+        return await self._create_keyed(tenant, launch, idempotency_key)
+
+    async def _create_keyed(self, tenant: Tenant, launch: Launch, idempotency_key: str | None) -> dict[str, Any]:
         launch = self._from_snapshot(tenant, launch)
         if idempotency_key is None:
             return await self._create(tenant, launch, None)
@@ -338,8 +359,14 @@ class Sandboxes:
                 f"this server already runs {row[0]} sandboxes (its limit); kill some or retry later",
                 {"Retry-After": "5"},
             )
-        self._disk.check(launch.disk_mb)
+        try:
+            self._disk.check(launch.disk_mb)
+        except ApiError:  # the warm pools' disks are promised too; a create comes first, if that makes room
+            self._disk.check(launch.disk_mb, pooled=False)
+            self._pool.evict()
         self._volumes.check_present(launch.volume_mounts)
+        if launch.from_snapshot is None:
+            self._templates.require_built(launch.template_id)
 
     def template_visible(self, tenant: Tenant, template_id: str) -> bool:
         t = self._db.one("SELECT tenant FROM templates WHERE id = ?", template_id)
@@ -352,7 +379,7 @@ class Sandboxes:
     async def _create(self, tenant: Tenant, launch: Launch, idempotency_key: str | None) -> dict[str, Any]:
         self._check_create(tenant, launch)
         pooled = None
-        if launch.from_snapshot is None and not launch.volume_mounts:  # pooled sandboxes have no volumes
+        if launch.poolable():
             pooled = self._pool.take(launch.template_id, disk_mb=launch.disk_mb, allow_internet=launch.allow_internet)
         sandbox_id = pooled or ids.sandbox_id()
         t = now()
@@ -391,6 +418,7 @@ class Sandboxes:
         try:
             async with self.lock(sandbox_id):
                 if pooled:
+                    await self._pool.thaw(sandbox_id)
                     await self._fit_pooled(sandbox_id, launch)
                 else:
                     await self._boot(sandbox_id, launch)
@@ -398,6 +426,8 @@ class Sandboxes:
                     await proxy_secrets.install(self._backend, self._agents, sandbox_id, launch.secrets, launch.inspect)
                 if launch.audit:
                     await self._backend.set_audit(sandbox_id, True)
+                if launch.starts and not pooled:
+                    await self._templates.start_in(sandbox_id, launch.template_id)
         except BaseException as e:
             with self._db.tx():
                 self._db.run("DELETE FROM idempotency WHERE sandbox_id = ?", sandbox_id)
@@ -420,8 +450,6 @@ class Sandboxes:
         return self.detail_with_token(sandbox_id)
 
     async def _boot(self, sandbox_id: str, launch: Launch) -> None:
-        if launch.from_snapshot is None and not self._backend.template_exists(launch.template_id):
-            await self._backend.ensure_template(launch.template_id, logs.build_progress)
         await self._backend.start(
             sandbox_id,
             launch.template_id,
@@ -457,6 +485,8 @@ class Sandboxes:
             await self._agents.drop(sandbox_id)
             await self._backend.destroy(sandbox_id)
             await self._boot(sandbox_id, launch)
+            if launch.starts:  # the pooled sandbox had run it
+                await self._templates.start_in(sandbox_id, launch.template_id)
 
     # ------------------------------------------------------------------ kill
 

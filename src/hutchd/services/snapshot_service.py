@@ -15,6 +15,7 @@ from hutchd.auth import Tenant
 from hutchd.backend import Backend
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import SandboxNotFound
+from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
 from hutchd.store import ids
 from hutchd.store.db import Database, now
@@ -26,8 +27,9 @@ KEEP_AUTOMATIC = {"pause": 3, "periodic": 3}  # newest automatic snapshots kept 
 
 
 class Snapshots:
-    def __init__(self, db: Database, backend: Backend, settings: Settings) -> None:
+    def __init__(self, db: Database, backend: Backend, settings: Settings, pool: WarmPool) -> None:
         self._db = db
+        self._pool = pool
         self._backend = backend
         self._settings = settings
 
@@ -134,8 +136,9 @@ class Snapshots:
         if row is None:
             return
         if row["template_id"] is not None:
+            self._db.run("DELETE FROM templates WHERE id = ?", row["template_id"])  # first: no create takes its pool
+            await self._pool.forget(row["template_id"])  # pooled sandboxes hold its layer
             await self._backend.delete_template(row["template_id"])
-            self._db.run("DELETE FROM templates WHERE id = ?", row["template_id"])
         await self._backend.delete_snapshot(snapshot_id)
         self._db.run("DELETE FROM snapshots WHERE id = ?", snapshot_id)
 

@@ -22,7 +22,6 @@ import os
 import secrets
 import shlex
 import shutil
-import sqlite3
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -39,6 +38,8 @@ from hutchd.runtime.errors import SnapshotExists
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.runtime.templates import RECIPES
 from hutchd.services import network_settings
+from hutchd.services.template_sandboxes import DEFAULT_READY_TIMEOUT, config, own
+from hutchd.services.warm_pool import WarmPool
 from hutchd.store import ids
 from hutchd.store.db import Database, dumps, now
 from hutchd.store.records import rfc3339
@@ -49,13 +50,11 @@ LAYER_PREFIX = "tpl-lyr-"
 IMAGE_PREFIX = "tpl-img-"
 BUILD_DISK_MB = 8192
 MAX_BUILDS_PER_TENANT = 2
-KEEP_FINISHED_BUILDS = 200  # builds whose logs stay in memory
+KEEP_FINISHED_BUILDS = 200  # builds whose logs stay in memory (all are in their log files)
 MAX_LOG_ENTRIES = 50_000
+MAX_LOG_BYTES = 16 * 1024 * 1024  # of one build's stored log
+KEEP_LOG_FILES = 1000  # stored build logs, the newest; older ones go (their builds' status stays)
 TAIL_LINES = 20
-READY_INTERVAL = 0.2
-DEFAULT_READY_TIMEOUT = 60
-START_TAG = "template-start"
-READY_TAG = "template-ready"
 EXISTING_DIRS = ("/", "/root", "/home/user", "/tmp")  # a WORKDIR of these makes no layer
 COPY_TARBALL = "/tmp/.hutch-copy.tgz"
 CA_BUNDLE = "/tmp/.hutch-build-ca.crt"
@@ -88,22 +87,39 @@ class Options:
     skip_cache: bool
     scope: str  # whose layers: a tenant's, or the built-ins'
     files: Path | None  # where the tenant's uploaded files are
+    login: images.Login | None = None  # for fromImage's registry: in memory for the pull, never stored
 
 
 @dataclass
 class Build:
+    """A build in progress, or finished a short while ago: its log in memory, and in `log_file` (one
+    JSON entry a line) for after a restart or once it is forgotten here."""
+
     id: str
     template_id: str
     tenant_id: str
     steps_total: int
+    log_file: Path
     logs: list[dict[str, str]] = field(default_factory=list)
     done: bool = False
+    cut: bool = False
+    stored_bytes: int = 0
 
     def log(self, message: str, level: str = "info") -> None:
-        if len(self.logs) < MAX_LOG_ENTRIES:
-            self.logs.append({"timestamp": rfc3339(now()), "level": level, "message": message})
-        elif len(self.logs) == MAX_LOG_ENTRIES:
-            self.logs.append({"timestamp": rfc3339(now()), "level": "warn", "message": "(the log is cut here)"})
+        if self.cut:
+            return
+        if len(self.logs) >= MAX_LOG_ENTRIES or self.stored_bytes >= MAX_LOG_BYTES:
+            self.cut = True
+            level, message = "warn", "(the log is cut here)"
+        entry = {"timestamp": rfc3339(now()), "level": level, "message": message}
+        self.logs.append(entry)
+        line = json.dumps(entry) + "\n"
+        self.stored_bytes += len(line)
+        try:
+            with open(self.log_file, "a", encoding="utf-8") as f:
+                f.write(line)
+        except OSError as e:  # a full disk loses the stored log, not the build
+            log.warning("storing the log of build %s failed: %s", self.id, e)
 
 
 def describe(step: dict[str, Any]) -> str:
@@ -127,6 +143,7 @@ class TemplateBuilds:
         db: Database,
         backend: Backend,
         agents: AgentClients,
+        pool: WarmPool,
         data_dir: Path,
         registries: tuple[str, ...],
         ca_bundle: Path | None = None,
@@ -136,20 +153,15 @@ class TemplateBuilds:
         self._db = db
         self._backend = backend
         self._agents = agents
+        self._pool = pool
         self._files = data_dir / "template-files"
         self._pulls = data_dir / "template-pulls"
+        self._logs = data_dir / "template-logs"
         self._builds: dict[str, Build] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ lookups
-
-    def own(self, tenant: Tenant, ref: str) -> sqlite3.Row | None:
-        """The tenant's template (built or from a snapshot) with ID or alias `ref`."""
-        return self._db.one(
-            "SELECT * FROM templates WHERE tenant = ? AND (id = ? OR alias = ?) ORDER BY id = ? DESC",
-            tenant.id, ref, ref, ref,
-        )  # fmt: skip
 
     def alias_of(self, tenant: Tenant, alias: str) -> str:
         if alias in RECIPES:
@@ -158,11 +170,6 @@ class TemplateBuilds:
         if row is None:
             raise not_found(f"no template has the alias {alias}")
         return str(row["id"])
-
-    @staticmethod
-    def config(row: sqlite3.Row) -> dict[str, Any]:
-        raw = row["config"]
-        return dict(json.loads(raw)) if raw else {}
 
     # ------------------------------------------------------------------ uploaded files
 
@@ -204,6 +211,8 @@ class TemplateBuilds:
         steps: list[dict[str, Any]] = body.get("steps", [])
         if "fromTemplate" in body and "fromImage" in body:
             raise conflict("give fromTemplate or fromImage, not both")
+        if "fromImageRegistry" in body and "fromImage" not in body:
+            raise conflict("fromImageRegistry is the login for fromImage's registry; give fromImage too")
         files = self._tenant_files(tenant.id)
         for n, step in enumerate(steps, 1):
             if step["type"] == "copy" and not (files / step["filesHash"]).is_file():
@@ -230,13 +239,15 @@ class TemplateBuilds:
             skip_cache=bool(body.get("skipCache", False)),
             scope=tenant.id,
             files=files,
+            login=_login(body.get("fromImageRegistry")),
         )
         row = None
         if alias is not None:
             row = self._db.one("SELECT id FROM templates WHERE tenant = ? AND alias = ?", tenant.id, alias)
         template_id = str(row["id"]) if row is not None else ids.template_id()
-        build = Build(id="bld-" + secrets.token_hex(8), template_id=template_id, tenant_id=tenant.id,
-                      steps_total=len(steps) + 1)  # fmt: skip
+        build_id = "bld-" + secrets.token_hex(8)
+        build = Build(id=build_id, template_id=template_id, tenant_id=tenant.id, steps_total=len(steps) + 1,
+                      log_file=self._logs / f"{build_id}.jsonl")  # fmt: skip
         config = {
             "envs": {},
             "user": "user",
@@ -246,6 +257,7 @@ class TemplateBuilds:
             "readyTimeout": body.get("readyTimeout", DEFAULT_READY_TIMEOUT),
             "cpuCount": body.get("cpuCount"),
             "memoryMB": body.get("memoryMB"),
+            "tags": body.get("tags", []),
         }
         with self._db.tx():
             if row is None:
@@ -262,7 +274,8 @@ class TemplateBuilds:
         self._builds[build.id] = build
         finished = [b.id for b in self._builds.values() if b.done]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED_BUILDS)]:
-            del self._builds[old]  # its status stays in the database; its log goes
+            del self._builds[old]  # its status stays in the database, its log in its file
+        self._prune_logs()
         task = asyncio.create_task(self._run(build, base, steps, config, options), name=f"build-{build.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -283,7 +296,7 @@ class TemplateBuilds:
         ref = str(body.get("fromTemplate", "base"))
         if ref in RECIPES:
             return ("template", ref, {})
-        row = self.own(tenant, ref)
+        row = own(self._db, tenant, ref)
         if row is None:
             raise not_found(f"template {ref} not found; listTemplates shows the ones you can build on")
         if row["kind"] == "build":
@@ -291,7 +304,7 @@ class TemplateBuilds:
                 raise conflict(f"template {ref} has not finished its first build")
             # on its present top layer, so that a later rebuild or delete of it leaves this one alone
             parent = self._backend.rt.templates.parent(row["id"])
-            return ("template", parent or str(row["id"]), dict(self.config(row).get("envs") or {}))
+            return ("template", parent or str(row["id"]), dict(config(row).get("envs") or {}))
         return ("template", str(row["id"]), {})
 
     async def _run(
@@ -320,12 +333,13 @@ class TemplateBuilds:
                 top, state = await self._layers(build, layer, steps, state, opts, first=2)
                 config = {**config, "envs": state.envs, "user": state.user, "workdir": state.workdir}
                 await self._backend.point_template(build.template_id, top, {"build": build.id}, state.envs)
-                with self._db.tx():
-                    self._db.run(
-                        "UPDATE templates SET config = ?, build_id = ?, created_at = ? WHERE id = ?",
-                        dumps(config), build.id, now(), build.template_id,
-                    )  # fmt: skip
-                    self._finish(build, "ready", None)
+                self._db.run(
+                    "UPDATE templates SET config = ?, build_id = ?, created_at = ? WHERE id = ?",
+                    dumps(config), build.id, now(), build.template_id,
+                )  # fmt: skip
+                # the pool's sandboxes of the old content (and start command) go before the build is done
+                await self._pool.refresh(build.template_id)
+                self._finish(build, "ready", None)
                 build.log(f"template {build.template_id} ready in {time.monotonic() - started:.1f}s")
                 return
             except StepFailed as e:
@@ -367,7 +381,7 @@ class TemplateBuilds:
             return layer
         work = images.scratch_dir(self._pulls)
         try:
-            rootfs = await self._backend.call(images.pull, ref, work, build.log)
+            rootfs = await self._backend.call(images.pull, ref, work, build.log, opts.login)
             env = images.image_env(work)
             extra = {"image": ref, "env": env, "scope": _scope_tag(opts.scope)}
             await self._backend.call(self._backend.rt.templates.add_rootfs, layer, rootfs, extra)
@@ -484,7 +498,7 @@ class TemplateBuilds:
         )  # fmt: skip
         return script, "root", None
 
-    def status(self, tenant: Tenant, template_id: str, build_id: str, offset: int) -> dict[str, Any]:
+    async def status(self, tenant: Tenant, template_id: str, build_id: str, offset: int) -> dict[str, Any]:
         row = self._db.one(
             "SELECT * FROM template_builds WHERE id = ? AND tenant = ? AND template_id = ?", build_id, tenant.id,
             template_id,
@@ -492,7 +506,10 @@ class TemplateBuilds:
         if row is None:
             raise not_found(f"build {build_id} of template {template_id} not found")
         build = self._builds.get(build_id)
-        logs = build.logs[offset:] if build is not None else []
+        if build is not None:
+            logs = build.logs[offset:]
+        else:  # finished before this server started, or long ago: its stored log
+            logs = await asyncio.to_thread(_stored_log, self._logs / f"{build_id}.jsonl", offset)
         out = {
             "templateID": template_id,
             "buildID": build_id,
@@ -515,6 +532,16 @@ class TemplateBuilds:
                 now(), dumps({"message": "the server stopped during the build; build it again"}),
             )  # fmt: skip
             self._db.run("DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL")
+        self._logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._prune_logs()
+
+    def _prune_logs(self) -> None:
+        """Keep the newest KEEP_LOG_FILES stored build logs."""
+        stored = list(self._logs.glob("*.jsonl"))
+        if len(stored) > KEEP_LOG_FILES:
+            stored.sort(key=lambda p: p.stat().st_mtime)
+            for old in stored[: len(stored) - KEEP_LOG_FILES]:
+                old.unlink(missing_ok=True)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -523,56 +550,10 @@ class TemplateBuilds:
             with contextlib.suppress(BaseException):
                 await task
 
-    # ------------------------------------------------------------------ sandboxes of built templates
-
-    def fit(self, tenant: Tenant, template_ref: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        """For a built template of the tenant (by ID or alias): its ID and the create body with the
-        template's envs and resources under what the request gives; None for any other template."""
-        row = self.own(tenant, template_ref)
-        if row is None or row["kind"] != "build":
-            return None
-        if row["build_id"] is None:
-            raise conflict(f"template {template_ref} has not finished its first build")
-        cfg = self.config(row)
-        resources = dict(body.get("resources", {}))
-        if cfg.get("cpuCount") is not None:
-            resources.setdefault("cpu", cfg["cpuCount"])
-        if cfg.get("memoryMB") is not None:
-            resources.setdefault("memoryMB", cfg["memoryMB"])
-        fitted = {**body, "templateID": row["id"]}
-        if body.get("envs"):  # the agent starts with the template's envs; these replace that set, so keep them
-            fitted["envs"] = {**cfg.get("envs", {}), **body["envs"]}
-        if resources:
-            fitted["resources"] = resources
-        return str(row["id"]), fitted
-
-    async def start_in(self, sandbox_id: str, template_id: str) -> None:
-        """Start the template's start command in a new sandbox and wait for its ready check."""
-        row = self._db.one("SELECT config FROM templates WHERE id = ? AND kind = 'build'", template_id)
-        cfg = self.config(row) if row is not None else {}
-        start, ready = cfg.get("startCmd"), cfg.get("readyCmd")
-        user, cwd = str(cfg.get("user") or "user"), cfg.get("workdir")
-        if start:
-            await self._agents.run_command(sandbox_id, start, user=user, cwd=cwd, background=True, tag=START_TAG)
-        if not ready:
-            return
-        deadline = time.monotonic() + float(cfg.get("readyTimeout") or DEFAULT_READY_TIMEOUT)
-        while True:
-            code = await self._agents.run_command(sandbox_id, ready, user=user, cwd=cwd, tag=READY_TAG)
-            if code == 0:
-                return
-            if time.monotonic() > deadline:
-                raise ApiError(
-                    503,
-                    f"the ready check of template {template_id} ({ready}) still exited {code} after "
-                    f"{cfg.get('readyTimeout') or DEFAULT_READY_TIMEOUT}s; the sandbox was removed",
-                )
-            await asyncio.sleep(READY_INTERVAL)
-
     # ------------------------------------------------------------------ delete
 
     async def delete(self, tenant: Tenant, ref: str) -> None:
-        row = self.own(tenant, ref)
+        row = own(self._db, tenant, ref)
         if row is None or row["kind"] != "build":
             if row is not None:
                 raise conflict(f"template {ref} is a snapshot template: delete its snapshot {row['snapshot_id']}")
@@ -596,9 +577,13 @@ class TemplateBuilds:
                     f"snapshots of sandboxes from template {ref} boot from its layers: "
                     f"{', '.join(r['id'] for r in snaps[:5])}; delete them first"
                 )
-            with self._db.tx():
+            builds = self._db.all("SELECT id FROM template_builds WHERE template_id = ?", template_id)
+            with self._db.tx():  # first: no create can take the template's pool from here on
                 self._db.run("DELETE FROM templates WHERE id = ?", template_id)
                 self._db.run("DELETE FROM template_builds WHERE template_id = ?", template_id)
+            await self._pool.forget(template_id)
+            for b in builds:
+                (self._logs / f"{b['id']}.jsonl").unlink(missing_ok=True)
             for build_id in [b.id for b in self._builds.values() if b.template_id == template_id]:
                 del self._builds[build_id]
             await self._backend.call(self._remove_with_layers, template_id, _scope_tag(tenant.id))
@@ -625,9 +610,29 @@ class TemplateBuilds:
                 store.delete(layer)
 
 
+def _login(registry: dict[str, str] | None) -> images.Login | None:
+    """The user name and password of a `fromImageRegistry` (a GCP key logs in as `_json_key`)."""
+    if registry is None:
+        return None
+    if registry["type"] == "gcp":
+        return images.Login("_json_key", registry["serviceAccountJson"])
+    return images.Login(registry["username"], registry["password"])
+
+
 def _scope_tag(scope: str) -> str:
     """Whose a layer is, recorded in its meta.json (a digest: tenant IDs stay out of the file tree)."""
     return hashlib.sha256(scope.encode()).hexdigest()[:16]
+
+
+def _stored_log(path: Path, offset: int) -> list[dict[str, str]]:
+    """A build's stored log entries from `offset` (none if it has no stored log)."""
+    entries: list[dict[str, str]] = []
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f):
+            if n >= offset:
+                with contextlib.suppress(ValueError):  # a line a crash cut short
+                    entries.append(json.loads(line))
+    return entries
 
 
 def _remove_tree(path: Path) -> None:

@@ -72,6 +72,7 @@ def template(
     aliases: list[str] | None = None,
     config: Mapping[str, Any] | None = None,
     build_id: str | None = None,
+    warm_sandboxes: int = 0,
 ) -> dict[str, Any]:
     cfg = config or {}
     return {
@@ -88,6 +89,8 @@ def template(
         "startCmd": cfg.get("startCmd"),
         "readyCmd": cfg.get("readyCmd"),
         "buildID": build_id,
+        "tags": list(cfg.get("tags") or []),
+        "warmSandboxes": warm_sandboxes,
     }
 
 

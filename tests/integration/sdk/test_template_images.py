@@ -7,6 +7,7 @@ python3 is refused with the reason."""
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import subprocess
@@ -32,16 +33,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def _registry(root: Path, htpasswd: Path | None = None) -> Iterator[str]:
+    """Debian's docker-registry on a loopback port, storing under `root`; with `htpasswd`, it asks for a login."""
     for tool in ("docker-registry", "skopeo", "umoci"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: make apt installs it (DEBIAN_PACKAGES)")
-    root = tmp_path_factory.mktemp("registry")
     port = _free_port()
     config = root / "config.yml"
+    auth = f"auth:\n  htpasswd:\n    realm: hutch-test\n    path: {htpasswd}\n" if htpasswd else ""
     config.write_text(
         f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root / 'data'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
+        + auth
     )
     proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
@@ -49,7 +52,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code in (200, 401):
                     break
             assert time.monotonic() < deadline and proc.poll() is None, "docker-registry did not start"
             time.sleep(0.1)
@@ -57,6 +60,12 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _registry(tmp_path_factory.mktemp("registry")) as address:
+        yield address
 
 
 def _libraries(paths: list[Path]) -> set[Path]:
@@ -141,3 +150,61 @@ def test_an_image_without_python3_is_refused_with_the_reason(hutch_env: dict[str
 def test_an_image_from_a_registry_the_server_does_not_allow(hutch_env: dict[str, str]) -> None:
     with pytest.raises(PermissionDeniedException, match="pulls images only from"):
         Template.build(Template().from_image("10.1.2.3:5000/internal/app:1").run_cmd("true"))
+
+
+USER, PASSWORD = "hutch-test", "s3cret-" + uuid.uuid4().hex
+GCP_KEY = '{"type": "service_account", "project_id": "p"}'  # the password of Artifact Registry's `_json_key`
+
+
+@pytest.fixture(scope="module")
+def private_image(images: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The `mini` image on a registry that asks for a login (htpasswd, bcrypt): `hutch-test` or `_json_key`."""
+    if shutil.which("htpasswd") is None:
+        pytest.fail("htpasswd is missing: make apt installs apache2-utils (DEBIAN_PACKAGES)")
+    root = tmp_path_factory.mktemp("private-registry")
+    logins = root / "htpasswd"
+    subprocess.run(["htpasswd", "-Bbc", str(logins), USER, PASSWORD], check=True, capture_output=True)
+    subprocess.run(["htpasswd", "-Bb", str(logins), "_json_key", GCP_KEY], check=True, capture_output=True)
+    with _registry(root, logins) as address:
+        ref = f"{address}/private/mini:1"
+        subprocess.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
+                        f"--dest-creds={USER}:{PASSWORD}", f"docker://{images['mini']}", f"docker://{ref}"],
+                       check=True)  # fmt: skip
+        yield ref
+
+
+def test_an_image_behind_a_login_its_tags_and_its_stored_log(
+    hutch_server, hutch_env: dict[str, str], private_image: str
+) -> None:
+    alias = f"private-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(BuildException, match=r"pulling .* failed"):
+        Template.build(Template().from_image(private_image).run_cmd("true"), alias=alias + "-anon")
+    with pytest.raises(BuildException, match=r"pulling .* failed"):
+        Template.build(Template().from_image(private_image, username=USER, password="wrong").run_cmd("true"))
+    login = Template().from_image(private_image, username=USER, password=PASSWORD)
+    info = Template.build(login.run_cmd("echo private > /marker", user="root"), alias=alias, tags=["v1", "stable"])
+    try:
+        assert Template.get(alias).tags == ["v1", "stable"]
+        with Sandbox.create(alias) as sbx:
+            assert sbx.commands.run("cat /marker").stdout == "private\n"
+        logged = Template.get_build_status(info, logs_offset=0).log_entries
+        assert any(f"pulling {private_image}" in e.message for e in logged)
+        hutch_server.restart(crash=False)  # the log outlives the server process
+        again = Template.get_build_status(info, logs_offset=0).log_entries
+        assert [e.message for e in again] == [e.message for e in logged]
+        assert [e.message for e in Template.get_build_status(info, logs_offset=2).log_entries] == [
+            e.message for e in logged[2:]
+        ]
+        gcp = Template().from_gcp_registry(private_image, json.loads(GCP_KEY)).run_cmd("echo gcp > /tmp/x")
+        pulled: list[str] = []  # skip_cache: pulled again, with the `_json_key` login
+        Template.build(gcp, alias=alias, skip_cache=True, on_build_logs=lambda e: pulled.append(e.message))
+        assert any(f"pulling {private_image}" in m for m in pulled)
+        assert Template.get(alias).tags == [], "the tags of the build that made the present content"
+    finally:
+        Template.delete(info.template_id)
+    stored = [hutch_server.log_path, hutch_server.data_dir / "hutch.db", *hutch_server.data_dir.rglob("*.jsonl")]
+    stored += list((hutch_server.data_dir / "hutch.db").parent.glob("hutch.db-*"))  # its WAL
+    for path in stored:
+        data = path.read_bytes()
+        assert PASSWORD.encode() not in data and b"project_id" not in data, f"a credential is in {path}"
+    assert not list((hutch_server.data_dir / "template-pulls").iterdir()), "the auth file went with the pull"

@@ -11,6 +11,7 @@ a gigabyte against other writers on the machine.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -169,3 +170,19 @@ def test_volumes_count_as_promised_for_as_long_as_they_exist(hutch_server, resta
         assert http.delete(f"/volumes/{vol.json()['volumeID']}").status_code == 204
     sid = _made(http, 2048)  # the volume's promise is gone with it
     http.delete(f"/sandboxes/{sid}")
+
+
+def test_a_create_takes_back_the_warm_pools_disks(hutch_server, restart, http):
+    """A budget of about 5 GB with a warm sandbox of `base` (2 GB) in it: a 4 GB create fits only
+    without it, so the pool is emptied for the create (warm sandboxes hold no one's data)."""
+    restart("--pool-size", "1", env={"HUTCH_DISK_OVERCOMMIT": f"{5120 / (_free_mb(hutch_server.data_dir) - 1024):.6f}"})
+    deadline = time.monotonic() + 60
+    while http.get("/templates/base").json()["warmSandboxes"] < 1:
+        assert time.monotonic() < deadline, "the pool did not fill"
+        time.sleep(0.2)
+    sid = _made(http, 4096)
+    try:
+        assert http.get("/templates/base").json()["warmSandboxes"] == 0
+        assert "4096 MB" in _refused(http, hutch_server.data_dir, 2048), "no pool left to take from"
+    finally:
+        http.delete(f"/sandboxes/{sid}")

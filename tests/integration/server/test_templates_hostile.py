@@ -13,6 +13,7 @@ import pytest
 
 JSON = {"content-type": "application/json"}
 OCTETS = {"content-type": "application/octet-stream"}
+IMG = b'{"fromImage": "debian:12", "fromImageRegistry": '
 
 
 def _error(r: httpx.Response, status: int, *words: str) -> None:
@@ -53,6 +54,32 @@ def _templates(http: httpx.Client) -> list[str]:
         (b'{"cpuCount": "two"}', 422, ("cpuCount",)),
         (b'{"memoryMB": 1}', 422, ("memoryMB",)),
         (b'{"unknown": 1}', 422, ("unknown",)),
+        (b'{"fromImageRegistry": {"type": "registry", "username": "u", "password": "p"}}', 409, ("fromImage too",)),
+        (IMG + b'{"type": "aws"}}', 422, ("fromImageRegistry",)),
+        (
+            IMG + b'{"type": "registry", "username": "u"}}',
+            422,
+            ("fromImageRegistry",),
+        ),
+        (
+            IMG + b'{"type": "registry", "username": "a:b", "password": "p"}}',
+            422,
+            ("fromImageRegistry",),
+        ),
+        (
+            IMG + b'{"type": "registry", "username": "u", "password": "a\\u0000"}}',
+            422,
+            ("fromImageRegistry",),
+        ),
+        (
+            IMG + b'{"type": "gcp", "serviceAccountJson": 5}}',
+            422,
+            ("fromImageRegistry",),
+        ),
+        (b'{"tags": "v1"}', 422, ("tags",)),
+        (b'{"tags": ["has space"]}', 422, ("tags",)),
+        (b'{"tags": ["' + b"t" * 200 + b'"]}', 422, ("tags",)),
+        (b'{"tags": [' + b'"a",' * 40 + b'"a"]}', 422, ("tags",)),
         (b'{"steps": [' + b'{"type": "run", "cmd": "x"},' * 300 + b'{"type": "run", "cmd": "x"}]}', 422, ("steps",)),
     ],
 )

@@ -128,3 +128,15 @@ def test_a_big_body_is_checked_in_linear_time() -> None:
     started = time.perf_counter()
     contract.check_body(OPS["startCommand"], contract.parse_json(raw), 400)
     assert time.perf_counter() - started < 5  # a guard against quadratic scans, not a benchmark
+
+
+def test_x_default_fills_absent_fields_and_parameters() -> None:
+    from hutchd.runtime.templates import SANDBOX_UID
+
+    assert contract.check_body(OPS["createVolume"], {"name": "v"}, 422) == {"name": "v", "sizeMB": 1024}
+    assert contract.check_body(OPS["createVolume"], {"name": "v", "sizeMB": 64}, 422)["sizeMB"] == 64
+    for op, mode in (("writeVolumeFile", 0o644), ("makeVolumeDir", 0o755)):
+        owner = [contract.check_param(OPS[op], "query", name, None) for name in ("uid", "gid", "mode")]
+        assert owner == [SANDBOX_UID, SANDBOX_UID, mode], "the spec's defaults are the sandbox user's"
+        assert contract.check_param(OPS[op], "query", "mode", "448") == 0o700
+    assert contract.check_param(OPS["startCommand"], "query", "stream", None) is None  # a plain `default` is not filled

@@ -66,7 +66,7 @@ def test_builder_steps_are_e2bs(context: Path) -> None:
         .run_cmd("echo again")
         .set_start_cmd("node server.js", wait_for_port(3000))
     )
-    body, uploads = serialize(t, "my-env", 2, 2048, False)
+    body, uploads = serialize(t, "my-env", {"cpu_count": 2, "memory_mb": 2048})
     assert uploads == []
     assert body["fromTemplate"] == "nodejs" and body["alias"] == "my-env"
     assert (body["cpuCount"], body["memoryMB"]) == (2, 2048)
@@ -84,8 +84,27 @@ def test_builder_steps_are_e2bs(context: Path) -> None:
         {"type": "user", "user": "root"},
         {"type": "run", "cmd": "echo again", "force": True},
     ]  # fmt: skip
-    assert serialize(Template().from_base_image(), None, None, None, True)[0] == {"steps": [], "skipCache": True}
-    assert serialize(Template().from_image("python:3.12"), None, None, None, False)[0]["fromImage"] == "python:3.12"
+    assert serialize(Template().from_base_image(), None, {"skip_cache": True})[0] == {"steps": [], "skipCache": True}
+    assert serialize(Template().from_image("python:3.12"), None, {})[0]["fromImage"] == "python:3.12"
+
+
+def test_registry_logins_and_tags(tmp_path: Path) -> None:
+    body, _ = serialize(Template().from_image("r.example/a:1", username="u", password="p"), "x", {"tags": ["v1"]})
+    assert body["fromImageRegistry"] == {"type": "registry", "username": "u", "password": "p"}
+    assert (body["alias"], body["tags"]) == ("x", ["v1"])
+    with pytest.raises(InvalidArgumentException, match="both username and password"):
+        Template().from_image("r.example/a:1", username="u")
+    (tmp_path / "key.json").write_text('{"type": "service_account"}')
+    from_file = Template(file_context_path=tmp_path).from_gcp_registry("gcr.io/p/a:1", "key.json")
+    from_dict = Template().from_gcp_registry("gcr.io/p/a:1", {"type": "service_account"})
+    for t in (from_file, from_dict):
+        assert serialize(t, None, {})[0]["fromImageRegistry"] == {
+            "type": "gcp",
+            "serviceAccountJson": '{"type": "service_account"}',
+        }
+    again = Template()
+    again.from_image("r.example/a:1", username="u", password="p")
+    assert "fromImageRegistry" not in serialize(again.from_template("base"), None, {})[0], "a later FROM drops it"
 
 
 def test_ready_checks() -> None:
@@ -106,21 +125,21 @@ def test_copy_packs_a_folder_and_a_file_deterministically(context: Path) -> None
         .copy("app", "/opt/app", mode=0o755)
         .copy("one.txt", "/etc/renamed.conf", user="root")
     )
-    body, uploads = serialize(t, None, None, None, False)
+    body, uploads = serialize(t, None, {})
     folder, single = body["steps"]
     assert folder == {"type": "copy", "dest": "/opt/app", "filesHash": uploads[0].files_hash, "mode": 0o755}
     assert single == {"type": "copy", "dest": "/etc", "filesHash": uploads[1].files_hash, "user": "root"}
     assert hashlib.sha256(uploads[0].data).hexdigest() == uploads[0].files_hash
     assert set(_members(uploads[0].data)) == {"lib", "lib/x.py", "main.py"}  # debug.log: .dockerignore
     assert _members(uploads[1].data)["renamed.conf"][1] == b"one\n"
-    again, _ = serialize(t, None, None, None, False)
+    again, _ = serialize(t, None, {})
     assert again == body, "the same files give the same digest (and so the same cache key)"
 
 
 def test_copy_refuses_paths_outside_the_context(context: Path) -> None:
     for src in ("../etc/passwd", "/etc/passwd", "missing.txt"):
         with pytest.raises(InvalidArgumentException):
-            serialize(Template(file_context_path=context).from_base_image().copy(src, "/x"), None, None, None, False)
+            serialize(Template(file_context_path=context).from_base_image().copy(src, "/x"), None, {})
 
 
 def test_dockerfile(context: Path) -> None:
@@ -137,7 +156,7 @@ def test_dockerfile(context: Path) -> None:
         'ENTRYPOINT ["python3"]\n'
         'CMD ["-m", "http.server"]\n'
     )
-    body, _ = serialize(Template(file_context_path=context).from_dockerfile(dockerfile), None, None, None, False)
+    body, _ = serialize(Template(file_context_path=context).from_dockerfile(dockerfile), None, {})
     assert body["fromImage"] == "python:3.12-slim"
     kinds = [(s["type"], s.get("cmd") or s.get("path") or s.get("dest") or s.get("user") or s.get("envs"))
              for s in body["steps"]]  # fmt: skip
@@ -147,10 +166,7 @@ def test_dockerfile(context: Path) -> None:
     ]  # fmt: skip
     assert body["steps"][4]["mode"] == 0o600 and body["steps"][4]["user"] == "user"
     assert body["startCmd"] == "python3 -m http.server"
-    assert (
-        serialize(Template().from_dockerfile("FROM nodejs\nRUN true"), None, None, None, False)[0]["fromTemplate"]
-        == "nodejs"
-    )
+    assert serialize(Template().from_dockerfile("FROM nodejs\nRUN true"), None, {})[0]["fromTemplate"] == "nodejs"
 
 
 @pytest.mark.parametrize(

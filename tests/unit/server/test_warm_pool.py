@@ -18,6 +18,7 @@ class SlowBackend:
         self.running = 0
         self.most_at_once = 0
         self.alive: set[str] = set()
+        self.frozen: set[str] = set()
 
     async def ensure_template(self, template_id: str, progress: Any) -> None:
         return None
@@ -33,6 +34,13 @@ class SlowBackend:
 
     async def destroy(self, sandbox_id: str) -> None:
         self.alive.discard(sandbox_id)
+        self.frozen.discard(sandbox_id)
+
+    async def freeze(self, sandbox_id: str) -> None:
+        self.frozen.add(sandbox_id)
+
+    async def thaw(self, sandbox_id: str) -> None:
+        self.frozen.discard(sandbox_id)
 
 
 class NoDiskLimit:
@@ -99,3 +107,95 @@ async def test_a_disabled_pool_boots_nothing(tmp_path: Path) -> None:
     await asyncio.sleep(0.1)
     assert not backend.alive
     await p.stop(drain=True)
+
+
+async def test_a_used_template_gets_a_pool_that_goes_away_when_unused(tmp_path: Path) -> None:
+    backend = SlowBackend(boot_s=0.001)
+    p = WarmPool(Database(tmp_path / "db.sqlite"), backend, (), 2, NoDiskLimit(), idle_s=0.3)  # type: ignore[arg-type]
+    p.start()
+    try:
+        assert p.target("custom") == 0 and take(p, "custom") is None  # the miss starts its pool
+        await wait_ready(p, 2, "custom")
+        handed_out = take(p, "custom")
+        assert handed_out is not None
+        p._db.run("DELETE FROM sandboxes WHERE id = ?", handed_out)  # its create records the new owner
+        await wait_ready(p, 2, "custom")
+        pooled = set(p._pools["custom"].ready)
+        await asyncio.sleep(0.4)  # idle: its floor is gone; the demand expires in DEMAND_WINDOW_S
+        p._pools["custom"].demand.clear()
+        p._pools["custom"].wake.set()
+        for _ in range(200):
+            if "custom" not in p._pools:
+                break
+            await asyncio.sleep(0.01)
+        assert "custom" not in p._pools and not (pooled & backend.alive)
+        assert not p._db.all("SELECT id FROM sandboxes WHERE state = 'pooled'")
+    finally:
+        await p.stop(drain=True)
+
+
+async def test_refresh_replaces_the_pool_and_forget_empties_it(tmp_path: Path) -> None:
+    backend = SlowBackend(boot_s=0.05)
+    p = pool(tmp_path, backend, size=2, templates=("custom",))
+    p.start()
+    try:
+        await wait_ready(p, 2, "custom")
+        old = set(p._pools["custom"].ready)
+        handed_out = take(p, "custom")  # it starts a boot that is in flight during the refresh
+        p._db.run("DELETE FROM sandboxes WHERE id = ?", handed_out)  # its create records the new owner
+        await p.refresh("custom")
+        assert backend.alive & old == {handed_out}
+        await wait_ready(p, 2, "custom")
+        assert not old & set(p._pools["custom"].ready), "only sandboxes booted after the rebuild are pooled"
+        await p.forget("custom")
+        assert p.ready_count("custom") == 0 and "custom" not in p._pools
+        await asyncio.sleep(0.2)
+        assert not p._db.all("SELECT id FROM sandboxes WHERE state = 'pooled'")
+        assert len(backend.alive) == 1  # the sandbox handed out before the refresh
+    finally:
+        await p.stop(drain=True)
+
+
+async def test_sandboxes_that_ran_a_start_command_wait_frozen_until_taken(tmp_path: Path) -> None:
+    backend = SlowBackend(boot_s=0.001)
+    started: list[str] = []
+
+    async def prepare(sandbox_id: str, template_id: str) -> bool:
+        started.append(sandbox_id)
+        return template_id == "starts"
+
+    db = Database(tmp_path / "db.sqlite")
+    p = WarmPool(db, backend, ("starts", "plain"), 1, NoDiskLimit(), prepare=prepare)  # type: ignore[arg-type]
+    p.start()
+    try:
+        await wait_ready(p, 1, "starts")
+        await wait_ready(p, 1, "plain")
+        assert set(started) == backend.alive and len(started) == 2
+        assert backend.frozen == set(p._pools["starts"].ready), "only the one whose prepare started something"
+        taken = take(p, "starts")
+        assert taken is not None and taken in backend.frozen
+        await p.thaw(taken)
+        assert taken not in backend.frozen
+        plain = take(p, "plain")
+        await p.thaw(plain)  # nothing to do
+        assert plain in backend.alive
+    finally:
+        await p.stop(drain=True)
+    assert not backend.frozen
+
+
+async def test_evict_gives_the_pools_disk_back_at_once(tmp_path: Path) -> None:
+    backend = SlowBackend(boot_s=0.001)
+    p = pool(tmp_path, backend, size=2, templates=("base", "custom"))
+    p.start()
+    try:
+        await wait_ready(p, 2)
+        await wait_ready(p, 2, "custom")
+        held = set(backend.alive)
+        p.evict()
+        assert not p._db.all("SELECT id FROM sandboxes WHERE id IN (?, ?, ?, ?)", *held), "records go at once"
+        assert p.ready_count("base") == p.ready_count("custom") == 0
+        await asyncio.sleep(0.1)
+        assert not held & backend.alive, "the sandboxes just after"
+    finally:
+        await p.stop(drain=True)
