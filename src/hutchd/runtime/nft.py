@@ -9,7 +9,7 @@ import threading
 
 from hutchd.runtime import netns
 
-_lock = threading.Lock()  # one script at a time: libnftables keeps process-wide state (caches, gmp)
+_lock = threading.Lock()  # one script at a time: libnftables does not document itself as thread-safe
 _lib: ctypes.CDLL | None = None
 
 
