@@ -149,7 +149,7 @@ def bench(n: int, mb: int, count: int) -> None:
                 egress.set_policy("sbx-bench", NetworkPolicy(), proxy=mode != "no proxy")
                 trusted = pki.ca
                 if mode == "decrypting":  # a secret for the server's name: its TLS goes through mitmproxy
-                    ca = egress.set_secrets("sbx-bench", {"K": Secret.new("K", "v", (NAME,))})
+                    ca = egress.set_secrets("sbx-bench", {"K": Secret.new("K", "v", (NAME,))}, {})
                     assert ca is not None
                     trusted = tmp / "trusted.pem"
                     trusted.write_bytes(pki.ca.read_bytes() + ca)
@@ -157,7 +157,7 @@ def bench(n: int, mb: int, count: int) -> None:
                 if mode == "decrypting":
                     pid = (tmp / "sbx" / MITM_DIR / "mitm.pid").read_text().split()[0]
                     mitm_kb = max(mitm_kb, _rss_kb(f"/proc/{pid}/status"))
-                    egress.set_secrets("sbx-bench", {})
+                    egress.set_secrets("sbx-bench", {}, {})
         results = {m: _merge(runs[m]) for m in MODES}
 
         rss0 = _rss_kb()

@@ -168,10 +168,19 @@ def simple_round_trip(c: httpx.Client, path: str, samples: int) -> list[float]:
     return out
 
 
+def _print(rows: list[tuple[str, str]]) -> None:
+    print()
+    print(f"hutch serve benchmark ({os.cpu_count()} CPUs, pool {POOL_SIZE} per template)")
+    print(f"{'':44s} {'median':>8s} {'p95':>8s} {'min':>8s} {'n':>5s}")
+    for name, summary in rows:
+        print(f"{name:44s} {summary}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--creates-only", action="store_true", help="only the create rows (quick, for create-path work)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root: hutch serve needs it")
@@ -184,9 +193,14 @@ def main() -> int:
             warm = create_latency(c, args.samples, warm=True)
             warm_secure = create_latency(c, args.samples, warm=True, secure=True)
             cold = create_latency(c, args.samples, warm=False)
+            cold_secure = create_latency(c, args.samples, warm=False, secure=True)
             rows.append(("create, warm pool (ms)", _summary(warm)))
             rows.append(("create, warm pool, secure (ms)", _summary(warm_secure)))
             rows.append(("create, cold boot (ms)", _summary(cold)))
+            rows.append(("create, cold boot, secure (ms)", _summary(cold_secure)))
+            if args.creates_only:
+                _print(rows)
+                return 0
 
             wall, lat, ids = asyncio.run(burst(server.base_url, server.key, args.concurrency))
             assert len(set(ids)) == args.concurrency
@@ -211,11 +225,7 @@ def main() -> int:
     finally:
         server.stop()
 
-    print()
-    print(f"hutch serve benchmark ({os.cpu_count()} CPUs, pool {POOL_SIZE} per template)")
-    print(f"{'':44s} {'median':>8s} {'p95':>8s} {'min':>8s} {'n':>5s}")
-    for name, summary in rows:
-        print(f"{name:44s} {summary}")
+    _print(rows)
     print(
         f"{args.concurrency} concurrent creates: {wall:.2f} s wall, {args.concurrency / wall:.1f} sandboxes/s, "
         f"{len(set(ids))} distinct"

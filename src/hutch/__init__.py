@@ -122,6 +122,7 @@ from hutch.types import AuditPolicy as AuditPolicy
 from hutch.types import CodeContext as CodeContext
 from hutch.types import CommandResult as CommandResult
 from hutch.types import EntryInfo as EntryInfo
+from hutch.types import EnvMaskingConfig as EnvMaskingConfig
 from hutch.types import Execution as Execution
 from hutch.types import ExecutionError as ExecutionError
 from hutch.types import ExecutionResult as ExecutionResult

@@ -187,6 +187,11 @@ class PIIConfig(TypedDict, total=False):
     the request is answered 403 with the reason; ``log_only``: only the audit log says what it found."""
     rehydrate_response: bool
     """With ``redact``: this sandbox's tokens in response bodies go back to their values (default False)."""
+    scan_requests: bool
+    """Look for PII in request bodies (default True)."""
+    scan_responses: bool
+    """Look for PII in response bodies too (default False): ``redact`` puts tokens in place of what
+    the server sent, ``block`` answers 403 in place of the response."""
     domains: list[str]
     """Host names (``*.example.com`` for the names below it) it applies to; every name when empty."""
 
@@ -224,20 +229,31 @@ class InjectionDefenseConfig(TypedDict, total=False):
     """Host names it applies to; every name when empty."""
 
 
+class EnvMaskingConfig(TypedDict, total=False):
+    """declaw's ``EnvSecurityConfig`` (``env_masking``, or ``env`` as declaw's docs also call it)."""
+
+    enabled: bool
+    """False turns it off (default True when given)."""
+    mask_patterns: list[str]
+    """Globs of variable names whose values are masked (``[MASKED:NAME]``) in every reply that shows
+    values and in every request the sandbox sends out; default ``*_KEY``, ``*_SECRET``, ``*_TOKEN``,
+    ``*_PASSWORD``. Inside the sandbox the values stay readable."""
+
+
 class SecurityPolicy(TypedDict, total=False):
     """declaw's inspecting-proxy policy, for ``create(security=...)`` (a plain dict works too).
 
-    ``audit`` (``sbx.get_audit_log()``), ``pii``, ``transformations`` and ``injection_defense`` are
-    supported: the egress proxy decrypts only the traffic the last three apply to. An empty
-    ``env_masking`` is accepted and any other is refused (422) by a server without it, hutch's
-    included for now.
+    ``audit`` (``sbx.get_audit_log()``), ``pii``, ``transformations``, ``injection_defense`` and
+    ``env_masking`` (or declaw's other spelling, ``env``): the egress proxy decrypts only the traffic
+    the last four apply to (``env_masking``: all of it).
     """
 
     audit: AuditPolicy
     pii: PIIConfig
     transformations: list[TransformationRule]
     injection_defense: InjectionDefenseConfig
-    env_masking: dict[str, Any]
+    env_masking: EnvMaskingConfig
+    env: EnvMaskingConfig
 
 
 @dataclass

@@ -311,6 +311,14 @@ class AgentClients:
         if resp.status_code >= 300:
             raise RuntimeError(f"agent refused the environment: HTTP {resp.status_code} {text[:200]!r}")
 
+    async def envs(self, sandbox_id: str) -> dict[str, str]:
+        """The agent's sandbox-wide environment, values and all (for the server's eyes only)."""
+        return dict(json.loads(await self._call(sandbox_id, "getEnvVars", None)))
+
+    async def update_envs(self, sandbox_id: str, envs: dict[str, str]) -> None:
+        """Set these variables in the sandbox-wide environment, keeping the others."""
+        await self._call(sandbox_id, "updateEnvVars", json.dumps(envs).encode())
+
     async def _call(
         self, sandbox_id: str, operation_id: str, body: bytes | AsyncIterator[bytes] | None, **params: Any
     ) -> bytes:

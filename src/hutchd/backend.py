@@ -51,6 +51,8 @@ class Backend:
         envs: dict[str, str],
         from_snapshot: str | None = None,
         volumes: dict[str, str] | None = None,
+        proxy: bool = False,
+        proxy_state_from: str | None = None,
     ) -> None:
         spec = SandboxSpec(
             sandbox_id=sandbox_id,
@@ -63,6 +65,8 @@ class Backend:
             envs=envs,
             from_snapshot=from_snapshot,
             volumes=volumes or {},
+            proxy=proxy,
+            proxy_state_from=proxy_state_from,
         )
         await self.call(self.rt.start, spec)
 
@@ -102,12 +106,23 @@ class Backend:
         or off (None: as it is)."""
         await self.call(self.rt.set_network, sandbox_id, policy, proxy=proxy)
 
+    def proxied(self, sandbox_id: str) -> bool:
+        return bool(self.rt.proxied(sandbox_id))
+
+    async def set_proxy(self, sandbox_id: str, on: bool) -> None:
+        """Turn the sandbox's egress proxy on or off, keeping its policy."""
+        await self.call(self.rt.set_proxy, sandbox_id, on)
+
     async def set_secrets(
         self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]
     ) -> bytes | None:
         """A secure sandbox's secrets and body-reading policy to its egress proxy; its CA certificate
         (None without either)."""
         return await self.call(self.rt.set_secrets, sandbox_id, secrets, inspect)
+
+    async def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        """Values of env_masking's variables (value -> name) for the decrypting proxy to take out."""
+        await self.call(self.rt.add_masked, sandbox_id, values)
 
     def inspect_policy(self, sandbox_id: str) -> dict[str, Any]:
         return dict(self.rt.inspect_policy(sandbox_id))

@@ -243,6 +243,13 @@ def _refused_transformation(body: Any, message: str) -> bool:
     return False
 
 
+def _refused_two_spellings(body: Any, message: str) -> bool:
+    """`env_masking` and `env` together (EnvMaskingPolicy: two names of one part, give one)."""
+    security = body.get("security") if isinstance(body, dict) and "security" in body else body
+    both = isinstance(security, dict) and "env_masking" in security and "env" in security
+    return both and message.startswith("security.env_masking and security.env are two names")
+
+
 _AT_MOST = re.compile(r"ask for at most (\d+) MB")
 
 
@@ -275,6 +282,7 @@ def filter_failure(context, failure, case, response):
         or _refused_long_name(case, message)
         or _refused_proxy_without_secure(case.body, message)
         or _refused_transformation(case.body, message)
+        or _refused_two_spellings(case.body, message)
     )
 
 

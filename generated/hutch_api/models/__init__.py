@@ -24,6 +24,7 @@ from .command_stderr_event import CommandStderrEvent
 from .command_stdout_event import CommandStdoutEvent
 from .connect_request import ConnectRequest
 from .entry_info import EntryInfo
+from .env_masking_policy import EnvMaskingPolicy
 from .env_var import EnvVar
 from .env_var_value import EnvVarValue
 from .env_vars import EnvVars
@@ -100,7 +101,6 @@ from .template_workdir_step import TemplateWorkdirStep
 from .timeout_request import TimeoutRequest
 from .transformation_rule import TransformationRule
 from .transformation_rule_direction import TransformationRuleDirection
-from .unsupported_policy import UnsupportedPolicy
 from .upload_signed_file_files_body import UploadSignedFileFilesBody
 from .volume import Volume
 from .volume_entry import VolumeEntry
@@ -133,6 +133,7 @@ __all__ = (
     "CommandStdoutEvent",
     "ConnectRequest",
     "EntryInfo",
+    "EnvMaskingPolicy",
     "EnvVar",
     "EnvVarValue",
     "EnvVars",
@@ -209,7 +210,6 @@ __all__ = (
     "TimeoutRequest",
     "TransformationRule",
     "TransformationRuleDirection",
-    "UnsupportedPolicy",
     "UploadSignedFileFilesBody",
     "Volume",
     "VolumeEntry",

@@ -21,8 +21,8 @@ class InjectionDefensePolicy:
     library of prompt-injection phrases ("ignore all previous instructions", "reveal your system
     prompt", chat-template markers, ...; several matches add up). At or over the threshold,
     `block` answers 403 with the reason in place of the request or the response; `log_only`
-    records it in the audit log. Bodies over 1 MiB are not scanned (a request that large is
-    refused under `block`).
+    records it in the audit log. Bodies over 1 MiB are scanned as they stream, up to 64 MiB
+    (past that, or compressed, they are cut under `block`); a refusal there closes the connection.
 
     """
 

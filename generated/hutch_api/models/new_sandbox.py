@@ -80,8 +80,9 @@ class NewSandbox:
     (`getAuditLog`). `pii` and `transformations` read bodies: the proxy decrypts the traffic they
     apply to (their `domains`, or every name without), with a CA of this sandbox's own that its
     trust stores get, and passes everything else through; so does `injection_defense`.
-    `env_masking` is not supported by this server yet: an empty one is accepted, any other is
-    refused with 422.
+    `env_masking` (declaw's docs also call it `env`: give one) masks the values of the
+    environment variables whose names match its globs in every reply that shows values, and
+    the decrypting proxy takes them out of every request that leaves the sandbox.
      """
     volume_mounts: list[VolumeMount] | Unset = UNSET
     """ Volumes to mount (E2B's `volume_mounts`), each at its own path, none twice, none nested in another;

@@ -18,8 +18,8 @@ class PIIPolicy:
     replaces each value with a token like `[EMAIL_3f9a0c12b7d4]`, the same for the same value in
     this sandbox; `block` answers 403 with the reason instead of sending the request; `log_only`
     sends it as it is. Every action records what it found (type and count, never the value) in
-    the audit log while `audit` is on. A request body too large to hold (over 1 MiB) is refused
-    unless the action is `log_only`.
+    the audit log while `audit` is on. Bodies over 1 MiB are read as they stream, up to 64 MiB
+    (past that, or compressed, they are cut unless the action is `log_only`).
 
     """
 
@@ -33,6 +33,13 @@ class PIIPolicy:
     rehydrate_response: bool | Unset = UNSET
     """ With `redact`, put the values back in place of this sandbox's tokens in response bodies; false when absent.
     """
+    scan_requests: bool | Unset = UNSET
+    """ Look for PII in request bodies; true when absent. """
+    scan_responses: bool | Unset = UNSET
+    """ Look for PII in response bodies too (before rehydration, so this sandbox's own values that
+    come back as tokens are not counted); false when absent. `redact` puts tokens in place of
+    what the server sent, `block` answers 403 in place of the response.
+     """
     domains: list[str] | Unset = UNSET
     """ Host names (`*.example.com` for the names below it) the part applies to; every name when absent or empty.
     """
@@ -53,6 +60,10 @@ class PIIPolicy:
 
         rehydrate_response = self.rehydrate_response
 
+        scan_requests = self.scan_requests
+
+        scan_responses = self.scan_responses
+
         domains: list[str] | Unset = UNSET
         if not isinstance(self.domains, Unset):
             domains = self.domains
@@ -68,6 +79,10 @@ class PIIPolicy:
             field_dict["action"] = action
         if rehydrate_response is not UNSET:
             field_dict["rehydrate_response"] = rehydrate_response
+        if scan_requests is not UNSET:
+            field_dict["scan_requests"] = scan_requests
+        if scan_responses is not UNSET:
+            field_dict["scan_responses"] = scan_responses
         if domains is not UNSET:
             field_dict["domains"] = domains
 
@@ -96,6 +111,10 @@ class PIIPolicy:
 
         rehydrate_response = d.pop("rehydrate_response", UNSET)
 
+        scan_requests = d.pop("scan_requests", UNSET)
+
+        scan_responses = d.pop("scan_responses", UNSET)
+
         domains = cast(list[str], d.pop("domains", UNSET))
 
         pii_policy = cls(
@@ -103,6 +122,8 @@ class PIIPolicy:
             types=types,
             action=action,
             rehydrate_response=rehydrate_response,
+            scan_requests=scan_requests,
+            scan_responses=scan_responses,
             domains=domains,
         )
 

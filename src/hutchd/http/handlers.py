@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import quote, urlencode
@@ -25,6 +26,7 @@ from hutchd.runtime import RuntimeUnavailable
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.services import audit_log, content_policy, network_settings, proxy_secrets, template_sandboxes
 from hutchd.services.hub import Hub
+from hutchd.store.db import dumps
 from hutchd.store.records import metric, sandbox_detail, snapshot, template, volume
 
 HANDLERS: dict[str, Endpoint] = {}
@@ -193,7 +195,10 @@ async def update_security(request: Request) -> Response:
         inspect = content_policy.parse(body, secure=secure, internet=internet, refusal=conflict)
         await hub.backend.set_audit(sandbox_id, on)
         if inspect or hub.backend.inspect_policy(sandbox_id):
-            await proxy_secrets.install(hub.backend, hub.agents, sandbox_id, None, inspect)
+            added = await proxy_secrets.install(hub.backend, hub.agents, sandbox_id, None, inspect, live=True)
+            if added:  # the CA's variables, for commands from now on (and a restore of it)
+                envs = {**json.loads(row["envs"]), **added}
+                hub.db.run("UPDATE sandboxes SET envs = ? WHERE id = ?", dumps(envs), sandbox_id)
     policy = audit_log.policy(hub.backend.audit_on(sandbox_id))
     return JSONResponse({**policy, **content_policy.public(hub.backend.inspect_policy(sandbox_id))})
 

@@ -27,7 +27,7 @@ _PATTERNS = {  # in priority order: an earlier type's match wins where two overl
     ),
     "phone_number": re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]\d{3}[ .-]\d{4}(?!\w)"),
 }
-_TOKEN = re.compile(r"\[(?:SSN|CREDIT_CARD|EMAIL|PHONE_NUMBER|API_KEY|IP_ADDRESS)_[0-9a-f]{12}\]")
+TOKEN = re.compile(r"\[(?:SSN|CREDIT_CARD|EMAIL|PHONE_NUMBER|API_KEY|IP_ADDRESS)_[0-9a-f]{12}\]")
 
 
 def luhn_valid(number: str) -> bool:
@@ -72,19 +72,22 @@ class Vault:
     key: bytes
     values: dict[str, str] = field(default_factory=dict)  # token -> value
 
-    def redact(self, text: str, findings: list[Finding]) -> str:
+    def redact(self, text: str, findings: list[Finding], *, remember: bool = True) -> str:
+        """Tokens in place of the findings; only `remember`ed ones are rehydrated later (the
+        sandbox's own values, not those a response brought)."""
         out, last = [], 0
         for f in findings:
             value = text[f.start : f.end]
             digest = hmac.new(self.key, f"{f.type}\0{value}".encode(), hashlib.sha256).hexdigest()[:12]
             token = f"[{f.type.upper()}_{digest}]"
-            self.values[token] = value
+            if remember:
+                self.values[token] = value
             out += [text[last : f.start], token]
             last = f.end
         return "".join(out) + text[last:]
 
     def rehydrate(self, text: str) -> str:
-        return _TOKEN.sub(lambda m: self.values.get(m.group(), m.group()), text)
+        return TOKEN.sub(lambda m: self.values.get(m.group(), m.group()), text)
 
 
 def host_matches(name: str, domains: Iterable[str]) -> bool:

@@ -1,5 +1,6 @@
 """The decrypting half of the egress proxy: one mitmproxy per sandbox that has secrets or a policy
-that reads bodies (`pii`, `transformations`), used as a library through its addon API
+that reads bodies (`pii`, `transformations`, `injection_defense`, `env_masking`), used as a
+library through its addon API
 (`mitm_addon.py`, with `inspection.py`), with a CA of that sandbox's own.
 
 mitmproxy (Debian's package, `mitmdump`) runs in the sandbox's network namespace as an unprivileged
@@ -47,6 +48,10 @@ CA_DAYS = 30  # the key is deleted with the sandbox long before; a leaked certif
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 AUDIT_LOG = "audit.jsonl"  # in the sandbox's dir: its connections, one JSON object a line
 AUDIT_ON = "audit.on"  # beside it (and in MITM_DIR): while this exists, connections are recorded
+MASKED = "masked.json"  # env_masking's values (value -> variable name), taken out of requests
+MAX_MASKED = 4096  # values kept; past that the oldest go first
+KEPT = ("secrets.json", "policy.json", MASKED, "mitmproxy-ca.pem", "mitmproxy-ca-cert.pem")
+"""What a restore or fork of the sandbox needs to have its secrets, policy and CA (`keep`, `adopt`)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,59 @@ class Decryptor:
             return dict(json.loads((self.dir / "policy.json").read_text()))
         except (OSError, ValueError):
             return {}
+
+    def masked(self) -> dict[str, str]:
+        """The masked variables' values known so far (value -> name)."""
+        try:
+            return dict(json.loads((self.dir / MASKED).read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def add_masked(self, values: dict[str, str]) -> None:
+        """More values of masked variables for the proxy to take out of requests (a running one reads
+        them on its next request). A placeholder of this sandbox's secrets is never one: the proxy
+        must see it to swap it."""
+        if not self.dir.is_dir():
+            return
+        known = self.masked()
+        placeholders = {s.placeholder for s in self.saved().values()}
+        new = {v: n for v, n in values.items() if v not in placeholders and known.get(v) != n}
+        if new:
+            merged = {**known, **new}
+            self._replace(MASKED, dict(list(merged.items())[-MAX_MASKED:]))
+
+    def keep(self, dest: Path) -> None:
+        """Copy what a restore of this sandbox needs to `dest` (a directory of root's alone, beside
+        its snapshot, never in it): its secrets, body-reading policy, masked values, CA and whether
+        it is audited. The files in the snapshot already trust that CA and hold the placeholders."""
+        audited = (self.dir.parent / AUDIT_ON).exists()
+        if not self.dir.is_dir() and not audited:
+            return
+        dest.mkdir(mode=0o700, parents=True)
+        for name in KEPT:
+            with contextlib.suppress(FileNotFoundError):
+                shutil.copyfile(self.dir / name, dest / name)  # (created 0600 under the 0700 dest)
+        if audited:
+            (dest / AUDIT_ON).touch(mode=0o600)
+
+    def adopt(self, kept: Path) -> None:
+        """Make what `keep` copied this (new, not yet running) sandbox's own: its egress proxy then
+        starts decrypting as for a server restart."""
+        if not kept.is_dir():
+            return
+        if (kept / AUDIT_ON).exists():
+            (self.dir.parent / AUDIT_ON).touch(mode=0o644)
+        names = [n for n in KEPT if (kept / n).exists()]
+        if not names:
+            return
+        self.dir.mkdir(mode=0o700, exist_ok=True)
+        os.chown(self.dir, MITM_UID, MITM_UID)
+        for name in names:
+            fd = os.open(self.dir / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write((kept / name).read_bytes())
+            os.chown(self.dir / name, MITM_UID, MITM_UID)
+        self.set_audit((kept / AUDIT_ON).exists())
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -158,14 +216,15 @@ class Decryptor:
             shutil.which("mitmdump") or "/usr/bin/mitmdump", "-q", "--mode", "regular",
             "--listen-host", MITM_ADDRESS, "--listen-port", str(self.port),
             "--set", "confdir=/tmp", "--set", "ssl_verify_upstream_trusted_ca=/tmp/upstream-ca.pem",
-            "--set", "stream_large_bodies=1m", "--set", "http2=false", "-s", str(ADDON),
+            "--set", "http2=false", "-s", str(ADDON),  # (the addon decides which bodies it holds)
         ]  # fmt: skip
         audit = os.open(
             self.dir.parent / AUDIT_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
         )
         env = {
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "HUTCH_SECRETS": "/tmp/secrets.json",
-            "HUTCH_POLICY": "/tmp/policy.json", "HUTCH_AUDIT_ON": f"/tmp/{AUDIT_ON}", "HUTCH_AUDIT_FD": str(audit),
+            "HUTCH_POLICY": "/tmp/policy.json", "HUTCH_MASKED": f"/tmp/{MASKED}",
+            "HUTCH_AUDIT_ON": f"/tmp/{AUDIT_ON}", "HUTCH_AUDIT_FD": str(audit),
         }  # fmt: skip
         with open(self.dir / "mitm.log", "ab") as out:
             try:

@@ -42,8 +42,10 @@ class Slirp:
     ready_fd: int
     log: Path
 
-    def wait_ready(self, timeout: float = 5.0) -> None:
-        """Until it reports the tap configured; killed (and OSError) if it does not in time."""
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Until it reports the tap configured; killed (and OSError) if it does not in time. It either
+        reports or exits (which ends the wait at once), so `timeout` only catches a hang: a hundred
+        creates at once on two busy cores have taken longer than 5 s."""
         try:
             readable, _, _ = select.select([self.ready_fd], [], [], timeout)
             ok = bool(readable) and os.read(self.ready_fd, 1) == b"1"
@@ -93,7 +95,7 @@ def spawn_slirp(netns_pid: int, cgroup_procs: list[str], log: Path) -> Slirp:
     return Slirp(proc, ready_r, log)
 
 
-def start_slirp(netns_pid: int, cgroup_procs: list[str], log: Path, timeout: float = 5.0) -> subprocess.Popen[bytes]:
+def start_slirp(netns_pid: int, cgroup_procs: list[str], log: Path, timeout: float = 30.0) -> subprocess.Popen[bytes]:
     """Start slirp4netns for the netns of `netns_pid`; returns once it reports the tap is configured."""
     slirp = spawn_slirp(netns_pid, cgroup_procs, log)
     slirp.wait_ready(timeout)

@@ -322,7 +322,7 @@ def inspected_hosts(inspect: dict[str, Any]) -> tuple[str, ...]:
     or every name for a part without."""
     parts = [inspect[k] for k in ("pii", "injection") if inspect.get(k)]
     parts += inspect.get("transformations") or []
-    if any(not p["domains"] for p in parts):
+    if inspect.get("env_masking") or any(not p["domains"] for p in parts):  # a masked value may go anywhere
         return ("*",)
     return tuple(sorted({d for p in parts for d in p["domains"]}))
 

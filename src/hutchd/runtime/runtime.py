@@ -97,7 +97,7 @@ class Runtime:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self, spec: SandboxSpec, *, ready_timeout: float = 10.0) -> SandboxHandle:
+    def start(self, spec: SandboxSpec, *, ready_timeout: float = 30.0) -> SandboxHandle:
         """Set up and start a sandbox; returns once its agent answers GET /health."""
         spec.validate()
         sid = check_id("sandbox", spec.sandbox_id)
@@ -135,6 +135,8 @@ class Runtime:
         fs = self._fs(sid)
         sdir.mkdir(mode=0o700)
         state.save(sdir / "state.json")  # first, so a crash from here on is recoverable
+        if spec.proxy_state_from:  # a restore or fork: the egress proxy's state of the sandbox it copies
+            Decryptor(sid, sdir).adopt(self._kept_proxy_state(spec.proxy_state_from))
         upper, work = fs.prepare(disk_mb=spec.disk_mb, bounded=self._bounded, seed=seed)
         _write_identity(upper, sid)
         state.cgroups.create(cpu=spec.cpu, memory_mb=spec.memory_mb, pids=spec.pids)
@@ -179,11 +181,12 @@ class Runtime:
             slirp = network.spawn_slirp(launched.child_pid, state.cgroups.procs_files(), rdir / "slirp.log")
             self._slirps[sid] = slirp.proc
             try:
-                self.egress.attach(sid, launched.child_pid, sdir)
+                # the policy's table, and the egress proxy's redirect in the same transaction
+                self.egress.attach(sid, launched.child_pid, sdir, proxy=spec.proxy)
             except BaseException:
                 slirp.forget()  # the teardown kills it
                 raise
-            slirp.wait_ready(ready_timeout)  # (a burst of creates and teardowns can hold it up for seconds)
+            slirp.wait_ready()
             crash_point("start:slirp")
         self._wait_ready(state, sock_path, ready_timeout)
         crash_point("start:ready")
@@ -307,6 +310,18 @@ class Runtime:
             self._slirps[sandbox_id] = network.start_slirp(state.child_pid, procs, rdir / "slirp.log")
             self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy, proxy=proxy)
 
+    def proxied(self, sandbox_id: str) -> bool:
+        """Whether the sandbox's web traffic goes through its egress proxy now."""
+        return self.egress.proxied(sandbox_id)
+
+    def set_proxy(self, sandbox_id: str, on: bool) -> None:
+        """Turn a running sandbox's egress proxy on or off, keeping its policy (no-op if it is already)."""
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id)
+            policy = self.egress.policy(sandbox_id)
+            if policy is not None and self.egress.proxied(sandbox_id) != on:
+                self.egress.set_policy(sandbox_id, policy, proxy=on)
+
     def set_secrets(self, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]) -> bytes | None:
         """Give a secure sandbox's egress proxy these secrets and body-reading policy (its decrypting
         half starts, or stops for neither); returns the sandbox's CA certificate, which its trust
@@ -317,6 +332,12 @@ class Runtime:
                 return self.egress.set_secrets(sandbox_id, secrets, inspect)
             except OSError as e:
                 raise RuntimeUnavailable(f"the sandbox's secrets cannot be held: {e}") from e
+
+    def add_masked(self, sandbox_id: str, values: dict[str, str]) -> None:
+        """Values of env_masking's variables (value -> name) for the sandbox's decrypting proxy."""
+        with self._lock(sandbox_id):
+            self._live_state(sandbox_id)
+            Decryptor(sandbox_id, self.layout.sandbox_dir(sandbox_id)).add_masked(values)
 
     def audit_log(self, sandbox_id: str) -> Path:
         """Where the egress proxy records a sandbox's connections (only while the file exists)."""
@@ -387,10 +408,16 @@ class Runtime:
             if running:
                 cg.set_frozen(True)
             try:
-                return self.snapshots.create(snapshot_id, upper, template_id=state.template_id, source=sandbox_id)
+                size = self.snapshots.create(snapshot_id, upper, template_id=state.template_id, source=sandbox_id)
             finally:
                 if running:
                     cg.set_frozen(False)
+            Decryptor(sandbox_id, self.layout.sandbox_dir(sandbox_id)).keep(self._kept_proxy_state(snapshot_id))
+            return size
+
+    def _kept_proxy_state(self, snapshot_id: str) -> Path:
+        """Where a snapshot's sandbox's egress-proxy state is kept for its restores (not in the snapshot)."""
+        return self.layout.root / "proxy-state" / check_id("snapshot", snapshot_id)
 
     def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         """Turn the kept upper dir of a dead sandbox (see `recover`) into a snapshot, O(1), and forget
@@ -425,6 +452,7 @@ class Runtime:
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         self.snapshots.delete(snapshot_id)
+        shutil.rmtree(self._kept_proxy_state(snapshot_id), ignore_errors=True)
 
     def promote_snapshot_to_template(self, snapshot_id: str, template_id: str) -> None:
         """A template = the snapshot's template + a copy of the snapshot's upper as one more layer."""

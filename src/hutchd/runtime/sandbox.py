@@ -22,6 +22,8 @@ class SandboxSpec:
     envs: dict[str, str] = field(default_factory=dict)  # initial sandbox env, handed to the agent
     from_snapshot: str | None = None  # seeds the upper dir; the snapshot's template is used
     volumes: dict[str, str] = field(default_factory=dict)  # mount path -> volume id (volumes.py)
+    proxy: bool = False  # its TCP 80/443 goes through the egress proxy from the start (a secure sandbox)
+    proxy_state_from: str | None = None  # a snapshot whose sandbox's secrets, policy and CA it keeps
 
     def validate(self) -> None:
         if not 0.01 <= self.cpu <= 1024:

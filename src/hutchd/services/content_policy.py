@@ -1,5 +1,5 @@
 """The body-reading parts of a sandbox's security policy (`pii`, `transformations`,
-`injection_defense`), the server's
+`injection_defense`, `env_masking`), the server's
 side: a request's form (declaw's, either spelling) to the one the decrypting proxy reads
 (runtime/mitm_addon.py), and back for replies. The proxy decrypts only the traffic they apply to."""
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from hutchd.http.errors import ApiError, unprocessable
 from hutchd.runtime.inspection import PII_TYPES, SENSITIVITY
+from hutchd.services import env_masking
 
 DIRECTIONS = {"request": "request", "outbound": "request", "response": "response", "inbound": "response"}
 
@@ -33,6 +34,8 @@ def parse(
             "types": sorted(pii.get("types") or PII_TYPES),
             "action": pii.get("action", "redact"),
             "rehydrate": bool(pii.get("rehydrate_response", False)),
+            "requests": bool(pii.get("scan_requests", True)),
+            "responses": bool(pii.get("scan_responses", False)),
             "domains": _domains(pii),
         }
     rules = [_rule(i, r) for i, r in enumerate(security.get("transformations") or [])]
@@ -47,6 +50,9 @@ def parse(
         }
     if inspect and not (secure and internet):
         raise refusal("security.pii, .transformations and .injection_defense need secure=true and internet access")
+    masking = env_masking.parse(security, secure=secure, internet=internet, refusal=refusal)
+    if masking is not None:
+        inspect["env_masking"] = masking
     return inspect
 
 
@@ -56,12 +62,15 @@ def public(inspect: dict[str, Any]) -> dict[str, Any]:
     if pii := inspect.get("pii"):
         reply["pii"] = {
             "enabled": True, "types": pii["types"], "action": pii["action"],
-            "rehydrate_response": pii["rehydrate"], "domains": pii["domains"],
+            "rehydrate_response": pii["rehydrate"], "scan_requests": pii.get("requests", True),
+            "scan_responses": pii.get("responses", False), "domains": pii["domains"],
         }  # fmt: skip
     if rules := inspect.get("transformations"):
         reply["transformations"] = rules
     if injection := inspect.get("injection"):
         reply["injection_defense"] = {"enabled": True, **injection}
+    if masking := inspect.get("env_masking"):
+        reply["env_masking"] = env_masking.public(masking)
     return reply
 
 

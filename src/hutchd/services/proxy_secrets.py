@@ -10,6 +10,7 @@ from hutchd.agentconn import AgentClients
 from hutchd.backend import Backend
 from hutchd.http.errors import unprocessable
 from hutchd.runtime.mitm import Secret
+from hutchd.services import env_masking
 
 CA_FILE = "/usr/local/share/ca-certificates/hutch-egress-proxy.crt"
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -37,16 +38,32 @@ def envs(secrets: dict[str, Secret], *, decrypting: bool) -> dict[str, str]:
 
 
 async def install(
-    backend: Backend, agents: AgentClients, sandbox_id: str, secrets: dict[str, Secret] | None, inspect: dict[str, Any]
-) -> None:
+    backend: Backend,
+    agents: AgentClients,
+    sandbox_id: str,
+    secrets: dict[str, Secret] | None,
+    inspect: dict[str, Any],
+    *,
+    live: bool = False,
+) -> dict[str, str]:
     """Start (or stop) the sandbox's decrypting proxy with these secrets (None: the ones it has) and
     body-reading policy, and make the sandbox trust its CA (the system bundle, which curl, git,
     OpenSSL and Debian's Python use, and the file `CA_ENVS` name), at create before anyone can run
-    code in it. Written through the agent, inside the sandbox."""
+    code in it. Written through the agent, inside the sandbox. With `live` (a running sandbox's
+    first CA), the sandbox-wide environment gets `CA_ENVS` too, for the commands started from now
+    on; returns what it added. The values of env_masking's variables go to the proxy."""
     ca = await backend.set_secrets(sandbox_id, secrets, inspect)
     if ca is None:
-        return
+        return {}
+    added: dict[str, str] = {}
     await agents.file(sandbox_id, "writeFile", CA_FILE, ca)
     bundle = await agents.file(sandbox_id, "readFile", SYSTEM_BUNDLE)
     if ca.strip() not in bundle:  # (a live update keeps the CA it has)
         await agents.file(sandbox_id, "writeFile", SYSTEM_BUNDLE, bundle.rstrip(b"\n") + b"\n" + ca)
+        if live:
+            await agents.update_envs(sandbox_id, CA_ENVS)
+            added = dict(CA_ENVS)
+    if masking := inspect.get("env_masking"):
+        values = env_masking.traffic_values(await agents.envs(sandbox_id), masking["patterns"])
+        await backend.add_masked(sandbox_id, values)
+    return added

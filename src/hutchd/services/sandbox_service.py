@@ -16,7 +16,7 @@ import json
 import logging
 import sqlite3
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,7 @@ class Launch:
     audit: bool = False  # security.audit: the egress proxy records its connections
     inspect: dict[str, Any] = dataclasses.field(default_factory=dict)  # security.pii, .transformations
     volume_mounts: dict[str, str] = dataclasses.field(default_factory=dict)  # mount path -> volume ID
+    proxy_state_from: str | None = None  # a restore or fork keeps its egress proxy's secrets, policy and CA
     starts: bool = False  # its template has a start command or ready check (TemplateSandboxes.start_in)
 
     def poolable(self) -> bool:
@@ -134,6 +135,7 @@ class Launch:
             from_snapshot=snapshot_id,
             network=network_settings.stored_policy(row),
             volume_mounts=json.loads(row["volume_mounts"]),
+            proxy_state_from=snapshot_id,
         )
 
 
@@ -447,7 +449,29 @@ class Sandboxes:
             "UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ? WHERE id = ? AND state = 'starting'",
             t, t + launch.timeout, sandbox_id,
         )  # fmt: skip
+        if pooled and not launch.secure and self._pool.shape.secure and launch.allow_internet:
+            self._in_background(self._drop_proxy(sandbox_id), f"drop-proxy-{sandbox_id}")
         return self.detail_with_token(sandbox_id)
+
+    async def _drop_proxy(self, sandbox_id: str) -> None:
+        """A pooled sandbox created without `secure` loses the egress proxy it was booted with, just
+        after the create answered (one nft transaction the answer need not wait for: until then its
+        web traffic goes through a proxy that judges it by the same policy, so nothing more is let out)."""
+        async with self.lock(sandbox_id):
+            row = self.row(sandbox_id)
+            if row is None or row["state"] not in ("running", "paused") or row["secure"]:
+                return
+            try:
+                await self._backend.set_proxy(sandbox_id, False)
+            except Exception as e:
+                log.warning("sandbox %s keeps its egress proxy: turning it off failed: %s", sandbox_id, e)
+
+    def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Work after an answer (`settle` waits for it at server stop)."""
+        task = asyncio.create_task(work, name=name)
+        self._teardowns.add(task)
+        task.add_done_callback(self._teardowns.discard)
+        return task
 
     async def _boot(self, sandbox_id: str, launch: Launch) -> None:
         await self._backend.start(
@@ -460,11 +484,12 @@ class Sandboxes:
             envs=launch.envs,
             from_snapshot=launch.from_snapshot,
             volumes=launch.volume_mounts,
+            proxy=launch.secure,  # a secure sandbox's egress goes through its proxy from the start
+            proxy_state_from=launch.proxy_state_from,
         )
         crash_point("create:booted")
-        if (launch.network is not None or launch.secure) and launch.allow_internet:
-            # before anyone can run code in it; a secure sandbox's egress goes through its proxy
-            await self._backend.set_network(sandbox_id, launch.network or NetworkPolicy(), proxy=launch.secure)
+        if launch.network is not None and launch.allow_internet:
+            await self._backend.set_network(sandbox_id, launch.network, proxy=launch.secure)  # before anyone runs code
             crash_point("create:network")
 
     async def _fit_pooled(self, sandbox_id: str, launch: Launch) -> None:
@@ -478,7 +503,8 @@ class Sandboxes:
             if launch.envs:
                 await self._agents.set_envs(sandbox_id, launch.envs)
             crash_point("create:fitting")
-            if launch.network is not None or launch.secure:
+            # a pooled sandbox has the proxy's redirect in place already (unless an older server made it)
+            if launch.network is not None or (launch.secure and not self._backend.proxied(sandbox_id)):
                 await self._backend.set_network(sandbox_id, launch.network or NetworkPolicy(), proxy=launch.secure)
         except Exception as e:
             log.warning("pooled sandbox %s could not be fitted (%s); booting cold", sandbox_id, e)
@@ -503,9 +529,7 @@ class Sandboxes:
             self._db.run("UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ?", now(), sandbox_id)
         # The answer does not wait for the teardown (unmounts, cgroups, slirp4netns, files): nothing of the
         # sandbox runs any more and its record is final; `settle` waits for what is still being removed.
-        task = asyncio.create_task(self._tear_down(sandbox_id), name=f"teardown-{sandbox_id}")
-        self._teardowns.add(task)
-        task.add_done_callback(self._teardowns.discard)
+        task = self._in_background(self._tear_down(sandbox_id), f"teardown-{sandbox_id}")
         if wait:
             await asyncio.shield(task)
 

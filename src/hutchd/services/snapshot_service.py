@@ -44,13 +44,13 @@ class Snapshots:
             if e.errno == 28:  # ENOSPC
                 raise ApiError(507, f"the snapshot store is full: {e}") from e
             raise
+        keep = KEEP_AUTOMATIC.get(kind)
+        if keep is not None:  # before the new row, so that a listing never shows more than `keep`
+            await self._prune(sandbox["id"], kind, keep - 1)
         self._db.run(
             "INSERT INTO snapshots (id, tenant, sandbox_id, kind, created_at, size_bytes) VALUES (?, ?, ?, ?, ?, ?)",
             snapshot_id, sandbox["tenant"], sandbox["id"], kind, now(), size,
         )  # fmt: skip
-        keep = KEEP_AUTOMATIC.get(kind)
-        if keep is not None:
-            await self._prune(sandbox["id"], kind, keep)
         row = self._db.one("SELECT * FROM snapshots WHERE id = ?", snapshot_id)
         assert row is not None
         return row

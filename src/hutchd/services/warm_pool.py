@@ -40,6 +40,7 @@ class PoolShape:
     memory_mb: int = DEFAULT_MEMORY_MB
     disk_mb: int = DEFAULT_DISK_MB
     allow_internet: bool = True
+    secure: bool = True  # booted with the egress proxy's redirect in place: the SDKs' default create
 
 
 POOLED_SANDBOX_MB = 10
@@ -307,6 +308,7 @@ class WarmPool:
                 disk_mb=s.disk_mb,
                 allow_internet=s.allow_internet,
                 envs={},
+                proxy=s.secure,
             )
             if self._prepare is not None and await self._prepare(sandbox_id, template_id):
                 await self._backend.freeze(sandbox_id)

@@ -269,12 +269,10 @@ def test_bad_updates_are_refused_and_change_nothing(boxes: Sandboxes) -> None:
     assert boxes.http.put("/sandboxes/sbx-0000000000000000/network", json={}).status_code == 404
 
 
-def test_security_is_refused_but_for_audit_and_secure_is_accepted(boxes: Sandboxes) -> None:
-    # of `security` (declaw's proxy policy) only `audit` is there yet (test_proxy.py); `secure` is also
+def test_security_needs_the_proxy_and_secure_is_accepted(boxes: Sandboxes) -> None:
+    # `security` (declaw's proxy policy) is the egress proxy's (test_proxy.py); `secure` is also
     # E2B's access token (tests/integration/server/test_secure.py)
-    assert (
-        "not supported" in boxes.create(expect=422, security={"env_masking": {"mask_patterns": ["*_KEY"]}})["message"]
-    )
+    assert "secure=true" in boxes.create(expect=422, security={"env_masking": {"mask_patterns": ["*_KEY"]}})["message"]
     assert "secure=true" in boxes.create(expect=422, security={"audit": {"enabled": True}})["message"]
     assert boxes.create(secure=True)["envdAccessToken"]
 

@@ -2,7 +2,8 @@
 certificate given, each answering `hello <Host header> over <http|https>`; `/big?n=BYTES` answers
 that many bytes (the proxy benchmark's download); `/auth` the SHA-256 of the Authorization header it
 got and `/echo-auth` the header itself (every answer echoes it in `X-Echo`); `/say?TEXT` answers
-TEXT (URL-decoded); a POST answers its body as it arrived. `python3 tls_server.py CERT KEY`."""
+TEXT (URL-decoded); a POST answers its body as it arrived (with a length, or in chunks).
+`python3 tls_server.py CERT KEY`."""
 
 import hashlib
 import http.server
@@ -39,7 +40,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if "chunked" in self.headers.get("Transfer-Encoding", ""):
+            body = b""
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            self.rfile.readline()
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self._head(len(body))
         self.wfile.write(body)
 

@@ -100,7 +100,10 @@ def test_the_server_reads_declaws_forms_and_refuses_bad_ones() -> None:
         ],
     }
     inspect = content_policy.parse(security, secure=True, internet=True)
-    assert inspect["pii"] == {"types": ["email"], "action": "block", "rehydrate": False, "domains": ["api.test"]}
+    assert inspect["pii"] == {
+        "types": ["email"], "action": "block", "rehydrate": False, "requests": True, "responses": False,
+        "domains": ["api.test"],
+    }  # fmt: skip
     assert [(r["pattern"], r["replacement"], r["direction"]) for r in inspect["transformations"]] == [
         ("a", "b", "request"), ("(c)", r"\1d", "response"), ("e", "", "request"),
     ]  # fmt: skip

@@ -9,6 +9,7 @@ from sdk_fakes import detail, sent_json
 
 from hutch import (
     AuditPolicy,
+    EnvMaskingConfig,
     InjectionDefenseConfig,
     InvalidArgumentException,
     PIIConfig,
@@ -69,15 +70,22 @@ async def test_update_security_replaces_the_policy(sdk, api) -> None:
 async def test_body_reading_parts_are_sent_in_declaws_form_and_findings_come_back(sdk, api) -> None:
     created = api.post("/sandboxes").respond(201, json=detail())
     policy = SecurityPolicy(
-        pii=PIIConfig(types=["email", "credit_card"], action="redact", rehydrate_response=True),
+        pii=PIIConfig(types=["email", "credit_card"], action="redact", rehydrate_response=True, scan_responses=True),
         transformations=[TransformationRule(match="a(b)", replace=r"\1", direction="outbound", domains=["x.test"])],
         injection_defense=InjectionDefenseConfig(sensitivity="high", action="log"),
+        env=EnvMaskingConfig(mask_patterns=["*_KEY", "DB_*"]),
     )
     sbx = await sdk.create(security=policy)
     assert sent_json(created)["security"] == {
-        "pii": {"types": ["email", "credit_card"], "action": "redact", "rehydrate_response": True},
+        "pii": {
+            "types": ["email", "credit_card"],
+            "action": "redact",
+            "rehydrate_response": True,
+            "scan_responses": True,
+        },
         "transformations": [{"match": "a(b)", "replace": r"\1", "direction": "outbound", "domains": ["x.test"]}],
         "injection_defense": {"sensitivity": "high", "action": "log"},
+        "env": {"mask_patterns": ["*_KEY", "DB_*"]},
     }
     finding = {"policy": "pii", "type": "email", "action": "redact", "count": 2}
     request = {**ENTRY, "protocol": "https", "method": "POST", "path": "/v1", "status": 200, "findings": [finding]}

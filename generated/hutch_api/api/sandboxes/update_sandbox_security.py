@@ -109,8 +109,9 @@ def sync_detailed(
             apply to (their `domains`, or every name without), with a CA of this sandbox's own that
             its
             trust stores get, and passes everything else through; so does `injection_defense`.
-            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
-            refused with 422.
+            `env_masking` (declaw's docs also call it `env`: give one) masks the values of the
+            environment variables whose names match its globs in every reply that shows values, and
+            the decrypting proxy takes them out of every request that leaves the sandbox.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,8 +156,9 @@ def sync(
             apply to (their `domains`, or every name without), with a CA of this sandbox's own that
             its
             trust stores get, and passes everything else through; so does `injection_defense`.
-            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
-            refused with 422.
+            `env_masking` (declaw's docs also call it `env`: give one) masks the values of the
+            environment variables whose names match its globs in every reply that shows values, and
+            the decrypting proxy takes them out of every request that leaves the sandbox.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,8 +198,9 @@ async def asyncio_detailed(
             apply to (their `domains`, or every name without), with a CA of this sandbox's own that
             its
             trust stores get, and passes everything else through; so does `injection_defense`.
-            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
-            refused with 422.
+            `env_masking` (declaw's docs also call it `env`: give one) masks the values of the
+            environment variables whose names match its globs in every reply that shows values, and
+            the decrypting proxy takes them out of every request that leaves the sandbox.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -240,8 +243,9 @@ async def asyncio(
             apply to (their `domains`, or every name without), with a CA of this sandbox's own that
             its
             trust stores get, and passes everything else through; so does `injection_defense`.
-            `env_masking` is not supported by this server yet: an empty one is accepted, any other is
-            refused with 422.
+            `env_masking` (declaw's docs also call it `env`: give one) masks the values of the
+            environment variables whose names match its globs in every reply that shows values, and
+            the decrypting proxy takes them out of every request that leaves the sandbox.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
