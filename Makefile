@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
-DEBIAN_PACKAGES := bubblewrap slirp4netns nftables debootstrap zstd iproute2 e2fsprogs util-linux libseccomp2 ca-certificates curl tmux chromium fonts-dejavu-core skopeo umoci docker-registry apache2-utils openssl mitmproxy
+DEBIAN_PACKAGES := bubblewrap slirp4netns nftables debootstrap zstd iproute2 e2fsprogs util-linux libseccomp2 ca-certificates curl tmux chromium fonts-dejavu-core skopeo umoci docker-registry apache2-utils openssl mitmproxy postgresql
 
 .PHONY: help setup apt venv generate check-generated lint typecheck test test-unit test-integration test-contract serve demo bench build docs clean
 
@@ -33,7 +33,7 @@ apt:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[server,cli,docs,dev,codegen]'
+	$(PIP) install -q -e '.[server,postgresql,cli,docs,dev,codegen]'
 	touch $@
 
 venv: $(VENV)/.installed

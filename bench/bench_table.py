@@ -68,29 +68,32 @@ def _free_port() -> int:
 # ------------------------------------------------------------------------------------------ floors
 
 
+def socketpair_mbps(mb: int) -> float:
+    """MB/s of `mb` MiB sent through a Unix socketpair in 1 MiB writes, read into a reused buffer."""
+    a, b = socket.socketpair()
+    chunk = b"\0" * MB
+
+    def drain() -> None:
+        buf = bytearray(MB)
+        while b.recv_into(buf):
+            pass
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    t = time.perf_counter()
+    for _ in range(mb):
+        a.sendall(chunk)
+    a.close()
+    reader.join()
+    b.close()
+    return mb / (time.perf_counter() - t)
+
+
 def floors(n: int) -> None:
     record("exec true (ms)", "floor", [timed(lambda: subprocess.run(["/bin/true"], check=True)) for _ in range(n)])
     bwrap = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "/bin/true"]
     record("create+start (ms)", "floor", [timed(lambda: subprocess.run(bwrap, check=True)) for _ in range(n)])
-    mbps = []
-    for _ in range(5):
-        a, b = socket.socketpair()
-        chunk = b"\0" * MB
-
-        def drain(sock: socket.socket = b) -> None:
-            buf = bytearray(MB)
-            while sock.recv_into(buf):
-                pass
-
-        reader = threading.Thread(target=drain)
-        reader.start()
-        t = time.perf_counter()
-        for _ in range(200):
-            a.sendall(chunk)
-        a.close()
-        reader.join()
-        mbps.append(200 / (time.perf_counter() - t))
-        b.close()
+    mbps = [socketpair_mbps(200) for _ in range(5)]
     record("files.write 100 MB (MB/s)", "floor", mbps)
     record("files.read 100 MB (MB/s)", "floor", mbps)
 

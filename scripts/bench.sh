@@ -15,6 +15,9 @@ fi
 echo "== issue 17's table: hutch, podman and the floors side by side (bench/bench_table.py)"
 "$py" bench/bench_table.py
 echo
+echo "== files: 100 MB write and read hop by hop, with each process's CPU per transfer (bench/bench_files.py)"
+"$py" bench/bench_files.py
+echo
 
 echo "== runtime: cold start, destroy, command round trip (bench/bench_runtime.py)"
 "$py" bench/bench_runtime.py --data-dir /var/tmp/hutch-bench-runtime

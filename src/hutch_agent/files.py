@@ -1,5 +1,6 @@
 """File operations, each done as the requesting user (see creds.py) so the kernel checks permissions
-and new files and directories belong to that user. Data is streamed in chunks, never held whole."""
+and new files and directories belong to that user. Data is streamed (in chunks, or spliced by the
+kernel from the request's socket), never held whole."""
 
 from __future__ import annotations
 
@@ -110,8 +111,19 @@ def open_for_read(user: User, path: str) -> int:
     return fd
 
 
-def write_file(user: User, path: str, chunks: Iterable[bytes]) -> dict[str, str]:
-    """Replace the file at `path` with `chunks`, atomically: readers see the old or the new content.
+def write_chunks(chunks: Iterable[bytes]) -> Callable[[int], None]:
+    """A `write_file` content that writes `chunks` one after the other."""
+
+    def fill(fd: int) -> None:
+        for chunk in chunks:
+            write_all(fd, chunk)
+
+    return fill
+
+
+def write_file(user: User, path: str, fill: Callable[[int], None]) -> dict[str, str]:
+    """Replace the file at `path` with what `fill(fd)` writes to it, atomically: readers see the old or
+    the new content.
 
     The data goes to a temporary file beside the target, renamed over it once complete. A symlink
     is followed (its target is written). An existing file keeps its permission bits. When the user
@@ -134,12 +146,12 @@ def write_file(user: User, path: str, chunks: Iterable[bytes]) -> dict[str, str]
         except PermissionError:
             if old_mode is None:
                 raise
-            _fill(os.open(target, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC), chunks)
+            _fill(os.open(target, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC), fill)
         else:
             try:
                 if old_mode is not None:
                     os.fchmod(fd, stat.S_IMODE(old_mode))
-                _fill(fd, chunks)
+                _fill(fd, fill)
                 os.rename(temp, target)
             except BaseException:
                 os.unlink(temp)
@@ -147,11 +159,10 @@ def write_file(user: User, path: str, chunks: Iterable[bytes]) -> dict[str, str]
     return {"path": path, "name": os.path.basename(path), "type": "file"}
 
 
-def _fill(fd: int, chunks: Iterable[bytes]) -> None:
-    """Write every chunk to `fd`, then close it."""
+def _fill(fd: int, fill: Callable[[int], None]) -> None:
+    """Fill `fd`, then close it."""
     try:
-        for chunk in chunks:
-            write_all(fd, chunk)
+        fill(fd)
     finally:
         os.close(fd)
 

@@ -176,7 +176,7 @@ def write_file(agent: Agent, request: Request, response: Response, pids: list[in
     from . import files
 
     user, path = _user_and_path(request)
-    response.json(200, files.write_file(user, path, request.body))
+    response.json(200, files.write_file(user, path, request.body.copy_to))
 
 
 def write_files(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -191,7 +191,7 @@ def write_files(agent: Agent, request: Request, response: Response, pids: list[i
             continue  # other form fields are not files to write; the reader skips their data
         if not part.filename:
             raise HttpError(400, f"multipart part {part.field!r} has no filename (its destination path)")
-        written.append(files.write_file(user, user.resolve(part.filename), part.chunks()))
+        written.append(files.write_file(user, user.resolve(part.filename), files.write_chunks(part.chunks())))
     if not written:
         raise HttpError(400, "the multipart body has no part named 'files' (one per file to write)")
     response.json(200, written)

@@ -13,6 +13,7 @@ or is answered 503 at once, so killing and listing processes keep working in a f
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -26,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from .errors import HttpError
-from .fdio import Waker
+from .fdio import Waker, splice_to_file, write_all
 
 TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 MAX_LINE = 65536
 MAX_HEADERS = 100
 CHUNK = 256 * 1024
+SEND_BUFFER = 4 * 1024 * 1024  # socket send buffer for a file's bytes (the default is 208 KiB)
 # How much of a body nobody read is discarded so the client can finish sending and read our answer.
 DRAIN_LIMIT = 64 * 1024 * 1024
 DRAIN_TIMEOUT = 10.0
@@ -96,17 +98,22 @@ class Body:
         self._expect_continue = expect
         self.done = not chunked and not length
         self.length = length
+        self._lost = False  # a splice failed part way: how much of the body is left is unknown
 
-    def read(self, size: int = CHUNK) -> bytes:
-        """Up to `size` bytes, at least one unless the body is over (then b"")."""
-        if self.done:
-            return b""
+    def _go_ahead(self) -> None:
+        """Tell a client waiting for `100 Continue` to send the body, once we want it."""
         if self._expect_continue:
             self._expect_continue = False
             try:
                 self._conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
             except OSError as exc:
                 raise ClientGone(str(exc)) from exc
+
+    def read(self, size: int = CHUNK) -> bytes:
+        """Up to `size` bytes, at least one unless the body is over (then b"")."""
+        if self.done:
+            return b""
+        self._go_ahead()
         if self._chunked and self._remaining == 0 and not self._next_chunk():
             return b""
         data: bytes = self._rfile.read1(min(size, self._remaining))
@@ -141,6 +148,30 @@ class Body:
         while data := self.read():
             yield data
 
+    def copy_to(self, fd: int) -> None:
+        """Write the rest of the body to the file `fd`. Past what is already buffered, a Content-Length
+        body goes from the socket to the file in the kernel (splice), never through this process."""
+        if self._chunked:
+            for data in self:
+                write_all(fd, data)
+            return
+        if self.done:
+            return
+        self._go_ahead()
+        try:
+            buffered = self._rfile.take_buffered(self._remaining)
+            self._remaining -= len(buffered)
+            write_all(fd, buffered)
+            self._remaining -= splice_to_file(self._conn.fileno(), fd, self._remaining)
+        except OSError as exc:
+            self._lost = True
+            if exc.errno in (errno.ECONNRESET, errno.EPIPE):
+                raise ClientGone(str(exc)) from exc
+            raise
+        if self._remaining:
+            raise ClientGone("the client closed the connection in the middle of the request body")
+        self.done = True
+
     def read_all(self, limit: int) -> bytes:
         """The whole body, or 413 if it is longer than `limit` bytes."""
         if self.length is not None and self.length > limit:
@@ -156,8 +187,8 @@ class Body:
 
     def discard(self) -> bool:
         """Read and drop what is left (bounded); True if the connection can carry another request."""
-        if self._expect_continue:
-            return False  # the client waits for our go-ahead and will not send it
+        if self._expect_continue or self._lost:
+            return False  # the client waits for our go-ahead and will not send it, or we lost count
         total = 0
         while not self.done:
             total += len(self.read())
@@ -235,6 +266,9 @@ class Response:
         that shrinks meanwhile cuts the connection, which then cannot keep its promise."""
         offset = os.lseek(fd, 0, os.SEEK_CUR)
         size = max(0, os.fstat(fd).st_size - offset)
+        if size > CHUNK:  # more in flight: the reader takes it in fewer, larger reads (capped by wmem_max)
+            with contextlib.suppress(OSError):
+                self._conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         self._start(status, [("Content-Type", content_type), ("Content-Length", str(size))])
         try:
             with open(fd, "rb", closefd=False) as f:
@@ -360,6 +394,10 @@ class SocketReader:
             if len(self._buffer) >= limit or not self._fill():
                 return self._take(limit)
         return self._take(end + 1)
+
+    def take_buffered(self, size: int) -> bytes:
+        """Up to `size` bytes of what was read from the socket already, without reading it again."""
+        return self._take(size)
 
     def read1(self, size: int) -> bytes:
         """Up to `size` bytes with at most one read of the socket; b"" at the end of the stream."""

@@ -37,6 +37,7 @@ class ServeOptions:
     image_registry: list[str] = field(default_factory=list)
     build_ca_bundle: Path | None = None
     pool_template: list[str] = field(default_factory=list)
+    database: str | None = None
 
 
 def _keys(args: ServeOptions, data_dir: Path) -> list[tuple[str, str]]:
@@ -64,8 +65,9 @@ def serve(args: ServeOptions) -> int:
 
     from hutchd.backend import Backend
     from hutchd.http.app import build_app
-    from hutchd.http.protocol import ErrorShapeH11Protocol
+    from hutchd.http.protocol import ErrorShapeProtocol
     from hutchd.services.hub import Hub
+    from hutchd.store.db import DatabaseUnavailable
 
     logs.setup(args.log_level)
     try:
@@ -111,6 +113,7 @@ def serve(args: ServeOptions) -> int:
         image_registries=(*Settings.image_registries, *args.image_registry),
         build_ca_bundle=args.build_ca_bundle.resolve() if args.build_ca_bundle else None,
         pool_templates=tuple(dict.fromkeys((*Settings.pool_templates, *args.pool_template))),
+        database=args.database,
     )
     try:
         runtime = Runtime(data_dir)
@@ -121,13 +124,20 @@ def serve(args: ServeOptions) -> int:
         runtime.egress.hosts_file = args.hosts_file.resolve()
     if args.proxy_upstream_ca is not None:
         runtime.egress.proxy.upstream_ca = args.proxy_upstream_ca.resolve()
-    hub = Hub(settings, keyring, Backend(runtime), features)
+    backend = Backend(runtime)
+    try:
+        hub = Hub(settings, keyring, backend, features)
+    except (DatabaseUnavailable, ValueError, ImportError) as e:  # unreachable, not a database URL, no psycopg
+        backend.shutdown()  # the runtime's mounts with it
+        extra = " (PostgreSQL needs hutch[postgresql])" if isinstance(e, ImportError) else ""
+        print(f"hutch: the database cannot be opened: {e}{extra}", file=sys.stderr)
+        return 2
     print(f"hutch {__version__}: serving on http://{args.host}:{args.port} (data in {data_dir})", file=sys.stderr)
     uvicorn.run(
         build_app(hub),
         host=args.host,
         port=args.port,
-        http=ErrorShapeH11Protocol,
+        http=ErrorShapeProtocol,
         log_level="warning" if args.log_level != "debug" else "info",
         access_log=False,
         timeout_graceful_shutdown=5,

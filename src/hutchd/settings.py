@@ -38,3 +38,7 @@ class Settings:
     disk_reserve_mb: int = 1024  # free space on the data dir's filesystem never promised to a sandbox
     default_timeout: int = 300
     log_level: str = "warning"
+    database: str | None = None  # None: SQLite in the data dir; postgresql://...: shared with other replicas
+    # which replica's runtime holds the sandboxes, volumes and builds this server makes (store/replica.py);
+    # None: this data dir's own ID. Replicas that reach each other's sandboxes (a cluster) give one name.
+    owner: str | None = None

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -59,6 +60,7 @@ class HutchServer:
         self.api_key_b = "test-b-" + secrets.token_hex(12)
         self.pool_size = pool_size
         self.extra_args = list(extra_args or [])
+        self.postgres: Any = None  # the tests/postgres_cluster.py cluster its database is on, if it has one
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
         # /etc/hosts format; the server's resolver answers its names to sandboxes (network tests add theirs)
@@ -237,11 +239,12 @@ def new_run_dir() -> Path:
     return run_dir
 
 
-def shared_server(config: pytest.Config) -> HutchServer:
+def shared_server(config: pytest.Config, postgres: Any = None) -> HutchServer:
     """The session's one server, made on first use and stopped when pytest ends. It lives on the
-    pytest config so that tests/contract (which loads this module by path) shares it: two servers on
-    one host at once would each treat the other's sandboxes as leftovers."""
-    server: HutchServer | None = getattr(config, "_hutch_server", None)
+    pytest config so that tests/contract (which loads this module by path) shares it. With `postgres`
+    (a tests/postgres_cluster.py cluster), the session's server whose state is in a database of it."""
+    attr = "_hutch_server" if postgres is None else "_hutch_server_postgresql"
+    server: HutchServer | None = getattr(config, attr, None)
     if server is not None:
         return server
     if os.geteuid() != 0:
@@ -251,8 +254,11 @@ def shared_server(config: pytest.Config) -> HutchServer:
     extra = ["--sample-interval", "1", "--image-registry", "127.0.0.1"]  # the template tests' loopback registry
     if HOST_CA_BUNDLE.is_file():  # this host's trust (an egress proxy's CA too) for template builds' pip and npm
         extra += ["--build-ca-bundle", str(HOST_CA_BUNDLE)]
+    if postgres is not None:
+        extra += ["--database", postgres.new_database("server")]
     server = HutchServer(new_run_dir(), extra_args=extra)
-    config._hutch_server = server  # type: ignore[attr-defined]
+    server.postgres = postgres
+    setattr(config, attr, server)
     config.add_cleanup(lambda: _shutdown(server))
     server.start()
     server.wait_template("base")
@@ -273,6 +279,32 @@ def _shutdown(server: HutchServer) -> None:
     _remove_run_dir(server.data_dir)
 
 
+BACKENDS = {
+    "local": "this host's runtime, state in SQLite",
+    "local+postgresql": "this host's runtime, state in PostgreSQL (hutch serve --database postgresql://...)",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "backends(*names): run the test once on each of these servers (`hutch_server` is parametrized): "
+        + "; ".join(f"{name}: {what}" for name, what in BACKENDS.items()),
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None and "hutch_server" in metafunc.fixturenames:
+        metafunc.parametrize("hutch_server", marker.args, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
 def hutch_server(request: pytest.FixtureRequest) -> HutchServer:
+    """The session's server; tests marked `backends(...)` run on each server named (BACKENDS): the
+    runtime, then `+postgresql` for a server whose state is in the session's PostgreSQL."""
+    backend, _, database = getattr(request, "param", "local").partition("+")
+    assert backend == "local" and database in ("", "postgresql"), request.param
+    if database == "postgresql":
+        return shared_server(request.config, request.getfixturevalue("postgres"))
     return shared_server(request.config)

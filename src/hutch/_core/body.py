@@ -75,14 +75,20 @@ def _once(iterator: Iterator[bytes] | AsyncIterable[bytes]) -> Callable[[], Cont
     return produce
 
 
+def _in_memory(raw: bytes) -> Body:
+    """Bytes sent as they are, or in ``CHUNK`` slices when larger: httpcore sends a buffer by copying
+    what is left of it after each partial ``send``, which for a large one is quadratic."""
+    if len(raw) <= CHUNK:
+        return Body(lambda: raw, len(raw), True)
+    return Body(lambda: (raw[i : i + CHUNK] for i in range(0, len(raw), CHUNK)), len(raw), True)
+
+
 def upload(data: object) -> Body:
     """A body for ``data``: str (UTF-8), bytes-like, a binary or text file object, or an iterable of bytes."""
     if isinstance(data, str):
-        encoded = data.encode("utf-8")
-        return Body(lambda: encoded, len(encoded), True)
+        return _in_memory(data.encode("utf-8"))
     if isinstance(data, bytes | bytearray | memoryview):
-        raw = bytes(data)
-        return Body(lambda: raw, len(raw), True)
+        return _in_memory(bytes(data))
     if hasattr(data, "read"):
         stream: IO[Any] = data  # type: ignore[assignment]
         remaining = _remaining(stream)

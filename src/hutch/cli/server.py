@@ -93,6 +93,13 @@ def _server_installed() -> None:
     "(read when a sandbox's proxy starts).",
 )
 @click.option(
+    "--database",
+    metavar="URL",
+    envvar="HUTCH_DATABASE",
+    help="Where state lives: postgresql://user@host/db (shared by replicas; needs hutch[postgresql]) "
+    "or sqlite:PATH. Default: SQLite in the data dir.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",

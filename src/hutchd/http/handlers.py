@@ -337,7 +337,8 @@ async def get_snapshot(request: Request) -> Response:
 
 @handles("deleteSnapshot")
 async def delete_snapshot(request: Request) -> Response:
-    await _hub(request).snapshots.delete(request.state.tenant, request.path_params["snapshotID"])
+    hub = _hub(request)
+    await hub.snapshots.delete(request.state.tenant, request.path_params["snapshotID"], hub.owner)
     return Response(status_code=204)
 
 

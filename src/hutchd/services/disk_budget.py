@@ -29,8 +29,9 @@ LIVE_STATES = ("pooled", "starting", "running", "paused")
 
 
 class DiskBudget:
-    def __init__(self, db: Database, layout: Layout, *, overcommit: float, reserve_mb: int) -> None:
+    def __init__(self, db: Database, layout: Layout, *, overcommit: float, reserve_mb: int, owner: str) -> None:
         self._db = db
+        self._owner = owner  # the disks of this replica's sandboxes and volumes are on this host
         self._layout = layout
         self.overcommit = overcommit
         self.reserve_mb = reserve_mb
@@ -56,9 +57,10 @@ class DiskBudget:
         free = self.free_mb()
         states = LIVE_STATES if pooled else tuple(s for s in LIVE_STATES if s != "pooled")
         rows = self._db.all(
-            f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(states))})", *states
-        )
-        volumes = self._db.all("SELECT id, size_mb FROM volumes")
+            f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(states))}) AND owner = ?",
+            *states, self._owner,
+        )  # fmt: skip
+        volumes = self._db.all("SELECT id, size_mb FROM volumes WHERE owner = ?", self._owner)
         promised = sum(r["disk_mb"] for r in rows) + sum(v["size_mb"] for v in volumes)
         used = sum(self._allocated_mb(self._sandbox_image(r["id"]), r["disk_mb"]) for r in rows)
         used += sum(self._allocated_mb(self._layout.volume_dir(v["id"]) / "disk.img", v["size_mb"]) for v in volumes)

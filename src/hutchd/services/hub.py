@@ -23,8 +23,8 @@ from hutchd.services.template_sandboxes import TemplateSandboxes
 from hutchd.services.volume_service import Volumes
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
-from hutchd.store import ids
-from hutchd.store.db import Database, now
+from hutchd.store import ids, replica
+from hutchd.store.db import now, open_database
 
 log = logging.getLogger("hutchd")
 
@@ -37,10 +37,18 @@ class Hub:
         self.features = features
         self.missing: list[str] = list(features.missing()) if features is not None else []
         self.started_at = now()
-        self.db = Database(settings.data_dir / "hutch.db")
+        self.db = open_database(settings.database, settings.data_dir)
+        # the replica itself, and the owner of what it makes: the same with the local runtime; replicas that
+        # reach each other's sandboxes share one owner, but each keeps its own warm pool
+        self.replica_id = replica.data_dir_id(settings.data_dir)
+        self.owner = owner = settings.owner or self.replica_id
         self.agents = AgentClients(backend)
         self.disk = DiskBudget(
-            self.db, backend.rt.layout, overcommit=settings.disk_overcommit, reserve_mb=settings.disk_reserve_mb
+            self.db,
+            backend.rt.layout,
+            overcommit=settings.disk_overcommit,
+            reserve_mb=settings.disk_reserve_mb,
+            owner=owner,
         )
         self.launches = TemplateSandboxes(self.db, backend, self.agents)
         self.pool = WarmPool(
@@ -50,12 +58,13 @@ class Hub:
             settings.pool_size,
             self.disk,
             settings.pool_memory_mb,
+            owner=self.replica_id,
             prepare=self.launches.start_in,
             agents=self.agents,
         )
         self.snapshots = Snapshots(self.db, backend, settings, self.pool)
         self.access = AccessTokens(settings.data_dir)
-        self.volumes = Volumes(self.db, backend, self.disk)
+        self.volumes = Volumes(self.db, backend, self.disk, owner)
         self.sandboxes = Sandboxes(
             self.db,
             backend,
@@ -67,6 +76,8 @@ class Hub:
             self.access,
             self.volumes,
             self.launches,
+            owner,
+            self.replica_id,
         )
         self.templates = TemplateBuilds(
             self.db,
@@ -76,9 +87,10 @@ class Hub:
             settings.data_dir,
             settings.image_registries,
             settings.build_ca_bundle,
+            owner=owner,
         )
         self.sampler = Sampler(
-            self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone
+            self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone, owner=owner
         )
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -101,6 +113,7 @@ class Hub:
     # ------------------------------------------------------------------ start-up and shutdown
 
     async def start(self) -> None:
+        replica.take_unowned(self.db, self.owner)
         await self.volumes.recover()  # before the sandboxes: a restore may mount a volume
         await self.recover()
         self.templates.recover()
@@ -135,7 +148,10 @@ class Hub:
         A create it had not finished (`starting`) is never adopted: it may be half made (no network
         interface, its policy or envs not applied yet) and its client got no answer. It is destroyed,
         recorded as killed, and its Idempotency-Key freed so that a retry makes a new sandbox."""
-        rows = self.db.all("SELECT * FROM sandboxes WHERE state IN ('pooled', 'starting', 'running', 'paused')")
+        rows = self.db.all(
+            "SELECT * FROM sandboxes WHERE state IN ('pooled', 'starting', 'running', 'paused') AND owner IN (?, ?)",
+            self.owner, self.replica_id,
+        )  # fmt: skip
         adoptable = {r["id"] for r in rows if r["state"] != "starting"}
         try:
             report = await self.backend.recover(adoptable)

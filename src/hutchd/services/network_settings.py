@@ -4,11 +4,11 @@ and `PUT /sandboxes/{id}/network`. The rules themselves live in runtime/netpolic
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from typing import Any
 
 from hutchd.http.errors import unprocessable
 from hutchd.runtime.netpolicy import NetworkPolicy, PolicyError
+from hutchd.store.db import Row
 
 
 def new_token() -> str:
@@ -34,13 +34,13 @@ def launch_policy(body: dict[str, Any]) -> NetworkPolicy | None:
     return None
 
 
-def stored_policy(row: sqlite3.Row) -> NetworkPolicy | None:
+def stored_policy(row: Row) -> NetworkPolicy | None:
     """The policy a row records explicitly (None: the open default, or deny-all without internet)."""
-    raw = row["network"] if "network" in row.keys() else None  # noqa: SIM118 (sqlite3.Row)
+    raw = row.get("network")
     return NetworkPolicy.from_json(raw) if raw else None
 
 
-def row_policy(row: sqlite3.Row) -> NetworkPolicy:
+def row_policy(row: Row) -> NetworkPolicy:
     """The policy in force for a sandbox row (rows from before policies existed: from allow_internet)."""
     stored = stored_policy(row)
     if stored is not None:
@@ -48,10 +48,10 @@ def row_policy(row: sqlite3.Row) -> NetworkPolicy:
     return NetworkPolicy() if row["allow_internet"] else NetworkPolicy.deny_all()
 
 
-def detail_fields(row: sqlite3.Row) -> dict[str, Any]:
+def detail_fields(row: Row) -> dict[str, Any]:
     """`network` and `trafficAccessToken` of SandboxDetail; also corrects `allowInternetAccess`."""
     policy = row_policy(row)
-    token = row["traffic_token"] if "traffic_token" in row.keys() else None  # noqa: SIM118
+    token = row.get("traffic_token")
     return {
         "allowInternetAccess": not policy.denies_everything,
         "network": policy.to_api(),

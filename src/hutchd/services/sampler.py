@@ -27,8 +27,11 @@ class Sampler:
         interval: float,
         retention: float,
         on_gone: Callable[[str], Awaitable[None]] | None = None,
+        *,
+        owner: str,
     ) -> None:
         self._on_gone = on_gone
+        self._owner = owner  # samples the sandboxes this replica's runtime holds
         self._db = db
         self._backend = backend
         self.interval = interval
@@ -36,7 +39,9 @@ class Sampler:
         self._last: dict[str, tuple[float, int]] = {}  # sandbox -> (time, cpu usage in µs) of its last sample
 
     async def sample_once(self) -> int:
-        rows = self._db.all("SELECT id, cpu FROM sandboxes WHERE state IN ('running', 'paused')")
+        rows = self._db.all(
+            "SELECT id, cpu FROM sandboxes WHERE state IN ('running', 'paused') AND owner = ?", self._owner
+        )
         self._db.run("DELETE FROM idempotency WHERE created_at < ?", now() - IDEMPOTENCY_TTL)
         if not rows:
             self._last.clear()
@@ -48,7 +53,7 @@ class Sampler:
         for sid, u in usage.items():
             values.append((sid, t, *self._row(sid, t, u, cpus[sid])))
         with self._db.tx():
-            self._db.conn.executemany(
+            self._db.run_many(
                 f"INSERT INTO metrics ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
                 values,
             )

@@ -4,6 +4,11 @@ restore. Handlers call it with an authenticated tenant; another tenant's sandbox
 Every state change of one sandbox happens under that sandbox's lock, and every database
 read-check-write runs without an `await` in between (see db.py), so concurrent requests cannot
 hand out one pooled sandbox twice, take one name twice or kill a sandbox while it is being paused.
+Across replicas sharing a database, the database's constraints keep names and idempotency keys
+taken once, and a sandbox is acted on only by its `owner`, the replica whose runtime holds it
+(`settings.owner`); another replica shows its record and answers calls on it with a 409 that names
+the owner. While it is `starting` its owner is the replica making it (`replica`), even where
+replicas share an owner: only that replica's next start may find it half made and destroy it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import sqlite3
 from collections import defaultdict
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
@@ -36,8 +40,8 @@ from hutchd.services.template_sandboxes import TemplateSandboxes
 from hutchd.services.volume_service import Volumes
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
-from hutchd.store import ids
-from hutchd.store.db import Database, dumps, now
+from hutchd.store import ids, replica
+from hutchd.store.db import Conflict, Database, Row, dumps, now
 from hutchd.store.records import sandbox_detail
 
 log = logging.getLogger("hutchd.sandboxes")
@@ -48,6 +52,8 @@ TEMPLATE_ALIASES = {"code-interpreter-v1": "code-interpreter"}
 ROW_CACHE_SIZE = 4096
 """Rows kept in memory at most (lookups of unknown IDs are kept too, so a flood of them cannot grow it)."""
 RESTORE_PREFERENCE = {"pause": 0, "periodic": 1, "manual": 2, "template": 2}
+CREATE_WAIT_S = 300.0
+"""How long a create retried with its Idempotency-Key waits for the first one, under way on another replica."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,7 @@ class Launch:
         )
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row, *, timeout: int, snapshot_id: str) -> Launch:
+    def from_row(cls, row: Row, *, timeout: int, snapshot_id: str) -> Launch:
         """The launch of a sandbox restored from `row`'s snapshot: same settings, no name."""
         return cls(
             template_id=row["template_id"],
@@ -139,6 +145,10 @@ class Launch:
         )
 
 
+class KeyTaken(Exception):
+    """Another create recorded the same Idempotency-Key first (on another replica)."""
+
+
 class Sandboxes:
     def __init__(
         self,
@@ -152,9 +162,13 @@ class Sandboxes:
         access: AccessTokens,
         volumes: Volumes,
         templates: TemplateSandboxes,
+        owner: str,
+        replica: str,
     ) -> None:
         self._db = db
         self._templates = templates
+        self.owner = owner
+        self.replica = replica
         self._volumes = volumes
         self._access = access
         self._disk = disk
@@ -166,14 +180,14 @@ class Sandboxes:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._inflight: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
         self._teardowns: set[asyncio.Task[None]] = set()
-        self._rows: dict[str, sqlite3.Row | None] = {}
+        self._rows: dict[str, Row | None] = {}
         self._rows_generation = -1
 
     def lock(self, sandbox_id: str) -> asyncio.Lock:
         return self._locks[sandbox_id]
 
     @contextlib.asynccontextmanager
-    async def held_live(self, tenant: Tenant, sandbox_id: str) -> AsyncIterator[sqlite3.Row]:
+    async def held_live(self, tenant: Tenant, sandbox_id: str) -> AsyncIterator[Row]:
         """The tenant's sandbox under its lock, running or paused (409 while it starts or ends): what
         changing a live sandbox's policy, files or snapshots needs."""
         async with self.lock(sandbox_id):
@@ -184,7 +198,7 @@ class Sandboxes:
 
     # ------------------------------------------------------------------ lookups
 
-    def row(self, sandbox_id: str) -> sqlite3.Row | None:
+    def row(self, sandbox_id: str) -> Row | None:
         """The sandbox's row; from memory while no write touched sandboxes or snapshots since it was read
         (the gateway and the access-token check read it on every forwarded call)."""
         if self._rows_generation != self._db.generation or len(self._rows) >= ROW_CACHE_SIZE:
@@ -195,7 +209,7 @@ class Sandboxes:
         row = self._rows[sandbox_id] = self._db.one("SELECT * FROM sandboxes WHERE id = ?", sandbox_id)
         return row
 
-    def visible(self, tenant: Tenant, sandbox_id: str) -> sqlite3.Row:
+    def visible(self, tenant: Tenant, sandbox_id: str) -> Row:
         """The tenant's sandbox; a killed one only while it has snapshots. Otherwise 404."""
         row = self._db.one(
             "SELECT * FROM sandboxes WHERE id = ? AND tenant = ? AND (state != 'killed' OR EXISTS"
@@ -207,7 +221,7 @@ class Sandboxes:
             raise not_found(f"sandbox {sandbox_id} not found")
         return row
 
-    def live(self, tenant: Tenant, sandbox_id: str) -> sqlite3.Row:
+    def live(self, tenant: Tenant, sandbox_id: str) -> Row:
         """The tenant's sandbox if it is not killed; 404 otherwise."""
         row = self.row(sandbox_id)
         if row is None or row["tenant"] != tenant.id:
@@ -215,9 +229,10 @@ class Sandboxes:
         if row["state"] == "killed":
             self.visible(tenant, sandbox_id)  # "not found" unless it has snapshots
             raise not_found(f"sandbox {sandbox_id} was killed; restore it from a snapshot with restoreSandbox")
+        replica.check_owner(row, self.owner)
         return row
 
-    def by_id_or_name(self, tenant: Tenant, ref: str) -> sqlite3.Row:
+    def by_id_or_name(self, tenant: Tenant, ref: str) -> Row:
         row = self._db.one(
             "SELECT * FROM sandboxes WHERE tenant = ? AND state IN ('starting', 'running', 'paused')"
             " AND (id = ? OR name = ?) ORDER BY id = ? DESC LIMIT 1",
@@ -273,12 +288,13 @@ class Sandboxes:
             sql.append("AND name = ?")
             args.append(name)
         for k, v in metadata.items():
-            # json_each compares keys exactly (a JSON path would need escaping rules SQLite lacks)
+            # the entries' keys compare exactly (a JSON path would need escaping rules SQLite lacks)
+            entries = self._db.json_entries("sandboxes.metadata")
             if v is None:
-                sql.append("AND EXISTS (SELECT 1 FROM json_each(sandboxes.metadata) WHERE key = ?)")
+                sql.append(f"AND EXISTS (SELECT 1 FROM {entries} WHERE key = ?)")
                 args.append(k)
             else:
-                sql.append("AND EXISTS (SELECT 1 FROM json_each(sandboxes.metadata) WHERE key = ? AND value = ?)")
+                sql.append(f"AND EXISTS (SELECT 1 FROM {entries} WHERE key = ? AND value = ?)")
                 args += [k, v]
         if started_after is not None:
             sql.append("AND started_at >= ?")
@@ -312,16 +328,11 @@ class Sandboxes:
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
-        row = self._db.one(
-            "SELECT sandbox_id FROM idempotency WHERE tenant = ? AND key = ?", tenant.id, idempotency_key
-        )
-        if row is not None:
-            return self.detail_with_token(row["sandbox_id"])
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         fut.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._inflight[key] = fut
         try:
-            result = await self._create(tenant, launch, idempotency_key)
+            result = await self._create_once(tenant, launch, idempotency_key)
         except BaseException as e:
             fut.set_exception(e if isinstance(e, Exception) else RuntimeError("create was cancelled"))
             raise
@@ -329,6 +340,44 @@ class Sandboxes:
             del self._inflight[key]
         fut.set_result(result)
         return result
+
+    async def _create_once(self, tenant: Tenant, launch: Launch, idempotency_key: str) -> dict[str, Any]:
+        """The key's sandbox: the one a create with it made before (here or on another replica), or a new
+        one. The idempotency table's primary key decides which create recorded the key first."""
+        for _ in range(3):  # a create that held the key may fail and free it meanwhile
+            row = self._db.one(
+                "SELECT sandbox_id FROM idempotency WHERE tenant = ? AND key = ?", tenant.id, idempotency_key
+            )
+            if row is not None:
+                made = await self._made(row["sandbox_id"])
+                if made is not None:
+                    return made
+                continue
+            try:
+                return await self._create(tenant, launch, idempotency_key)
+            except KeyTaken:
+                log.info("a create's Idempotency-Key was recorded first by another create; answering with its sandbox")
+                continue
+        raise ApiError(503, "the create with this Idempotency-Key keeps failing on another replica; retry later")
+
+    async def _made(self, sandbox_id: str) -> dict[str, Any] | None:
+        """The detail of a sandbox made with an idempotency key once its create ends (on another replica it
+        may still be booting); None if that create failed (its row is gone)."""
+        deadline = asyncio.get_running_loop().time() + CREATE_WAIT_S
+        while True:
+            row = self._db.one("SELECT state, owner FROM sandboxes WHERE id = ?", sandbox_id)
+            if row is None:
+                return None
+            if row["state"] != "starting":
+                return self.detail_with_token(sandbox_id)
+            if asyncio.get_running_loop().time() > deadline:
+                raise ApiError(
+                    503,
+                    f"sandbox {sandbox_id} of this Idempotency-Key is still being created on replica {row['owner']};"
+                    " retry later",
+                    {"Retry-After": "5"},
+                )
+            await asyncio.sleep(0.1)
 
     def _from_snapshot(self, tenant: Tenant, launch: Launch) -> Launch:
         """A templateID that names one of the tenant's snapshots (E2B's `Sandbox.create(snapshot_id)`)
@@ -342,6 +391,7 @@ class Sandboxes:
             return dataclasses.replace(launch, template_id=snap["template_id"])
         source = self.row(snap["sandbox_id"])
         assert source is not None
+        replica.check_owner(source, self.owner)  # its files are there
         return dataclasses.replace(
             launch, template_id=source["template_id"], restored_from=snap["id"], from_snapshot=snap["id"]
         )
@@ -352,13 +402,15 @@ class Sandboxes:
         if launch.name is not None and self._db.one(
             "SELECT 1 FROM sandboxes WHERE tenant = ? AND name = ? AND state != 'killed'", tenant.id, launch.name
         ):
-            raise conflict(f"a sandbox named {launch.name} already exists; kill it or choose another name")
-        row = self._db.one("SELECT COUNT(*) FROM sandboxes WHERE state IN ('starting', 'running', 'paused')")
-        assert row is not None
-        if row[0] >= self._settings.max_sandboxes:
+            raise self._name_taken(launch.name)
+        live = self._db.value(
+            "SELECT COUNT(*) FROM sandboxes WHERE state IN ('starting', 'running', 'paused') AND owner IN (?, ?)",
+            self.owner, self.replica,
+        )  # fmt: skip
+        if live >= self._settings.max_sandboxes:
             raise ApiError(
                 429,
-                f"this server already runs {row[0]} sandboxes (its limit); kill some or retry later",
+                f"this server already runs {live} sandboxes (its limit); kill some or retry later",
                 {"Retry-After": "5"},
             )
         try:
@@ -369,6 +421,10 @@ class Sandboxes:
         self._volumes.check_present(launch.volume_mounts)
         if launch.from_snapshot is None:
             self._templates.require_built(launch.template_id)
+
+    @staticmethod
+    def _name_taken(name: str | None) -> ApiError:
+        return conflict(f"a sandbox named {name} already exists; kill it or choose another name")
 
     def template_visible(self, tenant: Tenant, template_id: str) -> bool:
         t = self._db.one("SELECT tenant FROM templates WHERE id = ?", template_id)
@@ -384,38 +440,14 @@ class Sandboxes:
         if launch.poolable():
             pooled = self._pool.take(launch.template_id, disk_mb=launch.disk_mb, allow_internet=launch.allow_internet)
         sandbox_id = pooled or ids.sandbox_id()
-        t = now()
-        with self._db.tx():
-            values = (
-                tenant.id, launch.name, launch.template_id, dumps(launch.metadata), dumps(launch.envs),
-                launch.cpu, launch.memory_mb, launch.disk_mb, int(launch.allow_internet), launch.on_timeout,
-                int(launch.auto_resume), launch.timeout, t, t + launch.timeout, launch.restored_from,
-            )  # fmt: skip
+        try:
+            self._record(tenant, launch, sandbox_id, pooled, idempotency_key)
+        except Conflict as e:
             if pooled:
-                self._db.run(
-                    "UPDATE sandboxes SET tenant = ?, name = ?, template_id = ?, state = 'starting', metadata = ?,"
-                    " envs = ?, cpu = ?, memory_mb = ?, disk_mb = ?, allow_internet = ?, on_timeout = ?,"
-                    " auto_resume = ?, timeout_s = ?, started_at = ?, end_at = ?, restored_from = ?, seq = ?"
-                    " WHERE id = ?",
-                    *values, self._db.next_seq(), sandbox_id,
-                )  # fmt: skip
-            else:
-                self._db.run(
-                    "INSERT INTO sandboxes (tenant, name, template_id, state, metadata, envs, cpu, memory_mb,"
-                    " disk_mb, allow_internet, on_timeout, auto_resume, timeout_s, started_at, end_at,"
-                    " restored_from, seq, id) VALUES (?, ?, ?, 'starting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    *values, self._db.next_seq(), sandbox_id,
-                )  # fmt: skip
-            self._db.run(
-                "UPDATE sandboxes SET network = ?, traffic_token = ?, secure = ?, volume_mounts = ? WHERE id = ?",
-                launch.network.to_json() if launch.network else None, network_settings.new_token(),
-                int(launch.secure), dumps(launch.volume_mounts), sandbox_id,
-            )  # fmt: skip
-            if idempotency_key is not None:
-                self._db.run(
-                    "INSERT INTO idempotency (tenant, key, sandbox_id, created_at) VALUES (?, ?, ?, ?)",
-                    tenant.id, idempotency_key, sandbox_id, t,
-                )  # fmt: skip
+                self._pool.adopt(launch.template_id, pooled)  # the write was undone: it is still pooled
+            if e.table == "idempotency":
+                raise KeyTaken from None
+            raise self._name_taken(launch.name) from None
         crash_point("create:recorded")
         try:
             async with self.lock(sandbox_id):
@@ -446,8 +478,9 @@ class Sandboxes:
             raise ApiError(500, f"creating the sandbox failed: {e}") from e
         t = now()
         self._db.run(
-            "UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ? WHERE id = ? AND state = 'starting'",
-            t, t + launch.timeout, sandbox_id,
+            "UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ?, owner = ?"
+            " WHERE id = ? AND state = 'starting'",
+            t, t + launch.timeout, self.owner, sandbox_id,
         )  # fmt: skip
         if pooled and not launch.secure and self._pool.shape.secure and launch.allow_internet:
             self._in_background(self._drop_proxy(sandbox_id), f"drop-proxy-{sandbox_id}")
@@ -472,6 +505,44 @@ class Sandboxes:
         self._teardowns.add(task)
         task.add_done_callback(self._teardowns.discard)
         return task
+
+    def _record(
+        self, tenant: Tenant, launch: Launch, sandbox_id: str, pooled: str | None, idempotency_key: str | None
+    ) -> None:
+        """The new sandbox's row (a pooled one's, taken over) and its idempotency key, in one transaction."""
+        t = now()
+        with self._db.tx():
+            values = (
+                tenant.id, launch.name, launch.template_id, dumps(launch.metadata), dumps(launch.envs),
+                launch.cpu, launch.memory_mb, launch.disk_mb, int(launch.allow_internet), launch.on_timeout,
+                int(launch.auto_resume), launch.timeout, t, t + launch.timeout, launch.restored_from,
+            )  # fmt: skip
+            if pooled:
+                self._db.run(
+                    "UPDATE sandboxes SET tenant = ?, name = ?, template_id = ?, state = 'starting', metadata = ?,"
+                    " envs = ?, cpu = ?, memory_mb = ?, disk_mb = ?, allow_internet = ?, on_timeout = ?,"
+                    " auto_resume = ?, timeout_s = ?, started_at = ?, end_at = ?, restored_from = ?, seq = ?"
+                    " WHERE id = ?",
+                    *values, self._db.next_seq(), sandbox_id,
+                )  # fmt: skip
+            else:
+                self._db.run(
+                    "INSERT INTO sandboxes (tenant, name, template_id, state, metadata, envs, cpu, memory_mb,"
+                    " disk_mb, allow_internet, on_timeout, auto_resume, timeout_s, started_at, end_at,"
+                    " restored_from, seq, id) VALUES (?, ?, ?, 'starting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    *values, self._db.next_seq(), sandbox_id,
+                )  # fmt: skip
+            self._db.run(
+                "UPDATE sandboxes SET network = ?, traffic_token = ?, secure = ?, volume_mounts = ?, owner = ?"
+                " WHERE id = ?",
+                launch.network.to_json() if launch.network else None, network_settings.new_token(),
+                int(launch.secure), dumps(launch.volume_mounts), self.replica, sandbox_id,
+            )  # fmt: skip
+            if idempotency_key is not None:
+                self._db.run(
+                    "INSERT INTO idempotency (tenant, key, sandbox_id, created_at) VALUES (?, ?, ?, ?)",
+                    tenant.id, idempotency_key, sandbox_id, t,
+                )  # fmt: skip
 
     async def _boot(self, sandbox_id: str, launch: Launch) -> None:
         await self._backend.start(
@@ -630,17 +701,20 @@ class Sandboxes:
                 raise self._gone_error(sandbox_id) from None
             t = now()
             end_at = max(row["end_at"], t + row["timeout_s"]) if row["end_at"] <= t + 1 else row["end_at"]
-            self._db.run("UPDATE sandboxes SET state = 'running', end_at = ? WHERE id = ?", end_at, sandbox_id)
+            self._db.run(
+                "UPDATE sandboxes SET state = 'running', end_at = ?, reap_claim = NULL WHERE id = ?", end_at, sandbox_id
+            )
 
     def set_timeout(self, tenant: Tenant, sandbox_id: str, timeout: int) -> None:
         self.live(tenant, sandbox_id)
         self._db.run(
-            "UPDATE sandboxes SET end_at = ?, timeout_s = ? WHERE id = ? AND state != 'killed'",
+            "UPDATE sandboxes SET end_at = ?, timeout_s = ?, reap_claim = NULL WHERE id = ? AND state != 'killed'",
             now() + timeout, timeout, sandbox_id,
         )  # fmt: skip
 
     async def connect(self, tenant: Tenant, ref: str, timeout: int | None) -> dict[str, Any]:
         row = self.by_id_or_name(tenant, ref)
+        replica.check_owner(row, self.owner)
         sandbox_id = row["id"]
         await self.ensure_running(sandbox_id)
         if timeout is not None:
@@ -651,7 +725,8 @@ class Sandboxes:
         """The lifetime ends no earlier than ``timeout`` seconds from now; a later end stays (E2B's connect)."""
         end_at = now() + timeout
         self._db.run(
-            "UPDATE sandboxes SET end_at = ?, timeout_s = ? WHERE id = ? AND state != 'killed' AND end_at < ?",
+            "UPDATE sandboxes SET end_at = ?, timeout_s = ?, reap_claim = NULL"
+            " WHERE id = ? AND state != 'killed' AND end_at < ?",
             end_at, timeout, sandbox_id, end_at,
         )  # fmt: skip
 
@@ -703,6 +778,7 @@ class Sandboxes:
         self, tenant: Tenant, sandbox_id: str, snapshot_id: str | None, timeout: int | None
     ) -> dict[str, Any]:
         row = self.visible(tenant, sandbox_id)
+        replica.check_owner(row, self.owner)  # its snapshots' files are there
         if snapshot_id is not None:
             snap = self._db.one(
                 "SELECT * FROM snapshots WHERE id = ? AND sandbox_id = ? AND tenant = ?",

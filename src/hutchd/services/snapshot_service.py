@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from typing import Any
 
 from hutchd.auth import Tenant
@@ -17,8 +16,8 @@ from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import SandboxNotFound
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
-from hutchd.store import ids
-from hutchd.store.db import Database, now
+from hutchd.store import ids, replica
+from hutchd.store.db import Database, Row, now
 from hutchd.store.records import snapshot as snapshot_json
 
 log = logging.getLogger("hutchd.snapshots")
@@ -33,7 +32,7 @@ class Snapshots:
         self._backend = backend
         self._settings = settings
 
-    async def take(self, sandbox: sqlite3.Row, *, kind: str) -> sqlite3.Row:
+    async def take(self, sandbox: Row, *, kind: str) -> Row:
         """Record a snapshot of a running or paused sandbox (the caller holds its lock)."""
         snapshot_id = ids.snapshot_id()
         try:
@@ -56,16 +55,13 @@ class Snapshots:
         return row
 
     async def _prune(self, sandbox_id: str, kind: str, keep: int) -> None:
-        old = self._db.all(
-            "SELECT id FROM snapshots WHERE sandbox_id = ? AND kind = ? ORDER BY created_at DESC LIMIT -1 OFFSET ?",
-            sandbox_id,
-            kind,
-            keep,
+        rows = self._db.all(
+            "SELECT id FROM snapshots WHERE sandbox_id = ? AND kind = ? ORDER BY created_at DESC", sandbox_id, kind
         )
-        for r in old:
+        for r in rows[keep:]:
             await self._remove(r["id"])
 
-    async def create(self, sandbox: sqlite3.Row, *, as_template: bool, name: str | None = None) -> dict[str, Any]:
+    async def create(self, sandbox: Row, *, as_template: bool, name: str | None = None) -> dict[str, Any]:
         row = await self.take(sandbox, kind="template" if as_template else "manual")
         if name is not None:
             self._db.run("UPDATE snapshots SET name = ? WHERE id = ?", name, row["id"])
@@ -92,7 +88,7 @@ class Snapshots:
             row = fresh
         return snapshot_json(row)
 
-    def bootable(self, tenant: Tenant, ref: str) -> sqlite3.Row | None:
+    def bootable(self, tenant: Tenant, ref: str) -> Row | None:
         """The caller's snapshot with ID `ref`, or the newest named `ref` (createSandbox's templateID)."""
         return self._db.one(
             "SELECT * FROM snapshots WHERE tenant = ? AND (id = ? OR name = ?) ORDER BY id = ? DESC, created_at DESC",
@@ -110,14 +106,18 @@ class Snapshots:
             )
         return [snapshot_json(r) for r in rows]
 
-    def get(self, tenant: Tenant, snapshot_id: str) -> sqlite3.Row:
+    def get(self, tenant: Tenant, snapshot_id: str) -> Row:
         row = self._db.one("SELECT * FROM snapshots WHERE id = ? AND tenant = ?", snapshot_id, tenant.id)
         if row is None:
             raise not_found(f"snapshot {snapshot_id} not found")
         return row
 
-    async def delete(self, tenant: Tenant, snapshot_id: str) -> None:
+    async def delete(self, tenant: Tenant, snapshot_id: str, owner: str) -> None:
+        """Delete the snapshot (on the replica `owner`, which holds its files)."""
         row = self.get(tenant, snapshot_id)
+        sandbox = self._db.one("SELECT id, owner FROM sandboxes WHERE id = ?", row["sandbox_id"])
+        if sandbox is not None:
+            replica.check_owner(sandbox, owner)  # the snapshot's files are there
         if row["template_id"] is not None:
             users = self._db.all(
                 "SELECT id FROM sandboxes WHERE template_id = ? AND state IN ('starting', 'running', 'paused')",
@@ -145,11 +145,11 @@ class Snapshots:
     # ------------------------------------------------------------------ periodic snapshots
 
     async def periodic_loop(self, sandboxes: Any) -> None:
-        """Every `snapshot_interval` seconds, a `periodic` snapshot of each running sandbox."""
+        """Every `snapshot_interval` seconds, a `periodic` snapshot of each running sandbox of this replica."""
         interval = self._settings.snapshot_interval
         while True:
             await asyncio.sleep(interval)
-            for r in self._db.all("SELECT id FROM sandboxes WHERE state = 'running'"):
+            for r in self._db.all("SELECT id FROM sandboxes WHERE state = 'running' AND owner = ?", sandboxes.owner):
                 async with sandboxes.lock(r["id"]):
                     row = self._db.one("SELECT * FROM sandboxes WHERE id = ? AND state = 'running'", r["id"])
                     if row is None:

@@ -147,7 +147,10 @@ class TemplateBuilds:
         data_dir: Path,
         registries: tuple[str, ...],
         ca_bundle: Path | None = None,
+        *,
+        owner: str,
     ) -> None:
+        self._owner = owner  # a build runs on the replica that took it; its record says which
         self._registries = registries
         self._ca_bundle = ca_bundle
         self._db = db
@@ -267,9 +270,9 @@ class TemplateBuilds:
                     template_id, tenant.id, f"built from {base[1]}", now(), alias, dumps(config),
                 )  # fmt: skip
             self._db.run(
-                "INSERT INTO template_builds (id, tenant, template_id, status, created_at, steps_total)"
-                " VALUES (?, ?, ?, 'building', ?, ?)",
-                build.id, tenant.id, template_id, now(), build.steps_total,
+                "INSERT INTO template_builds (id, tenant, template_id, status, created_at, steps_total, owner)"
+                " VALUES (?, ?, ?, 'building', ?, ?, ?)",
+                build.id, tenant.id, template_id, now(), build.steps_total, self._owner,
             )  # fmt: skip
         self._builds[build.id] = build
         finished = [b.id for b in self._builds.values() if b.done]
@@ -524,14 +527,18 @@ class TemplateBuilds:
         return out
 
     def recover(self) -> None:
-        """At start: builds a previous server process did not finish failed, and leave no template
-        without content."""
+        """At start: builds this replica's previous process did not finish failed, and leave no template
+        without content (but those whose first build another replica runs)."""
         with self._db.tx():
             self._db.run(
-                "UPDATE template_builds SET status = 'error', finished_at = ?, reason = ? WHERE status = 'building'",
-                now(), dumps({"message": "the server stopped during the build; build it again"}),
+                "UPDATE template_builds SET status = 'error', finished_at = ?, reason = ?"
+                " WHERE status = 'building' AND owner = ?",
+                now(), dumps({"message": "the server stopped during the build; build it again"}), self._owner,
             )  # fmt: skip
-            self._db.run("DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL")
+            self._db.run(
+                "DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL AND NOT EXISTS"
+                " (SELECT 1 FROM template_builds b WHERE b.template_id = templates.id AND b.status = 'building')"
+            )
         self._logs.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._prune_logs()
 

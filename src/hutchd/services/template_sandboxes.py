@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import time
 from typing import Any
 
@@ -18,7 +17,7 @@ from hutchd.auth import Tenant
 from hutchd.backend import Backend
 from hutchd.http.errors import ApiError, conflict
 from hutchd.runtime.templates import RECIPES
-from hutchd.store.db import Database
+from hutchd.store.db import Database, Row
 
 log = logging.getLogger("hutchd.templates")
 
@@ -30,13 +29,13 @@ BUILDING_RETRY_AFTER_S = 15
 """What a create of a built-in being built asks the client to wait (the SDK retries such a create)."""
 
 
-def config(row: sqlite3.Row) -> dict[str, Any]:
+def config(row: Row) -> dict[str, Any]:
     """A built template's settings (envs, user, workdir, start and ready commands, resources)."""
     raw = row["config"]
     return dict(json.loads(raw)) if raw else {}
 
 
-def own(db: Database, tenant: Tenant, ref: str) -> sqlite3.Row | None:
+def own(db: Database, tenant: Tenant, ref: str) -> Row | None:
     """The tenant's template (built or from a snapshot) with ID or alias `ref`."""
     return db.one(
         "SELECT * FROM templates WHERE tenant = ? AND (id = ? OR alias = ?) ORDER BY id = ? DESC",

@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 import os
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -26,16 +25,11 @@ from hutchd.http.errors import ApiError, conflict, not_found, unprocessable
 from hutchd.runtime import volumefiles
 from hutchd.runtime.volumes import check_mounts
 from hutchd.services.disk_budget import DiskBudget
-from hutchd.store import ids
-from hutchd.store.db import Database, now
+from hutchd.store import ids, replica
+from hutchd.store.db import Conflict, Database, Row, now
 from hutchd.store.records import volume
 
 log = logging.getLogger("hutchd.volumes")
-
-_IN_USE = (
-    "SELECT id FROM sandboxes WHERE state IN ('starting', 'running', 'paused')"
-    " AND EXISTS (SELECT 1 FROM json_each(sandboxes.volume_mounts) WHERE value = ?)"
-)
 
 
 def file_error(e: OSError, volume_id: str, path: str) -> ApiError:
@@ -47,8 +41,9 @@ def file_error(e: OSError, volume_id: str, path: str) -> ApiError:
 
 
 class Volumes:
-    def __init__(self, db: Database, backend: Backend, disk: DiskBudget) -> None:
+    def __init__(self, db: Database, backend: Backend, disk: DiskBudget, owner: str) -> None:
         self._db = db
+        self.owner = owner  # a volume's image is on the host of the replica that made it
         self._backend = backend
         self._store = backend.rt.volumes
         self._disk = disk
@@ -56,7 +51,7 @@ class Volumes:
 
     # ------------------------------------------------------------------ lookups
 
-    def visible(self, tenant: Tenant, ref: str) -> sqlite3.Row:
+    def visible(self, tenant: Tenant, ref: str) -> Row:
         """The tenant's volume by ID or name; 404 otherwise."""
         row = self._db.one(
             "SELECT * FROM volumes WHERE tenant = ? AND (id = ? OR name = ?) ORDER BY id = ? DESC LIMIT 1",
@@ -66,28 +61,49 @@ class Volumes:
             raise not_found(f"volume {ref} not found")
         return row
 
+    def local(self, tenant: Tenant, ref: str) -> Row:
+        """The tenant's volume, if its image is on this replica's host (409 naming the one it is on)."""
+        row = self.visible(tenant, ref)
+        replica.check_owner(row, self.owner, "volume")
+        return row
+
     def list(self, tenant: Tenant) -> list[dict[str, Any]]:
         rows = self._db.all("SELECT * FROM volumes WHERE tenant = ? ORDER BY created_at", tenant.id)
         return [volume(r) for r in rows]
 
     def users(self, volume_id: str) -> builtins.list[str]:
         """The live sandboxes that mount the volume."""
-        return [r["id"] for r in self._db.all(_IN_USE, volume_id)]
+        return [
+            r["id"]
+            for r in self._db.all(
+                "SELECT id FROM sandboxes WHERE state IN ('starting', 'running', 'paused') AND EXISTS"
+                f" (SELECT 1 FROM {self._db.json_entries('sandboxes.volume_mounts')} WHERE value = ?)",
+                volume_id,
+            )
+        ]
 
     # ------------------------------------------------------------------ create, delete
 
     async def create(self, tenant: Tenant, name: str, size_mb: int) -> dict[str, Any]:
         async with self._lock:
             if self._db.one("SELECT 1 FROM volumes WHERE tenant = ? AND name = ?", tenant.id, name):
-                raise conflict(f"a volume named {name} already exists; delete it or choose another name")
+                raise self._name_taken(name)
             self._disk.check(size_mb, "sizeMB")
             volume_id = ids.volume_id()
             await self._backend.call(self._store.create, volume_id, size_mb)
-            self._db.run(
-                "INSERT INTO volumes (id, tenant, name, size_mb, created_at) VALUES (?, ?, ?, ?, ?)",
-                volume_id, tenant.id, name, size_mb, now(),
-            )  # fmt: skip
+            try:
+                self._db.run(
+                    "INSERT INTO volumes (id, tenant, name, size_mb, created_at, owner) VALUES (?, ?, ?, ?, ?, ?)",
+                    volume_id, tenant.id, name, size_mb, now(), self.owner,
+                )  # fmt: skip
+            except Conflict:  # another replica took the name meanwhile
+                await self._backend.call(self._store.delete, volume_id)
+                raise self._name_taken(name) from None
         return self.detail(volume_id)
+
+    @staticmethod
+    def _name_taken(name: str) -> ApiError:
+        return conflict(f"a volume named {name} already exists; delete it or choose another name")
 
     def detail(self, volume_id: str) -> dict[str, Any]:
         row = self._db.one("SELECT * FROM volumes WHERE id = ?", volume_id)
@@ -98,7 +114,7 @@ class Volumes:
         self, tenant: Tenant, ref: str, force: bool, kill: Callable[[Tenant, str], Awaitable[None]]
     ) -> None:
         async with self._lock:
-            row = self.visible(tenant, ref)
+            row = self.local(tenant, ref)
             users = self.users(row["id"])
             if users and not force:
                 raise conflict(
@@ -116,7 +132,7 @@ class Volumes:
     async def recover(self) -> None:
         """At start-up: every volume mounted on the host again (a crashed server's mounts are usually
         still there), images without a record removed (a create the server died in)."""
-        known = {r["id"] for r in self._db.all("SELECT id FROM volumes")}
+        known = {r["id"] for r in self._db.all("SELECT id FROM volumes WHERE owner = ?", self.owner)}
         for volume_id in await self._backend.call(self._store.ids):
             if volume_id not in known:
                 await self._backend.call(self._store.delete, volume_id)
@@ -134,7 +150,7 @@ class Volumes:
         for m in mounts:
             if m["path"] in out:
                 raise unprocessable(f"two volumes are mounted at {m['path']}")
-            out[m["path"]] = self.visible(tenant, m["name"])["id"]
+            out[m["path"]] = self.local(tenant, m["name"])["id"]
         try:
             check_mounts(out)
         except ValueError as e:
@@ -148,13 +164,14 @@ class Volumes:
                 raise conflict(f"volume {volume_id} (mounted at {path}) was deleted; this sandbox cannot boot again")
 
     @staticmethod
-    def mounts_of(row: sqlite3.Row) -> dict[str, str]:
+    def mounts_of(row: Row) -> dict[str, str]:
         mounts: dict[str, str] = json.loads(row["volume_mounts"])
         return mounts
 
     # ------------------------------------------------------------------ files
 
-    async def _file_call(self, row: sqlite3.Row, path: str, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _file_call(self, row: Row, path: str, fn: Callable[..., Any], *args: Any) -> Any:
+        replica.check_owner(row, self.owner, "volume")
         try:
             root = await self._backend.call(self._store.ensure_mounted, row["id"])
             return await self._backend.call(fn, root, path, *args)
@@ -163,22 +180,22 @@ class Volumes:
         except OSError as e:
             raise file_error(e, row["id"], path) from None
 
-    async def stat(self, row: sqlite3.Row, path: str) -> dict[str, Any]:
+    async def stat(self, row: Row, path: str) -> dict[str, Any]:
         entry: dict[str, Any] = await self._file_call(row, path, volumefiles.stat_path)
         return entry
 
-    async def list_dir(self, row: sqlite3.Row, path: str, depth: int) -> builtins.list[dict[str, Any]]:
+    async def list_dir(self, row: Row, path: str, depth: int) -> builtins.list[dict[str, Any]]:
         entries: builtins.list[dict[str, Any]] = await self._file_call(row, path, volumefiles.list_dir, depth)
         return entries
 
-    async def remove(self, row: sqlite3.Row, path: str) -> None:
+    async def remove(self, row: Row, path: str) -> None:
         await self._file_call(row, path, volumefiles.remove)
 
-    async def make_dir(self, row: sqlite3.Row, path: str, uid: int, gid: int, mode: int) -> tuple[bool, dict[str, Any]]:
+    async def make_dir(self, row: Row, path: str, uid: int, gid: int, mode: int) -> tuple[bool, dict[str, Any]]:
         made: tuple[bool, dict[str, Any]] = await self._file_call(row, path, volumefiles.make_dir, uid, gid, mode)
         return made
 
-    async def read(self, row: sqlite3.Row, path: str) -> AsyncIterator[bytes]:
+    async def read(self, row: Row, path: str) -> AsyncIterator[bytes]:
         """The file's bytes, a chunk at a time (opened before the first byte, so a missing file is a 404)."""
         fd: int = await self._file_call(row, path, volumefiles.open_for_read)
         return self._chunks(fd)
@@ -191,7 +208,7 @@ class Volumes:
             os.close(fd)
 
     async def write(
-        self, row: sqlite3.Row, path: str, body: AsyncIterator[bytes], uid: int, gid: int, mode: int
+        self, row: Row, path: str, body: AsyncIterator[bytes], uid: int, gid: int, mode: int
     ) -> dict[str, Any]:
         """Stream `body` into the file, gathered into writes of up to a MiB (one worker hop each, not one
         per network chunk): a MiB or so in memory; a full volume is 507 and leaves the old file (or none)."""

@@ -92,11 +92,13 @@ class WarmPool:
         disk: DiskBudget,
         memory_mb: int = 512,
         *,
+        owner: str,
         prepare: Prepare | None = None,
         agents: AgentClients | None = None,
         idle_s: float = IDLE_S,
     ) -> None:
         self._db = db
+        self._owner = owner  # the replica: pooled sandboxes are its own even where replicas share the others
         self._disk = disk
         self._backend = backend
         self._prepare = prepare
@@ -146,7 +148,8 @@ class WarmPool:
         return pool
 
     def adopt(self, template_id: str, sandbox_id: str) -> None:
-        """A pooled sandbox that survived a server restart goes back into the pool."""
+        """A pooled sandbox that survived a server restart, or that a create took and could not record,
+        goes back into the pool."""
         self._pool(template_id).ready.append(sandbox_id)
 
     def take(self, template_id: str, *, disk_mb: int, allow_internet: bool) -> str | None:
@@ -294,10 +297,10 @@ class WarmPool:
         t = now()
         self._db.run(
             "INSERT INTO sandboxes (id, tenant, template_id, state, cpu, memory_mb, disk_mb, allow_internet,"
-            " timeout_s, started_at, end_at, seq, envs, metadata)"
-            " VALUES (?, NULL, ?, 'pooled', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+            " timeout_s, started_at, end_at, seq, envs, metadata, owner)"
+            " VALUES (?, NULL, ?, 'pooled', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
             sandbox_id, template_id, s.cpu, s.memory_mb, s.disk_mb, int(s.allow_internet), t, t,
-            self._db.next_seq(), dumps({}), dumps({}),
+            self._db.next_seq(), dumps({}), dumps({}), self._owner,
         )  # fmt: skip
         try:
             await self._backend.start(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from hutchd.services import network_settings
+from hutchd.store.db import Row
 
 # What the API calls each internal state; `pooled` rows are never shown.
 _API_STATE = {"starting": "starting", "running": "running", "paused": "paused", "killed": "killed"}
@@ -18,7 +18,7 @@ def rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def sandbox_detail(row: sqlite3.Row) -> dict[str, Any]:
+def sandbox_detail(row: Row) -> dict[str, Any]:
     return {
         "sandboxID": row["id"],
         "name": row["name"],
@@ -39,7 +39,7 @@ def sandbox_detail(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def volume(row: sqlite3.Row) -> dict[str, Any]:
+def volume(row: Row) -> dict[str, Any]:
     return {
         "volumeID": row["id"],
         "name": row["name"],
@@ -48,7 +48,7 @@ def volume(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def snapshot(row: sqlite3.Row) -> dict[str, Any]:
+def snapshot(row: Row) -> dict[str, Any]:
     return {
         "snapshotID": row["id"],
         "sandboxID": row["sandbox_id"],
@@ -94,7 +94,7 @@ def template(
     }
 
 
-def metric(row: sqlite3.Row | Mapping[str, Any]) -> dict[str, Any]:
+def metric(row: Row) -> dict[str, Any]:
     mib = 1024 * 1024
     return {
         "timestamp": rfc3339(row["ts"]),

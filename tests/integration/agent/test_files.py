@@ -8,11 +8,13 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import stat
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -58,6 +60,31 @@ def test_a_100_mb_binary_file_round_trips_byte_exact_without_buffering(
     assert received.hexdigest() == sent.hexdigest()
     peak = fresh_agent.peak_rss_kib()
     assert peak < 50 * 1024, f"the agent's memory peaked at {peak} KiB: it buffered the file"
+
+
+def _put_head(path: Path, length: int) -> bytes:
+    target = f"/files?path={quote(str(path))}&user=root"
+    return f"PUT {target} HTTP/1.1\r\nHost: agent\r\nContent-Length: {length}\r\n\r\n".encode()
+
+
+def test_a_content_length_upload_is_byte_exact_and_the_connection_carries_on(
+    agent: AgentProcess, workdir: Path
+) -> None:
+    """Part of the body comes with the headers (buffered by the agent), the rest is spliced from the
+    socket to the file; the next request on the connection is read from where the body ended."""
+    data = b"".join(_blocks(8))
+    path = workdir / "spliced.bin"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(30)
+        sock.connect(agent.socket)
+        sock.sendall(_put_head(path, len(data)) + data[:1000])
+        sock.sendall(data[1000:] + b"GET /health HTTP/1.1\r\nHost: agent\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.count(b"HTTP/1.1 200 OK") == 2, reply[:500]
+    assert path.read_bytes() == data
 
 
 def test_writes_make_parents_and_belong_to_the_user(client: AgentClient, test_user: pwd.struct_passwd) -> None:
@@ -272,8 +299,11 @@ def test_a_client_that_disconnects_mid_upload_leaves_no_temp_file(fresh_agent: A
         yield b"x" * 65536
         raise RuntimeError("client failure")
 
-    with contextlib.suppress(RuntimeError, httpx.HTTPError):
+    with contextlib.suppress(RuntimeError, httpx.HTTPError):  # chunked: read through the agent
         client.put("/files", params={"path": str(workdir / "half"), "user": "root"}, content=broken())
+    with socket.socket(socket.AF_UNIX) as sock:  # with a Content-Length: spliced into the file
+        sock.connect(fresh_agent.socket)
+        sock.sendall(_put_head(workdir / "cut", 10 * 1024 * 1024) + b"x" * 300_000)
     for _ in range(50):
         if not list(workdir.iterdir()):
             break

@@ -85,7 +85,10 @@ def spare_server(hutch_server: Any, *, private_parent: bool = False, hosts: str 
         data_dir = run_dir / "private" / "hutch"
         data_dir.mkdir()
         (data_dir / "templates").symlink_to(helpers["SHARED_TEMPLATES"])
-    server = type(hutch_server)(data_dir, pool_size=0, extra_args=["--sample-interval", "1"])
+    extra = ["--sample-interval", "1"]
+    if hutch_server.postgres is not None:  # the same database server, a database of its own
+        extra += ["--database", hutch_server.postgres.new_database("spare")]
+    server = type(hutch_server)(data_dir, pool_size=0, extra_args=extra)
     server.hosts_file.write_text(hosts)
     try:
         yield server

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import httpx
+import pytest
 
 
 async def _create_many(base_url: str, key: str, n: int, **body) -> list[httpx.Response]:
@@ -39,6 +40,7 @@ def test_fifty_concurrent_creates(hutch_server):
         _kill(hutch_server, [i for i in ids if i])
 
 
+@pytest.mark.backends("local", "local+postgresql")
 def test_concurrent_idempotent_creates_make_one(hutch_server):
     async def go():
         async with httpx.AsyncClient(

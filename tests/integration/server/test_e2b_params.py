@@ -36,6 +36,7 @@ def test_bad_list_parameters_are_400(http, query, words):
     _error(http.get(f"/sandboxes?{query}"), 400, *words)
 
 
+@pytest.mark.backends("local", "local+postgresql")
 def test_list_order_and_started_after(http, make_sandbox):
     older = make_sandbox(metadata={"e2b-params": "order"}).sandbox_id
     newer = make_sandbox(metadata={"e2b-params": "order"}).sandbox_id

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from server_helpers import run, wait_for
+
+pytestmark = pytest.mark.backends("local", "local+postgresql")
 
 
 def test_timeout_kills(http, make_sandbox):

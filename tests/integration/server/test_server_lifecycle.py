@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+import pytest
 from server_helpers import run, wait_for
 
 from hutch_api.api.metrics import get_sandbox_metrics
@@ -27,6 +28,8 @@ from hutch_api.api.snapshots import (
 )
 from hutch_api.api.templates import get_template, list_templates
 from hutch_api.models import ConnectRequest, NewSnapshot, RestoreRequest, TimeoutRequest
+
+pytestmark = pytest.mark.backends("local", "local+postgresql")
 
 
 def _ts(value: datetime) -> float:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from server_helpers import run
+
+pytestmark = pytest.mark.backends("local", "local+postgresql")
 
 
 def test_other_tenant_gets_404_everywhere(hutch_server, http, make_sandbox):

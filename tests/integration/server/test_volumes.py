@@ -15,6 +15,8 @@ from server_helpers import kill_sandbox_processes, run, spare_server, stray_moun
 
 OCTET = {"content-type": "application/octet-stream"}
 
+pytestmark = pytest.mark.backends("local", "local+postgresql")
+
 
 def _volume(http: httpx.Client, size_mb: int = 64, name: str | None = None) -> dict[str, Any]:
     r = http.post("/volumes", json={"name": name or f"v-{secrets.token_hex(4)}", "sizeMB": size_mb})
