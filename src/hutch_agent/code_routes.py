@@ -4,7 +4,6 @@ imported on first use like the other domain modules."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
 from . import params
 from .errors import HttpError
@@ -12,6 +11,7 @@ from .eventlog import ndjson_line
 from .server import ClientGone, Request, Response
 from .users import DEFAULT_USER, User, lookup
 
+TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
 if TYPE_CHECKING:
     from .code import CodeContexts
     from .routes import Agent

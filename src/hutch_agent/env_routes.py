@@ -3,12 +3,11 @@ GET and PUT of the whole set are in routes.py (the server also uses them to set 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from . import params
 from .errors import HttpError
 from .server import Request, Response
 
+TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
 if TYPE_CHECKING:
     from .routes import Agent
 

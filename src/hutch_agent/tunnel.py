@@ -11,10 +11,13 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from typing import Any
 
 from .errors import HttpError
 from .server import Request, Response
+
+TYPE_CHECKING = False  # typing costs ~5 ms at sandbox start; annotations are never evaluated
+if TYPE_CHECKING:
+    from typing import Any
 
 CHUNK = 256 * 1024
 CONNECT_TIMEOUT = 5.0

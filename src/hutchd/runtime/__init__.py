@@ -15,14 +15,12 @@ from hutchd.runtime.errors import (
     TemplateNotFound,
 )
 from hutchd.runtime.host import HostFeatures, detect_host_features
-from hutchd.runtime.network import EgressPolicy
 from hutchd.runtime.runtime import Runtime
 from hutchd.runtime.sandbox import RecoveryReport, SandboxHandle, SandboxSpec, SandboxUsage
 from hutchd.runtime.templates import BASE_PACKAGES, TemplateStore
 
 __all__ = [
     "BASE_PACKAGES",
-    "EgressPolicy",
     "HostFeatures",
     "HutchRuntimeError",
     "RecoveryReport",

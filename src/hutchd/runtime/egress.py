@@ -26,6 +26,7 @@ Pins learned before a restart stay in the kernel's sets until they time out.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import os
@@ -33,7 +34,6 @@ import secrets
 import selectors
 import socket
 import struct
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from hutchd.runtime import dnswire as w
-from hutchd.runtime import netns
+from hutchd.runtime import netns, nft
 from hutchd.runtime.dnslimit import FairPool, QueryLimiter, Verdict
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import (
@@ -218,19 +218,40 @@ _host_cache: tuple[float, list[str]] = (0.0, [])
 
 
 def host_addresses(max_age: float = 5.0) -> list[str]:
-    """Every address of the host's interfaces (a sandbox must not reach the host through them)."""
+    """Every address of the host's interfaces (a sandbox must not reach the host through them): the
+    IPv4 ones the kernel delivers locally, and every IPv6 one, read from /proc (no `ip` process)."""
     global _host_cache
     now = time.monotonic()
     if now - _host_cache[0] < max_age:
         return _host_cache[1]
     try:
-        out = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True, timeout=5).stdout
-        addrs = sorted({a["local"] for link in json.loads(out) for a in link.get("addr_info", []) if "local" in a})
-    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        addrs = sorted(_local_ipv4() | _ipv6_addresses())
+    except (OSError, ValueError) as e:
         log.warning("could not list the host's addresses: %s", e)
         addrs = _host_cache[1]
     _host_cache = (now, addrs)
     return addrs
+
+
+def _local_ipv4() -> set[str]:
+    """The `/32 host LOCAL` entries of /proc/net/fib_trie: each follows the `|-- ADDRESS` line it is for."""
+    found, last = set(), ""
+    for line in Path("/proc/net/fib_trie").read_text().splitlines():
+        entry = line.strip()
+        if entry.startswith("|-- "):
+            last = entry[4:]
+        elif entry.startswith("/32 host LOCAL") and last:
+            found.add(last)
+    return found
+
+
+def _ipv6_addresses() -> set[str]:
+    """/proc/net/if_inet6: one address a line, as 32 hex digits (absent on a host without IPv6)."""
+    try:
+        lines = Path("/proc/net/if_inet6").read_text().splitlines()
+    except FileNotFoundError:
+        return set()
+    return {str(ipaddress.IPv6Address(int(line.split()[0], 16))) for line in lines if line.strip()}
 
 
 def _udp_socket() -> socket.socket:
@@ -268,19 +289,17 @@ class _Box:
     proxied: bool = False  # new TCP connections to 80/443 go through the egress proxy (proxy.py)
 
     def nft(self, script: str) -> None:
-        proc = subprocess.run(
-            ["nsenter", f"--net=/proc/self/fd/{self.netns_fd}", "--", "nft", "-f", "-"],
-            input=script, text=True, capture_output=True, pass_fds=(self.netns_fd,), timeout=30,
-        )  # fmt: skip
-        if proc.returncode != 0:
-            raise EgressError(f"nft failed in sandbox {self.sandbox_id}: {proc.stderr.strip()[:2000]}")
+        try:
+            nft.run(self.netns_fd, script)
+        except nft.NftError as e:
+            raise EgressError(f"nft failed in sandbox {self.sandbox_id}: {str(e)[:2000]}") from None
 
     def has_table(self) -> bool:
-        proc = subprocess.run(
-            ["nsenter", f"--net=/proc/self/fd/{self.netns_fd}", "--", "nft", "list", "table", "inet", NFT_TABLE],
-            capture_output=True, pass_fds=(self.netns_fd,), timeout=30,
-        )  # fmt: skip
-        return proc.returncode == 0 and f"ct mark 0x{self.generation:08x}".encode() in proc.stdout
+        try:
+            listing = nft.run(self.netns_fd, f"list table inet {NFT_TABLE}")
+        except nft.NftError:
+            return False
+        return f"ct mark 0x{self.generation:08x}" in listing
 
     def live_pins(self) -> list[Pin]:
         now = time.monotonic()
@@ -369,6 +388,8 @@ class Egress:
             proxied=proxy if proxy is not None else bool(saved and saved.proxied),
         )
         try:
+            if not recovering:
+                netns.run_in(fd, netns.allow_ping)
             for make, attr in ((_udp_socket, "udp"), (_tcp_socket, "tcp")):
                 try:
                     setattr(box, attr, netns.run_in(fd, make))

@@ -151,6 +151,23 @@ def launch(
     return Launched(pid=pid, child_pid=child_pid)
 
 
+def wait_set_up(launched: Launched, timeout: float) -> None:
+    """Until bwrap has set the sandbox up: its pid 1 (bwrap's init) forks the agent only after
+    configuring the sandbox's namespaces (its loopback among them)."""
+    children = f"/proc/{launched.child_pid}/task/{launched.child_pid}/children"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(children, "rb") as f:
+                if f.read().strip():
+                    return
+        except OSError as e:
+            raise OSError(f"the sandbox's pid 1 exited during set-up: {e}") from e
+        if time.monotonic() > deadline:
+            raise TimeoutError("bwrap did not finish setting up the sandbox in time")
+        time.sleep(0.0005)
+
+
 def _child(
     argv: list[str],
     wanted: dict[int, int],

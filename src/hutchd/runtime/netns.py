@@ -9,6 +9,9 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -21,9 +24,9 @@ def enter(netns_fd: int) -> None:
         raise OSError(err, f"setns into the sandbox network namespace: {os.strerror(err)}")
 
 
-def run_in(netns_fd: int, fn: Callable[[], socket.socket]) -> socket.socket:
+def run_in(netns_fd: int, fn: Callable[[], T]) -> T:
     """Run `fn` on a fresh thread that has joined the network namespace `netns_fd`."""
-    result: list[socket.socket | BaseException] = []
+    result: list[T | BaseException] = []
 
     def run() -> None:
         try:
@@ -38,6 +41,13 @@ def run_in(netns_fd: int, fn: Callable[[], socket.socket]) -> socket.socket:
     if isinstance(result[0], BaseException):
         raise result[0]
     return result[0]
+
+
+def allow_ping() -> None:
+    """Unprivileged ICMP echo sockets for every group of the calling thread's network namespace: the
+    sandbox has no CAP_NET_RAW, and /proc/sys is read-only inside it (the opener's namespace counts)."""
+    with open("/proc/sys/net/ipv4/ping_group_range", "w") as f:
+        f.write("0 2147483647")
 
 
 def bound(kind: socket.SocketKind, address: str, port: int, backlog: int = 0) -> socket.socket:

@@ -175,17 +175,23 @@ class Runtime:
         state.started_at = time.time()
         state.save(sdir / "state.json")
         crash_point("start:launched")
+        if spec.allow_internet:
+            # While the agent starts, but only once bwrap has set the sandbox up: bwrap configures its
+            # loopback during set-up, and slirp4netns configuring the same netns at the same time makes
+            # one of them fail. The egress table is in place before slirp4netns reports its interface.
+            launcher.wait_set_up(launched, ready_timeout)
+            slirp = network.spawn_slirp(launched.child_pid, state.cgroups.procs_files(), rdir / "slirp.log")
+            self._slirps[sid] = slirp.proc
+            try:
+                # the policy's table, and the egress proxy's redirect in the same transaction
+                self.egress.attach(sid, launched.child_pid, sdir, proxy=spec.proxy)
+            except BaseException:
+                slirp.forget()  # the teardown kills it
+                raise
+            slirp.wait_ready()
+            crash_point("start:slirp")
         self._wait_ready(state, _agent_address(spec, rdir), ready_timeout)
         crash_point("start:ready")
-        if spec.allow_internet:
-            # Only now: bwrap configures the sandbox's loopback during set-up, and slirp4netns
-            # configuring the same netns at the same time makes one of them fail.
-            procs = state.cgroups.procs_files()
-            self._slirps[sid] = network.start_slirp(launched.child_pid, lambda: _join(procs), rdir / "slirp.log")
-            crash_point("start:slirp")
-            network.apply_egress(launched.child_pid)
-            # replaces the table with the policy's, the egress proxy's redirect in the same transaction
-            self.egress.attach(sid, launched.child_pid, sdir, proxy=spec.proxy)
         return SandboxHandle(sid, spec, sock_path, launched.pid, state.started_at)
 
     def _wait_ready(self, state: SandboxState, address: Path | tuple[str, int], timeout: float) -> None:
@@ -303,7 +309,7 @@ class Runtime:
                 raise RuntimeUnavailable(f"sandbox {sandbox_id!r} is paused and has no network yet; resume it first")
             procs = state.cgroups.procs_files()
             rdir = self.layout.run_dir(sandbox_id)
-            self._slirps[sandbox_id] = network.start_slirp(state.child_pid, lambda: _join(procs), rdir / "slirp.log")
+            self._slirps[sandbox_id] = network.start_slirp(state.child_pid, procs, rdir / "slirp.log")
             self.egress.attach(sandbox_id, state.child_pid, self.layout.sandbox_dir(sandbox_id), policy, proxy=proxy)
 
     def proxied(self, sandbox_id: str) -> bool:
@@ -616,14 +622,6 @@ def _listening_socket(address: Path | tuple[str, int]) -> int:
         unix.bind(str(address))
         unix.listen(64)
         return unix.detach()
-
-
-def _join(procs_files: list[str]) -> None:
-    """preexec for helpers (slirp4netns): born inside the sandbox cgroups, so kill/limits cover them."""
-    me = str(os.getpid())
-    for path in procs_files:
-        with open(path, "w") as f:
-            f.write(me)
 
 
 def _write_identity(upper: Path, sid: str) -> None:

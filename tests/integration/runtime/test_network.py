@@ -70,3 +70,10 @@ def test_dns_points_at_the_sandbox_resolver(session_boxes: Sandboxes, online: st
     # egress.py's resolver (host-owned sockets in the sandbox's netns), which enforces the name rules
     assert session_boxes.run(online, "cat /etc/resolv.conf").stdout == "nameserver 127.0.0.53\n"
     assert session_boxes.run(online, "getent hosts deb.debian.org").exit_code == 0
+
+
+def test_unprivileged_ping_sockets_work_online(session_boxes: Sandboxes, online: str, offline: str) -> None:
+    # the sandbox has no CAP_NET_RAW: ping needs ICMP datagram sockets, which the host allows in its netns
+    icmp = "python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)'"
+    assert session_boxes.run(online, icmp).exit_code == 0
+    assert session_boxes.run(offline, icmp).exit_code != 0  # a new netns's default: no group may

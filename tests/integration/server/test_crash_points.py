@@ -23,7 +23,7 @@ from hutchd.runtime.crashpoints import ENV
 HOSTS = "198.18.251.2 allowed.test\n198.18.251.3 denied.test\n"
 POLICY = {"denyOut": ["denied.test"]}
 # The steps of a cold create, in order (sandboxes.py, runtime.py).
-COLD_POINTS = ["create:recorded", "start:launched", "start:ready", "start:slirp", "create:booted", "create:network"]
+COLD_POINTS = ["create:recorded", "start:launched", "start:slirp", "start:ready", "create:booted", "create:network"]
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_a_crash_while_fitting_a_pooled_sandbox(server: Any, monkeypatch: pytest
 
 
 def test_a_crash_while_warming_the_pool(server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The warm pool's sandbox was half made (its agent up, no network yet) when the server died."""
+    """The warm pool's sandbox was half made (its network up, its agent just answering) when the server died."""
     server.pool_size = 1
     _crash_at(server, "start:ready", monkeypatch)
     _restart_after_crash(server)  # no request needed: warming the pool reaches the point
