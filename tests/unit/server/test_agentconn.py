@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hutchd.agentconn import AgentPool
+from hutchd.backend import AgentAddress
 
 
 class _Agent:
@@ -49,7 +50,7 @@ async def _twice(tmp_path: Path, close: bool) -> tuple[list[bytes], int]:
     agent = _Agent(close)
     path = str(tmp_path / "agent.sock")
     server = await asyncio.start_unix_server(agent.serve, path)
-    pool = AgentPool(path)
+    pool = AgentPool(AgentAddress(path=path))
     try:
         bodies = []
         for _ in range(3):  # a streamed body cannot be sent again: it must go on a connection that is open
