@@ -154,7 +154,7 @@ class PostgresDatabase(Database):
         async with self._lock_slots:
             with self._lock_pool.connection() as conn:
                 delay = LOCK_POLL_S[0]
-                while not conn.execute("SELECT pg_try_advisory_lock(%s, %s) AS taken", key).fetchone()["taken"]:
+                while not conn.execute("SELECT 1 WHERE pg_try_advisory_lock(%s, %s)", key).fetchone():
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, LOCK_POLL_S[1])
                 try:

@@ -223,24 +223,25 @@ def test_concurrent_calls_through_two_replicas_end_consistent(http: httpx.Client
             ]
             barrier = threading.Barrier(len(calls))
 
-            def call(client: httpx.Client, method: str, path: str, body: Any) -> httpx.Response:
-                barrier.wait()
-                return client.request(method, path, json=body)
-
-            futures = [pool.submit(call, *c) for c in calls]
+            futures = [pool.submit(_at_once, barrier, *c) for c in calls]
             codes = [f.result().status_code for f in futures]
             snapped = snapshot.result()
             assert sorted(codes[:2]) == [204, 404], codes
             assert codes[2] in (204, 404) and codes[3] in (204, 404), codes
             assert snapped.status_code in (201, 404), snapped.text
             with psycopg.connect(url) as conn:
-                state, killed_at = conn.execute("SELECT state, killed_at FROM sandboxes WHERE id = %s", (sid,)).fetchone()
+                row = conn.execute("SELECT state, killed_at FROM sandboxes WHERE id = %s", (sid,)).fetchone()
                 snaps = conn.execute("SELECT COUNT(*) FROM snapshots WHERE sandbox_id = %s", (sid,)).fetchone()[0]
-            assert state == "killed" and killed_at is not None
+            assert row is not None and row[0] == "killed" and row[1] is not None
             assert snaps == (1 if snapped.status_code == 201 else 0)
             for client in (http, other):  # both replicas now answer as one server does for a killed sandbox
                 assert client.post(f"/sandboxes/{sid}/timeout", json={"timeout": 60}).status_code == 404
                 assert client.delete(f"/sandboxes/{sid}").status_code == 404
+
+
+def _at_once(barrier: threading.Barrier, client: httpx.Client, method: str, path: str, body: Any) -> httpx.Response:
+    barrier.wait()
+    return client.request(method, path, json=body)
 
 
 def _database_url(server: Any) -> str:
