@@ -71,6 +71,9 @@ class Backend(abc.ABC):
     threads. Templates, volumes and the disk budget are files in the server's data dir (`layout`)."""
 
     name: str
+    disks_here = True
+    """Whether sandboxes' disks are files of this host (the data dir's filesystem): the disk budget
+    promises them this host's space only then."""
     layout: Layout
     templates: TemplateStore
     volumes: VolumeStore

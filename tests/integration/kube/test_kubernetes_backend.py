@@ -7,10 +7,11 @@ refusals that name the backend. The SDK tests that also run on this backend are 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -167,17 +168,25 @@ def test_what_a_pod_cannot_do_is_refused_naming_the_backend(http: httpx.Client) 
     assert http.get("/templates/never-built").status_code == 404
 
 
-@pytest.fixture
-def second_replica(hutch_server) -> Any:
+@contextlib.contextmanager
+def _replica(hutch_server: Any, *args: str) -> Iterator[Any]:
     """Another `hutch serve` on the same data dir and cluster (its database, agent key and access-token
-    secret are the data dir's), as a second replica behind one address would be."""
-    replica = type(hutch_server)(hutch_server.data_dir, pool_size=0, extra_args=hutch_server.extra_args)
+    secret are the data dir's), as a second replica behind one address would be; `args` added."""
+    replica = type(hutch_server)(hutch_server.data_dir, pool_size=0, extra_args=[*hutch_server.extra_args, *args])
     replica.api_key, replica.api_key_b = hutch_server.api_key, hutch_server.api_key_b
     replica.log_path = hutch_server.log_path.with_suffix(".replica.log")
     replica.start()
-    yield replica
-    replica.stop()
-    replica.log_path.unlink(missing_ok=True)
+    try:
+        yield replica
+    finally:
+        replica.stop()
+        replica.log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def second_replica(hutch_server) -> Iterator[Any]:
+    with _replica(hutch_server) as replica:
+        yield replica
 
 
 def test_a_second_replica_adopts_and_drives_the_sandboxes_of_the_first(http: httpx.Client, second_replica) -> None:
@@ -246,3 +255,15 @@ def _at_once(barrier: threading.Barrier, client: httpx.Client, method: str, path
 
 def _database_url(server: Any) -> str:
     return str(server.extra_args[server.extra_args.index("--database") + 1])
+
+
+@pytest.mark.backends("kubernetes-emulated")
+def test_the_disk_budget_leaves_pods_disks_to_the_cluster(hutch_server) -> None:
+    """A pod's disk is on its node: a replica whose host keeps (more than) all its space in reserve, where
+    the local backend refuses every create with a 507, still makes sandboxes."""
+    with _replica(hutch_server, "--disk-reserve-mb", "100000000") as replica, replica.http() as http:
+        sid = _create(http, resources={"diskMB": 4096})
+        try:
+            assert http.get(f"/sandboxes/{sid}").json()["diskMB"] == 4096
+        finally:
+            assert http.delete(f"/sandboxes/{sid}").status_code == 204

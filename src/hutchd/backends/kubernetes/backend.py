@@ -70,6 +70,7 @@ def _body(manifest: dict[str, object]) -> Any:
 
 class KubernetesBackend(Backend):
     name = "kubernetes"
+    disks_here = False  # a pod's disk is its node's ephemeral storage, the scheduler's to place
 
     def __init__(
         self,
