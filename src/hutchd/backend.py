@@ -149,6 +149,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def is_alive(self, sandbox_id: str) -> bool: ...
 
+    async def alive(self, ids: list[str]) -> set[str]:
+        """Those of `ids` that still run (the sampler's check of every sandbox that gave no sample)."""
+        return {sid for sid in ids if await self.is_alive(sid)}
+
     @abc.abstractmethod
     def agent_address(self, sandbox_id: str) -> AgentAddress:
         """Raises the runtime's SandboxNotFound when the sandbox has no agent."""

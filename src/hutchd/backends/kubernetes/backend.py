@@ -62,6 +62,13 @@ def _missing(e: ApiException) -> bool:
     return e.status == 404
 
 
+def _running(pod: Any) -> bool:
+    """Whether a pod (None: none) is there and not ending."""
+    if pod is None or pod.metadata.deletion_timestamp is not None:
+        return False
+    return pod.status is not None and pod.status.phase in ("Pending", "Running")
+
+
 def _body(manifest: dict[str, object]) -> Any:
     """A manifest as the client's body: it sends dicts as they are (the manifests are dicts so that
     they are tested without a cluster, see manifests.py)."""
@@ -256,10 +263,24 @@ class KubernetesBackend(Backend):
             raise
 
     async def is_alive(self, sandbox_id: str) -> bool:
-        pod = await self._pod(sandbox_id)
-        if pod is None or pod.metadata.deletion_timestamp is not None:
-            return False
-        return pod.status is not None and pod.status.phase in ("Pending", "Running")
+        return _running(await self._pod(sandbox_id))
+
+    async def alive(self, ids: list[str]) -> set[str]:
+        """One list of hutch's pods, however many sandboxes are asked about."""
+        wanted = set(ids)
+        return {sid for sid, pod in await self._hutch_pods() if sid in wanted and _running(pod)}
+
+    async def _hutch_pods(self) -> list[tuple[str, Any]]:
+        """The namespace's pods that hutch made, with their sandbox ids."""
+        core = await self._core()
+        pods = await core.list_namespaced_pod(self.pods.namespace, label_selector=manifests.SELECTOR)
+        found = []
+        for pod in pods.items:
+            labels = pod.metadata.labels or {}
+            sid = labels.get(manifests.LABEL_SANDBOX)
+            if labels.get(manifests.LABEL_MANAGED) == manifests.MANAGED_BY and sid:
+                found.append((sid, pod))  # a list that ignores its selector (the emulator does) shows others' too
+        return found
 
     async def pod_ip(self, sandbox_id: str) -> str:
         """The pod's IP, from this replica's memory or the API (a sandbox another replica made)."""
@@ -324,22 +345,15 @@ class KubernetesBackend(Backend):
         return self.layout.sandbox_dir(sandbox_id) / "audit.log"
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
-        return {}  # no usage samples (features()["metrics"] is False): the sampler asks is_alive instead
+        return {}  # no usage samples (features()["metrics"] is False): the sampler asks `alive` instead
 
     async def recover(self, known: set[str]) -> RecoveryReport:
         """Adopt the live pods of `known` sandboxes; delete the other pods hutch made in the namespace
         once they are older than ORPHAN_GRACE (a younger one may be another replica's create)."""
-        core = await self._core()
-        pods = await core.list_namespaced_pod(self.pods.namespace, label_selector=manifests.SELECTOR)
         report = RecoveryReport()
         now = datetime.now(UTC)
-        for pod in pods.items:
-            labels = pod.metadata.labels or {}
-            sid = labels.get(manifests.LABEL_SANDBOX)
-            if labels.get(manifests.LABEL_MANAGED) != manifests.MANAGED_BY or not sid:
-                continue  # a list that ignores its selector (the emulator does) shows others' pods too
-            alive = pod.status is not None and pod.status.phase in ("Pending", "Running")
-            if sid in known and alive:
+        for sid, pod in await self._hutch_pods():
+            if sid in known and _running(pod):
                 report.adopted.append(sid)
                 continue
             created = pod.metadata.creation_timestamp
