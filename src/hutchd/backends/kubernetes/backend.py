@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -130,6 +131,13 @@ class KubernetesBackend(Backend):
         if api is not None:
             with contextlib.suppress(RuntimeError):
                 asyncio.get_running_loop().create_task(api.close())
+
+    async def close(self) -> None:
+        """Close the API client (a command that used the backend once, where `shutdown` is for the server)."""
+        api, self._api = self._api, None
+        if api is not None:
+            await api.close()
+        super().shutdown()
 
     # ---------------------------------------------------------------- sandboxes
 
@@ -362,6 +370,32 @@ class KubernetesBackend(Backend):
             await self.destroy(sid)
             report.cleaned.append(sid)
         return report
+
+    async def remove_all(self) -> list[str]:
+        """`hutch cleanup`: delete every pod, Secret and NetworkPolicy hutch made in the namespace (by
+        their labels, whichever replica made them); the ids of the sandboxes they were of."""
+        core, net = await self._core(), await self._net()
+        ns, selector = self.pods.namespace, manifests.SELECTOR
+        kinds = (
+            (core.list_namespaced_pod, functools.partial(core.delete_namespaced_pod, grace_period_seconds=0)),
+            (core.list_namespaced_secret, core.delete_namespaced_secret),
+            (net.list_namespaced_network_policy, net.delete_namespaced_network_policy),
+        )
+        removed = set()
+        for list_kind, delete in kinds:
+            for item in (await list_kind(ns, label_selector=selector)).items:
+                labels = item.metadata.labels or {}
+                if labels.get(manifests.LABEL_MANAGED) != manifests.MANAGED_BY:
+                    continue  # a list that ignores its selector (the emulator does) shows others' too
+                try:
+                    await delete(item.metadata.name, ns)
+                except ApiException as e:
+                    if not _missing(e):
+                        raise
+                if sid := labels.get(manifests.LABEL_SANDBOX):
+                    removed.add(sid)
+        self._ips.clear()
+        return sorted(removed)
 
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         raise self.unsupported("keep the files of a dead sandbox", "its pod's file system went with the pod")
