@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from emulated_api import NAMESPACE, EmulatedApi
+from emulated_api import NAMESPACE, EmulatedApi, add_running_row
 from kubernetes_asyncio.client.rest import ApiException
 
 from hutchd.backends.kubernetes import manifests
-from hutchd.store.db import dumps, now, open_database
+from hutchd.store.db import open_database
 
 pytestmark = pytest.mark.integration
 
@@ -40,14 +40,8 @@ async def test_cleanup_deletes_hutchs_objects_of_the_namespace_and_records_the_k
 ) -> None:
     url = postgres.new_database("cleanup")
     db = open_database(url, tmp_path)
-    for sid in ("sbx-a", "sbx-b", "sbx-elsewhere", "sbx-norow"):
-        if sid != "sbx-norow":
-            db.run(
-                "INSERT INTO sandboxes (id, tenant, template_id, state, cpu, memory_mb, disk_mb, allow_internet,"
-                " timeout_s, started_at, end_at, seq, metadata, owner) VALUES (?, 't', 'base', 'running', 1, 512,"
-                " 1024, 1, 60, ?, ?, ?, ?, 'kube')",
-                sid, now(), now() + 600, db.next_seq(), dumps({}),
-            )  # fmt: skip
+    for sid in ("sbx-a", "sbx-b", "sbx-elsewhere"):
+        add_running_row(db, sid, "kube")
     for sid in ("sbx-a", "sbx-b", "sbx-norow"):
         labels = manifests.labels(sid, "t", "base")
         await emulated_api.pod(sid, labels)

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from emulated_api import NAMESPACE, EmulatedApi
+from emulated_api import NAMESPACE, EmulatedApi, add_running_row
 
 from hutchd.backends.kubernetes import manifests
 from hutchd.backends.kubernetes.backend import KubernetesBackend
 from hutchd.backends.kubernetes.manifests import PodSettings
 from hutchd.services.sampler import Sampler
-from hutchd.store.db import Database, dumps, now, open_database
+from hutchd.store.db import open_database
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +26,6 @@ async def backend(emulated_api: EmulatedApi, tmp_path: Path) -> AsyncIterator[Ku
     backend = KubernetesBackend(tmp_path / "data", PodSettings(NAMESPACE, {}), kubeconfig=str(emulated_api.kubeconfig))
     yield backend
     await backend.close()
-
-
-def _row(db: Database, sid: str) -> None:
-    db.run(
-        "INSERT INTO sandboxes (id, tenant, template_id, state, cpu, memory_mb, disk_mb, allow_internet,"
-        " timeout_s, started_at, end_at, seq, metadata, owner) VALUES (?, 't', 'base', 'running', 1, 512, 1024,"
-        " 1, 60, ?, ?, ?, ?, ?)",
-        sid, now(), now() + 600, db.next_seq(), dumps({}), OWNER,
-    )  # fmt: skip
 
 
 async def test_one_pod_list_per_interval_however_many_sandboxes(
@@ -54,7 +45,7 @@ async def test_one_pod_list_per_interval_however_many_sandboxes(
     for count in (1, 4, 16):
         while made < count:
             sid = f"sbx-{made:04d}"
-            _row(db, sid)
+            add_running_row(db, sid, OWNER)
             await emulated_api.pod(sid, manifests.labels(sid, "t", "base"))
             made += 1
         before = len(emulator)
@@ -69,12 +60,12 @@ async def test_one_pod_list_per_interval_however_many_sandboxes(
         manifests.pod_name("sbx-0001"), NAMESPACE, {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}}
     )
     await core.patch_namespaced_pod_status(manifests.pod_name("sbx-0002"), NAMESPACE, {"status": {"phase": "Failed"}})
-    _row(db, "sbx-foreign")
+    add_running_row(db, "sbx-foreign", OWNER)
     await emulated_api.pod(
         "sbx-foreign", {**manifests.labels("sbx-foreign", "t", "base"), manifests.LABEL_MANAGED: "other"}
     )
     await emulated_api.pod("sbx-pending", manifests.labels("sbx-pending", "t", "base"), phase="Pending")
-    _row(db, "sbx-pending")
+    add_running_row(db, "sbx-pending", OWNER)
     before = len(emulator)
     await sampler.sample_once()
     assert len(emulator) - before == 1
