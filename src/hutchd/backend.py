@@ -71,6 +71,9 @@ class Backend(abc.ABC):
     threads. Templates, volumes and the disk budget are files in the server's data dir (`layout`)."""
 
     name: str
+    disks_here = True
+    """Whether sandboxes' disks are files of this host (the data dir's filesystem): the disk budget
+    promises them this host's space only then."""
     layout: Layout
     templates: TemplateStore
     volumes: VolumeStore
@@ -145,6 +148,10 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     async def is_alive(self, sandbox_id: str) -> bool: ...
+
+    async def alive(self, ids: list[str]) -> set[str]:
+        """Those of `ids` that still run (the sampler's check of every sandbox that gave no sample)."""
+        return {sid for sid in ids if await self.is_alive(sid)}
 
     @abc.abstractmethod
     def agent_address(self, sandbox_id: str) -> AgentAddress:

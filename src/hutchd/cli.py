@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -210,26 +211,82 @@ def serve(args: ServeOptions) -> int:
     return 0
 
 
-def cleanup(data_dir: Path | None) -> int:
-    """Destroy every sandbox and volume of a data dir, and forget sandboxes and snapshots (templates stay)."""
+@dataclass
+class CleanupOptions:
+    """``hutch cleanup``'s options."""
+
+    data_dir: Path | None = None
+    database: str | None = None
+    backend: str = "local"
+    kubeconfig: Path | None = None
+    kube_namespace: str | None = None
+
+
+def cleanup(args: CleanupOptions) -> int:
+    """Destroy every sandbox and volume of a data dir (the kubernetes backend: every pod, Secret and
+    NetworkPolicy hutch made in the namespace). A SQLite database goes, with the snapshots; in a
+    PostgreSQL one, shared with other replicas, the records stay and the sandboxes are recorded killed."""
+    data_dir = (args.data_dir or default_data_dir()).resolve()
+    shared = args.database is not None and args.database.startswith(("postgresql://", "postgres://"))
+    if args.backend == "kubernetes":
+        killed = asyncio.run(_cleanup_kubernetes(args, data_dir))
+        print(f"hutch: deleted the objects of {len(killed)} sandboxes", file=sys.stderr)
+    elif data_dir.exists():
+        killed = _cleanup_local(data_dir)
+    else:
+        return 0
+    if shared:
+        _record_killed(args.database or "", data_dir, killed)
+    elif data_dir.exists():
+        _forget(data_dir)
+    return 0
+
+
+async def _cleanup_kubernetes(args: CleanupOptions, data_dir: Path) -> list[str]:
+    from hutchd.backends.kubernetes import KubernetesBackend, PodSettings
+
+    namespace = args.kube_namespace or _incluster_namespace() or "default"
+    kubeconfig = str(args.kubeconfig) if args.kubeconfig else None
+    backend = KubernetesBackend(data_dir, PodSettings(namespace=namespace, images={}), kubeconfig=kubeconfig)
+    try:
+        return await backend.remove_all()
+    finally:
+        await backend.close()
+
+
+def _cleanup_local(data_dir: Path) -> list[str]:
     from hutchd.runtime import Runtime
 
-    data_dir = (data_dir or default_data_dir()).resolve()
-    if not data_dir.exists():
-        return 0
     rt = Runtime(data_dir)
     report = rt.recover(set())
     for volume_id in rt.volumes.ids():  # their records go with the database
         rt.volumes.delete(volume_id)
     rt.close()
     print(f"hutch: cleaned {report}", file=sys.stderr)
+    return report.cleaned
+
+
+def _record_killed(url: str, data_dir: Path, killed: list[str]) -> None:
+    from hutchd.store.db import now, open_database
+
+    db = open_database(url, data_dir)
+    try:
+        kill = "UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ? AND state != 'killed'"
+        with db.tx():
+            for sid in killed:
+                db.run(kill, now(), sid)
+    finally:
+        db.close()
+
+
+def _forget(data_dir: Path) -> None:
+    """The SQLite database's files, and the snapshots and the templates made from them (they belonged
+    to its records; a templates dir that is a link is shared with other data dirs: its templates are
+    not ours alone to remove)."""
     for name in ("hutch.db", "hutch.db-wal", "hutch.db-shm"):
         (data_dir / name).unlink(missing_ok=True)
-    # Snapshots and the templates made from them belonged to the forgotten records (a templates dir
-    # that is a link is shared with other data dirs: its templates are not ours alone to remove).
     stale = list((data_dir / "snapshots").glob("*"))
     if not (data_dir / "templates").is_symlink():
         stale += (data_dir / "templates").glob("tpl-*")
     for d in stale:
         shutil.rmtree(d, ignore_errors=True)
-    return 0

@@ -29,6 +29,33 @@ def _server_installed() -> None:
         raise CliError(f"the server is not installed (missing {', '.join(missing)}): pip install 'hutch[server]'", 2)
 
 
+# Options of both commands: where the state and the sandboxes of a server are.
+WHERE_STATE = click.option(
+    "--database",
+    metavar="URL",
+    envvar="HUTCH_DATABASE",
+    help="Where state lives: postgresql://user@host/db (shared by replicas; needs hutch[postgresql]) "
+    "or sqlite:PATH. Default: SQLite in the data dir.",
+)
+WHERE_SANDBOXES = click.option(
+    "--backend",
+    type=click.Choice(["local", "kubernetes"]),
+    envvar="HUTCH_BACKEND",
+    default="local",
+    show_default=True,
+    help="Where sandboxes run: this host, or pods of a Kubernetes cluster (needs hutch[kubernetes]).",
+)
+KUBECONFIG = click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="KUBECONFIG",
+    help="Kubernetes: the kubeconfig (default: in-cluster configuration, else ~/.kube/config).",
+)
+KUBE_NAMESPACE = click.option(
+    "--kube-namespace", envvar="HUTCH_KUBE_NAMESPACE", help="Kubernetes: the sandboxes' namespace."
+)
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
@@ -93,28 +120,10 @@ def _server_installed() -> None:
     help="A PEM file of CAs the decrypting egress proxy trusts for servers besides the system's "
     "(read when a sandbox's proxy starts).",
 )
-@click.option(
-    "--database",
-    metavar="URL",
-    envvar="HUTCH_DATABASE",
-    help="Where state lives: postgresql://user@host/db (shared by replicas; needs hutch[postgresql]) "
-    "or sqlite:PATH. Default: SQLite in the data dir.",
-)
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "kubernetes"]),
-    envvar="HUTCH_BACKEND",
-    default="local",
-    show_default=True,
-    help="Where sandboxes run: this host, or pods of a Kubernetes cluster (needs hutch[kubernetes]).",
-)
-@click.option(
-    "--kubeconfig",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="KUBECONFIG",
-    help="Kubernetes: the kubeconfig (default: in-cluster configuration, else ~/.kube/config).",
-)
-@click.option("--kube-namespace", envvar="HUTCH_KUBE_NAMESPACE", help="Kubernetes: the sandboxes' namespace.")
+@WHERE_STATE
+@WHERE_SANDBOXES
+@KUBECONFIG
+@KUBE_NAMESPACE
 @click.option(
     "--kube-runtime-class", envvar="HUTCH_KUBE_RUNTIME_CLASS", help="Kubernetes: the pods' RuntimeClass (gvisor, kata)."
 )
@@ -164,14 +173,26 @@ def serve(ctx: click.Context, /, **options: Any) -> None:
 
 @click.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="State directory.")
+@WHERE_STATE
+@WHERE_SANDBOXES
+@KUBECONFIG
+@KUBE_NAMESPACE
 @click.pass_context
-@example("  hutch cleanup --data-dir /var/lib/hutch")
-def cleanup(ctx: click.Context, data_dir: Path | None) -> None:
-    """Destroy every sandbox and volume of a data dir and forget them and their snapshots (server stopped)."""
+@example(
+    "  hutch cleanup --data-dir /var/lib/hutch\n"
+    "  hutch cleanup --backend kubernetes --kube-namespace sandboxes --database postgresql://hutch@db/hutch"
+)
+def cleanup(ctx: click.Context, /, **options: Any) -> None:
+    """Destroy every sandbox and volume of a data dir and forget them and their snapshots (server stopped).
+    Kubernetes: every pod, Secret and NetworkPolicy hutch made in the namespace; PostgreSQL: the records
+    stay (other replicas share them) and the sandboxes are recorded as killed."""
     _server_installed()
+    if options["backend"] == "kubernetes" and not all(_importable(m) for m in KUBERNETES_MODULES):
+        raise CliError("the kubernetes backend is not installed: pip install 'hutch[server,kubernetes]'", 2)
+    from hutchd.cli import CleanupOptions
     from hutchd.cli import cleanup as run
 
-    ctx.exit(run(data_dir))
+    ctx.exit(run(CleanupOptions(**options)))
 
 
 COMMANDS = [serve, cleanup]

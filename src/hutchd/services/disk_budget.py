@@ -11,6 +11,9 @@ Two rules, both against the filesystem the sandboxes' disk images live on:
   less the reserve. Disks are sparse images, so most of a promise is never written; an overcommit of
   1 makes it impossible for sandbox disks alone to fill the host.
 
+Sandboxes whose disks are not on this host (a backend whose `disks_here` is False: pods on a
+cluster's nodes) are neither checked nor counted; volumes still are.
+
 The check reads the database and the filesystem without an `await`, and the caller inserts the new
 row right after (see sandboxes.py), so concurrent creates cannot both take the last free space.
 """
@@ -29,9 +32,12 @@ LIVE_STATES = ("pooled", "starting", "running", "paused")
 
 
 class DiskBudget:
-    def __init__(self, db: Database, layout: Layout, *, overcommit: float, reserve_mb: int, owner: str) -> None:
+    def __init__(
+        self, db: Database, layout: Layout, *, overcommit: float, reserve_mb: int, owner: str, sandboxes_here: bool
+    ) -> None:
         self._db = db
         self._owner = owner  # the disks of this replica's sandboxes and volumes are on this host
+        self._sandboxes_here = sandboxes_here
         self._layout = layout
         self.overcommit = overcommit
         self.reserve_mb = reserve_mb
@@ -51,15 +57,20 @@ class DiskBudget:
     def _sandbox_image(self, sandbox_id: str) -> Path:
         return SandboxFS(self._layout.sandbox_dir(sandbox_id), self._layout.disk_cache).image
 
-    def check(self, disk_mb: int, what: str = "diskMB", *, pooled: bool = True) -> None:
+    def check(self, disk_mb: int, what: str = "diskMB", *, pooled: bool = True, volume: bool = False) -> None:
         """Raise 507 naming the limit (`what`: the request's field) and what is free if `disk_mb` more
-        cannot be promised (without `pooled`: were the warm pool's sandboxes gone)."""
+        (a sandbox's disk, or a `volume`) cannot be promised (without `pooled`: were the warm pool's
+        sandboxes gone)."""
+        if not (volume or self._sandboxes_here):
+            return
         free = self.free_mb()
         states = LIVE_STATES if pooled else tuple(s for s in LIVE_STATES if s != "pooled")
-        rows = self._db.all(
-            f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(states))}) AND owner = ?",
-            *states, self._owner,
-        )  # fmt: skip
+        rows = []
+        if self._sandboxes_here:
+            rows = self._db.all(
+                f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(states))}) AND owner = ?",
+                *states, self._owner,
+            )  # fmt: skip
         volumes = self._db.all("SELECT id, size_mb FROM volumes WHERE owner = ?", self._owner)
         promised = sum(r["disk_mb"] for r in rows) + sum(v["size_mb"] for v in volumes)
         used = sum(self._allocated_mb(self._sandbox_image(r["id"]), r["disk_mb"]) for r in rows)

@@ -49,6 +49,7 @@ class Hub:
             overcommit=settings.disk_overcommit,
             reserve_mb=settings.disk_reserve_mb,
             owner=owner,
+            sandboxes_here=backend.disks_here,
         )
         self.launches = TemplateSandboxes(self.db, backend, self.agents)
         self.pool = WarmPool(

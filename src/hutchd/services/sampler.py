@@ -61,8 +61,10 @@ class Sampler:
         for gone in set(self._last) - set(usage):
             del self._last[gone]
         if self._on_gone is not None:
-            for sid in {r["id"] for r in rows} - set(usage):
-                if not await self._backend.is_alive(sid):
+            silent = sorted({r["id"] for r in rows} - set(usage))
+            alive = await self._backend.alive(silent) if silent else set()
+            for sid in silent:
+                if sid not in alive:
                     await self._on_gone(sid)
         return len(values)
 

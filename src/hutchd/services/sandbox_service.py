@@ -183,8 +183,12 @@ class Sandboxes:
         self._rows: dict[str, Row | None] = {}
         self._rows_generation = -1
 
-    def lock(self, sandbox_id: str) -> asyncio.Lock:
-        return self._locks[sandbox_id]
+    @contextlib.asynccontextmanager
+    async def lock(self, sandbox_id: str) -> AsyncIterator[None]:
+        """The sandbox's lock: this process's, and the database's across replicas (PostgreSQL's advisory
+        lock: where replicas share an owner, each acts on every sandbox)."""
+        async with self._locks[sandbox_id], self._db.sandbox_lock(sandbox_id):
+            yield
 
     @contextlib.asynccontextmanager
     async def held_live(self, tenant: Tenant, sandbox_id: str) -> AsyncIterator[Row]:
@@ -708,10 +712,11 @@ class Sandboxes:
 
     def set_timeout(self, tenant: Tenant, sandbox_id: str, timeout: int) -> None:
         self.live(tenant, sandbox_id)
-        self._db.run(
+        if not self._db.run(
             "UPDATE sandboxes SET end_at = ?, timeout_s = ?, reap_claim = NULL WHERE id = ? AND state != 'killed'",
             now() + timeout, timeout, sandbox_id,
-        )  # fmt: skip
+        ):  # fmt: skip
+            raise not_found(f"sandbox {sandbox_id} was killed")  # by another replica since `live` read its copy
 
     async def connect(self, tenant: Tenant, ref: str, timeout: int | None) -> dict[str, Any]:
         row = self.by_id_or_name(tenant, ref)

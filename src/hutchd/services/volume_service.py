@@ -88,7 +88,7 @@ class Volumes:
         async with self._lock:
             if self._db.one("SELECT 1 FROM volumes WHERE tenant = ? AND name = ?", tenant.id, name):
                 raise self._name_taken(name)
-            self._disk.check(size_mb, "sizeMB")
+            self._disk.check(size_mb, "sizeMB", volume=True)
             volume_id = ids.volume_id()
             await self._backend.call(self._store.create, volume_id, size_mb)
             try:

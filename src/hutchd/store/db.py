@@ -19,8 +19,8 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -104,6 +104,12 @@ class Database(ABC):
     def tx(self) -> AbstractContextManager[None]:
         """A transaction: every statement of this thread inside it commits or rolls back together."""
         ...
+
+    @asynccontextmanager
+    async def sandbox_lock(self, sandbox_id: str) -> AsyncIterator[None]:
+        """Held around every state change of one sandbox, beside the process's own lock: nothing here
+        (one process has the database), the replicas' common lock on a shared database."""
+        yield
 
     @abstractmethod
     def next_seq(self) -> int:

@@ -13,11 +13,14 @@ the listening connection is down, `generation` changes at every read: no copy is
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import hashlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import psycopg
@@ -34,6 +37,14 @@ CHANNEL = "hutch_rows"
 MIGRATION_LOCK = 0x68757463  # pg_advisory_lock key: one replica migrates at a time ("hutc")
 LISTEN_WAKE_S = 0.25  # how often the listening thread looks whether the database is being closed
 POOL_SIZE = 4  # the event loop's thread uses one at a time; workers (template builds) may use more
+SANDBOX_LOCKS = 0x68757464  # pg_advisory_lock's first key for the sandbox locks ("hutd"); the second: the sandbox's
+LOCK_POOL_SIZE = 16  # sandboxes locked at once by this replica; more wait for a connection
+LOCK_POLL_S = (0.005, 0.1)  # the first and the longest wait between two tries of a lock another replica holds
+
+
+def _lock_key(sandbox_id: str) -> int:
+    """The sandbox's advisory lock key (a collision only makes two sandboxes wait for each other)."""
+    return int.from_bytes(hashlib.blake2b(sandbox_id.encode(), digest_size=4).digest(), "big", signed=True)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -65,6 +76,12 @@ class PostgresDatabase(Database):
                 f"no connection to PostgreSQL database {where.get('dbname')!r} on {where.get('host') or 'its socket'}"
                 f" within {timeout:g}s"
             ) from None
+        # The sandbox locks' connections: a session-level advisory lock is held by its connection.
+        self._lock_pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            url, min_size=1, max_size=LOCK_POOL_SIZE, kwargs={"autocommit": True, "row_factory": dict_row},
+            open=True, name="hutch-locks",
+        )  # fmt: skip
+        self._lock_slots: asyncio.Semaphore | None = None
         self._listening = False
         self._closed = threading.Event()
         with self._pool.connection() as conn:
@@ -125,6 +142,28 @@ class PostgresDatabase(Database):
         with self._connection() as conn, conn.cursor() as cur:
             cur.executemany(_placeholders(sql), rows)
 
+    @asynccontextmanager
+    async def sandbox_lock(self, sandbox_id: str) -> AsyncIterator[None]:
+        """A session-level advisory lock of the sandbox on a connection held meanwhile: one replica at
+        a time changes the sandbox (every replica acts on every sandbox of a shared owner). It is tried
+        without blocking the event loop, again after a growing wait; PostgreSQL drops it with the
+        connection if this replica dies."""
+        if self._lock_slots is None:
+            self._lock_slots = asyncio.Semaphore(LOCK_POOL_SIZE)  # a free connection for each holder
+        key = (SANDBOX_LOCKS, _lock_key(sandbox_id))
+        async with self._lock_slots:
+            with self._lock_pool.connection() as conn:
+                delay = LOCK_POLL_S[0]
+                while not conn.execute("SELECT 1 WHERE pg_try_advisory_lock(%s, %s)", key).fetchone():
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, LOCK_POLL_S[1])
+                try:
+                    self._generation += 1  # copies read before another replica's change under this lock are stale
+                    yield
+                finally:
+                    with contextlib.suppress(psycopg.Error):  # a lost connection took the lock with it
+                        conn.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
     def next_seq(self) -> int:
         return int(self.value("SELECT nextval('sandboxes_seq')"))
 
@@ -134,6 +173,7 @@ class PostgresDatabase(Database):
     def close(self) -> None:
         self._closed.set()
         self._pool.close()
+        self._lock_pool.close()
         self._listener.join(timeout=5)
 
     # ---------------------------------------------------------------- other replicas' writes

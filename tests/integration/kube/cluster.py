@@ -16,7 +16,7 @@ EMULATED (what differs from a real cluster):
   containers: it maps the pod's image to a local template (`--image`), and the local runtime starts
   the same hutch agent in a sandbox of that template, with the pod's env (HUTCH_SANDBOX_ID,
   HUTCH_ENVS_JSON), cpu and memory limits, and the token of the pod's Secret;
-- the pod network: each pod's IP is a loopback address of this host (127.0.0.2 and up) where the
+- the pod network: each pod's IP is a loopback address of this host (a random one of 127.0.0.0/8) where the
   sandbox's agent listens on the pod's port;
 - NetworkPolicies are stored, not enforced: a sandbox whose policy allows no egress gets no network
   at all, any other the local runtime's default filter (no private, loopback or host addresses).
@@ -31,6 +31,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import random
 import signal
 import sys
 import traceback
@@ -65,7 +66,7 @@ class Kubelet:
         self.namespace = namespace
         self.images = images
         self.pods: dict[str, str] = {}  # pod name -> sandbox id
-        self.ips: dict[str, int] = {}  # pod name -> last octet of its loopback IP
+        self.ips: dict[str, str] = {}  # pod name -> its loopback IP
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -92,10 +93,13 @@ class Kubelet:
         task.add_done_callback(self.tasks.discard)
 
     def _ip(self, name: str) -> str:
+        """A random loopback address: other emulated clusters of this machine (other test runs) pick theirs
+        too, and the agents all listen on the same port."""
         used = set(self.ips.values())
-        octet = next(n for n in range(2, 255) if n not in used)
-        self.ips[name] = octet
-        return f"127.0.0.{octet}"
+        while (ip := f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}") in used:
+            pass
+        self.ips[name] = ip
+        return ip
 
     async def _start(self, pod: Any) -> None:
         name = pod.metadata.name

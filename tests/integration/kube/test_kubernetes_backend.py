@@ -7,9 +7,12 @@ refusals that name the backend. The SDK tests that also run on this backend are 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -165,17 +168,25 @@ def test_what_a_pod_cannot_do_is_refused_naming_the_backend(http: httpx.Client) 
     assert http.get("/templates/never-built").status_code == 404
 
 
-@pytest.fixture
-def second_replica(hutch_server) -> Any:
+@contextlib.contextmanager
+def _replica(hutch_server: Any, *args: str) -> Iterator[Any]:
     """Another `hutch serve` on the same data dir and cluster (its database, agent key and access-token
-    secret are the data dir's), as a second replica behind one address would be."""
-    replica = type(hutch_server)(hutch_server.data_dir, pool_size=0, extra_args=hutch_server.extra_args)
+    secret are the data dir's), as a second replica behind one address would be; `args` added."""
+    replica = type(hutch_server)(hutch_server.data_dir, pool_size=0, extra_args=[*hutch_server.extra_args, *args])
     replica.api_key, replica.api_key_b = hutch_server.api_key, hutch_server.api_key_b
     replica.log_path = hutch_server.log_path.with_suffix(".replica.log")
     replica.start()
-    yield replica
-    replica.stop()
-    replica.log_path.unlink(missing_ok=True)
+    try:
+        yield replica
+    finally:
+        replica.stop()
+        replica.log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def second_replica(hutch_server) -> Iterator[Any]:
+    with _replica(hutch_server) as replica:
+        yield replica
 
 
 def test_a_second_replica_adopts_and_drives_the_sandboxes_of_the_first(http: httpx.Client, second_replica) -> None:
@@ -192,3 +203,67 @@ def test_a_second_replica_adopts_and_drives_the_sandboxes_of_the_first(http: htt
         assert http.get(f"/sandboxes/{sid}").status_code == 404
     finally:
         http.delete(f"/sandboxes/{sid}")
+
+
+@pytest.mark.backends("kubernetes-emulated+postgresql")
+def test_concurrent_calls_through_two_replicas_end_consistent(http: httpx.Client, second_replica) -> None:
+    """Both replicas act on every pod: the sandbox's PostgreSQL advisory lock lets one at a time change it.
+    A snapshot under way on one replica (a file that takes a while to archive), then two kills and two
+    timeouts at once through both: one kill succeeds, the rest answer what one server answers for a
+    sandbox killed just before (or the snapshot completes first), and the row ends killed."""
+    import psycopg
+
+    url = _database_url(second_replica)
+    with second_replica.http() as other, ThreadPoolExecutor(5) as pool:
+        for _ in range(2):
+            sid = _create(http)
+            r = http.post(f"/sandboxes/{sid}/commands", json={"cmd": "head -c 40000000 /dev/urandom > /tmp/big"})
+            assert r.status_code == 201, r.text
+            with http.stream("GET", f"/sandboxes/{sid}/commands/{r.json()['pid']}/output") as out:
+                for _line in out.iter_lines():
+                    pass
+            snapshot = pool.submit(other.post, f"/sandboxes/{sid}/snapshots", json={})
+            time.sleep(0.3)  # the snapshot is usually under way by now (the answers hold either way)
+            calls = [
+                (http, "DELETE", f"/sandboxes/{sid}", None),
+                (other, "DELETE", f"/sandboxes/{sid}", None),
+                (http, "POST", f"/sandboxes/{sid}/timeout", {"timeout": 600}),
+                (other, "POST", f"/sandboxes/{sid}/timeout", {"timeout": 600}),
+            ]
+            barrier = threading.Barrier(len(calls))
+
+            futures = [pool.submit(_at_once, barrier, *c) for c in calls]
+            codes = [f.result().status_code for f in futures]
+            snapped = snapshot.result()
+            assert sorted(codes[:2]) == [204, 404], codes
+            assert codes[2] in (204, 404) and codes[3] in (204, 404), codes
+            assert snapped.status_code in (201, 404), snapped.text
+            with psycopg.connect(url) as conn:
+                row = conn.execute("SELECT state, killed_at FROM sandboxes WHERE id = %s", (sid,)).fetchone()
+                snaps = conn.execute("SELECT COUNT(*) FROM snapshots WHERE sandbox_id = %s", (sid,)).fetchone()[0]
+            assert row is not None and row[0] == "killed" and row[1] is not None
+            assert snaps == (1 if snapped.status_code == 201 else 0)
+            for client in (http, other):  # both replicas now answer as one server does for a killed sandbox
+                assert client.post(f"/sandboxes/{sid}/timeout", json={"timeout": 60}).status_code == 404
+                assert client.delete(f"/sandboxes/{sid}").status_code == 404
+
+
+def _at_once(barrier: threading.Barrier, client: httpx.Client, method: str, path: str, body: Any) -> httpx.Response:
+    barrier.wait()
+    return client.request(method, path, json=body)
+
+
+def _database_url(server: Any) -> str:
+    return str(server.extra_args[server.extra_args.index("--database") + 1])
+
+
+@pytest.mark.backends("kubernetes-emulated")
+def test_the_disk_budget_leaves_pods_disks_to_the_cluster(hutch_server) -> None:
+    """A pod's disk is on its node: a replica whose host keeps (more than) all its space in reserve, where
+    the local backend refuses every create with a 507, still makes sandboxes."""
+    with _replica(hutch_server, "--disk-reserve-mb", "100000000") as replica, replica.http() as http:
+        sid = _create(http, resources={"diskMB": 4096})
+        try:
+            assert http.get(f"/sandboxes/{sid}").json()["diskMB"] == 4096
+        finally:
+            assert http.delete(f"/sandboxes/{sid}").status_code == 204

@@ -3,6 +3,7 @@ and migrations on SQLite and on a real PostgreSQL (the session's throwaway clust
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -272,3 +273,31 @@ def test_while_nobody_listens_no_cached_row_is_trusted(two: tuple[Database, Data
     while a.generation == seen and time.monotonic() < deadline:
         time.sleep(0.01)
     assert a.generation != seen
+
+
+async def test_a_sandbox_lock_is_held_across_replicas(two: tuple[Database, Database]) -> None:
+    a, b = two
+    taken: list[str] = []
+
+    async def take(db: Database, who: str, release: asyncio.Event) -> None:
+        async with db.sandbox_lock("sbx-locked"):
+            taken.append(who)
+            await release.wait()
+
+    release_a, release_b = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(take(a, "a", release_a))
+    while not taken:
+        await asyncio.sleep(0.01)
+    second = asyncio.create_task(take(b, "b", release_b))
+    async with b.sandbox_lock("sbx-other"):  # another sandbox's lock is free meanwhile
+        pass
+    await asyncio.sleep(0.3)
+    assert taken == ["a"]  # b waits for a's lock
+    generation = b.generation
+    release_a.set()
+    await first
+    while len(taken) < 2:
+        await asyncio.sleep(0.01)
+    assert taken == ["a", "b"] and b.generation != generation  # b's copies of rows are stale once it holds it
+    release_b.set()
+    await second

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -62,6 +63,13 @@ def _missing(e: ApiException) -> bool:
     return e.status == 404
 
 
+def _running(pod: Any) -> bool:
+    """Whether a pod (None: none) is there and not ending."""
+    if pod is None or pod.metadata.deletion_timestamp is not None:
+        return False
+    return pod.status is not None and pod.status.phase in ("Pending", "Running")
+
+
 def _body(manifest: dict[str, object]) -> Any:
     """A manifest as the client's body: it sends dicts as they are (the manifests are dicts so that
     they are tested without a cluster, see manifests.py)."""
@@ -70,6 +78,7 @@ def _body(manifest: dict[str, object]) -> Any:
 
 class KubernetesBackend(Backend):
     name = "kubernetes"
+    disks_here = False  # a pod's disk is its node's ephemeral storage, the scheduler's to place
 
     def __init__(
         self,
@@ -122,6 +131,13 @@ class KubernetesBackend(Backend):
         if api is not None:
             with contextlib.suppress(RuntimeError):
                 asyncio.get_running_loop().create_task(api.close())
+
+    async def close(self) -> None:
+        """Close the API client (a command that used the backend once, where `shutdown` is for the server)."""
+        api, self._api = self._api, None
+        if api is not None:
+            await api.close()
+        super().shutdown()
 
     # ---------------------------------------------------------------- sandboxes
 
@@ -255,10 +271,24 @@ class KubernetesBackend(Backend):
             raise
 
     async def is_alive(self, sandbox_id: str) -> bool:
-        pod = await self._pod(sandbox_id)
-        if pod is None or pod.metadata.deletion_timestamp is not None:
-            return False
-        return pod.status is not None and pod.status.phase in ("Pending", "Running")
+        return _running(await self._pod(sandbox_id))
+
+    async def alive(self, ids: list[str]) -> set[str]:
+        """One list of hutch's pods, however many sandboxes are asked about."""
+        wanted = set(ids)
+        return {sid for sid, pod in await self._hutch_pods() if sid in wanted and _running(pod)}
+
+    async def _hutch_pods(self) -> list[tuple[str, Any]]:
+        """The namespace's pods that hutch made, with their sandbox ids."""
+        core = await self._core()
+        pods = await core.list_namespaced_pod(self.pods.namespace, label_selector=manifests.SELECTOR)
+        found = []
+        for pod in pods.items:
+            labels = pod.metadata.labels or {}
+            sid = labels.get(manifests.LABEL_SANDBOX)
+            if labels.get(manifests.LABEL_MANAGED) == manifests.MANAGED_BY and sid:
+                found.append((sid, pod))  # a list that ignores its selector (the emulator does) shows others' too
+        return found
 
     async def pod_ip(self, sandbox_id: str) -> str:
         """The pod's IP, from this replica's memory or the API (a sandbox another replica made)."""
@@ -323,22 +353,15 @@ class KubernetesBackend(Backend):
         return self.layout.sandbox_dir(sandbox_id) / "audit.log"
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
-        return {}  # no usage samples (features()["metrics"] is False): the sampler asks is_alive instead
+        return {}  # no usage samples (features()["metrics"] is False): the sampler asks `alive` instead
 
     async def recover(self, known: set[str]) -> RecoveryReport:
         """Adopt the live pods of `known` sandboxes; delete the other pods hutch made in the namespace
         once they are older than ORPHAN_GRACE (a younger one may be another replica's create)."""
-        core = await self._core()
-        pods = await core.list_namespaced_pod(self.pods.namespace, label_selector=manifests.SELECTOR)
         report = RecoveryReport()
         now = datetime.now(UTC)
-        for pod in pods.items:
-            labels = pod.metadata.labels or {}
-            sid = labels.get(manifests.LABEL_SANDBOX)
-            if labels.get(manifests.LABEL_MANAGED) != manifests.MANAGED_BY or not sid:
-                continue  # a list that ignores its selector (the emulator does) shows others' pods too
-            alive = pod.status is not None and pod.status.phase in ("Pending", "Running")
-            if sid in known and alive:
+        for sid, pod in await self._hutch_pods():
+            if sid in known and _running(pod):
                 report.adopted.append(sid)
                 continue
             created = pod.metadata.creation_timestamp
@@ -347,6 +370,32 @@ class KubernetesBackend(Backend):
             await self.destroy(sid)
             report.cleaned.append(sid)
         return report
+
+    async def remove_all(self) -> list[str]:
+        """`hutch cleanup`: delete every pod, Secret and NetworkPolicy hutch made in the namespace (by
+        their labels, whichever replica made them); the ids of the sandboxes they were of."""
+        core, net = await self._core(), await self._net()
+        ns, selector = self.pods.namespace, manifests.SELECTOR
+        kinds = (
+            (core.list_namespaced_pod, functools.partial(core.delete_namespaced_pod, grace_period_seconds=0)),
+            (core.list_namespaced_secret, core.delete_namespaced_secret),
+            (net.list_namespaced_network_policy, net.delete_namespaced_network_policy),
+        )
+        removed = set()
+        for list_kind, delete in kinds:
+            for item in (await list_kind(ns, label_selector=selector)).items:
+                labels = item.metadata.labels or {}
+                if labels.get(manifests.LABEL_MANAGED) != manifests.MANAGED_BY:
+                    continue  # a list that ignores its selector (the emulator does) shows others' too
+                try:
+                    await delete(item.metadata.name, ns)
+                except ApiException as e:
+                    if not _missing(e):
+                        raise
+                if sid := labels.get(manifests.LABEL_SANDBOX):
+                    removed.add(sid)
+        self._ips.clear()
+        return sorted(removed)
 
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         raise self.unsupported("keep the files of a dead sandbox", "its pod's file system went with the pod")
