@@ -219,6 +219,10 @@ class Backend(abc.ABC):
     async def delete_snapshot(self, snapshot_id: str) -> None: ...
 
     @abc.abstractmethod
+    async def snapshot_ids(self) -> set[str]:
+        """The snapshots whose files this replica holds (recovery removes those no record names)."""
+
+    @abc.abstractmethod
     async def promote(self, snapshot_id: str, template_id: str) -> None: ...
 
     @abc.abstractmethod

@@ -157,6 +157,9 @@ class LocalBackend(Backend):
     async def delete_snapshot(self, snapshot_id: str) -> None:
         await self.call(self.rt.delete_snapshot, snapshot_id)
 
+    async def snapshot_ids(self) -> set[str]:
+        return set(await self.call(self.rt.snapshot_ids))
+
     async def promote(self, snapshot_id: str, template_id: str) -> None:
         await self.call(self.rt.promote_snapshot_to_template, snapshot_id, template_id)
 

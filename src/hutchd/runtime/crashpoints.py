@@ -2,7 +2,7 @@
 
 With HUTCH_CRASH_AT=<name> in its environment the server kills itself with SIGKILL (as `kill -9`
 would: nothing is cleaned up) when it reaches the point of that name, so a test can crash it at an
-exact step of a create (tests/integration/server/test_crash_points.py lists the names). Unset, as it
+exact step of a create or a snapshot (tests/integration/server/test_crash_points.py lists the names). Unset, as it
 is outside those tests, a point costs one string comparison.
 """
 

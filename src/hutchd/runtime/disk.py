@@ -23,6 +23,7 @@ from pathlib import Path
 from hutchd.runtime import linux, userns
 from hutchd.runtime.crashpoints import crash_point
 
+_LOOP_GET_STATUS64 = 0x4C05
 _LOOP_CTL_GET_FREE = 0x4C82
 _LOOP_CONFIGURE = 0x4C0A
 _LO_FLAGS_AUTOCLEAR = 4
@@ -131,19 +132,57 @@ def _attach_loop(image: Path) -> tuple[str, int]:
     return device, loop_fd
 
 
-def mount_image(image: Path, mount_point: Path) -> None:
-    """Attach and mount an existing image (also used to reopen a dead sandbox's disk)."""
-    # LOOP_CTL_GET_FREE hands the same device to concurrent callers; the loser's LOOP_CONFIGURE gets
-    # EBUSY. A lock settles it within this process; other processes (another server) need the retry.
-    for attempt in range(50):
+def _open_attached(image: Path) -> tuple[str, int] | None:
+    """The loop device still backing `image` (if any) and an open fd on it, which keeps autoclear from
+    detaching it until closed. Such a device outlives the host's unmount while any mount namespace
+    holds a copy of the mount: every sandbox being set up copies the host's mounts in unshare(NEWNS)
+    and holds them until it pivots, seconds under load."""
+    st = os.stat(image)
+    want = os.path.realpath(image)
+    for backing in Path("/sys/block").glob("loop*/loop/backing_file"):
         try:
-            with _attach_lock:
-                device, loop_fd = _attach_loop(image)
-            break
-        except OSError as e:
-            if e.errno != errno.EBUSY or attempt == 49:
-                raise
-            time.sleep(0.002)
+            if backing.read_text().rstrip("\n") != want:
+                continue
+            device = "/dev/" + backing.parent.parent.name
+            fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:  # detached meanwhile
+            continue
+        info = _LoopInfo64()
+        try:
+            fcntl.ioctl(fd, _LOOP_GET_STATUS64, info)  # ENXIO once detached or running down
+            dev = info.lo_device  # the kernel's new_encode_dev
+            major, minor = (dev & 0xFFF00) >> 8, (dev & 0xFF) | ((dev >> 12) & 0xFFF00)
+            if (info.lo_inode, major, minor) == (st.st_ino, os.major(st.st_dev), os.minor(st.st_dev)):
+                return device, fd
+        except OSError:
+            pass
+        os.close(fd)
+    return None
+
+
+def mount_image(image: Path, mount_point: Path) -> None:
+    """Attach and mount an existing image (also used to reopen a dead sandbox's disk or a volume).
+
+    An image still attached to a loop device is mounted from that device, so the kernel hands back
+    the superblock still alive on it: a second loop device on the same image would be a second ext4
+    instance that reads blocks the first has not written yet (its fresh directories still only in its
+    cache and journal) and later overwrites what the second writes."""
+    attached = _open_attached(image)
+    if attached is not None:
+        device, loop_fd = attached
+    else:
+        # LOOP_CTL_GET_FREE hands the same device to concurrent callers; the loser's LOOP_CONFIGURE
+        # gets EBUSY. A lock settles it within this process; other processes (another server) need
+        # the retry.
+        for attempt in range(50):
+            try:
+                with _attach_lock:
+                    device, loop_fd = _attach_loop(image)
+                break
+            except OSError as e:
+                if e.errno != errno.EBUSY or attempt == 49:
+                    raise
+                time.sleep(0.002)
     try:
         mount_point.mkdir(mode=0o700, exist_ok=True)
         linux.mount(device, str(mount_point), "ext4", 0, _MOUNT_OPTS)

@@ -419,7 +419,10 @@ class Runtime:
 
     def _kept_proxy_state(self, snapshot_id: str) -> Path:
         """Where a snapshot's sandbox's egress-proxy state is kept for its restores (not in the snapshot)."""
-        return self.layout.root / "proxy-state" / check_id("snapshot", snapshot_id)
+        return self._kept_proxy_state_root() / check_id("snapshot", snapshot_id)
+
+    def _kept_proxy_state_root(self) -> Path:
+        return self.layout.root / "proxy-state"
 
     def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         """Turn the kept upper dir of a dead sandbox (see `recover`) into a snapshot, O(1), and forget
@@ -451,6 +454,11 @@ class Runtime:
             finally:
                 if running:
                     cg.set_frozen(False)
+
+    def snapshot_ids(self) -> set[str]:
+        """Snapshots with files in this data dir: their copies, or the proxy state kept beside them."""
+        dirs = [*self.layout.snapshots.iterdir(), *self._kept_proxy_state_root().glob("*")]
+        return {d.name for d in dirs if not d.name.startswith(".")}  # .tmp-* and .gone-*: SnapshotStore.sweep
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         self.snapshots.delete(snapshot_id)

@@ -96,9 +96,8 @@ class VolumeStore:
             raise
 
     def ensure_mounted(self, volume_id: str) -> Path:
-        """The volume's host mount, made if missing. An image still attached to a loop device (kept
-        by sandboxes that outlived an unmount) is mounted from that device: a second loop device on
-        the same image would be a second ext4 superblock writing the same blocks."""
+        """The volume's host mount, made if missing (from the loop device that sandboxes which outlived
+        an unmount still hold, if any: `disk.mount_image`)."""
         root = self.root(volume_id)
         with self._guard:
             if os.path.ismount(root):
@@ -106,12 +105,7 @@ class VolumeStore:
             image = self.image(volume_id)
             if not image.is_file():
                 raise FileNotFoundError(errno.ENOENT, f"volume {volume_id} has no disk image", str(image))
-            device = _attached_device(image)
-            if device is None:
-                disk.mount_image(image, root)
-            else:
-                root.mkdir(mode=0o700, exist_ok=True)
-                linux.mount(device, str(root), "ext4", 0, "discard")
+            disk.mount_image(image, root)
         return root
 
     def delete(self, volume_id: str) -> None:
@@ -163,13 +157,3 @@ def _make_mount_point(root: Path, path: str) -> None:
             fd = child
     finally:
         os.close(fd)
-
-
-def _attached_device(image: Path) -> str | None:
-    """The loop device whose backing file is `image`, if any."""
-    want = str(image)
-    for backing in Path("/sys/block").glob("loop*/loop/backing_file"):
-        with contextlib.suppress(OSError):
-            if backing.read_text().strip() == want:
-                return "/dev/" + backing.parent.parent.name
-    return None

@@ -117,6 +117,7 @@ class Hub:
         replica.take_unowned(self.db, self.owner)
         await self.volumes.recover()  # before the sandboxes: a restore may mount a volume
         await self.recover()
+        await self.sweep_snapshots()  # after recover: the files it keeps as snapshots are recorded
         self.templates.recover()
         self._spawn(reap_loop(self.db, self.sandboxes, self.settings.reap_interval), "reaper")
         self._spawn(self.sampler.loop(), "sampler")
@@ -181,6 +182,14 @@ class Hub:
             await self.backend.destroy(sid)
         if rows:
             log.warning("recovery: %d of %d sandboxes adopted", len(adopted & {r["id"] for r in rows}), len(rows))
+
+    async def sweep_snapshots(self) -> None:
+        """Remove the snapshots taken but never recorded (the server died in between): nothing can
+        name them, and the proxy state kept beside one holds its sandbox's secrets and CA key."""
+        recorded = {r["id"] for r in self.db.all("SELECT id FROM snapshots")}
+        for snapshot_id in sorted(await self.backend.snapshot_ids() - recorded):
+            log.warning("recovery: removing snapshot %s, which was never recorded", snapshot_id)
+            await self.backend.delete_snapshot(snapshot_id)
 
     async def _gone(self, sandbox_id: str) -> None:
         await self.sandboxes.expire_gone(sandbox_id)

@@ -14,6 +14,7 @@ from hutchd.auth import Tenant
 from hutchd.backend import Backend
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import SandboxNotFound
+from hutchd.runtime.crashpoints import crash_point
 from hutchd.services.warm_pool import WarmPool
 from hutchd.settings import Settings
 from hutchd.store import ids, replica
@@ -43,6 +44,7 @@ class Snapshots:
             if e.errno == 28:  # ENOSPC
                 raise ApiError(507, f"the snapshot store is full: {e}") from e
             raise
+        crash_point("snapshot:taken")
         keep = KEEP_AUTOMATIC.get(kind)
         if keep is not None:  # before the new row, so that a listing never shows more than `keep`
             await self._prune(sandbox["id"], kind, keep - 1)

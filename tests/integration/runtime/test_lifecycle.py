@@ -226,15 +226,39 @@ def test_concurrent_starts_and_destroys(rt: Runtime, boxes: Sandboxes) -> None:
     assert [t for sid in ids for t in _traces(rt, sid)] == []
 
 
-def test_recover_after_a_host_reboot_keeps_the_files(rt: Runtime, boxes: Sandboxes) -> None:
+def _simulate_reboot_and_recover(rt: Runtime, sid: str) -> None:
     """A reboot leaves only the data dir: no processes, mounts, loop devices or cgroups."""
-    sid = boxes.start(allow_internet=False)
-    boxes.run(sid, "echo survived > /root/note")
     state = rt._require_state(sid)
     state.cgroups.kill()
     overlay.unmount_all(rt.layout.sandbox_dir(sid))
     cgroups.remove_dirs(state.cgroups.dirs())
     report = Runtime(DATA_DIR, agent_src=AGENT).recover(set(rt.sandboxes()))  # the others live on
     assert report.kept_upper == [sid] and report.cleaned == []
+    assert (rt.layout.sandbox_dir(sid) / "upper" / "root" / "note").read_text() == "survived\n"
+    assert [t for t in _traces(rt, sid) if not t.endswith(sid)] == []
+
+
+def test_recover_after_a_host_reboot_keeps_the_files(rt: Runtime, boxes: Sandboxes) -> None:
+    sid = boxes.start(allow_internet=False)
+    boxes.run(sid, "echo survived > /root/note")
+    _simulate_reboot_and_recover(rt, sid)
+
+
+def test_recover_reopens_a_disk_still_alive_in_another_mount_namespace(rt: Runtime, boxes: Sandboxes) -> None:
+    """Every bwrap being set up (any server's) copies the host's mounts and holds them until it
+    pivots (seconds under load), so a disk unmounted from the host can still be alive on its loop
+    device when recovery reopens it. A mount namespace made here holds such a copy throughout."""
+    sid = boxes.start(allow_internet=False)
+    boxes.run(sid, "echo survived > /root/note")
+    holder = subprocess.Popen(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", "echo ready; exec sleep 120"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        _simulate_reboot_and_recover(rt, sid)
+    finally:
+        holder.kill()
+        holder.wait()
     assert (rt.layout.sandbox_dir(sid) / "upper" / "root" / "note").read_text() == "survived\n"
     assert [t for t in _traces(rt, sid) if not t.endswith(sid)] == []

@@ -164,3 +164,29 @@ def test_a_half_made_sandbox_does_not_lose_another_sandboxs_record(
         assert len(http.get(f"/sandboxes/{sid}/snapshots").json()) == 1
         restored = http.post(f"/sandboxes/{sid}/restore", json={}).json()
         assert run(http, restored["sandboxID"], "cat /home/user/s.txt")["stdout"] == "survived\n"
+
+
+def test_a_crash_between_a_snapshot_and_its_record(server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runtime took the snapshot, with its sandbox's egress-proxy state (secrets, CA key) kept beside
+    it in proxy-state/, and the server died before recording it: no API can name or delete it, so the
+    restart removes both."""
+    _crash_at(server, "snapshot:taken", monkeypatch)
+    data = Path(server.data_dir)
+    with server.http() as http:
+        r = http.post("/sandboxes", json={"timeout": 600, "secure": True, "security": {"audit": {"enabled": True}}})
+        assert r.status_code == 201, r.text
+        with pytest.raises(httpx.TransportError):
+            http.post(f"/sandboxes/{r.json()['sandboxID']}/snapshots", json={})
+    orphan = [d.name for d in (data / "proxy-state").iterdir()]
+    assert len(orphan) == 1 and (data / "snapshots" / orphan[0] / "meta.json").is_file()
+    _restart_after_crash(server)
+    assert list((data / "proxy-state").iterdir()) == []
+    assert not (data / "snapshots" / orphan[0]).exists()
+    with server.http() as http:  # a snapshot that was recorded survives the next restart
+        sid = http.get("/sandboxes", params={"state": ["running"]}).json()["sandboxes"][0]["sandboxID"]
+        r = http.post(f"/sandboxes/{sid}/snapshots", json={})
+        assert r.status_code == 201, r.text
+    server.stop()
+    server.start()
+    assert [d.name for d in (data / "proxy-state").iterdir()] == [r.json()["snapshotID"]]
+    server.kill_all()

@@ -112,6 +112,9 @@ class Archives:
         if code != 0:
             raise AgentError(f"unpacking {path.parent.name} failed ({code}): {''.join(output)[-500:]}")
 
+    def ids(self) -> set[str]:
+        return {d.name for d in self._layout.snapshots.iterdir() if not d.name.startswith(".")}  # not .tmp-*
+
     def delete(self, snapshot_id: str) -> None:
         shutil.rmtree(self._layout.snapshot_dir(snapshot_id), ignore_errors=True)
 

@@ -412,6 +412,9 @@ class KubernetesBackend(Backend):
     async def delete_snapshot(self, snapshot_id: str) -> None:
         await self.call(self._archives.delete, snapshot_id)
 
+    async def snapshot_ids(self) -> set[str]:
+        return set(await self.call(self._archives.ids))
+
     async def promote(self, snapshot_id: str, template_id: str) -> None:
         image = self._image(self._archives.template_of(snapshot_id))
         await self.call(self._archives.promote, snapshot_id, template_id, image)
