@@ -250,18 +250,23 @@ def _refused_two_spellings(body: Any, message: str) -> bool:
     return both and message.startswith("security.env_masking and security.env are two names")
 
 
-_AT_MOST = re.compile(r"ask for at most (\d+) MB")
+_DISK_REFUSAL = re.compile(r"^(?:sizeMB|diskMB) (\d+) cannot be promised now: .* ask for at most (\d+) MB")
 
 
 def _refused_disk(case: Any, response: Any) -> bool:
-    """A 507 of disk admission (documented): the size asked for (a volume's sizeMB, a sandbox's diskMB)
-    is more than the most the message says the host can promise now."""
+    """A 507 of disk admission (documented): what the refusal says was asked for is more than the most
+    it says the host can promise now, and is what the case asked for where the body names it (a
+    volume's sizeMB, a sandbox's diskMB). Where it does not (the spec's x-default size of a volume, a
+    fork's count times its source's disk), the figure is the server's."""
+    m = _DISK_REFUSAL.search(_message(response))
+    if response.status_code != 507 or m is None:
+        return False
+    asked, at_most = int(m.group(1)), int(m.group(2))
     body = case.body if isinstance(case.body, dict) else {}
     resources = body.get("resources")
     size = body.get("sizeMB", resources.get("diskMB") if isinstance(resources, dict) else None)
-    m = _AT_MOST.search(_message(response))
     sized = isinstance(size, int | float) and not isinstance(size, bool)  # JSON's 5.0 is an integer too
-    return response.status_code == 507 and sized and m is not None and size > int(m.group(1))
+    return asked > at_most and (not sized or size == asked)
 
 
 @schemathesis.hook
