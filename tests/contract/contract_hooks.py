@@ -250,7 +250,9 @@ def _refused_two_spellings(body: Any, message: str) -> bool:
     return both and message.startswith("security.env_masking and security.env are two names")
 
 
-_DISK_REFUSAL = re.compile(r"^(?:sizeMB|diskMB) (\d+) cannot be promised now: .* ask for at most (\d+) MB")
+_DISK_REFUSAL = re.compile(
+    r"^(?:sizeMB|diskMB) (\d+) (?:cannot be promised now|is more than this host can hold): .* ask for at most (\d+) MB"
+)
 
 
 def _refused_disk(case: Any, response: Any) -> bool:

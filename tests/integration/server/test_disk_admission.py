@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_helpers import run
+from server_helpers import run, spare_server
 
 from hutch import Sandbox
 from hutch.exceptions import NotEnoughSpaceException
@@ -40,6 +40,16 @@ def _live_ids(http: httpx.Client) -> set[str]:
     r = http.get("/sandboxes", params={"state": ["running", "paused"], "limit": 1000})
     assert r.status_code == 200, r.text
     return {s["sandboxID"] for s in r.json()["sandboxes"]}
+
+
+@pytest.fixture(scope="module")
+def hutch_server(hutch_server):
+    """A server of this module's own (the session's, overridden): the disks that other modules' live
+    sandboxes hold would count in the budget these tests measure, and a module-scoped sandbox lives on
+    while pytest runs the session's backends in turn."""
+    with spare_server(hutch_server) as server:
+        server.start()
+        yield server
 
 
 @pytest.fixture
