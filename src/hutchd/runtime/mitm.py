@@ -249,6 +249,11 @@ class Decryptor:
             s.settimeout(1.0)
             try:
                 s.connect((MITM_ADDRESS, port))
+                # Its HTTP layer answering, not only its socket accepting: the first connections
+                # after the listen could be dropped (curl saw SSL_ERROR_SYSCALL right after a create).
+                s.sendall(b"GET / HTTP/1.1\r\nHost: hutch-readiness-probe\r\n\r\n")
+                if not s.recv(5).startswith(b"HTTP/"):
+                    raise OSError("the decrypting proxy closed the readiness probe")
             except OSError:
                 s.close()
                 raise
