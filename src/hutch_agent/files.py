@@ -227,6 +227,8 @@ def rename(user: User, source: str, destination: str) -> dict[str, Any]:
         try:
             os.rename(source, destination)
         except OSError as exc:
+            if exc.errno == errno.EINVAL:  # a valid request the file tree refuses, as mv does
+                raise HttpError(409, f"cannot move a directory into itself: {source} to {destination}") from None
             if exc.errno != errno.EXDEV:
                 raise
             import shutil

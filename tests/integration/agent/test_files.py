@@ -239,6 +239,13 @@ def test_rename_moves_across_file_systems_like_mv(client: AgentClient, workdir: 
         shutil.rmtree(other)
 
 
+def test_rename_of_a_directory_into_itself_is_a_conflict(client: AgentClient, workdir: Path) -> None:
+    (workdir / "d").mkdir()
+    body = {"source": str(workdir / "d"), "destination": str(workdir / "d" / "inside"), "user": "root"}
+    client.expect_error(client.post("/files/rename", json=body), 409, "into itself")
+    assert (workdir / "d").is_dir()
+
+
 def test_rename_moves_and_makes_parents(client: AgentClient, workdir: Path) -> None:
     (workdir / "from.txt").write_bytes(b"x")
     destination = str(workdir / "new" / "dir" / "to.txt")
