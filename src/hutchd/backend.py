@@ -55,6 +55,23 @@ class BackendUnsupported(ApiError):
 
 
 @dataclass(frozen=True)
+class Boot:
+    """What a sandbox boots with, whichever backend boots it."""
+
+    template_id: str
+    cpu: float
+    memory_mb: int
+    disk_mb: int
+    allow_internet: bool
+    envs: dict[str, str] = field(default_factory=dict)
+    from_snapshot: str | None = None
+    volumes: dict[str, str] = field(default_factory=dict)
+    proxy: bool = False  # its web traffic goes through the egress proxy from the start
+    proxy_state_from: str | None = None  # a snapshot whose proxy state (secrets, policy, CA) it keeps
+    tenant: str = ""  # a label, where the backend can put one
+
+
+@dataclass(frozen=True)
 class AgentAddress:
     """Where a sandbox's agent answers: a Unix socket of this host (`path`), or a TCP address on the
     pod network behind the sandbox's agent token, whose host `lookup` finds when the connection is
@@ -108,25 +125,8 @@ class Backend(abc.ABC):
     # ---------------------------------------------------------------- sandboxes
 
     @abc.abstractmethod
-    async def start(
-        self,
-        sandbox_id: str,
-        template_id: str,
-        *,
-        cpu: float,
-        memory_mb: int,
-        disk_mb: int,
-        allow_internet: bool,
-        envs: dict[str, str],
-        from_snapshot: str | None = None,
-        volumes: dict[str, str] | None = None,
-        proxy: bool = False,
-        proxy_state_from: str | None = None,
-        tenant: str = "",
-    ) -> None:
-        """Boot the sandbox; returns once its agent answers. `proxy`: its web traffic goes through the
-        egress proxy from the start; `proxy_state_from`: a snapshot whose proxy state it keeps;
-        `tenant` labels it where the backend can."""
+    async def start(self, sandbox_id: str, boot: Boot) -> None:
+        """Boot the sandbox; returns once its agent answers."""
 
     @abc.abstractmethod
     async def destroy(self, sandbox_id: str) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hutchd.backend import DEFAULT_PIDS, AgentAddress, Backend
+from hutchd.backend import DEFAULT_PIDS, AgentAddress, Backend, Boot
 from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
@@ -32,35 +32,20 @@ class LocalBackend(Backend):
 
     # ---------------------------------------------------------------- sandboxes
 
-    async def start(
-        self,
-        sandbox_id: str,
-        template_id: str,
-        *,
-        cpu: float,
-        memory_mb: int,
-        disk_mb: int,
-        allow_internet: bool,
-        envs: dict[str, str],
-        from_snapshot: str | None = None,
-        volumes: dict[str, str] | None = None,
-        proxy: bool = False,
-        proxy_state_from: str | None = None,
-        tenant: str = "",
-    ) -> None:
+    async def start(self, sandbox_id: str, boot: Boot) -> None:
         spec = SandboxSpec(
             sandbox_id=sandbox_id,
-            template_id=template_id,
-            cpu=cpu,
-            memory_mb=memory_mb,
-            disk_mb=disk_mb,
+            template_id=boot.template_id,
+            cpu=boot.cpu,
+            memory_mb=boot.memory_mb,
+            disk_mb=boot.disk_mb,
             pids=DEFAULT_PIDS,
-            allow_internet=allow_internet,
-            envs=envs,
-            from_snapshot=from_snapshot,
-            volumes=volumes or {},
-            proxy=proxy,
-            proxy_state_from=proxy_state_from,
+            allow_internet=boot.allow_internet,
+            envs=boot.envs,
+            from_snapshot=boot.from_snapshot,
+            volumes=boot.volumes,
+            proxy=boot.proxy,
+            proxy_state_from=boot.proxy_state_from,
         )
         await self.call(self.rt.start, spec)
 

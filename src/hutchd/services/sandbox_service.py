@@ -27,7 +27,7 @@ from typing import Any
 from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
 from hutchd.auth import Tenant
-from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
+from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend, Boot
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import RuntimeUnavailable, SandboxNotFound, TemplateBuildError, TemplateNotFound
 from hutchd.runtime.crashpoints import crash_point
@@ -81,6 +81,14 @@ class Launch:
     volume_mounts: dict[str, str] = dataclasses.field(default_factory=dict)  # mount path -> volume ID
     proxy_state_from: str | None = None  # a restore or fork keeps its egress proxy's secrets, policy and CA
     starts: bool = False  # its template has a start command or ready check (TemplateSandboxes.start_in)
+
+    def boot(self, tenant_id: str) -> Boot:
+        """What the backend boots for it (a secure sandbox's egress goes through its proxy from the start)."""
+        return Boot(
+            self.template_id, self.cpu, self.memory_mb, self.disk_mb, self.allow_internet, envs=self.envs,
+            from_snapshot=self.from_snapshot, volumes=self.volume_mounts, proxy=self.secure,
+            proxy_state_from=self.proxy_state_from, tenant=tenant_id,
+        )  # fmt: skip
 
     def poolable(self) -> bool:
         """Whether a warm-pool sandbox can serve it. Pooled sandboxes have no volumes and are not made
@@ -549,20 +557,7 @@ class Sandboxes:
                 )  # fmt: skip
 
     async def _boot(self, sandbox_id: str, launch: Launch, tenant_id: str) -> None:
-        await self._backend.start(
-            sandbox_id,
-            launch.template_id,
-            cpu=launch.cpu,
-            memory_mb=launch.memory_mb,
-            disk_mb=launch.disk_mb,
-            allow_internet=launch.allow_internet,
-            envs=launch.envs,
-            from_snapshot=launch.from_snapshot,
-            volumes=launch.volume_mounts,
-            proxy=launch.secure,  # a secure sandbox's egress goes through its proxy from the start
-            proxy_state_from=launch.proxy_state_from,
-            tenant=tenant_id,
-        )
+        await self._backend.start(sandbox_id, launch.boot(tenant_id))
         crash_point("create:booted")
         if launch.network is not None and launch.allow_internet:
             await self._backend.set_network(sandbox_id, launch.network, proxy=launch.secure)  # before anyone runs code

@@ -31,7 +31,7 @@ from typing import Any
 
 from hutchd.agentconn import AgentClients, AgentError
 from hutchd.auth import Tenant
-from hutchd.backend import DEFAULT_CPU, DEFAULT_MEMORY_MB, Backend
+from hutchd.backend import DEFAULT_CPU, DEFAULT_MEMORY_MB, Backend, Boot
 from hutchd.http.errors import ApiError, conflict, not_found
 from hutchd.runtime import RuntimeUnavailable, TemplateBuildError, images
 from hutchd.runtime.errors import SnapshotExists
@@ -440,9 +440,8 @@ class TemplateBuilds:
 
         try:
             await self._backend.start(
-                sandbox_id, layer, cpu=opts.cpu, memory_mb=opts.memory_mb, disk_mb=BUILD_DISK_MB,
-                allow_internet=opts.allow_internet, envs={},
-            )  # fmt: skip
+                sandbox_id, Boot(layer, opts.cpu, opts.memory_mb, BUILD_DISK_MB, opts.allow_internet)
+            )
             if opts.network is not None and opts.allow_internet:
                 await self._backend.set_network(sandbox_id, opts.network)
             cmd, user, cwd = await self._step_command(sandbox_id, step, state, opts)

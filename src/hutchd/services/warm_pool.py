@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from hutchd import logs
 from hutchd.agentconn import AgentClients
-from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend
+from hutchd.backend import DEFAULT_CPU, DEFAULT_DISK_MB, DEFAULT_MEMORY_MB, Backend, Boot
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.store import ids
 from hutchd.store.db import Database, dumps, now
@@ -305,13 +305,7 @@ class WarmPool:
         try:
             await self._backend.start(
                 sandbox_id,
-                template_id,
-                cpu=s.cpu,
-                memory_mb=s.memory_mb,
-                disk_mb=s.disk_mb,
-                allow_internet=s.allow_internet,
-                envs={},
-                proxy=s.secure,
+                Boot(template_id, s.cpu, s.memory_mb, s.disk_mb, s.allow_internet, proxy=s.secure),
             )
             if self._prepare is not None and await self._prepare(sandbox_id, template_id):
                 await self._backend.freeze(sandbox_id)

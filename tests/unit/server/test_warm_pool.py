@@ -23,7 +23,7 @@ class SlowBackend:
     async def ensure_template(self, template_id: str, progress: Any) -> None:
         return None
 
-    async def start(self, sandbox_id: str, template_id: str, **_: Any) -> None:
+    async def start(self, sandbox_id: str, boot: Any) -> None:
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         try:

@@ -30,7 +30,7 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.rest import ApiException
 
 from hutchd.agentconn import AgentClients
-from hutchd.backend import AgentAddress, Backend
+from hutchd.backend import AgentAddress, Backend, Boot
 from hutchd.backends.kubernetes import manifests
 from hutchd.backends.kubernetes.archives import Archives
 from hutchd.backends.kubernetes.manifests import AGENT_PORT, PodSettings
@@ -165,30 +165,15 @@ class KubernetesBackend(Backend):
             return template_id, None
         return template_id, self._archives.template_archive(template_id)
 
-    async def start(
-        self,
-        sandbox_id: str,
-        template_id: str,
-        *,
-        cpu: float,
-        memory_mb: int,
-        disk_mb: int,
-        allow_internet: bool,
-        envs: dict[str, str],
-        from_snapshot: str | None = None,
-        volumes: dict[str, str] | None = None,
-        proxy: bool = False,
-        proxy_state_from: str | None = None,
-        tenant: str = "",
-    ) -> None:
-        if volumes:
+    async def start(self, sandbox_id: str, boot: Boot) -> None:
+        if boot.volumes:
             self.require("volumes", "mount volumes")
-        template_id, archive = self._boot_files(template_id, from_snapshot)
+        template_id, archive = self._boot_files(boot.template_id, boot.from_snapshot)
         image = self._image(template_id)
-        labels = manifests.labels(sandbox_id, tenant, template_id)
+        labels = manifests.labels(sandbox_id, boot.tenant, template_id)
         ns = self.pods.namespace
         core, net = await self._core(), await self._net()
-        egress = manifests.egress_rules(NetworkPolicy(), allow_internet, self.pods)
+        egress = manifests.egress_rules(NetworkPolicy(), boot.allow_internet, self.pods)
         try:
             # The policy first: the pod never runs without it.
             await net.create_namespaced_network_policy(ns, _body(manifests.network_policy(sandbox_id, labels, egress)))
@@ -196,8 +181,8 @@ class KubernetesBackend(Backend):
                 ns, _body(manifests.secret(sandbox_id, self._token(sandbox_id), labels))
             )
             body = manifests.pod(
-                self.pods, sandbox_id, image, cpu=cpu, memory_mb=memory_mb, disk_mb=disk_mb, envs=envs,
-                sandbox_labels=labels,
+                self.pods, sandbox_id, image, cpu=boot.cpu, memory_mb=boot.memory_mb, disk_mb=boot.disk_mb,
+                envs=boot.envs, sandbox_labels=labels,
             )  # fmt: skip
             await core.create_namespaced_pod(ns, _body(body))
             await self._wait_ready(sandbox_id)
