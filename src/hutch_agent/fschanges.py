@@ -36,7 +36,7 @@ NEVER = frozenset({"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", MARKER, BO
 
 
 def walk(root: str = "/") -> Iterator[tuple[str, os.stat_result]]:
-    """Every path under `root` on its file system (not following links, not into other mounts)."""
+    """Every path under `root` on its file system (not following links, not into mounted directories)."""
     device = os.lstat(root).st_dev
     stack = [root]
     while stack:
@@ -50,11 +50,11 @@ def walk(root: str = "/") -> Iterator[tuple[str, os.stat_result]]:
                 st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if st.st_dev != device:
-                continue
-            yield entry.path, st
             if stat.S_ISDIR(st.st_mode):
+                if st.st_dev != device:
+                    continue  # a mount point (an overlay's files show their layer's device: only directories tell)
                 stack.append(entry.path)
+            yield entry.path, st
 
 
 def _read_list(path: str) -> set[str]:

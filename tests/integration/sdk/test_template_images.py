@@ -202,9 +202,13 @@ def test_an_image_behind_a_login_its_tags_and_its_stored_log(
         assert Template.get(alias).tags == [], "the tags of the build that made the present content"
     finally:
         Template.delete(info.template_id)
-    stored = [hutch_server.log_path, hutch_server.data_dir / "hutch.db", *hutch_server.data_dir.rglob("*.jsonl")]
-    stored += list((hutch_server.data_dir / "hutch.db").parent.glob("hutch.db-*"))  # its WAL
+    stored = [hutch_server.log_path, *hutch_server.data_dir.rglob("*.jsonl"), *hutch_server.data_dir.rglob("*.json")]
+    stored += list(hutch_server.data_dir.glob("hutch.db*"))  # a SQLite database and its WAL
     for path in stored:
         data = path.read_bytes()
         assert PASSWORD.encode() not in data and b"project_id" not in data, f"a credential is in {path}"
-    assert not list((hutch_server.data_dir / "template-pulls").iterdir()), "the auth file went with the pull"
+    for table in ("templates", "template_builds"):
+        rows = str(hutch_server.query(f"SELECT * FROM {table}"))
+        assert PASSWORD not in rows and "project_id" not in rows, f"a credential is in the table {table}"
+    pulls = hutch_server.data_dir / "template-pulls"
+    assert not pulls.exists() or not list(pulls.iterdir()), "the auth file went with the pull"
