@@ -302,7 +302,7 @@ def _shutdown(server: HutchServer) -> None:
 
 KUBE_NAMESPACE = "hutch-test"
 # The emulated kubelet runs these images as these local templates (tests/integration/kube/cluster.py).
-EMULATED_IMAGES = {"base": "hutch.test/base:emulated", "code-interpreter": "hutch.test/code-interpreter:emulated"}
+EMULATED_IMAGES = {"base": "hutch.test/base:emulated", "code-interpreter": "hutch.test/code-interpreter:emulated", "nodejs": "hutch.test/nodejs:emulated", "go": "hutch.test/go:emulated"}
 BACKENDS = {
     "local": "this host's runtime, state in SQLite",
     "local+postgresql": "this host's runtime, state in PostgreSQL (hutch serve --database postgresql://...)",
@@ -371,6 +371,8 @@ def kubernetes_server(config: pytest.Config, *, real: bool, postgres: Any = None
         args = ["--kubeconfig", cluster.kubeconfig, "--kube-namespace", KUBE_NAMESPACE]
         args += ["--kube-image", EMULATED_IMAGES["base"], *images]
         args += ["--image-registry", "127.0.0.1"]  # the template tests' loopback registry, which this kubelet reaches
+        if HOST_CA_BUNDLE.is_file():  # this host's trust (an egress proxy's CA too) for template builds' pip and npm
+            args += ["--build-ca-bundle", str(HOST_CA_BUNDLE)]
     extra = ["--sample-interval", "1", "--backend", "kubernetes", *args]
     if postgres is not None:
         extra += ["--database", postgres.new_database("kubernetes")]
