@@ -302,7 +302,7 @@ def _shutdown(server: HutchServer) -> None:
 
 KUBE_NAMESPACE = "hutch-test"
 # The emulated kubelet runs these images as these local templates (tests/integration/kube/cluster.py).
-EMULATED_IMAGES = {"base": "hutch.test/base:emulated", "code-interpreter": "hutch.test/code-interpreter:emulated", "nodejs": "hutch.test/nodejs:emulated", "go": "hutch.test/go:emulated"}
+EMULATED_IMAGES = {"base": "hutch.test/base:emulated", "code-interpreter": "hutch.test/code-interpreter:emulated"}
 BACKENDS = {
     "local": "this host's runtime, state in SQLite",
     "local+postgresql": "this host's runtime, state in PostgreSQL (hutch serve --database postgresql://...)",
