@@ -6,14 +6,19 @@ only, so that any image the agent runs in can do it (an image need not have find
 - `mark`, at boot before anything else: the marker whose change time later changes are counted
   from, and the list of every file of the root file system then (the image's, before an archive
   is unpacked on top).
-- `take ARCHIVE`: a gzipped tar of every file and directory of the root file system changed since
-  the marker, plus DELETED, the files of the boot list that are gone.
+- `take ARCHIVE [--since-unpack]`: a gzipped tar of every file and directory of the root file system
+  changed since the marker (or since the last unpack), plus DELETED, the files of the boot list
+  that are gone.
 - `unpack ARCHIVE`: the archive's files over the root file system (whatever is in the way of one
-  replaced, never written through), then DELETED's files removed; the archive goes.
+  replaced, never written through), then DELETED's files removed; the archive goes. An archive
+  may be several one after the other (a built layer: the one below it, then its own changes since
+  that one was unpacked): the last DELETED is the one that counts, and it counts them all.
 - `clean ARCHIVE`: remove a taken archive once the server has it.
 
 So each archive holds every change since the image, deletions included: a pod booted from one marks
-its boot (listing the image) before unpacking it, and its next archive holds both. Only the root
+its boot (listing the image) before unpacking it, and its next archive holds both; or, taken
+`--since-unpack`, only what changed on top, which the server appends to the archive below (a
+build's steps do not archive again what the steps before them made). Only the root
 file system counts (not /tmp, /proc or the agent's mounts: other devices), and never the kubelet's
 /etc/hosts, /etc/hostname and /etc/resolv.conf.
 """
@@ -31,8 +36,10 @@ from collections.abc import Iterator
 STATE = "/var/lib/hutch"
 MARKER = f"{STATE}/booted"
 BOOT_FILES = f"{STATE}/boot-files"
+UNPACKED = f"{STATE}/unpacked"
 DELETED = f"{STATE}/deleted"
-NEVER = frozenset({"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", MARKER, BOOT_FILES})
+NEVER = frozenset({"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", MARKER, BOOT_FILES, UNPACKED})
+COMPRESSION = 6  # gzip's own default: level 9 takes twice as long on text for a few percent
 
 
 def walk(root: str = "/") -> Iterator[tuple[str, os.stat_result]]:
@@ -83,11 +90,12 @@ def _rel(path: str, root: str) -> str:
     return "/" + os.path.relpath(path, root) if root != "/" else path
 
 
-def take(archive: str, root: str = "/") -> None:
+def take(archive: str, root: str = "/", since_unpack: bool = False) -> None:
     def at(path: str) -> str:
         return os.path.join(root, path.lstrip("/"))
 
-    since = os.lstat(at(MARKER)).st_ctime_ns
+    since_unpack = since_unpack and os.path.lexists(at(UNPACKED))
+    since = os.lstat(at(UNPACKED if since_unpack else MARKER)).st_ctime_ns
     now: set[str] = set()
     changed: list[str] = []
     for path, st in walk(root):
@@ -100,7 +108,7 @@ def take(archive: str, root: str = "/") -> None:
         _write_list(at(DELETED), deleted)
         if DELETED not in changed:
             changed.append(DELETED)
-    with tarfile.open(archive, "w:gz") as tar:
+    with tarfile.open(archive, "w:gz", compresslevel=COMPRESSION) as tar:
         for rel in sorted(changed):
             try:
                 tar.add(at(rel), arcname=rel.lstrip("/"), recursive=False)
@@ -109,17 +117,24 @@ def take(archive: str, root: str = "/") -> None:
 
 
 def unpack(archive: str, root: str = "/") -> None:
-    with tarfile.open(archive, "r:gz") as tar:
-        members = tar.getmembers()
-        for member in members:
-            target = os.path.join(root, member.name)
-            if member.isdir() and os.path.isdir(target) and not os.path.islink(target):
-                continue
-            _remove(target)  # never write through a link of the image, nor onto a directory
-        options = {"filter": "fully_trusted"} if hasattr(tarfile, "data_filter") else {}
-        tar.extractall(root, members=members, numeric_owner=True, **options)  # type: ignore[arg-type]
-    for rel in sorted(_read_list(os.path.join(root, DELETED.lstrip("/")))):
-        _remove(os.path.join(root, rel.lstrip("/")))
+    def at(path: str) -> str:
+        return os.path.join(root, path.lstrip("/"))
+
+    names: list[str] = []
+    options = {"filter": "fully_trusted"} if hasattr(tarfile, "data_filter") else {}
+    with tarfile.open(archive, "r:gz", ignore_zeros=True) as tar:  # archives one after the other (a layer's)
+        for member in tar:
+            target = at(member.name)
+            if not (member.isdir() and os.path.isdir(target) and not os.path.islink(target)):
+                _remove(target)  # never write through a link of the image, nor onto a directory
+            tar.extract(member, root, numeric_owner=True, **options)  # type: ignore[arg-type]
+            names.append("/" + member.name)
+    for rel in sorted(_read_list(at(DELETED))):
+        _remove(at(rel))
+    # what it put there is the boot's too: a later deletion of it is recorded as one of the image's
+    _write_list(at(BOOT_FILES), [*(_read_list(at(BOOT_FILES)) | set(names))])
+    with open(at(UNPACKED), "wb"):
+        pass
 
 
 def _remove(path: str) -> None:
@@ -130,11 +145,14 @@ def _remove(path: str) -> None:
             os.unlink(path)
 
 
+USAGE = "usage: python3 -m hutch_agent.fschanges mark | take ARCHIVE [--since-unpack] | unpack ARCHIVE | clean ARCHIVE"
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["mark"] and len(argv) == 1:
         mark()
-    elif argv[:1] == ["take"] and len(argv) == 2:
-        take(argv[1])
+    elif argv[:1] == ["take"] and len(argv) in (2, 3) and argv[2:] in ([], ["--since-unpack"]):
+        take(argv[1], since_unpack=len(argv) == 3)
     elif argv[:1] == ["unpack"] and len(argv) == 2:
         try:
             unpack(argv[1])
@@ -143,7 +161,7 @@ def main(argv: list[str]) -> None:
     elif argv[:1] == ["clean"] and len(argv) == 2:
         _remove(argv[1])
     else:
-        raise SystemExit("usage: python3 -m hutch_agent.fschanges mark | take ARCHIVE | unpack ARCHIVE | clean ARCHIVE")
+        raise SystemExit(USAGE)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """hutch_agent/fschanges.py on a directory of this host standing for a pod's root: an archive holds
 what changed since the mark, deletions included, and unpacking it over a fresh copy of the image gives
-the same tree; layers stack (a pod booted from an archive, changed again, archives both)."""
+the same tree; layers stack (a pod booted from an archive, changed again, archives both, or only its
+own changes, which go after the archive below)."""
 
 from __future__ import annotations
 
@@ -68,11 +69,20 @@ def test_changes_and_deletions_stack_across_layers(tmp_path: Path) -> None:
     expected = {k: v for k, v in _tree(first).items() if k != "etc/hosts"}
     assert {k: v for k, v in _tree(second).items() if k != "etc/hosts"} == expected
     (second / "etc" / "keep").unlink()
+    (second / "etc" / "new").unlink()  # a file of the layer below, deleted
     (second / "usr" / "share" / "doc").mkdir()  # made again by the second layer
     two = tmp_path / "two.tar.gz"
-    fschanges.take(str(two), str(second))
+    fschanges.take(str(two), str(second))  # every change since the image: a snapshot's
+    delta = tmp_path / "delta.tar.gz"
+    fschanges.take(str(delta), str(second), since_unpack=True)  # a layer's: its own, after the one below
+    with tarfile.open(delta) as tar:
+        assert "usr/bin/tool" not in tar.getnames(), "what the layer below made is not archived again"
+    layered = tmp_path / "layered.tar.gz"
+    layered.write_bytes(one.read_bytes() + delta.read_bytes())
 
-    third = _boot(tmp_path, "third", two)
-    tree = _tree(third)
-    assert "etc/keep" not in tree and tree["usr/share/doc"] == "dir" and "usr/share/doc/a" not in tree
-    assert (tree["etc/new"], tree["usr/bin/tool"], tree["link"]) == ("layer 1\n", "new\n", "a file now\n")
+    for archive in (two, layered):
+        third = _boot(tmp_path, f"third-{archive.name}", archive)
+        tree = _tree(third)
+        assert "etc/keep" not in tree and "etc/new" not in tree, "deleted files of the image and of the layer below"
+        assert tree["usr/share/doc"] == "dir" and "usr/share/doc/a" not in tree
+        assert (tree["usr/bin/tool"], tree["link"]) == ("new\n", "a file now\n")

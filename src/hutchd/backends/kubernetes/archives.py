@@ -15,6 +15,7 @@ sandbox booted from it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import json
@@ -65,24 +66,30 @@ class Archives:
         meta: dict[str, object] = {"id": snapshot_id, "template_id": template_id, "source": sandbox_id}
         return await self._take_into(sandbox_id, self._layout.snapshot_dir(snapshot_id), meta)
 
-    async def take_layer(self, sandbox_id: str, template_id: str, meta: dict[str, object]) -> None:
-        """Archive the sandbox's changed files into a new template (a built layer); SnapshotExists when
-        it is there already (another build made the same layer)."""
+    async def take_layer(self, sandbox_id: str, template_id: str, meta: dict[str, object], below: Path | None) -> None:
+        """A new template (a built layer) of the archive `below` (the one the sandbox booted with) and the
+        sandbox's changes since it was unpacked, appended; SnapshotExists when it is there already
+        (another build made the same layer)."""
         if self.template_meta(template_id) is not None:
             raise SnapshotExists(f"template {template_id!r} already exists")
-        await self._take_into(sandbox_id, self._layout.template_dir(template_id), {"id": template_id, **meta})
+        final = self._layout.template_dir(template_id)
+        await self._take_into(sandbox_id, final, {"id": template_id, **meta}, below)
 
-    async def _take_into(self, sandbox_id: str, final: Path, meta: dict[str, object]) -> int:
-        """The archive and `meta` into `final`, renamed into place whole; the archive's size."""
+    async def _take_into(self, sandbox_id: str, final: Path, meta: dict[str, object], below: Path | None = None) -> int:
+        """The archive and `meta` into `final`, renamed into place whole; the archive's size. With
+        `below`, the archive is that one and then the changes since it."""
         output: list[str] = []
+        since = " --since-unpack" if below is not None else ""
         code = await self._agents.run_command(
-            sandbox_id, f"{FSCHANGES} take {IN_POD}", user="root", envs=AGENT_PATH, on_output=output.append
+            sandbox_id, f"{FSCHANGES} take {IN_POD}{since}", user="root", envs=AGENT_PATH, on_output=output.append
         )
         if code != 0:
             raise AgentError(f"archiving the files of {sandbox_id} failed ({code}): {''.join(output)[-500:]}")
         tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
         try:
             tmp.mkdir(mode=0o700)
+            if below is not None:
+                await asyncio.to_thread(shutil.copyfile, below, tmp / ARCHIVE)
             await self._download(sandbox_id, tmp / ARCHIVE)
             size = (tmp / ARCHIVE).stat().st_size
             (tmp / "meta.json").write_text(json.dumps({**meta, "size": size, "created": time.time()}))
@@ -107,7 +114,7 @@ class Archives:
             raise AgentError(
                 f"reading the archive of {sandbox_id}: HTTP {resp.status_code} {(await resp.read())[:200]!r}"
             )
-        with open(dest, "wb") as f:
+        with open(dest, "ab") as f:  # after what is there (the archive below a layer)
             async for chunk in resp.iter_body():
                 f.write(chunk)
 

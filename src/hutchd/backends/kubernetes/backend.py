@@ -445,10 +445,11 @@ class KubernetesBackend(Backend):
         await self.call(self._archives.promote, snapshot_id, template_id, meta)
 
     async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
-        """A built layer: the image of the layer below and an archive of every change since it."""
+        """A built layer: the image of the layer below, and its archive with the step's changes appended."""
         below = await self._pod_template(sandbox_id)
         meta = {**self._layer_meta(below), **extra}
-        await self._archives.take_layer(sandbox_id, template_id, meta)
+        archive = self._archives.template_archive(below) if below not in self.pods.images else None
+        await self._archives.take_layer(sandbox_id, template_id, meta, archive)
 
     async def point_template(
         self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]
