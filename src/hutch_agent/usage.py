@@ -11,7 +11,7 @@ Disk used is what the sandbox wrote: the allocated size of the files of its root
 since the agent started (as the backend's snapshots count changes), at most MAX_FILES files a walk.
 The walk (a fraction of a CPU second for an image of 50,000 files) runs in the pod, on its own CPU, so
 it is repeated no sooner than DISK_COST_FACTOR times its CPU time later, and at least DISK_MIN_TTL_S:
-at most 2% of a CPU.
+at most 2% of a CPU; it runs in the background, so an answer gives the last walk's result.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ DOWNWARD_LIMITS = {
     MEMORY_LIMIT_ENV: ("limits.memory", "1"),
     DISK_LIMIT_ENV: ("limits.ephemeral-storage", "1"),
 }
-_disk_lock = threading.Lock()
-_disk: tuple[float, int] | None = None  # (when to measure again, bytes)
 
 
 def usage(started: float) -> dict[str, object]:
@@ -47,7 +45,7 @@ def usage(started: float) -> dict[str, object]:
         "mem_used_bytes": mem_used,
         "mem_cache_bytes": mem_cache,
         "mem_limit_bytes": mem_limit or _declared(MEMORY_LIMIT_ENV) or _meminfo_total(),
-        "disk_used_bytes": disk_used(started),
+        "disk_used_bytes": DISK.used(started),
         "disk_limit_bytes": _declared(DISK_LIMIT_ENV) or _fs_size("/"),
     }
 
@@ -132,16 +130,38 @@ def _fs_size(path: str) -> int:
     return st.f_blocks * st.f_frsize
 
 
-def disk_used(started: float) -> int:
-    """The bytes of the files written since `started` (see the module's docstring)."""
-    global _disk
-    with _disk_lock:
-        if _disk is None or time.monotonic() >= _disk[0]:
-            cpu = time.thread_time()
+class DiskMeter:
+    """The sandbox's written bytes, walked in a thread of its own so that no answer waits for a walk:
+    each answer gives the last walk's result (0 before the first ends) and starts the next when due."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._size = 0
+        self._due = 0.0  # time.monotonic() of the next walk
+        self._walking = False
+
+    def used(self, started: float) -> int:
+        with self._lock:
+            if not self._walking and time.monotonic() >= self._due:
+                try:
+                    threading.Thread(target=self._walk, args=(started,), daemon=True, name="disk-usage").start()
+                    self._walking = True
+                except RuntimeError:  # no thread left (the sandbox's process limit): next time
+                    pass
+            return self._size
+
+    def _walk(self, started: float) -> None:
+        cpu, size = time.thread_time(), self._size
+        try:
             size = changed_bytes("/", started, MAX_FILES)
+        finally:
             cost = time.thread_time() - cpu
-            _disk = (time.monotonic() + max(DISK_MIN_TTL_S, DISK_COST_FACTOR * cost), size)
-        return _disk[1]
+            with self._lock:
+                self._size, self._walking = size, False
+                self._due = time.monotonic() + max(DISK_MIN_TTL_S, DISK_COST_FACTOR * cost)
+
+
+DISK = DiskMeter()
 
 
 def changed_bytes(root: str, since: float, max_files: int) -> int:

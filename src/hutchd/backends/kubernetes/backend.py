@@ -339,7 +339,13 @@ class KubernetesBackend(Backend):
         return self.layout.sandbox_dir(sandbox_id) / "audit.log"
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
-        return dict(await self._pod_agent.usage(ids))
+        """Usage from the agents of `ids` whose pods have an IP; one list of hutch's pods finds the IPs
+        this replica has not met yet (not one GET per sandbox)."""
+        if any(sid not in self._ips for sid in ids):
+            for sid, pod in await self._hutch_pods():
+                if _running(pod) and pod.status.pod_ip:
+                    self._ips.setdefault(sid, str(pod.status.pod_ip))
+        return dict(await self._pod_agent.usage([sid for sid in ids if sid in self._ips]))
 
     async def recover(self, known: set[str]) -> RecoveryReport:
         """Adopt the live pods of `known` sandboxes; delete the other pods hutch made in the namespace
