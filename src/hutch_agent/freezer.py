@@ -82,7 +82,7 @@ class Freezer:
         with self._lock:
             if self._stopped is not None:
                 return
-            spared, stopped = _spared(), {}
+            spared, stopped = _spared(), dict[int, int]()
             for _ in range(MAX_SWEEPS):
                 found = False
                 for pid in _pids():
@@ -95,6 +95,9 @@ class Freezer:
                         os.kill(pid, signal.SIGSTOP)
                     except ProcessLookupError:
                         continue
+                    except PermissionError:  # an agent that is not the pod's root: no half-frozen pod
+                        _cont(stopped)
+                        raise HttpError(409, f"the agent may not stop process {pid}: it cannot freeze") from None
                     stopped[pid] = stat[2]
                     found = True
                 if not found:
@@ -106,11 +109,15 @@ class Freezer:
         """SIGCONT to the processes `freeze` stopped that still are what they were; idempotent."""
         with self._lock:
             stopped, self._stopped = self._stopped or {}, None
-            for pid, started in stopped.items():
-                stat = _stat(pid)
-                if stat is not None and stat[2] == started:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGCONT)
+            _cont(stopped)
+
+
+def _cont(stopped: dict[int, int]) -> None:
+    for pid, started in stopped.items():
+        stat = _stat(pid)
+        if stat is not None and stat[2] == started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 def _settle(stopped: dict[int, int]) -> None:

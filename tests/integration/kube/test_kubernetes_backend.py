@@ -293,8 +293,10 @@ async def test_pause_stops_the_pods_processes_and_resume_continues_them(http: ht
             frozen = agent.get("/freeze").json()
             assert frozen["frozen"] is True and frozen["stopped"] >= 2
             assert _states(agent, pids) == ["T", "T"]  # and a command of the agent runs, as pause's snapshot did
+            assert http.post(f"/sandboxes/{sid}/snapshots", json={}).status_code == 201  # of a paused sandbox
+            assert agent.get("/freeze").json() == frozen and _states(agent, pids) == ["T", "T"]  # still paused
             kinds = [s["kind"] for s in http.get("/snapshots", params={"sandboxID": sid}).json()]
-            assert kinds == ["pause"]
+            assert sorted(kinds) == ["manual", "pause"]
             assert http.post(f"/sandboxes/{sid}/resume").status_code == 200
             assert agent.get("/freeze").json() == {"frozen": False, "stopped": 0}
             assert _states(agent, pids) == ["S", "S"]
