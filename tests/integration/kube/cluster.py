@@ -36,12 +36,14 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import functools
 import json
 import math
 import random
 import signal
 import sys
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,8 @@ from kubernetes_asyncio import client
 from hutchd.runtime import Runtime, SandboxSpec
 
 POLL = 0.1
+KEEP_REQUESTS = 16
+BOOT_THREADS = 32
 RESOURCES = ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies")
 
 
@@ -86,22 +90,25 @@ class Kubelet:
         self.pods: dict[str, str] = {}  # pod name -> sandbox id
         self.ips: dict[str, str] = {}  # pod name -> its loopback IP
         self.tasks: set[asyncio.Task[None]] = set()
+        # A node boots many pods at once (asyncio's default executor has cpu count + 4 threads).
+        self.boots = ThreadPoolExecutor(BOOT_THREADS, thread_name_prefix="kubelet-boot")
 
     async def run(self) -> None:
         while True:
             await asyncio.sleep(POLL)
-            try:
-                listed = await self.core.list_namespaced_pod(self.namespace)
+            try:  # raw JSON: the client's models cost a core at a hundred pods ten times a second
+                response = await self.core.list_namespaced_pod(self.namespace, _preload_content=False)
+                listed = json.loads(await response.read())["items"]
             except Exception:
                 traceback.print_exc()
                 continue
             names = set()
-            for pod in listed.items:
-                name = pod.metadata.name
+            for pod in listed:
+                name = pod["metadata"]["name"]
                 names.add(name)
-                if name not in self.pods and not (pod.status and pod.status.phase):
+                if name not in self.pods and not (pod.get("status") or {}).get("phase"):
                     self.pods[name] = ""
-                    self._spawn(self._start(pod))
+                    self._spawn(self._start_named(name))
             for name in set(self.pods) - names:
                 self._spawn(self._stop(name))
 
@@ -118,6 +125,15 @@ class Kubelet:
             pass
         self.ips[name] = ip
         return ip
+
+    async def _start_named(self, name: str) -> None:
+        try:
+            pod = await self.core.read_namespaced_pod(name, self.namespace)
+        except Exception:
+            traceback.print_exc()
+            self.pods.pop(name, None)  # the next list tries again
+            return
+        await self._start(pod)
 
     async def _start(self, pod: Any) -> None:
         name = pod.metadata.name
@@ -150,7 +166,9 @@ class Kubelet:
                 },
             )
             await self._status(name, {"phase": "Pending"})
-            await asyncio.to_thread(self.runtime.start, spec, ready_timeout=60.0)
+            await asyncio.get_running_loop().run_in_executor(
+                self.boots, functools.partial(self.runtime.start, spec, ready_timeout=60.0)
+            )
             self.pods[name] = spec.sandbox_id
             now = datetime.now(UTC).isoformat()
             ready = [{"type": "Ready", "status": "True", "lastTransitionTime": now}]
@@ -167,7 +185,7 @@ class Kubelet:
         sandbox_id = self.pods.pop(name, "")
         self.ips.pop(name, None)
         if sandbox_id:
-            await asyncio.to_thread(self.runtime.destroy, sandbox_id)
+            await asyncio.get_running_loop().run_in_executor(self.boots, self.runtime.destroy, sandbox_id)
 
     async def stop_all(self) -> None:
         for task in list(self.tasks):
@@ -175,6 +193,20 @@ class Kubelet:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for name in list(self.pods):
             await self._stop(name)
+
+
+class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
+    """kmock's emulator without its memory of requests. kmock records every request it serves, for
+    assertions this cluster never makes, and finds each new one's reaction by walking that record once
+    per reaction (dsl.View.__contains__): a cost that grows with every request served, which had thirty
+    concurrent creates take a minute and a half. The record is cut to the newest few as each request
+    comes in (it is looked up at once, with no wait in between)."""
+
+    async def _handle(self, request: Any) -> Any:
+        del self._requests[:-KEEP_REQUESTS]
+        for payload in self._payloads:
+            del payload._requests[:-KEEP_REQUESTS]
+        return await super()._handle(request)
 
 
 def kubeconfig(url: str, namespace: str) -> str:
@@ -199,7 +231,7 @@ async def main(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)
-    async with kmock.KubernetesEmulator() as emulator, kmock.Server(emulator, port=0) as server:
+    async with Emulator() as emulator, kmock.Server(emulator, port=0) as server:
         for resource in RESOURCES:  # what the backend and the kubelet use (kmock serves only declared ones)
             emulator.resources[resource] = {}
         url = str(server.url).rstrip("/")
