@@ -17,10 +17,11 @@ EMULATED (what differs from a real cluster):
   the same hutch agent in a sandbox of that template, with the pod's env (HUTCH_SANDBOX_ID,
   HUTCH_ENVS_JSON), cpu and memory limits, the token of the pod's Secret, and the values of its
   downward API variables (`resourceFieldRef`: the container's limits, as a kubelet computes them);
-- cgroups: a real pod's container on a cgroup v2 node sees its own cgroup at /sys/fs/cgroup; this
-  sandbox sees no /sys/fs/cgroup at all (this host's memory controller is cgroup v1), so its agent
-  measures usage (`GET /usage`) the way it does on a node without one: from /proc, with the limits
-  of the downward API variables;
+- cgroups: a real pod's container on a cgroup v2 node sees its own cgroup at /sys/fs/cgroup; a
+  local sandbox has no /sys/fs/cgroup (the runtime mounts none, and this host's memory controller
+  is cgroup v1 anyway), so its agent measures usage (`GET /usage`) the way it does on a node without
+  one: from /proc, with the limits of the downward API variables (the cgroup v2 reading is
+  unit-tested on files: tests/unit/agent/test_usage.py);
 - the pod network: each pod's IP is a loopback address of this host (a random one of 127.0.0.0/8) where the
   sandbox's agent listens on the pod's port;
 - NetworkPolicies are stored, not enforced: a sandbox whose policy allows no egress gets no network
