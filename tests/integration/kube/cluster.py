@@ -15,12 +15,19 @@ EMULATED (what differs from a real cluster):
 - the kubelet is this process. It does not pull images or run the container's command or init
   containers: it maps the pod's image to a local template (`--image`), and the local runtime starts
   the same hutch agent in a sandbox of that template, with the pod's env (HUTCH_SANDBOX_ID,
-  HUTCH_ENVS_JSON), cpu and memory limits, and the token of the pod's Secret;
+  HUTCH_ENVS_JSON), cpu and memory limits, the token of the pod's Secret, and the values of its
+  downward API variables (`resourceFieldRef`: the container's limits, as a kubelet computes them);
+- cgroups: a real pod's container on a cgroup v2 node sees its own cgroup at /sys/fs/cgroup; a
+  local sandbox has no /sys/fs/cgroup (the runtime mounts none, and this host's memory controller
+  is cgroup v1 anyway), so its agent measures usage (`GET /usage`) the way it does on a node without
+  one: from /proc, with the limits of the downward API variables (the cgroup v2 reading is
+  unit-tested on files: tests/unit/agent/test_usage.py);
 - the pod network: each pod's IP is a loopback address of this host (a random one of 127.0.0.0/8) where the
   sandbox's agent listens on the pod's port;
 - NetworkPolicies are stored, not enforced: a sandbox whose policy allows no egress gets no network
   at all, any other the local runtime's default filter (no private, loopback or host addresses).
-REAL: the agent in a real sandbox (bubblewrap, user namespaces, cgroups, seccomp: never host root),
+REAL: pause (the agent's SIGSTOP sweep, in the sandbox's own pid namespace as in a pod's), the
+agent in a real sandbox (bubblewrap, user namespaces, cgroups, seccomp: never host root),
 its TCP listener and token check, and every API call the backend makes, through the official client.
 """
 
@@ -32,6 +39,7 @@ import base64
 import contextlib
 import functools
 import json
+import math
 import random
 import signal
 import sys
@@ -59,6 +67,17 @@ def _cpu(quantity: str) -> float:
 def _mib(quantity: str) -> int:
     assert quantity.endswith("Mi"), quantity
     return int(quantity[:-2])
+
+
+def _resource_field(ref: Any, limits: dict[str, str]) -> str:
+    """A downward API `resourceFieldRef` variable's value, as the kubelet gives it: the container's
+    limit (`limits.cpu`, `limits.memory`, `limits.ephemeral-storage`) over the divisor, rounded up."""
+    kind, _, name = ref.resource.partition(".")
+    assert kind == "limits", ref.resource  # the backend asks for nothing else
+    divisor = ref.divisor or "1"
+    if name == "cpu":
+        return str(math.ceil(_cpu(limits[name]) / _cpu(divisor)))
+    return str(math.ceil((_mib(limits[name]) << 20) / int(divisor)))
 
 
 class Kubelet:
@@ -141,6 +160,11 @@ class Kubelet:
                 envs=json.loads(env["HUTCH_ENVS_JSON"].value),
                 agent_tcp=f"{ip}:{port}",
                 agent_token=token,
+                agent_env={
+                    e.name: _resource_field(e.value_from.resource_field_ref, limits)
+                    for e in container.env
+                    if e.value_from is not None and e.value_from.resource_field_ref is not None
+                },
             )
             await self._status(name, {"phase": "Pending"})
             await asyncio.get_running_loop().run_in_executor(
