@@ -227,7 +227,8 @@ def test_an_image_behind_a_login_its_tags_and_its_stored_log(
         Template.delete(info.template_id)
     if hutch_server.kubeconfig:
         assert _pull_secrets(hutch_server) == {}, "the pull secrets went with the template's image layers"
-    stored = [hutch_server.log_path, *hutch_server.data_dir.rglob("*.jsonl"), *hutch_server.data_dir.rglob("*.json")]
+    logs = [server.log_path for server in getattr(hutch_server, "replicas", [hutch_server])]
+    stored = [*logs, *hutch_server.data_dir.rglob("*.jsonl"), *hutch_server.data_dir.rglob("*.json")]
     stored += list(hutch_server.data_dir.glob("hutch.db*"))  # a SQLite database and its WAL
     for path in stored:
         data = path.read_bytes()
