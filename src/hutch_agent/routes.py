@@ -1,7 +1,7 @@
 """The agent's HTTP routes: openapi.yaml's agent operations without the `/sandboxes/{sandboxID}` prefix
 (the gateway strips it), each handler registered under its operationId (`HANDLERS`, see `table()`),
-plus two host-internal routes the spec does not list: `/health` (the server's readiness probe) and
-`/tunnel/{port}` (exposed ports). `PUT /env` is also how the server sets a sandbox's envs.
+plus host-internal routes the spec does not list: `/health` (the server's readiness probe),
+`/tunnel/{port}` (exposed ports) and `/volume/...` (volume_routes.py). `PUT /env` is also how the server sets a sandbox's envs.
 
 Handlers check and translate; the work is done in the domain modules, imported on first use so the
 agent answers its readiness probe before it has loaded them (see `Agent.__call__`).
@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable
 
-from . import code_routes, env_routes, params
+from . import code_routes, env_routes, params, volume_routes
 from .contract import Operation, operations
 from .errors import HttpError
 from .processes import Process, ProcessTable
@@ -360,7 +360,11 @@ HANDLERS: dict[str, Handler] = {
 }
 # Host-internal, not API operations: the server's readiness probe, and exposed ports' tunnels (the
 # port travels in the path, checked by tunnel.py).
-INTERNAL: dict[tuple[str, str], Handler] = {("GET", "/health"): health, ("GET", "/tunnel/{port}"): tunnel}
+INTERNAL: dict[tuple[str, str], Handler] = {
+    ("GET", "/health"): health,
+    ("GET", "/tunnel/{port}"): tunnel,
+    **volume_routes.ROUTES,  # a volume's files without a sandbox (the kubernetes backend's volume pods)
+}
 _TABLE: list[tuple[list[str], dict[str, tuple[Handler, Operation | None]]]] = []
 
 
