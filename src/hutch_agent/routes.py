@@ -1,7 +1,8 @@
 """The agent's HTTP routes: openapi.yaml's agent operations without the `/sandboxes/{sandboxID}` prefix
 (the gateway strips it), each handler registered under its operationId (`HANDLERS`, see `table()`),
 plus host-internal routes the spec does not list: `/health` (the server's readiness probe),
-`/tunnel/{port}` (exposed ports) and `/volume/...` (volume_routes.py). `PUT /env` is also how the server sets a sandbox's envs.
+`/tunnel/{port}` (exposed ports) and `/volume/...` (volume_routes.py). `PUT /env` is also how the
+server sets a sandbox's envs.
 
 Handlers check and translate; the work is done in the domain modules, imported on first use so the
 agent answers its readiness probe before it has loaded them (see `Agent.__call__`).

@@ -22,6 +22,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
 from .libc import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_XDEV, openat2
 
 TYPE_CHECKING = False  # typing costs ~5 ms in the agent; annotations are never evaluated
@@ -211,7 +212,7 @@ def make_dir(root: str | Path, path: str, uid: int, gid: int, mode: int, ids: Id
     root_fd = _open_root(root)
     try:
         if not names:
-            return False, _entry("/", os.fstat(root_fd), None)
+            return False, _entry("/", os.fstat(root_fd), None, ids)
         parent = _open_dir(root_fd, names[:-1], owner)
     finally:
         os.close(root_fd)

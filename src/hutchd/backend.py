@@ -92,8 +92,8 @@ class Backend(abc.ABC):
 
     name: str
     disks_here = True
-    """Whether sandboxes' disks are files of this host (the data dir's filesystem): the disk budget
-    promises them this host's space only then."""
+    """Whether sandboxes' disks and volumes are files of this host (the data dir's filesystem): the disk
+    budget promises them this host's space only then."""
     layout: Layout
     templates: TemplateStore
     volumes: VolumeStore

@@ -47,12 +47,19 @@ class VolumeFiles(abc.ABC):
     ) -> dict[str, Any]:
         """Stream `body` into the file (renamed into place at the end: a failure leaves the old one)."""
 
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """At the server's stop: what the files API keeps running goes."""
+
 
 class HostVolumeFiles(VolumeFiles):
     """Volumes that are disk images of this host, mounted by the backend's VolumeStore."""
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
+
+    async def close(self) -> None:
+        """Nothing runs for it: the host's mounts are the VolumeStore's (they stay for the next server)."""
 
     async def _root(self, volume_id: str) -> Any:
         return await self._backend.call(self._backend.volumes.ensure_mounted, volume_id)
