@@ -19,7 +19,15 @@ EMULATED (what differs from a real cluster):
 - the pod network: each pod's IP is a loopback address of this host (a random one of 127.0.0.0/8) where the
   sandbox's agent listens on the pod's port;
 - NetworkPolicies are stored, not enforced: a sandbox whose policy allows no egress gets no network
-  at all, any other the local runtime's default filter (no private, loopback or host addresses).
+  at all, any other the local runtime's default filter (no private, loopback or host addresses);
+- the volume provisioner and the kubelet's volume mounts: the first pod that uses a claim has it
+  provisioned (an ext4 image of the claim's requested size through the local runtime's VolumeStore,
+  so the size is really enforced; its root owned by the sandbox user, as a local volume's) and the
+  claim marked Bound; every pod that uses it gets it bind-mounted at its mount paths (one node: any
+  access mode fits). There is no PersistentVolume object and no storage class (one kind of storage
+  for all); a pod whose claim does not exist fails (a real one waits, Pending); once the claim is
+  deleted and no pod uses it the storage is deleted (reclaim policy Delete). The images live in this
+  kubelet's data dir, so they go with it.
 REAL: the agent in a real sandbox (bubblewrap, user namespaces, cgroups, seccomp: never host root),
 its TCP listener and token check, and every API call the backend makes, through the official client.
 """
@@ -45,7 +53,7 @@ from kubernetes_asyncio import client
 from hutchd.runtime import Runtime, SandboxSpec
 
 POLL = 0.1
-RESOURCES = ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies")
+RESOURCES = ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies", "v1/persistentvolumeclaims")
 
 
 def _cpu(quantity: str) -> float:
@@ -67,6 +75,8 @@ class Kubelet:
         self.images = images
         self.pods: dict[str, str] = {}  # pod name -> sandbox id
         self.ips: dict[str, str] = {}  # pod name -> its loopback IP
+        self.claims: dict[str, set[str]] = {}  # claim name (its storage's volume id) -> the pods that mount it
+        self._provisioning = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -86,6 +96,11 @@ class Kubelet:
                     self._spawn(self._start(pod))
             for name in set(self.pods) - names:
                 self._spawn(self._stop(name))
+            if self.claims:
+                try:
+                    await self._reclaim()
+                except Exception:
+                    traceback.print_exc()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -114,6 +129,7 @@ class Kubelet:
                 name, self.namespace
             )
             limits = container.resources.limits
+            volumes = await self._mount_claims(pod)
             ip = self._ip(name)
             spec = SandboxSpec(
                 sandbox_id=env["HUTCH_SANDBOX_ID"].value,
@@ -125,6 +141,7 @@ class Kubelet:
                 envs=json.loads(env["HUTCH_ENVS_JSON"].value),
                 agent_tcp=f"{ip}:{port}",
                 agent_token=token,
+                volumes=volumes,
             )
             await self._status(name, {"phase": "Pending"})
             await asyncio.to_thread(self.runtime.start, spec, ready_timeout=60.0)
@@ -137,6 +154,43 @@ class Kubelet:
             with contextlib.suppress(Exception):
                 await self._status(name, {"phase": "Failed", "message": f"emulated kubelet: {e}"})
 
+    async def _mount_claims(self, pod: Any) -> dict[str, str]:
+        """The pod's claims, provisioned on first use, as the local runtime's mounts (path -> volume id)."""
+        container = pod.spec.containers[0]
+        claims = {
+            v.name: v.persistent_volume_claim.claim_name for v in pod.spec.volumes or [] if v.persistent_volume_claim
+        }
+        mounts = {}
+        for mount in container.volume_mounts or []:
+            if mount.name in claims:
+                claim = claims[mount.name]
+                await self._provision(claim)
+                self.claims[claim].add(pod.metadata.name)
+                mounts[mount.mount_path] = claim
+        return mounts
+
+    async def _provision(self, claim_name: str) -> None:
+        async with self._provisioning:
+            if claim_name in self.claims:
+                return
+            claim = await self.core.read_namespaced_persistent_volume_claim(claim_name, self.namespace)
+            size = claim.spec.resources.requests["storage"]
+            await asyncio.to_thread(self.runtime.volumes.create, claim_name, _mib(size))
+            self.claims[claim_name] = set()
+            status = {"phase": "Bound", "capacity": {"storage": size}, "accessModes": claim.spec.access_modes}
+            await self.core.patch_namespaced_persistent_volume_claim_status(
+                claim_name, self.namespace, {"status": status}
+            )
+
+    async def _reclaim(self) -> None:
+        """Delete the storage of deleted claims that no pod uses any more."""
+        async with self._provisioning:
+            listed = await self.core.list_namespaced_persistent_volume_claim(self.namespace)
+            present = {c.metadata.name for c in listed.items}
+            for claim_name in [c for c, users in self.claims.items() if c not in present and not users]:
+                del self.claims[claim_name]
+                await asyncio.to_thread(self.runtime.volumes.delete, claim_name)
+
     async def _status(self, name: str, status: dict[str, Any]) -> None:
         await self.core.patch_namespaced_pod_status(name, self.namespace, {"status": status})
 
@@ -145,6 +199,8 @@ class Kubelet:
         self.ips.pop(name, None)
         if sandbox_id:
             await asyncio.to_thread(self.runtime.destroy, sandbox_id)
+        for users in self.claims.values():
+            users.discard(name)
 
     async def stop_all(self) -> None:
         for task in list(self.tasks):
@@ -152,6 +208,8 @@ class Kubelet:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for name in list(self.pods):
             await self._stop(name)
+        for claim_name in list(self.claims):
+            await asyncio.to_thread(self.runtime.volumes.delete, claim_name)
 
 
 def kubeconfig(url: str, namespace: str) -> str:
