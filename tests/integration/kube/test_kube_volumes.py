@@ -15,8 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
+from emulated_api import NAMESPACE, EmulatedApi
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.rest import ApiException
+
+from hutchd.backends.kubernetes import KubernetesBackend, PodSettings, manifests
+from hutchd.backends.kubernetes.volumes import IDLE, LAST_USED
 
 pytestmark = [pytest.mark.integration, pytest.mark.backends("kubernetes-emulated+postgresql", "kubernetes")]
 
@@ -114,3 +118,26 @@ async def test_a_volume_is_a_claim_that_sandbox_pods_and_its_volume_pod_mount(
         while storage.exists():
             assert time.monotonic() < deadline, f"{storage} is still there"
             await asyncio.sleep(0.2)
+
+
+async def test_volume_pods_no_replica_used_for_a_while_are_reaped(emulated_api: EmulatedApi, tmp_path: Path) -> None:
+    """Every replica reaps by the LAST_USED stamp any replica puts on the pod: the stale one goes (its
+    Secret and NetworkPolicy too), a freshly stamped one and the sandboxes' pods stay."""
+    now = int(time.time())
+    for vid, stamp in (("vol-stale", now - 600), ("vol-fresh", now - 5)):
+        labels = {**manifests.labels(vid, "t", "base"), manifests.LABEL_VOLUME: vid}
+        await emulated_api.pod(vid, labels, annotations={LAST_USED: str(stamp)})
+        secret = {"metadata": {"name": manifests.secret_name(vid), "labels": labels}, "stringData": {"token": "x"}}
+        await emulated_api.core.create_namespaced_secret(NAMESPACE, secret)
+    await emulated_api.pod("sbx-old", manifests.labels("sbx-old", "t", "base"))
+    backend = KubernetesBackend(
+        tmp_path, PodSettings(namespace=NAMESPACE, images={}), kubeconfig=str(emulated_api.kubeconfig)
+    )
+    try:
+        assert await backend.volume_files.reap(idle=IDLE) == ["vol-stale"]
+    finally:
+        await backend.close()
+    pods = {p.metadata.name for p in (await emulated_api.core.list_namespaced_pod(NAMESPACE)).items}
+    assert pods == {"hutch-vol-fresh", "hutch-sbx-old"}
+    secrets_left = {s.metadata.name for s in (await emulated_api.core.list_namespaced_secret(NAMESPACE)).items}
+    assert secrets_left == {"hutch-vol-fresh-agent"}
