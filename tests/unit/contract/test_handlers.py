@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from hutch_agent import routes as agent_routes
+from hutch_agent import volume_routes
 from hutch_agent.contract import operations
 from hutchd.http import gateway, routing
 from hutchd.http.handlers import HANDLERS
@@ -36,10 +37,10 @@ def test_every_operation_has_exactly_one_handler_and_no_handler_is_outside_the_s
     assert set(agent_routes.HANDLERS) == agent
 
 
-def test_the_agent_serves_the_spec_plus_its_two_host_internal_routes() -> None:
+def test_the_agent_serves_the_spec_plus_its_host_internal_routes() -> None:
     served = {(method, "/" + "/".join(segments)) for segments, methods in agent_routes.table() for method in methods}
     spec = {(op.method, op.agent_path) for op in operations() if op.agent}
-    assert served - spec == {("GET", "/health"), ("GET", "/tunnel/{port}")}
+    assert served - spec == {("GET", "/health"), ("GET", "/tunnel/{port}"), *volume_routes.ROUTES}
     assert spec <= served
 
 
