@@ -18,6 +18,7 @@ import pytest
 from emulated_api import NAMESPACE, EmulatedApi
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.rest import ApiException
+from test_kubernetes_backend import _replica
 
 from hutchd.backends.kubernetes import KubernetesBackend, PodSettings, manifests
 from hutchd.backends.kubernetes.volumes import IDLE, LAST_USED
@@ -141,3 +142,29 @@ async def test_volume_pods_no_replica_used_for_a_while_are_reaped(emulated_api: 
     assert pods == {"hutch-vol-fresh", "hutch-sbx-old"}
     secrets_left = {s.metadata.name for s in (await emulated_api.core.list_namespaced_secret(NAMESPACE)).items}
     assert secrets_left == {"hutch-vol-fresh-agent"}
+
+
+@pytest.mark.backends("kubernetes-emulated+postgresql")
+async def test_replicas_share_the_volume_pod_and_a_stop_deletes_the_ones_it_used(hutch_server, http, core) -> None:
+    ns = hutch_server.kube_namespace
+    vid = _volume(http)
+    assert (
+        http.put(f"/volumes/{vid}/files", params={"path": "a"}, content=b"from one", headers=OCTET).status_code == 200
+    )
+    first = await core.read_namespaced_pod(f"hutch-{vid}", ns)
+    with _replica(hutch_server) as replica, replica.http() as other:
+        assert other.get(f"/volumes/{vid}/files", params={"path": "a"}).content == b"from one"
+        again = await core.read_namespaced_pod(f"hutch-{vid}", ns)
+        assert again.status.pod_ip == first.status.pod_ip  # the same pod, not a second one
+        assert (again.metadata.annotations or {}).get(LAST_USED)  # stamped by a use
+        own = other.post("/volumes", json={"name": f"kv-{secrets.token_hex(4)}", "sizeMB": 64}).json()["volumeID"]
+        assert await _read(core.read_namespaced_pod, f"hutch-{own}", ns) is not None
+    # The replica stopped: the volume pods it used went, their claims (the volumes) stay.
+    for volume_id in (vid, own):
+        await _wait_gone(core.read_namespaced_pod, f"hutch-{volume_id}", ns)
+        assert await _read(core.read_namespaced_persistent_volume_claim, f"hutch-{volume_id}", ns) is not None
+    # The first server's next call finds its pod gone and makes it again.
+    assert http.get(f"/volumes/{vid}/files", params={"path": "a"}).content == b"from one"
+    assert http.get(f"/volumes/{own}/files/list", params={"path": "/"}).json() == []
+    for volume_id in (vid, own):
+        assert http.delete(f"/volumes/{volume_id}").status_code == 204
