@@ -160,34 +160,35 @@ class Volumes:
 
     # ------------------------------------------------------------------ files
 
-    async def _file_call(self, row: Row, path: str, call: Awaitable[T]) -> T:
-        """The backend's volume files operation, its failure answered as the sandbox files API would."""
+    async def _file_call(self, row: Row, path: str, op: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """A volume files operation of the backend (`op(volume_id, path, *args)`), its failure answered
+        as the sandbox files API would."""
         replica.check_owner(row, self.owner, "volume")
         try:
-            return await call
+            return await op(row["id"], path, *args)
         except (ValueError, OverflowError) as e:  # the root removed, a listing too long
             raise unprocessable(str(e)) from None
         except OSError as e:
             raise file_error(e, row["id"], path) from None
 
     async def stat(self, row: Row, path: str) -> dict[str, Any]:
-        return await self._file_call(row, path, self._files.stat(row["id"], path))
+        return await self._file_call(row, path, self._files.stat)
 
     async def list_dir(self, row: Row, path: str, depth: int) -> builtins.list[dict[str, Any]]:
-        return await self._file_call(row, path, self._files.list_dir(row["id"], path, depth))
+        return await self._file_call(row, path, self._files.list_dir, depth)
 
     async def remove(self, row: Row, path: str) -> None:
-        await self._file_call(row, path, self._files.remove(row["id"], path))
+        await self._file_call(row, path, self._files.remove)
 
     async def make_dir(self, row: Row, path: str, uid: int, gid: int, mode: int) -> tuple[bool, dict[str, Any]]:
-        return await self._file_call(row, path, self._files.make_dir(row["id"], path, uid, gid, mode))
+        return await self._file_call(row, path, self._files.make_dir, uid, gid, mode)
 
     async def read(self, row: Row, path: str) -> AsyncIterator[bytes]:
         """The file's bytes, a chunk at a time (opened before the first byte, so a missing file is a 404)."""
-        return await self._file_call(row, path, self._files.read(row["id"], path))
+        return await self._file_call(row, path, self._files.read)
 
     async def write(
         self, row: Row, path: str, body: AsyncIterator[bytes], uid: int, gid: int, mode: int
     ) -> dict[str, Any]:
         """Stream `body` into the file; a full volume is 507 and leaves the old file (or none)."""
-        return await self._file_call(row, path, self._files.write(row["id"], path, body, uid, gid, mode))
+        return await self._file_call(row, path, self._files.write, body, uid, gid, mode)

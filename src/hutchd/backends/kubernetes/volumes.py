@@ -111,8 +111,10 @@ class PodVolumes(VolumeFiles):
                 raise
 
     async def recover(self, known: set[str]) -> None:
-        """Delete the claims of volumes without a record once older than ORPHAN_GRACE (a create the
-        server died in; a younger one may be another replica's create)."""
+        """At the server's start: the reaping of idle volume pods begins (a crashed server's too), and
+        the claims of volumes without a record go once older than ORPHAN_GRACE (a create the server
+        died in; a younger one may be another replica's create)."""
+        self._reap_in_background()
         core = await self._backend._core()
         claims = await core.list_namespaced_persistent_volume_claim(
             self._backend.pods.namespace, label_selector=manifests.SELECTOR
@@ -132,8 +134,7 @@ class PodVolumes(VolumeFiles):
             async with self._locks.setdefault(volume_id, asyncio.Lock()):
                 if volume_id not in self._stamped:
                     await self._start_pod(volume_id)
-        if self._reaper is None or self._reaper.done():
-            self._reaper = asyncio.create_task(self._reap_loop(), name="volume-pods")
+        self._reap_in_background()
         if time.time() - self._stamped[volume_id] > IDLE / 4:
             await self._stamp(volume_id)
 
@@ -171,6 +172,10 @@ class PodVolumes(VolumeFiles):
     async def _drop_pod(self, volume_id: str) -> None:
         self._stamped.pop(volume_id, None)
         await self._backend.destroy(volume_id)
+
+    def _reap_in_background(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.create_task(self._reap_loop(), name="volume-pods")
 
     async def _reap_loop(self) -> None:
         while True:
