@@ -2,7 +2,7 @@
 by the pods of the sandboxes that mount it (manifests.pod).
 
 The files API on a volume without a sandbox cannot mount a claim on the server's host, so it goes to
-a volume pod: the base template's image, the claim mounted at VOLUME_ROOT, no egress, its agent token
+a volume pod: the base template's image (POD_TEMPLATE), the claim mounted at VOLUME_ROOT, no egress, its agent token
 in a Secret (a sandbox's pod in all but its labels; its id is the volume's). Its agent does the
 operations with hutch_agent/volumefiles.py, the code the local backend runs on its host, so the
 answers are the same. The pod is made on first use (and at the volume's create, which gives the
@@ -38,7 +38,7 @@ VOLUME_ROOT = "/volume"  # where a volume pod mounts its volume
 IDLE = 120.0
 LAST_USED = "hutch.dev/last-used"  # a volume pod's annotation: when a replica last used it (epoch seconds)
 ORPHAN_GRACE = 600.0  # a claim without a record younger than this may be another replica's create in flight
-POD_TEMPLATE = "base"
+POD_TEMPLATE = "base"  # its image; without one, the first template's (every template image runs the agent)
 POD_CPU, POD_MEMORY_MB, POD_DISK_MB = 0.25, 256, 256
 # What VolumeStore.create does to a local volume's root: a provisioner's is root's, often with lost+found.
 _PREPARE = (
@@ -153,8 +153,10 @@ class PodVolumes(VolumeFiles):
             pod = None
         if pod is None:
             tenant = (claim.metadata.labels or {}).get(manifests.LABEL_TENANT, "")
+            images = self._backend.pods.images
+            template = POD_TEMPLATE if POD_TEMPLATE in images or not images else min(images)
             boot = Boot(
-                template_id=POD_TEMPLATE, cpu=POD_CPU, memory_mb=POD_MEMORY_MB, disk_mb=POD_DISK_MB,
+                template_id=template, cpu=POD_CPU, memory_mb=POD_MEMORY_MB, disk_mb=POD_DISK_MB,
                 allow_internet=False, volumes={VOLUME_ROOT: volume_id}, tenant=tenant,
             )  # fmt: skip
             await self._backend.start(volume_id, boot, extra_labels={manifests.LABEL_VOLUME: volume_id})
