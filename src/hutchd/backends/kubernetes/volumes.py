@@ -92,9 +92,11 @@ class PodVolumes(VolumeFiles):
         await core.create_namespaced_persistent_volume_claim(self._backend.pods.namespace, body)
         try:
             await self._ensure(volume_id)
-            code = await self._backend._agents.run_command(volume_id, _PREPARE, user="root")
-            if code != 0:
-                raise AgentError(f"preparing the root of volume {volume_id} failed with exit code {code}")
+            output: list[str] = []
+            code = await self._backend._agents.run_command(volume_id, _PREPARE, user="root", on_output=output.append)
+            if code != 0:  # a root-squashing NFS export, say: its storage class cannot hold hutch's volumes
+                why = "".join(output)[-300:]
+                raise AgentError(f"giving the root of volume {volume_id} to the sandbox user failed ({code}): {why}")
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.delete(volume_id)
