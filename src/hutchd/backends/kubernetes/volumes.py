@@ -86,9 +86,8 @@ class PodVolumes(VolumeFiles):
         """The claim, then its volume pod, which gives the volume's root to the sandbox user (the claim
         goes again when that fails)."""
         core = await self._backend._core()
-        body: Any = manifests.claim(
-            self._backend.pods, volume_id, tenant, size_mb
-        )  # the client sends dicts as they are
+        # the client sends dicts as they are (manifests.py)
+        body: Any = manifests.claim(self._backend.pods, volume_id, tenant, size_mb)
         await core.create_namespaced_persistent_volume_claim(self._backend.pods.namespace, body)
         try:
             await self._ensure(volume_id)
@@ -105,6 +104,7 @@ class PodVolumes(VolumeFiles):
     async def delete(self, volume_id: str) -> None:
         """The volume pod, then the claim (its storage goes with it when its reclaim policy is Delete)."""
         await self._drop_pod(volume_id)
+        self._locks.pop(volume_id, None)
         core = await self._backend._core()
         try:
             await core.delete_namespaced_persistent_volume_claim(
