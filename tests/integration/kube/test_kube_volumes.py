@@ -123,11 +123,12 @@ async def test_a_volume_is_a_claim_that_sandbox_pods_and_its_volume_pod_mount(
 
 async def test_volume_pods_no_replica_used_for_a_while_are_reaped(emulated_api: EmulatedApi, tmp_path: Path) -> None:
     """Every replica reaps by the LAST_USED stamp any replica puts on the pod: the stale one goes (its
-    Secret and NetworkPolicy too), a freshly stamped one and the sandboxes' pods stay."""
+    Secret and NetworkPolicy too); a freshly stamped one, one still starting (not stamped yet, and no
+    creation time from this API server) and the sandboxes' pods stay."""
     now = int(time.time())
-    for vid, stamp in (("vol-stale", now - 600), ("vol-fresh", now - 5)):
+    for vid, stamp in (("vol-stale", now - 600), ("vol-fresh", now - 5), ("vol-starting", None)):
         labels = {**manifests.labels(vid, "t", "base"), manifests.LABEL_VOLUME: vid}
-        await emulated_api.pod(vid, labels, annotations={LAST_USED: str(stamp)})
+        await emulated_api.pod(vid, labels, annotations={LAST_USED: str(stamp)} if stamp else {})
         secret = {"metadata": {"name": manifests.secret_name(vid), "labels": labels}, "stringData": {"token": "x"}}
         await emulated_api.core.create_namespaced_secret(NAMESPACE, secret)
     await emulated_api.pod("sbx-old", manifests.labels("sbx-old", "t", "base"))
@@ -139,9 +140,9 @@ async def test_volume_pods_no_replica_used_for_a_while_are_reaped(emulated_api: 
     finally:
         await backend.close()
     pods = {p.metadata.name for p in (await emulated_api.core.list_namespaced_pod(NAMESPACE)).items}
-    assert pods == {"hutch-vol-fresh", "hutch-sbx-old"}
+    assert pods == {"hutch-vol-fresh", "hutch-vol-starting", "hutch-sbx-old"}
     secrets_left = {s.metadata.name for s in (await emulated_api.core.list_namespaced_secret(NAMESPACE)).items}
-    assert secrets_left == {"hutch-vol-fresh-agent"}
+    assert secrets_left == {"hutch-vol-fresh-agent", "hutch-vol-starting-agent"}
 
 
 @pytest.mark.backends("kubernetes-emulated+postgresql")

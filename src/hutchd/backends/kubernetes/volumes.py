@@ -190,7 +190,8 @@ class PodVolumes(VolumeFiles):
                 await self.reap()
 
     async def reap(self, idle: float = IDLE) -> list[str]:
-        """Delete the volume pods no replica used for `idle` seconds; their volume ids."""
+        """Delete the volume pods no replica used for `idle` seconds (or, not stamped yet, made that
+        long ago: a start takes less than the backend's READY_TIMEOUT); their volume ids."""
         now = time.time()
         reaped = []
         for sid, pod in await self._backend._hutch_pods():
@@ -199,7 +200,12 @@ class PodVolumes(VolumeFiles):
                 continue
             stamp = (pod.metadata.annotations or {}).get(LAST_USED, "")
             created = pod.metadata.creation_timestamp
-            used = float(stamp) if stamp.isdigit() else created.timestamp() if created else 0.0
+            if stamp.isdigit():
+                used = float(stamp)
+            elif created is not None:  # not stamped yet: starting (its starter stamps it once ready), or orphaned
+                used = created.timestamp()
+            else:
+                continue  # no time at all (an API server that sets none): never before its first stamp
             if now - used > idle:
                 await self._drop_pod(volume_id)
                 reaped.append(volume_id)
