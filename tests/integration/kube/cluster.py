@@ -73,9 +73,13 @@ class Kubelet:
         self.runtime = runtime
         self.namespace = namespace
         self.images = images
-        self.pods: dict[str, str] = {}  # pod name -> sandbox id
-        self.ips: dict[str, str] = {}  # pod name -> its loopback IP
-        self.claims: dict[str, set[str]] = {}  # claim name (its storage's volume id) -> the pods that mount it
+        # A pod's name comes back (a volume's pod is made again), so each pod made is an incarnation of its
+        # name; one start or stop of a name at a time (the local sandbox's id is the name's).
+        self.pods: dict[str, object] = {}  # pod name -> the incarnation of it that exists
+        self.sandboxes: dict[object, str] = {}  # incarnation -> its sandbox id, once started
+        self.ips: dict[object, str] = {}  # incarnation -> its loopback IP
+        self.claims: dict[str, set[object]] = {}  # claim name (its storage's volume id) -> the pods that mount it
+        self._names: dict[str, asyncio.Lock] = {}
         self._provisioning = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -92,10 +96,10 @@ class Kubelet:
                 name = pod.metadata.name
                 names.add(name)
                 if name not in self.pods and not (pod.status and pod.status.phase):
-                    self.pods[name] = ""
-                    self._spawn(self._start(pod))
+                    self.pods[name] = incarnation = object()
+                    self._spawn(self._start(pod, incarnation))
             for name in set(self.pods) - names:
-                self._spawn(self._stop(name))
+                self._spawn(self._stop(name, self.pods.pop(name)))
             if self.claims:
                 try:
                     await self._reclaim()
@@ -107,16 +111,22 @@ class Kubelet:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    def _ip(self, name: str) -> str:
+    def _ip(self, incarnation: object) -> str:
         """A random loopback address: other emulated clusters of this machine (other test runs) pick theirs
         too, and the agents all listen on the same port."""
         used = set(self.ips.values())
         while (ip := f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}") in used:
             pass
-        self.ips[name] = ip
+        self.ips[incarnation] = ip
         return ip
 
-    async def _start(self, pod: Any) -> None:
+    async def _start(self, pod: Any, incarnation: object) -> None:
+        name = pod.metadata.name
+        async with self._names.setdefault(name, asyncio.Lock()):
+            if self.pods.get(name) is incarnation:  # not deleted before its turn
+                await self._run(pod, incarnation)
+
+    async def _run(self, pod: Any, incarnation: object) -> None:
         name = pod.metadata.name
         try:
             container = pod.spec.containers[0]
@@ -129,8 +139,8 @@ class Kubelet:
                 name, self.namespace
             )
             limits = container.resources.limits
-            volumes = await self._mount_claims(pod)
-            ip = self._ip(name)
+            volumes = await self._mount_claims(pod, incarnation)
+            ip = self._ip(incarnation)
             spec = SandboxSpec(
                 sandbox_id=env["HUTCH_SANDBOX_ID"].value,
                 template_id=self.images[container.image],
@@ -145,7 +155,9 @@ class Kubelet:
             )
             await self._status(name, {"phase": "Pending"})
             await asyncio.to_thread(self.runtime.start, spec, ready_timeout=60.0)
-            self.pods[name] = spec.sandbox_id
+            self.sandboxes[incarnation] = spec.sandbox_id
+            if self.pods.get(name) is not incarnation:
+                return  # deleted while it started: its _stop, waiting for this, destroys the sandbox
             now = datetime.now(UTC).isoformat()
             ready = [{"type": "Ready", "status": "True", "lastTransitionTime": now}]
             await self._status(name, {"phase": "Running", "podIP": ip, "startTime": now, "conditions": ready})
@@ -154,7 +166,7 @@ class Kubelet:
             with contextlib.suppress(Exception):
                 await self._status(name, {"phase": "Failed", "message": f"emulated kubelet: {e}"})
 
-    async def _mount_claims(self, pod: Any) -> dict[str, str]:
+    async def _mount_claims(self, pod: Any, incarnation: object) -> dict[str, str]:
         """The pod's claims, provisioned on first use, as the local runtime's mounts (path -> volume id)."""
         container = pod.spec.containers[0]
         claims = {
@@ -165,7 +177,7 @@ class Kubelet:
             if mount.name in claims:
                 claim = claims[mount.name]
                 await self._provision(claim)
-                self.claims[claim].add(pod.metadata.name)
+                self.claims[claim].add(incarnation)
                 mounts[mount.mount_path] = claim
         return mounts
 
@@ -194,20 +206,21 @@ class Kubelet:
     async def _status(self, name: str, status: dict[str, Any]) -> None:
         await self.core.patch_namespaced_pod_status(name, self.namespace, {"status": status})
 
-    async def _stop(self, name: str) -> None:
-        sandbox_id = self.pods.pop(name, "")
-        self.ips.pop(name, None)
-        if sandbox_id:
-            await asyncio.to_thread(self.runtime.destroy, sandbox_id)
-        for users in self.claims.values():
-            users.discard(name)
+    async def _stop(self, name: str, incarnation: object) -> None:
+        async with self._names.setdefault(name, asyncio.Lock()):
+            self.ips.pop(incarnation, None)
+            sandbox_id = self.sandboxes.pop(incarnation, "")
+            if sandbox_id:
+                await asyncio.to_thread(self.runtime.destroy, sandbox_id)
+            for users in self.claims.values():
+                users.discard(incarnation)
 
     async def stop_all(self) -> None:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for name in list(self.pods):
-            await self._stop(name)
+            await self._stop(name, self.pods.pop(name))
         for claim_name in list(self.claims):
             await asyncio.to_thread(self.runtime.volumes.delete, claim_name)
 
