@@ -22,6 +22,9 @@ echo
 echo "== runtime: cold start, destroy, command round trip (bench/bench_runtime.py)"
 "$py" bench/bench_runtime.py --data-dir /var/tmp/hutch-bench-runtime
 echo
+echo "== a pod's pause and usage through its agent vs the cgroup freezer (bench/bench_pod_pause.py)"
+"$py" bench/bench_pod_pause.py
+echo
 echo "== server: create latency, concurrent creates, gateway overhead (bench/bench_server.py)"
 "$py" bench/bench_server.py
 echo

@@ -1,8 +1,9 @@
 """The agent's HTTP routes: openapi.yaml's agent operations without the `/sandboxes/{sandboxID}` prefix
 (the gateway strips it), each handler registered under its operationId (`HANDLERS`, see `table()`),
 plus host-internal routes the spec does not list: `/health` (the server's readiness probe),
-`/tunnel/{port}` (exposed ports) and `/volume/...` (volume_routes.py). `PUT /env` is also how the
-server sets a sandbox's envs.
+`/tunnel/{port}` (exposed ports), `/volume/...` (a volume's files, volume_routes.py), and for a
+pod's agent, which no cgroup of the server's reaches, `/freeze` (pause, see freezer.py) and `/usage`
+(metrics, see usage.py). `PUT /env` is also how the server sets a sandbox's envs.
 
 Handlers check and translate; the work is done in the domain modules, imported on first use so the
 agent answers its readiness probe before it has loaded them (see `Agent.__call__`).
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 
 from . import code_routes, env_routes, params, volume_routes
 from .contract import Operation, operations
 from .errors import HttpError
+from .freezer import Freezer
 from .processes import Process, ProcessTable
 from .sandbox_env import SandboxEnv
 from .server import Request, Response, dumps, log
@@ -39,6 +42,8 @@ class Agent:
         self.sandbox_id = sandbox_id
         self.env = env
         self.processes = ProcessTable()
+        self.freezer = Freezer()
+        self.started = time.time()
         self._warmed = False
 
     def __call__(self, request: Request, response: Response) -> None:
@@ -83,6 +88,29 @@ def get_env(agent: Agent, request: Request, response: Response, pids: list[int])
 def put_env(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     agent.env.replace(params.json_body(request))
     response.json(200, agent.env.get())
+
+
+# ----------------------------------------------------------------------- a pod's pause and metrics
+
+
+def freeze_state(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    response.json(200, agent.freezer.state())
+
+
+def freeze(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    agent.freezer.freeze()
+    response.json(200, agent.freezer.state())
+
+
+def thaw(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    agent.freezer.thaw()
+    response.json(200, agent.freezer.state())
+
+
+def usage(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
+    from .usage import usage
+
+    response.json(200, usage(agent.started))
 
 
 # ------------------------------------------------------------------------------------------- commands
@@ -359,11 +387,15 @@ HANDLERS: dict[str, Handler] = {
     "removeCodeContext": code_routes.remove_code_context,
     "restartCodeContext": code_routes.restart_code_context,
 }
-# Host-internal, not API operations: the server's readiness probe, and exposed ports' tunnels (the
-# port travels in the path, checked by tunnel.py).
+# Host-internal, not API operations: the server's readiness probe, exposed ports' tunnels (the port
+# travels in the path, checked by tunnel.py), a pod's pause and its usage.
 INTERNAL: dict[tuple[str, str], Handler] = {
     ("GET", "/health"): health,
     ("GET", "/tunnel/{port}"): tunnel,
+    ("GET", "/freeze"): freeze_state,
+    ("POST", "/freeze"): freeze,
+    ("POST", "/thaw"): thaw,
+    ("GET", "/usage"): usage,
     **volume_routes.ROUTES,  # a volume's files without a sandbox (the kubernetes backend's volume pods)
 }
 _TABLE: list[tuple[list[str], dict[str, tuple[Handler, Operation | None]]]] = []

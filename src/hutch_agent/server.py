@@ -491,6 +491,8 @@ class _Server:
     """The main thread's loop: accept, wait for idle connections' next requests, dispatch them."""
 
     def __init__(self, listener: socket.socket, app: App) -> None:
+        if listener.family != socket.AF_UNIX:  # a pod's: no 40 ms Nagle/delayed-ACK stall between writes
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it
         self._listener = listener
         self._poller = select.poll()
         self._idle: dict[int, tuple[socket.socket, SocketReader]] = {}

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from balancer import Balancer
 
 ROOT = Path(os.environ.get("HUTCH_TEST_DATA_DIR", "/var/tmp/hutch-test-server"))
 SHARED_TEMPLATES = ROOT / "templates"
@@ -286,12 +287,16 @@ def _shutdown(server: HutchServer) -> None:
 
 KUBE_NAMESPACE = "hutch-test"
 # The emulated kubelet runs these images as these local templates (tests/integration/kube/cluster.py).
-EMULATED_IMAGES = {"base": "hutch.test/base:emulated", "code-interpreter": "hutch.test/code-interpreter:emulated"}
+EMULATED_IMAGES = {
+    template: f"hutch.test/{template}:emulated" for template in ("base", "code-interpreter", "nodejs", "go")
+}
 BACKENDS = {
     "local": "this host's runtime, state in SQLite",
     "local+postgresql": "this host's runtime, state in PostgreSQL (hutch serve --database postgresql://...)",
     "kubernetes-emulated": "the kubernetes backend on kmock's emulated API server and an emulated kubelet",
     "kubernetes-emulated+postgresql": "the same, state in PostgreSQL",
+    "kubernetes-emulated+postgresql+replicas": "the same, two replicas sharing the database and data dir behind "
+    "one address (a round-robin balancer per connection, as a Service is)",
     "kubernetes": "the kubernetes backend on the real cluster of $KUBECONFIG",
 }
 
@@ -327,12 +332,59 @@ class EmulatedCluster:
         _remove_run_dir(self.data_dir)
 
 
-def kubernetes_server(config: pytest.Config, *, real: bool, postgres: Any = None) -> HutchServer:
+class ReplicatedServer(HutchServer):
+    """Replicas of `hutch serve` sharing one data dir and one PostgreSQL database behind one address
+    (tests/integration/balancer.py, as a Kubernetes Service is): what `deploy/kubernetes` runs. Process
+    control acts on every replica; `.replicas` are the servers themselves."""
+
+    def __init__(self, data_dir: Path, *, pool_size: int, extra_args: list[str], count: int = 2) -> None:
+        self.replicas: list[HutchServer] = []
+        super().__init__(data_dir, pool_size=pool_size, extra_args=extra_args)
+        for i in range(count):
+            replica = HutchServer(data_dir, pool_size=pool_size, extra_args=extra_args)
+            replica.api_key, replica.api_key_b = self.api_key, self.api_key_b
+            replica.log_path = data_dir.parent / f"{data_dir.name}.replica{i}.log"
+            replica.hosts_file, replica.upstream_ca = self.hosts_file, self.upstream_ca
+            self.replicas.append(replica)
+        self.balancer = Balancer(self.port, lambda: [r.port for r in self.replicas])
+
+    @property  # type: ignore[override]
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        """The first replica's process (the one whose death a waiting test checks for)."""
+        return self.replicas[0].proc if self.replicas else None
+
+    @proc.setter
+    def proc(self, value: subprocess.Popen[bytes] | None) -> None:
+        """Set by HutchServer's constructor only: the replicas hold the processes."""
+
+    def start(self, timeout: float = 60.0) -> None:
+        for replica in self.replicas:
+            replica.start(timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        for replica in self.replicas:
+            replica.stop(timeout)
+
+    def kill9(self) -> None:
+        for replica in self.replicas:
+            replica.kill9()
+
+    def log_tail(self, n: int = 4000) -> str:
+        return "\n".join(f"--- replica {i}:\n{r.log_tail(n // 2)}" for i, r in enumerate(self.replicas))
+
+    def close(self) -> None:
+        self.balancer.close()
+
+
+def kubernetes_server(
+    config: pytest.Config, *, real: bool, postgres: Any = None, replicas: bool = False
+) -> HutchServer:
     """The session's `hutch serve --backend kubernetes`: on the emulated cluster, or (`real`) on the
     cluster of $KUBECONFIG, whose pods' IPs this host must reach; the base template's image is
     $HUTCH_TEST_KUBE_IMAGE (with the agent, or $HUTCH_TEST_KUBE_AGENT_IMAGE's). With `postgres`, its
-    state is in a database of that cluster."""
+    state is in a database of that cluster; with `replicas`, two replicas of it behind one address."""
     attr = ("_hutch_kube_real_server" if real else "_hutch_kube_server") + ("_postgresql" if postgres else "")
+    attr += "_replicas" if replicas else ""
     server: HutchServer | None = getattr(config, attr, None)
     if server is not None:
         return server
@@ -348,7 +400,8 @@ def kubernetes_server(config: pytest.Config, *, real: bool, postgres: Any = None
         if os.geteuid() != 0 or shutil.which("bwrap") is None:
             pytest.skip("the emulated kubelet runs pods as local sandboxes: it needs root and bubblewrap")
         cluster_dir = new_run_dir()
-        HutchServer(cluster_dir).build_template("base")  # at once if this machine has it
+        for template in EMULATED_IMAGES:  # at once if this machine has them (the local pass built them)
+            HutchServer(cluster_dir).build_template(template)
         cluster = EmulatedCluster(cluster_dir)
         config.add_cleanup(cluster.stop)  # after the server's shutdown (cleanups run last first)
         images = [f"--kube-template-image={t}={image}" for t, image in EMULATED_IMAGES.items() if t != "base"]
@@ -357,7 +410,12 @@ def kubernetes_server(config: pytest.Config, *, real: bool, postgres: Any = None
     extra = ["--sample-interval", "1", "--backend", "kubernetes", *args]
     if postgres is not None:
         extra += ["--database", postgres.new_database("kubernetes")]
-    server = HutchServer(new_run_dir(), pool_size=0, extra_args=extra)
+    if replicas:
+        assert postgres is not None, "replicas share their state in PostgreSQL"
+        server = ReplicatedServer(new_run_dir(), pool_size=0, extra_args=extra)
+        config.add_cleanup(server.close)  # after the replicas' shutdown
+    else:
+        server = HutchServer(new_run_dir(), pool_size=0, extra_args=extra)
     server.kubeconfig, server.kube_namespace = args[1], args[3]
     server.postgres = postgres
     setattr(config, attr, server)
@@ -374,21 +432,52 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _chosen_backend() -> str | None:
+    """$HUTCH_TEST_BACKEND: the one backend of this pass (`make test-sdk-kubernetes`), or None."""
+    return os.environ.get("HUTCH_TEST_BACKEND") or None
+
+
+def _kind(name: str) -> str:
+    return name.split("+", 1)[0]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked `backends(...)` runs on each backend named; in a pass of one chosen backend, once
+    on that backend (and not at all when it names none of its kind: see below)."""
     marker = metafunc.definition.get_closest_marker("backends")
     if marker is not None and "hutch_server" in metafunc.fixturenames:
-        metafunc.parametrize("hutch_server", marker.args, indirect=True, scope="session")
+        chosen = _chosen_backend()
+        names = [chosen] if chosen is not None else list(marker.args)
+        metafunc.parametrize("hutch_server", names, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a pass of one chosen backend, a test marked for backends of other kinds only is left out
+    (deselected, as pytest reports it): it is about those backends."""
+    chosen = _chosen_backend()
+    if chosen is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("backends")
+        ok = marker is None or any(_kind(name) == _kind(chosen) for name in marker.args)
+        (keep if ok else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")
 def hutch_server(request: pytest.FixtureRequest) -> HutchServer:
     """The session's server; tests marked `backends(...)` run on each server named (BACKENDS), others on
     $HUTCH_TEST_BACKEND (local when unset: the whole suite on one backend). `+postgresql`: a server
-    whose state is in the session's PostgreSQL."""
-    name = getattr(request, "param", os.environ.get("HUTCH_TEST_BACKEND", "local"))
-    backend, _, database = name.partition("+")
-    assert backend in ("local", "kubernetes-emulated", "kubernetes") and database in ("", "postgresql"), name
-    postgres = request.getfixturevalue("postgres") if database == "postgresql" else None
+    whose state is in the session's PostgreSQL; `+replicas`: two replicas of it behind one address."""
+    name = getattr(request, "param", _chosen_backend() or "local")
+    backend, *options = name.split("+")
+    assert backend in ("local", "kubernetes-emulated", "kubernetes"), name
+    assert set(options) <= {"postgresql", "replicas"} and (backend != "local" or "replicas" not in options), name
+    postgres = request.getfixturevalue("postgres") if "postgresql" in options else None
     if backend == "local":
         return shared_server(request.config, postgres)
-    return kubernetes_server(request.config, real=backend == "kubernetes", postgres=postgres)
+    real = backend == "kubernetes"
+    return kubernetes_server(request.config, real=real, postgres=postgres, replicas="replicas" in options)

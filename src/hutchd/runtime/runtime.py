@@ -152,6 +152,7 @@ class Runtime:
         }
         if spec.agent_tcp is not None:
             env["HUTCH_AGENT_TOKEN"] = spec.agent_token
+        env.update(spec.agent_env)
         launch = launcher.LaunchSpec(sandbox_id=sid, tmp_size_bytes=min(spec.memory_mb << 20, _TMP_MAX_BYTES), env=env)
         fds: list[int] = []
         try:

@@ -28,6 +28,7 @@ class SandboxSpec:
     # socket: how the emulated kubelet of the Kubernetes tests runs a pod (tests/integration/kube).
     agent_tcp: str | None = None
     agent_token: str = ""
+    agent_env: dict[str, str] = field(default_factory=dict)  # the pod's downward API variables, to the agent
 
     def validate(self) -> None:
         if not 0.01 <= self.cpu <= 1024:

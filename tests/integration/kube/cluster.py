@@ -15,7 +15,13 @@ EMULATED (what differs from a real cluster):
 - the kubelet is this process. It does not pull images or run the container's command or init
   containers: it maps the pod's image to a local template (`--image`), and the local runtime starts
   the same hutch agent in a sandbox of that template, with the pod's env (HUTCH_SANDBOX_ID,
-  HUTCH_ENVS_JSON), cpu and memory limits, and the token of the pod's Secret;
+  HUTCH_ENVS_JSON), cpu and memory limits, the token of the pod's Secret, and the values of its
+  downward API variables (`resourceFieldRef`: the container's limits, as a kubelet computes them);
+- cgroups: a real pod's container on a cgroup v2 node sees its own cgroup at /sys/fs/cgroup; a
+  local sandbox has no /sys/fs/cgroup (the runtime mounts none, and this host's memory controller
+  is cgroup v1 anyway), so its agent measures usage (`GET /usage`) the way it does on a node without
+  one: from /proc, with the limits of the downward API variables (the cgroup v2 reading is
+  unit-tested on files: tests/unit/agent/test_usage.py);
 - the pod network: each pod's IP is a loopback address of this host (a random one of 127.0.0.0/8) where the
   sandbox's agent listens on the pod's port;
 - NetworkPolicies are stored, not enforced: a sandbox whose policy allows no egress gets no network
@@ -28,7 +34,8 @@ EMULATED (what differs from a real cluster):
   for all); a pod whose claim does not exist fails (a real one waits, Pending); once the claim is
   deleted and no pod uses it the storage is deleted (reclaim policy Delete). The images live in this
   kubelet's data dir, so they go with it.
-REAL: the agent in a real sandbox (bubblewrap, user namespaces, cgroups, seccomp: never host root),
+REAL: pause (the agent's SIGSTOP sweep, in the sandbox's own pid namespace as in a pod's), the
+agent in a real sandbox (bubblewrap, user namespaces, cgroups, seccomp: never host root),
 its TCP listener and token check, and every API call the backend makes, through the official client.
 """
 
@@ -38,11 +45,14 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import functools
 import json
+import math
 import random
 import signal
 import sys
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +63,9 @@ from kubernetes_asyncio import client
 from hutchd.runtime import Runtime, SandboxSpec
 
 POLL = 0.1
+KEEP_REQUESTS = 16
+BOOT_THREADS = 32
+RECLAIM_EVERY = 10  # polls: deleted claims' storage is looked for once a second
 RESOURCES = ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies", "v1/persistentvolumeclaims")
 
 
@@ -63,6 +76,17 @@ def _cpu(quantity: str) -> float:
 def _mib(quantity: str) -> int:
     assert quantity.endswith("Mi"), quantity
     return int(quantity[:-2])
+
+
+def _resource_field(ref: Any, limits: dict[str, str]) -> str:
+    """A downward API `resourceFieldRef` variable's value, as the kubelet gives it: the container's
+    limit (`limits.cpu`, `limits.memory`, `limits.ephemeral-storage`) over the divisor, rounded up."""
+    kind, _, name = ref.resource.partition(".")
+    assert kind == "limits", ref.resource  # the backend asks for nothing else
+    divisor = ref.divisor or "1"
+    if name == "cpu":
+        return str(math.ceil(_cpu(limits[name]) / _cpu(divisor)))
+    return str(math.ceil((_mib(limits[name]) << 20) / int(divisor)))
 
 
 class Kubelet:
@@ -82,25 +106,30 @@ class Kubelet:
         self._names: dict[str, asyncio.Lock] = {}
         self._provisioning = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
+        # A node boots many pods at once (asyncio's default executor has cpu count + 4 threads).
+        self.boots = ThreadPoolExecutor(BOOT_THREADS, thread_name_prefix="kubelet-boot")
 
     async def run(self) -> None:
+        polls = 0
         while True:
             await asyncio.sleep(POLL)
-            try:
-                listed = await self.core.list_namespaced_pod(self.namespace)
+            try:  # raw JSON: the client's models cost a core at a hundred pods ten times a second
+                response = await self.core.list_namespaced_pod(self.namespace, _preload_content=False)
+                listed = json.loads(await response.read())["items"]
             except Exception:
                 traceback.print_exc()
                 continue
             names = set()
-            for pod in listed.items:
-                name = pod.metadata.name
+            for pod in listed:
+                name = pod["metadata"]["name"]
                 names.add(name)
-                if name not in self.pods and not (pod.status and pod.status.phase):
+                if name not in self.pods and not (pod.get("status") or {}).get("phase"):
                     self.pods[name] = incarnation = object()
-                    self._spawn(self._start(pod, incarnation))
+                    self._spawn(self._start_named(name, incarnation))
             for name in set(self.pods) - names:
                 self._spawn(self._stop(name, self.pods.pop(name)))
-            if self.claims:
+            polls += 1
+            if self.claims and polls % RECLAIM_EVERY == 0:
                 try:
                     await self._reclaim()
                 except Exception:
@@ -120,13 +149,19 @@ class Kubelet:
         self.ips[incarnation] = ip
         return ip
 
-    async def _start(self, pod: Any, incarnation: object) -> None:
-        name = pod.metadata.name
+    async def _start_named(self, name: str, incarnation: object) -> None:
+        try:
+            pod = await self.core.read_namespaced_pod(name, self.namespace)
+        except Exception:
+            traceback.print_exc()
+            if self.pods.get(name) is incarnation:
+                del self.pods[name]  # the next list tries again
+            return
         async with self._names.setdefault(name, asyncio.Lock()):
             if self.pods.get(name) is incarnation:  # not deleted before its turn
-                await self._run(pod, incarnation)
+                await self._start(pod, incarnation)
 
-    async def _run(self, pod: Any, incarnation: object) -> None:
+    async def _start(self, pod: Any, incarnation: object) -> None:
         name = pod.metadata.name
         try:
             container = pod.spec.containers[0]
@@ -151,10 +186,17 @@ class Kubelet:
                 envs=json.loads(env["HUTCH_ENVS_JSON"].value),
                 agent_tcp=f"{ip}:{port}",
                 agent_token=token,
+                agent_env={
+                    e.name: _resource_field(e.value_from.resource_field_ref, limits)
+                    for e in container.env
+                    if e.value_from is not None and e.value_from.resource_field_ref is not None
+                },
                 volumes=volumes,
             )
             await self._status(name, {"phase": "Pending"})
-            await asyncio.to_thread(self.runtime.start, spec, ready_timeout=60.0)
+            await asyncio.get_running_loop().run_in_executor(
+                self.boots, functools.partial(self.runtime.start, spec, ready_timeout=60.0)
+            )
             self.sandboxes[incarnation] = spec.sandbox_id
             if self.pods.get(name) is not incarnation:
                 return  # deleted while it started: its _stop, waiting for this, destroys the sandbox
@@ -211,7 +253,7 @@ class Kubelet:
             self.ips.pop(incarnation, None)
             sandbox_id = self.sandboxes.pop(incarnation, "")
             if sandbox_id:
-                await asyncio.to_thread(self.runtime.destroy, sandbox_id)
+                await asyncio.get_running_loop().run_in_executor(self.boots, self.runtime.destroy, sandbox_id)
             for users in self.claims.values():
                 users.discard(incarnation)
 
@@ -223,6 +265,20 @@ class Kubelet:
             await self._stop(name, self.pods.pop(name))
         for claim_name in list(self.claims):
             await asyncio.to_thread(self.runtime.volumes.delete, claim_name)
+
+
+class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
+    """kmock's emulator without its memory of requests. kmock records every request it serves, for
+    assertions this cluster never makes, and finds each new one's reaction by walking that record once
+    per reaction (dsl.View.__contains__): a cost that grows with every request served, which had thirty
+    concurrent creates take a minute and a half. The record is cut to the newest few as each request
+    comes in (it is looked up at once, with no wait in between)."""
+
+    async def _handle(self, request: Any) -> Any:
+        del self._requests[:-KEEP_REQUESTS]
+        for payload in self._payloads:
+            del payload._requests[:-KEEP_REQUESTS]
+        return await super()._handle(request)
 
 
 def kubeconfig(url: str, namespace: str) -> str:
@@ -247,7 +303,7 @@ async def main(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)
-    async with kmock.KubernetesEmulator() as emulator, kmock.Server(emulator, port=0) as server:
+    async with Emulator() as emulator, kmock.Server(emulator, port=0) as server:
         for resource in RESOURCES:  # what the backend and the kubelet use (kmock serves only declared ones)
             emulator.resources[resource] = {}
         url = str(server.url).rstrip("/")

@@ -7,6 +7,7 @@ refusals that name the backend. The SDK tests that also run on this backend are 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import threading
@@ -67,7 +68,7 @@ def test_health_names_the_backend_and_its_features(http: httpx.Client) -> None:
     backend = http.get("/health").json()["backend"]
     assert backend["name"] == "kubernetes"
     assert backend["features"]["snapshots"] and backend["features"]["snapshotTemplates"]
-    assert not backend["features"]["pause"] and backend["features"]["volumes"]
+    assert backend["features"]["pause"] and backend["features"]["metrics"] and backend["features"]["volumes"]
 
 
 async def test_a_sandbox_is_a_pod_with_a_secret_and_a_network_policy(http: httpx.Client, kube) -> None:
@@ -143,15 +144,6 @@ async def test_egress_rules_are_the_network_policy(http: httpx.Client, kube) -> 
 
 
 def test_what_a_pod_cannot_do_is_refused_naming_the_backend(http: httpx.Client) -> None:
-    sid = _create(http)
-    try:
-        r = http.post(f"/sandboxes/{sid}/pause")
-        assert r.status_code == 409 and r.json()["message"].startswith("the kubernetes backend cannot pause")
-        r = http.get(f"/sandboxes/{sid}/metrics/current")
-        assert r.status_code == 409 and r.json()["message"].startswith("the kubernetes backend cannot measure")
-        assert http.get(f"/sandboxes/{sid}").json()["state"] == "running"
-    finally:
-        http.delete(f"/sandboxes/{sid}")
     before = {s["sandboxID"] for s in http.get("/sandboxes").json()["sandboxes"]}
     refused = [
         {"network": {"allowOut": ["pypi.org"]}},
@@ -267,3 +259,77 @@ def test_the_disk_budget_leaves_pods_disks_to_the_cluster(hutch_server) -> None:
             assert http.get(f"/sandboxes/{sid}").json()["diskMB"] == 4096
         finally:
             assert http.delete(f"/sandboxes/{sid}").status_code == 204
+
+
+@contextlib.asynccontextmanager
+async def _pod_agent(kube: Any, sid: str) -> AsyncIterator[httpx.Client]:
+    """The sandbox's agent at its pod's IP, with the token of its Secret (as the server calls it)."""
+    core, _, ns = kube
+    ip = (await core.read_namespaced_pod(f"hutch-{sid}", ns)).status.pod_ip
+    secret = await core.read_namespaced_secret(f"hutch-{sid}-agent", ns)
+    token = base64.b64decode(secret.data["token"]).decode()
+    headers = {"X-Hutch-Agent-Token": token}
+    with httpx.Client(base_url=f"http://{ip}:{AGENT_PORT}", headers=headers, timeout=30, trust_env=False) as agent:
+        yield agent
+
+
+def _states(agent: httpx.Client, pids: list[int]) -> list[str]:
+    """The states of processes of the pod (/proc/PID/stat), read by a command the agent runs as root."""
+    cmd = "; ".join(f"cut -d')' -f2 /proc/{pid}/stat | cut -d' ' -f2" for pid in pids)
+    started = agent.post("/commands", json={"cmd": cmd, "user": "root"})
+    assert started.status_code == 201, started.text
+    with agent.stream("GET", f"/commands/{started.json()['pid']}/output") as out:
+        return "".join(json.loads(line).get("data", "") for line in out.iter_lines() if line).split()
+
+
+async def test_pause_stops_the_pods_processes_and_resume_continues_them(http: httpx.Client, kube) -> None:
+    sid = _create(http)
+    try:
+        pids = [http.post(f"/sandboxes/{sid}/commands", json={"cmd": "exec sleep 600"}).json()["pid"] for _ in "ab"]
+        async with _pod_agent(kube, sid) as agent:
+            assert agent.get("/freeze").json() == {"frozen": False, "stopped": 0}
+            assert http.post(f"/sandboxes/{sid}/pause").status_code == 200
+            assert http.get(f"/sandboxes/{sid}").json()["state"] == "paused"
+            frozen = agent.get("/freeze").json()
+            assert frozen["frozen"] is True and frozen["stopped"] >= 2
+            assert _states(agent, pids) == ["T", "T"]  # and a command of the agent runs, as pause's snapshot did
+            assert http.post(f"/sandboxes/{sid}/snapshots", json={}).status_code == 201  # of a paused sandbox
+            assert agent.get("/freeze").json() == frozen and _states(agent, pids) == ["T", "T"]  # still paused
+            kinds = [s["kind"] for s in http.get("/snapshots", params={"sandboxID": sid}).json()]
+            assert sorted(kinds) == ["manual", "pause"]
+            assert http.post(f"/sandboxes/{sid}/resume").status_code == 200
+            assert agent.get("/freeze").json() == {"frozen": False, "stopped": 0}
+            assert _states(agent, pids) == ["S", "S"]
+    finally:
+        http.delete(f"/sandboxes/{sid}")
+
+
+def test_metrics_are_the_pods_usage_within_its_limits(http: httpx.Client) -> None:
+    sid = _create(http, resources={"cpu": 1, "memoryMB": 512})
+    try:
+        r = http.get(f"/sandboxes/{sid}/metrics/current")
+        assert r.status_code == 200, r.text
+        now = r.json()
+        assert now["cpuCount"] == 1 and now["memTotal"] == 512 << 20 and now["diskTotalMB"] == 2048
+        assert 0 < now["memUsed"] < now["memTotal"] and 0 <= now["diskUsed"] < now["diskTotal"]
+        deadline = time.monotonic() + 60
+        while not (samples := http.get(f"/sandboxes/{sid}/metrics").json()):  # the sampler's (every second here)
+            assert time.monotonic() < deadline, "no metrics sample of the pod"
+            time.sleep(0.2)
+        assert samples[0]["memTotal"] == 512 << 20 and samples[0]["cpuCount"] == 1
+    finally:
+        http.delete(f"/sandboxes/{sid}")
+
+
+def test_a_second_replica_adopts_a_paused_sandbox_paused(http: httpx.Client, hutch_server) -> None:
+    sid = _create(http)
+    try:
+        assert http.post(f"/sandboxes/{sid}/pause").status_code == 200
+        with _replica(hutch_server) as replica, replica.http() as other:  # its recovery asked the agent
+            assert other.get(f"/sandboxes/{sid}").json()["state"] == "paused"
+            r = other.post(f"/sandboxes/{sid}/commands", json={"cmd": "echo resumed"})
+            assert r.status_code == 409 and "is paused" in r.json()["message"]
+            assert other.post(f"/sandboxes/{sid}/resume").status_code == 200
+            assert other.get(f"/sandboxes/{sid}").json()["state"] == "running"
+    finally:
+        http.delete(f"/sandboxes/{sid}")

@@ -1,4 +1,6 @@
-"""The sampler's load on the API server: one pod list per interval, however many sandboxes run.
+"""The sampler's load on the API server: two pod lists per interval at most, however many sandboxes
+run (one for the IPs of pods the replica has not met, whose agents it asks for usage; one for the
+liveness of those that gave no sample).
 The kubernetes backend against kmock's emulated API server (conftest.py: in this process, no kubelet),
 the sampler on a real SQLite database; the emulator records every request it serves."""
 
@@ -28,7 +30,7 @@ async def backend(emulated_api: EmulatedApi, tmp_path: Path) -> AsyncIterator[Ku
     await backend.close()
 
 
-async def test_one_pod_list_per_interval_however_many_sandboxes(
+async def test_two_pod_lists_per_interval_however_many_sandboxes(
     emulated_api: EmulatedApi, backend: KubernetesBackend, tmp_path: Path
 ) -> None:
     emulator, core = emulated_api.emulator, emulated_api.core
@@ -51,7 +53,7 @@ async def test_one_pod_list_per_interval_however_many_sandboxes(
         before = len(emulator)
         await sampler.sample_once()
         requests_per_pass.append(len(emulator) - before)
-    assert requests_per_pass == [1, 1, 1] and gone == []
+    assert requests_per_pass == [2, 2, 2] and gone == []  # these pods have no IP: no agent answers
 
     # Gone: a deleted pod, an ending one, a failed one, and one whose pod is another manager's (the
     # emulator ignores label selectors: the backend looks at the labels itself).
@@ -68,6 +70,6 @@ async def test_one_pod_list_per_interval_however_many_sandboxes(
     add_running_row(db, "sbx-pending", OWNER)
     before = len(emulator)
     await sampler.sample_once()
-    assert len(emulator) - before == 1
+    assert len(emulator) - before == 2
     assert sorted(gone) == ["sbx-0000", "sbx-0001", "sbx-0002", "sbx-foreign"]
     db.close()

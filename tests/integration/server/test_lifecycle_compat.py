@@ -8,6 +8,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.backends("local", "local+postgresql", "kubernetes-emulated", "kubernetes")
 def test_metrics_snapshot_is_sampled_now(make_sandbox, http, hutch_server):
     sbx = make_sandbox()
     r = http.get(f"/sandboxes/{sbx.sandbox_id}/metrics/current")

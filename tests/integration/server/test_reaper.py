@@ -16,6 +16,7 @@ def test_timeout_kills(http, make_sandbox):
     )
 
 
+@pytest.mark.backends("local", "local+postgresql", "kubernetes-emulated", "kubernetes")
 def test_timeout_pauses_and_keeps_files(http, make_sandbox):
     sid = make_sandbox(timeout=3, lifecycle={"onTimeout": "pause"}).sandbox_id
     run(http, sid, "echo kept > /home/user/k.txt")

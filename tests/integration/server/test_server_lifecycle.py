@@ -99,6 +99,7 @@ def test_set_timeout_and_connect_by_name(api, make_sandbox):
     assert connect_sandbox.sync_detailed("no-such-name", client=api, body=ConnectRequest()).status_code == 404
 
 
+@pytest.mark.backends("local", "local+postgresql", "kubernetes-emulated", "kubernetes")
 def test_pause_resume_connect(api, http, make_sandbox):
     sbx = make_sandbox()
     sid = sbx.sandbox_id
@@ -121,6 +122,7 @@ def test_pause_resume_connect(api, http, make_sandbox):
     assert run(http, sid, "echo ok")["exitCode"] == 0
 
 
+@pytest.mark.backends("local", "local+postgresql", "kubernetes-emulated", "kubernetes")
 def test_auto_resume(api, http, make_sandbox):
     sbx = make_sandbox(lifecycle={"autoResume": True})
     pause_sandbox.sync(sbx.sandbox_id, client=api)
@@ -162,6 +164,7 @@ def test_snapshots_restore_after_kill(api, http, make_sandbox):
     assert get_snapshot.sync_detailed(s1.snapshot_id, client=api).status_code == 404
 
 
+@pytest.mark.backends("local", "local+postgresql", "kubernetes-emulated", "kubernetes")
 def test_restore_prefers_pause_snapshot(api, http, make_sandbox):
     sid = make_sandbox().sandbox_id
     run(http, sid, "echo manual > /home/user/f.txt")
@@ -204,6 +207,7 @@ def test_templates(api):
     assert get_template.sync_detailed("nope", client=api).status_code == 404
 
 
+@pytest.mark.backends("local", "local+postgresql", "kubernetes-emulated", "kubernetes")
 def test_metrics_sampled(api, http, make_sandbox, hutch_server):
     sid = make_sandbox().sandbox_id
     run(http, sid, "timeout 7 sh -c 'while :; do :; done'; head -c 20000000 /dev/zero > /home/user/z")

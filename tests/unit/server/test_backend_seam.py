@@ -24,11 +24,11 @@ def test_the_kubernetes_backend_says_what_it_lacks_and_refuses_it_by_name(tmp_pa
     backend = KubernetesBackend(tmp_path, PODS)
     try:
         features = backend.features()
-        assert [f for f in FEATURES if features[f]] == ["snapshots", "snapshotTemplates", "volumes"]
+        assert [f for f in FEATURES if features[f]] == ["pause", "snapshots", "snapshotTemplates", "volumes", "metrics"]
         with pytest.raises(BackendUnsupported) as refused:
-            backend.require("pause", "pause a sandbox")
+            backend.require("auditLog", "keep an audit log")
         assert refused.value.status == 409
-        assert refused.value.message.startswith("the kubernetes backend cannot pause a sandbox: a pod's processes")
+        assert refused.value.message.startswith("the kubernetes backend cannot keep an audit log: it has no egress")
         backend.require("snapshots", "snapshot a sandbox")  # given: no error
         assert backend.template_exists("base") and not backend.template_exists("code-interpreter")
         assert not backend.template_exists("../etc")

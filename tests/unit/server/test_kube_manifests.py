@@ -78,6 +78,12 @@ def test_the_pod_runs_the_agent_with_the_limits_labels_and_token_of_its_sandbox(
         "key": "token",
     }
     assert "value" not in env["HUTCH_AGENT_TOKEN"]  # the token is in the Secret only
+    limits = {name: e["valueFrom"]["resourceFieldRef"] for name, e in env.items() if "resourceFieldRef" in str(e)}
+    assert limits == {  # the downward API, for the agent's GET /usage where no cgroup shows them
+        "HUTCH_LIMIT_CPU_MILLIS": {"resource": "limits.cpu", "divisor": "1m"},
+        "HUTCH_LIMIT_MEMORY": {"resource": "limits.memory", "divisor": "1"},
+        "HUTCH_LIMIT_DISK": {"resource": "limits.ephemeral-storage", "divisor": "1"},
+    }
 
 
 def test_runtime_class_and_agent_image() -> None:

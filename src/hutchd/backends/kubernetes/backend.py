@@ -5,12 +5,12 @@ the server computes it and none stores it). Its egress rules are a NetworkPolicy
 Secret of its own; optional RuntimeClass (gVisor, Kata). Everything goes through the official async
 client (kubernetes_asyncio) with the usual kubeconfig or in-cluster configuration.
 
-A volume is a PersistentVolumeClaim that sandbox pods mount; its files API without a sandbox goes
-through a volume pod (volumes.py).
-
-What a pod cannot give is refused with BackendUnsupported naming this backend: pause (no freezer),
-templates built by the server (a template is an OCI image here, or one plus a snapshot's files),
-egress rules by domain name, the decrypting proxy's secrets and policies, the audit log, metrics.
+Pause and metrics go through the pod's agent (podagent.py: SIGSTOP instead of a freezer, usage
+measured inside the pod). A volume is a PersistentVolumeClaim that sandbox pods mount; its files API
+without a sandbox goes through a volume pod (volumes.py). What a pod cannot give is refused with
+BackendUnsupported naming this backend: templates built by the server (a template is an OCI image
+here, or one plus a snapshot's files), egress rules by domain name, the decrypting proxy's secrets
+and policies, the audit log.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from hutchd.backend import AgentAddress, Backend, Boot
 from hutchd.backends.kubernetes import manifests
 from hutchd.backends.kubernetes.archives import Archives
 from hutchd.backends.kubernetes.manifests import AGENT_PORT, PodSettings
+from hutchd.backends.kubernetes.podagent import PodAgent
 from hutchd.backends.kubernetes.volumes import PodVolumes
 from hutchd.runtime import RecoveryReport, RuntimeUnavailable, SandboxNotFound, SandboxStartError, TemplateNotFound
 from hutchd.runtime.layout import Layout
@@ -51,14 +52,12 @@ READY_TIMEOUT = 120.0  # scheduling, an image pull and the agent's start
 ORPHAN_GRACE = 600.0  # an unknown pod younger than this may be a create of another replica in flight
 AGENT_KEY_FILE = "kube-agent.key"
 WHY_NOT = {
-    "pause": "a pod's processes cannot be frozen; snapshot it and kill it instead",
     "templateBuilds": "a template on Kubernetes is an OCI image: build and push one, then name it with "
     "--kube-template-image",
     "liveResize": "a pod's resources are fixed when it is made",
     "domainEgressRules": "a NetworkPolicy holds addresses only",
     "proxySecrets": "it has no decrypting egress proxy",
     "auditLog": "it has no egress proxy to record connections",
-    "metrics": "it takes no usage samples",
 }
 
 
@@ -106,6 +105,7 @@ class KubernetesBackend(Backend):
         self._agents = AgentClients(self)
         self._archives = Archives(self.layout, self._agents)
         self.volume_files: PodVolumes = PodVolumes(self)
+        self._pod_agent = PodAgent(self._agents)
 
     def why_not(self, feature: str) -> str | None:
         return WHY_NOT.get(feature)
@@ -240,13 +240,13 @@ class KubernetesBackend(Backend):
         """Nothing to do on the caller's thread: `destroy` deletes the pod (grace period 0) right after."""
 
     async def freeze(self, sandbox_id: str) -> None:
-        self.require("pause", "pause a sandbox")
+        await self._pod_agent.freeze(sandbox_id)
 
     async def thaw(self, sandbox_id: str) -> None:
-        self.require("pause", "resume a sandbox")
+        await self._pod_agent.thaw(sandbox_id)
 
     async def is_frozen(self, sandbox_id: str) -> bool:
-        return False
+        return await self._pod_agent.is_frozen(sandbox_id)
 
     async def _pod(self, sandbox_id: str) -> Any:
         """The sandbox's pod, or None when it is gone."""
@@ -341,7 +341,13 @@ class KubernetesBackend(Backend):
         return self.layout.sandbox_dir(sandbox_id) / "audit.log"
 
     async def metrics(self, ids: list[str]) -> dict[str, Any]:
-        return {}  # no usage samples (features()["metrics"] is False): the sampler asks `alive` instead
+        """Usage from the agents of `ids` whose pods have an IP; one list of hutch's pods finds the IPs
+        this replica has not met yet (not one GET per sandbox)."""
+        if any(sid not in self._ips for sid in ids):
+            for sid, pod in await self._hutch_pods():
+                if _running(pod) and pod.status.pod_ip:
+                    self._ips.setdefault(sid, str(pod.status.pod_ip))
+        return dict(await self._pod_agent.usage([sid for sid in ids if sid in self._ips]))
 
     async def recover(self, known: set[str]) -> RecoveryReport:
         """Adopt the live pods of `known` sandboxes; delete the other pods hutch made in the namespace

@@ -9,6 +9,7 @@ import ipaddress
 import json
 from dataclasses import dataclass
 
+from hutch_agent.usage import DOWNWARD_LIMITS
 from hutchd.runtime.netpolicy import ALL_V4, ALL_V6, ALWAYS_BLOCKED, IPNetwork, NetworkPolicy
 
 AGENT_PORT = 49983
@@ -145,6 +146,10 @@ def pod(
                 "name": "HUTCH_AGENT_TOKEN",
                 "valueFrom": {"secretKeyRef": {"name": secret_name(sandbox_id), "key": "token"}},
             },
+            *(  # the limits, for the agent's usage where its cgroup does not show them
+                {"name": name, "valueFrom": {"resourceFieldRef": {"resource": resource, "divisor": divisor}}}
+                for name, (resource, divisor) in DOWNWARD_LIMITS.items()
+            ),
         ],
         "ports": [{"name": "agent", "containerPort": AGENT_PORT, "protocol": "TCP"}],
         "resources": {"requests": quantity, "limits": quantity},
