@@ -14,6 +14,7 @@ from hutchd.backend import DEFAULT_PIDS, AgentAddress, Backend, Boot
 from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.volume_files import HostVolumeFiles
 
 
 class LocalBackend(Backend):
@@ -25,6 +26,7 @@ class LocalBackend(Backend):
         self.layout = runtime.layout
         self.templates = runtime.templates
         self.volumes = runtime.volumes
+        self.volume_files = HostVolumeFiles(self)
 
     def shutdown(self) -> None:
         super().shutdown()

@@ -24,7 +24,7 @@ def test_the_kubernetes_backend_says_what_it_lacks_and_refuses_it_by_name(tmp_pa
     backend = KubernetesBackend(tmp_path, PODS)
     try:
         features = backend.features()
-        assert [f for f in FEATURES if features[f]] == ["pause", "snapshots", "snapshotTemplates", "metrics"]
+        assert [f for f in FEATURES if features[f]] == ["pause", "snapshots", "snapshotTemplates", "volumes", "metrics"]
         with pytest.raises(BackendUnsupported) as refused:
             backend.require("auditLog", "keep an audit log")
         assert refused.value.status == 409
