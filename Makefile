@@ -76,6 +76,7 @@ test-contract: setup
 # "Running on Kubernetes"); without them they are skipped, and pytest says so.
 test-kubernetes: setup
 	$(VENV)/bin/pytest tests/integration/kube tests/integration/sdk -k "kubernetes and not emulated" -rs $(PYTEST_ARGS)
+	HUTCH_TEST_BACKEND=kubernetes+postgresql+replicas $(VENV)/bin/pytest tests/integration/sdk -rs $(PYTEST_ARGS)
 
 serve: setup
 	$(VENV)/bin/hutch serve

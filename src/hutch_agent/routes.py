@@ -1,9 +1,9 @@
 """The agent's HTTP routes: openapi.yaml's agent operations without the `/sandboxes/{sandboxID}` prefix
 (the gateway strips it), each handler registered under its operationId (`HANDLERS`, see `table()`),
 plus host-internal routes the spec does not list: `/health` (the server's readiness probe),
-`/tunnel/{port}` (exposed ports), and for a pod's agent, which no cgroup of the server's reaches,
-`/freeze` (pause, see freezer.py) and `/usage` (metrics, see usage.py). `PUT /env` is also how the
-server sets a sandbox's envs.
+`/tunnel/{port}` (exposed ports), `/volume/...` (a volume's files, volume_routes.py), and for a
+pod's agent, which no cgroup of the server's reaches, `/freeze` (pause, see freezer.py) and `/usage`
+(metrics, see usage.py). `PUT /env` is also how the server sets a sandbox's envs.
 
 Handlers check and translate; the work is done in the domain modules, imported on first use so the
 agent answers its readiness probe before it has loaded them (see `Agent.__call__`).
@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from . import code_routes, env_routes, params
+from . import code_routes, env_routes, params, volume_routes
 from .contract import Operation, operations
 from .errors import HttpError
 from .freezer import Freezer
@@ -396,6 +396,7 @@ INTERNAL: dict[tuple[str, str], Handler] = {
     ("POST", "/freeze"): freeze,
     ("POST", "/thaw"): thaw,
     ("GET", "/usage"): usage,
+    **volume_routes.ROUTES,  # a volume's files without a sandbox (the kubernetes backend's volume pods)
 }
 _TABLE: list[tuple[list[str], dict[str, tuple[Handler, Operation | None]]]] = []
 

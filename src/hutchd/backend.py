@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,8 +25,10 @@ from hutchd.runtime.layout import Layout
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.runtime.volumes import VolumeStore
+from hutchd.volume_files import VolumeFiles
 
 T = TypeVar("T")
+log = logging.getLogger("hutchd.volumes")
 
 DEFAULT_CPU = 2.0
 DEFAULT_MEMORY_MB = 1024
@@ -89,11 +92,12 @@ class Backend(abc.ABC):
 
     name: str
     disks_here = True
-    """Whether sandboxes' disks are files of this host (the data dir's filesystem): the disk budget
-    promises them this host's space only then."""
+    """Whether sandboxes' disks and volumes are files of this host (the data dir's filesystem): the disk
+    budget promises them this host's space only then."""
     layout: Layout
     templates: TemplateStore
     volumes: VolumeStore
+    volume_files: VolumeFiles
 
     def __init__(self, workers: int = 16) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hutch-rt")
@@ -208,6 +212,29 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         """The files of a sandbox that died with the server, kept as a snapshot; its size."""
+
+    # ---------------------------------------------------------------- volumes
+
+    async def create_volume(self, volume_id: str, size_mb: int, tenant: str) -> None:
+        """A new empty volume of `size_mb` (its limit), owned by the tenant (a label, where the backend
+        can put one); here a disk image of this host."""
+        await self.call(self.volumes.create, volume_id, size_mb)
+
+    async def delete_volume(self, volume_id: str) -> None:
+        """Remove the volume and its files (idempotent); no live sandbox mounts it any more."""
+        await self.call(self.volumes.delete, volume_id)
+
+    async def recover_volumes(self, known: set[str]) -> None:
+        """At server start: every volume of `known` mounted on the host again (a crashed server's mounts
+        are usually still there), the others removed (a create the server died in)."""
+        for volume_id in await self.call(self.volumes.ids):
+            if volume_id not in known:
+                await self.delete_volume(volume_id)
+        for volume_id in sorted(known):
+            try:
+                await self.call(self.volumes.ensure_mounted, volume_id)
+            except OSError as e:  # the files API and mounts will say so; the server still starts
+                log.error("volume %s cannot be mounted: %s", volume_id, e)
 
     # ---------------------------------------------------------------- snapshots and templates
 

@@ -51,6 +51,8 @@ class ServeOptions:
     kube_image: str | None = None
     kube_template_image: list[str] = field(default_factory=list)
     kube_agent_image: str | None = None
+    kube_volume_storage_class: str | None = None
+    kube_volume_access_mode: str = "ReadWriteMany"
     kube_agent_key_file: Path | None = None
 
 
@@ -88,7 +90,12 @@ def _kubernetes_backend(args: ServeOptions, data_dir: Path) -> Backend:
         raise ValueError("the kubernetes backend needs an image: --kube-image IMAGE (the base template's)")
     namespace = args.kube_namespace or _incluster_namespace() or "default"
     pods = PodSettings(
-        namespace=namespace, images=images, runtime_class=args.kube_runtime_class, agent_image=args.kube_agent_image
+        namespace=namespace,
+        images=images,
+        runtime_class=args.kube_runtime_class,
+        agent_image=args.kube_agent_image,
+        volume_storage_class=args.kube_volume_storage_class,
+        volume_access_mode=args.kube_volume_access_mode,
     )
     key = args.kube_agent_key_file.read_bytes().strip() if args.kube_agent_key_file else None
     kubeconfig = str(args.kubeconfig) if args.kubeconfig else None

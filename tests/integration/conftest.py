@@ -412,6 +412,9 @@ def kubernetes_server(
         args = ["--kubeconfig", kubeconfig, "--kube-namespace", namespace, "--kube-image", image]
         if agent := os.environ.get("HUTCH_TEST_KUBE_AGENT_IMAGE"):
             args += ["--kube-agent-image", agent]
+        # the other templates' images, as TEMPLATE=IMAGE,... (code-interpreter, nodejs, go for the SDK suite)
+        for pair in filter(None, os.environ.get("HUTCH_TEST_KUBE_TEMPLATE_IMAGES", "").split(",")):
+            args.append(f"--kube-template-image={pair.strip()}")
     else:
         if os.geteuid() != 0 or shutil.which("bwrap") is None:
             pytest.skip("the emulated kubelet runs pods as local sandboxes: it needs root and bubblewrap")

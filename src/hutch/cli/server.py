@@ -150,6 +150,21 @@ KUBE_NAMESPACE = click.option(
     help="Kubernetes: the key the pods' agent tokens are derived from; every replica needs the same one.",
 )
 @click.option(
+    "--kube-volume-storage-class",
+    envvar="HUTCH_KUBE_VOLUME_STORAGE_CLASS",
+    metavar="CLASS",
+    help="Kubernetes: the StorageClass of the volumes' PersistentVolumeClaims (default: the cluster's).",
+)
+@click.option(
+    "--kube-volume-access-mode",
+    type=click.Choice(["ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]),
+    default="ReadWriteMany",
+    show_default=True,
+    envvar="HUTCH_KUBE_VOLUME_ACCESS_MODE",
+    help="Kubernetes: the volumes' access mode; ReadWriteMany lets sandboxes on several nodes mount one "
+    "volume (the storage class must support it).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="warning",
@@ -184,7 +199,7 @@ def serve(ctx: click.Context, /, **options: Any) -> None:
 )
 def cleanup(ctx: click.Context, /, **options: Any) -> None:
     """Destroy every sandbox and volume of a data dir and forget them and their snapshots (server stopped).
-    Kubernetes: every pod, Secret and NetworkPolicy hutch made in the namespace; PostgreSQL: the records
+    Kubernetes: every pod, Secret, NetworkPolicy and volume claim hutch made in the namespace; PostgreSQL: the records
     stay (other replicas share them) and the sandboxes are recorded as killed."""
     _server_installed()
     if options["backend"] == "kubernetes" and not all(_importable(m) for m in KUBERNETES_MODULES):

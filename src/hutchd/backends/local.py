@@ -15,6 +15,7 @@ from hutchd.backend import DEFAULT_PIDS, AgentAddress, Backend, Boot
 from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec, images
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
+from hutchd.volume_files import HostVolumeFiles
 
 
 class LocalBackend(Backend):
@@ -26,6 +27,7 @@ class LocalBackend(Backend):
         self.layout = runtime.layout
         self.templates = runtime.templates
         self.volumes = runtime.volumes
+        self.volume_files = HostVolumeFiles(self)
 
     def shutdown(self) -> None:
         super().shutdown()

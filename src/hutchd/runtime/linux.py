@@ -1,4 +1,4 @@
-"""Thin ctypes wrappers for the few syscalls Python 3.11 lacks (mount, umount2, setns, unshare, openat2)."""
+"""Thin ctypes wrappers for the few syscalls Python 3.11 lacks (mount, umount2, setns, unshare)."""
 
 from __future__ import annotations
 
@@ -39,21 +39,3 @@ def setns(fd: int, nstype: int) -> None:
 
 def unshare(flags: int) -> None:
     _check(_libc.unshare(flags), "unshare")
-
-
-_SYS_OPENAT2 = 437  # x86_64 and aarch64 alike
-RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_IN_ROOT = 0x01, 0x02, 0x10
-
-
-class _OpenHow(ctypes.Structure):
-    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
-
-
-def openat2(dir_fd: int, path: str, flags: int, resolve: int, mode: int = 0) -> int:
-    """openat2(2) (Linux 5.6): `resolve` confines how `path` is walked, symlinks included."""
-    how = _OpenHow(flags=flags | os.O_CLOEXEC, mode=mode, resolve=resolve)
-    fd = int(_libc.syscall(_SYS_OPENAT2, dir_fd, path.encode(), ctypes.byref(how), ctypes.sizeof(how)))
-    if fd < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err), path)
-    return fd

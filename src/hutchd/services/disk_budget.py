@@ -11,8 +11,9 @@ Two rules, both against the filesystem the sandboxes' disk images live on:
   less the reserve. Disks are sparse images, so most of a promise is never written; an overcommit of
   1 makes it impossible for sandbox disks alone to fill the host.
 
-Sandboxes whose disks are not on this host (a backend whose `disks_here` is False: pods on a
-cluster's nodes) are neither checked nor counted; volumes still are.
+Sandboxes and volumes whose disks are not on this host (a backend whose `disks_here` is False: pods
+on a cluster's nodes, volumes as claims of its storage, bounded by its quotas) are neither checked
+nor counted.
 
 The check reads the database and the filesystem without an `await`, and the caller inserts the new
 row right after (see sandboxes.py), so concurrent creates cannot both take the last free space.
@@ -33,11 +34,11 @@ LIVE_STATES = ("pooled", "starting", "running", "paused")
 
 class DiskBudget:
     def __init__(
-        self, db: Database, layout: Layout, *, overcommit: float, reserve_mb: int, owner: str, sandboxes_here: bool
+        self, db: Database, layout: Layout, *, overcommit: float, reserve_mb: int, owner: str, disks_here: bool
     ) -> None:
         self._db = db
         self._owner = owner  # the disks of this replica's sandboxes and volumes are on this host
-        self._sandboxes_here = sandboxes_here
+        self._disks_here = disks_here
         self._layout = layout
         self.overcommit = overcommit
         self.reserve_mb = reserve_mb
@@ -61,16 +62,14 @@ class DiskBudget:
         """Raise 507 naming the limit (`what`: the request's field) and what is free if `disk_mb` more
         (a sandbox's disk, or a `volume`) cannot be promised (without `pooled`: were the warm pool's
         sandboxes gone)."""
-        if not (volume or self._sandboxes_here):
+        if not self._disks_here:
             return
         free = self.free_mb()
         states = LIVE_STATES if pooled else tuple(s for s in LIVE_STATES if s != "pooled")
-        rows = []
-        if self._sandboxes_here:
-            rows = self._db.all(
-                f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(states))}) AND owner = ?",
-                *states, self._owner,
-            )  # fmt: skip
+        rows = self._db.all(
+            f"SELECT id, disk_mb FROM sandboxes WHERE state IN ({','.join('?' * len(states))}) AND owner = ?",
+            *states, self._owner,
+        )  # fmt: skip
         volumes = self._db.all("SELECT id, size_mb FROM volumes WHERE owner = ?", self._owner)
         promised = sum(r["disk_mb"] for r in rows) + sum(v["size_mb"] for v in volumes)
         used = sum(self._allocated_mb(self._sandbox_image(r["id"]), r["disk_mb"]) for r in rows)

@@ -49,7 +49,7 @@ class Hub:
             overcommit=settings.disk_overcommit,
             reserve_mb=settings.disk_reserve_mb,
             owner=owner,
-            sandboxes_here=backend.disks_here,
+            disks_here=backend.disks_here,
         )
         self.launches = TemplateSandboxes(self.db, backend, self.agents)
         self.pool = WarmPool(
@@ -141,6 +141,7 @@ class Hub:
         await self.launches.stop()
         await self.pool.stop(drain=True)
         await self.agents.close()
+        await self.backend.volume_files.close()
         self.backend.shutdown()
         self.db.close()
 

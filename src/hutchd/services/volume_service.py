@@ -13,23 +13,20 @@ import asyncio
 import builtins
 import contextlib
 import json
-import logging
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from hutch_agent.errors import from_os_error
 from hutchd.auth import Tenant
 from hutchd.backend import Backend
 from hutchd.http.errors import ApiError, conflict, not_found, unprocessable
-from hutchd.runtime import volumefiles
 from hutchd.runtime.volumes import check_mounts
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.store import ids, replica
 from hutchd.store.db import Conflict, Database, Row, now
 from hutchd.store.records import volume
 
-log = logging.getLogger("hutchd.volumes")
+T = TypeVar("T")
 
 
 def file_error(e: OSError, volume_id: str, path: str) -> ApiError:
@@ -45,7 +42,7 @@ class Volumes:
         self._db = db
         self.owner = owner  # a volume's image is on the host of the replica that made it
         self._backend = backend
-        self._store = backend.volumes
+        self._files = backend.volume_files
         self._disk = disk
         self._lock = asyncio.Lock()  # creates and deletes, so a name is taken once
 
@@ -90,14 +87,14 @@ class Volumes:
                 raise self._name_taken(name)
             self._disk.check(size_mb, "sizeMB", volume=True)
             volume_id = ids.volume_id()
-            await self._backend.call(self._store.create, volume_id, size_mb)
+            await self._backend.create_volume(volume_id, size_mb, tenant.id)
             try:
                 self._db.run(
                     "INSERT INTO volumes (id, tenant, name, size_mb, created_at, owner) VALUES (?, ?, ?, ?, ?, ?)",
                     volume_id, tenant.id, name, size_mb, now(), self.owner,
                 )  # fmt: skip
             except Conflict:  # another replica took the name meanwhile
-                await self._backend.call(self._store.delete, volume_id)
+                await self._backend.delete_volume(volume_id)
                 raise self._name_taken(name) from None
         return self.detail(volume_id)
 
@@ -127,20 +124,13 @@ class Volumes:
                         await kill(tenant, sandbox_id)
                 users = self.users(row["id"])
             self._db.run("DELETE FROM volumes WHERE id = ?", row["id"])  # no await since the last check
-            await self._backend.call(self._store.delete, row["id"])
+            await self._backend.delete_volume(row["id"])
 
     async def recover(self) -> None:
-        """At start-up: every volume mounted on the host again (a crashed server's mounts are usually
-        still there), images without a record removed (a create the server died in)."""
+        """At start-up: the backend keeps the volumes that have a record and removes the others (a create
+        the server died in)."""
         known = {r["id"] for r in self._db.all("SELECT id FROM volumes WHERE owner = ?", self.owner)}
-        for volume_id in await self._backend.call(self._store.ids):
-            if volume_id not in known:
-                await self._backend.call(self._store.delete, volume_id)
-        for volume_id in sorted(known):
-            try:
-                await self._backend.call(self._store.ensure_mounted, volume_id)
-            except OSError as e:  # the files API and mounts will say so; the server still starts
-                log.error("volume %s cannot be mounted: %s", volume_id, e)
+        await self._backend.recover_volumes(known)
 
     # ------------------------------------------------------------------ mounts
 
@@ -170,63 +160,35 @@ class Volumes:
 
     # ------------------------------------------------------------------ files
 
-    async def _file_call(self, row: Row, path: str, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _file_call(self, row: Row, path: str, op: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """A volume files operation of the backend (`op(volume_id, path, *args)`), its failure answered
+        as the sandbox files API would."""
         replica.check_owner(row, self.owner, "volume")
         try:
-            root = await self._backend.call(self._store.ensure_mounted, row["id"])
-            return await self._backend.call(fn, root, path, *args)
+            return await op(row["id"], path, *args)
         except (ValueError, OverflowError) as e:  # the root removed, a listing too long
             raise unprocessable(str(e)) from None
         except OSError as e:
             raise file_error(e, row["id"], path) from None
 
     async def stat(self, row: Row, path: str) -> dict[str, Any]:
-        entry: dict[str, Any] = await self._file_call(row, path, volumefiles.stat_path)
-        return entry
+        return await self._file_call(row, path, self._files.stat)
 
     async def list_dir(self, row: Row, path: str, depth: int) -> builtins.list[dict[str, Any]]:
-        entries: builtins.list[dict[str, Any]] = await self._file_call(row, path, volumefiles.list_dir, depth)
-        return entries
+        return await self._file_call(row, path, self._files.list_dir, depth)
 
     async def remove(self, row: Row, path: str) -> None:
-        await self._file_call(row, path, volumefiles.remove)
+        await self._file_call(row, path, self._files.remove)
 
     async def make_dir(self, row: Row, path: str, uid: int, gid: int, mode: int) -> tuple[bool, dict[str, Any]]:
-        made: tuple[bool, dict[str, Any]] = await self._file_call(row, path, volumefiles.make_dir, uid, gid, mode)
-        return made
+        return await self._file_call(row, path, self._files.make_dir, uid, gid, mode)
 
     async def read(self, row: Row, path: str) -> AsyncIterator[bytes]:
         """The file's bytes, a chunk at a time (opened before the first byte, so a missing file is a 404)."""
-        fd: int = await self._file_call(row, path, volumefiles.open_for_read)
-        return self._chunks(fd)
-
-    async def _chunks(self, fd: int) -> AsyncIterator[bytes]:
-        try:
-            while chunk := await self._backend.call(os.read, fd, volumefiles.CHUNK):
-                yield chunk
-        finally:
-            os.close(fd)
+        return await self._file_call(row, path, self._files.read)
 
     async def write(
         self, row: Row, path: str, body: AsyncIterator[bytes], uid: int, gid: int, mode: int
     ) -> dict[str, Any]:
-        """Stream `body` into the file, gathered into writes of up to a MiB (one worker hop each, not one
-        per network chunk): a MiB or so in memory; a full volume is 507 and leaves the old file (or none)."""
-        upload: volumefiles.Upload = await self._file_call(row, path, volumefiles.Upload, uid, gid, mode)
-        try:
-            pending = bytearray()
-            async for chunk in body:
-                pending += chunk
-                if len(pending) >= volumefiles.CHUNK:
-                    await self._backend.call(upload.write, bytes(pending))
-                    pending.clear()
-            if pending:
-                await self._backend.call(upload.write, bytes(pending))
-            entry: dict[str, Any] = await self._backend.call(upload.commit)
-        except OSError as e:
-            await self._backend.call(upload.abort)
-            raise file_error(e, row["id"], path) from None
-        except BaseException:
-            await self._backend.call(upload.abort)
-            raise
-        return entry
+        """Stream `body` into the file; a full volume is 507 and leaves the old file (or none)."""
+        return await self._file_call(row, path, self._files.write, body, uid, gid, mode)

@@ -29,7 +29,15 @@ EMULATED (what differs from a real cluster):
 - the pod network: each pod's IP is a loopback address of this host (a random one of 127.0.0.0/8) where the
   sandbox's agent listens on the pod's port;
 - NetworkPolicies are stored, not enforced: a sandbox whose policy allows no egress gets no network
-  at all, any other the local runtime's default filter (no private, loopback or host addresses).
+  at all, any other the local runtime's default filter (no private, loopback or host addresses);
+- the volume provisioner and the kubelet's volume mounts: the first pod that uses a claim has it
+  provisioned (an ext4 image of the claim's requested size through the local runtime's VolumeStore,
+  so the size is really enforced; its root owned by the sandbox user, as a local volume's) and the
+  claim marked Bound; every pod that uses it gets it bind-mounted at its mount paths (one node: any
+  access mode fits). There is no PersistentVolume object and no storage class (one kind of storage
+  for all); a pod whose claim does not exist fails (a real one waits, Pending); once the claim is
+  deleted and no pod uses it the storage is deleted (reclaim policy Delete). The images live in this
+  kubelet's data dir, so they go with it.
 REAL: pause (the agent's SIGSTOP sweep, in the sandbox's own pid namespace as in a pod's), the
 agent in a real sandbox (bubblewrap, user namespaces, cgroups, seccomp: never host root),
 its TCP listener and token check, and every API call the backend makes, through the official client.
@@ -62,7 +70,8 @@ from hutchd.runtime import Runtime, SandboxSpec
 POLL = 0.1
 KEEP_REQUESTS = 16
 BOOT_THREADS = 32
-RESOURCES = ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies")
+RECLAIM_EVERY = 10  # polls: deleted claims' storage is looked for once a second
+RESOURCES = ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies", "v1/persistentvolumeclaims")
 
 
 def _cpu(quantity: str) -> float:
@@ -93,13 +102,20 @@ class Kubelet:
         self.runtime = runtime
         self.namespace = namespace
         self.images = images
-        self.pods: dict[str, str] = {}  # pod name -> sandbox id
-        self.ips: dict[str, str] = {}  # pod name -> its loopback IP
+        # A pod's name comes back (a volume's pod is made again), so each pod made is an incarnation of its
+        # name; one start or stop of a name at a time (the local sandbox's id is the name's).
+        self.pods: dict[str, object] = {}  # pod name -> the incarnation of it that exists
+        self.sandboxes: dict[object, str] = {}  # incarnation -> its sandbox id, once started
+        self.ips: dict[object, str] = {}  # incarnation -> its loopback IP
+        self.claims: dict[str, set[object]] = {}  # claim name (its storage's volume id) -> the pods that mount it
+        self._names: dict[str, asyncio.Lock] = {}
+        self._provisioning = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
         # A node boots many pods at once (asyncio's default executor has cpu count + 4 threads).
         self.boots = ThreadPoolExecutor(BOOT_THREADS, thread_name_prefix="kubelet-boot")
 
     async def run(self) -> None:
+        polls = 0
         while True:
             await asyncio.sleep(POLL)
             try:  # raw JSON: the client's models cost a core at a hundred pods ten times a second
@@ -113,35 +129,44 @@ class Kubelet:
                 name = pod["metadata"]["name"]
                 names.add(name)
                 if name not in self.pods and not (pod.get("status") or {}).get("phase"):
-                    self.pods[name] = ""
-                    self._spawn(self._start_named(name))
+                    self.pods[name] = incarnation = object()
+                    self._spawn(self._start_named(name, incarnation))
             for name in set(self.pods) - names:
-                self._spawn(self._stop(name))
+                self._spawn(self._stop(name, self.pods.pop(name)))
+            polls += 1
+            if self.claims and polls % RECLAIM_EVERY == 0:
+                try:
+                    await self._reclaim()
+                except Exception:
+                    traceback.print_exc()
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    def _ip(self, name: str) -> str:
+    def _ip(self, incarnation: object) -> str:
         """A random loopback address: other emulated clusters of this machine (other test runs) pick theirs
         too, and the agents all listen on the same port."""
         used = set(self.ips.values())
         while (ip := f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}") in used:
             pass
-        self.ips[name] = ip
+        self.ips[incarnation] = ip
         return ip
 
-    async def _start_named(self, name: str) -> None:
+    async def _start_named(self, name: str, incarnation: object) -> None:
         try:
             pod = await self.core.read_namespaced_pod(name, self.namespace)
         except Exception:
             traceback.print_exc()
-            self.pods.pop(name, None)  # the next list tries again
+            if self.pods.get(name) is incarnation:
+                del self.pods[name]  # the next list tries again
             return
-        await self._start(pod)
+        async with self._names.setdefault(name, asyncio.Lock()):
+            if self.pods.get(name) is incarnation:  # not deleted before its turn
+                await self._start(pod, incarnation)
 
-    async def _start(self, pod: Any) -> None:
+    async def _start(self, pod: Any, incarnation: object) -> None:
         name = pod.metadata.name
         try:
             container = pod.spec.containers[0]
@@ -162,7 +187,8 @@ class Kubelet:
                           "restartCount": 0, "state": trouble.state}  # fmt: skip
                 await self._status(name, {"phase": trouble.phase, "containerStatuses": [status]})
                 return
-            ip = self._ip(name)
+            volumes = await self._mount_claims(pod, incarnation)
+            ip = self._ip(incarnation)
             spec = SandboxSpec(
                 sandbox_id=env["HUTCH_SANDBOX_ID"].value,
                 template_id=template_id,
@@ -178,11 +204,14 @@ class Kubelet:
                     for e in container.env
                     if e.value_from is not None and e.value_from.resource_field_ref is not None
                 },
+                volumes=volumes,
             )
             await asyncio.get_running_loop().run_in_executor(
                 self.boots, functools.partial(self.runtime.start, spec, ready_timeout=60.0)
             )
-            self.pods[name] = spec.sandbox_id
+            self.sandboxes[incarnation] = spec.sandbox_id
+            if self.pods.get(name) is not incarnation:
+                return  # deleted while it started: its _stop, waiting for this, destroys the sandbox
             now = datetime.now(UTC).isoformat()
             ready = [{"type": "Ready", "status": "True", "lastTransitionTime": now}]
             await self._status(name, {"phase": "Running", "podIP": ip, "startTime": now, "conditions": ready})
@@ -191,21 +220,63 @@ class Kubelet:
             with contextlib.suppress(Exception):
                 await self._status(name, {"phase": "Failed", "message": f"emulated kubelet: {e}"})
 
+    async def _mount_claims(self, pod: Any, incarnation: object) -> dict[str, str]:
+        """The pod's claims, provisioned on first use, as the local runtime's mounts (path -> volume id)."""
+        container = pod.spec.containers[0]
+        claims = {
+            v.name: v.persistent_volume_claim.claim_name for v in pod.spec.volumes or [] if v.persistent_volume_claim
+        }
+        mounts = {}
+        for mount in container.volume_mounts or []:
+            if mount.name in claims:
+                claim = claims[mount.name]
+                await self._provision(claim)
+                self.claims[claim].add(incarnation)
+                mounts[mount.mount_path] = claim
+        return mounts
+
+    async def _provision(self, claim_name: str) -> None:
+        async with self._provisioning:
+            if claim_name in self.claims:
+                return
+            claim = await self.core.read_namespaced_persistent_volume_claim(claim_name, self.namespace)
+            size = claim.spec.resources.requests["storage"]
+            await asyncio.to_thread(self.runtime.volumes.create, claim_name, _mib(size))
+            self.claims[claim_name] = set()
+            status = {"phase": "Bound", "capacity": {"storage": size}, "accessModes": claim.spec.access_modes}
+            await self.core.patch_namespaced_persistent_volume_claim_status(
+                claim_name, self.namespace, {"status": status}
+            )
+
+    async def _reclaim(self) -> None:
+        """Delete the storage of deleted claims that no pod uses any more."""
+        async with self._provisioning:
+            listed = await self.core.list_namespaced_persistent_volume_claim(self.namespace)
+            present = {c.metadata.name for c in listed.items}
+            for claim_name in [c for c, users in self.claims.items() if c not in present and not users]:
+                del self.claims[claim_name]
+                await asyncio.to_thread(self.runtime.volumes.delete, claim_name)
+
     async def _status(self, name: str, status: dict[str, Any]) -> None:
         await self.core.patch_namespaced_pod_status(name, self.namespace, {"status": status})
 
-    async def _stop(self, name: str) -> None:
-        sandbox_id = self.pods.pop(name, "")
-        self.ips.pop(name, None)
-        if sandbox_id:
-            await asyncio.get_running_loop().run_in_executor(self.boots, self.runtime.destroy, sandbox_id)
+    async def _stop(self, name: str, incarnation: object) -> None:
+        async with self._names.setdefault(name, asyncio.Lock()):
+            self.ips.pop(incarnation, None)
+            sandbox_id = self.sandboxes.pop(incarnation, "")
+            if sandbox_id:
+                await asyncio.get_running_loop().run_in_executor(self.boots, self.runtime.destroy, sandbox_id)
+            for users in self.claims.values():
+                users.discard(incarnation)
 
     async def stop_all(self) -> None:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for name in list(self.pods):
-            await self._stop(name)
+            await self._stop(name, self.pods.pop(name))
+        for claim_name in list(self.claims):
+            await asyncio.to_thread(self.runtime.volumes.delete, claim_name)
         await asyncio.to_thread(self.images.remove_all)
 
 

@@ -15,7 +15,7 @@ from kubernetes_asyncio import client
 @pytest.fixture
 async def emulated_api(tmp_path: Path) -> AsyncIterator[EmulatedApi]:
     async with kmock.KubernetesEmulator() as emulator, kmock.Server(emulator, port=0) as server:
-        for resource in ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies"):
+        for resource in ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies", "v1/persistentvolumeclaims"):
             emulator.resources[resource] = {}
         url = str(server.url).rstrip("/")
         kubeconfig = tmp_path / "kubeconfig"

@@ -23,9 +23,17 @@ class EmulatedApi:
     net: client.NetworkingV1Api
     kubeconfig: Path
 
-    async def pod(self, sid: str, labels: dict[str, str], phase: str = "Running", namespace: str = NAMESPACE) -> None:
+    async def pod(
+        self,
+        sid: str,
+        labels: dict[str, str],
+        phase: str = "Running",
+        namespace: str = NAMESPACE,
+        annotations: dict[str, str] | None = None,
+    ) -> None:
         name = manifests.pod_name(sid)
-        body = {"metadata": {"name": name, "labels": labels}, "spec": {"containers": [{"name": "a", "image": "i"}]}}
+        meta = {"name": name, "labels": labels, "annotations": annotations or {}}
+        body = {"metadata": meta, "spec": {"containers": [{"name": "a", "image": "i"}]}}
         await self.core.create_namespaced_pod(namespace, body)
         await self.core.patch_namespaced_pod_status(name, namespace, {"status": {"phase": phase}})
 

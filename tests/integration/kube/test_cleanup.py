@@ -13,7 +13,7 @@ import pytest
 from emulated_api import NAMESPACE, EmulatedApi, add_running_row
 from kubernetes_asyncio.client.rest import ApiException
 
-from hutchd.backends.kubernetes import manifests
+from hutchd.backends.kubernetes import PodSettings, manifests
 from hutchd.store.db import open_database
 
 pytestmark = pytest.mark.integration
@@ -30,6 +30,7 @@ async def _objects(api: EmulatedApi, namespace: str) -> set[str]:
         ("pod", await api.core.list_namespaced_pod(namespace)),
         ("secret", await api.core.list_namespaced_secret(namespace)),
         ("policy", await api.net.list_namespaced_network_policy(namespace)),
+        ("claim", await api.core.list_namespaced_persistent_volume_claim(namespace)),
     ):
         found |= {f"{kind}/{item.metadata.name}" for item in listed.items}
     return found
@@ -49,11 +50,15 @@ async def test_cleanup_deletes_hutchs_objects_of_the_namespace_and_records_the_k
         await emulated_api.core.create_namespaced_secret(NAMESPACE, secret)
         policy = {"metadata": {"name": manifests.pod_name(sid), "labels": labels}, "spec": {"podSelector": {}}}
         await emulated_api.net.create_namespaced_network_policy(NAMESPACE, policy)
+    claim = manifests.claim(PodSettings(namespace=NAMESPACE, images={}), "vol-a", "t", 64)
+    await emulated_api.core.create_namespaced_persistent_volume_claim(NAMESPACE, claim)
+    await emulated_api.pod("vol-a", {**manifests.labels("vol-a", "t", "base"), manifests.LABEL_VOLUME: "vol-a"})
     # Not hutch's, or not in its namespace: they stay.
     await emulated_api.pod("sbx-other", {"app.kubernetes.io/managed-by": "someone-else"})
     await emulated_api.core.create_namespaced_secret(NAMESPACE, {"metadata": {"name": "unlabelled"}})
+    await emulated_api.core.create_namespaced_persistent_volume_claim(NAMESPACE, {"metadata": {"name": "data"}})
     await emulated_api.pod("sbx-elsewhere", manifests.labels("sbx-elsewhere", "t", "base"), namespace="elsewhere")
-    left_alone = {"pod/hutch-sbx-other", "secret/unlabelled"}
+    left_alone = {"pod/hutch-sbx-other", "secret/unlabelled", "claim/data"}
 
     argv = [*_hutch(), "cleanup", "--backend", "kubernetes", "--kubeconfig", str(emulated_api.kubeconfig)]
     argv += ["--kube-namespace", NAMESPACE, "--database", url, "--data-dir", str(tmp_path / "data")]

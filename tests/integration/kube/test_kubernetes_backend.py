@@ -68,7 +68,7 @@ def test_health_names_the_backend_and_its_features(http: httpx.Client) -> None:
     backend = http.get("/health").json()["backend"]
     assert backend["name"] == "kubernetes"
     assert backend["features"]["snapshots"] and backend["features"]["snapshotTemplates"]
-    assert backend["features"]["pause"] and backend["features"]["metrics"] and not backend["features"]["volumes"]
+    assert backend["features"]["pause"] and backend["features"]["metrics"] and backend["features"]["volumes"]
     assert backend["features"]["templateBuilds"]
 
 

@@ -14,10 +14,15 @@ from hutchd.backends.kubernetes import manifests
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy" / "kubernetes"
-BACKEND = ROOT / "src" / "hutchd" / "backends" / "kubernetes" / "backend.py"
+BACKEND = ROOT / "src" / "hutchd" / "backends" / "kubernetes"
 # the client's method verbs -> RBAC verbs; its resource names -> (API group, resource)
 VERBS = {"create": "create", "read": "get", "list": "list", "delete": "delete", "patch": "patch", "replace": "update"}
-RESOURCES = {"pod": ("", "pods"), "secret": ("", "secrets"), "network_policy": ("networking.k8s.io", "networkpolicies")}
+RESOURCES = {
+    "pod": ("", "pods"),
+    "secret": ("", "secrets"),
+    "network_policy": ("networking.k8s.io", "networkpolicies"),
+    "persistent_volume_claim": ("", "persistentvolumeclaims"),
+}
 
 
 def _objects() -> dict[str, dict[str, Any]]:
@@ -53,10 +58,12 @@ def test_rbac_is_namespaced_and_exactly_what_the_backend_calls() -> None:
         for resource in rule["resources"]
         for verb in rule["verbs"]
     }
+    code = "".join(module.read_text() for module in sorted(BACKEND.glob("*.py")))
     called = {
         (*RESOURCES[resource], VERBS[verb])
         for verb, resource in re.findall(
-            r"\.(create|read|list|delete|patch|replace)_namespaced_(pod|secret|network_policy)\(", BACKEND.read_text()
+            r"\.(create|read|list|delete|patch|replace)_namespaced_(pod|secret|network_policy|persistent_volume_claim)\(",
+            code,
         )
     }
     assert granted == called

@@ -31,6 +31,7 @@ def test_the_kubernetes_backend_says_what_it_lacks_and_refuses_it_by_name(tmp_pa
             "snapshots",
             "snapshotTemplates",
             "templateBuilds",
+            "volumes",
             "metrics",
         ]
         with pytest.raises(BackendUnsupported) as refused:

@@ -128,3 +128,43 @@ def test_only_the_server_reaches_the_agent_port() -> None:
             "ports": [{"protocol": "TCP", "port": AGENT_PORT}],
         }
     ]
+
+
+def test_a_volume_is_a_claim_of_its_size_with_hutchs_labels() -> None:
+    claim = manifests.claim(SETTINGS, "vol-0123456789abcdef", "tenant/é", 64)
+    assert claim["kind"] == "PersistentVolumeClaim"
+    assert claim["metadata"] == {
+        "name": "hutch-vol-0123456789abcdef",
+        "labels": {
+            "app.kubernetes.io/managed-by": "hutch",
+            "hutch.dev/volume-id": "vol-0123456789abcdef",
+            "hutch.dev/tenant": "tenant",
+        },
+    }
+    # ReadWriteMany by default (sandboxes on several nodes mount it); no class: the cluster's default
+    assert claim["spec"] == {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "64Mi"}}}
+    settings = PodSettings(
+        namespace="ns", images={}, volume_storage_class="fast-rwx", volume_access_mode="ReadWriteOnce"
+    )
+    spec = manifests.claim(settings, "vol-1", "t", 1024)["spec"]
+    assert spec == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "1024Mi"}},
+        "storageClassName": "fast-rwx",
+    }
+
+
+def test_a_pod_mounts_the_claims_of_its_volumes_at_their_paths() -> None:
+    mounts = {"/data": "vol-a", "/home/user/work": "vol-b"}
+    pod = manifests.pod(
+        SETTINGS, "sbx-1", "img", cpu=1, memory_mb=64, disk_mb=64, envs={}, sandbox_labels={}, volume_mounts=mounts
+    )
+    spec = pod["spec"]
+    assert isinstance(spec, dict)
+    claims = {v["name"]: v["persistentVolumeClaim"] for v in spec["volumes"] if "persistentVolumeClaim" in v}
+    mounted = {m["mountPath"]: claims[m["name"]] for m in spec["containers"][0]["volumeMounts"] if m["name"] in claims}
+    assert mounted == {"/data": {"claimName": "hutch-vol-a"}, "/home/user/work": {"claimName": "hutch-vol-b"}}
+    names = [v["name"] for v in spec["volumes"]]
+    assert len(names) == len(set(names)) == 3  # /tmp and the two claims
+    no_volumes = manifests.pod(SETTINGS, "sbx-1", "img", cpu=1, memory_mb=64, disk_mb=64, envs={}, sandbox_labels={})
+    assert not any("persistentVolumeClaim" in v for v in no_volumes["spec"]["volumes"])  # type: ignore[index]

@@ -10,9 +10,10 @@ snapshot's, or a built layer's. A template build runs each step in a pod of the 
 archives its changes; `fromImage` is the pods' image itself, its login an imagePullSecret.
 
 Pause and metrics go through the pod's agent (podagent.py: SIGSTOP instead of a freezer, usage
-measured inside the pod). What a pod cannot give is refused with BackendUnsupported naming this
-backend: volumes, egress rules by domain name, the decrypting proxy's secrets and policies, the
-audit log.
+measured inside the pod). A volume is a PersistentVolumeClaim that sandbox pods mount; its files API
+without a sandbox goes through a volume pod (volumes.py). What a pod cannot give is refused with
+BackendUnsupported naming this backend: egress rules by domain name, the decrypting proxy's secrets
+and policies, the audit log.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from hutchd.backends.kubernetes import manifests
 from hutchd.backends.kubernetes.archives import Archives
 from hutchd.backends.kubernetes.manifests import AGENT_PORT, PodSettings
 from hutchd.backends.kubernetes.podagent import PodAgent
+from hutchd.backends.kubernetes.volumes import PodVolumes
 from hutchd.runtime import (
     RecoveryReport,
     RuntimeUnavailable,
@@ -61,7 +63,6 @@ READY_TIMEOUT = 120.0  # scheduling, an image pull and the agent's start
 ORPHAN_GRACE = 600.0  # an unknown pod younger than this may be a create of another replica in flight
 AGENT_KEY_FILE = "kube-agent.key"
 WHY_NOT = {
-    "volumes": "its volumes are files of the server's host, not of the cluster",
     "liveResize": "a pod's resources are fixed when it is made",
     "domainEgressRules": "a NetworkPolicy holds addresses only",
     "proxySecrets": "it has no decrypting egress proxy",
@@ -132,6 +133,7 @@ class KubernetesBackend(Backend):
         self._ips: dict[str, str] = {}
         self._agents = AgentClients(self)
         self._archives = Archives(self.layout, self._agents)
+        self.volume_files: PodVolumes = PodVolumes(self)
         self._pod_agent = PodAgent(self._agents)
 
     def why_not(self, feature: str) -> str | None:
@@ -203,13 +205,12 @@ class KubernetesBackend(Backend):
         secret = meta.get("pullSecret")
         return (dict(envs) if isinstance(envs, dict) else {}), (str(secret) if secret else None)
 
-    async def start(self, sandbox_id: str, boot: Boot) -> None:
-        if boot.volumes:
-            self.require("volumes", "mount volumes")
+    async def start(self, sandbox_id: str, boot: Boot, extra_labels: dict[str, str] | None = None) -> None:
+        """`extra_labels`: a pod that is not a sandbox's says what it is (a volume pod, volumes.py)."""
         template_id, archive = self._boot_files(boot.template_id, boot.from_snapshot)
         image = self._image(template_id)
         template_envs, pull_secret = self._template_settings(template_id)
-        labels = manifests.labels(sandbox_id, boot.tenant, template_id)
+        labels = {**manifests.labels(sandbox_id, boot.tenant, template_id), **(extra_labels or {})}
         ns = self.pods.namespace
         core, net = await self._core(), await self._net()
         egress = manifests.egress_rules(NetworkPolicy(), boot.allow_internet, self.pods)
@@ -221,7 +222,8 @@ class KubernetesBackend(Backend):
             )
             body = manifests.pod(
                 self.pods, sandbox_id, image, cpu=boot.cpu, memory_mb=boot.memory_mb, disk_mb=boot.disk_mb,
-                envs={**template_envs, **boot.envs}, sandbox_labels=labels, image_pull_secret=pull_secret,
+                envs={**template_envs, **boot.envs}, sandbox_labels=labels, volume_mounts=boot.volumes,
+                image_pull_secret=pull_secret,
             )  # fmt: skip
             await core.create_namespaced_pod(ns, _body(body))
             await self._wait_ready(sandbox_id)
@@ -394,6 +396,8 @@ class KubernetesBackend(Backend):
         report = RecoveryReport()
         now = datetime.now(UTC)
         for sid, pod in await self._hutch_pods():
+            if manifests.LABEL_VOLUME in (pod.metadata.labels or {}):
+                continue  # a volume pod: its idle reaping is volumes.py's
             if sid in known and _running(pod):
                 report.adopted.append(sid)
                 continue
@@ -405,14 +409,15 @@ class KubernetesBackend(Backend):
         return report
 
     async def remove_all(self) -> list[str]:
-        """`hutch cleanup`: delete every pod, Secret and NetworkPolicy hutch made in the namespace (by
-        their labels, whichever replica made them); the ids of the sandboxes they were of."""
+        """`hutch cleanup`: delete every pod, Secret, NetworkPolicy and volume claim hutch made in the
+        namespace (by their labels, whichever replica made them); the ids of the sandboxes they were of."""
         core, net = await self._core(), await self._net()
         ns, selector = self.pods.namespace, manifests.SELECTOR
         kinds = (
             (core.list_namespaced_pod, functools.partial(core.delete_namespaced_pod, grace_period_seconds=0)),
             (core.list_namespaced_secret, core.delete_namespaced_secret),
             (net.list_namespaced_network_policy, net.delete_namespaced_network_policy),
+            (core.list_namespaced_persistent_volume_claim, core.delete_namespaced_persistent_volume_claim),
         )
         removed = set()
         for list_kind, delete in kinds:
@@ -425,10 +430,21 @@ class KubernetesBackend(Backend):
                 except ApiException as e:
                     if not _missing(e):
                         raise
-                if sid := labels.get(manifests.LABEL_SANDBOX):
+                if (sid := labels.get(manifests.LABEL_SANDBOX)) and manifests.LABEL_VOLUME not in labels:
                     removed.add(sid)
         self._ips.clear()
         return sorted(removed)
+
+    # ---------------------------------------------------------------- volumes
+
+    async def create_volume(self, volume_id: str, size_mb: int, tenant: str) -> None:
+        await self.volume_files.create(volume_id, size_mb, tenant)
+
+    async def delete_volume(self, volume_id: str) -> None:
+        await self.volume_files.delete(volume_id)
+
+    async def recover_volumes(self, known: set[str]) -> None:
+        await self.volume_files.recover(known)
 
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         raise self.unsupported("keep the files of a dead sandbox", "its pod's file system went with the pod")

@@ -1,5 +1,6 @@
 """The Kubernetes objects of one sandbox, as plain dicts: its Pod, the Secret holding its agent token,
-and the NetworkPolicy of its egress rules. Pure functions, so they are tested without a cluster."""
+and the NetworkPolicy of its egress rules; and of a volume, its PersistentVolumeClaim. Pure functions,
+so they are tested without a cluster."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ LABEL_MANAGED = "app.kubernetes.io/managed-by"
 LABEL_SANDBOX = "hutch.dev/sandbox-id"
 LABEL_TENANT = "hutch.dev/tenant"
 LABEL_TEMPLATE = "hutch.dev/template"
+LABEL_VOLUME = "hutch.dev/volume-id"  # a volume's claim, and the pod that serves its files without a sandbox
 # The server's pods (deploy/kubernetes): the only ones a sandbox's agent port accepts connections from.
 SERVER_SELECTOR = {"app.kubernetes.io/name": "hutch-server"}
 SELECTOR = f"{LABEL_MANAGED}={MANAGED_BY}"
@@ -37,6 +39,8 @@ class PodSettings:
     runtime_class: str | None = None
     agent_image: str | None = None  # an image holding the agent in AGENT_MOUNT, copied in by an init container
     dns_selector: tuple[str, str] = ("kube-system", "kube-dns")  # namespace, k8s-app label of the DNS pods
+    volume_storage_class: str | None = None  # the volumes' claims' (None: the cluster's default class)
+    volume_access_mode: str = "ReadWriteMany"  # so that sandboxes on several nodes mount one volume
 
 
 def pod_name(sandbox_id: str) -> str:
@@ -45,6 +49,10 @@ def pod_name(sandbox_id: str) -> str:
 
 def secret_name(sandbox_id: str) -> str:
     return f"hutch-{sandbox_id}-agent"
+
+
+def claim_name(volume_id: str) -> str:
+    return f"hutch-{volume_id}"
 
 
 def _label_value(text: str) -> str:
@@ -59,6 +67,24 @@ def labels(sandbox_id: str, tenant: str, template_id: str) -> dict[str, str]:
         LABEL_SANDBOX: sandbox_id,
         LABEL_TENANT: _label_value(tenant),
         LABEL_TEMPLATE: _label_value(template_id),
+    }
+
+
+def claim(settings: PodSettings, volume_id: str, tenant: str, size_mb: int) -> dict[str, object]:
+    """A volume: a claim of `size_mb` (the volume's size, its limit) that the cluster's provisioner
+    binds to storage of its class, deleted with the claim when its reclaim policy is Delete."""
+    spec: dict[str, object] = {
+        "accessModes": [settings.volume_access_mode],
+        "resources": {"requests": {"storage": f"{size_mb}Mi"}},
+    }
+    if settings.volume_storage_class is not None:
+        spec["storageClassName"] = settings.volume_storage_class
+    claim_labels = {LABEL_MANAGED: MANAGED_BY, LABEL_VOLUME: volume_id, LABEL_TENANT: _label_value(tenant)}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": claim_name(volume_id), "labels": claim_labels},
+        "spec": spec,
     }
 
 
@@ -103,20 +129,25 @@ def pod(
     disk_mb: int,
     envs: dict[str, str],
     sandbox_labels: dict[str, str],
+    volume_mounts: dict[str, str] | None = None,
     image_pull_secret: str | None = None,
 ) -> dict[str, object]:
     """The sandbox's Pod: the template's image with the agent as its entrypoint on AGENT_PORT, limits
-    from the create, /tmp a memory-backed emptyDir (a tmpfs, as in a local sandbox). An image behind
-    a login (`image_pull_secret`) is pulled Always: a node that has it cached still asks the registry
+    from the create, /tmp a memory-backed emptyDir (a tmpfs, as in a local sandbox), and each volume
+    of `volume_mounts` (mount path -> volume id) its claim mounted at its path. An image behind a
+    login (`image_pull_secret`) is pulled Always: a node that has it cached still asks the registry
     whether this login may have it."""
     quantity = {"cpu": f"{int(cpu * 1000)}m", "memory": f"{memory_mb}Mi", "ephemeral-storage": f"{disk_mb}Mi"}
-    volume_mounts: list[dict[str, object]] = [{"name": "tmp", "mountPath": "/tmp"}]
+    mounts: list[dict[str, object]] = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[dict[str, object]] = [
         {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": f"{memory_mb}Mi"}}
     ]
+    for i, (path, volume_id) in enumerate(sorted((volume_mounts or {}).items())):
+        mounts.append({"name": f"volume-{i}", "mountPath": path})
+        volumes.append({"name": f"volume-{i}", "persistentVolumeClaim": {"claimName": claim_name(volume_id)}})
     init: list[dict[str, object]] = []
     if settings.agent_image is not None:
-        volume_mounts.append({"name": "agent", "mountPath": AGENT_MOUNT, "readOnly": True})
+        mounts.append({"name": "agent", "mountPath": AGENT_MOUNT, "readOnly": True})
         volumes.append({"name": "agent", "emptyDir": {}})
         init.append(
             {
@@ -146,7 +177,7 @@ def pod(
         "ports": [{"name": "agent", "containerPort": AGENT_PORT, "protocol": "TCP"}],
         "resources": {"requests": quantity, "limits": quantity},
         "readinessProbe": {"httpGet": {"path": "/health", "port": AGENT_PORT}, "periodSeconds": 1},
-        "volumeMounts": volume_mounts,
+        "volumeMounts": mounts,
     }
     if image_pull_secret is not None:
         container["imagePullPolicy"] = "Always"
