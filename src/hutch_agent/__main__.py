@@ -67,7 +67,7 @@ def main(argv: list[str]) -> None:
     use_accounts(_accounts())
     make_undumpable()
     sandbox_id = os.environ.get("HUTCH_SANDBOX_ID", "")
-    agent = Agent(sandbox_id, SandboxEnv.from_environ())
+    agent = Agent(sandbox_id, SandboxEnv.from_environ(container=listener.family != socket.AF_UNIX))
     token = os.environ.get("HUTCH_AGENT_TOKEN", "")
     if listener.family != socket.AF_UNIX and len(token) < 16:
         raise SystemExit("a TCP listener needs HUTCH_AGENT_TOKEN (16 characters or more)")

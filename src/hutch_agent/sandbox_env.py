@@ -20,6 +20,16 @@ def _template_envs() -> dict[str, str]:
     return {str(k): v for k, v in envs.items() if isinstance(v, str) and "=" not in str(k) and "\0" not in k + v}
 
 
+NOT_THE_IMAGES = frozenset({"HOME", "HOSTNAME", "PATH", "TERM", "LANG", "PYTHONPATH"})
+"""A pod's variables that are the user's login's, the runtime's or the agent's, not the image's ENV."""
+
+
+def _image_envs() -> dict[str, str]:
+    return {
+        k: v for k, v in os.environ.items() if k not in NOT_THE_IMAGES and not k.startswith(("HUTCH_", "KUBERNETES_"))
+    }
+
+
 class SandboxEnv:
     """A dict guarded by a lock; readers get copies."""
 
@@ -28,14 +38,16 @@ class SandboxEnv:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_environ(cls) -> SandboxEnv:
+    def from_environ(cls, container: bool = False) -> SandboxEnv:
         """Seeded from the template's envs (TEMPLATE_ENVS, written by the server's template builder)
-        under `HUTCH_ENVS_JSON`, the envs the sandbox was created with."""
+        under `HUTCH_ENVS_JSON`, the envs the sandbox was created with. In a `container` (a pod), the
+        process's own environment comes first: the image's ENV, which a local sandbox gets from its
+        template's envs instead."""
         raw = os.environ.get("HUTCH_ENVS_JSON")
         initial = json.loads(raw) if raw else {}
         if not isinstance(initial, dict) or not all(isinstance(v, str) for v in initial.values()):
             raise ValueError("HUTCH_ENVS_JSON must be a JSON object of strings")
-        return cls({**_template_envs(), **initial})
+        return cls({**(_image_envs() if container else {}), **_template_envs(), **initial})
 
     def get(self) -> dict[str, str]:
         with self._lock:

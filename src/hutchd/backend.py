@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hutchd.http.errors import ApiError
-from hutchd.runtime import RecoveryReport, TemplateStore
+from hutchd.runtime import RecoveryReport, TemplateStore, images
 from hutchd.runtime.layout import Layout
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
@@ -254,6 +254,18 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None: ...
+
+    @abc.abstractmethod
+    async def add_image(
+        self,
+        template_id: str,
+        ref: str,
+        login: images.Login | None,
+        extra: dict[str, object],
+        progress: Callable[[str], None],
+    ) -> None:
+        """A template of the OCI image `ref`, pulled with `login` (never stored in the data dir);
+        TemplateBuildError when it cannot be pulled or run."""
 
     @abc.abstractmethod
     async def point_template(

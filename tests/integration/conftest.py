@@ -19,6 +19,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -170,6 +171,20 @@ class HutchServer:
 
         TemplateStore(Layout(self.data_dir)).ensure(template_id)
 
+    def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Rows of the server's database, read-only (`?` placeholders): its SQLite file or its PostgreSQL."""
+        if "--database" not in self.extra_args:
+            db = sqlite3.connect(f"file:{self.data_dir / 'hutch.db'}?mode=ro", uri=True)
+            try:
+                return db.execute(sql, args).fetchall()
+            finally:
+                db.close()
+        import psycopg
+
+        url = self.extra_args[self.extra_args.index("--database") + 1]
+        with psycopg.connect(url) as conn:
+            return conn.execute(sql.replace("?", "%s"), args).fetchall()  # type: ignore[arg-type]
+
     def delete_snapshots(self) -> None:
         for key in (self.api_key, self.api_key_b):
             with self.http(key) as c:
@@ -210,7 +225,8 @@ def _mounted_under(path: Path) -> bool:
 def _remove_run_dir(run_dir: Path) -> None:
     cleanup_data_dir(run_dir)
     if not _mounted_under(run_dir):
-        (run_dir / "templates").unlink(missing_ok=True)  # the link only, never the shared templates
+        if (run_dir / "templates").is_symlink():
+            (run_dir / "templates").unlink()  # the link only, never the shared templates
         shutil.rmtree(run_dir, ignore_errors=True)
         for sibling in run_dir.parent.glob(f"{run_dir.name}.*"):  # the server's log, its hosts file
             sibling.unlink(missing_ok=True)
@@ -410,15 +426,21 @@ def kubernetes_server(
         images = [f"--kube-template-image={t}={image}" for t, image in EMULATED_IMAGES.items() if t != "base"]
         args = ["--kubeconfig", cluster.kubeconfig, "--kube-namespace", KUBE_NAMESPACE]
         args += ["--kube-image", EMULATED_IMAGES["base"], *images]
+        args += ["--image-registry", "127.0.0.1"]  # the template tests' loopback registry, which this kubelet reaches
+        if HOST_CA_BUNDLE.is_file():  # this host's trust (an egress proxy's CA too) for template builds' pip and npm
+            args += ["--build-ca-bundle", str(HOST_CA_BUNDLE)]
     extra = ["--sample-interval", "1", "--backend", "kubernetes", *args]
     if postgres is not None:
         extra += ["--database", postgres.new_database("kubernetes")]
+    data_dir = new_run_dir()
+    (data_dir / "templates").unlink()  # its own: its templates are images and archives, not the local ones
+    (data_dir / "templates").mkdir()
     if replicas:
         assert postgres is not None, "replicas share their state in PostgreSQL"
-        server = ReplicatedServer(new_run_dir(), pool_size=0, extra_args=extra)
+        server = ReplicatedServer(data_dir, pool_size=0, extra_args=extra)
         config.add_cleanup(server.close)  # after the replicas' shutdown
     else:
-        server = HutchServer(new_run_dir(), pool_size=0, extra_args=extra)
+        server = HutchServer(data_dir, pool_size=0, extra_args=extra)
     server.kubeconfig, server.kube_namespace = args[1], args[3]
     server.postgres = postgres
     setattr(config, attr, server)

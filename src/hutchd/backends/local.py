@@ -6,12 +6,13 @@ This is the only module that knows the runtime's method names, so a runtime chan
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hutchd.backend import DEFAULT_PIDS, AgentAddress, Backend, Boot
-from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec
+from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec, images
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.volume_files import HostVolumeFiles
@@ -152,6 +153,24 @@ class LocalBackend(Backend):
 
     async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
         await self.call(self.rt.commit_layer, sandbox_id, template_id, extra)
+
+    async def add_image(
+        self,
+        template_id: str,
+        ref: str,
+        login: images.Login | None,
+        extra: dict[str, object],
+        progress: Callable[[str], None],
+    ) -> None:
+        """Pulled with skopeo and unpacked with umoci into a scratch dir of the data dir, the image's
+        root filesystem becomes the template's (its ENV recorded for the build's steps)."""
+        work = images.scratch_dir(self.layout.root / "template-pulls")
+        try:
+            rootfs = await self.call(images.pull, ref, work, progress, login)
+            meta = {"image": ref, "env": images.image_env(work), **extra}
+            await self.call(self.templates.add_rootfs, template_id, rootfs, meta)
+        finally:
+            await self.call(shutil.rmtree, work, True)
 
     async def point_template(
         self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]

@@ -63,7 +63,7 @@ def pull(ref: str, work: Path, progress: Callable[[str], None], login: Login | N
     if is_loopback(registry_of(ref)):
         argv.append("--src-tls-verify=false")  # a registry on the server's own loopback speaks plain HTTP
     if login is not None:
-        argv.append(f"--src-authfile={_auth_file(work, registry_of(ref), login)}")
+        argv.append(f"--src-authfile={auth_file(work, registry_of(ref), login)}")
     argv += [f"docker://{ref}", f"oci:{layout}:image"]
     progress(f"pulling {ref} with skopeo")
     _run(argv, f"pulling {ref}")
@@ -79,7 +79,7 @@ def pull(ref: str, work: Path, progress: Callable[[str], None], login: Login | N
 KEEP_OUT = ("HOME", "HOSTNAME", "PATH", "TERM")  # the sandbox's own (its PATH covers /usr/local/bin)
 
 
-def _auth_file(work: Path, registry: str, login: Login) -> Path:
+def auth_file(work: Path, registry: str, login: Login) -> Path:
     """A containers-auth.json holding `login` for `registry`."""
     token = base64.b64encode(f"{login.username}:{login.password}".encode()).decode()
     path = work / "auth.json"

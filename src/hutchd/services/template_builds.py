@@ -21,7 +21,6 @@ import logging
 import os
 import secrets
 import shlex
-import shutil
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -158,7 +157,6 @@ class TemplateBuilds:
         self._agents = agents
         self._pool = pool
         self._files = data_dir / "template-files"
-        self._pulls = data_dir / "template-pulls"
         self._logs = data_dir / "template-logs"
         self._builds: dict[str, Build] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -383,14 +381,8 @@ class TemplateBuilds:
         if self._backend.template_exists(layer):
             build.log(f"CACHED image {ref}")
             return layer
-        work = images.scratch_dir(self._pulls)
-        try:
-            rootfs = await self._backend.call(images.pull, ref, work, build.log, opts.login)
-            env = images.image_env(work)
-            extra = {"image": ref, "env": env, "scope": _scope_tag(opts.scope)}
-            await self._backend.call(self._backend.templates.add_rootfs, layer, rootfs, extra)
-        finally:
-            await self._backend.call(_remove_tree, work)
+        extra: dict[str, object] = {"scope": _scope_tag(opts.scope)}
+        await self._backend.add_image(layer, ref, opts.login, extra, build.log)
         return layer
 
     async def _layers(
@@ -593,15 +585,16 @@ class TemplateBuilds:
                 (self._logs / f"{b['id']}.jsonl").unlink(missing_ok=True)
             for build_id in [b.id for b in self._builds.values() if b.template_id == template_id]:
                 del self._builds[build_id]
-            await self._backend.call(self._remove_with_layers, template_id, _scope_tag(tenant.id))
+            await self._backend.delete_template(template_id)
+            for layer in await self._backend.call(self._unused_layers, _scope_tag(tenant.id)):
+                await self._backend.delete_template(layer)
 
-    def _remove_with_layers(self, template_id: str, scope_tag: str) -> None:
-        """Remove the template, then the tenant's cached layers that no template uses any more (those
-        of its chain, of its earlier versions and of failed builds)."""
+    def _unused_layers(self, scope_tag: str) -> list[str]:
+        """The tenant's cached layers that no template uses any more (those of a deleted template's
+        chain, of its earlier versions and of failed builds)."""
         store = self._backend.templates
-        store.delete(template_id)
         if self._tasks:
-            return  # a build in progress may be standing on these layers: they stay as cache
+            return []  # a build in progress may be standing on these layers: they stay as cache
         used: set[str] = set()
         ours: list[str] = []
         for other in store.list():
@@ -612,9 +605,7 @@ class TemplateBuilds:
                 continue
             with contextlib.suppress(Exception):
                 used.update(p.parent.name for p in store.lowerdirs(other))
-        for layer in ours:
-            if layer not in used:
-                store.delete(layer)
+        return [layer for layer in ours if layer not in used]
 
 
 def _login(registry: dict[str, str] | None) -> images.Login | None:
@@ -640,10 +631,6 @@ def _stored_log(path: Path, offset: int) -> list[dict[str, str]]:
                 with contextlib.suppress(ValueError):  # a line a crash cut short
                     entries.append(json.loads(line))
     return entries
-
-
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
 
 
 async def _read_file(path: Path) -> AsyncIterator[bytes]:

@@ -12,11 +12,15 @@ EMULATED (what differs from a real cluster):
   scheduler, admission, garbage collection or field validation; it ignores label selectors, does
   not implement PUT (replace), and streams a watch only for `watch=true`, which the official client
   does not send (it sends `True`), so this kubelet polls the pod list every 0.1 s instead;
-- the kubelet is this process. It does not pull images or run the container's command or init
-  containers: it maps the pod's image to a local template (`--image`), and the local runtime starts
-  the same hutch agent in a sandbox of that template, with the pod's env (HUTCH_SANDBOX_ID,
+- the kubelet is this process. It does not run the container's command or init containers: it maps
+  the pod's image to a local template (`--image`), or pulls it from its registry into one with skopeo
+  and umoci and the credentials of the pod's imagePullSecrets (kubelet_images.py: pull failures and an
+  image without python3 are reported in the pod's status as a kubelet does), and the local runtime
+  starts the same hutch agent in a sandbox of that template, with the pod's env (HUTCH_SANDBOX_ID,
   HUTCH_ENVS_JSON), cpu and memory limits, the token of the pod's Secret, and the values of its
-  downward API variables (`resourceFieldRef`: the container's limits, as a kubelet computes them);
+  downward API variables (`resourceFieldRef`: the container's limits, as a kubelet computes them). A
+  pulled image's ENV reaches the agent in HUTCH_ENVS_JSON (under the pod's), not as its process
+  environment;
 - cgroups: a real pod's container on a cgroup v2 node sees its own cgroup at /sys/fs/cgroup; a
   local sandbox has no /sys/fs/cgroup (the runtime mounts none, and this host's memory controller
   is cgroup v1 anyway), so its agent measures usage (`GET /usage`) the way it does on a node without
@@ -58,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 import kmock
+from kubelet_images import ContainerTrouble, Images
 from kubernetes_asyncio import client
 
 from hutchd.runtime import Runtime, SandboxSpec
@@ -92,7 +97,7 @@ def _resource_field(ref: Any, limits: dict[str, str]) -> str:
 class Kubelet:
     """Runs the pods of one namespace as local sandboxes and reports their status to the API."""
 
-    def __init__(self, core: client.CoreV1Api, runtime: Runtime, namespace: str, images: dict[str, str]) -> None:
+    def __init__(self, core: client.CoreV1Api, runtime: Runtime, namespace: str, images: Images) -> None:
         self.core = core
         self.runtime = runtime
         self.namespace = namespace
@@ -174,16 +179,24 @@ class Kubelet:
                 name, self.namespace
             )
             limits = container.resources.limits
+            await self._status(name, {"phase": "Pending"})
+            try:
+                template_id, image_env = await self.images.template(pod)
+            except ContainerTrouble as trouble:
+                status = {"name": container.name, "image": container.image, "imageID": "", "ready": False,
+                          "restartCount": 0, "state": trouble.state}  # fmt: skip
+                await self._status(name, {"phase": trouble.phase, "containerStatuses": [status]})
+                return
             volumes = await self._mount_claims(pod, incarnation)
             ip = self._ip(incarnation)
             spec = SandboxSpec(
                 sandbox_id=env["HUTCH_SANDBOX_ID"].value,
-                template_id=self.images[container.image],
+                template_id=template_id,
                 cpu=_cpu(limits["cpu"]),
                 memory_mb=_mib(limits["memory"]),
                 disk_mb=_mib(limits["ephemeral-storage"]),
                 allow_internet=bool(policy.spec.egress),
-                envs=json.loads(env["HUTCH_ENVS_JSON"].value),
+                envs={**image_env, **json.loads(env["HUTCH_ENVS_JSON"].value)},
                 agent_tcp=f"{ip}:{port}",
                 agent_token=token,
                 agent_env={
@@ -193,7 +206,6 @@ class Kubelet:
                 },
                 volumes=volumes,
             )
-            await self._status(name, {"phase": "Pending"})
             await asyncio.get_running_loop().run_in_executor(
                 self.boots, functools.partial(self.runtime.start, spec, ready_timeout=60.0)
             )
@@ -265,6 +277,7 @@ class Kubelet:
             await self._stop(name, self.pods.pop(name))
         for claim_name in list(self.claims):
             await asyncio.to_thread(self.runtime.volumes.delete, claim_name)
+        await asyncio.to_thread(self.images.remove_all)
 
 
 class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
@@ -297,7 +310,7 @@ def kubeconfig(url: str, namespace: str) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
-    images = dict(pair.split("=", 1) for pair in args.image)
+    given = dict(pair.split("=", 1) for pair in args.image)
     runtime = Runtime(args.data_dir)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -310,7 +323,9 @@ async def main(args: argparse.Namespace) -> None:
         config_path = args.data_dir / "kubeconfig"
         config_path.write_text(kubeconfig(url, args.namespace))
         async with client.ApiClient(client.Configuration(host=url)) as api:
-            kubelet = Kubelet(client.CoreV1Api(api), runtime, args.namespace, images)
+            core = client.CoreV1Api(api)
+            images = Images(core, runtime.templates, args.namespace, given, args.data_dir / "image-pulls")
+            kubelet = Kubelet(core, runtime, args.namespace, images)
             task = asyncio.create_task(kubelet.run())
             print(f"ready {config_path}", flush=True)
             await stopping.wait()

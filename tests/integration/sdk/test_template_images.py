@@ -6,6 +6,7 @@ python3 is refused with the reason."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import shutil
@@ -152,6 +153,24 @@ def test_an_image_from_a_registry_the_server_does_not_allow(hutch_env: dict[str,
         Template.build(Template().from_image("10.1.2.3:5000/internal/app:1").run_cmd("true"))
 
 
+def _pull_secrets(server) -> dict[str, dict[str, str]]:
+    """The image pull secrets in the kubernetes backend's namespace: name -> labels."""
+    from kubernetes_asyncio import client, config
+
+    async def listed() -> dict[str, dict[str, str]]:
+        cfg = client.Configuration()
+        await config.load_kube_config(config_file=server.kubeconfig, client_configuration=cfg)
+        async with client.ApiClient(cfg) as api:
+            secrets = await client.CoreV1Api(api).list_namespaced_secret(server.kube_namespace)
+        return {
+            s.metadata.name: s.metadata.labels or {}
+            for s in secrets.items
+            if s.type == "kubernetes.io/dockerconfigjson"
+        }
+
+    return asyncio.run(listed())
+
+
 USER, PASSWORD = "hutch-test", "s3cret-" + uuid.uuid4().hex
 GCP_KEY = '{"type": "service_account", "project_id": "p"}'  # the password of Artifact Registry's `_json_key`
 
@@ -195,6 +214,10 @@ def test_an_image_behind_a_login_its_tags_and_its_stored_log(
         assert [e.message for e in Template.get_build_status(info, logs_offset=2).log_entries] == [
             e.message for e in logged[2:]
         ]
+        if hutch_server.kubeconfig:  # the login is the pods' imagePullSecret, labelled as hutch's
+            assert [labels["app.kubernetes.io/managed-by"] for labels in _pull_secrets(hutch_server).values()] == [
+                "hutch"
+            ]
         gcp = Template().from_gcp_registry(private_image, json.loads(GCP_KEY)).run_cmd("echo gcp > /tmp/x")
         pulled: list[str] = []  # skip_cache: pulled again, with the `_json_key` login
         Template.build(gcp, alias=alias, skip_cache=True, on_build_logs=lambda e: pulled.append(e.message))
@@ -202,9 +225,16 @@ def test_an_image_behind_a_login_its_tags_and_its_stored_log(
         assert Template.get(alias).tags == [], "the tags of the build that made the present content"
     finally:
         Template.delete(info.template_id)
-    stored = [hutch_server.log_path, hutch_server.data_dir / "hutch.db", *hutch_server.data_dir.rglob("*.jsonl")]
-    stored += list((hutch_server.data_dir / "hutch.db").parent.glob("hutch.db-*"))  # its WAL
+    if hutch_server.kubeconfig:
+        assert _pull_secrets(hutch_server) == {}, "the pull secrets went with the template's image layers"
+    logs = [server.log_path for server in getattr(hutch_server, "replicas", [hutch_server])]
+    stored = [*logs, *hutch_server.data_dir.rglob("*.jsonl"), *hutch_server.data_dir.rglob("*.json")]
+    stored += list(hutch_server.data_dir.glob("hutch.db*"))  # a SQLite database and its WAL
     for path in stored:
         data = path.read_bytes()
         assert PASSWORD.encode() not in data and b"project_id" not in data, f"a credential is in {path}"
-    assert not list((hutch_server.data_dir / "template-pulls").iterdir()), "the auth file went with the pull"
+    for table in ("templates", "template_builds"):
+        rows = str(hutch_server.query(f"SELECT * FROM {table}"))
+        assert PASSWORD not in rows and "project_id" not in rows, f"a credential is in the table {table}"
+    pulls = hutch_server.data_dir / "template-pulls"
+    assert not pulls.exists() or not list(pulls.iterdir()), "the auth file went with the pull"

@@ -5,7 +5,6 @@ ahead, a create with envs boots cold so that the start command sees them, a rebu
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -30,12 +29,8 @@ def _template(version: str) -> Template:
 
 def _pooled(server, template_id: str) -> set[str]:
     """The template's pooled sandboxes, as the server's database records them."""
-    db = sqlite3.connect(f"file:{server.data_dir / 'hutch.db'}?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT id FROM sandboxes WHERE template_id = ? AND state = 'pooled'", (template_id,))
-        return {r[0] for r in rows}
-    finally:
-        db.close()
+    rows = server.query("SELECT id FROM sandboxes WHERE template_id = ? AND state = 'pooled'", template_id)
+    return {r[0] for r in rows}
 
 
 def _wait_warm(alias: str, at_least: int = 1, timeout: float = 120.0) -> int:
@@ -75,6 +70,6 @@ def test_a_used_template_is_pooled_and_its_pool_follows_rebuilds_and_delete(hutc
     finally:
         assert Template.delete(info.template_id)
     assert not _pooled(hutch_server, info.template_id), "the delete emptied the pool"
-    for sandbox_id in last:
+    for sandbox_id in last:  # nothing left of them on this host (a pod's are the cluster's)
         assert not (hutch_server.data_dir / "sandboxes" / sandbox_id).exists()
         assert sandbox_id not in Path("/proc/self/mounts").read_text()

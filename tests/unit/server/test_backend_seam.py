@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kubernetes_asyncio import client
 
 from hutchd.backend import FEATURES, BackendUnsupported
 from hutchd.backends.kubernetes import KubernetesBackend, PodSettings
+from hutchd.backends.kubernetes.backend import _container_trouble
 
 SPEC = Path(__file__).resolve().parents[3] / "openapi.yaml"
 PODS = PodSettings(namespace="ns", images={"base": "img:1"})
@@ -24,7 +26,14 @@ def test_the_kubernetes_backend_says_what_it_lacks_and_refuses_it_by_name(tmp_pa
     backend = KubernetesBackend(tmp_path, PODS)
     try:
         features = backend.features()
-        assert [f for f in FEATURES if features[f]] == ["pause", "snapshots", "snapshotTemplates", "volumes", "metrics"]
+        assert [f for f in FEATURES if features[f]] == [
+            "pause",
+            "snapshots",
+            "snapshotTemplates",
+            "templateBuilds",
+            "volumes",
+            "metrics",
+        ]
         with pytest.raises(BackendUnsupported) as refused:
             backend.require("auditLog", "keep an audit log")
         assert refused.value.status == 409
@@ -51,3 +60,23 @@ def test_replicas_on_one_data_dir_derive_the_same_agent_tokens(tmp_path: Path) -
     finally:
         for backend in (one, two, other):
             backend.shutdown()
+
+
+def _pod(phase: str, state: client.V1ContainerState) -> client.V1Pod:
+    status = client.V1ContainerStatus(name="sandbox", image="reg/app:1", image_id="", ready=False, restart_count=0,
+                                      state=state)  # fmt: skip
+    return client.V1Pod(status=client.V1PodStatus(phase=phase, container_statuses=[status]))
+
+
+def test_why_a_pods_container_will_not_run_is_said_in_words() -> None:
+    waiting = client.V1ContainerStateWaiting
+    pulled = _pod("Pending", client.V1ContainerState(waiting=waiting(reason="ErrImagePull", message="unauthorized")))
+    assert _container_trouble(pulled) == "pulling reg/app:1 failed (ErrImagePull): unauthorized"
+    no_python = 'exec: "python3": executable file not found in $PATH'
+    ended = client.V1ContainerStateTerminated(reason="StartError", exit_code=128, message=no_python)
+    started = _pod("Failed", client.V1ContainerState(terminated=ended))
+    assert (_container_trouble(started) or "").startswith("image reg/app:1 has no python3 for the hutch agent")
+    assert (
+        _container_trouble(_pod("Pending", client.V1ContainerState(waiting=waiting(reason="ContainerCreating"))))
+        is None
+    )

@@ -3,6 +3,9 @@ cluster: what a pod gets, and how an egress policy becomes NetworkPolicy rules."
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from hutchd.backends.kubernetes import manifests
@@ -94,6 +97,26 @@ def test_runtime_class_and_agent_image() -> None:
     (init,) = spec["initContainers"]
     assert init["image"] == "hutch-agent:1" and init["command"] == ["cp", "-R", "/opt/hutch/.", "/agent/"]
     assert {"name": "agent", "mountPath": "/opt/hutch", "readOnly": True} in spec["containers"][0]["volumeMounts"]
+
+
+def test_a_registry_login_is_the_pods_image_pull_secret_and_they_pull_always() -> None:
+    secret = manifests.pull_secret("tpl-img-1", "registry.example:5000", "me", "pw:with:colons")
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    assert secret["metadata"] == {
+        "name": "hutch-pull-tpl-img-1",
+        "labels": {"app.kubernetes.io/managed-by": "hutch", "hutch.dev/template": "tpl-img-1"},
+    }
+    config = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))  # type: ignore[index]
+    entry = config["auths"]["registry.example:5000"]
+    assert (entry["username"], entry["password"]) == ("me", "pw:with:colons")
+    assert base64.b64decode(entry["auth"]) == b"me:pw:with:colons"
+    pod = manifests.pod(SETTINGS, "sbx-1", "registry.example:5000/app:1", cpu=1, memory_mb=64, disk_mb=64, envs={},
+                        sandbox_labels={}, image_pull_secret="hutch-pull-tpl-img-1")  # fmt: skip
+    spec = pod["spec"]
+    assert isinstance(spec, dict) and spec["imagePullSecrets"] == [{"name": "hutch-pull-tpl-img-1"}]
+    assert spec["containers"][0]["imagePullPolicy"] == "Always"
+    plain = manifests.pod(SETTINGS, "sbx-1", "img", cpu=1, memory_mb=64, disk_mb=64, envs={}, sandbox_labels={})
+    assert "imagePullSecrets" not in plain["spec"] and "imagePullPolicy" not in plain["spec"]["containers"][0]  # type: ignore[index]
 
 
 def test_only_the_server_reaches_the_agent_port() -> None:

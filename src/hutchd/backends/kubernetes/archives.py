@@ -1,22 +1,25 @@
-"""Snapshots on Kubernetes: a gzipped tar of the files that changed since the pod booted, made and
-unpacked by the sandbox's own agent (commands and files as its root) and kept in the server's data
-dir. No node access, no CSI snapshots: any cluster, any runtime class.
+"""Snapshots and built layers on Kubernetes: a gzipped tar of the files that changed since the pod
+booted, made and unpacked by the sandbox's own agent (hutch_agent/fschanges.py, as its root) and kept
+in the server's data dir. No node access, no CSI snapshots: any cluster, any runtime class, any image
+the agent runs in.
 
-What changed is what `find -cnewer` finds against a marker written when the pod became ready, on the
-root file system only (`-xdev`: not /tmp, /proc, the agent's volume); the kubelet's /etc/hosts,
-/etc/hostname and /etc/resolv.conf are left out. A file of the image that was deleted is not recorded
-(it comes back on restore), which the README says. Each archive holds every change since the
-image (a sandbox booted from an archive marks its boot before unpacking it), so a restore needs one.
+What changed is what fschanges finds against the marker it writes when the pod became ready, on the
+root file system only (not /tmp, /proc, the agent's volume), and the files of the image deleted since
+(removed again at unpack). Each archive holds every change since the image (a sandbox booted from an
+archive marks its boot before unpacking it), so a restore needs one.
 
-A template made from a snapshot is its image and its archive: templates/<id>/meta.json names the
-image, and files.tar.gz is unpacked into every sandbox booted from it.
+A template made from a snapshot, and each layer of a template build, is its image and its archive:
+templates/<id>/meta.json names the image (and its pull secret), and files.tar.gz is unpacked into every
+sandbox booted from it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno
 import json
 import os
-import shlex
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -24,19 +27,15 @@ from pathlib import Path
 
 from hutch_agent import contract
 from hutchd.agentconn import AgentClients, AgentError
-from hutchd.runtime.errors import SnapshotNotFound
+from hutchd.backends.kubernetes.manifests import AGENT_MOUNT
+from hutchd.runtime.errors import SnapshotExists, SnapshotNotFound
 from hutchd.runtime.layout import Layout
 
-MARKER = "/var/lib/hutch/booted"
 IN_POD = "/tmp/.hutch-snapshot.tar.gz"  # /tmp is a tmpfs of its own: never in the archive
 ARCHIVE = "files.tar.gz"
 CHUNK = 1024 * 1024
-_KUBELET_FILES = ("./etc/hosts", "./etc/hostname", "./etc/resolv.conf", "." + MARKER)
-
-
-def _make_archive_cmd() -> str:
-    skip = " ".join(f"! -path {shlex.quote(p)}" for p in _KUBELET_FILES)
-    return f"cd / && find . -xdev -cnewer {MARKER} {skip} -print0 | tar --null --no-recursion -T - -czpf {IN_POD}"
+FSCHANGES = "python3 -m hutch_agent.fschanges"
+AGENT_PATH = {"PYTHONPATH": AGENT_MOUNT}  # where the pod's agent is (manifests.py)
 
 
 class Archives:
@@ -55,32 +54,56 @@ class Archives:
 
     async def mark_boot(self, sandbox_id: str) -> None:
         """The point in time a later snapshot's changes are counted from."""
+        output: list[str] = []
         code = await self._agents.run_command(
-            sandbox_id, f"mkdir -p {os.path.dirname(MARKER)} && touch {MARKER}", user="root"
+            sandbox_id, f"{FSCHANGES} mark", user="root", envs=AGENT_PATH, on_output=output.append
         )
         if code != 0:
-            raise AgentError(f"marking the boot of {sandbox_id} failed with exit code {code}")
+            raise AgentError(f"marking the boot of {sandbox_id} failed ({code}): {''.join(output)[-500:]}")
 
     async def take(self, sandbox_id: str, snapshot_id: str, template_id: str) -> int:
         """Archive the sandbox's changed files into a new snapshot; its size in bytes."""
+        meta: dict[str, object] = {"id": snapshot_id, "template_id": template_id, "source": sandbox_id}
+        return await self._take_into(sandbox_id, self._layout.snapshot_dir(snapshot_id), meta)
+
+    async def take_layer(self, sandbox_id: str, template_id: str, meta: dict[str, object], below: Path | None) -> None:
+        """A new template (a built layer) of the archive `below` (the one the sandbox booted with) and the
+        sandbox's changes since it was unpacked, appended; SnapshotExists when it is there already
+        (another build made the same layer)."""
+        if self.template_meta(template_id) is not None:
+            raise SnapshotExists(f"template {template_id!r} already exists")
+        final = self._layout.template_dir(template_id)
+        await self._take_into(sandbox_id, final, {"id": template_id, **meta}, below)
+
+    async def _take_into(self, sandbox_id: str, final: Path, meta: dict[str, object], below: Path | None = None) -> int:
+        """The archive and `meta` into `final`, renamed into place whole; the archive's size. With
+        `below`, the archive is that one and then the changes since it."""
         output: list[str] = []
-        code = await self._agents.run_command(sandbox_id, _make_archive_cmd(), user="root", on_output=output.append)
+        since = " --since-unpack" if below is not None else ""
+        code = await self._agents.run_command(
+            sandbox_id, f"{FSCHANGES} take {IN_POD}{since}", user="root", envs=AGENT_PATH, on_output=output.append
+        )
         if code != 0:
             raise AgentError(f"archiving the files of {sandbox_id} failed ({code}): {''.join(output)[-500:]}")
-        final = self._layout.snapshot_dir(snapshot_id)
-        tmp = self._layout.snapshots / f".tmp-{snapshot_id}-{os.getpid()}"
+        tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
         try:
             tmp.mkdir(mode=0o700)
+            if below is not None:
+                await asyncio.to_thread(shutil.copyfile, below, tmp / ARCHIVE)
             await self._download(sandbox_id, tmp / ARCHIVE)
             size = (tmp / ARCHIVE).stat().st_size
-            meta = {"id": snapshot_id, "template_id": template_id, "source": sandbox_id, "size": size}
-            (tmp / "meta.json").write_text(json.dumps({**meta, "created": time.time()}))
-            os.rename(tmp, final)
+            (tmp / "meta.json").write_text(json.dumps({**meta, "size": size, "created": time.time()}))
+            try:
+                os.rename(tmp, final)
+            except OSError as e:
+                if e.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise SnapshotExists(f"{final.name} already exists") from None
+                raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         finally:
-            await self._agents.run_command(sandbox_id, f"rm -f {IN_POD}", user="root")
+            await self._agents.run_command(sandbox_id, f"{FSCHANGES} clean {IN_POD}", user="root", envs=AGENT_PATH)
         return size
 
     async def _download(self, sandbox_id: str, dest: Path) -> None:
@@ -91,7 +114,7 @@ class Archives:
             raise AgentError(
                 f"reading the archive of {sandbox_id}: HTTP {resp.status_code} {(await resp.read())[:200]!r}"
             )
-        with open(dest, "wb") as f:
+        with open(dest, "ab") as f:  # after what is there (the archive below a layer)
             async for chunk in resp.iter_body():
                 f.write(chunk)
 
@@ -107,8 +130,9 @@ class Archives:
 
         await self._agents.write_file(sandbox_id, IN_POD, chunks(), user="root")
         output: list[str] = []
-        cmd = f"tar -xzpf {IN_POD} -C / ; code=$?; rm -f {IN_POD}; exit $code"
-        code = await self._agents.run_command(sandbox_id, cmd, user="root", on_output=output.append)
+        code = await self._agents.run_command(
+            sandbox_id, f"{FSCHANGES} unpack {IN_POD}", user="root", envs=AGENT_PATH, on_output=output.append
+        )
         if code != 0:
             raise AgentError(f"unpacking {path.parent.name} failed ({code}): {''.join(output)[-500:]}")
 
@@ -130,22 +154,45 @@ class Archives:
             return None
         return meta
 
-    def template_archive(self, template_id: str) -> Path:
-        return self._layout.template_dir(template_id) / ARCHIVE
+    def template_archive(self, template_id: str) -> Path | None:
+        """The template's archive; None for a template that is its image alone."""
+        path = self._layout.template_dir(template_id) / ARCHIVE
+        return path if path.is_file() else None
 
-    def promote(self, snapshot_id: str, template_id: str, image: str) -> None:
-        """A template of `image` plus the snapshot's files (a copy: the snapshot may be deleted)."""
+    def promote(self, snapshot_id: str, template_id: str, meta: dict[str, object]) -> None:
+        """A template of `meta`'s image plus the snapshot's files (a copy: the snapshot may be deleted)."""
         final = self._layout.template_dir(template_id)
         tmp = self._layout.templates / f".tmp-{template_id}-{os.getpid()}"
         try:
             tmp.mkdir(mode=0o700)
             shutil.copyfile(self.archive(snapshot_id), tmp / ARCHIVE)
-            meta = {"id": template_id, "image": image, "snapshot": snapshot_id, "created": time.time()}
+            meta = {"id": template_id, **meta, "snapshot": snapshot_id, "created": time.time()}
             (tmp / "meta.json").write_text(json.dumps(meta))
             os.rename(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def add_template(self, template_id: str, meta: dict[str, object], archive_of: str | None = None) -> None:
+        """A template of `meta` (its image, ...) with the archive of template `archive_of` (a hard link:
+        archives are never changed), replacing the one there before in one rename."""
+        final = self._layout.template_dir(template_id)
+        tmp = self._layout.templates / f".tmp-{template_id}-{os.getpid()}"
+        gone = self._layout.templates / f".gone-{template_id}-{os.getpid()}"
+        archive = self.template_archive(archive_of) if archive_of is not None else None
+        try:
+            tmp.mkdir(mode=0o700)
+            if archive is not None:
+                os.link(archive, tmp / ARCHIVE)
+            (tmp / "meta.json").write_text(json.dumps({"id": template_id, **meta, "created": time.time()}))
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(final, gone)
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            shutil.rmtree(gone, ignore_errors=True)
 
     def delete_template(self, template_id: str) -> None:
         shutil.rmtree(self._layout.template_dir(template_id), ignore_errors=True)

@@ -5,11 +5,14 @@ the server computes it and none stores it). Its egress rules are a NetworkPolicy
 Secret of its own; optional RuntimeClass (gVisor, Kata). Everything goes through the official async
 client (kubernetes_asyncio) with the usual kubeconfig or in-cluster configuration.
 
+A template is an OCI image here, or one plus an archive of files unpacked at boot (archives.py): a
+snapshot's, or a built layer's. A template build runs each step in a pod of the layer below and
+archives its changes; `fromImage` is the pods' image itself, its login an imagePullSecret.
+
 Pause and metrics go through the pod's agent (podagent.py: SIGSTOP instead of a freezer, usage
 measured inside the pod). A volume is a PersistentVolumeClaim that sandbox pods mount; its files API
 without a sandbox goes through a volume pod (volumes.py). What a pod cannot give is refused with
-BackendUnsupported naming this backend: templates built by the server (a template is an OCI image
-here, or one plus a snapshot's files), egress rules by domain name, the decrypting proxy's secrets
+BackendUnsupported naming this backend: egress rules by domain name, the decrypting proxy's secrets
 and policies, the audit log.
 """
 
@@ -39,7 +42,15 @@ from hutchd.backends.kubernetes.archives import Archives
 from hutchd.backends.kubernetes.manifests import AGENT_PORT, PodSettings
 from hutchd.backends.kubernetes.podagent import PodAgent
 from hutchd.backends.kubernetes.volumes import PodVolumes
-from hutchd.runtime import RecoveryReport, RuntimeUnavailable, SandboxNotFound, SandboxStartError, TemplateNotFound
+from hutchd.runtime import (
+    RecoveryReport,
+    RuntimeUnavailable,
+    SandboxNotFound,
+    SandboxStartError,
+    TemplateBuildError,
+    TemplateNotFound,
+    images,
+)
 from hutchd.runtime.layout import Layout
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
@@ -52,8 +63,6 @@ READY_TIMEOUT = 120.0  # scheduling, an image pull and the agent's start
 ORPHAN_GRACE = 600.0  # an unknown pod younger than this may be a create of another replica in flight
 AGENT_KEY_FILE = "kube-agent.key"
 WHY_NOT = {
-    "templateBuilds": "a template on Kubernetes is an OCI image: build and push one, then name it with "
-    "--kube-template-image",
     "liveResize": "a pod's resources are fixed when it is made",
     "domainEgressRules": "a NetworkPolicy holds addresses only",
     "proxySecrets": "it has no decrypting egress proxy",
@@ -70,6 +79,26 @@ def _running(pod: Any) -> bool:
     if pod is None or pod.metadata.deletion_timestamp is not None:
         return False
     return pod.status is not None and pod.status.phase in ("Pending", "Running")
+
+
+PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
+
+
+def _container_trouble(pod: Any) -> str | None:
+    """Why the pod's container will not run, in words (its image cannot be pulled, or has no python3
+    for the agent); None while nothing says so."""
+    for container in (pod.status.container_statuses or []) if pod.status is not None else []:
+        image = container.image
+        waiting = container.state.waiting if container.state is not None else None
+        if waiting is not None and waiting.reason in PULL_FAILURES:
+            return f"pulling {image} failed ({waiting.reason}): {waiting.message or ''}"
+        ended = container.state.terminated if container.state is not None else None
+        if ended is not None:
+            message = ended.message or ""
+            if "python3" in message and "not found" in message:
+                return f"image {image} has no python3 for the hutch agent, which is a Python program ({message})"
+            return f"its container ended ({ended.reason}, exit code {ended.exit_code}): {message}"
+    return None
 
 
 def _body(manifest: dict[str, object]) -> Any:
@@ -162,17 +191,25 @@ class KubernetesBackend(Backend):
 
     def _boot_files(self, template_id: str, from_snapshot: str | None) -> tuple[str, Path | None]:
         """The template to boot and the archive to unpack into it (a snapshot's holds every change
-        since the image, a template made from a snapshot has its own)."""
+        since the image, a template made from a snapshot or built has its own, an image none)."""
         if from_snapshot is not None:
             return self._archives.template_of(from_snapshot), self._archives.archive(from_snapshot)
         if template_id in self.pods.images:
             return template_id, None
         return template_id, self._archives.template_archive(template_id)
 
+    def _template_settings(self, template_id: str) -> tuple[dict[str, str], str | None]:
+        """A built template's envs and its image's pull secret (none for an image given to the server)."""
+        meta = {} if template_id in self.pods.images else (self._archives.template_meta(template_id) or {})
+        envs = meta.get("envs")
+        secret = meta.get("pullSecret")
+        return (dict(envs) if isinstance(envs, dict) else {}), (str(secret) if secret else None)
+
     async def start(self, sandbox_id: str, boot: Boot, extra_labels: dict[str, str] | None = None) -> None:
         """`extra_labels`: a pod that is not a sandbox's says what it is (a volume pod, volumes.py)."""
         template_id, archive = self._boot_files(boot.template_id, boot.from_snapshot)
         image = self._image(template_id)
+        template_envs, pull_secret = self._template_settings(template_id)
         labels = {**manifests.labels(sandbox_id, boot.tenant, template_id), **(extra_labels or {})}
         ns = self.pods.namespace
         core, net = await self._core(), await self._net()
@@ -185,7 +222,8 @@ class KubernetesBackend(Backend):
             )
             body = manifests.pod(
                 self.pods, sandbox_id, image, cpu=boot.cpu, memory_mb=boot.memory_mb, disk_mb=boot.disk_mb,
-                envs=boot.envs, sandbox_labels=labels, volume_mounts=boot.volumes,
+                envs={**template_envs, **boot.envs}, sandbox_labels=labels, volume_mounts=boot.volumes,
+                image_pull_secret=pull_secret,
             )  # fmt: skip
             await core.create_namespaced_pod(ns, _body(body))
             await self._wait_ready(sandbox_id)
@@ -208,7 +246,10 @@ class KubernetesBackend(Backend):
             status = pod.status
             phase = status.phase if status is not None else None
             if phase in ("Failed", "Succeeded"):
-                raise SandboxStartError(f"pod {name} ended ({phase}) before it was ready: {status.message or ''}")
+                why = _container_trouble(pod) or status.message or ""
+                raise SandboxStartError(f"pod {name} ended ({phase}) before it was ready: {why}")
+            if (trouble := _container_trouble(pod)) is not None:
+                raise SandboxStartError(f"pod {name} cannot start: {trouble}")
             conditions = (status.conditions or []) if status is not None else []
             ready = any(c.type == "Ready" and c.status == "True" for c in conditions)
             if ready and status.pod_ip:
@@ -424,18 +465,78 @@ class KubernetesBackend(Backend):
         return set(await self.call(self._archives.ids))
 
     async def promote(self, snapshot_id: str, template_id: str) -> None:
-        image = self._image(self._archives.template_of(snapshot_id))
-        await self.call(self._archives.promote, snapshot_id, template_id, image)
+        meta = self._layer_meta(self._archives.template_of(snapshot_id))
+        await self.call(self._archives.promote, snapshot_id, template_id, meta)
 
     async def commit_layer(self, sandbox_id: str, template_id: str, extra: dict[str, object]) -> None:
-        raise self.unsupported("build templates", WHY_NOT["templateBuilds"])
+        """A built layer: the image of the layer below, and its archive with the step's changes appended."""
+        below = await self._pod_template(sandbox_id)
+        meta = {**self._layer_meta(below), **extra}
+        archive = self._archives.template_archive(below) if below not in self.pods.images else None
+        await self._archives.take_layer(sandbox_id, template_id, meta, archive)
 
     async def point_template(
         self, template_id: str, parent: str, extra: dict[str, object], envs: dict[str, str]
     ) -> None:
-        raise self.unsupported("build templates", WHY_NOT["templateBuilds"])
+        """A built template: its top layer's image and archive (a hard link), and its envs, which its pods
+        start with."""
+        meta = {**self._layer_meta(parent), **extra, "envs": envs}
+        await self.call(self._archives.add_template, template_id, meta, parent)
+
+    def _layer_meta(self, below: str) -> dict[str, object]:
+        """What a template on top of template `below` boots: its image, behind its pull secret; `parent`
+        names `below` when it is a template of the data dir (a layer a later delete must keep)."""
+        image = self._image(below)
+        meta = self._archives.template_meta(below) if below not in self.pods.images else None
+        secret = (meta or {}).get("pullSecret")
+        return {"image": image, "parent": below if meta is not None else None, "pullSecret": secret}
+
+    async def _pod_template(self, sandbox_id: str) -> str:
+        pod = await self._pod(sandbox_id)
+        if pod is None:
+            raise SandboxNotFound(f"sandbox {sandbox_id!r} has no running pod")
+        return str((pod.metadata.labels or {}).get(manifests.LABEL_TEMPLATE, ""))
+
+    async def add_image(
+        self,
+        template_id: str,
+        ref: str,
+        login: images.Login | None,
+        extra: dict[str, object],
+        progress: Callable[[str], None],
+    ) -> None:
+        """A template of the pods' image `ref` (a login becomes its imagePullSecret); a pod of it is
+        booted once, so that the cluster's pull and the agent's start are checked now, not at a create."""
+        secret = None
+        if login is not None:
+            secret = manifests.pull_secret_name(template_id)
+            body = manifests.pull_secret(template_id, images.registry_of(ref), login.username, login.password)
+            await (await self._core()).create_namespaced_secret(self.pods.namespace, _body(body))
+        try:
+            meta = {"image": ref, "parent": None, "pullSecret": secret, **extra}
+            await self.call(self._archives.add_template, template_id, meta)
+            progress(f"pulling {ref} in the cluster (the image of the template's pods)")
+            probe = "bld-" + secrets.token_hex(8)
+            try:
+                await self.start(probe, Boot(template_id, 0.5, 256, 1024, allow_internet=False))
+            finally:
+                await self.destroy(probe)
+        except BaseException as e:
+            with contextlib.suppress(Exception):
+                await self.delete_template(template_id)
+            if isinstance(e, SandboxStartError):
+                raise TemplateBuildError(str(e)) from None
+            raise
 
     async def delete_template(self, template_id: str) -> None:
+        """The template's files, and the pull secret of its image when it made one."""
+        meta = self._archives.template_meta(template_id) or {}
+        if meta.get("pullSecret") == manifests.pull_secret_name(template_id):
+            try:
+                await (await self._core()).delete_namespaced_secret(str(meta["pullSecret"]), self.pods.namespace)
+            except ApiException as e:
+                if not _missing(e):
+                    raise
         await self.call(self._archives.delete_template, template_id)
 
     async def ensure_template(self, template_id: str, progress: Callable[[str], None] | None = None) -> None:

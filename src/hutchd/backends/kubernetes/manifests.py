@@ -99,6 +99,26 @@ def secret(sandbox_id: str, token: str, sandbox_labels: dict[str, str]) -> dict[
     }
 
 
+def pull_secret_name(template_id: str) -> str:
+    return f"hutch-pull-{template_id}"
+
+
+def pull_secret(template_id: str, registry: str, username: str, password: str) -> dict[str, object]:
+    """The login of a template's image registry as the pods' imagePullSecret (the kubelet pulls)."""
+    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
+    config = {"auths": {registry: {"username": username, "password": password, "auth": auth}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": pull_secret_name(template_id),
+            "labels": {LABEL_MANAGED: MANAGED_BY, LABEL_TEMPLATE: _label_value(template_id)},
+        },
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()},
+    }
+
+
 def pod(
     settings: PodSettings,
     sandbox_id: str,
@@ -110,10 +130,13 @@ def pod(
     envs: dict[str, str],
     sandbox_labels: dict[str, str],
     volume_mounts: dict[str, str] | None = None,
+    image_pull_secret: str | None = None,
 ) -> dict[str, object]:
     """The sandbox's Pod: the template's image with the agent as its entrypoint on AGENT_PORT, limits
     from the create, /tmp a memory-backed emptyDir (a tmpfs, as in a local sandbox), and each volume
-    of `volume_mounts` (mount path -> volume id) its claim mounted at its path."""
+    of `volume_mounts` (mount path -> volume id) its claim mounted at its path. An image behind a
+    login (`image_pull_secret`) is pulled Always: a node that has it cached still asks the registry
+    whether this login may have it."""
     quantity = {"cpu": f"{int(cpu * 1000)}m", "memory": f"{memory_mb}Mi", "ephemeral-storage": f"{disk_mb}Mi"}
     mounts: list[dict[str, object]] = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[dict[str, object]] = [
@@ -156,6 +179,8 @@ def pod(
         "readinessProbe": {"httpGet": {"path": "/health", "port": AGENT_PORT}, "periodSeconds": 1},
         "volumeMounts": mounts,
     }
+    if image_pull_secret is not None:
+        container["imagePullPolicy"] = "Always"
     spec: dict[str, object] = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,  # sandboxed code gets no credentials for the API server
@@ -167,6 +192,8 @@ def pod(
     }
     if settings.runtime_class:
         spec["runtimeClassName"] = settings.runtime_class
+    if image_pull_secret is not None:
+        spec["imagePullSecrets"] = [{"name": image_pull_secret}]
     return {
         "apiVersion": "v1",
         "kind": "Pod",
