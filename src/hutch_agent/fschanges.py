@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import stat
 import sys
 import tarfile
 from collections.abc import Iterator
@@ -42,8 +41,10 @@ NEVER = frozenset({"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", MARKER, BO
 COMPRESSION = 6  # gzip's own default: level 9 takes twice as long on text for a few percent
 
 
-def walk(root: str = "/") -> Iterator[tuple[str, os.stat_result]]:
-    """Every path under `root` on its file system (not following links, not into mounted directories)."""
+def walk(root: str = "/") -> Iterator[os.DirEntry[str]]:
+    """Every entry under `root` on its file system (not following links, not into mounted directories).
+    Only directories are stat'ed here (a file's type comes with its name): `mark` lists an image's tens
+    of thousands of files at every boot; `take` stats each entry itself (a DirEntry keeps its stat)."""
     device = os.lstat(root).st_dev
     stack = [root]
     while stack:
@@ -54,14 +55,13 @@ def walk(root: str = "/") -> Iterator[tuple[str, os.stat_result]]:
             continue
         for entry in entries:
             try:
-                st = entry.stat(follow_symlinks=False)
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.stat(follow_symlinks=False).st_dev != device:
+                        continue  # a mount point (an overlay's files show their layer's device: only directories tell)
+                    stack.append(entry.path)
             except OSError:
                 continue
-            if stat.S_ISDIR(st.st_mode):
-                if st.st_dev != device:
-                    continue  # a mount point (an overlay's files show their layer's device: only directories tell)
-                stack.append(entry.path)
-            yield entry.path, st
+            yield entry
 
 
 def _read_list(path: str) -> set[str]:
@@ -82,7 +82,7 @@ def mark(root: str = "/") -> None:
     os.makedirs(state, exist_ok=True)
     with open(os.path.join(root, MARKER.lstrip("/")), "wb"):
         pass
-    _write_list(os.path.join(root, BOOT_FILES.lstrip("/")), [_rel(p, root) for p, _ in walk(root)])
+    _write_list(os.path.join(root, BOOT_FILES.lstrip("/")), [_rel(entry.path, root) for entry in walk(root)])
 
 
 def _rel(path: str, root: str) -> str:
@@ -98,10 +98,14 @@ def take(archive: str, root: str = "/", since_unpack: bool = False) -> None:
     since = os.lstat(at(UNPACKED if since_unpack else MARKER)).st_ctime_ns
     now: set[str] = set()
     changed: list[str] = []
-    for path, st in walk(root):
-        rel = _rel(path, root)
+    for entry in walk(root):
+        try:
+            ctime = entry.stat(follow_symlinks=False).st_ctime_ns
+        except OSError:  # gone meanwhile
+            continue
+        rel = _rel(entry.path, root)
         now.add(rel)
-        if st.st_ctime_ns >= since and rel not in NEVER:  # a change in the same clock tick counts
+        if ctime >= since and rel not in NEVER:  # a change in the same clock tick counts
             changed.append(rel)
     deleted = sorted(_read_list(at(BOOT_FILES)) - now - NEVER)
     if deleted or os.path.lexists(at(DELETED)):

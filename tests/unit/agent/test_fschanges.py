@@ -29,7 +29,8 @@ def _image(root: Path) -> None:
 
 def _tree(root: Path) -> dict[str, str]:
     out = {}
-    for path, _ in fschanges.walk(str(root)):
+    for entry in fschanges.walk(str(root)):
+        path = entry.path
         rel = os.path.relpath(path, root)
         if rel.startswith("var/lib/hutch"):
             continue
