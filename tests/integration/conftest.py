@@ -350,7 +350,7 @@ class EmulatedCluster:
 
 class ReplicatedServer(HutchServer):
     """Replicas of `hutch serve` sharing one data dir and one PostgreSQL database behind one address
-    (tests/integration/balancer.py, as a Kubernetes Service is): what `deploy/kubernetes` runs. Process
+    (tests/balancer.py, as a Kubernetes Service is): what `deploy/kubernetes` runs. Process
     control acts on every replica; `.replicas` are the servers themselves."""
 
     def __init__(self, data_dir: Path, *, pool_size: int, extra_args: list[str], count: int = 2) -> None:

@@ -1,6 +1,6 @@
 """The server the SDK suite's kubernetes pass runs on (`make test-sdk-kubernetes`): two replicas of
 `hutch serve --backend kubernetes --database postgresql://...` sharing one data dir behind one address
-that balances connections as a Service does (tests/integration/balancer.py). This checks that both
+that balances connections as a Service does (tests/balancer.py). This checks that both
 replicas really answer for one sandbox, so a green suite there means a green suite on two replicas."""
 
 from __future__ import annotations
