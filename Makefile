@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 DEBIAN_PACKAGES := bubblewrap slirp4netns nftables debootstrap zstd iproute2 e2fsprogs util-linux libseccomp2 ca-certificates curl tmux chromium fonts-dejavu-core skopeo umoci docker-registry apache2-utils openssl mitmproxy postgresql
 
-.PHONY: help setup apt venv generate check-generated lint typecheck test test-unit test-integration test-contract test-kubernetes test-sdk-kubernetes serve demo bench build docs clean
+.PHONY: help setup apt venv generate check-generated lint typecheck test test-unit test-integration test-contract test-kubernetes test-sdk-kubernetes test-server-postgresql serve demo bench build docs clean
 
 help:
 	@echo "make setup            Debian packages + $(VENV) with hutch installed editable (all extras)"
@@ -56,12 +56,17 @@ lint: venv
 test: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-sdk-kubernetes
+	$(MAKE) --no-print-directory test-server-postgresql
 
 # The whole SDK suite again on `hutch serve --backend kubernetes --database postgresql://...`: two
 # replicas sharing a data dir and a database behind one address, on the emulated cluster (README,
 # "Running on Kubernetes").
 test-sdk-kubernetes: setup
 	HUTCH_TEST_BACKEND=kubernetes-emulated+postgresql+replicas $(VENV)/bin/pytest tests/integration/sdk $(PYTEST_ARGS)
+
+# The server's whole suite again with its state in PostgreSQL (README, "State in PostgreSQL").
+test-server-postgresql: setup
+	HUTCH_TEST_BACKEND=local+postgresql $(VENV)/bin/pytest tests/integration/server $(PYTEST_ARGS)
 
 test-unit: venv
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)

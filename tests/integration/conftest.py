@@ -185,6 +185,15 @@ class HutchServer:
         with psycopg.connect(url) as conn:
             return conn.execute(sql.replace("?", "%s"), args).fetchall()  # type: ignore[arg-type]
 
+    def stored(self) -> bytes:
+        """Everything the server's database holds, to check that a secret is not in it: its SQLite file
+        and WAL, or the text of every row of every table of its PostgreSQL database."""
+        if "--database" not in self.extra_args:
+            return b"".join(path.read_bytes() for path in sorted(self.data_dir.glob("hutch.db*")))
+        sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        tables = [name for (name,) in self.query(sql)]
+        return b"".join(str(row).encode() for table in tables for row in self.query(f'SELECT * FROM "{table}"'))
+
     def delete_snapshots(self) -> None:
         for key in (self.api_key, self.api_key_b):
             with self.http(key) as c:

@@ -36,6 +36,8 @@ def test_a_data_dir_below_a_private_dir_works_and_a_clean_stop_leaves_nothing(hu
 def test_a_database_of_an_earlier_version_opens_and_migrates(hutch_server: Any) -> None:
     """A `hutch.db` of before `schema_migrations` (schema 7, counted in PRAGMA user_version): the server
     migrates it, keeps its records and takes its rows over (they had no owner)."""
+    if "--database" in hutch_server.extra_args:  # a pass of the suite on PostgreSQL (HUTCH_TEST_BACKEND)
+        pytest.skip("about a SQLite file of an earlier version: this server's state is in PostgreSQL")
     with spare_server(hutch_server) as server:
         old = sqlite3.connect(server.data_dir / "hutch.db")
         for migration in MIGRATIONS[:7]:

@@ -53,7 +53,7 @@ def test_the_token_is_handed_out_by_create_and_connect_only(hutch_server, http, 
     listed = [s for s in http.get("/sandboxes").json()["sandboxes"] if s["sandboxID"] == sid]
     assert listed and listed[0].get("envdAccessToken") is None
     assert token not in hutch_server.log_tail(10**7)
-    assert token.encode() not in (hutch_server.data_dir / "hutch.db").read_bytes()
+    assert token.encode() not in hutch_server.stored()
 
 
 def test_the_token_alone_admits_the_sandboxs_agent_routes_only(hutch_server, make_sandbox, secured) -> None:
