@@ -40,7 +40,7 @@ from hutchd.services import network_settings
 from hutchd.services.template_sandboxes import DEFAULT_READY_TIMEOUT, config, own
 from hutchd.services.warm_pool import WarmPool
 from hutchd.store import ids
-from hutchd.store.db import Database, dumps, now
+from hutchd.store.db import Conflict, Database, dumps, now
 from hutchd.store.records import rfc3339
 
 log = logging.getLogger("hutchd.templates")
@@ -243,13 +243,7 @@ class TemplateBuilds:
             files=files,
             login=_login(body.get("fromImageRegistry")),
         )
-        row = None
-        if alias is not None:
-            row = self._db.one("SELECT id FROM templates WHERE tenant = ? AND alias = ?", tenant.id, alias)
-        template_id = str(row["id"]) if row is not None else ids.template_id()
         build_id = "bld-" + secrets.token_hex(8)
-        build = Build(id=build_id, template_id=template_id, tenant_id=tenant.id, steps_total=len(steps) + 1,
-                      log_file=self._logs / f"{build_id}.jsonl")  # fmt: skip
         config = {
             "envs": {},
             "user": "user",
@@ -261,18 +255,9 @@ class TemplateBuilds:
             "memoryMB": body.get("memoryMB"),
             "tags": body.get("tags", []),
         }
-        with self._db.tx():
-            if row is None:
-                self._db.run(
-                    "INSERT INTO templates (id, tenant, kind, description, created_at, alias, config)"
-                    " VALUES (?, ?, 'build', ?, ?, ?, ?)",
-                    template_id, tenant.id, f"built from {base[1]}", now(), alias, dumps(config),
-                )  # fmt: skip
-            self._db.run(
-                "INSERT INTO template_builds (id, tenant, template_id, status, created_at, steps_total, owner)"
-                " VALUES (?, ?, ?, 'building', ?, ?, ?)",
-                build.id, tenant.id, template_id, now(), build.steps_total, self._owner,
-            )  # fmt: skip
+        template_id = self._record_build(tenant, alias, (build_id, len(steps) + 1, f"built from {base[1]}"), config)
+        build = Build(id=build_id, template_id=template_id, tenant_id=tenant.id, steps_total=len(steps) + 1,
+                      log_file=self._logs / f"{build_id}.jsonl")  # fmt: skip
         self._builds[build.id] = build
         finished = [b.id for b in self._builds.values() if b.done]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED_BUILDS)]:
@@ -282,6 +267,42 @@ class TemplateBuilds:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return {"templateID": template_id, "buildID": build.id, "alias": alias}
+
+    def _record_build(
+        self, tenant: Tenant, alias: str | None, build: tuple[str, int, str], config: dict[str, Any]
+    ) -> str:
+        """The build's row (`build`: its ID, step count, description), and its template's when the alias
+        names none yet, in one transaction; the template's ID. A build of the same new alias on another
+        replica may insert the template first: the alias's unique constraint says so, and this build is
+        then of that template."""
+        try:
+            return self._insert_build(tenant, alias, build, config)
+        except Conflict as e:
+            if e.table != "templates":
+                raise
+            return self._insert_build(tenant, alias, build, config)  # the alias names that template now
+
+    def _insert_build(
+        self, tenant: Tenant, alias: str | None, build: tuple[str, int, str], config: dict[str, Any]
+    ) -> str:
+        build_id, steps_total, description = build
+        row = None
+        if alias is not None:
+            row = self._db.one("SELECT id FROM templates WHERE tenant = ? AND alias = ?", tenant.id, alias)
+        template_id = str(row["id"]) if row is not None else ids.template_id()
+        with self._db.tx():
+            if row is None:
+                self._db.run(
+                    "INSERT INTO templates (id, tenant, kind, description, created_at, alias, config)"
+                    " VALUES (?, ?, 'build', ?, ?, ?, ?)",
+                    template_id, tenant.id, description, now(), alias, dumps(config),
+                )  # fmt: skip
+            self._db.run(
+                "INSERT INTO template_builds (id, tenant, template_id, status, created_at, steps_total, owner)"
+                " VALUES (?, ?, ?, 'building', ?, ?, ?)",
+                build_id, tenant.id, template_id, now(), steps_total, self._owner,
+            )  # fmt: skip
+        return template_id
 
     def _base_ref(self, tenant: Tenant, body: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
         """("template", runtime template to build on, its envs) or ("image", reference, {})."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -47,6 +47,23 @@ def b(replicas) -> Iterator[httpx.Client]:
 
 def _create(client: httpx.Client, **body: Any) -> httpx.Response:
     return client.post("/sandboxes", json={"timeout": 300, **body})
+
+
+def _at_once(a: httpx.Client, b: httpx.Client, send: Callable[[httpx.Client], httpx.Response]) -> list[httpx.Response]:
+    """`send` through both replicas at the same moment; the answers, A's first."""
+    results: dict[int, httpx.Response] = {}
+    start = threading.Barrier(2)
+
+    def one(i: int, client: httpx.Client) -> None:
+        start.wait()
+        results[i] = send(client)
+
+    threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate((a, b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [results[0], results[1]]
 
 
 def _kill(sid: str, *clients: httpx.Client) -> None:
@@ -108,18 +125,7 @@ def test_an_idempotent_create_retried_on_the_other_replica_makes_one_sandbox(a, 
 
 def test_a_name_is_taken_once_across_replicas(a, b):
     name = "replica-" + secrets.token_hex(3)
-    results: list[httpx.Response] = []
-    start = threading.Barrier(2)
-
-    def create(client: httpx.Client) -> None:
-        start.wait()
-        results.append(_create(client, name=name))
-
-    threads = [threading.Thread(target=create, args=(c,)) for c in (a, b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = _at_once(a, b, lambda client: _create(client, name=name))
     assert sorted(r.status_code for r in results) == [201, 409], [r.text for r in results]
     (made,) = [r for r in results if r.status_code == 201]
     (refused,) = [r for r in results if r.status_code == 409]
@@ -155,3 +161,18 @@ def test_a_sandbox_past_its_deadline_is_reaped_once(replicas, a, b):
     wait_for(lambda: b.get(f"/sandboxes/{sid}").status_code == 404, timeout=30, what="the reaper")
     kills = [len(re.findall(rf"sandbox {sid} reached its deadline: killing", s.log_tail(1 << 20))) for s in replicas]
     assert kills == [1, 0]
+
+
+def test_builds_of_one_new_alias_on_both_replicas_build_one_template(a, b):
+    """Both replicas look the alias up, find none, and insert a template: the unique alias lets one in,
+    and the other's build is then of that template (it was a 500 before). Several rounds, each started
+    on both at once, for the race to happen."""
+    for _ in range(6):
+        body = {"alias": "concurrent-" + secrets.token_hex(3), "fromTemplate": "base"}
+        results = _at_once(a, b, lambda client, body=body: client.post("/templates", json=body))
+        assert [r.status_code for r in results] == [202, 202], [r.text for r in results]
+        (template_id,) = {r.json()["templateID"] for r in results}
+        for r in results:  # each build ends (its status is in the database: either replica answers)
+            path = f"/templates/{template_id}/builds/{r.json()['buildID']}"
+            wait_for(lambda path=path: a.get(path).json()["status"] != "building", timeout=120, what=path)
+        assert a.delete(f"/templates/{template_id}").status_code == 204
