@@ -24,7 +24,6 @@ class Balancer:
         self.port = port
         self._backends = backends
         self._turn = itertools.count()
-        self.connections: dict[int, int] = {}  # backend port -> connections it was given
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
@@ -46,17 +45,11 @@ class Balancer:
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         ports = self._backends()
         first = next(self._turn)
-        error: OSError | None = None
         for i in range(len(ports)):
             port = ports[(first + i) % len(ports)]
-            try:
-                conn = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), CONNECT_TIMEOUT)
-            except (OSError, TimeoutError) as e:
-                error = OSError(str(e))
-                continue
-            self.connections[port] = self.connections.get(port, 0) + 1
-            return conn
-        raise error or OSError("no replica")
+            with contextlib.suppress(OSError, TimeoutError):  # down or restarting: the next one
+                return await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), CONNECT_TIMEOUT)
+        raise OSError("no replica accepts connections")
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

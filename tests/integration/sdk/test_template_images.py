@@ -229,12 +229,10 @@ def test_an_image_behind_a_login_its_tags_and_its_stored_log(
         assert _pull_secrets(hutch_server) == {}, "the pull secrets went with the template's image layers"
     logs = [server.log_path for server in getattr(hutch_server, "replicas", [hutch_server])]
     stored = [*logs, *hutch_server.data_dir.rglob("*.jsonl"), *hutch_server.data_dir.rglob("*.json")]
-    stored += list(hutch_server.data_dir.glob("hutch.db*"))  # a SQLite database and its WAL
     for path in stored:
         data = path.read_bytes()
         assert PASSWORD.encode() not in data and b"project_id" not in data, f"a credential is in {path}"
-    for table in ("templates", "template_builds"):
-        rows = str(hutch_server.query(f"SELECT * FROM {table}"))
-        assert PASSWORD not in rows and "project_id" not in rows, f"a credential is in the table {table}"
+    database = hutch_server.stored()  # every table, SQLite or PostgreSQL
+    assert PASSWORD.encode() not in database and b"project_id" not in database, "a credential is in the database"
     pulls = hutch_server.data_dir / "template-pulls"
     assert not pulls.exists() or not list(pulls.iterdir()), "the auth file went with the pull"
