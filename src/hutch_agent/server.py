@@ -525,9 +525,11 @@ class _Server:
                         _reject(*idle)
 
     def _take_returned(self) -> None:
+        # Drain first: a connection handed back after the drain wakes us again. Drained after the
+        # take, a wake-up for one handed back in between was lost, and its next request waited.
+        self._waker.drain()
         with self._lock:
             returned, self._returned = self._returned, []
-        self._waker.drain()
         for conn, rfile in returned:
             self._idle[conn.fileno()] = (conn, rfile)
             self._poller.register(conn, select.POLLIN)
