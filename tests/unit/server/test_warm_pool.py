@@ -50,7 +50,7 @@ class NoDiskLimit:
 
 def pool(tmp_path: Path, backend: SlowBackend, *, size: int, memory_mb: int = 512, templates=("base",)) -> WarmPool:
     db = SQLiteDatabase(tmp_path / "db.sqlite")
-    return WarmPool(db, backend, templates, size, NoDiskLimit(), memory_mb, owner="r-test")  # type: ignore[arg-type]
+    return WarmPool(db, backend, templates, size, NoDiskLimit(), memory_mb, owner="r-test", replica="p-test")  # type: ignore[arg-type]
 
 
 def take(p: WarmPool, template_id: str = "base") -> str | None:
@@ -113,7 +113,7 @@ async def test_a_disabled_pool_boots_nothing(tmp_path: Path) -> None:
 async def test_a_used_template_gets_a_pool_that_goes_away_when_unused(tmp_path: Path) -> None:
     backend = SlowBackend(boot_s=0.001)
     db = SQLiteDatabase(tmp_path / "db.sqlite")
-    p = WarmPool(db, backend, (), 2, NoDiskLimit(), owner="r-test", idle_s=0.3)  # type: ignore[arg-type]
+    p = WarmPool(db, backend, (), 2, NoDiskLimit(), owner="r-test", replica="p-test", idle_s=0.3)  # type: ignore[arg-type]
     p.start()
     try:
         assert p.target("custom") == 0 and take(p, "custom") is None  # the miss starts its pool
@@ -167,7 +167,7 @@ async def test_sandboxes_that_ran_a_start_command_wait_frozen_until_taken(tmp_pa
         return template_id == "starts"
 
     db = SQLiteDatabase(tmp_path / "db.sqlite")
-    p = WarmPool(db, backend, ("starts", "plain"), 1, NoDiskLimit(), owner="r-test", prepare=prepare)  # type: ignore[arg-type]
+    p = WarmPool(db, backend, ("starts", "plain"), 1, NoDiskLimit(), owner="r-test", replica="p-test", prepare=prepare)  # type: ignore[arg-type]
     p.start()
     try:
         await wait_ready(p, 1, "starts")

@@ -110,6 +110,7 @@ def _body(manifest: dict[str, object]) -> Any:
 class KubernetesBackend(Backend):
     name = "kubernetes"
     disks_here = False  # a pod's disk is its node's ephemeral storage, the scheduler's to place
+    data_dir_shared = True  # replicas share it (a ReadWriteMany volume)
 
     def __init__(
         self,
