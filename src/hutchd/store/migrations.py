@@ -196,7 +196,8 @@ MIGRATIONS: list[Migration] = [
             id TEXT PRIMARY KEY,
             owner TEXT NOT NULL,
             started_at REAL NOT NULL,
-            seen_at REAL NOT NULL
+            seen_at REAL NOT NULL,
+            heartbeat_s REAL NOT NULL         -- its interval: it is dead once silent for a few of them
         );
         ALTER TABLE sandboxes ADD COLUMN replica TEXT;
         ALTER TABLE template_builds ADD COLUMN replica TEXT;

@@ -7,10 +7,10 @@ rows' `owner`), and stays the same across restarts so that a restarted server ad
 Work a process leaves half done when it dies (a `starting` sandbox, a warm one, a running build) is
 marked with the process's own ID (the rows' `replica`), which it registers in `replicas` at start and
 keeps alive with a heartbeat: replicas that share a data dir (Kubernetes) and so an owner never clean
-up each other's live work. A replica silent for `DEAD_AFTER` heartbeats is dead; a live one claims it
-(deleting its registration, which only one can) and cleans up its leftovers in the same transaction.
-A server whose data dir is its own takes every earlier process of that data dir for its predecessor at
-start, dead or not yet silent, as it always did.
+up each other's live work. A replica silent for `DEAD_AFTER` of its heartbeat intervals is dead; a
+live one claims it (deleting its registration, which only one can) and cleans up its leftovers in the
+same transaction. A server whose data dir is its own takes every earlier process of that data dir for
+its predecessor at start, dead or not yet silent, as it always did.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ OWNED_TABLES = ("sandboxes", "volumes", "template_builds")
 HEARTBEAT_S = 5.0
 DEAD_AFTER = 4
 """Heartbeats a replica may miss before it counts as dead (a stalled event loop, a slow database)."""
+_SILENT = "seen_at + ? * heartbeat_s < ?"
 
 
 def data_dir_id(data_dir: Path) -> str:
@@ -96,8 +97,9 @@ class Registry:
     def _insert(self) -> None:
         t = now()
         self._db.run(
-            "INSERT INTO replicas (id, owner, started_at, seen_at) VALUES (?, ?, ?, ?)", self.id, self.owner, t, t
-        )
+            "INSERT INTO replicas (id, owner, started_at, seen_at, heartbeat_s) VALUES (?, ?, ?, ?, ?)",
+            self.id, self.owner, t, t, self.heartbeat_s,
+        )  # fmt: skip
 
     def beat(self) -> None:
         """Refresh this process's heartbeat; a registration another replica took (this process was silent
@@ -107,16 +109,13 @@ class Registry:
             self._insert()
 
     def dead(self) -> list[Row]:
-        """The other replicas (`id`, `owner`) silent for `DEAD_AFTER` heartbeats (of this replica's interval)."""
-        return self._db.all("SELECT id, owner FROM replicas WHERE seen_at < ? AND id != ?", self._bound(), self.id)
+        """The other replicas (`id`, `owner`) silent for `DEAD_AFTER` of their own heartbeat intervals."""
+        return self._db.all(f"SELECT id, owner FROM replicas WHERE {_SILENT} AND id != ?", DEAD_AFTER, now(), self.id)
 
     def claim(self, replica_id: str) -> bool:
         """Take a dead replica's leftovers (inside the transaction that handles them): only one claimer
         deletes its registration, and only while it is still silent."""
-        return self._db.run("DELETE FROM replicas WHERE id = ? AND seen_at < ?", replica_id, self._bound()) > 0
-
-    def _bound(self) -> float:
-        return now() - DEAD_AFTER * self.heartbeat_s
+        return self._db.run(f"DELETE FROM replicas WHERE id = ? AND {_SILENT}", replica_id, DEAD_AFTER, now()) > 0
 
 
 def abandon_sandboxes(db: Database, replica_id: str) -> list[str]:
