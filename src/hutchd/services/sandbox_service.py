@@ -497,7 +497,11 @@ class Sandboxes:
             pooled = None
             if launch.poolable():
                 pooled = self._pool.take(
-                    launch.template_id, disk_mb=launch.disk_mb, allow_internet=launch.allow_internet
+                    launch.template_id,
+                    disk_mb=launch.disk_mb,
+                    allow_internet=launch.allow_internet,
+                    cpu=launch.cpu,
+                    memory_mb=launch.memory_mb,
                 )
             sandbox_id = pooled or ids.sandbox_id()
             try:

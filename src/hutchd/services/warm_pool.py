@@ -163,10 +163,13 @@ class WarmPool:
         log.warning("pool: %s was cleaned up by another replica (this one was silent too long)", sandbox_id)
         self._frozen.discard(sandbox_id)
 
-    def take(self, template_id: str, *, disk_mb: int, allow_internet: bool) -> str | None:
+    def take(self, template_id: str, *, disk_mb: int, allow_internet: bool, cpu: float, memory_mb: int) -> str | None:
         """A pooled sandbox of `template_id` in the pool's shape, or None (the caller boots one); either
         way the template's pool grows with the demand."""
-        if self._size <= 0 or disk_mb != self.shape.disk_mb or allow_internet != self.shape.allow_internet:
+        s = self.shape
+        if self._size <= 0 or disk_mb != s.disk_mb or allow_internet != s.allow_internet:
+            return None
+        if not self._backend.resizes and (cpu, memory_mb) != (s.cpu, s.memory_mb):
             return None
         pool = self._pool(template_id)
         pool.last_used = time.monotonic()

@@ -13,8 +13,9 @@ from hutchd.store.sqlite import SQLiteDatabase
 class SlowBackend:
     """Boots take `boot_s`; records how many ran at once."""
 
-    def __init__(self, boot_s: float = 0.05) -> None:
+    def __init__(self, boot_s: float = 0.05, *, resizes: bool = True) -> None:
         self.boot_s = boot_s
+        self.resizes = resizes
         self.running = 0
         self.most_at_once = 0
         self.alive: set[str] = set()
@@ -53,8 +54,10 @@ def pool(tmp_path: Path, backend: SlowBackend, *, size: int, memory_mb: int = 51
     return WarmPool(db, backend, templates, size, NoDiskLimit(), memory_mb, owner="r-test", replica="p-test")  # type: ignore[arg-type]
 
 
-def take(p: WarmPool, template_id: str = "base") -> str | None:
-    return p.take(template_id, disk_mb=p.shape.disk_mb, allow_internet=p.shape.allow_internet)
+def take(p: WarmPool, template_id: str = "base", **shape: Any) -> str | None:
+    s = p.shape
+    asked = {"disk_mb": s.disk_mb, "allow_internet": s.allow_internet, "cpu": s.cpu, "memory_mb": s.memory_mb}
+    return p.take(template_id, **{**asked, **shape})
 
 
 async def wait_ready(p: WarmPool, count: int, template_id: str = "base") -> None:
@@ -108,6 +111,20 @@ async def test_a_disabled_pool_boots_nothing(tmp_path: Path) -> None:
     await asyncio.sleep(0.1)
     assert not backend.alive
     await p.stop(drain=True)
+
+
+async def test_other_limits_take_no_warm_sandbox_where_limits_cannot_change(tmp_path: Path) -> None:
+    """A pod's limits are fixed: a create of other limits boots cold rather than spend a warm pod."""
+    for resizes in (True, False):
+        backend = SlowBackend(resizes=resizes)
+        (tmp_path / str(resizes)).mkdir()
+        p = pool(tmp_path / str(resizes), backend, size=1)
+        p.start()
+        await wait_ready(p, 1)
+        other = take(p, cpu=p.shape.cpu * 2, memory_mb=p.shape.memory_mb * 2)
+        assert (other is not None) == resizes
+        assert take(p, disk_mb=p.shape.disk_mb * 2) is None  # a disk is never resized
+        await p.stop(drain=True)
 
 
 async def test_a_used_template_gets_a_pool_that_goes_away_when_unused(tmp_path: Path) -> None:
