@@ -25,7 +25,7 @@ from hutchd.runtime.crashpoints import ENV as CRASH_AT
 
 pytestmark = [pytest.mark.integration, pytest.mark.backends("kubernetes-emulated+postgresql")]
 
-FAST = ("--replica-heartbeat", "0.5")  # dead after 2 s of silence: a survivor cleans up within seconds
+FAST = ("--replica-heartbeat", "1")  # dead after 4 s of silence: a survivor cleans up within seconds
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,11 @@ def _wait(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
         assert time.monotonic() < deadline, f"{what} within {timeout}s"
         time.sleep(0.1)
     return result
+
+
+def _warm(c: httpx.Client) -> int:
+    """How many warm `base` pods the replica that `c` reaches holds ready (booted, not just recorded)."""
+    return int(c.get("/templates/base").json()["warmSandboxes"])
 
 
 def _pooled(server: Any) -> dict[str, str]:
@@ -92,8 +97,8 @@ def test_a_starting_replica_leaves_a_live_replicas_create_and_warm_pods_alone(hu
     )
     made: list[str] = []
     try:
-        with _replica(hutch_server, *FAST, "--pool-size", "2", name="warm") as warm:
-            _wait(lambda: len(_pooled(hutch_server)) >= 2, "two warm pods")
+        with _replica(hutch_server, *FAST, "--pool-size", "2", name="warm") as warm, warm.http() as on_warm:
+            _wait(lambda: _warm(on_warm) == 2, "two warm pods")
             warm_pods = _pooled(hutch_server)
             assert len(set(warm_pods.values())) == 1  # all of the warm replica's process
             gated: list[httpx.Response] = []
@@ -106,9 +111,10 @@ def test_a_starting_replica_leaves_a_live_replicas_create_and_warm_pods_alone(hu
             )
             (sid,) = (row[0] for row in starting)
             _wait(lambda: _sandbox_pods(hutch_server, sid), "the gated create's pod")
-            with _replica(hutch_server, *FAST, "--pool-size", "2", name="new") as new:
+            with _replica(hutch_server, *FAST, "--pool-size", "2", name="new") as new, new.http() as on_new:
                 # the new replica recovered and warms its own pool; the others' work is untouched
-                _wait(lambda: len(_pooled(hutch_server)) >= 4, "the new replica's warm pods")
+                _wait(lambda: _warm(on_new) == 2, "the new replica's warm pods")
+                assert _warm(on_warm) == 2
                 assert http.get(f"/sandboxes/{sid}").json()["state"] == "starting"
                 assert _sandbox_pods(hutch_server, sid)
                 now_pooled = _pooled(hutch_server)
@@ -120,10 +126,9 @@ def test_a_starting_replica_leaves_a_live_replicas_create_and_warm_pods_alone(hu
                 creating.join(timeout=120)
                 assert _made(gated[0]) == sid
                 made.append(sid)
-                with new.http() as on_new, warm.http() as on_warm:
-                    assert on_new.get(f"/sandboxes/{sid}").json()["state"] == "running"
-                    # both warm pools at once, each create through its own replica: every pod handed out once
-                    served = _creates([on_warm, on_new, on_warm, on_new])
+                assert on_new.get(f"/sandboxes/{sid}").json()["state"] == "running"
+                # both warm pools at once, each create through its own replica: every pod handed out once
+                served = _creates([on_warm, on_new, on_warm, on_new])
                 made += served
                 assert len(set(served)) == 4
                 assert set(served) <= set(now_pooled), "served by the warm pools"

@@ -29,7 +29,7 @@ def replicas(hutch_server, postgres) -> Iterator[tuple[Any, Any]]:
     with ExitStack() as stack:
         servers = [stack.enter_context(spare_server(hutch_server)) for _ in range(2)]
         for server in servers:
-            server.extra_args += ["--database", url, "--replica-heartbeat", "0.5"]  # dead after 2 s
+            server.extra_args += ["--database", url, "--replica-heartbeat", "1"]  # dead after 4 s
             server.api_key, server.api_key_b = servers[0].api_key, servers[0].api_key_b  # one tenant on both
         for server in servers:
             server.start()
