@@ -411,3 +411,36 @@ def _read(path: Any) -> str:
         return str(path.read_text(errors="replace"))
     except FileNotFoundError:
         return ""
+
+
+@pytest.mark.backends("kubernetes-emulated", "kubernetes")
+def test_a_paused_commands_timeout_waits_for_the_resume(http: httpx.Client) -> None:
+    """A pod's pause stops the user's processes, not the agent, whose clock stands still meanwhile: a
+    command with a 4 s timeout, paused for longer than that, still runs at the resume, and is killed for
+    its timeout later, with the time it had left (the pump's deadline was suspended, not passed)."""
+    sid = _create(http)
+    try:
+        r = http.post(f"/sandboxes/{sid}/commands", json={"cmd": "sleep 600", "timeout": 4})
+        assert r.status_code == 201, r.text
+        pid = r.json()["pid"]
+        exited: list[tuple[float, dict[str, Any]]] = []
+
+        def read() -> None:
+            with http.stream("GET", f"/sandboxes/{sid}/commands/{pid}/output") as out:
+                for line in out.iter_lines():
+                    if line and (event := json.loads(line)).get("type") == "exit":
+                        exited.append((time.monotonic(), event))
+
+        with ThreadPoolExecutor(1) as pool:
+            reading = pool.submit(read)
+            assert http.post(f"/sandboxes/{sid}/pause").status_code == 200
+            time.sleep(5)  # paused past the whole timeout
+            resuming = time.monotonic()
+            assert http.post(f"/sandboxes/{sid}/resume").status_code == 200
+            assert http.get(f"/sandboxes/{sid}/commands/{pid}").json()["running"] is True
+            reading.result(timeout=60)
+        [(at, event)] = exited
+        assert at > resuming, "the command ended while paused"
+        assert event["reason"] == "timeout" and event["error"] == "timed out after 4 s", event
+    finally:
+        http.delete(f"/sandboxes/{sid}")
