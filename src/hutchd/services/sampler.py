@@ -19,6 +19,7 @@ log = logging.getLogger("hutchd.sampler")
 
 IDEMPOTENCY_TTL = 24 * 3600.0  # a retried create is answered from its key for a day
 CLAIMS_AT_ONCE = 500  # sandboxes claimed by one statement (each is two parameters)
+CLAIMS_KEPT = 3600.0  # seconds: older claims are of sandboxes that ended (a live one's is renewed each interval)
 CLAIM_SLACK = 0.01  # of an interval: a lone sampler's next pass (an interval's sleep later) always claims
 _COLUMNS = (
     "sandbox_id", "ts", "cpu_usage_usec", "cpu_pct", "cpu_count", "mem_used", "mem_total", "disk_used", "disk_total",
@@ -80,20 +81,20 @@ class Sampler:
 
     def _claim(self, ids: list[str]) -> set[str]:
         """The sandboxes of `ids` whose sample of this interval is this replica's to take: those that no
-        replica claimed within the last interval (sorted ids: concurrent claimers lock rows in one order)."""
+        replica claimed within the last interval. Each statement is atomic on its own and takes its rows
+        in id order (`ids` sorted), so concurrent claimers wait for each other, never deadlock."""
         t = now()
+        self._db.run("DELETE FROM sample_claims WHERE sampled_at < ?", t - max(CLAIMS_KEPT, 2 * self.interval))
         claimed: set[str] = set()
-        with self._db.tx():
-            self._db.run("DELETE FROM sample_claims WHERE sampled_at < ?", t - 2 * self.interval)
-            for i in range(0, len(ids), CLAIMS_AT_ONCE):
-                chunk = ids[i : i + CLAIMS_AT_ONCE]
-                rows = self._db.returning(
-                    f"INSERT INTO sample_claims (sandbox_id, sampled_at) VALUES {', '.join(['(?, ?)'] * len(chunk))}"
-                    " ON CONFLICT (sandbox_id) DO UPDATE SET sampled_at = excluded.sampled_at"
-                    " WHERE sample_claims.sampled_at <= ? RETURNING sandbox_id",
-                    *(v for sid in chunk for v in (sid, t)), t - self.interval * (1 - CLAIM_SLACK),
-                )  # fmt: skip
-                claimed.update(r["sandbox_id"] for r in rows)
+        for i in range(0, len(ids), CLAIMS_AT_ONCE):
+            chunk = ids[i : i + CLAIMS_AT_ONCE]
+            rows = self._db.returning(
+                f"INSERT INTO sample_claims (sandbox_id, sampled_at) VALUES {', '.join(['(?, ?)'] * len(chunk))}"
+                " ON CONFLICT (sandbox_id) DO UPDATE SET sampled_at = excluded.sampled_at"
+                " WHERE sample_claims.sampled_at <= ? RETURNING sandbox_id",
+                *(v for sid in chunk for v in (sid, t)), t - self.interval * (1 - CLAIM_SLACK),
+            )  # fmt: skip
+            claimed.update(r["sandbox_id"] for r in rows)
         return claimed
 
     async def sample_now(self, sandbox_id: str, cpu_limit: float) -> dict[str, Any] | None:
