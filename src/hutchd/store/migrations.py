@@ -187,4 +187,15 @@ MIGRATIONS: list[Migration] = [
             FOR EACH ROW EXECUTE FUNCTION hutch_rows_changed();
         """,
     ),
+    # the sampler's claim on each sandbox's sample of an interval (services/sampler.py): replicas that
+    # share their sandboxes take one sample of each an interval, not one each. A table of its own: a
+    # write a second per sandbox on `sandboxes` would wake every replica's cache (the trigger above).
+    Migration(
+        """
+        CREATE TABLE sample_claims (
+            sandbox_id TEXT PRIMARY KEY,
+            sampled_at REAL NOT NULL
+        )
+        """
+    ),
 ]
