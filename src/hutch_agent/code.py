@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from .deadlines import passed, seconds_until
+from . import deadlines
 from .errors import HttpError
 from .processes import expendable, spawn_error
 from .timestamps import rfc3339
@@ -160,7 +160,7 @@ class Interpreter:
 
     def _await_ready(self) -> None:
         said: list[str] = []
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = deadlines.now() + START_TIMEOUT
         while True:
             message = self.next(deadline)
             if isinstance(message, dict) and message.get("type") == "ready":
@@ -213,10 +213,10 @@ class Interpreter:
             return None
         while True:
             try:
-                item = self._messages.get(timeout=seconds_until(deadline))
+                item = self._messages.get(timeout=deadlines.seconds_until(deadline))
                 break
             except queue.Empty:
-                if passed(deadline):
+                if deadlines.passed(deadline):
                     return _TIMED_OUT
         if item is None:
             self._finished = True
@@ -425,7 +425,7 @@ class Context:
         """Run one cell in `interpreter` (from `session`), emitting its events up to `done`."""
         interpreter.count += 1
         interpreter.send(code, envs, cwd, env_of(self.user, self.envs))
-        deadline = time.monotonic() + timeout if timeout > 0 else None
+        deadline = deadlines.now() + timeout if timeout > 0 else None
         interrupted: dict[str, Any] | None = None  # the TimeoutError to report, once interrupted
 
         def done(exit_code: int, status: str) -> None:
@@ -443,7 +443,7 @@ class Context:
                         "TimeoutError",
                         f"the execution timed out after {timeout:g} s and was interrupted; the context keeps its state",
                     )
-                    deadline = time.monotonic() + INTERRUPT_GRACE
+                    deadline = deadlines.now() + INTERRUPT_GRACE
                     continue
                 with contextlib.suppress(HttpError):  # if it cannot start now, the next cell says why
                     self.restart(env_of)

@@ -7,6 +7,7 @@ process that was already stopped (by its user, or traced) is left out, so it sta
 thaw. Each stopped pid is kept with its start time, so a pid the kernel reused meanwhile gets no
 SIGCONT. The agent itself keeps running while frozen: what it starts then (the server's snapshot of a
 paused sandbox: find and tar) runs, and nothing it does thaws a process; only `thaw` sends SIGCONT.
+The sandbox's clock stands still while frozen (deadlines.py): a command's timeout does not run out.
 
 Only where the agent has a pid namespace of its own (a container's, a sandbox's): in the host's, a
 sweep would stop the host.
@@ -20,6 +21,7 @@ import signal
 import threading
 import time
 
+from . import deadlines
 from .errors import HttpError
 
 INIT_PID_NS_INODE = 0xEFFFFFFC  # the kernel's PROC_PID_INIT_INO: /proc/self/ns/pid of the host's pid namespace
@@ -103,12 +105,14 @@ class Freezer:
                 if not found:
                     break
             self._stopped = stopped
+            deadlines.stop()
         _settle(stopped)
 
     def thaw(self) -> None:
         """SIGCONT to the processes `freeze` stopped that still are what they were; idempotent."""
         with self._lock:
             stopped, self._stopped = self._stopped or {}, None
+            deadlines.start()
             _cont(stopped)
 
 

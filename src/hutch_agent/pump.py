@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .deadlines import seconds_until
+from . import deadlines
 from .fdio import Waker
 from .server import log
 
@@ -45,7 +45,7 @@ class _Job:
         self.outputs = outputs
         self.open = set(outputs)
         self.timeout = timeout
-        self.deadline = time.monotonic() + timeout if timeout > 0 else None
+        self.deadline = deadlines.now() + timeout if timeout > 0 else None  # on the sandbox's clock
         self.kill = kill
         self.on_end = on_end
         self.error: str | None = None
@@ -53,11 +53,11 @@ class _Job:
         self.drain_until: float | None = None  # set when the child exits
         self.quiet_until = 0.0
 
-    def due(self) -> float | None:
-        """When this job next needs looking at without any fd being ready."""
+    def wait(self, now: float) -> float | None:
+        """How long until this job next needs looking at without any fd being ready (None: never)."""
         if self.drain_until is not None:
-            return min(self.drain_until, self.quiet_until)
-        return self.deadline
+            return max(0.0, min(self.drain_until, self.quiet_until) - now)
+        return deadlines.seconds_until(self.deadline)
 
     def fail(self, what: str) -> None:
         """Something went wrong reading it: say so, log why, and kill it (its exit ends the job)."""
@@ -112,9 +112,9 @@ class Pump:
 
     def _step(self) -> None:
         jobs = set(self._jobs.values())
-        dues = [due for job in jobs if (due := job.due()) is not None]
-        wait = seconds_until(min(dues)) if dues else None
-        ready = self._poller.poll(None if wait is None else wait * 1000)
+        start = time.monotonic()
+        waits = [wait for job in jobs if (wait := job.wait(start)) is not None]
+        ready = self._poller.poll(min(waits) * 1000 if waits else None)
         now = time.monotonic()
         for fd, _ in ready:
             if fd == self._waker.fileno():
@@ -140,7 +140,7 @@ class Pump:
             job.open.discard(fd)
         for job in set(self._jobs.values()) | jobs:
             if job.drain_until is None:
-                if job.deadline is not None and now >= job.deadline:
+                if deadlines.passed(job.deadline):
                     job.deadline = None
                     job.error = f"timed out after {job.timeout:g} s"
                     job.timed_out = True

@@ -19,6 +19,11 @@ class SandboxExists(HutchRuntimeError):
     """A sandbox with that id already exists."""
 
 
+class SandboxUnreachable(HutchRuntimeError):
+    """The sandbox is there (its pod says it runs and is ready) but its agent did not answer now: what
+    the agent alone can say is unknown, which is no reason to destroy it."""
+
+
 class SandboxStartError(HutchRuntimeError):
     """The sandbox was set up but its agent never answered."""
 

@@ -13,6 +13,7 @@ from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
 from hutchd.auth import KeyRing
 from hutchd.backend import Backend
+from hutchd.runtime import SandboxUnreachable
 from hutchd.services import network_settings
 from hutchd.services.disk_budget import DiskBudget
 from hutchd.services.reaper import reap_loop
@@ -267,10 +268,19 @@ class Hub:
     async def _readopt(self, r: Any) -> bool:
         """Make an adopted sandbox what its record says (paused or not, its network policy); one that
         cannot be is destroyed (False): the previous server may have died between the runtime's change
-        and the record's, and a sandbox must never run with a policy other than the one the API shows."""
+        and the record's, and a sandbox must never run with a policy other than the one the API shows.
+        One whose agent does not answer while the backend says it runs (SandboxUnreachable) is taken to be
+        paused or not as recorded, not destroyed: its pod is there, and the sampler, the reaper and its
+        calls deal with it as with any other."""
         sid = r["id"]
         try:
-            frozen = await self.backend.is_frozen(sid)
+            try:
+                frozen = await self.backend.is_frozen(sid)
+            except SandboxUnreachable as e:
+                if r["state"] == "pooled":
+                    raise  # nobody's yet: not worth keeping unchecked
+                log.warning("sandbox %s adopted %s as recorded, unchecked: %s", sid, r["state"], e)
+                frozen = r["state"] == "paused"
             if r["state"] == "paused" and not frozen:
                 await self.backend.freeze(sid)
             elif r["state"] != "paused" and frozen:

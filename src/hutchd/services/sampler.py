@@ -1,4 +1,9 @@
-"""The metrics sampler: every few seconds, each live sandbox's cgroup usage goes into SQLite."""
+"""The metrics sampler: every few seconds, each live sandbox's cgroup usage goes into the database.
+
+Replicas that share their sandboxes (one `owner`, as a cluster backend's may) each run a sampler over
+all of them; a sandbox's sample of an interval is claimed first, in `sample_claims`, by an upsert that
+takes it only if its last claim is an interval old: one replica samples it, the others skip it.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ from hutchd.store.db import Database, now
 log = logging.getLogger("hutchd.sampler")
 
 IDEMPOTENCY_TTL = 24 * 3600.0  # a retried create is answered from its key for a day
+CLAIMS_AT_ONCE = 500  # sandboxes claimed by one statement (each is two parameters)
+CLAIMS_KEPT = 3600.0  # seconds: older claims are of sandboxes that ended (a live one's is renewed each interval)
+CLAIM_SLACK = 0.01  # of an interval: a lone sampler's next pass (an interval's sleep later) always claims
 _COLUMNS = (
     "sandbox_id", "ts", "cpu_usage_usec", "cpu_pct", "cpu_count", "mem_used", "mem_total", "disk_used", "disk_total",
     "mem_cache",
@@ -46,9 +54,12 @@ class Sampler:
         if not rows:
             self._last.clear()
             return 0
+        cpus = {r["id"]: r["cpu"] for r in rows}
+        rows = [r for r in rows if r["id"] in self._claim(sorted(cpus))]
+        if not rows:
+            return 0
         usage = await self._backend.metrics([r["id"] for r in rows])
         t = now()
-        cpus = {r["id"]: r["cpu"] for r in rows}
         values = []
         for sid, u in usage.items():
             values.append((sid, t, *self._row(sid, t, u, cpus[sid])))
@@ -67,6 +78,24 @@ class Sampler:
                 if sid not in alive:
                     await self._on_gone(sid)
         return len(values)
+
+    def _claim(self, ids: list[str]) -> set[str]:
+        """The sandboxes of `ids` whose sample of this interval is this replica's to take: those that no
+        replica claimed within the last interval. Each statement is atomic on its own and takes its rows
+        in id order (`ids` sorted), so concurrent claimers wait for each other, never deadlock."""
+        t = now()
+        self._db.run("DELETE FROM sample_claims WHERE sampled_at < ?", t - max(CLAIMS_KEPT, 2 * self.interval))
+        claimed: set[str] = set()
+        for i in range(0, len(ids), CLAIMS_AT_ONCE):
+            chunk = ids[i : i + CLAIMS_AT_ONCE]
+            rows = self._db.returning(
+                f"INSERT INTO sample_claims (sandbox_id, sampled_at) VALUES {', '.join(['(?, ?)'] * len(chunk))}"
+                " ON CONFLICT (sandbox_id) DO UPDATE SET sampled_at = excluded.sampled_at"
+                " WHERE sample_claims.sampled_at <= ? RETURNING sandbox_id",
+                *(v for sid in chunk for v in (sid, t)), t - self.interval * (1 - CLAIM_SLACK),
+            )  # fmt: skip
+            claimed.update(r["sandbox_id"] for r in rows)
+        return claimed
 
     async def sample_now(self, sandbox_id: str, cpu_limit: float) -> dict[str, Any] | None:
         """One sample of `sandbox_id` taken now and not stored (a metrics table row's columns), or None

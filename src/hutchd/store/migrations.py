@@ -187,6 +187,17 @@ MIGRATIONS: list[Migration] = [
             FOR EACH ROW EXECUTE FUNCTION hutch_rows_changed();
         """,
     ),
+    # the sampler's claim on each sandbox's sample of an interval (services/sampler.py): replicas that
+    # share their sandboxes take one sample of each an interval, not one each. A table of its own: a
+    # write a second per sandbox on `sandboxes` would wake every replica's cache (the trigger above).
+    Migration(
+        """
+        CREATE TABLE sample_claims (
+            sandbox_id TEXT PRIMARY KEY,
+            sampled_at REAL NOT NULL
+        )
+        """
+    ),
     # each server process registers itself (store/replica.py) and refreshes `seen_at`; `replica` names the
     # process whose work a row is (a sandbox it is creating or keeps warm, a build it runs) where `owner`
     # names the host: a live replica's work is never another's to clean up, a dead one's is, once

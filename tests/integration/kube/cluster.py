@@ -38,6 +38,11 @@ EMULATED (what differs from a real cluster):
   for all); a pod whose claim does not exist fails (a real one waits, Pending); once the claim is
   deleted and no pod uses it the storage is deleted (reclaim policy Delete). The images live in this
   kubelet's data dir, so they go with it.
+- an agent unreachable for a while (a pod whose IP is not routable yet, an agent too busy to answer):
+  while a pod has the annotation `emulated.hutch.dev/agent-stalled: "true"`, this kubelet keeps its
+  sandbox frozen (the local runtime's cgroup freeze, the agent with it): connections to the agent are
+  accepted and never answered. The pod stays Running and Ready, as a readiness probe takes a few
+  failures to say otherwise.
 REAL: pause (the agent's SIGSTOP sweep, in the sandbox's own pid namespace as in a pod's), the
 agent in a real sandbox (bubblewrap, user namespaces, cgroups, seccomp: never host root),
 its TCP listener and token check, and every API call the backend makes, through the official client.
@@ -71,6 +76,7 @@ POLL = 0.1
 KEEP_REQUESTS = 16
 BOOT_THREADS = 32
 RECLAIM_EVERY = 10  # polls: deleted claims' storage is looked for once a second
+STALL_AGENT = "emulated.hutch.dev/agent-stalled"
 RESOURCES = ("v1/pods", "v1/secrets", "networking.k8s.io/v1/networkpolicies", "v1/persistentvolumeclaims")
 
 
@@ -108,6 +114,7 @@ class Kubelet:
         self.sandboxes: dict[object, str] = {}  # incarnation -> its sandbox id, once started
         self.ips: dict[object, str] = {}  # incarnation -> its loopback IP
         self.claims: dict[str, set[object]] = {}  # claim name (its storage's volume id) -> the pods that mount it
+        self.stalled: set[object] = set()  # incarnations whose agent is kept from answering (STALL_AGENT)
         self._names: dict[str, asyncio.Lock] = {}
         self._provisioning = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -131,6 +138,11 @@ class Kubelet:
                 if name not in self.pods and not (pod.get("status") or {}).get("phase"):
                     self.pods[name] = incarnation = object()
                     self._spawn(self._start_named(name, incarnation))
+                incarnation = self.pods.get(name)
+                stall = (pod["metadata"].get("annotations") or {}).get(STALL_AGENT) == "true"
+                if incarnation in self.sandboxes and stall != (incarnation in self.stalled):
+                    (self.stalled.add if stall else self.stalled.discard)(incarnation)
+                    self._spawn(self._stall(name, incarnation, stall))
             for name in set(self.pods) - names:
                 self._spawn(self._stop(name, self.pods.pop(name)))
             polls += 1
@@ -220,6 +232,14 @@ class Kubelet:
             with contextlib.suppress(Exception):
                 await self._status(name, {"phase": "Failed", "message": f"emulated kubelet: {e}"})
 
+    async def _stall(self, name: str, incarnation: object, stall: bool) -> None:
+        """Freeze or thaw the pod's whole sandbox, its agent with it (STALL_AGENT)."""
+        async with self._names.setdefault(name, asyncio.Lock()):
+            sandbox_id = self.sandboxes.get(incarnation)
+            if sandbox_id is not None:
+                act = self.runtime.freeze if stall else self.runtime.thaw
+                await asyncio.get_running_loop().run_in_executor(self.boots, act, sandbox_id)
+
     async def _mount_claims(self, pod: Any, incarnation: object) -> dict[str, str]:
         """The pod's claims, provisioned on first use, as the local runtime's mounts (path -> volume id)."""
         container = pod.spec.containers[0]
@@ -263,6 +283,7 @@ class Kubelet:
     async def _stop(self, name: str, incarnation: object) -> None:
         async with self._names.setdefault(name, asyncio.Lock()):
             self.ips.pop(incarnation, None)
+            self.stalled.discard(incarnation)
             sandbox_id = self.sandboxes.pop(incarnation, "")
             if sandbox_id:
                 await asyncio.get_running_loop().run_in_executor(self.boots, self.runtime.destroy, sandbox_id)

@@ -331,3 +331,117 @@ def test_a_second_replica_adopts_a_paused_sandbox_paused(http: httpx.Client, hut
             assert other.get(f"/sandboxes/{sid}").json()["state"] == "running"
     finally:
         http.delete(f"/sandboxes/{sid}")
+
+
+STALL_AGENT = "emulated.hutch.dev/agent-stalled"  # the emulated kubelet keeps such a pod's agent from answering
+
+
+async def _stall(kube: Any, sid: str, stalled: bool) -> None:
+    core, _, ns = kube
+    patch = {"metadata": {"annotations": {STALL_AGENT: "true" if stalled else "false"}}}
+    await core.patch_namespaced_pod(f"hutch-{sid}", ns, patch)
+
+
+def _answers(agent: httpx.Client) -> bool:
+    try:
+        agent.get("/freeze", timeout=0.5)
+    except httpx.TimeoutException:
+        return False
+    return True
+
+
+async def _until(agent: httpx.Client, answering: bool) -> None:
+    deadline = time.monotonic() + 30
+    while _answers(agent) != answering:
+        assert time.monotonic() < deadline, f"the agent still {'does not answer' if answering else 'answers'}"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.backends("kubernetes-emulated", "kubernetes-emulated+postgresql")
+async def test_a_replica_starting_asks_a_stalled_agent_again_and_keeps_a_sandbox_whose_agent_is_silent(
+    http: httpx.Client, hutch_server, kube
+) -> None:
+    """A replica adopting pods asks each agent whether it is frozen. `brief`'s agent does not answer its
+    first question (the kubelet stalls it until the replica's log says it will ask again): asked again,
+    it answers, and the replica makes it what its record says (running: it thaws the pod, which a server
+    dying mid-pause left frozen). `silent`'s agent answers nothing during the whole start: its pod is
+    Running and Ready, so it is adopted paused, as recorded, not destroyed; it resumes once it answers."""
+    brief, silent = _create(http), _create(http)
+    try:
+        assert http.post(f"/sandboxes/{silent}/pause").status_code == 200
+        async with _pod_agent(kube, brief) as brief_agent, _pod_agent(kube, silent) as silent_agent:
+            assert brief_agent.post("/freeze").json()["frozen"] is True  # recorded running, frozen
+            for sid, agent in ((brief, brief_agent), (silent, silent_agent)):
+                await _stall(kube, sid, True)
+                await _until(agent, answering=False)
+            starting = _replica(hutch_server)
+            with ThreadPoolExecutor(1) as pool:
+                started = pool.submit(starting.__enter__)
+                log_path = hutch_server.log_path.with_suffix(".replica.log")
+                deadline = time.monotonic() + 60
+                while f"the agent of {brief} did not answer GET /freeze" not in _read(log_path):
+                    assert time.monotonic() < deadline and not started.done(), _read(log_path)[-3000:]
+                    await asyncio.sleep(0.1)
+                await _stall(kube, brief, False)
+                replica = started.result()
+            try:
+                log = _read(log_path)
+                assert f"sandbox {silent} adopted paused as recorded, unchecked" in log, log[-3000:]
+                assert f"sandbox {brief} adopted" not in log and "destroying" not in log, log[-3000:]
+                await _until(brief_agent, answering=True)
+                assert brief_agent.get("/freeze").json()["frozen"] is False  # the replica thawed it
+                with replica.http() as other:
+                    assert other.get(f"/sandboxes/{brief}").json()["state"] == "running"
+                    assert other.get(f"/sandboxes/{silent}").json()["state"] == "paused"
+                    await _stall(kube, silent, False)
+                    await _until(silent_agent, answering=True)
+                    assert other.post(f"/sandboxes/{silent}/resume").status_code == 200
+                    r = other.post(f"/sandboxes/{silent}/commands", json={"cmd": "true"})
+                    assert r.status_code == 201, r.text
+            finally:
+                starting.__exit__(None, None, None)
+    finally:
+        for sid in (brief, silent):
+            with contextlib.suppress(Exception):
+                await _stall(kube, sid, False)
+            http.delete(f"/sandboxes/{sid}")
+
+
+def _read(path: Any) -> str:
+    try:
+        return str(path.read_text(errors="replace"))
+    except FileNotFoundError:
+        return ""
+
+
+@pytest.mark.backends("kubernetes-emulated", "kubernetes")
+def test_a_paused_commands_timeout_waits_for_the_resume(http: httpx.Client) -> None:
+    """A pod's pause stops the user's processes, not the agent, whose clock stands still meanwhile: a
+    command with a 4 s timeout, paused for longer than that, still runs at the resume, and is killed for
+    its timeout later, with the time it had left (the pump's deadline was suspended, not passed)."""
+    sid = _create(http)
+    try:
+        r = http.post(f"/sandboxes/{sid}/commands", json={"cmd": "sleep 600", "timeout": 4})
+        assert r.status_code == 201, r.text
+        pid = r.json()["pid"]
+        exited: list[tuple[float, dict[str, Any]]] = []
+
+        def read() -> None:
+            with http.stream("GET", f"/sandboxes/{sid}/commands/{pid}/output") as out:
+                for line in out.iter_lines():
+                    if line and (event := json.loads(line)).get("type") == "exit":
+                        exited.append((time.monotonic(), event))
+
+        with ThreadPoolExecutor(1) as pool:
+            reading = pool.submit(read)
+            assert http.post(f"/sandboxes/{sid}/pause").status_code == 200
+            time.sleep(5)  # paused past the whole timeout
+            resuming = time.monotonic()
+            assert http.post(f"/sandboxes/{sid}/resume").status_code == 200
+            assert http.get(f"/sandboxes/{sid}/commands/{pid}").json()["running"] is True
+            reading.result(timeout=60)
+        [(at, event)] = exited
+        assert at > resuming, "the command ended while paused"
+        assert event["reason"] == "timeout" and event["error"] == "timed out after 4 s", event
+    finally:
+        http.delete(f"/sandboxes/{sid}")

@@ -5,6 +5,9 @@ replicas really answer for one sandbox, so a green suite there means a green sui
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import httpx
 import pytest
 
@@ -34,3 +37,31 @@ def test_both_replicas_answer_for_one_sandbox_behind_one_address(hutch_server) -
     for replica in hutch_server.replicas:  # and both know it is gone
         with httpx.Client(base_url=replica.base_url, headers={"X-API-Key": hutch_server.api_key}) as direct:
             assert direct.get(f"/sandboxes/{sandbox_id}").status_code == 404
+
+
+def test_two_replicas_sample_each_sandbox_once_an_interval(hutch_server) -> None:
+    """Both replicas run a sampler over the sandboxes they share; each sandbox's sample of an interval
+    is claimed in the database by one of them: its rows are at most one an interval (`--sample-interval
+    1`) over the span they cover, not two (one a replica), counted on the rows' own timestamps."""
+    with hutch_server.http() as http:
+        r = http.post("/sandboxes", json={"templateID": "base", "timeout": 300})
+        assert r.status_code == 201, r.text
+        sandbox_id = r.json()["sandboxID"]
+        try:
+            deadline = time.monotonic() + 60
+            while len(stamps := _sample_times(hutch_server, sandbox_id)) < 10:
+                assert time.monotonic() < deadline, f"only {len(stamps)} samples"
+                time.sleep(0.5)
+        finally:
+            assert http.delete(f"/sandboxes/{sandbox_id}").status_code == 204
+    intervals = (stamps[-1] - stamps[0]) / INTERVAL
+    # a claim each interval at most; a row's time is its claim's plus the agent's answer time (< 1 s)
+    assert len(stamps) <= intervals + 2, (len(stamps), intervals, stamps)
+
+
+INTERVAL = 1.0  # the fixture's --sample-interval
+
+
+def _sample_times(server: Any, sandbox_id: str) -> list[float]:
+    rows = server.query("SELECT ts FROM metrics WHERE sandbox_id = ? ORDER BY ts", sandbox_id)
+    return [float(ts) for (ts,) in rows]

@@ -35,7 +35,7 @@ from typing import Any
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.rest import ApiException
 
-from hutchd.agentconn import AgentClients
+from hutchd.agentconn import AgentClients, AgentError
 from hutchd.backend import AgentAddress, Backend, Boot
 from hutchd.backends.kubernetes import manifests
 from hutchd.backends.kubernetes.archives import Archives
@@ -47,6 +47,7 @@ from hutchd.runtime import (
     RuntimeUnavailable,
     SandboxNotFound,
     SandboxStartError,
+    SandboxUnreachable,
     TemplateBuildError,
     TemplateNotFound,
     images,
@@ -79,6 +80,11 @@ def _running(pod: Any) -> bool:
     if pod is None or pod.metadata.deletion_timestamp is not None:
         return False
     return pod.status is not None and pod.status.phase in ("Pending", "Running")
+
+
+def _ready(pod: Any) -> bool:
+    conditions = (pod.status.conditions or []) if pod.status is not None else []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
 
 
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
@@ -252,9 +258,7 @@ class KubernetesBackend(Backend):
                 raise SandboxStartError(f"pod {name} ended ({phase}) before it was ready: {why}")
             if (trouble := _container_trouble(pod)) is not None:
                 raise SandboxStartError(f"pod {name} cannot start: {trouble}")
-            conditions = (status.conditions or []) if status is not None else []
-            ready = any(c.type == "Ready" and c.status == "True" for c in conditions)
-            if ready and status.pod_ip:
+            if _ready(pod) and status.pod_ip:
                 self._ips[sandbox_id] = status.pod_ip
                 return
             if time.monotonic() > deadline:
@@ -289,7 +293,15 @@ class KubernetesBackend(Backend):
         await self._pod_agent.thaw(sandbox_id)
 
     async def is_frozen(self, sandbox_id: str) -> bool:
-        return await self._pod_agent.is_frozen(sandbox_id)
+        """Asked by a replica adopting the pod: an agent that does not answer in a few seconds
+        (podagent.py) while its pod is Running and Ready is SandboxUnreachable, not a dead sandbox."""
+        try:
+            return await self._pod_agent.is_frozen(sandbox_id)
+        except AgentError as e:
+            pod = await self._pod(sandbox_id)
+            if _running(pod) and _ready(pod):
+                raise SandboxUnreachable(f"{e}; its pod is Running and Ready") from e
+            raise
 
     async def _pod(self, sandbox_id: str) -> Any:
         """The sandbox's pod, or None when it is gone."""

@@ -2,6 +2,8 @@
 server's to freeze or read): `POST /freeze` stops every process of the pod but the agent with
 SIGSTOP, `POST /thaw` continues them, `GET /freeze` says whether it is frozen (a restarted server
 adopting a paused sandbox asks), `GET /usage` measures it (src/hutch_agent/freezer.py, usage.py).
+A replica starting asks every pod it adopts whether it is frozen: an agent that does not answer at once
+(its pod's IP not routable yet, the agent busy) is asked again for a few seconds (ASK_BUDGET).
 
 The answers come from inside the sandbox, where code running as the pod's root could answer in the
 agent's place: each is read up to MAX_ANSWER bytes and checked field by field.
@@ -11,13 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 from typing import Any
 
 from hutchd.agentconn import AgentClients, AgentError
 from hutchd.runtime import SandboxUsage
 
+log = logging.getLogger("hutchd")
+
 MAX_ANSWER = 64 * 1024
+ASK_BUDGET = 5.0  # seconds in all for a question asked again (`is_frozen`)
+ASK_ATTEMPT = 2.0  # one attempt's wait: a stopped agent accepts the connection and never answers
+FIRST_RETRY = 0.2  # then twice as long each time
 USAGE_TIMEOUT = 3.0  # a sample is skipped for a pod that does not answer in time (then `alive` is asked)
 USAGE_CONCURRENCY = 32
 _MAX_BYTES = 1 << 62
@@ -32,11 +40,14 @@ class PodAgent:
     async def _call(self, sandbox_id: str, method: str, path: str) -> dict[str, Any]:
         resp = await self._agents.get(sandbox_id).request(method, path, [])
         data = b""
-        async for chunk in resp.iter_body():
-            data += chunk
-            if len(data) > MAX_ANSWER:
-                await resp.aclose()
-                raise AgentError(f"the agent of {sandbox_id} answered {method} {path} with over {MAX_ANSWER} bytes")
+        try:
+            async for chunk in resp.iter_body():
+                data += chunk
+                if len(data) > MAX_ANSWER:
+                    raise AgentError(f"the agent of {sandbox_id} answered {method} {path} with over {MAX_ANSWER} bytes")
+        except BaseException:
+            await resp.aclose()  # the rest of the answer is not read (too long, or a timeout cancelled it)
+            raise
         if resp.status_code != 200:
             raise AgentError(f"{method} {path} answered HTTP {resp.status_code}: {data[:300].decode(errors='replace')}")
         try:
@@ -53,8 +64,27 @@ class PodAgent:
     async def thaw(self, sandbox_id: str) -> None:
         await self._call(sandbox_id, "POST", "/thaw")
 
+    async def _asked_again(self, sandbox_id: str, path: str) -> dict[str, Any]:
+        """`GET path`, asked again with a growing pause while the agent does not answer (a connection
+        refused or timed out, no answer within ASK_ATTEMPT, an error status), for ASK_BUDGET seconds in
+        all; AgentError once they are spent."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ASK_BUDGET
+        pause = FIRST_RETRY
+        while True:
+            try:
+                async with asyncio.timeout(min(ASK_ATTEMPT, max(deadline - loop.time(), 0.1))):
+                    return await self._call(sandbox_id, "GET", path)
+            except (AgentError, TimeoutError) as e:
+                why = f"the agent of {sandbox_id} did not answer GET {path} ({str(e) or 'not in time'})"
+                if loop.time() + pause >= deadline:
+                    raise AgentError(f"{why}; asked for {ASK_BUDGET:.0f}s") from e
+                log.warning("%s; asking again in %.1fs", why, pause)
+                await asyncio.sleep(pause)
+                pause *= 2
+
     async def is_frozen(self, sandbox_id: str) -> bool:
-        frozen = (await self._call(sandbox_id, "GET", "/freeze")).get("frozen")
+        frozen = (await self._asked_again(sandbox_id, "/freeze")).get("frozen")
         if not isinstance(frozen, bool):
             raise AgentError(f"the agent of {sandbox_id} did not say whether it is frozen")
         return frozen
