@@ -121,11 +121,11 @@ class Hub:
     async def start(self) -> None:
         replica.take_unowned(self.db, self.owner)
         predecessors = self.replicas.register(own_data_dir=not self.backend.data_dir_shared)
+        self._spawn(self._replica_loop(), "replica")  # beating already while it recovers
         await self.volumes.recover()  # before the sandboxes: a restore may mount a volume
         await self.recover(predecessors)
         await self.sweep_snapshots()  # after recover: the files it keeps as snapshots are recorded
         self.templates.recover(predecessors)
-        self._spawn(self._replica_loop(), "replica")
         self._spawn(reap_loop(self.db, self.sandboxes, self.settings.reap_interval), "reaper")
         self._spawn(self.sampler.loop(), "sampler")
         if self.settings.snapshot_interval > 0:
@@ -208,7 +208,8 @@ class Hub:
         while True:
             await asyncio.sleep(self.replicas.heartbeat_s)
             try:
-                self.replicas.beat()
+                if not self.replicas.beat():
+                    continue
                 for dead in self.replicas.dead():
                     await self.take_over(dead["id"], reachable=dead["owner"] == self.owner)
             except asyncio.CancelledError:

@@ -72,6 +72,7 @@ class Registry:
         self.owner = owner
         self.id = "p-" + secrets.token_hex(6)
         self.heartbeat_s = heartbeat_s
+        self._last_beat = self._steady_since = 0.0
 
     def register(self, *, own_data_dir: bool) -> list[str]:
         """Register this process; the IDs whose leftovers are its own to handle now: the earlier processes
@@ -95,18 +96,26 @@ class Registry:
         return [self.owner, *earlier]
 
     def _insert(self) -> None:
-        t = now()
+        t = self._last_beat = self._steady_since = now()
         self._db.run(
             "INSERT INTO replicas (id, owner, started_at, seen_at, heartbeat_s) VALUES (?, ?, ?, ?, ?)",
             self.id, self.owner, t, t, self.heartbeat_s,
         )  # fmt: skip
 
-    def beat(self) -> None:
+    def beat(self) -> bool:
         """Refresh this process's heartbeat; a registration another replica took (this process was silent
-        too long, and its leftovers were cleaned up) is made again."""
-        if not self._db.run("UPDATE replicas SET seen_at = ? WHERE id = ?", now(), self.id):
+        too long, and its leftovers were cleaned up) is made again. Whether this replica may take others
+        for dead: only once it has itself beaten without a gap for `DEAD_AFTER` intervals, so that after
+        the database was out of reach (every replica's heartbeat is old then) the others beat again
+        before anyone is judged."""
+        t = now()
+        if not self._db.run("UPDATE replicas SET seen_at = ? WHERE id = ?", t, self.id):
             log.error("replica %s was taken for dead (silent too long); registering it again", self.id)
             self._insert()
+        elif t - self._last_beat > DEAD_AFTER * self.heartbeat_s:
+            self._steady_since = t
+        self._last_beat = t
+        return t - self._steady_since >= DEAD_AFTER * self.heartbeat_s
 
     def dead(self) -> list[Row]:
         """The other replicas (`id`, `owner`) silent for `DEAD_AFTER` of their own heartbeat intervals."""

@@ -142,3 +142,25 @@ def test_two_replicas_claiming_one_dead_replica_at_once_handle_it_once(postgres,
     finally:
         for d in dbs:
             d.close()
+
+
+def test_a_replica_judges_others_only_after_beating_steadily_itself(db: Database, clock: Clock) -> None:
+    """After the database was out of reach every heartbeat is old: each replica beats again for
+    `DEAD_AFTER` intervals before it may take another for dead, and by then the others have beaten."""
+    a, b = replica.Registry(db, "r-shared", heartbeat_s=5), replica.Registry(db, "r-shared", heartbeat_s=5)
+    a.register(own_data_dir=False)
+    b.register(own_data_dir=False)
+    judges = []
+    for _ in range(replica.DEAD_AFTER):
+        clock.t += 5
+        judges.append(a.beat())
+        b.beat()
+    assert judges == [False] * (replica.DEAD_AFTER - 1) + [True]  # from its start too
+    clock.t += 60  # nobody could beat
+    assert not a.beat() and a.dead() == [{"id": b.id, "owner": "r-shared"}]
+    b.beat()
+    for _ in range(replica.DEAD_AFTER):
+        clock.t += 5
+        steady = a.beat()
+        b.beat()
+    assert steady and a.dead() == []
