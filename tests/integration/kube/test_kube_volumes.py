@@ -78,6 +78,11 @@ def _emulated_storage(request: pytest.FixtureRequest, hutch_server: Any, volume_
     return Path(hutch_server.kubeconfig).parent / "volumes" / f"hutch-{volume_id}"
 
 
+def _cpus(quantity: str) -> float:
+    """A CPU quantity as the API server may write it ("1", "1000m", "100m")."""
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
 async def test_a_volume_is_a_claim_that_sandbox_pods_and_its_volume_pod_mount(
     request, hutch_server, http, core
 ) -> None:
@@ -94,6 +99,8 @@ async def test_a_volume_is_a_claim_that_sandbox_pods_and_its_volume_pod_mount(
     claims = {v.name: v.persistent_volume_claim.claim_name for v in pod.spec.volumes if v.persistent_volume_claim}
     mounts = {m.mount_path: claims[m.name] for m in pod.spec.containers[0].volume_mounts if m.name in claims}
     assert mounts == {"/volume": f"hutch-{vid}"}
+    resources = pod.spec.containers[0].resources  # idle most of its life: it reserves a tenth of a CPU
+    assert (_cpus(resources.requests["cpu"]), _cpus(resources.limits["cpu"])) == (0.1, 1)
     policy = await client.NetworkingV1Api(core.api_client).read_namespaced_network_policy(f"hutch-{vid}", ns)
     assert policy.spec.egress in (None, [])
     assert vid not in {s["sandboxID"] for s in http.get("/sandboxes").json()["sandboxes"]}

@@ -74,6 +74,7 @@ def test_the_pod_runs_the_agent_with_the_limits_labels_and_token_of_its_sandbox(
     (container,) = spec["containers"]
     assert container["command"] == ["python3", "-m", "hutch_agent", "--listen-tcp", f"0.0.0.0:{AGENT_PORT}"]
     assert container["resources"]["limits"] == {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "1024Mi"}
+    assert container["resources"]["requests"] == container["resources"]["limits"]  # its CPUs are its own
     env = {e["name"]: e for e in container["env"]}
     assert env["HUTCH_ENVS_JSON"]["value"] == '{"A":"1"}'
     assert env["HUTCH_AGENT_TOKEN"]["valueFrom"]["secretKeyRef"] == {
@@ -87,6 +88,17 @@ def test_the_pod_runs_the_agent_with_the_limits_labels_and_token_of_its_sandbox(
         "HUTCH_LIMIT_MEMORY": {"resource": "limits.memory", "divisor": "1"},
         "HUTCH_LIMIT_DISK": {"resource": "limits.ephemeral-storage", "divisor": "1"},
     }
+
+
+def test_a_pod_idle_most_of_its_life_requests_less_cpu_than_it_may_use() -> None:
+    pod = manifests.pod(
+        SETTINGS, "vol-1", "img", cpu=1, memory_mb=256, disk_mb=256, envs={}, sandbox_labels={}, cpu_request=0.1
+    )
+    spec = pod["spec"]
+    assert isinstance(spec, dict)
+    resources = spec["containers"][0]["resources"]
+    assert resources["requests"] == {"cpu": "100m", "memory": "256Mi", "ephemeral-storage": "256Mi"}
+    assert resources["limits"]["cpu"] == "1000m"
 
 
 def test_runtime_class_and_agent_image() -> None:

@@ -213,8 +213,15 @@ class KubernetesBackend(Backend):
         secret = meta.get("pullSecret")
         return (dict(envs) if isinstance(envs, dict) else {}), (str(secret) if secret else None)
 
-    async def start(self, sandbox_id: str, boot: Boot, extra_labels: dict[str, str] | None = None) -> None:
-        """`extra_labels`: a pod that is not a sandbox's says what it is (a volume pod, volumes.py)."""
+    async def start(
+        self,
+        sandbox_id: str,
+        boot: Boot,
+        extra_labels: dict[str, str] | None = None,
+        cpu_request: float | None = None,
+    ) -> None:
+        """For a pod that is not a sandbox's (a volume pod, volumes.py): `extra_labels` say what it is,
+        and it may request less CPU than its limit (`cpu_request`, manifests.pod)."""
         template_id, archive = self._boot_files(boot.template_id, boot.from_snapshot)
         image = self._image(template_id)
         template_envs, pull_secret = self._template_settings(template_id)
@@ -231,7 +238,7 @@ class KubernetesBackend(Backend):
             body = manifests.pod(
                 self.pods, sandbox_id, image, cpu=boot.cpu, memory_mb=boot.memory_mb, disk_mb=boot.disk_mb,
                 envs={**template_envs, **boot.envs}, sandbox_labels=labels, volume_mounts=boot.volumes,
-                image_pull_secret=pull_secret,
+                image_pull_secret=pull_secret, cpu_request=cpu_request,
             )  # fmt: skip
             await core.create_namespaced_pod(ns, _body(body))
             await self._wait_ready(sandbox_id)

@@ -119,6 +119,10 @@ def pull_secret(template_id: str, registry: str, username: str, password: str) -
     }
 
 
+def _millicpu(cpu: float) -> str:
+    return f"{int(cpu * 1000)}m"
+
+
 def pod(
     settings: PodSettings,
     sandbox_id: str,
@@ -131,13 +135,16 @@ def pod(
     sandbox_labels: dict[str, str],
     volume_mounts: dict[str, str] | None = None,
     image_pull_secret: str | None = None,
+    cpu_request: float | None = None,
 ) -> dict[str, object]:
     """The sandbox's Pod: the template's image with the agent as its entrypoint on AGENT_PORT, limits
     from the create, /tmp a memory-backed emptyDir (a tmpfs, as in a local sandbox), and each volume
     of `volume_mounts` (mount path -> volume id) its claim mounted at its path. An image behind a
     login (`image_pull_secret`) is pulled Always: a node that has it cached still asks the registry
-    whether this login may have it."""
-    quantity = {"cpu": f"{int(cpu * 1000)}m", "memory": f"{memory_mb}Mi", "ephemeral-storage": f"{disk_mb}Mi"}
+    whether this login may have it. Requests are the limits (a sandbox's CPUs are its own), but for a pod
+    idle most of its life, which may request `cpu_request` and use up to `cpu` when busy."""
+    quantity = {"cpu": _millicpu(cpu), "memory": f"{memory_mb}Mi", "ephemeral-storage": f"{disk_mb}Mi"}
+    requests = quantity if cpu_request is None else {**quantity, "cpu": _millicpu(cpu_request)}
     mounts: list[dict[str, object]] = [{"name": "tmp", "mountPath": "/tmp"}]
     volumes: list[dict[str, object]] = [
         {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": f"{memory_mb}Mi"}}
@@ -175,7 +182,7 @@ def pod(
             ),
         ],
         "ports": [{"name": "agent", "containerPort": AGENT_PORT, "protocol": "TCP"}],
-        "resources": {"requests": quantity, "limits": quantity},
+        "resources": {"requests": requests, "limits": quantity},
         "readinessProbe": {"httpGet": {"path": "/health", "port": AGENT_PORT}, "periodSeconds": 1},
         "volumeMounts": mounts,
     }

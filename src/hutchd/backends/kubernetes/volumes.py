@@ -40,8 +40,9 @@ LAST_USED = "hutch.dev/last-used"  # a volume pod's annotation: when a replica l
 ORPHAN_GRACE = 600.0  # a claim without a record younger than this may be another replica's create in flight
 POD_TEMPLATE = "base"  # its image; without one, the first template's (every template image runs the agent)
 # The files API's throughput is the agent's CPU (bench/bench_volumes.py on the emulated cluster: a 32 MiB
-# write at 58 MiB/s with 0.25 CPU, 138 MiB/s with 1); the pod lives only while the API is in use.
-POD_CPU, POD_MEMORY_MB, POD_DISK_MB = 1.0, 256, 256
+# write at 58 MiB/s with 0.25 CPU, 138 MiB/s with 1): it may use one when busy, but mostly it waits for
+# requests (up to IDLE seconds after the last), so it reserves only POD_CPU_REQUEST of a node.
+POD_CPU, POD_CPU_REQUEST, POD_MEMORY_MB, POD_DISK_MB = 1.0, 0.1, 256, 256
 # What VolumeStore.create does to a local volume's root: a provisioner's is root's, often with lost+found.
 _PREPARE = (
     f"rmdir {VOLUME_ROOT}/lost+found 2>/dev/null; "
@@ -163,7 +164,9 @@ class PodVolumes(VolumeFiles):
                 template_id=template, cpu=POD_CPU, memory_mb=POD_MEMORY_MB, disk_mb=POD_DISK_MB,
                 allow_internet=False, volumes={VOLUME_ROOT: volume_id}, tenant=tenant,
             )  # fmt: skip
-            await self._backend.start(volume_id, boot, extra_labels={manifests.LABEL_VOLUME: volume_id})
+            await self._backend.start(
+                volume_id, boot, extra_labels={manifests.LABEL_VOLUME: volume_id}, cpu_request=POD_CPU_REQUEST
+            )
         else:
             await self._backend._wait_ready(volume_id)  # another replica's, maybe still starting
         self._stamped[volume_id] = 0.0
