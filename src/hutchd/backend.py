@@ -94,6 +94,12 @@ class Backend(abc.ABC):
     disks_here = True
     """Whether sandboxes' disks and volumes are files of this host (the data dir's filesystem): the disk
     budget promises them this host's space only then."""
+    resizes = True
+    """Whether a running sandbox's cpu and memory limits can change (`set_limits`): a warm sandbox serves
+    a create of other limits only then."""
+    data_dir_shared = False
+    """Whether several servers may use the data dir at once (replicas of a cluster): a server starting
+    cannot then take the data dir's other processes for its own dead predecessors (store/replica.py)."""
     layout: Layout
     templates: TemplateStore
     volumes: VolumeStore

@@ -43,6 +43,7 @@ class ServeOptions:
     image_registry: list[str] = field(default_factory=list)
     build_ca_bundle: Path | None = None
     pool_template: list[str] = field(default_factory=list)
+    replica_heartbeat: float = Settings.replica_heartbeat
     database: str | None = None
     backend: str = "local"
     kubeconfig: Path | None = None
@@ -161,7 +162,7 @@ def serve(args: ServeOptions) -> int:
         data_dir=data_dir,
         host=args.host,
         port=args.port,
-        pool_size=0 if kubernetes else max(0, args.pool_size),  # no warm pods: see the README's backend table
+        pool_size=max(0, args.pool_size),
         pool_memory_mb=max(0, args.pool_memory_mb),
         sample_interval=max(0.2, args.sample_interval),
         snapshot_interval=max(0.0, args.snapshot_interval),
@@ -173,6 +174,7 @@ def serve(args: ServeOptions) -> int:
         build_ca_bundle=args.build_ca_bundle.resolve() if args.build_ca_bundle else None,
         pool_templates=tuple(dict.fromkeys((*Settings.pool_templates, *args.pool_template))),
         database=args.database,
+        replica_heartbeat=max(0.1, args.replica_heartbeat),
     )
     backend: Backend
     if kubernetes:

@@ -42,3 +42,6 @@ class Settings:
     # which replica's runtime holds the sandboxes, volumes and builds this server makes (store/replica.py);
     # None: this data dir's own ID. Replicas that reach each other's sandboxes (a cluster) give one name.
     owner: str | None = None
+    # seconds between this process's heartbeats in the database; one silent for replica.DEAD_AFTER of them
+    # is dead, and another replica cleans up the creates, warm sandboxes and builds it left
+    replica_heartbeat: float = 5.0

@@ -181,7 +181,7 @@ class HutchServer:
                 db.close()
         import psycopg
 
-        url = self.extra_args[self.extra_args.index("--database") + 1]
+        url = self.extra_args[len(self.extra_args) - self.extra_args[::-1].index("--database")]  # the last: it wins
         with psycopg.connect(url) as conn:
             return conn.execute(sql.replace("?", "%s"), args).fetchall()  # type: ignore[arg-type]
 

@@ -114,6 +114,14 @@ KUBE_NAMESPACE = click.option(
 )
 @click.option("--pool-template", multiple=True, metavar="TEMPLATE", help="Keep warm sandboxes of it too (repeatable).")
 @click.option(
+    "--replica-heartbeat",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds between this server's heartbeats in the database; a replica silent for 4 is dead, and "
+    "another cleans up the creates, warm sandboxes and builds it left.",
+)
+@click.option(
     "--proxy-upstream-ca",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="HUTCH_PROXY_UPSTREAM_CA",

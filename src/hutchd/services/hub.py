@@ -1,5 +1,6 @@
 """The server's parts wired together, its start-up (recovery of sandboxes that outlived a previous
-server process) and its background tasks (reaper, sampler, warm pool, periodic snapshots)."""
+server process) and its background tasks (reaper, sampler, warm pool, periodic snapshots, the
+replica's heartbeat and the cleanup of dead replicas' leftovers)."""
 
 from __future__ import annotations
 
@@ -39,10 +40,11 @@ class Hub:
         self.missing: list[str] = list(features.missing()) if features is not None else []
         self.started_at = now()
         self.db = open_database(settings.database, settings.data_dir)
-        # the replica itself, and the owner of what it makes: the same with the local runtime; replicas that
-        # reach each other's sandboxes share one owner, but each keeps its own warm pool
-        self.replica_id = replica.data_dir_id(settings.data_dir)
-        self.owner = owner = settings.owner or self.replica_id
+        # the owner of what this server makes (its host: the data dir's ID, unless given), and this process,
+        # whose work in progress (creates, warm pool, builds) is its own even where replicas share an owner
+        self.owner = owner = settings.owner or replica.data_dir_id(settings.data_dir)
+        self.replicas = replica.Registry(self.db, owner, heartbeat_s=settings.replica_heartbeat)
+        self.replica_id = self.replicas.id
         self.agents = AgentClients(backend)
         self.disk = DiskBudget(
             self.db,
@@ -60,7 +62,8 @@ class Hub:
             settings.pool_size,
             self.disk,
             settings.pool_memory_mb,
-            owner=self.replica_id,
+            owner=owner,
+            replica=self.replica_id,
             prepare=self.launches.start_in,
             agents=self.agents,
         )
@@ -90,6 +93,7 @@ class Hub:
             settings.image_registries,
             settings.build_ca_bundle,
             owner=owner,
+            replica=self.replica_id,
         )
         self.sampler = Sampler(
             self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone, owner=owner
@@ -116,10 +120,12 @@ class Hub:
 
     async def start(self) -> None:
         replica.take_unowned(self.db, self.owner)
+        predecessors = self.replicas.register(own_data_dir=not self.backend.data_dir_shared)
+        self._spawn(self._replica_loop(), "replica")  # beating already while it recovers
         await self.volumes.recover()  # before the sandboxes: a restore may mount a volume
-        await self.recover()
+        await self.recover(predecessors)
         await self.sweep_snapshots()  # after recover: the files it keeps as snapshots are recorded
-        self.templates.recover()
+        self.templates.recover(predecessors)
         self._spawn(reap_loop(self.db, self.sandboxes, self.settings.reap_interval), "reaper")
         self._spawn(self.sampler.loop(), "sampler")
         if self.settings.snapshot_interval > 0:
@@ -146,19 +152,25 @@ class Hub:
         self.backend.shutdown()
         self.db.close()
 
-    async def recover(self) -> None:
+    async def recover(self, predecessors: list[str]) -> None:
         """Adopt the sandboxes a previous server left running; record the truly dead as killed.
 
-        A create it had not finished (`starting`) is never adopted: it may be half made (no network
-        interface, its policy or envs not applied yet) and its client got no answer. It is destroyed,
-        recorded as killed, and its Idempotency-Key freed so that a retry makes a new sandbox."""
+        A create its previous processes (`predecessors`) had not finished (`starting`) is never adopted:
+        it may be half made (no network interface, its policy or envs not applied yet) and its client got
+        no answer. It is destroyed, recorded as killed, and its Idempotency-Key freed so that a retry
+        makes a new sandbox. The creates and warm sandboxes of other processes sharing the owner are
+        theirs (and a dead one's are cleaned up by `_replica_loop`)."""
+        marks = ", ".join("?" * len(predecessors))
         rows = self.db.all(
-            "SELECT * FROM sandboxes WHERE state IN ('pooled', 'starting', 'running', 'paused') AND owner IN (?, ?)",
-            self.owner, self.replica_id,
+            "SELECT * FROM sandboxes WHERE owner = ? AND (state IN ('running', 'paused')"
+            f" OR (state IN ('pooled', 'starting') AND replica IN ({marks})))",
+            self.owner, *predecessors,
         )  # fmt: skip
         adoptable = {r["id"] for r in rows if r["state"] != "starting"}
+        in_flight = "SELECT id FROM sandboxes WHERE owner = ? AND state IN ('pooled', 'starting') AND replica NOT IN"
+        elsewhere = {r["id"] for r in self.db.all(f"{in_flight} ({marks})", self.owner, *predecessors)}
         try:
-            report = await self.backend.recover(adoptable)
+            report = await self.backend.recover(adoptable | elsewhere)  # other processes' are not its to remove
             adopted, kept = set(report.adopted), set(report.kept_upper)
         except Exception as e:
             # Do not refuse to start: ask each known sandbox whether it still answers instead.
@@ -171,19 +183,57 @@ class Hub:
             if sid in adopted and await self._readopt(r):
                 continue
             if r["state"] == "pooled":
-                self.db.run("DELETE FROM sandboxes WHERE id = ?", sid)
+                self.db.run("DELETE FROM sandboxes WHERE id = ? AND state = 'pooled'", sid)
                 continue
-            log.warning("sandbox %s did not survive; recording it as killed", sid)
-            with self.db.tx():
-                self.db.run("UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ?", t, sid)
+            with self.db.tx():  # unless a replica that took its process for dead recorded it first
+                if not self.db.run(
+                    "UPDATE sandboxes SET state = 'killed', killed_at = ? WHERE id = ? AND state = ?",
+                    t,
+                    sid,
+                    r["state"],
+                ):
+                    continue
                 if r["state"] == "starting":
                     self.db.run("DELETE FROM idempotency WHERE sandbox_id = ?", sid)
+            log.warning("sandbox %s did not survive; recorded it as killed", sid)
             if sid in kept:
                 await self._preserve(r)
         for sid in kept - {r["id"] for r in rows if r["state"] != "pooled"}:
             await self.backend.destroy(sid)
         if rows:
             log.warning("recovery: %d of %d sandboxes adopted", len(adopted & {r["id"] for r in rows}), len(rows))
+
+    async def _replica_loop(self) -> None:
+        """Keep this replica's heartbeat, and clean up after replicas that died (`take_over`)."""
+        while True:
+            await asyncio.sleep(self.replicas.heartbeat_s)
+            try:
+                if not self.replicas.beat():
+                    continue
+                for dead in self.replicas.dead():
+                    await self.take_over(dead["id"], reachable=dead["owner"] == self.owner)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("replica heartbeat or cleanup failed")
+
+    async def take_over(self, replica_id: str, *, reachable: bool) -> bool:
+        """A dead replica's leftovers, once (the claim and the records in one transaction, so another
+        replica cleaning up at the same time finds nothing to claim): its creates recorded killed and its
+        warm sandboxes' rows deleted, its builds failed; then the sandboxes destroyed where this replica
+        reaches them (`reachable`: the same owner; another host's are removed by its next start)."""
+        with self.db.tx():
+            if not self.replicas.claim(replica_id):
+                return False
+            abandoned = replica.abandon_sandboxes(self.db, replica_id)
+            self.templates.fail_abandoned(replica_id)
+        log.warning("replica %s is dead: cleaned up %d sandboxes it left half made or warm", replica_id, len(abandoned))
+        for sid in abandoned if reachable else ():
+            try:
+                await self.backend.destroy(sid)
+            except Exception as e:
+                log.warning("destroying sandbox %s, left by dead replica %s, failed: %s", sid, replica_id, e)
+        return True
 
     async def sweep_snapshots(self) -> None:
         """Remove the snapshots taken but never recorded (the server died in between): nothing can

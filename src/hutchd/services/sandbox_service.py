@@ -7,8 +7,9 @@ hand out one pooled sandbox twice, take one name twice or kill a sandbox while i
 Across replicas sharing a database, the database's constraints keep names and idempotency keys
 taken once, and a sandbox is acted on only by its `owner`, the replica whose runtime holds it
 (`settings.owner`); another replica shows its record and answers calls on it with a 409 that names
-the owner. While it is `starting` its owner is the replica making it (`replica`), even where
-replicas share an owner: only that replica's next start may find it half made and destroy it.
+the owner. While it is `starting` it is also marked with the server process making it (`replica`),
+even where replicas share an owner: only that process's death (store/replica.py) makes it half made
+for good, to be destroyed.
 """
 
 from __future__ import annotations
@@ -155,6 +156,11 @@ class Launch:
 
 class KeyTaken(Exception):
     """Another create recorded the same Idempotency-Key first (on another replica)."""
+
+
+class PooledGone(Exception):
+    """The pooled sandbox a create took is no longer pooled: another replica took this one for dead and
+    cleaned its pool up."""
 
 
 class Sandboxes:
@@ -416,9 +422,8 @@ class Sandboxes:
         ):
             raise self._name_taken(launch.name)
         live = self._db.value(
-            "SELECT COUNT(*) FROM sandboxes WHERE state IN ('starting', 'running', 'paused') AND owner IN (?, ?)",
-            self.owner, self.replica,
-        )  # fmt: skip
+            "SELECT COUNT(*) FROM sandboxes WHERE state IN ('starting', 'running', 'paused') AND owner = ?", self.owner
+        )
         if live >= self._settings.max_sandboxes:
             raise ApiError(
                 429,
@@ -448,18 +453,7 @@ class Sandboxes:
 
     async def _create(self, tenant: Tenant, launch: Launch, idempotency_key: str | None) -> dict[str, Any]:
         self._check_create(tenant, launch)
-        pooled = None
-        if launch.poolable():
-            pooled = self._pool.take(launch.template_id, disk_mb=launch.disk_mb, allow_internet=launch.allow_internet)
-        sandbox_id = pooled or ids.sandbox_id()
-        try:
-            self._record(tenant, launch, sandbox_id, pooled, idempotency_key)
-        except Conflict as e:
-            if pooled:
-                self._pool.adopt(launch.template_id, pooled)  # the write was undone: it is still pooled
-            if e.table == "idempotency":
-                raise KeyTaken from None
-            raise self._name_taken(launch.name) from None
+        sandbox_id, pooled = self._take_and_record(tenant, launch, idempotency_key)
         crash_point("create:recorded")
         try:
             async with self.lock(sandbox_id):
@@ -490,13 +484,37 @@ class Sandboxes:
             raise ApiError(500, f"creating the sandbox failed: {e}") from e
         t = now()
         self._db.run(
-            "UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ?, owner = ?"
-            " WHERE id = ? AND state = 'starting'",
-            t, t + launch.timeout, self.owner, sandbox_id,
+            "UPDATE sandboxes SET state = 'running', started_at = ?, end_at = ? WHERE id = ? AND state = 'starting'",
+            t, t + launch.timeout, sandbox_id,
         )  # fmt: skip
         if pooled and not launch.secure and self._pool.shape.secure and launch.allow_internet:
             self._in_background(self._drop_proxy(sandbox_id), f"drop-proxy-{sandbox_id}")
         return self.detail_with_token(sandbox_id)
+
+    def _take_and_record(self, tenant: Tenant, launch: Launch, idempotency_key: str | None) -> tuple[str, str | None]:
+        """The new sandbox's ID, recorded (`_record`), and the pooled sandbox it is if the pool had one."""
+        while True:
+            pooled = None
+            if launch.poolable():
+                pooled = self._pool.take(
+                    launch.template_id,
+                    disk_mb=launch.disk_mb,
+                    allow_internet=launch.allow_internet,
+                    cpu=launch.cpu,
+                    memory_mb=launch.memory_mb,
+                )
+            sandbox_id = pooled or ids.sandbox_id()
+            try:
+                self._record(tenant, launch, sandbox_id, pooled, idempotency_key)
+                return sandbox_id, pooled
+            except PooledGone:
+                self._pool.lost(sandbox_id)  # the next one, or a cold boot
+            except Conflict as e:
+                if pooled:
+                    self._pool.adopt(launch.template_id, pooled)  # the write was undone: it is still pooled
+                if e.table == "idempotency":
+                    raise KeyTaken from None
+                raise self._name_taken(launch.name) from None
 
     async def _drop_proxy(self, sandbox_id: str) -> None:
         """A pooled sandbox created without `secure` loses the egress proxy it was booted with, just
@@ -521,7 +539,8 @@ class Sandboxes:
     def _record(
         self, tenant: Tenant, launch: Launch, sandbox_id: str, pooled: str | None, idempotency_key: str | None
     ) -> None:
-        """The new sandbox's row (a pooled one's, taken over) and its idempotency key, in one transaction."""
+        """The new sandbox's row (a pooled one's, claimed while still pooled: PooledGone if it is not) and its
+        idempotency key, in one transaction."""
         t = now()
         with self._db.tx():
             values = (
@@ -530,13 +549,14 @@ class Sandboxes:
                 int(launch.auto_resume), launch.timeout, t, t + launch.timeout, launch.restored_from,
             )  # fmt: skip
             if pooled:
-                self._db.run(
+                if not self._db.run(
                     "UPDATE sandboxes SET tenant = ?, name = ?, template_id = ?, state = 'starting', metadata = ?,"
                     " envs = ?, cpu = ?, memory_mb = ?, disk_mb = ?, allow_internet = ?, on_timeout = ?,"
                     " auto_resume = ?, timeout_s = ?, started_at = ?, end_at = ?, restored_from = ?, seq = ?"
-                    " WHERE id = ?",
+                    " WHERE id = ? AND state = 'pooled'",
                     *values, self._db.next_seq(), sandbox_id,
-                )  # fmt: skip
+                ):  # fmt: skip
+                    raise PooledGone
             else:
                 self._db.run(
                     "INSERT INTO sandboxes (tenant, name, template_id, state, metadata, envs, cpu, memory_mb,"
@@ -545,10 +565,10 @@ class Sandboxes:
                     *values, self._db.next_seq(), sandbox_id,
                 )  # fmt: skip
             self._db.run(
-                "UPDATE sandboxes SET network = ?, traffic_token = ?, secure = ?, volume_mounts = ?, owner = ?"
-                " WHERE id = ?",
+                "UPDATE sandboxes SET network = ?, traffic_token = ?, secure = ?, volume_mounts = ?, owner = ?,"
+                " replica = ? WHERE id = ?",
                 launch.network.to_json() if launch.network else None, network_settings.new_token(),
-                int(launch.secure), dumps(launch.volume_mounts), self.replica, sandbox_id,
+                int(launch.secure), dumps(launch.volume_mounts), self.owner, self.replica, sandbox_id,
             )  # fmt: skip
             if idempotency_key is not None:
                 self._db.run(

@@ -148,8 +148,10 @@ class TemplateBuilds:
         ca_bundle: Path | None = None,
         *,
         owner: str,
+        replica: str,
     ) -> None:
         self._owner = owner  # a build runs on the replica that took it; its record says which
+        self._replica = replica  # and which process of it: only that one's death ends the build
         self._registries = registries
         self._ca_bundle = ca_bundle
         self._db = db
@@ -298,9 +300,9 @@ class TemplateBuilds:
                     template_id, tenant.id, description, now(), alias, dumps(config),
                 )  # fmt: skip
             self._db.run(
-                "INSERT INTO template_builds (id, tenant, template_id, status, created_at, steps_total, owner)"
-                " VALUES (?, ?, ?, 'building', ?, ?, ?)",
-                build_id, tenant.id, template_id, now(), steps_total, self._owner,
+                "INSERT INTO template_builds (id, tenant, template_id, status, created_at, steps_total, owner, replica)"
+                " VALUES (?, ?, ?, 'building', ?, ?, ?, ?)",
+                build_id, tenant.id, template_id, now(), steps_total, self._owner, self._replica,
             )  # fmt: skip
         return template_id
 
@@ -539,21 +541,26 @@ class TemplateBuilds:
             out["reason"] = json.loads(row["reason"])
         return out
 
-    def recover(self) -> None:
-        """At start: builds this replica's previous process did not finish failed, and leave no template
-        without content (but those whose first build another replica runs)."""
+    def recover(self, predecessors: list[str]) -> None:
+        """At start: builds this replica's previous processes did not finish failed."""
         with self._db.tx():
-            self._db.run(
-                "UPDATE template_builds SET status = 'error', finished_at = ?, reason = ?"
-                " WHERE status = 'building' AND owner = ?",
-                now(), dumps({"message": "the server stopped during the build; build it again"}), self._owner,
-            )  # fmt: skip
-            self._db.run(
-                "DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL AND NOT EXISTS"
-                " (SELECT 1 FROM template_builds b WHERE b.template_id = templates.id AND b.status = 'building')"
-            )
+            for replica_id in predecessors:
+                self.fail_abandoned(replica_id)
         self._logs.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._prune_logs()
+
+    def fail_abandoned(self, replica_id: str) -> None:
+        """In a transaction: the builds a dead replica process did not finish failed, and no template left
+        without content (but those whose first build another replica runs)."""
+        self._db.run(
+            "UPDATE template_builds SET status = 'error', finished_at = ?, reason = ?"
+            " WHERE status = 'building' AND replica = ?",
+            now(), dumps({"message": "the server stopped during the build; build it again"}), replica_id,
+        )  # fmt: skip
+        self._db.run(
+            "DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM template_builds b WHERE b.template_id = templates.id AND b.status = 'building')"
+        )
 
     def _prune_logs(self) -> None:
         """Keep the newest KEEP_LOG_FILES stored build logs."""

@@ -5,9 +5,12 @@ have one from the start and keep it); a pool nobody used for a while empties and
 template's pool is emptied when the template is rebuilt (its sandboxes would serve the old content)
 or deleted (they hold its layers).
 
-Pooled sandboxes are ordinary rows with no tenant and state `pooled`. `take` pops one from an
-in-memory deque on the event loop's thread (no `await` between the check and the pop), so one
-sandbox can never be handed to two callers; the caller then records the new owner in the database.
+Pooled sandboxes are ordinary rows with no tenant and state `pooled`, marked with the server process
+that keeps them (`replica`): each replica keeps its own pool, even where replicas share their
+sandboxes. `take` pops one from an in-memory deque on the event loop's thread (no `await` between the
+check and the pop), so one sandbox is never handed to two of this process's callers; the caller then
+claims the row in the database (an UPDATE of a row still `pooled`), which fails if another replica took
+this one for dead and cleaned its pool up (store/replica.py): the caller takes another then.
 """
 
 from __future__ import annotations
@@ -93,12 +96,14 @@ class WarmPool:
         memory_mb: int = 512,
         *,
         owner: str,
+        replica: str,
         prepare: Prepare | None = None,
         agents: AgentClients | None = None,
         idle_s: float = IDLE_S,
     ) -> None:
         self._db = db
-        self._owner = owner  # the replica: pooled sandboxes are its own even where replicas share the others
+        self._owner = owner  # the host, as of any sandbox
+        self._replica = replica  # the process: pooled sandboxes are its own even where replicas share the others
         self._disk = disk
         self._backend = backend
         self._prepare = prepare
@@ -149,13 +154,22 @@ class WarmPool:
 
     def adopt(self, template_id: str, sandbox_id: str) -> None:
         """A pooled sandbox that survived a server restart, or that a create took and could not record,
-        goes back into the pool."""
+        goes back into the pool (this process's, from now on)."""
+        self._db.run("UPDATE sandboxes SET replica = ? WHERE id = ? AND state = 'pooled'", self._replica, sandbox_id)
         self._pool(template_id).ready.append(sandbox_id)
 
-    def take(self, template_id: str, *, disk_mb: int, allow_internet: bool) -> str | None:
+    def lost(self, sandbox_id: str) -> None:
+        """A taken sandbox whose row was no longer pooled: another replica cleaned it up (and destroyed it)."""
+        log.warning("pool: %s was cleaned up by another replica (this one was silent too long)", sandbox_id)
+        self._frozen.discard(sandbox_id)
+
+    def take(self, template_id: str, *, disk_mb: int, allow_internet: bool, cpu: float, memory_mb: int) -> str | None:
         """A pooled sandbox of `template_id` in the pool's shape, or None (the caller boots one); either
         way the template's pool grows with the demand."""
-        if self._size <= 0 or disk_mb != self.shape.disk_mb or allow_internet != self.shape.allow_internet:
+        s = self.shape
+        if self._size <= 0 or disk_mb != s.disk_mb or allow_internet != s.allow_internet:
+            return None
+        if not self._backend.resizes and (cpu, memory_mb) != (s.cpu, s.memory_mb):
             return None
         pool = self._pool(template_id)
         pool.last_used = time.monotonic()
@@ -297,10 +311,10 @@ class WarmPool:
         t = now()
         self._db.run(
             "INSERT INTO sandboxes (id, tenant, template_id, state, cpu, memory_mb, disk_mb, allow_internet,"
-            " timeout_s, started_at, end_at, seq, envs, metadata, owner)"
-            " VALUES (?, NULL, ?, 'pooled', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+            " timeout_s, started_at, end_at, seq, envs, metadata, owner, replica)"
+            " VALUES (?, NULL, ?, 'pooled', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
             sandbox_id, template_id, s.cpu, s.memory_mb, s.disk_mb, int(s.allow_internet), t, t,
-            self._db.next_seq(), dumps({}), dumps({}), self._owner,
+            self._db.next_seq(), dumps({}), dumps({}), self._owner, self._replica,
         )  # fmt: skip
         try:
             await self._backend.start(

@@ -198,4 +198,21 @@ MIGRATIONS: list[Migration] = [
         )
         """
     ),
+    # each server process registers itself (store/replica.py) and refreshes `seen_at`; `replica` names the
+    # process whose work a row is (a sandbox it is creating or keeps warm, a build it runs) where `owner`
+    # names the host: a live replica's work is never another's to clean up, a dead one's is, once
+    Migration(
+        """
+        CREATE TABLE replicas (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            seen_at REAL NOT NULL,
+            heartbeat_s REAL NOT NULL         -- its interval: it is dead once silent for a few of them
+        );
+        ALTER TABLE sandboxes ADD COLUMN replica TEXT;
+        ALTER TABLE template_builds ADD COLUMN replica TEXT;
+        CREATE INDEX sandboxes_replica ON sandboxes(replica, state)
+        """
+    ),
 ]

@@ -158,12 +158,13 @@ def test_what_a_pod_cannot_do_is_refused_naming_the_backend(http: httpx.Client) 
 
 
 @contextlib.contextmanager
-def _replica(hutch_server: Any, *args: str) -> Iterator[Any]:
+def _replica(hutch_server: Any, *args: str, name: str = "replica") -> Iterator[Any]:
     """Another `hutch serve` on the same data dir and cluster (its database, agent key and access-token
-    secret are the data dir's), as a second replica behind one address would be; `args` added."""
+    secret are the data dir's), as a second replica behind one address would be; `args` added (`name`:
+    its log's, for several at once)."""
     replica = type(hutch_server)(hutch_server.data_dir, pool_size=0, extra_args=[*hutch_server.extra_args, *args])
     replica.api_key, replica.api_key_b = hutch_server.api_key, hutch_server.api_key_b
-    replica.log_path = hutch_server.log_path.with_suffix(".replica.log")
+    replica.log_path = hutch_server.log_path.with_suffix(f".{name}.log")
     replica.start()
     try:
         yield replica

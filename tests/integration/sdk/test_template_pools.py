@@ -13,8 +13,10 @@ import pytest
 
 from hutch import Sandbox, Template, wait_for_file
 
-# The local backend's: the kubernetes backend keeps no warm pods (README, "Running on Kubernetes"), so
-# the SDK suite's kubernetes pass leaves this module out, and pytest reports it deselected.
+# The local backend's: the SDK suite's kubernetes pass runs two replicas behind a balancer, each with a
+# pool of its own, so a create need not reach the pool its earlier create started; it leaves this module
+# out, and pytest reports it deselected (warm pods on two kubernetes replicas: tests/integration/kube/
+# test_replica_work.py).
 pytestmark = [pytest.mark.integration, pytest.mark.backends("local")]
 
 START = 'echo "{version} who=$WHO" > /tmp/started; exec sleep 100000'

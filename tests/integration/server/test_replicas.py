@@ -1,7 +1,8 @@
 """Two `hutch serve` replicas sharing one PostgreSQL database (each with its own data dir, as two hosts
 would have): what one records the other sees, idempotency keys and names hold across both, page tokens
-work on either, a sandbox is reaped once (by the replica that runs it), and a call for a sandbox
-reaches its owner or gets a 409 naming it."""
+work on either, a sandbox is reaped once (by the replica that runs it), a call for a sandbox
+reaches its owner or gets a 409 naming it, and a replica killed mid-create has its create recorded
+killed by the other (which cannot reach its host) and its sandbox removed by its own next start."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import run, spare_server, wait_for
+from server_helpers import run, spare_server, stray_processes, wait_for
+
+from hutchd.runtime.crashpoints import ENV as CRASH_AT
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +29,7 @@ def replicas(hutch_server, postgres) -> Iterator[tuple[Any, Any]]:
     with ExitStack() as stack:
         servers = [stack.enter_context(spare_server(hutch_server)) for _ in range(2)]
         for server in servers:
-            server.extra_args += ["--database", url]
+            server.extra_args += ["--database", url, "--replica-heartbeat", "1"]  # dead after 4 s
             server.api_key, server.api_key_b = servers[0].api_key, servers[0].api_key_b  # one tenant on both
         for server in servers:
             server.start()
@@ -176,3 +179,31 @@ def test_builds_of_one_new_alias_on_both_replicas_build_one_template(a, b):
             path = f"/templates/{template_id}/builds/{r.json()['buildID']}"
             wait_for(lambda path=path: a.get(path).json()["status"] != "building", timeout=120, what=path)
         assert a.delete(f"/templates/{template_id}").status_code == 204
+
+
+def test_a_replica_killed_mid_create_is_recorded_by_the_other_and_cleaned_up_by_its_own_restart(
+    replicas, a, b, monkeypatch: pytest.MonkeyPatch
+):
+    """Last: it restarts A. B frees the create's Idempotency-Key within seconds of A's death, and A's
+    next start (its own host) removes the sandbox's processes and files."""
+    first, _ = replicas
+    tag = secrets.token_hex(4)
+    key = {"Idempotency-Key": "killed-" + tag}
+    first.stop()
+    monkeypatch.setenv(CRASH_AT, "create:booted")  # SIGKILL once the sandbox runs, before it answers
+    first.start()
+    monkeypatch.delenv(CRASH_AT)
+    with pytest.raises(httpx.TransportError):
+        a.post("/sandboxes", json={"timeout": 300, "metadata": {"killed": tag}}, headers=key)
+    assert first.proc.wait(timeout=60) == -9
+    ((sid, process),) = first.query("SELECT id, replica FROM sandboxes WHERE metadata LIKE ?", f"%{tag}%")
+    wait_for(lambda: b.get(f"/sandboxes/{sid}").status_code == 404, timeout=30, what="B's cleanup")
+    assert first.query("SELECT state FROM sandboxes WHERE id = ?", sid) == [("killed",)]
+    assert replicas[1].log_tail(1 << 20).count(f"replica {process} is dead") == 1
+    assert (first.data_dir / "sandboxes" / sid).exists(), "B cannot reach A's host: the sandbox is still there"
+    retried = _made(b.post("/sandboxes", json={"timeout": 300}, headers=key))
+    assert retried != sid  # the key was freed
+    assert b.delete(f"/sandboxes/{retried}").status_code == 204
+    first.start()
+    assert not any(sid in p for p in stray_processes(first.data_dir))
+    assert not (first.data_dir / "sandboxes" / sid).exists()

@@ -13,8 +13,9 @@ from hutchd.store.sqlite import SQLiteDatabase
 class SlowBackend:
     """Boots take `boot_s`; records how many ran at once."""
 
-    def __init__(self, boot_s: float = 0.05) -> None:
+    def __init__(self, boot_s: float = 0.05, *, resizes: bool = True) -> None:
         self.boot_s = boot_s
+        self.resizes = resizes
         self.running = 0
         self.most_at_once = 0
         self.alive: set[str] = set()
@@ -50,11 +51,13 @@ class NoDiskLimit:
 
 def pool(tmp_path: Path, backend: SlowBackend, *, size: int, memory_mb: int = 512, templates=("base",)) -> WarmPool:
     db = SQLiteDatabase(tmp_path / "db.sqlite")
-    return WarmPool(db, backend, templates, size, NoDiskLimit(), memory_mb, owner="r-test")  # type: ignore[arg-type]
+    return WarmPool(db, backend, templates, size, NoDiskLimit(), memory_mb, owner="r-test", replica="p-test")  # type: ignore[arg-type]
 
 
-def take(p: WarmPool, template_id: str = "base") -> str | None:
-    return p.take(template_id, disk_mb=p.shape.disk_mb, allow_internet=p.shape.allow_internet)
+def take(p: WarmPool, template_id: str = "base", **shape: Any) -> str | None:
+    s = p.shape
+    asked = {"disk_mb": s.disk_mb, "allow_internet": s.allow_internet, "cpu": s.cpu, "memory_mb": s.memory_mb}
+    return p.take(template_id, **{**asked, **shape})
 
 
 async def wait_ready(p: WarmPool, count: int, template_id: str = "base") -> None:
@@ -110,10 +113,24 @@ async def test_a_disabled_pool_boots_nothing(tmp_path: Path) -> None:
     await p.stop(drain=True)
 
 
+async def test_other_limits_take_no_warm_sandbox_where_limits_cannot_change(tmp_path: Path) -> None:
+    """A pod's limits are fixed: a create of other limits boots cold rather than spend a warm pod."""
+    for resizes in (True, False):
+        backend = SlowBackend(resizes=resizes)
+        (tmp_path / str(resizes)).mkdir()
+        p = pool(tmp_path / str(resizes), backend, size=1)
+        p.start()
+        await wait_ready(p, 1)
+        other = take(p, cpu=p.shape.cpu * 2, memory_mb=p.shape.memory_mb * 2)
+        assert (other is not None) == resizes
+        assert take(p, disk_mb=p.shape.disk_mb * 2) is None  # a disk is never resized
+        await p.stop(drain=True)
+
+
 async def test_a_used_template_gets_a_pool_that_goes_away_when_unused(tmp_path: Path) -> None:
     backend = SlowBackend(boot_s=0.001)
     db = SQLiteDatabase(tmp_path / "db.sqlite")
-    p = WarmPool(db, backend, (), 2, NoDiskLimit(), owner="r-test", idle_s=0.3)  # type: ignore[arg-type]
+    p = WarmPool(db, backend, (), 2, NoDiskLimit(), owner="r-test", replica="p-test", idle_s=0.3)  # type: ignore[arg-type]
     p.start()
     try:
         assert p.target("custom") == 0 and take(p, "custom") is None  # the miss starts its pool
@@ -167,7 +184,7 @@ async def test_sandboxes_that_ran_a_start_command_wait_frozen_until_taken(tmp_pa
         return template_id == "starts"
 
     db = SQLiteDatabase(tmp_path / "db.sqlite")
-    p = WarmPool(db, backend, ("starts", "plain"), 1, NoDiskLimit(), owner="r-test", prepare=prepare)  # type: ignore[arg-type]
+    p = WarmPool(db, backend, ("starts", "plain"), 1, NoDiskLimit(), owner="r-test", replica="p-test", prepare=prepare)  # type: ignore[arg-type]
     p.start()
     try:
         await wait_ready(p, 1, "starts")

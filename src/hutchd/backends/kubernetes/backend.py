@@ -116,6 +116,8 @@ def _body(manifest: dict[str, object]) -> Any:
 class KubernetesBackend(Backend):
     name = "kubernetes"
     disks_here = False  # a pod's disk is its node's ephemeral storage, the scheduler's to place
+    data_dir_shared = True  # replicas share it (a ReadWriteMany volume)
+    resizes = False  # a pod's resources are fixed (in-place resize is not generally available)
 
     def __init__(
         self,
