@@ -25,7 +25,7 @@ from hutchd.runtime.crashpoints import ENV as CRASH_AT
 
 pytestmark = [pytest.mark.integration, pytest.mark.backends("kubernetes-emulated+postgresql")]
 
-FAST = ("--replica-heartbeat", "1")  # dead after 4 s of silence: a survivor cleans up within seconds
+FAST = ("--replica-heartbeat", "2")  # dead after 8 s of silence: a survivor cleans up within seconds
 
 
 @pytest.fixture(scope="module")

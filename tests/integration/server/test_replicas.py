@@ -29,7 +29,7 @@ def replicas(hutch_server, postgres) -> Iterator[tuple[Any, Any]]:
     with ExitStack() as stack:
         servers = [stack.enter_context(spare_server(hutch_server)) for _ in range(2)]
         for server in servers:
-            server.extra_args += ["--database", url, "--replica-heartbeat", "1"]  # dead after 4 s
+            server.extra_args += ["--database", url, "--replica-heartbeat", "2"]  # dead after 8 s
             server.api_key, server.api_key_b = servers[0].api_key, servers[0].api_key_b  # one tenant on both
         for server in servers:
             server.start()
@@ -197,7 +197,7 @@ def test_a_replica_killed_mid_create_is_recorded_by_the_other_and_cleaned_up_by_
         a.post("/sandboxes", json={"timeout": 300, "metadata": {"killed": tag}}, headers=key)
     assert first.proc.wait(timeout=60) == -9
     ((sid, process),) = first.query("SELECT id, replica FROM sandboxes WHERE metadata LIKE ?", f"%{tag}%")
-    wait_for(lambda: b.get(f"/sandboxes/{sid}").status_code == 404, timeout=30, what="B's cleanup")
+    wait_for(lambda: b.get(f"/sandboxes/{sid}").status_code == 404, timeout=60, what="B's cleanup")
     assert first.query("SELECT state FROM sandboxes WHERE id = ?", sid) == [("killed",)]
     assert replicas[1].log_tail(1 << 20).count(f"replica {process} is dead") == 1
     assert (first.data_dir / "sandboxes" / sid).exists(), "B cannot reach A's host: the sandbox is still there"
