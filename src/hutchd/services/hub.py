@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
@@ -29,6 +30,14 @@ from hutchd.store import ids, replica
 from hutchd.store.db import now, open_database
 
 log = logging.getLogger("hutchd")
+
+ADOPT_CONCURRENCY = 32
+"""Sandboxes a starting server checks and makes what their records say at once. A silent agent holds its
+turn for the backend's whole ask budget (seconds, on kubernetes: podagent.py): one after another, N such
+pods would keep a replica from serving for N budgets. Bounded: a start with thousands of pods must not
+open as many connections to their agents and to the API server at once."""
+
+T = TypeVar("T")
 
 
 class Hub:
@@ -175,12 +184,13 @@ class Hub:
         except Exception as e:
             # Do not refuse to start: ask each known sandbox whether it still answers instead.
             log.error("runtime recovery failed (%s); checking each known sandbox instead", e)
-            adopted = {sid for sid in adoptable if await self._answers(sid)}
+            adopted = {sid for sid, yes in await _each(self._answers, adoptable) if yes}
             kept = set()
+        readopted = {r["id"] for r, yes in await _each(self._readopt, [r for r in rows if r["id"] in adopted]) if yes}
         t = now()
         for r in rows:
             sid = r["id"]
-            if sid in adopted and await self._readopt(r):
+            if sid in readopted:
                 continue
             if r["state"] == "pooled":
                 self.db.run("DELETE FROM sandboxes WHERE id = ? AND state = 'pooled'", sid)
@@ -295,3 +305,14 @@ class Hub:
         if r["state"] == "pooled":
             self.pool.adopt(r["template_id"], sid)
         return True
+
+
+async def _each(check: Callable[[T], Awaitable[bool]], items: Iterable[T]) -> list[tuple[T, bool]]:
+    """Each item with what `check` says of it, ADOPT_CONCURRENCY checks at a time."""
+    limit = asyncio.Semaphore(ADOPT_CONCURRENCY)
+
+    async def one(item: T) -> tuple[T, bool]:
+        async with limit:
+            return item, await check(item)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
