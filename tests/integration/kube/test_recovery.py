@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from test_kubernetes_backend import _create, _pod_agent, _read, _replica, _stall, _until, kube  # noqa: F401 (a fixture)
+from test_kubernetes_backend import _create, _pod_agent, _read, _replica, _stall, _until
+from test_kubernetes_backend import kube as kube  # the fixture, shared
 
 pytestmark = [pytest.mark.integration, pytest.mark.backends("kubernetes-emulated+postgresql")]
 
