@@ -131,7 +131,8 @@ class LocalBackend(Backend):
 
         return await self.call(batch)
 
-    async def recover(self, known: set[str]) -> RecoveryReport:
+    async def recover(self, known: set[str], live_replicas: set[str]) -> RecoveryReport:
+        """Its data dir is this process's alone: no other process runs work in it."""
         return await self.call(self.rt.recover, known)
 
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
@@ -161,6 +162,7 @@ class LocalBackend(Backend):
         login: images.Login | None,
         extra: dict[str, object],
         progress: Callable[[str], None],
+        replica: str,
     ) -> None:
         """Pulled with skopeo and unpacked with umoci into a scratch dir of the data dir, the image's
         root filesystem becomes the template's (its ENV recorded for the build's steps)."""

@@ -179,7 +179,8 @@ class Hub:
         in_flight = "SELECT id FROM sandboxes WHERE owner = ? AND state IN ('pooled', 'starting') AND replica NOT IN"
         elsewhere = {r["id"] for r in self.db.all(f"{in_flight} ({marks})", self.owner, *predecessors)}
         try:
-            report = await self.backend.recover(adoptable | elsewhere)  # other processes' are not its to remove
+            # other processes' sandboxes are not its to remove, nor the live ones' own work
+            report = await self.backend.recover(adoptable | elsewhere, self.replicas.live())
             adopted, kept = set(report.adopted), set(report.kept_upper)
         except Exception as e:
             # Do not refuse to start: ask each known sandbox whether it still answers instead.

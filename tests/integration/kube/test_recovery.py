@@ -5,12 +5,20 @@ replica's own work (build steps: no record names them) alone whatever their age.
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from kubernetes_asyncio.client.rest import ApiException
 from test_kubernetes_backend import _create, _pod_agent, _read, _replica, _stall, _until
 from test_kubernetes_backend import kube as kube  # the fixture, shared
+
+from hutchd.backend import Boot
+from hutchd.backends.kubernetes import manifests
+from hutchd.backends.kubernetes.backend import ORPHAN_GRACE, KubernetesBackend
+from hutchd.backends.kubernetes.manifests import PodSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.backends("kubernetes-emulated+postgresql")]
 
@@ -47,3 +55,42 @@ async def test_a_replica_starting_asks_all_silent_agents_at_once(hutch_server, h
             with contextlib.suppress(Exception):
                 await _stall(kube, sid, False)
             http.delete(f"/sandboxes/{sid}")
+
+
+async def test_a_replica_starting_spares_a_live_replicas_old_build_pod_and_removes_a_dead_ones(
+    hutch_server, http: httpx.Client, kube
+) -> None:
+    """Build-step pods (no record names them, booted as the server boots them, with the replica label)
+    older than ORPHAN_GRACE: the one of the live session server stays through another replica's start,
+    the one of a replica not registered (dead long ago) is removed. The emulated API server keeps the
+    creation time a client sets (a real one does not): that is how the pods are made old here."""
+    core, _, ns = kube
+    sid = _create(http)
+    ((live,),) = hutch_server.query("SELECT replica FROM sandboxes WHERE id = ?", sid)
+    http.delete(f"/sandboxes/{sid}")
+    args = hutch_server.extra_args
+    image = args[args.index("--kube-image") + 1]
+    backend = KubernetesBackend(
+        hutch_server.data_dir, PodSettings(namespace=ns, images={"base": image}), kubeconfig=hutch_server.kubeconfig
+    )
+    old = (datetime.now(UTC) - timedelta(seconds=2 * ORPHAN_GRACE)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pods = {f"bld-{secrets.token_hex(8)}": replica for replica in (live, "p-" + secrets.token_hex(6))}
+    try:
+        for pod_id, replica in pods.items():
+            await backend.start(pod_id, Boot("base", 0.5, 256, 1024, allow_internet=False, replica=replica))
+            name = manifests.pod_name(pod_id)
+            await core.patch_namespaced_pod(name, ns, {"metadata": {"creationTimestamp": old}})
+            pod = await core.read_namespaced_pod(name, ns)
+            assert pod.metadata.labels[manifests.LABEL_REPLICA] == replica
+            assert pod.metadata.creation_timestamp.strftime("%Y-%m-%dT%H:%M:%SZ") == old
+        with _replica(hutch_server, name="restarting"):
+            pass
+        kept, removed = pods
+        assert (await core.read_namespaced_pod(manifests.pod_name(kept), ns)).status.phase == "Running"
+        with pytest.raises(ApiException) as gone:
+            await core.read_namespaced_pod(manifests.pod_name(removed), ns)
+        assert gone.value.status == 404
+    finally:
+        for pod_id in pods:
+            await backend.destroy(pod_id)
+        await backend.close()
