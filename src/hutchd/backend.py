@@ -218,6 +218,11 @@ class Backend(abc.ABC):
         work of the server processes in `live_replicas` (store/replica.py), where another process may run."""
 
     @abc.abstractmethod
+    async def remove_work(self, replica_id: str) -> None:
+        """The sandboxes a dead server process made for its own work (`Boot.replica`: build steps), which
+        no record names."""
+
+    @abc.abstractmethod
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         """The files of a sandbox that died with the server, kept as a snapshot; its size."""
 

@@ -135,6 +135,10 @@ class LocalBackend(Backend):
         """Its data dir is this process's alone: no other process runs work in it."""
         return await self.call(self.rt.recover, known)
 
+    async def remove_work(self, replica_id: str) -> None:
+        """Nothing: its data dir is one process's at a time, whose start (`recover`) removes the build
+        sandboxes a dead one left."""
+
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         return int(await self.call(self.rt.preserve_upper, sandbox_id, snapshot_id))
 

@@ -231,8 +231,9 @@ class Hub:
     async def take_over(self, replica_id: str, *, reachable: bool) -> bool:
         """A dead replica's leftovers, once (the claim and the records in one transaction, so another
         replica cleaning up at the same time finds nothing to claim): its creates recorded killed and its
-        warm sandboxes' rows deleted, its builds failed; then the sandboxes destroyed where this replica
-        reaches them (`reachable`: the same owner; another host's are removed by its next start)."""
+        warm sandboxes' rows deleted, its builds failed; then the sandboxes destroyed, and the pods of its own
+        work (build steps), where this replica reaches them (`reachable`: the same owner; another host's are
+        removed by its next start)."""
         with self.db.tx():
             if not self.replicas.claim(replica_id):
                 return False
@@ -244,6 +245,11 @@ class Hub:
                 await self.backend.destroy(sid)
             except Exception as e:
                 log.warning("destroying sandbox %s, left by dead replica %s, failed: %s", sid, replica_id, e)
+        if reachable:
+            try:
+                await self.backend.remove_work(replica_id)
+            except Exception as e:
+                log.warning("removing the build pods of dead replica %s failed: %s", replica_id, e)
         return True
 
     async def sweep_snapshots(self) -> None:

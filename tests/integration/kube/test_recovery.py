@@ -8,6 +8,7 @@ import contextlib
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -57,27 +58,49 @@ async def test_a_replica_starting_asks_all_silent_agents_at_once(hutch_server, h
             http.delete(f"/sandboxes/{sid}")
 
 
+def _backend(server: Any) -> KubernetesBackend:
+    """A backend on the server's data dir (its agent key) and cluster, as another replica's."""
+    args = server.extra_args
+    pods = PodSettings(namespace=server.kube_namespace, images={"base": args[args.index("--kube-image") + 1]})
+    return KubernetesBackend(server.data_dir, pods, kubeconfig=server.kubeconfig)
+
+
+async def boot_work_pod(server: Any, replica: str) -> str:
+    """A pod of a server process's own work, booted as a build's step pod is (labelled with `replica`);
+    its ID."""
+    backend, pod_id = _backend(server), f"bld-{secrets.token_hex(8)}"
+    try:
+        await backend.start(pod_id, Boot("base", 0.5, 256, 1024, allow_internet=False, replica=replica))
+    finally:
+        await backend.close()
+    return pod_id
+
+
+async def remove_pods(server: Any, pod_ids: list[str]) -> None:
+    backend = _backend(server)
+    try:
+        for pod_id in pod_ids:
+            await backend.destroy(pod_id)
+    finally:
+        await backend.close()
+
+
 async def test_a_replica_starting_spares_a_live_replicas_old_build_pod_and_removes_a_dead_ones(
     hutch_server, http: httpx.Client, kube
 ) -> None:
-    """Build-step pods (no record names them, booted as the server boots them, with the replica label)
-    older than ORPHAN_GRACE: the one of the live session server stays through another replica's start,
-    the one of a replica not registered (dead long ago) is removed. The emulated API server keeps the
-    creation time a client sets (a real one does not): that is how the pods are made old here."""
+    """Build-step pods (no record names them) older than ORPHAN_GRACE: the one of the live session server
+    stays through another replica's start, the one of a replica not registered (dead long ago) is
+    removed. The emulated API server keeps the creation time a client sets (a real one does not): that
+    is how the pods are made old here."""
     core, _, ns = kube
     sid = _create(http)
     ((live,),) = hutch_server.query("SELECT replica FROM sandboxes WHERE id = ?", sid)
     http.delete(f"/sandboxes/{sid}")
-    args = hutch_server.extra_args
-    image = args[args.index("--kube-image") + 1]
-    backend = KubernetesBackend(
-        hutch_server.data_dir, PodSettings(namespace=ns, images={"base": image}), kubeconfig=hutch_server.kubeconfig
-    )
     old = (datetime.now(UTC) - timedelta(seconds=2 * ORPHAN_GRACE)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    pods = {f"bld-{secrets.token_hex(8)}": replica for replica in (live, "p-" + secrets.token_hex(6))}
+    pods: list[str] = []
     try:
-        for pod_id, replica in pods.items():
-            await backend.start(pod_id, Boot("base", 0.5, 256, 1024, allow_internet=False, replica=replica))
+        for replica in (live, "p-" + secrets.token_hex(6)):
+            pods.append(pod_id := await boot_work_pod(hutch_server, replica))
             name = manifests.pod_name(pod_id)
             await core.patch_namespaced_pod(name, ns, {"metadata": {"creationTimestamp": old}})
             pod = await core.read_namespaced_pod(name, ns)
@@ -91,6 +114,4 @@ async def test_a_replica_starting_spares_a_live_replicas_old_build_pod_and_remov
             await core.read_namespaced_pod(manifests.pod_name(removed), ns)
         assert gone.value.status == 404
     finally:
-        for pod_id in pods:
-            await backend.destroy(pod_id)
-        await backend.close()
+        await remove_pods(hutch_server, pods)

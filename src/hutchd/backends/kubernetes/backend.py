@@ -434,6 +434,12 @@ class KubernetesBackend(Backend):
             report.cleaned.append(sid)
         return report
 
+    async def remove_work(self, replica_id: str) -> None:
+        """The pods labelled with a dead replica process's ID (its build steps go with its builds)."""
+        for sid, pod in await self._hutch_pods():
+            if (pod.metadata.labels or {}).get(manifests.LABEL_REPLICA) == replica_id:
+                await self.destroy(sid)
+
     async def remove_all(self) -> list[str]:
         """`hutch cleanup`: delete every pod, Secret, NetworkPolicy and volume claim hutch made in the
         namespace (by their labels, whichever replica made them); the ids of the sandboxes they were of."""
