@@ -72,6 +72,7 @@ class Boot:
     proxy: bool = False  # its web traffic goes through the egress proxy from the start
     proxy_state_from: str | None = None  # a snapshot whose proxy state (secrets, policy, CA) it keeps
     tenant: str = ""  # a label, where the backend can put one
+    replica: str = ""  # the server process whose own work it is (a build step: no record names it), a label too
 
 
 @dataclass(frozen=True)
@@ -212,8 +213,14 @@ class Backend(abc.ABC):
         """Usage of each sandbox in `ids` that answers (the runtime's SandboxUsage)."""
 
     @abc.abstractmethod
-    async def recover(self, known: set[str]) -> RecoveryReport:
-        """At server start: keep the sandboxes in `known` that still run, remove the others."""
+    async def recover(self, known: set[str], live_replicas: set[str]) -> RecoveryReport:
+        """At server start: keep the sandboxes in `known` that still run, remove the others but the own
+        work of the server processes in `live_replicas` (store/replica.py), where another process may run."""
+
+    @abc.abstractmethod
+    async def remove_work(self, replica_id: str) -> None:
+        """The sandboxes a dead server process made for its own work (`Boot.replica`: build steps), which
+        no record names."""
 
     @abc.abstractmethod
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
@@ -269,9 +276,11 @@ class Backend(abc.ABC):
         login: images.Login | None,
         extra: dict[str, object],
         progress: Callable[[str], None],
+        replica: str,
     ) -> None:
         """A template of the OCI image `ref`, pulled with `login` (never stored in the data dir);
-        TemplateBuildError when it cannot be pulled or run."""
+        TemplateBuildError when it cannot be pulled or run. `replica`: the server process doing it
+        (as `Boot.replica`, for a sandbox the backend boots to check the image)."""
 
     @abc.abstractmethod
     async def point_template(

@@ -131,8 +131,13 @@ class LocalBackend(Backend):
 
         return await self.call(batch)
 
-    async def recover(self, known: set[str]) -> RecoveryReport:
+    async def recover(self, known: set[str], live_replicas: set[str]) -> RecoveryReport:
+        """Its data dir is this process's alone: no other process runs work in it."""
         return await self.call(self.rt.recover, known)
+
+    async def remove_work(self, replica_id: str) -> None:
+        """Nothing: its data dir is one process's at a time, whose start (`recover`) removes the build
+        sandboxes a dead one left."""
 
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         return int(await self.call(self.rt.preserve_upper, sandbox_id, snapshot_id))
@@ -161,6 +166,7 @@ class LocalBackend(Backend):
         login: images.Login | None,
         extra: dict[str, object],
         progress: Callable[[str], None],
+        replica: str,
     ) -> None:
         """Pulled with skopeo and unpacked with umoci into a scratch dir of the data dir, the image's
         root filesystem becomes the template's (its ENV recorded for the build's steps)."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from hutchd.access import AccessTokens
 from hutchd.agentconn import AgentClients
@@ -29,6 +30,14 @@ from hutchd.store import ids, replica
 from hutchd.store.db import now, open_database
 
 log = logging.getLogger("hutchd")
+
+ADOPT_CONCURRENCY = 32
+"""Sandboxes a starting server checks and makes what their records say at once. A silent agent holds its
+turn for the backend's whole ask budget (seconds, on kubernetes: podagent.py): one after another, N such
+pods would keep a replica from serving for N budgets. Bounded: a start with thousands of pods must not
+open as many connections to their agents and to the API server at once."""
+
+T = TypeVar("T")
 
 
 class Hub:
@@ -170,17 +179,19 @@ class Hub:
         in_flight = "SELECT id FROM sandboxes WHERE owner = ? AND state IN ('pooled', 'starting') AND replica NOT IN"
         elsewhere = {r["id"] for r in self.db.all(f"{in_flight} ({marks})", self.owner, *predecessors)}
         try:
-            report = await self.backend.recover(adoptable | elsewhere)  # other processes' are not its to remove
+            # other processes' sandboxes are not its to remove, nor the live ones' own work
+            report = await self.backend.recover(adoptable | elsewhere, self.replicas.live())
             adopted, kept = set(report.adopted), set(report.kept_upper)
         except Exception as e:
             # Do not refuse to start: ask each known sandbox whether it still answers instead.
             log.error("runtime recovery failed (%s); checking each known sandbox instead", e)
-            adopted = {sid for sid in adoptable if await self._answers(sid)}
+            adopted = {sid for sid, yes in await _each(self._answers, adoptable) if yes}
             kept = set()
+        readopted = {r["id"] for r, yes in await _each(self._readopt, [r for r in rows if r["id"] in adopted]) if yes}
         t = now()
         for r in rows:
             sid = r["id"]
-            if sid in adopted and await self._readopt(r):
+            if sid in readopted:
                 continue
             if r["state"] == "pooled":
                 self.db.run("DELETE FROM sandboxes WHERE id = ? AND state = 'pooled'", sid)
@@ -220,8 +231,9 @@ class Hub:
     async def take_over(self, replica_id: str, *, reachable: bool) -> bool:
         """A dead replica's leftovers, once (the claim and the records in one transaction, so another
         replica cleaning up at the same time finds nothing to claim): its creates recorded killed and its
-        warm sandboxes' rows deleted, its builds failed; then the sandboxes destroyed where this replica
-        reaches them (`reachable`: the same owner; another host's are removed by its next start)."""
+        warm sandboxes' rows deleted, its builds failed; then the sandboxes destroyed, and the pods of its own
+        work (build steps), where this replica reaches them (`reachable`: the same owner; another host's are
+        removed by its next start)."""
         with self.db.tx():
             if not self.replicas.claim(replica_id):
                 return False
@@ -233,6 +245,11 @@ class Hub:
                 await self.backend.destroy(sid)
             except Exception as e:
                 log.warning("destroying sandbox %s, left by dead replica %s, failed: %s", sid, replica_id, e)
+        if reachable:
+            try:
+                await self.backend.remove_work(replica_id)
+            except Exception as e:
+                log.warning("removing the build pods of dead replica %s failed: %s", replica_id, e)
         return True
 
     async def sweep_snapshots(self) -> None:
@@ -295,3 +312,14 @@ class Hub:
         if r["state"] == "pooled":
             self.pool.adopt(r["template_id"], sid)
         return True
+
+
+async def _each(check: Callable[[T], Awaitable[bool]], items: Iterable[T]) -> list[tuple[T, bool]]:
+    """Each item with what `check` says of it, ADOPT_CONCURRENCY checks at a time."""
+    limit = asyncio.Semaphore(ADOPT_CONCURRENCY)
+
+    async def one(item: T) -> tuple[T, bool]:
+        async with limit:
+            return item, await check(item)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))

@@ -405,7 +405,7 @@ class TemplateBuilds:
             build.log(f"CACHED image {ref}")
             return layer
         extra: dict[str, object] = {"scope": _scope_tag(opts.scope)}
-        await self._backend.add_image(layer, ref, opts.login, extra, build.log)
+        await self._backend.add_image(layer, ref, opts.login, extra, build.log, self._replica)
         return layer
 
     async def _layers(
@@ -455,7 +455,8 @@ class TemplateBuilds:
 
         try:
             await self._backend.start(
-                sandbox_id, Boot(layer, opts.cpu, opts.memory_mb, BUILD_DISK_MB, opts.allow_internet)
+                sandbox_id,
+                Boot(layer, opts.cpu, opts.memory_mb, BUILD_DISK_MB, opts.allow_internet, replica=self._replica),
             )
             if opts.network is not None and opts.allow_internet:
                 await self._backend.set_network(sandbox_id, opts.network)

@@ -121,6 +121,10 @@ class Registry:
         """The other replicas (`id`, `owner`) silent for `DEAD_AFTER` of their own heartbeat intervals."""
         return self._db.all(f"SELECT id, owner FROM replicas WHERE {_SILENT} AND id != ?", DEAD_AFTER, now(), self.id)
 
+    def live(self) -> set[str]:
+        """The registered replicas (this one too) not silent for `DEAD_AFTER` of their heartbeat intervals."""
+        return {r["id"] for r in self._db.all(f"SELECT id FROM replicas WHERE NOT ({_SILENT})", DEAD_AFTER, now())}
+
     def claim(self, replica_id: str) -> bool:
         """Take a dead replica's leftovers (inside the transaction that handles them): only one claimer
         deletes its registration, and only while it is still silent."""

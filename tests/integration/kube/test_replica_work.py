@@ -1,7 +1,8 @@
 """Replicas of `hutch serve --backend kubernetes` sharing one data dir (so one owner) and one PostgreSQL:
 each process registers its own replica ID with a heartbeat (store/replica.py), so a replica that
 starts leaves another's create in flight and warm pods alone, two replicas' warm pools never hand out
-one pod, and a replica killed mid-create has its half-made sandbox cleaned up by a survivor, once.
+one pod, and a replica killed mid-create has its half-made sandbox and its build steps' pods cleaned
+up by a survivor, once.
 
 The in-flight create is held on purpose, not by timing: its template's ready check waits for a file of
 a volume that the test writes through another sandbox only after the new replica has started."""
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from kubernetes_asyncio import client, config
 from test_kubernetes_backend import _replica
+from test_recovery import boot_work_pod, remove_pods
 
 from hutchd.backends.kubernetes.manifests import LABEL_SANDBOX
 from hutchd.runtime.crashpoints import ENV as CRASH_AT
@@ -144,19 +146,27 @@ def test_a_replica_killed_mid_create_is_cleaned_up_by_a_survivor_once(
 ) -> None:
     tag = {"replica-work": secrets.token_hex(4)}
     key = {"Idempotency-Key": "killed-mid-create-" + tag["replica-work"]}
+    registered = {r for (r,) in hutch_server.query("SELECT id FROM replicas")}
     monkeypatch.setenv(CRASH_AT, "create:booted")  # killed (SIGKILL) once its pod runs, before it answers
     with _replica(hutch_server, *FAST, name="doomed") as doomed:
         monkeypatch.delenv(CRASH_AT)
+        (process,) = {r for (r,) in hutch_server.query("SELECT id FROM replicas")} - registered
+        work = asyncio.run(boot_work_pod(hutch_server, process))  # as a build step of that process
         with doomed.http() as on_doomed, pytest.raises(httpx.TransportError):
             on_doomed.post("/sandboxes", json={"timeout": 120, "metadata": tag}, headers=key)
         assert doomed.proc.wait(timeout=60) == -9
-    ((sid, process),) = hutch_server.query(
-        "SELECT id, replica FROM sandboxes WHERE metadata LIKE ? AND state = 'starting'", f"%{tag['replica-work']}%"
-    )
-    assert _sandbox_pods(hutch_server, sid), "the half-made sandbox's pod"
-    # the session's server (heartbeat 5 s) judges the dead replica by the dead one's own interval
-    _wait(lambda: http.get(f"/sandboxes/{sid}").status_code == 404, "the survivor's cleanup", timeout=60)
-    _wait(lambda: not _sandbox_pods(hutch_server, sid), "the pod's deletion")
+    try:
+        ((sid, made_by),) = hutch_server.query(
+            "SELECT id, replica FROM sandboxes WHERE metadata LIKE ? AND state = 'starting'",
+            f"%{tag['replica-work']}%",
+        )
+        assert made_by == process and _sandbox_pods(hutch_server, sid), "the half-made sandbox's pod"
+        # the session's server (heartbeat 5 s) judges the dead replica by the dead one's own interval
+        _wait(lambda: http.get(f"/sandboxes/{sid}").status_code == 404, "the survivor's cleanup", timeout=60)
+        _wait(lambda: not _sandbox_pods(hutch_server, sid), "the pod's deletion")
+        _wait(lambda: not _sandbox_pods(hutch_server, work), "the deletion of its build step's pod")
+    finally:
+        asyncio.run(remove_pods(hutch_server, [work]))
     assert hutch_server.query("SELECT state FROM sandboxes WHERE id = ?", sid) == [("killed",)]
     assert hutch_server.log_tail(1 << 20).count(f"replica {process} is dead") == 1
     retried = _made(http.post("/sandboxes", json={"timeout": 120, "metadata": tag}, headers=key))

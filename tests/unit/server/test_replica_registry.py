@@ -62,9 +62,11 @@ def test_a_silent_replica_is_dead_and_its_leftovers_are_claimed_once(db: Databas
     clock.t += replica.DEAD_AFTER * 5 - 1
     live.beat()
     assert live.dead() == []  # silent for less than DEAD_AFTER heartbeats: alive
+    assert live.live() == {live.id, silent.id}
     assert not live.claim(silent.id)
     clock.t += 2
     assert live.dead() == [{"id": silent.id, "owner": "r-host"}]
+    assert live.live() == {live.id}  # its own work's pods are no longer spared (backend.recover)
     with db.tx():
         assert live.claim(silent.id)
         abandoned = replica.abandon_sandboxes(db, silent.id)

@@ -226,6 +226,8 @@ class KubernetesBackend(Backend):
         image = self._image(template_id)
         template_envs, pull_secret = self._template_settings(template_id)
         labels = {**manifests.labels(sandbox_id, boot.tenant, template_id), **(extra_labels or {})}
+        if boot.replica:
+            labels[manifests.LABEL_REPLICA] = boot.replica
         ns = self.pods.namespace
         core, net = await self._core(), await self._net()
         egress = manifests.egress_rules(NetworkPolicy(), boot.allow_internet, self.pods)
@@ -411,23 +413,32 @@ class KubernetesBackend(Backend):
                     self._ips.setdefault(sid, str(pod.status.pod_ip))
         return dict(await self._pod_agent.usage([sid for sid in ids if sid in self._ips]))
 
-    async def recover(self, known: set[str]) -> RecoveryReport:
-        """Adopt the live pods of `known` sandboxes; delete the other pods hutch made in the namespace
-        once they are older than ORPHAN_GRACE (a younger one may be another replica's create)."""
+    async def recover(self, known: set[str], live_replicas: set[str]) -> RecoveryReport:
+        """Adopt the live pods of `known` sandboxes; delete the other pods hutch made in the namespace,
+        but those of a live replica's own work (a build step runs as long as it takes) and those younger
+        than ORPHAN_GRACE (another replica's create, or the work of one not known alive yet)."""
         report = RecoveryReport()
         now = datetime.now(UTC)
         for sid, pod in await self._hutch_pods():
-            if manifests.LABEL_VOLUME in (pod.metadata.labels or {}):
+            labels = pod.metadata.labels or {}
+            if manifests.LABEL_VOLUME in labels:
                 continue  # a volume pod: its idle reaping is volumes.py's
             if sid in known and _running(pod):
                 report.adopted.append(sid)
                 continue
             created = pod.metadata.creation_timestamp
-            if sid not in known and created is not None and (now - created).total_seconds() < ORPHAN_GRACE:
+            young = created is not None and (now - created).total_seconds() < ORPHAN_GRACE
+            if sid not in known and (young or labels.get(manifests.LABEL_REPLICA) in live_replicas):
                 continue
             await self.destroy(sid)
             report.cleaned.append(sid)
         return report
+
+    async def remove_work(self, replica_id: str) -> None:
+        """The pods labelled with a dead replica process's ID (its build steps go with its builds)."""
+        for sid, pod in await self._hutch_pods():
+            if (pod.metadata.labels or {}).get(manifests.LABEL_REPLICA) == replica_id:
+                await self.destroy(sid)
 
     async def remove_all(self) -> list[str]:
         """`hutch cleanup`: delete every pod, Secret, NetworkPolicy and volume claim hutch made in the
@@ -525,6 +536,7 @@ class KubernetesBackend(Backend):
         login: images.Login | None,
         extra: dict[str, object],
         progress: Callable[[str], None],
+        replica: str,
     ) -> None:
         """A template of the pods' image `ref` (a login becomes its imagePullSecret); a pod of it is
         booted once, so that the cluster's pull and the agent's start are checked now, not at a create."""
@@ -539,7 +551,7 @@ class KubernetesBackend(Backend):
             progress(f"pulling {ref} in the cluster (the image of the template's pods)")
             probe = "bld-" + secrets.token_hex(8)
             try:
-                await self.start(probe, Boot(template_id, 0.5, 256, 1024, allow_internet=False))
+                await self.start(probe, Boot(template_id, 0.5, 256, 1024, allow_internet=False, replica=replica))
             finally:
                 await self.destroy(probe)
         except BaseException as e:

@@ -19,6 +19,7 @@ LABEL_SANDBOX = "hutch.dev/sandbox-id"
 LABEL_TENANT = "hutch.dev/tenant"
 LABEL_TEMPLATE = "hutch.dev/template"
 LABEL_VOLUME = "hutch.dev/volume-id"  # a volume's claim, and the pod that serves its files without a sandbox
+LABEL_REPLICA = "hutch.dev/replica"  # a pod of a server process's own work (a build step, a probe): no record names it
 # The server's pods (deploy/kubernetes): the only ones a sandbox's agent port accepts connections from.
 SERVER_SELECTOR = {"app.kubernetes.io/name": "hutch-server"}
 SELECTOR = f"{LABEL_MANAGED}={MANAGED_BY}"
