@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from hutchd.backend import DEFAULT_PIDS, AgentAddress, Backend, Boot
-from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec, images
+from hutchd.backends.agent_clock import AgentClock
+from hutchd.runtime import RecoveryReport, Runtime, SandboxNotFound, SandboxSpec, images
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.volume_files import HostVolumeFiles
@@ -28,6 +29,7 @@ class LocalBackend(Backend):
         self.templates = runtime.templates
         self.volumes = runtime.volumes
         self.volume_files = HostVolumeFiles(self)
+        self.clock = AgentClock(self.agent_address)
 
     def shutdown(self) -> None:
         super().shutdown()
@@ -61,10 +63,15 @@ class LocalBackend(Backend):
         self.rt.halt(sandbox_id)
 
     async def freeze(self, sandbox_id: str) -> None:
+        """The cgroup freezes the agent too: its clock is stopped first (agent_clock.py), unless the
+        sandbox is frozen already (its agent would not answer)."""
+        if not await self.is_frozen(sandbox_id):
+            await self.clock.stop(sandbox_id)
         await self.call(self.rt.freeze, sandbox_id)
 
     async def thaw(self, sandbox_id: str) -> None:
         await self.call(self.rt.thaw, sandbox_id)
+        await self.clock.start(sandbox_id)
 
     async def is_frozen(self, sandbox_id: str) -> bool:
         return bool(await self.call(self.rt.is_frozen, sandbox_id))
@@ -140,7 +147,18 @@ class LocalBackend(Backend):
     # ---------------------------------------------------------------- snapshots and templates
 
     async def snapshot(self, sandbox_id: str, snapshot_id: str) -> int:
-        return int(await self.call(self.rt.snapshot, sandbox_id, snapshot_id))
+        """The runtime freezes a running sandbox for the copy: its clock stands still meanwhile."""
+        try:
+            running = not await self.is_frozen(sandbox_id)
+        except SandboxNotFound:
+            running = False  # only its files were kept
+        if running:
+            await self.clock.stop(sandbox_id)
+        try:
+            return int(await self.call(self.rt.snapshot, sandbox_id, snapshot_id))
+        finally:
+            if running:
+                await self.clock.start(sandbox_id)
 
     async def delete_snapshot(self, snapshot_id: str) -> None:
         await self.call(self.rt.delete_snapshot, snapshot_id)
