@@ -6,6 +6,7 @@ This is the only module that knows the runtime's method names, so a runtime chan
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -139,7 +140,19 @@ class LocalBackend(Backend):
         return await self.call(batch)
 
     async def recover(self, known: set[str]) -> RecoveryReport:
-        return await self.call(self.rt.recover, known)
+        """The runtime's recovery, then the clock of every adopted sandbox that is not frozen is started:
+        a server that died between a clock stop and its freeze, or a thaw and its clock start, left it
+        stopped (a start is idempotent; one that should be paused is frozen again after this)."""
+        report = await self.call(self.rt.recover, known)
+        frozen = await self.call(lambda: {sid for sid in report.adopted if self._frozen_or_gone(sid)})
+        await asyncio.gather(*(self.clock.start(sid) for sid in report.adopted if sid not in frozen))
+        return report
+
+    def _frozen_or_gone(self, sandbox_id: str) -> bool:
+        try:
+            return bool(self.rt.is_frozen(sandbox_id))
+        except SandboxNotFound:
+            return True
 
     async def preserve_upper(self, sandbox_id: str, snapshot_id: str) -> int:
         return int(await self.call(self.rt.preserve_upper, sandbox_id, snapshot_id))
@@ -148,10 +161,7 @@ class LocalBackend(Backend):
 
     async def snapshot(self, sandbox_id: str, snapshot_id: str) -> int:
         """The runtime freezes a running sandbox for the copy: its clock stands still meanwhile."""
-        try:
-            running = not await self.is_frozen(sandbox_id)
-        except SandboxNotFound:
-            running = False  # only its files were kept
+        running = not await self.call(self._frozen_or_gone, sandbox_id)  # gone: only its files were kept
         if running:
             await self.clock.stop(sandbox_id)
         try:
