@@ -4,7 +4,7 @@ plus host-internal routes the spec does not list: `/health` (the server's readin
 `/tunnel/{port}` (exposed ports), `/volume/...` (a volume's files, volume_routes.py), and for a
 pod's agent, which no cgroup of the server's reaches, `/freeze` (pause, see freezer.py) and `/usage`
 (metrics, see usage.py); for a sandbox the server freezes in its cgroup, `/clock/stop` and `/clock/start`
-(its commands' timeouts stand still while it is paused, see deadlines.py). `PUT /env` is also how the
+(its commands' timeouts stand still while it is paused, clock_routes.py). `PUT /env` is also how the
 server sets a sandbox's envs.
 
 Handlers check and translate; the work is done in the domain modules, imported on first use so the
@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from . import code_routes, deadlines, env_routes, params, volume_routes
+from . import clock_routes, code_routes, env_routes, params, volume_routes
 from .contract import Operation, operations
 from .errors import HttpError
 from .freezer import Freezer
@@ -92,7 +92,7 @@ def put_env(agent: Agent, request: Request, response: Response, pids: list[int])
     response.json(200, agent.env.get())
 
 
-# ---------------------------------------------------------------- a pause (a pod's or a cgroup's), metrics
+# ----------------------------------------------------------------------- a pod's pause and metrics
 
 
 def freeze_state(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -107,18 +107,6 @@ def freeze(agent: Agent, request: Request, response: Response, pids: list[int]) 
 def thaw(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
     agent.freezer.thaw()
     response.json(200, agent.freezer.state())
-
-
-def stop_clock(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    """Before the server freezes the sandbox's cgroup, agent included: no deadline passes while frozen."""
-    deadlines.stop()
-    response.json(200, {"running": False})
-
-
-def start_clock(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
-    """After the thaw: every deadline has the time it had left at the stop."""
-    deadlines.start()
-    response.json(200, {"running": True})
 
 
 def usage(agent: Agent, request: Request, response: Response, pids: list[int]) -> None:
@@ -409,8 +397,8 @@ INTERNAL: dict[tuple[str, str], Handler] = {
     ("GET", "/freeze"): freeze_state,
     ("POST", "/freeze"): freeze,
     ("POST", "/thaw"): thaw,
-    ("POST", "/clock/stop"): stop_clock,
-    ("POST", "/clock/start"): start_clock,
+    ("POST", "/clock/stop"): clock_routes.stop_clock,
+    ("POST", "/clock/start"): clock_routes.start_clock,
     ("GET", "/usage"): usage,
     **volume_routes.ROUTES,  # a volume's files without a sandbox (the kubernetes backend's volume pods)
 }

@@ -4,7 +4,8 @@ The agent measures commands' and code cells' `timeout`s on the sandbox's clock (
 A cgroup freeze stops the agent too, but not time: at the thaw every deadline that fell meanwhile would
 kill its command at once. So the clock is stopped (`POST /clock/stop`) before the freeze, and started
 (`POST /clock/start`) after the thaw: the agent, running again, first sees a clock still stopped and
-kills nothing, then the clock goes on without the paused time.
+kills nothing, then the clock goes on without the paused time. Each call carries its time, so that a
+stop the agent reads late (after the thaw's start) is not applied.
 
 A freeze never waits on the clock for long and never fails for it: an agent that does not answer in
 STOP_TIMEOUT is logged and the sandbox frozen anyway (its commands' timeouts then run on while paused).
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
-from hutchd.agentconn import AgentPool
+from hutchd.agentconn import AgentError, AgentPool
 from hutchd.backend import AgentAddress
 
 log = logging.getLogger("hutchd")
@@ -32,19 +34,23 @@ class AgentClock:
     def __init__(self, address: Callable[[str], AgentAddress]) -> None:
         self._address = address
 
-    async def _post(self, sandbox_id: str, path: str, timeout: float) -> None:
-        """One call on a connection of its own (nothing kept per sandbox; a frozen one's is not reused)."""
+    async def _post(self, sandbox_id: str, path: str, timeout: float, running: bool) -> None:
+        """One call on a connection of its own (nothing kept per sandbox; a frozen one's is not reused),
+        stamped with its time (a late stop is not applied after a later start, hutch_agent/clock_routes.py);
+        AgentError unless the clock is then `running` or not."""
         pool = AgentPool(self._address(sandbox_id))
         try:
             async with asyncio.timeout(timeout):
-                await pool.ask("POST", path)
+                answer = await pool.ask("POST", f"{path}?issued={time.time_ns()}")
         finally:
             pool.close()
+        if answer.get("running") is not running:
+            raise AgentError(f"the clock is {'not ' * running}running after POST {path}: {str(answer)[:200]}")
 
     async def stop(self, sandbox_id: str) -> None:
         """Before a freeze. Never raises but for a cancellation: the freeze happens anyway."""
         try:
-            await self._post(sandbox_id, "/clock/stop", STOP_TIMEOUT)
+            await self._post(sandbox_id, "/clock/stop", STOP_TIMEOUT, running=False)
         except Exception as e:
             log.warning("sandbox %s: its clock was not stopped for the pause, its commands' timeouts run on "
                         "while paused: %s", sandbox_id, str(e) or type(e).__name__)  # fmt: skip
@@ -55,7 +61,7 @@ class AgentClock:
         pause = FIRST_RETRY
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
-                await self._post(sandbox_id, "/clock/start", START_TIMEOUT)
+                await self._post(sandbox_id, "/clock/start", START_TIMEOUT, running=True)
                 return
             except Exception as e:
                 why = str(e) or type(e).__name__

@@ -58,7 +58,7 @@ def _stop_clock(hutch_server, sandbox_id: str) -> None:
     """Through the agent's host-internal route, as the local backend does before a freeze."""
     socket = Layout(hutch_server.data_dir).run_dir(sandbox_id) / "agent.sock"
     with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket)), base_url="http://agent") as agent:
-        assert agent.post("/clock/stop").json() == {"running": False}
+        assert agent.post("/clock/stop", params={"issued": time.time_ns()}).json() == {"running": False}
 
 
 def test_graceful_restart(hutch_server, make_sandbox):

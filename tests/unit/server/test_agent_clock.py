@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ SID = "sbx-clock"
 
 class Agent:
     """A Unix-socket HTTP server answering each request with the next of `statuses` (the last repeats),
-    or never (`silent`); records the request lines."""
+    or never (`silent`); records the request lines (without their `issued`)."""
 
     def __init__(self, statuses: list[int], silent: bool = False) -> None:
         self.statuses = statuses
@@ -29,12 +30,14 @@ class Agent:
     async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
-            self.requests.append(head.split(b"\r\n", 1)[0])
+            line = head.split(b"\r\n", 1)[0]
+            self.requests.append(re.sub(rb"\?issued=\d+ ", b" ", line))
             if self.silent:
                 await reader.read()
                 return
             status = self.statuses[min(len(self.requests), len(self.statuses)) - 1]
-            body = b'{"running": true}' if status == 200 else b'{"code": 500, "message": "no"}'
+            running = b"true" if b"/clock/start?" in head else b"false"
+            body = b'{"running": %s}' % running if status == 200 else b'{"code": 500, "message": "no"}'
             writer.write(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body))
             await writer.drain()
         finally:
@@ -127,3 +130,23 @@ async def test_an_answer_that_is_not_the_agents_is_a_failure(
     finally:
         server.close()
     assert any("no JSON object" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_stop_the_agent_did_not_apply_is_logged(
+    quick: None, socket_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The agent answers a stop it took for late (issued before its last start) with the clock running."""
+
+    async def late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n{"running": true}')
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_unix_server(late, str(socket_path))
+    try:
+        with caplog.at_level(logging.WARNING, logger="hutchd"):
+            await _clock(socket_path).stop(SID)
+    finally:
+        server.close()
+    assert any("the clock is running after POST /clock/stop" in r.getMessage() for r in caplog.records)
