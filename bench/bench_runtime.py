@@ -1,5 +1,7 @@
-"""Runtime figures: cold start (start() until the agent answers GET /health), destroy, and a command
-round trip through the agent (POST /commands `true`, then its output stream until the exit event).
+"""Runtime figures: cold start (start() until the agent answers GET /health), destroy, a command
+round trip through the agent (POST /commands `true`, then its output stream until the exit event), and
+a pause and resume as the local backend makes them (the agent's clock stopped and the cgroup frozen;
+thawed and the clock started: backends/agent_clock.py) beside the cgroup freezer alone.
 
 Run as root:  .venv/bin/python bench/bench_runtime.py [--runs 50] [--internet] [--data-dir DIR]
 Uses the real hutch_agent if it is runnable, else the tests' stub agent (say which with --agent).
@@ -9,6 +11,7 @@ Compare with RUNTIME.md §3.2: 48-60 ms median, p95 66-78 ms sequential (prototy
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import importlib.util
 import json
@@ -16,8 +19,10 @@ import socket
 import statistics
 import time
 import uuid
+from collections.abc import Awaitable
 from pathlib import Path
 
+from hutchd.backends.local import LocalBackend
 from hutchd.runtime import Runtime, SandboxSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +58,30 @@ def _round_trip(sock: Path) -> float:
     return elapsed
 
 
+def _pauses(rt: Runtime, sid: str, runs: int) -> dict[str, list[float]]:
+    """Freeze and thaw times in ms, by the cgroup alone and by the local backend (its clock calls too),
+    alternated so that both see the same load."""
+    backend = LocalBackend(rt)
+    times: dict[str, list[float]] = {"cgroup freeze": [], "cgroup thaw": [], "pause (clock+freeze)": [],
+                                     "resume (thaw+clock)": []}  # fmt: skip
+
+    async def timed(name: str, step: Awaitable[None], i: int) -> None:
+        t0 = time.perf_counter()
+        await step
+        if i:
+            times[name].append((time.perf_counter() - t0) * 1000)
+
+    async def cycles() -> None:
+        for i in range(runs + 1):  # the first run warms caches and is not counted
+            await timed("cgroup freeze", asyncio.to_thread(rt.freeze, sid), i)
+            await timed("cgroup thaw", asyncio.to_thread(rt.thaw, sid), i)
+            await timed("pause (clock+freeze)", backend.freeze(sid), i)
+            await timed("resume (thaw+clock)", backend.thaw(sid), i)
+
+    asyncio.run(cycles())
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=50)
@@ -82,11 +111,13 @@ def main() -> None:
             destroys.append((t2 - t1) * 1000)
 
     trips: list[float] = []
+    pauses: dict[str, list[float]] = {}
     if agent == real:
         sid = f"bench-{uuid.uuid4().hex[:8]}"
         rt.start(SandboxSpec(sandbox_id=sid, allow_internet=args.internet))
         try:
             trips = [_round_trip(rt.agent_socket(sid)) for _ in range(args.runs + 1)][1:]
+            pauses = _pauses(rt, sid, args.runs)
         finally:
             rt.destroy(sid)
 
@@ -97,6 +128,7 @@ def main() -> None:
     rows = [("cold start (until /health)", starts), ("destroy", destroys)]
     if trips:
         rows.append(("command round trip (true)", trips))
+    rows += list(pauses.items())
     for name, values in rows:
         row = (statistics.median(values), _pct(values, 0.95), max(values))
         print(f"{name:<28}" + "".join(f"{v:>10.1f}" for v in row))

@@ -54,6 +54,10 @@ stop = _clock.stop
 start = _clock.start
 
 
+def running() -> bool:
+    return not _clock.stopped
+
+
 def seconds_until(deadline: float | None) -> float | None:
     """How long to wait now for `deadline` (a `now()` value; None: none), at most MAX_WAIT_S."""
     if deadline is None:

@@ -3,7 +3,9 @@
 plus host-internal routes the spec does not list: `/health` (the server's readiness probe),
 `/tunnel/{port}` (exposed ports), `/volume/...` (a volume's files, volume_routes.py), and for a
 pod's agent, which no cgroup of the server's reaches, `/freeze` (pause, see freezer.py) and `/usage`
-(metrics, see usage.py). `PUT /env` is also how the server sets a sandbox's envs.
+(metrics, see usage.py); for a sandbox the server freezes in its cgroup, `/clock/stop` and `/clock/start`
+(its commands' timeouts stand still while it is paused, clock_routes.py). `PUT /env` is also how the
+server sets a sandbox's envs.
 
 Handlers check and translate; the work is done in the domain modules, imported on first use so the
 agent answers its readiness probe before it has loaded them (see `Agent.__call__`).
@@ -16,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from . import code_routes, env_routes, params, volume_routes
+from . import clock_routes, code_routes, env_routes, params, volume_routes
 from .contract import Operation, operations
 from .errors import HttpError
 from .freezer import Freezer
@@ -388,13 +390,15 @@ HANDLERS: dict[str, Handler] = {
     "restartCodeContext": code_routes.restart_code_context,
 }
 # Host-internal, not API operations: the server's readiness probe, exposed ports' tunnels (the port
-# travels in the path, checked by tunnel.py), a pod's pause and its usage.
+# travels in the path, checked by tunnel.py), a pod's pause and its usage, a frozen cgroup's clock.
 INTERNAL: dict[tuple[str, str], Handler] = {
     ("GET", "/health"): health,
     ("GET", "/tunnel/{port}"): tunnel,
     ("GET", "/freeze"): freeze_state,
     ("POST", "/freeze"): freeze,
     ("POST", "/thaw"): thaw,
+    ("POST", "/clock/stop"): clock_routes.stop_clock,
+    ("POST", "/clock/start"): clock_routes.start_clock,
     ("GET", "/usage"): usage,
     **volume_routes.ROUTES,  # a volume's files without a sandbox (the kubernetes backend's volume pods)
 }

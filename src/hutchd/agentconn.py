@@ -30,6 +30,7 @@ SEND_BUFFER = 4 * 1024 * 1024  # an upload relayed in fewer, larger writes (the 
 MAX_IDLE = 8  # kept-alive connections per sandbox
 CONNECT_TIMEOUT = 10.0
 MAX_ERROR_BODY = 64 * 1024  # of an agent's answer refusing a tunnel
+MAX_ANSWER = 64 * 1024  # of a host-internal route's JSON answer (`ask`)
 
 
 class AgentError(Exception):
@@ -274,6 +275,27 @@ class AgentPool:
             if body is not None and not isinstance(body, bytes):
                 raise
             return await self._send(method, target, headers, body)
+
+    async def ask(self, method: str, path: str) -> dict[str, Any]:
+        """A host-internal route's JSON object (the pause, the clock, usage), read up to MAX_ANSWER bytes:
+        the answer comes from inside the sandbox, where its own code could answer in the agent's place.
+        AgentError for anything but HTTP 200 with a JSON object."""
+        resp = await self.request(method, path, [])
+        data = b""
+        try:
+            async for chunk in resp.iter_body():
+                data += chunk
+                if len(data) > MAX_ANSWER:
+                    raise AgentError(f"the agent answered {method} {path} with over {MAX_ANSWER} bytes")
+        except BaseException:
+            await resp.aclose()  # the rest of the answer is not read (too long, or a timeout cancelled it)
+            raise
+        if resp.status_code != 200:
+            raise AgentError(f"{method} {path} answered HTTP {resp.status_code}: {data[:300].decode(errors='replace')}")
+        with contextlib.suppress(ValueError):
+            if isinstance(answer := json.loads(data), dict):
+                return answer
+        raise AgentError(f"the agent answered {method} {path} with no JSON object")
 
     async def _send(
         self,

@@ -6,13 +6,15 @@ This is the only module that knows the runtime's method names, so a runtime chan
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hutchd.backend import DEFAULT_PIDS, AgentAddress, Backend, Boot
-from hutchd.runtime import RecoveryReport, Runtime, SandboxSpec, images
+from hutchd.backends.agent_clock import AgentClock
+from hutchd.runtime import RecoveryReport, Runtime, SandboxNotFound, SandboxSpec, images
 from hutchd.runtime.mitm import Secret
 from hutchd.runtime.netpolicy import NetworkPolicy
 from hutchd.volume_files import HostVolumeFiles
@@ -28,6 +30,7 @@ class LocalBackend(Backend):
         self.templates = runtime.templates
         self.volumes = runtime.volumes
         self.volume_files = HostVolumeFiles(self)
+        self.clock = AgentClock(self.agent_address)
 
     def shutdown(self) -> None:
         super().shutdown()
@@ -61,10 +64,15 @@ class LocalBackend(Backend):
         self.rt.halt(sandbox_id)
 
     async def freeze(self, sandbox_id: str) -> None:
+        """The cgroup freezes the agent too: its clock is stopped first (agent_clock.py), unless the
+        sandbox is frozen already (its agent would not answer)."""
+        if not await self.is_frozen(sandbox_id):
+            await self.clock.stop(sandbox_id)
         await self.call(self.rt.freeze, sandbox_id)
 
     async def thaw(self, sandbox_id: str) -> None:
         await self.call(self.rt.thaw, sandbox_id)
+        await self.clock.start(sandbox_id)
 
     async def is_frozen(self, sandbox_id: str) -> bool:
         return bool(await self.call(self.rt.is_frozen, sandbox_id))
@@ -132,8 +140,19 @@ class LocalBackend(Backend):
         return await self.call(batch)
 
     async def recover(self, known: set[str], live_replicas: set[str]) -> RecoveryReport:
-        """Its data dir is this process's alone: no other process runs work in it."""
-        return await self.call(self.rt.recover, known)
+        """The runtime's recovery (its data dir is this process's alone: no other process runs work in it), then the clock of every adopted sandbox that is not frozen is started:
+        a server that died between a clock stop and its freeze, or a thaw and its clock start, left it
+        stopped (a start is idempotent; one that should be paused is frozen again after this)."""
+        report = await self.call(self.rt.recover, known)
+        frozen = await self.call(lambda: {sid for sid in report.adopted if self._frozen_or_gone(sid)})
+        await asyncio.gather(*(self.clock.start(sid) for sid in report.adopted if sid not in frozen))
+        return report
+
+    def _frozen_or_gone(self, sandbox_id: str) -> bool:
+        try:
+            return bool(self.rt.is_frozen(sandbox_id))
+        except SandboxNotFound:
+            return True
 
     async def remove_work(self, replica_id: str) -> None:
         """Nothing: its data dir is one process's at a time, whose start (`recover`) removes the build
@@ -145,7 +164,15 @@ class LocalBackend(Backend):
     # ---------------------------------------------------------------- snapshots and templates
 
     async def snapshot(self, sandbox_id: str, snapshot_id: str) -> int:
-        return int(await self.call(self.rt.snapshot, sandbox_id, snapshot_id))
+        """The runtime freezes a running sandbox for the copy: its clock stands still meanwhile."""
+        running = not await self.call(self._frozen_or_gone, sandbox_id)  # gone: only its files were kept
+        if running:
+            await self.clock.stop(sandbox_id)
+        try:
+            return int(await self.call(self.rt.snapshot, sandbox_id, snapshot_id))
+        finally:
+            if running:
+                await self.clock.start(sandbox_id)
 
     async def delete_snapshot(self, snapshot_id: str) -> None:
         await self.call(self.rt.delete_snapshot, snapshot_id)

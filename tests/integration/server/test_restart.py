@@ -6,7 +6,10 @@ import json
 import time
 from datetime import datetime
 
+import httpx
 from server_helpers import follow, kill_sandbox_processes, run, stray_mounts
+
+from hutchd.runtime.layout import Layout
 
 
 def test_crash_and_restart_keeps_sandboxes_and_commands(hutch_server, make_sandbox):
@@ -21,6 +24,7 @@ def test_crash_and_restart_keeps_sandboxes_and_commands(hutch_server, make_sandb
         ).json()["pid"]
         assert http.post(f"/sandboxes/{paused}/pause").json()["state"] == "paused"
         snap = http.post(f"/sandboxes/{sid}/snapshots", json={}).json()
+        _stop_clock(hutch_server, sid)  # as a server that died between a pause's clock stop and its freeze
         time.sleep(1.5)
 
     hutch_server.kill9()
@@ -45,6 +49,16 @@ def test_crash_and_restart_keeps_sandboxes_and_commands(hutch_server, make_sandb
             assert time.monotonic() < deadline, "the short-lived sandbox outlived its deadline"
             time.sleep(0.3)
         assert json.loads(http.get(f"/sandboxes/{sid}/commands").text)
+        # its clock was started again: a command's timeout runs out
+        timed = http.post(f"/sandboxes/{sid}/commands", json={"cmd": "sleep 60", "timeout": 1}).json()["pid"]
+        assert follow(http, sid, timed)["events"][-1].get("error") == "timed out after 1 s"
+
+
+def _stop_clock(hutch_server, sandbox_id: str) -> None:
+    """Through the agent's host-internal route, as the local backend does before a freeze."""
+    socket = Layout(hutch_server.data_dir).run_dir(sandbox_id) / "agent.sock"
+    with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket)), base_url="http://agent") as agent:
+        assert agent.post("/clock/stop", params={"issued": time.time_ns()}).json() == {"running": False}
 
 
 def test_graceful_restart(hutch_server, make_sandbox):

@@ -42,6 +42,7 @@ def test_the_agent_serves_the_spec_plus_its_host_internal_routes() -> None:
     spec = {(op.method, op.agent_path) for op in operations() if op.agent}
     internal = {("GET", "/health"), ("GET", "/tunnel/{port}")}
     internal |= {("GET", "/freeze"), ("POST", "/freeze"), ("POST", "/thaw"), ("GET", "/usage")}  # a pod's
+    internal |= {("POST", "/clock/stop"), ("POST", "/clock/start")}  # a frozen cgroup's
     assert served - spec == internal | set(volume_routes.ROUTES)
     assert spec <= served
 

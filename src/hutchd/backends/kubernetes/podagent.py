@@ -6,13 +6,12 @@ A replica starting asks every pod it adopts whether it is frozen: an agent that 
 (its pod's IP not routable yet, the agent busy) is asked again for a few seconds (ASK_BUDGET).
 
 The answers come from inside the sandbox, where code running as the pod's root could answer in the
-agent's place: each is read up to MAX_ANSWER bytes and checked field by field.
+agent's place: each is read up to agentconn.MAX_ANSWER bytes and checked field by field.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 from typing import Any
@@ -22,7 +21,6 @@ from hutchd.runtime import SandboxUsage
 
 log = logging.getLogger("hutchd")
 
-MAX_ANSWER = 64 * 1024
 ASK_BUDGET = 5.0  # seconds in all for a question asked again (`is_frozen`)
 ASK_ATTEMPT = 2.0  # one attempt's wait: a stopped agent accepts the connection and never answers
 FIRST_RETRY = 0.2  # then twice as long each time
@@ -38,25 +36,7 @@ class PodAgent:
         self._agents = agents
 
     async def _call(self, sandbox_id: str, method: str, path: str) -> dict[str, Any]:
-        resp = await self._agents.get(sandbox_id).request(method, path, [])
-        data = b""
-        try:
-            async for chunk in resp.iter_body():
-                data += chunk
-                if len(data) > MAX_ANSWER:
-                    raise AgentError(f"the agent of {sandbox_id} answered {method} {path} with over {MAX_ANSWER} bytes")
-        except BaseException:
-            await resp.aclose()  # the rest of the answer is not read (too long, or a timeout cancelled it)
-            raise
-        if resp.status_code != 200:
-            raise AgentError(f"{method} {path} answered HTTP {resp.status_code}: {data[:300].decode(errors='replace')}")
-        try:
-            answer = json.loads(data)
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            raise AgentError(f"the agent of {sandbox_id} answered {method} {path} with no JSON object")
-        return answer
+        return await self._agents.get(sandbox_id).ask(method, path)
 
     async def freeze(self, sandbox_id: str) -> None:
         await self._call(sandbox_id, "POST", "/freeze")
