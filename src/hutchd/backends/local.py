@@ -140,9 +140,10 @@ class LocalBackend(Backend):
         return await self.call(batch)
 
     async def recover(self, known: set[str], live_replicas: set[str]) -> RecoveryReport:
-        """The runtime's recovery (its data dir is this process's alone: no other process runs work in it), then the clock of every adopted sandbox that is not frozen is started:
-        a server that died between a clock stop and its freeze, or a thaw and its clock start, left it
-        stopped (a start is idempotent; one that should be paused is frozen again after this)."""
+        """The runtime's recovery (its data dir is this process's alone: `live_replicas` run no work in it),
+        then the clock of every adopted sandbox that is not frozen is started: a server that died between
+        a clock stop and its freeze, or a thaw and its clock start, left it stopped (a start is
+        idempotent; one that should be paused is frozen again after this)."""
         report = await self.call(self.rt.recover, known)
         frozen = await self.call(lambda: {sid for sid in report.adopted if self._frozen_or_gone(sid)})
         await asyncio.gather(*(self.clock.start(sid) for sid in report.adopted if sid not in frozen))
