@@ -105,8 +105,9 @@ class Hub:
             replica=self.replica_id,
         )
         self.sampler = Sampler(
-            self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone, owner=owner
-        )
+            self.db, backend, settings.sample_interval, settings.metrics_retention, on_gone=self._gone, owner=owner,
+            shared_owner=backend.data_dir_shared or settings.owner is not None,
+        )  # fmt: skip
         self._tasks: list[asyncio.Task[None]] = []
 
     def features_json(self) -> dict[str, bool]:

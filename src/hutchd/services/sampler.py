@@ -2,7 +2,8 @@
 
 Replicas that share their sandboxes (one `owner`, as a cluster backend's may) each run a sampler over
 all of them; a sandbox's sample of an interval is claimed first, in `sample_claims`, by an upsert that
-takes it only if its last claim is an interval old: one replica samples it, the others skip it.
+takes it only if its last claim is an interval old: one replica samples it, the others skip it. A
+server whose owner is its own (the local backend's data dir) samples without claims.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ class Sampler:
         on_gone: Callable[[str], Awaitable[None]] | None = None,
         *,
         owner: str,
+        shared_owner: bool = False,
     ) -> None:
         self._on_gone = on_gone
         self._owner = owner  # samples the sandboxes this replica's runtime holds
+        self._shared_owner = shared_owner  # other replicas sample the same sandboxes: claim each sample
         self._db = db
         self._backend = backend
         self.interval = interval
@@ -55,9 +58,10 @@ class Sampler:
             self._last.clear()
             return 0
         cpus = {r["id"]: r["cpu"] for r in rows}
-        rows = [r for r in rows if r["id"] in self._claim(sorted(cpus))]
-        if not rows:
-            return 0
+        if self._shared_owner:
+            rows = [r for r in rows if r["id"] in self._claim(sorted(cpus))]
+            if not rows:
+                return 0
         usage = await self._backend.metrics([r["id"] for r in rows])
         t = now()
         values = []
@@ -81,7 +85,8 @@ class Sampler:
 
     def _claim(self, ids: list[str]) -> set[str]:
         """The sandboxes of `ids` whose sample of this interval is this replica's to take: those that no
-        replica claimed within the last interval. Each statement is atomic on its own and takes its rows
+        replica claimed within the last interval (or whose claim is from the future: a host's clock stepped
+        back, or another's runs ahead by more than an interval). Each statement is atomic on its own and takes its rows
         in id order (`ids` sorted), so concurrent claimers wait for each other, never deadlock."""
         t = now()
         self._db.run("DELETE FROM sample_claims WHERE sampled_at < ?", t - max(CLAIMS_KEPT, 2 * self.interval))
@@ -91,8 +96,8 @@ class Sampler:
             rows = self._db.returning(
                 f"INSERT INTO sample_claims (sandbox_id, sampled_at) VALUES {', '.join(['(?, ?)'] * len(chunk))}"
                 " ON CONFLICT (sandbox_id) DO UPDATE SET sampled_at = excluded.sampled_at"
-                " WHERE sample_claims.sampled_at <= ? RETURNING sandbox_id",
-                *(v for sid in chunk for v in (sid, t)), t - self.interval * (1 - CLAIM_SLACK),
+                " WHERE sample_claims.sampled_at <= ? OR sample_claims.sampled_at > ? RETURNING sandbox_id",
+                *(v for sid in chunk for v in (sid, t)), t - self.interval * (1 - CLAIM_SLACK), t + self.interval,
             )  # fmt: skip
             claimed.update(r["sandbox_id"] for r in rows)
         return claimed

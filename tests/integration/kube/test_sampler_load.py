@@ -42,7 +42,7 @@ async def test_two_pod_lists_per_interval_however_many_sandboxes(
         db.run("UPDATE sandboxes SET state = 'killed' WHERE id = ?", sid)
 
     # an interval of 0: each pass is the next interval's, whose sample of every sandbox it claims
-    sampler = Sampler(db, backend, 0.0, 60.0, on_gone, owner=OWNER)
+    sampler = Sampler(db, backend, 0.0, 60.0, on_gone, owner=OWNER, shared_owner=True)
     requests_per_pass = []
     made = 0
     for count in (1, 4, 16):

@@ -216,7 +216,12 @@ def test_metrics_sampled(api, http, make_sandbox, hutch_server):
         got = get_sandbox_metrics.sync(sid, client=api)
         return got if got and len(got) >= 2 and got[-1].disk_used_mb >= 19 else None
 
-    got = wait_for(samples, timeout=30, what="two metrics samples, the last one after the write")
+    try:  # a sample a second; generous for a loaded host, where a pass waits for the runtime's workers
+        got = wait_for(samples, timeout=60, what="two metrics samples, the last one after the write")
+    except AssertionError:
+        seen = [(s.timestamp, s.disk_used_mb) for s in get_sandbox_metrics.sync(sid, client=api) or []]
+        log = [line for line in hutch_server.log_tail(1 << 20).splitlines() if "metric" in line or "sampl" in line]
+        raise AssertionError(f"samples of {sid}: {seen}; the server's log on metrics: {log[-20:]}") from None
     last = got[-1]
     assert last.cpu_count == 2 and last.mem_total_mb == 1024 and last.mem_used_mb > 0
     assert last.disk_total_mb == 2048 and last.disk_used_mb >= 19
