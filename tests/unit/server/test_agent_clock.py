@@ -5,8 +5,10 @@ Unix socket stands in for the agent: silent (as a frozen or stuck agent is), ref
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,15 @@ def socket_path(tmp_path: Path) -> Path:
     return tmp_path / "agent.sock"
 
 
+@contextlib.asynccontextmanager
+async def _serving(agent: Agent, path: Path) -> AsyncIterator[None]:
+    server = await asyncio.start_unix_server(agent, str(path))
+    try:
+        yield
+    finally:
+        server.close()
+
+
 def _clock(path: Path) -> AgentClock:
     return AgentClock(lambda sandbox_id: AgentAddress(path=str(path)))
 
@@ -64,12 +75,9 @@ async def test_a_silent_agent_does_not_stop_the_pause(
     quick: None, socket_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     agent = Agent([200], silent=True)
-    server = await asyncio.start_unix_server(agent, str(socket_path))
-    try:
+    async with _serving(agent, socket_path):
         with caplog.at_level(logging.WARNING, logger="hutchd"):
             await _clock(socket_path).stop(SID)  # returns (after STOP_TIMEOUT), raises nothing
-    finally:
-        server.close()
     assert agent.requests == [b"POST /clock/stop HTTP/1.1"]
     assert any(f"sandbox {SID}: its clock was not stopped" in r.getMessage() for r in caplog.records)
 
@@ -86,12 +94,9 @@ async def test_a_start_that_fails_is_tried_again_until_it_works(
     quick: None, socket_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     agent = Agent([500, 500, 200])
-    server = await asyncio.start_unix_server(agent, str(socket_path))
-    try:
+    async with _serving(agent, socket_path):
         with caplog.at_level(logging.WARNING, logger="hutchd"):
             await _clock(socket_path).start(SID)
-    finally:
-        server.close()
     assert agent.requests == [b"POST /clock/start HTTP/1.1"] * 3
     levels = [r.levelno for r in caplog.records if SID in r.getMessage()]
     assert levels == [logging.WARNING, logging.WARNING]  # two failures said, no error: it started
@@ -101,12 +106,9 @@ async def test_a_start_that_never_works_is_logged_as_an_error(
     quick: None, socket_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     agent = Agent([200], silent=True)
-    server = await asyncio.start_unix_server(agent, str(socket_path))
-    try:
+    async with _serving(agent, socket_path):
         with caplog.at_level(logging.WARNING, logger="hutchd"):
             await _clock(socket_path).start(SID)  # gives up, raises nothing: the sandbox is thawed
-    finally:
-        server.close()
     assert len(agent.requests) == agent_clock.START_ATTEMPTS
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert f"sandbox {SID}: its clock is still stopped after the resume" in error.getMessage()
