@@ -170,15 +170,16 @@ class Hub:
         no answer. It is destroyed, recorded as killed, and its Idempotency-Key freed so that a retry
         makes a new sandbox. The creates and warm sandboxes of other processes sharing the owner are
         theirs (and a dead one's are cleaned up by `_replica_loop`)."""
-        marks = ", ".join("?" * len(predecessors))
-        rows = self.db.all(
-            "SELECT * FROM sandboxes WHERE owner = ? AND (state IN ('running', 'paused')"
-            f" OR (state IN ('pooled', 'starting') AND replica IN ({marks})))",
-            self.owner, *predecessors,
-        )  # fmt: skip
+        rows, elsewhere = [], set()  # its own to adopt or clean up; other processes' creates and warm ones
+        for r in self.db.all(
+            "SELECT * FROM sandboxes WHERE owner = ? AND state IN ('pooled', 'starting', 'running', 'paused')",
+            self.owner,
+        ):
+            if r["state"] in ("running", "paused") or r["replica"] in predecessors:
+                rows.append(r)
+            elif r["replica"] is not None:
+                elsewhere.add(r["id"])
         adoptable = {r["id"] for r in rows if r["state"] != "starting"}
-        in_flight = "SELECT id FROM sandboxes WHERE owner = ? AND state IN ('pooled', 'starting') AND replica NOT IN"
-        elsewhere = {r["id"] for r in self.db.all(f"{in_flight} ({marks})", self.owner, *predecessors)}
         try:
             # other processes' sandboxes are not its to remove, nor the live ones' own work
             report = await self.backend.recover(adoptable | elsewhere, self.replicas.live())
@@ -239,7 +240,7 @@ class Hub:
             if not self.replicas.claim(replica_id):
                 return False
             abandoned = replica.abandon_sandboxes(self.db, replica_id)
-            self.templates.fail_abandoned(replica_id)
+            self.templates.fail_abandoned([replica_id])
         log.warning("replica %s is dead: cleaned up %d sandboxes it left half made or warm", replica_id, len(abandoned))
         for sid in abandoned if reachable else ():
             try:

@@ -545,18 +545,17 @@ class TemplateBuilds:
     def recover(self, predecessors: list[str]) -> None:
         """At start: builds this replica's previous processes did not finish failed."""
         with self._db.tx():
-            for replica_id in predecessors:
-                self.fail_abandoned(replica_id)
+            self.fail_abandoned(predecessors)
         self._logs.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._prune_logs()
 
-    def fail_abandoned(self, replica_id: str) -> None:
-        """In a transaction: the builds a dead replica process did not finish failed, and no template left
-        without content (but those whose first build another replica runs)."""
+    def fail_abandoned(self, replica_ids: list[str]) -> None:
+        """In a transaction: the builds dead replica processes (at least one) did not finish failed, and
+        no template left without content (but those whose first build another replica runs)."""
         self._db.run(
             "UPDATE template_builds SET status = 'error', finished_at = ?, reason = ?"
-            " WHERE status = 'building' AND replica = ?",
-            now(), dumps({"message": "the server stopped during the build; build it again"}), replica_id,
+            f" WHERE status = 'building' AND replica IN ({', '.join('?' * len(replica_ids))})",
+            now(), dumps({"message": "the server stopped during the build; build it again"}), *replica_ids,
         )  # fmt: skip
         self._db.run(
             "DELETE FROM templates WHERE kind = 'build' AND build_id IS NULL AND NOT EXISTS"

@@ -111,3 +111,21 @@ def test_periodic_snapshots(hutch_server, make_sandbox):
     finally:
         hutch_server.extra_args = saved
         hutch_server.restart(crash=False)
+
+
+def test_a_build_the_server_died_in_fails_at_its_restart(hutch_server):
+    """Its build sandbox went with the server: the build is failed with the reason, and its new
+    template, which has no content, is not left behind."""
+    with hutch_server.http() as http:
+        tag = time.time_ns()  # in the step too: no build cache serves it
+        body = {"alias": f"crashed-{tag}", "steps": [{"type": "run", "cmd": f"sleep 600 # {tag}"}]}
+        build = http.post("/templates", json=body).json()
+        path = f"/templates/{build['templateID']}/builds/{build['buildID']}"
+        assert http.get(path).json()["status"] == "building"
+    hutch_server.kill9()
+    hutch_server.start()
+    ((status, reason),) = hutch_server.query(
+        "SELECT status, reason FROM template_builds WHERE id = ?", build["buildID"]
+    )
+    assert status == "error" and "the server stopped during the build" in json.loads(reason)["message"]
+    assert hutch_server.query("SELECT id FROM templates WHERE id = ?", build["templateID"]) == []
